@@ -1,0 +1,131 @@
+//! The disk cache: per (index, project) one JSON file mapping each file name lock2nix asked
+//! about to its location, or `null` when the index does not list it. Artifacts are
+//! immutable, so entries never expire.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::FetchError;
+use super::simple::IndexFile;
+use crate::model::HashAlgorithm;
+use crate::name::PackageName;
+
+/// Bumped when the file layout changes, so old caches are ignored rather than misread.
+const LAYOUT: &str = "simple-v1";
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct ProjectCache {
+    /// The index URL without credentials, for people reading the cache.
+    pub index: String,
+    pub project: String,
+    pub files: BTreeMap<String, Option<CachedFile>>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub(crate) struct CachedFile {
+    pub url: String,
+    /// Algorithm name → lower-case hex, as the index listed them.
+    pub hashes: BTreeMap<String, String>,
+}
+
+impl CachedFile {
+    pub fn from_index(file: &IndexFile) -> Self {
+        let hashes = file.hashes.iter().map(|(a, h)| (a.as_str().to_string(), h.clone())).collect();
+        Self { url: file.url.clone(), hashes }
+    }
+
+    pub fn to_index(&self, filename: &str) -> IndexFile {
+        let hashes =
+            self.hashes.iter().filter_map(|(a, h)| Some((HashAlgorithm::parse(a)?, h.to_ascii_lowercase()))).collect();
+        IndexFile { filename: filename.to_string(), url: self.url.clone(), hashes }
+    }
+}
+
+pub(crate) struct Cache {
+    root: PathBuf,
+}
+
+impl Cache {
+    pub fn new(cache_dir: &Path) -> Self {
+        Self { root: cache_dir.join(LAYOUT) }
+    }
+
+    /// `<root>/<host>-<hash of index URL>/<project>.json`; `index` must be credential-free.
+    pub fn path(&self, index: &str, project: &PackageName) -> PathBuf {
+        let host = url::Url::parse(index).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
+        let host: String = host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
+        let digest = Sha256::digest(index.as_bytes());
+        let key: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        // Normalized names are `[a-z0-9-]`, safe as file names.
+        self.root.join(format!("{host}-{key}")).join(format!("{project}.json"))
+    }
+
+    /// The cached entries; a missing or unreadable file is an empty cache (it is refetched).
+    pub fn load(&self, index: &str, project: &PackageName) -> ProjectCache {
+        let empty = || ProjectCache { index: index.to_string(), project: project.to_string(), files: BTreeMap::new() };
+        let Ok(text) = std::fs::read(self.path(index, project)) else { return empty() };
+        match serde_json::from_slice::<ProjectCache>(&text) {
+            Ok(cache) if cache.index == index && cache.project == project.to_string() => cache,
+            _ => empty(),
+        }
+    }
+
+    /// Writes atomically (temporary file + rename) so a crash never leaves half a file.
+    pub fn store(&self, project: &PackageName, cache: &ProjectCache) -> Result<(), FetchError> {
+        let path = self.path(&cache.index, project);
+        let dir = path.parent().expect("cache paths have a parent");
+        let fail = |message: String| FetchError::Cache { path: path.clone(), message };
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        let mut text = serde_json::to_vec_pretty(cache).map_err(|e| fail(e.to_string()))?;
+        text.push(b'\n');
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
+        temp.write_all(&text).map_err(|e| fail(e.to_string()))?;
+        temp.persist(&path).map_err(|e| fail(e.error.to_string()))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn six() -> PackageName {
+        PackageName::new("six".to_string()).unwrap()
+    }
+
+    #[test]
+    fn round_trips_and_keeps_indexes_apart() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let index = "https://index.example/simple/";
+        assert!(cache.load(index, &six()).files.is_empty());
+        let mut entry = cache.load(index, &six());
+        let file = IndexFile {
+            filename: "six-1.0.tar.gz".into(),
+            url: "https://files.example/six-1.0.tar.gz".into(),
+            hashes: [(HashAlgorithm::Sha256, "ab".repeat(32))].into(),
+        };
+        entry.files.insert(file.filename.clone(), Some(CachedFile::from_index(&file)));
+        entry.files.insert("six-1.0.zip".into(), None);
+        cache.store(&six(), &entry).unwrap();
+        let loaded = cache.load(index, &six());
+        assert_eq!(loaded, entry);
+        assert_eq!(loaded.files["six-1.0.tar.gz"].as_ref().unwrap().to_index("six-1.0.tar.gz"), file);
+        assert!(cache.load("https://other.example/simple/", &six()).files.is_empty());
+        assert_ne!(cache.path(index, &six()), cache.path("https://other.example/simple/", &six()));
+    }
+
+    #[test]
+    fn corrupt_files_read_as_empty() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let path = cache.path("https://index.example/simple/", &six());
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, "{not json").unwrap();
+        assert!(cache.load("https://index.example/simple/", &six()).files.is_empty());
+    }
+}

@@ -1,0 +1,217 @@
+//! The HTTP side of the fetch stage: one shared reqwest client, credentials taken out of
+//! URLs, retries with exponential backoff.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use url::Url;
+
+use super::simple::strip_userinfo;
+
+/// PEP 691 content negotiation: JSON preferred, HTML accepted (uv sends the same).
+const ACCEPT_SIMPLE: &str =
+    "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01";
+const USER_AGENT: &str =
+    concat!("lock2nix/", env!("CARGO_PKG_VERSION"), " (Nix expression generator for Python lock files)");
+/// First backoff step; doubles per retry up to [`MAX_BACKOFF`].
+const BASE_BACKOFF: Duration = Duration::from_millis(250);
+const MAX_BACKOFF: Duration = Duration::from_secs(8);
+/// A longer `Retry-After` is ignored rather than stalling a CLI run for minutes.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
+
+/// A fetched page. `url` is the final URL after redirects, without credentials.
+pub(crate) struct Page {
+    pub url: Url,
+    pub content_type: Option<String>,
+    pub body: Vec<u8>,
+}
+
+/// Why a page could not be had; messages never contain URLs or credentials.
+#[derive(Debug)]
+pub(crate) enum GetError {
+    NotFound,
+    Status(u16),
+    Network(String),
+}
+
+/// Outcome of one attempt: retryable failures carry the server's `Retry-After`, if any.
+enum Attempt {
+    Retry(GetError, Option<Duration>),
+    Fatal(GetError),
+}
+
+pub(crate) struct Client {
+    http: reqwest::Client,
+    retries: u32,
+    requests: AtomicUsize,
+}
+
+impl Client {
+    pub fn new(timeout: Duration, retries: u32) -> Result<Self, String> {
+        let http = reqwest::Client::builder()
+            .user_agent(USER_AGENT)
+            .timeout(timeout)
+            .connect_timeout(timeout)
+            .build()
+            .map_err(|e| error_chain(&e))?;
+        Ok(Self { http, retries, requests: AtomicUsize::new(0) })
+    }
+
+    /// HTTP requests sent so far, retries included.
+    pub fn requests(&self) -> usize {
+        self.requests.load(Ordering::Relaxed)
+    }
+
+    /// GETs a simple-API page, retrying timeouts, connection errors, 429 and 5xx.
+    pub async fn get_page(&self, url: &Url) -> Result<Page, GetError> {
+        let (url, credentials) = split_credentials(url);
+        let mut attempt = 0;
+        loop {
+            self.requests.fetch_add(1, Ordering::Relaxed);
+            match self.attempt(&url, credentials.as_ref()).await {
+                Ok(page) => return Ok(page),
+                Err(Attempt::Retry(_, retry_after)) if attempt < self.retries => {
+                    tokio::time::sleep(backoff(attempt, retry_after)).await;
+                    attempt += 1;
+                }
+                Err(Attempt::Retry(error, _)) => return Err(with_attempts(error, attempt + 1)),
+                Err(Attempt::Fatal(error)) => return Err(error),
+            }
+        }
+    }
+
+    async fn attempt(&self, url: &Url, credentials: Option<&(String, Option<String>)>) -> Result<Page, Attempt> {
+        let mut request = self.http.get(url.clone()).header(ACCEPT, ACCEPT_SIMPLE);
+        if let Some((user, password)) = credentials {
+            request = request.basic_auth(user, password.as_ref());
+        }
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        if status == StatusCode::NOT_FOUND {
+            return Err(Attempt::Fatal(GetError::NotFound));
+        }
+        if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+            return Err(Attempt::Retry(GetError::Status(status.as_u16()), retry_after(response.headers())));
+        }
+        if !status.is_success() {
+            return Err(Attempt::Fatal(GetError::Status(status.as_u16())));
+        }
+        let mut final_url = response.url().clone();
+        strip_userinfo(&mut final_url);
+        let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
+        let body = response.bytes().await.map_err(transport)?;
+        Ok(Page { url: final_url, content_type, body: body.to_vec() })
+    }
+}
+
+/// Takes `user:pass@` out of `url`; the pair is sent as basic auth, never in the URL.
+pub(crate) fn split_credentials(url: &Url) -> (Url, Option<(String, Option<String>)>) {
+    let mut clean = url.clone();
+    strip_userinfo(&mut clean);
+    if url.username().is_empty() && url.password().is_none() {
+        return (clean, None);
+    }
+    let user = percent_decode(url.username());
+    (clean, Some((user, url.password().map(percent_decode))))
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn transport(error: reqwest::Error) -> Attempt {
+    let fatal = error.is_builder() || error.is_redirect();
+    let message = error_chain(&error.without_url());
+    if fatal {
+        Attempt::Fatal(GetError::Network(message))
+    } else {
+        // Timeouts, refused/reset connections, bodies cut short: all worth another try.
+        Attempt::Retry(GetError::Network(message), None)
+    }
+}
+
+fn with_attempts(error: GetError, attempts: u32) -> GetError {
+    match error {
+        GetError::Network(message) if attempts > 1 => {
+            GetError::Network(format!("{message} (after {attempts} attempts)"))
+        }
+        other => other,
+    }
+}
+
+/// The error and its sources, joined: reqwest's own `Display` hides the useful cause.
+fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut message = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let text = cause.to_string();
+        if !message.contains(&text) {
+            message.push_str(": ");
+            message.push_str(&text);
+        }
+        source = cause.source();
+    }
+    message
+}
+
+/// Only the delta-seconds form; HTTP dates are rare on package indexes.
+fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let seconds: u64 = headers.get(RETRY_AFTER)?.to_str().ok()?.trim().parse().ok()?;
+    Some(Duration::from_secs(seconds))
+}
+
+fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
+    let exponential = BASE_BACKOFF.saturating_mul(1 << attempt.min(16)).min(MAX_BACKOFF);
+    match retry_after {
+        Some(wait) if wait <= MAX_RETRY_AFTER => wait.max(exponential),
+        _ => exponential,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn credentials_leave_the_url_decoded() {
+        let url = Url::parse("https://al%40ice:p%3Ass@index.example/simple/").unwrap();
+        let (clean, credentials) = split_credentials(&url);
+        assert_eq!(clean.as_str(), "https://index.example/simple/");
+        assert_eq!(credentials, Some(("al@ice".to_string(), Some("p:ss".to_string()))));
+        let (_, none) = split_credentials(&Url::parse("https://index.example/simple/").unwrap());
+        assert_eq!(none, None);
+    }
+
+    #[test]
+    fn backoff_doubles_caps_and_honours_small_retry_after() {
+        assert_eq!(backoff(0, None), BASE_BACKOFF);
+        assert_eq!(backoff(2, None), BASE_BACKOFF * 4);
+        assert_eq!(backoff(30, None), MAX_BACKOFF);
+        assert_eq!(backoff(0, Some(Duration::from_secs(2))), Duration::from_secs(2));
+        assert_eq!(backoff(0, Some(Duration::from_secs(3600))), BASE_BACKOFF);
+    }
+
+    #[test]
+    fn user_agent_names_the_tool() {
+        assert!(USER_AGENT.starts_with("lock2nix/"));
+        assert!(USER_AGENT.ends_with("(Nix expression generator for Python lock files)"));
+    }
+}

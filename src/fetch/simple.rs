@@ -1,0 +1,253 @@
+//! Parsing of simple-repository-API project pages: PEP 691 JSON and PEP 503 HTML.
+//!
+//! Both forms reduce to [`IndexFile`]: a file name, an absolute URL (no fragment, no
+//! credentials) and the digests the index lists for it.
+
+use std::collections::BTreeMap;
+
+use scraper::{Html, Selector};
+use serde::Deserialize;
+use url::Url;
+
+use crate::model::HashAlgorithm;
+
+/// One file listed on a project page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct IndexFile {
+    pub filename: String,
+    pub url: String,
+    /// Lower-case hex digests; malformed ones and unknown algorithms are dropped.
+    pub hashes: BTreeMap<HashAlgorithm, String>,
+}
+
+/// Parses a page by its `Content-Type`, sniffing the body when the header says neither.
+pub(crate) fn parse_page(content_type: Option<&str>, body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String> {
+    if is_json(content_type, body) {
+        parse_json(body, page_url)
+    } else {
+        // Simple pages are ASCII in practice; a stray non-UTF-8 byte must not lose the page.
+        Ok(parse_html(&String::from_utf8_lossy(body), page_url))
+    }
+}
+
+fn is_json(content_type: Option<&str>, body: &[u8]) -> bool {
+    let mime = content_type.and_then(|ct| ct.split(';').next()).map(|m| m.trim().to_ascii_lowercase());
+    match mime.as_deref() {
+        Some(m) if m.ends_with("+json") || m == "application/json" => true,
+        Some(m) if m.ends_with("+html") || m == "text/html" => false,
+        // Some servers send no or a generic type: decide by the first non-blank byte.
+        _ => body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
+    }
+}
+
+#[derive(Deserialize)]
+struct JsonPage {
+    #[serde(default)]
+    meta: Option<JsonMeta>,
+    files: Vec<JsonFile>,
+}
+
+#[derive(Deserialize)]
+struct JsonMeta {
+    #[serde(rename = "api-version")]
+    api_version: Option<String>,
+}
+
+// `yanked`, `core-metadata` and friends come in several shapes (bool, string, table);
+// they are not needed, so they are not declared and cannot fail the parse.
+#[derive(Deserialize)]
+struct JsonFile {
+    filename: String,
+    url: String,
+    #[serde(default)]
+    hashes: BTreeMap<String, serde_json::Value>,
+}
+
+/// PEP 691 JSON. Clients must refuse an unknown major API version.
+pub(crate) fn parse_json(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String> {
+    let page: JsonPage = serde_json::from_slice(body).map_err(|e| format!("invalid PEP 691 JSON: {e}"))?;
+    if let Some(version) = page.meta.and_then(|m| m.api_version) {
+        let major = version.split('.').next().unwrap_or_default();
+        if major != "1" {
+            return Err(format!("unsupported simple API version {version} (lock2nix reads 1.x)"));
+        }
+    }
+    let mut files = Vec::with_capacity(page.files.len());
+    for file in page.files {
+        let Some((url, fragment_hash)) = resolve(page_url, &file.url) else { continue };
+        let mut hashes: BTreeMap<_, _> = fragment_hash.into_iter().collect();
+        for (name, value) in &file.hashes {
+            if let Some((algorithm, hex)) = value.as_str().and_then(|hex| digest(name, hex)) {
+                hashes.insert(algorithm, hex);
+            }
+        }
+        files.push(IndexFile { filename: file.filename, url, hashes });
+    }
+    Ok(files)
+}
+
+/// PEP 503 HTML: every `<a href="url#algo=hex">filename</a>`, honouring `<base href>`.
+pub(crate) fn parse_html(body: &str, page_url: &Url) -> Vec<IndexFile> {
+    let document = Html::parse_document(body);
+    let base_selector = Selector::parse("base[href]").expect("static selector");
+    let anchor_selector = Selector::parse("a[href]").expect("static selector");
+    let base = document
+        .select(&base_selector)
+        .next()
+        .and_then(|b| b.value().attr("href"))
+        .and_then(|href| page_url.join(href).ok())
+        .unwrap_or_else(|| page_url.clone());
+    let mut files = Vec::new();
+    for anchor in document.select(&anchor_selector) {
+        let href = anchor.value().attr("href").unwrap_or_default();
+        let Some((url, fragment_hash)) = resolve(&base, href) else { continue };
+        let text: String = anchor.text().collect();
+        let mut filename = text.trim().to_string();
+        if filename.is_empty() {
+            // PEP 503 says the text is the file name; fall back to the URL's last segment.
+            filename = last_segment(&url);
+        }
+        if filename.is_empty() {
+            continue;
+        }
+        files.push(IndexFile { filename, url, hashes: fragment_hash.into_iter().collect() });
+    }
+    files
+}
+
+/// Resolves `href` against `base`; returns the URL without fragment or userinfo, and the
+/// digest the fragment carried (`#sha256=…`), if any.
+fn resolve(base: &Url, href: &str) -> Option<(String, Option<(HashAlgorithm, String)>)> {
+    let mut url = base.join(href.trim()).ok()?;
+    let hash = url.fragment().and_then(|f| f.split_once('=')).and_then(|(name, hex)| digest(name, hex));
+    url.set_fragment(None);
+    strip_userinfo(&mut url);
+    Some((url.to_string(), hash))
+}
+
+/// Removes `user:pass@` from a URL (a no-op for URLs that cannot carry it).
+pub(crate) fn strip_userinfo(url: &mut Url) {
+    // Both setters fail only for URLs without a host, which have no userinfo anyway.
+    let _ = url.set_username("");
+    let _ = url.set_password(None);
+}
+
+fn last_segment(url: &str) -> String {
+    let path = Url::parse(url).map(|u| u.path().to_string()).unwrap_or_default();
+    path.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+/// A validated digest: known algorithm, hex of the right length, lower-cased.
+fn digest(name: &str, hex: &str) -> Option<(HashAlgorithm, String)> {
+    let algorithm = HashAlgorithm::parse(&name.trim().to_ascii_lowercase())?;
+    let hex = hex.trim();
+    let bits = match algorithm {
+        HashAlgorithm::Md5 => 128,
+        HashAlgorithm::Sha1 => 160,
+        HashAlgorithm::Sha224 => 224,
+        HashAlgorithm::Sha256 => 256,
+        HashAlgorithm::Sha384 => 384,
+        HashAlgorithm::Sha512 => 512,
+    };
+    (hex.len() * 4 == bits && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| (algorithm, hex.to_ascii_lowercase()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    const B_UPPER: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB";
+
+    fn page() -> Url {
+        Url::parse("https://index.example/simple/demo/").unwrap()
+    }
+
+    fn sha256(files: &[IndexFile], name: &str) -> Option<String> {
+        files.iter().find(|f| f.filename == name)?.hashes.get(&HashAlgorithm::Sha256).cloned()
+    }
+
+    #[test]
+    fn json_tolerates_yanked_and_metadata_shapes() {
+        let body = format!(
+            r#"{{"meta": {{"api-version": "1.1"}}, "name": "demo", "files": [
+              {{"filename": "demo-1.0.tar.gz", "url": "https://files.example/demo-1.0.tar.gz",
+                "hashes": {{"sha256": "{A}"}}, "yanked": "broken release", "core-metadata": false}},
+              {{"filename": "demo-1.0-py3-none-any.whl", "url": "../../files/demo-1.0-py3-none-any.whl",
+                "hashes": {{"sha256": "{B_UPPER}", "blake2b_256": "ff"}}, "yanked": true,
+                "data-dist-info-metadata": {{"sha256": "{A}"}}, "dist-info-metadata": true}},
+              {{"filename": "demo-0.9.tar.gz", "url": "https://files.example/demo-0.9.tar.gz", "hashes": {{}}}},
+              {{"filename": "demo-0.8.tar.gz", "url": "https://files.example/demo-0.8.tar.gz"}}
+            ]}}"#
+        );
+        let files = parse_json(body.as_bytes(), &page()).unwrap();
+        assert_eq!(files.len(), 4);
+        assert_eq!(sha256(&files, "demo-1.0.tar.gz").as_deref(), Some(A));
+        let wheel = &files[1];
+        assert_eq!(wheel.url, "https://index.example/files/demo-1.0-py3-none-any.whl");
+        assert_eq!(wheel.hashes.len(), 1, "unknown algorithms are dropped");
+        assert_eq!(sha256(&files, "demo-1.0-py3-none-any.whl"), Some(B_UPPER.to_ascii_lowercase()));
+        assert_eq!(sha256(&files, "demo-0.9.tar.gz"), None);
+        assert_eq!(sha256(&files, "demo-0.8.tar.gz"), None);
+    }
+
+    #[test]
+    fn json_rejects_unknown_major_version_and_garbage() {
+        let body = br#"{"meta": {"api-version": "2.0"}, "files": []}"#;
+        assert!(parse_json(body, &page()).unwrap_err().contains("2.0"));
+        assert!(parse_json(b"<html>", &page()).unwrap_err().contains("PEP 691"));
+    }
+
+    #[test]
+    fn html_reads_fragments_relative_hrefs_and_attributes() {
+        let body = format!(
+            r#"<!DOCTYPE html><html><body>
+            <a href="../../packages/demo-1.0.tar.gz#sha256={B_UPPER}" data-yanked="">demo-1.0.tar.gz</a><br/>
+            <a href="/files/demo-1.0-py3-none-any.whl#sha256={A}" data-requires-python="&gt;=3.8"
+               data-dist-info-metadata="sha256={A}" data-core-metadata="true">
+               demo-1.0-py3-none-any.whl </a>
+            <a href="https://u:p@mirror.example/demo-0.9.tar.gz?x=1&amp;y=2">demo-0.9.tar.gz</a>
+            <a href="demo-0.8.zip#md5=0123456789abcdef0123456789abcdef"></a>
+            <a href="demo-0.7.zip#sha256=nothex">demo-0.7.zip</a>
+            </body></html>"#
+        );
+        let files = parse_html(&body, &page());
+        let names: Vec<_> = files.iter().map(|f| f.filename.as_str()).collect();
+        assert_eq!(
+            names,
+            ["demo-1.0.tar.gz", "demo-1.0-py3-none-any.whl", "demo-0.9.tar.gz", "demo-0.8.zip", "demo-0.7.zip"]
+        );
+        assert_eq!(files[0].url, "https://index.example/packages/demo-1.0.tar.gz");
+        assert_eq!(sha256(&files, "demo-1.0.tar.gz"), Some(B_UPPER.to_ascii_lowercase()));
+        assert_eq!(files[1].url, "https://index.example/files/demo-1.0-py3-none-any.whl");
+        assert_eq!(sha256(&files, "demo-1.0-py3-none-any.whl").as_deref(), Some(A));
+        assert_eq!(files[2].url, "https://mirror.example/demo-0.9.tar.gz?x=1&y=2", "credentials stripped");
+        assert!(files[2].hashes.is_empty());
+        assert_eq!(files[3].url, "https://index.example/simple/demo/demo-0.8.zip");
+        assert_eq!(files[3].hashes.get(&HashAlgorithm::Md5).map(String::len), Some(32));
+        assert!(files[4].hashes.is_empty(), "malformed digests are dropped");
+    }
+
+    #[test]
+    fn html_honours_base_href() {
+        let body = format!(
+            r#"<html><head><base href="https://cdn.example/pkgs/"></head>
+            <body><a href="demo-1.0.tar.gz#sha256={A}">demo-1.0.tar.gz</a></body></html>"#
+        );
+        let files = parse_html(&body, &page());
+        assert_eq!(files[0].url, "https://cdn.example/pkgs/demo-1.0.tar.gz");
+    }
+
+    #[test]
+    fn content_type_decides_the_parser() {
+        let json =
+            format!(r#"{{"files": [{{"filename": "a.tar.gz", "url": "a.tar.gz", "hashes": {{"sha256": "{A}"}}}}]}}"#);
+        let html = format!(r#"<a href="a.tar.gz#sha256={A}">a.tar.gz</a>"#);
+        for ct in [Some("application/vnd.pypi.simple.v1+json"), Some("application/json; charset=utf-8"), None] {
+            assert_eq!(parse_page(ct, json.as_bytes(), &page()).unwrap().len(), 1, "{ct:?}");
+        }
+        for ct in [Some("text/html; charset=utf-8"), Some("application/vnd.pypi.simple.v1+html"), None] {
+            assert_eq!(parse_page(ct, html.as_bytes(), &page()).unwrap().len(), 1, "{ct:?}");
+        }
+    }
+}

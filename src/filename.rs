@@ -1,0 +1,466 @@
+//! Distribution file names: wheels (binary distribution format, PEP 425 tags) and sdists.
+//!
+//! Tags are parsed once into enums here so that compatibility ranking
+//! (`resolve::tags`) is plain arithmetic over already-classified values.
+
+use thiserror::Error;
+
+/// What a file listed in a lock is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DistFilename {
+    Wheel(WheelFilename),
+    Sdist(SdistFilename),
+    /// Eggs, Windows installers, RPMs and wheels whose name does not parse.
+    Other,
+}
+
+impl DistFilename {
+    /// Classifies a file name; never fails, since locks list artifacts we simply skip.
+    pub fn parse(filename: &str) -> DistFilename {
+        if has_suffix_ignore_case(filename, ".whl") {
+            return WheelFilename::parse(filename).map_or(DistFilename::Other, DistFilename::Wheel);
+        }
+        SdistExtension::ALL
+            .into_iter()
+            .find(|ext| has_suffix_ignore_case(filename, ext.as_str()) && filename.len() > ext.as_str().len())
+            .map_or(DistFilename::Other, |extension| DistFilename::Sdist(SdistFilename { extension }))
+    }
+}
+
+fn has_suffix_ignore_case(text: &str, suffix: &str) -> bool {
+    text.len() >= suffix.len()
+        && text.is_char_boundary(text.len() - suffix.len())
+        && text[text.len() - suffix.len()..].eq_ignore_ascii_case(suffix)
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SdistExtension {
+    TarGz,
+    Zip,
+    TarBz2,
+    TarXz,
+    Tgz,
+    Tar,
+}
+
+impl SdistExtension {
+    /// Longer suffixes first so `.tar.gz` is not mistaken for something shorter.
+    const ALL: [SdistExtension; 6] = [Self::TarGz, Self::TarBz2, Self::TarXz, Self::Tgz, Self::Zip, Self::Tar];
+
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::TarGz => ".tar.gz",
+            Self::Zip => ".zip",
+            Self::TarBz2 => ".tar.bz2",
+            Self::TarXz => ".tar.xz",
+            Self::Tgz => ".tgz",
+            Self::Tar => ".tar",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SdistFilename {
+    pub extension: SdistExtension,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+pub enum WheelFilenameError {
+    #[error("wheel file name `{0}` does not end in `.whl`")]
+    NotAWheel(String),
+    #[error("wheel file name `{0}` must have 5 or 6 dash-separated parts (name-version[-build]-python-abi-platform)")]
+    PartCount(String),
+    #[error("wheel file name `{filename}` has an invalid build tag `{build}` (it must start with a digit)")]
+    BuildTag { filename: String, build: String },
+    #[error("wheel file name `{0}` has an empty name, version or tag")]
+    EmptyPart(String),
+}
+
+/// A parsed `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WheelFilename {
+    /// As written (escaped: `-` → `_`), not normalized.
+    pub distribution: String,
+    /// As written; may contain `+local` or `_`.
+    pub version: String,
+    pub build: Option<BuildTag>,
+    /// Compressed tag sets (`py2.py3`) expanded.
+    pub python: Vec<PythonTag>,
+    pub abi: Vec<AbiTag>,
+    pub platform: Vec<PlatformTag>,
+}
+
+impl WheelFilename {
+    pub fn parse(filename: &str) -> Result<Self, WheelFilenameError> {
+        if !has_suffix_ignore_case(filename, ".whl") {
+            return Err(WheelFilenameError::NotAWheel(filename.to_owned()));
+        }
+        let stem = &filename[..filename.len() - 4];
+        let parts: Vec<&str> = stem.split('-').collect();
+        let (distribution, version, build, python, abi, platform) = match parts[..] {
+            [d, v, py, abi, plat] => (d, v, None, py, abi, plat),
+            [d, v, b, py, abi, plat] => (d, v, Some(b), py, abi, plat),
+            _ => return Err(WheelFilenameError::PartCount(filename.to_owned())),
+        };
+        if parts.iter().any(|part| part.is_empty()) {
+            return Err(WheelFilenameError::EmptyPart(filename.to_owned()));
+        }
+        let build = build
+            .map(|b| {
+                BuildTag::parse(b)
+                    .ok_or_else(|| WheelFilenameError::BuildTag { filename: filename.to_owned(), build: b.to_owned() })
+            })
+            .transpose()?;
+        let split = |set: &str| -> Result<Vec<String>, WheelFilenameError> {
+            let tags: Vec<String> = set.split('.').map(str::to_ascii_lowercase).collect();
+            if tags.iter().any(String::is_empty) {
+                return Err(WheelFilenameError::EmptyPart(filename.to_owned()));
+            }
+            Ok(tags)
+        };
+        Ok(Self {
+            distribution: distribution.to_owned(),
+            version: version.to_owned(),
+            build,
+            python: split(python)?.iter().map(|t| PythonTag::parse(t)).collect(),
+            abi: split(abi)?.iter().map(|t| AbiTag::parse(t)).collect(),
+            platform: split(platform)?.iter().map(|t| PlatformTag::parse(t)).collect(),
+        })
+    }
+}
+
+/// Optional build number; `Ord` compares the number, then the rest as a string (per spec).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BuildTag {
+    pub number: u32,
+    pub suffix: String,
+}
+
+impl BuildTag {
+    fn parse(text: &str) -> Option<Self> {
+        let digits = text.bytes().take_while(u8::is_ascii_digit).count();
+        let number = text[..digits].parse().ok()?;
+        Some(Self { number, suffix: text[digits..].to_owned() })
+    }
+}
+
+/// Splits `cp311` / `py3` into the prefix's major and optional minor (`3`, `11`).
+fn major_minor(digits: &str) -> Option<(u8, Option<u8>)> {
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let major = digits[..1].parse().ok()?;
+    let minor = if digits.len() > 1 { Some(digits[1..].parse().ok()?) } else { None };
+    Some((major, minor))
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PythonTag {
+    /// `cp311` → major 3, minor 11.
+    CPython { major: u8, minor: Option<u8> },
+    /// `py3`, `py39`, `py2`: any implementation.
+    Generic { major: u8, minor: Option<u8> },
+    /// PyPy (`pp310`), GraalPy, Jython, …
+    Other(String),
+}
+
+impl PythonTag {
+    fn parse(tag: &str) -> Self {
+        let parsed = if let Some(rest) = tag.strip_prefix("cp") {
+            major_minor(rest).map(|(major, minor)| PythonTag::CPython { major, minor })
+        } else if let Some(rest) = tag.strip_prefix("py") {
+            major_minor(rest).map(|(major, minor)| PythonTag::Generic { major, minor })
+        } else {
+            None
+        };
+        parsed.unwrap_or_else(|| PythonTag::Other(tag.to_owned()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AbiTag {
+    None,
+    Abi3,
+    /// `cp311`, `cp311d` (debug), `cp313t` (free-threaded); always CPython 3.
+    CPython {
+        minor: u8,
+        debug: bool,
+        free_threaded: bool,
+    },
+    /// `cp37m`, `abi3t`, `pypy310_pp73`, …
+    Other(String),
+}
+
+impl AbiTag {
+    fn parse(tag: &str) -> Self {
+        match tag {
+            "none" => return AbiTag::None,
+            "abi3" => return AbiTag::Abi3,
+            _ => {}
+        }
+        let cpython = tag.strip_prefix("cp3").and_then(|rest| {
+            let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
+            let minor = rest[..digits].parse().ok()?;
+            // Only the flags CPython 3.8+ still uses; `m`/`u` belong to interpreters we never target.
+            let (debug, free_threaded) = match &rest[digits..] {
+                "" => (false, false),
+                "d" => (true, false),
+                "t" => (false, true),
+                "td" => (true, true),
+                _ => return None,
+            };
+            Some(AbiTag::CPython { minor, debug, free_threaded })
+        });
+        cpython.unwrap_or_else(|| AbiTag::Other(tag.to_owned()))
+    }
+}
+
+/// A CPU architecture named in a platform tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformArch {
+    X86_64,
+    /// Linux `aarch64` and macOS `arm64` are the same thing.
+    Aarch64,
+    I686,
+    Ppc64le,
+    S390x,
+    Armv7l,
+    /// Kept so the name survives, but never compatible with a target.
+    Other(String),
+}
+
+impl PlatformArch {
+    fn parse(arch: &str) -> Self {
+        match arch {
+            "x86_64" => Self::X86_64,
+            "aarch64" | "arm64" => Self::Aarch64,
+            "i686" => Self::I686,
+            "ppc64le" => Self::Ppc64le,
+            "s390x" => Self::S390x,
+            "armv7l" => Self::Armv7l,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+/// The binary format part of a `macosx_*` tag.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum MacBinary {
+    Arm64,
+    X86_64,
+    Universal2,
+    Intel,
+    Universal,
+    Fat64,
+    Fat32,
+    Fat3,
+    /// `i386`, `ppc`, `fat`, …: never runnable on a supported target.
+    Other(String),
+}
+
+impl MacBinary {
+    fn parse(binary: &str) -> Self {
+        match binary {
+            "arm64" => Self::Arm64,
+            "x86_64" => Self::X86_64,
+            "universal2" => Self::Universal2,
+            "intel" => Self::Intel,
+            "universal" => Self::Universal,
+            "fat64" => Self::Fat64,
+            "fat32" => Self::Fat32,
+            "fat3" => Self::Fat3,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PlatformTag {
+    Any,
+    /// Legacy aliases are normalized: manylinux1 = 2.5, manylinux2010 = 2.12, manylinux2014 = 2.17.
+    Manylinux {
+        glibc: (u16, u16),
+        arch: PlatformArch,
+    },
+    Musllinux {
+        musl: (u16, u16),
+        arch: PlatformArch,
+    },
+    Macos {
+        version: (u16, u16),
+        binary: MacBinary,
+    },
+    /// `linux_x86_64`: built against an unknown libc, never portable.
+    LinuxPlain {
+        arch: PlatformArch,
+    },
+    Windows,
+    Other(String),
+}
+
+impl PlatformTag {
+    fn parse(tag: &str) -> Self {
+        Self::parse_known(tag).unwrap_or_else(|| PlatformTag::Other(tag.to_owned()))
+    }
+
+    fn parse_known(tag: &str) -> Option<Self> {
+        if tag == "any" {
+            return Some(PlatformTag::Any);
+        }
+        if tag == "win32" || tag.starts_with("win_") {
+            return Some(PlatformTag::Windows);
+        }
+        for (legacy, glibc) in [("manylinux1_", (2, 5)), ("manylinux2010_", (2, 12)), ("manylinux2014_", (2, 17))] {
+            if let Some(arch) = tag.strip_prefix(legacy) {
+                return Some(PlatformTag::Manylinux { glibc, arch: PlatformArch::parse(arch) });
+            }
+        }
+        if let Some(rest) = tag.strip_prefix("manylinux_") {
+            let (glibc, arch) = version_and_rest(rest)?;
+            return Some(PlatformTag::Manylinux { glibc, arch: PlatformArch::parse(arch) });
+        }
+        if let Some(rest) = tag.strip_prefix("musllinux_") {
+            let (musl, arch) = version_and_rest(rest)?;
+            return Some(PlatformTag::Musllinux { musl, arch: PlatformArch::parse(arch) });
+        }
+        if let Some(rest) = tag.strip_prefix("macosx_") {
+            let (version, binary) = version_and_rest(rest)?;
+            return Some(PlatformTag::Macos { version, binary: MacBinary::parse(binary) });
+        }
+        let arch = tag.strip_prefix("linux_")?;
+        Some(PlatformTag::LinuxPlain { arch: PlatformArch::parse(arch) })
+    }
+}
+
+/// `2_17_x86_64` → `((2, 17), "x86_64")`; the arch itself may contain underscores.
+fn version_and_rest(text: &str) -> Option<((u16, u16), &str)> {
+    let mut parts = text.splitn(3, '_');
+    let major = parts.next()?.parse().ok()?;
+    let minor = parts.next()?.parse().ok()?;
+    let rest = parts.next().filter(|rest| !rest.is_empty())?;
+    Some(((major, minor), rest))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn wheel(name: &str) -> WheelFilename {
+        WheelFilename::parse(name).unwrap()
+    }
+
+    #[test]
+    fn parses_plain_wheel() {
+        let w = wheel("numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
+        assert_eq!(w.distribution, "numpy");
+        assert_eq!(w.version, "1.26.4");
+        assert_eq!(w.build, None);
+        assert_eq!(w.python, vec![PythonTag::CPython { major: 3, minor: Some(11) }]);
+        assert_eq!(w.abi, vec![AbiTag::CPython { minor: 11, debug: false, free_threaded: false }]);
+        let glibc217 = PlatformTag::Manylinux { glibc: (2, 17), arch: PlatformArch::X86_64 };
+        assert_eq!(w.platform, vec![glibc217.clone(), glibc217]);
+    }
+
+    #[test]
+    fn expands_compressed_python_tags() {
+        let w = wheel("six-1.16.0-py2.py3-none-any.whl");
+        assert_eq!(
+            w.python,
+            vec![PythonTag::Generic { major: 2, minor: None }, PythonTag::Generic { major: 3, minor: None }]
+        );
+        assert_eq!(w.abi, vec![AbiTag::None]);
+        assert_eq!(w.platform, vec![PlatformTag::Any]);
+    }
+
+    #[test]
+    fn parses_build_tag_and_local_version() {
+        let w = wheel("torch-2.3.0_cpu-1local-cp39-cp39-linux_x86_64.whl");
+        assert_eq!(w.version, "2.3.0_cpu");
+        assert_eq!(w.build, Some(BuildTag { number: 1, suffix: "local".into() }));
+        assert_eq!(w.platform, vec![PlatformTag::LinuxPlain { arch: PlatformArch::X86_64 }]);
+        assert!(BuildTag { number: 2, suffix: String::new() } > BuildTag { number: 1, suffix: "z".into() });
+    }
+
+    #[test]
+    fn parses_abi_flags() {
+        let w = wheel("numpy-2.1.0-cp313-cp313t-macosx_14_0_arm64.whl");
+        assert_eq!(w.abi, vec![AbiTag::CPython { minor: 13, debug: false, free_threaded: true }]);
+        assert_eq!(AbiTag::parse("cp39d"), AbiTag::CPython { minor: 9, debug: true, free_threaded: false });
+        assert_eq!(AbiTag::parse("abi3"), AbiTag::Abi3);
+        assert_eq!(AbiTag::parse("cp37m"), AbiTag::Other("cp37m".into()));
+        assert_eq!(AbiTag::parse("pypy310_pp73"), AbiTag::Other("pypy310_pp73".into()));
+    }
+
+    #[test]
+    fn parses_python_tag_kinds() {
+        assert_eq!(PythonTag::parse("cp3"), PythonTag::CPython { major: 3, minor: None });
+        assert_eq!(PythonTag::parse("py310"), PythonTag::Generic { major: 3, minor: Some(10) });
+        assert_eq!(PythonTag::parse("pp310"), PythonTag::Other("pp310".into()));
+        assert_eq!(PythonTag::parse("cpx"), PythonTag::Other("cpx".into()));
+    }
+
+    #[test]
+    fn parses_legacy_manylinux_aliases() {
+        let cases = [
+            ("manylinux1_i686", (2, 5), PlatformArch::I686),
+            ("manylinux2010_x86_64", (2, 12), PlatformArch::X86_64),
+            ("manylinux2014_aarch64", (2, 17), PlatformArch::Aarch64),
+            ("manylinux_2_28_ppc64le", (2, 28), PlatformArch::Ppc64le),
+            ("manylinux_2_31_riscv64", (2, 31), PlatformArch::Other("riscv64".into())),
+        ];
+        for (tag, glibc, arch) in cases {
+            assert_eq!(PlatformTag::parse(tag), PlatformTag::Manylinux { glibc, arch }, "{tag}");
+        }
+    }
+
+    #[test]
+    fn parses_other_platforms() {
+        let cases = [
+            ("musllinux_1_2_x86_64", PlatformTag::Musllinux { musl: (1, 2), arch: PlatformArch::X86_64 }),
+            ("macosx_10_9_universal2", PlatformTag::Macos { version: (10, 9), binary: MacBinary::Universal2 }),
+            ("macosx_11_0_arm64", PlatformTag::Macos { version: (11, 0), binary: MacBinary::Arm64 }),
+            ("macosx_10_5_ppc", PlatformTag::Macos { version: (10, 5), binary: MacBinary::Other("ppc".into()) }),
+            ("win_amd64", PlatformTag::Windows),
+            ("win32", PlatformTag::Windows),
+            ("manylinux_2_x86_64", PlatformTag::Other("manylinux_2_x86_64".into())),
+            ("emscripten_3_1_58_wasm32", PlatformTag::Other("emscripten_3_1_58_wasm32".into())),
+        ];
+        for (tag, expected) in cases {
+            assert_eq!(PlatformTag::parse(tag), expected, "{tag}");
+        }
+    }
+
+    #[test]
+    fn wheel_errors_quote_the_filename() {
+        let err = WheelFilename::parse("foo-1.0-py3-none.whl").unwrap_err();
+        assert_eq!(err, WheelFilenameError::PartCount("foo-1.0-py3-none.whl".into()));
+        assert!(err.to_string().contains("`foo-1.0-py3-none.whl`"));
+        let err = WheelFilename::parse("foo-1.0-x1-py3-none-any.whl").unwrap_err();
+        assert!(matches!(err, WheelFilenameError::BuildTag { ref build, .. } if build == "x1"));
+        assert!(matches!(WheelFilename::parse("foo-1.0.tar.gz"), Err(WheelFilenameError::NotAWheel(_))));
+        assert!(matches!(WheelFilename::parse("foo--py3-none-any.whl"), Err(WheelFilenameError::EmptyPart(_))));
+        assert!(matches!(WheelFilename::parse("foo-1.0-py3..py2-none-any.whl"), Err(WheelFilenameError::EmptyPart(_))));
+    }
+
+    #[test]
+    fn classifies_distribution_files() {
+        assert!(matches!(DistFilename::parse("attrs-23.2.0-py3-none-any.whl"), DistFilename::Wheel(_)));
+        let cases = [
+            ("attrs-23.2.0.tar.gz", SdistExtension::TarGz),
+            ("Foo-1.0.zip", SdistExtension::Zip),
+            ("foo-1.0.tar.bz2", SdistExtension::TarBz2),
+            ("foo-1.0.tar.xz", SdistExtension::TarXz),
+            ("foo-1.0.tgz", SdistExtension::Tgz),
+            ("foo-1.0.tar", SdistExtension::Tar),
+            ("FOO-1.0.TAR.GZ", SdistExtension::TarGz),
+        ];
+        for (name, extension) in cases {
+            assert_eq!(DistFilename::parse(name), DistFilename::Sdist(SdistFilename { extension }), "{name}");
+        }
+        for other in
+            ["foo-1.0-py2.7.egg", "foo-1.0.win32.exe", "foo-1.0.msi", "foo-1.0-1.noarch.rpm", "broken.whl", ".tar.gz"]
+        {
+            assert_eq!(DistFilename::parse(other), DistFilename::Other, "{other}");
+        }
+    }
+}

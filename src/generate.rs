@@ -1,0 +1,165 @@
+//! The whole pipeline behind `lock2nix`: read → resolve → fetch → plan → render.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use crate::fetch::{self, FetchOptions, Located, ProjectQuery};
+use crate::model::{Lock, Source};
+use crate::name::PackageName;
+use crate::plan::{self, Locations, Plan};
+use crate::project::{self, Project};
+use crate::render::{self, Header};
+use crate::resolve::{self, Resolution, ResolveOptions};
+use crate::{lockfile, model::LockFormat};
+
+/// Everything one run needs.
+#[derive(Debug, Clone)]
+pub struct GenerateOptions {
+    pub lock: PathBuf,
+    /// Defaults to the pyproject.toml next to the lock.
+    pub pyproject: Option<PathBuf>,
+    pub resolve: ResolveOptions,
+    pub fetch: FetchOptions,
+    /// The command line, for the header.
+    pub command: String,
+}
+
+/// The generated file and what it took.
+#[derive(Debug)]
+pub struct Generated {
+    pub nix: String,
+    pub stats: Stats,
+}
+
+#[derive(Debug, Default, Clone)]
+pub struct Stats {
+    pub packages: usize,
+    pub targets: usize,
+    pub requests: usize,
+    pub cache_hits: usize,
+    pub parse: Duration,
+    pub resolve: Duration,
+    pub fetch: Duration,
+    pub render: Duration,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum GenerateError {
+    #[error(transparent)]
+    Lock(#[from] lockfile::LockError),
+    #[error(transparent)]
+    Project(#[from] project::ProjectError),
+    #[error(transparent)]
+    Resolve(#[from] resolve::ResolveError),
+    #[error(transparent)]
+    Fetch(#[from] fetch::FetchError),
+    #[error(transparent)]
+    Plan(#[from] plan::PlanError),
+}
+
+/// Runs the pipeline.
+pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
+    let mut stats = Stats::default();
+    let started = Instant::now();
+    let lock = lockfile::read(&options.lock)?;
+    let pyproject = options
+        .pyproject
+        .clone()
+        .unwrap_or_else(|| options.lock.parent().unwrap_or(std::path::Path::new(".")).join("pyproject.toml"));
+    let project = project::read(&pyproject)?;
+    stats.parse = started.elapsed();
+
+    let started = Instant::now();
+    let resolution = resolve::resolve(&lock, &project, &options.resolve)?;
+    stats.resolve = started.elapsed();
+
+    let started = Instant::now();
+    let located = fetch::locate(&queries(&lock, &resolution, &options.fetch.index_url), &options.fetch)?;
+    stats.fetch = started.elapsed();
+    stats.requests = located.requests;
+    stats.cache_hits = located.cache_hits;
+
+    let started = Instant::now();
+    let plan = plan::plan(&lock, &project, &resolution, &located)?;
+    let nix = render::render(&plan, &header(&lock, &plan, options));
+    stats.render = started.elapsed();
+    stats.packages = plan.packages.len();
+    stats.targets = plan.targets.len();
+    Ok(Generated { nix, stats })
+}
+
+/// Parses, resolves and plans with given locations (no network): used by tests and benches.
+pub fn plan_offline(
+    lock: &Lock,
+    project: &Project,
+    options: &ResolveOptions,
+    locations: &dyn Locations,
+) -> Result<(Resolution, Plan), GenerateError> {
+    let resolution = resolve::resolve(lock, project, options)?;
+    let plan = plan::plan(lock, project, &resolution, locations)?;
+    Ok((resolution, plan))
+}
+
+/// One query per (index, project), holding the files of every locked version of it.
+pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str) -> Vec<ProjectQuery> {
+    let mut grouped: BTreeMap<(String, PackageName), ProjectQuery> = BTreeMap::new();
+    for i in plan::packages_to_locate(lock, resolution) {
+        let package = &lock.packages[i];
+        let index_url = match &package.source {
+            Source::Registry { index: Some(index) } => index.url.clone(),
+            _ => default_index.to_string(),
+        };
+        grouped
+            .entry((index_url.clone(), package.name.clone()))
+            .or_insert_with(|| ProjectQuery { index_url, project: package.name.clone(), files: Vec::new() })
+            .files
+            .extend(package.files.iter().cloned());
+    }
+    grouped.into_values().collect()
+}
+
+impl Locations for Located {
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
+        self.files
+            .get(&(package.clone(), filename.to_string()))
+            .map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
+    }
+}
+
+/// The header: tool, command, and what the file was generated for.
+pub fn header(lock: &Lock, plan: &Plan, options: &GenerateOptions) -> Header {
+    let LockFormat::Poetry { lock_version } = &lock.format;
+    let systems: Vec<&str> = {
+        let mut s: Vec<&str> = plan.targets.iter().map(|t| t.system.as_nix()).collect();
+        s.dedup();
+        s
+    };
+    let mut pythons: Vec<String> = plan.targets.iter().map(|t| t.python.to_string()).collect();
+    pythons.sort_by_key(|p| p.split('.').nth(1).and_then(|m| m.parse::<u32>().ok()));
+    pythons.dedup();
+    let policy = &options.resolve;
+    Header {
+        tool: format!("lock2nix {}", env!("CARGO_PKG_VERSION")),
+        command: options.command.clone(),
+        notes: vec![
+            format!(
+                "Lock: Poetry lock {}, {} packages",
+                lock_version.as_deref().unwrap_or("1.0 (unversioned)"),
+                lock.packages.len()
+            ),
+            format!("Systems: {}; CPython {}", systems.join(", "), pythons.join(", ")),
+            format!(
+                "Artifacts: prefer {}; manylinux up to glibc {}.{}; macOS {}.{} or newer",
+                match policy.artifacts.prefer {
+                    resolve::Prefer::Wheel => "wheels",
+                    resolve::Prefer::Sdist => "sdists",
+                },
+                policy.platform.glibc.0,
+                policy.platform.glibc.1,
+                policy.platform.macos.0,
+                policy.platform.macos.1
+            ),
+        ],
+    }
+}

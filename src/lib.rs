@@ -1,0 +1,18 @@
+//! lock2nix: turn a Python lock file into one pure, multi-platform Nix overlay.
+//!
+//! The pipeline, one module per stage:
+//! lock formats ([`lockfile`], [`project`]) → the format-neutral [`model`] →
+//! [`resolve`] (markers, wheel tags, selection per target) → [`fetch`] (index client, cache;
+//! the only I/O) → [`plan`] (build systems, cycles, per-target grouping) → [`render`] (Nix).
+
+pub mod constraint;
+pub mod fetch;
+pub mod generate;
+pub mod filename;
+pub mod lockfile;
+pub mod model;
+pub mod name;
+pub mod plan;
+pub mod project;
+pub mod render;
+pub mod resolve;

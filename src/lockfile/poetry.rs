@@ -1,0 +1,363 @@
+//! poetry.lock, every version in use: 1.1 and the unversioned 1.0-era locks with
+//! `[metadata.files]`, 2.0 with per-package `files`, 2.1 with per-package `groups`/`markers`.
+
+use std::collections::BTreeMap;
+use std::str::FromStr;
+
+use pep440_rs::Version;
+use pep508_rs::MarkerTree;
+use serde::Deserialize;
+
+use super::LockError;
+use crate::constraint::Constraint;
+use crate::filename::DistFilename;
+use crate::model::{
+    Dependency, FileHash, IndexRef, Lock, LockFormat, LockedFile, Membership, Package, Source,
+};
+use crate::name::{ExtraName, GroupName, PackageName};
+
+#[derive(Deserialize)]
+struct RawLock {
+    #[serde(default)]
+    package: Vec<RawPackage>,
+    #[serde(default)]
+    metadata: RawMetadata,
+    #[serde(default)]
+    extras: BTreeMap<String, Vec<String>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(rename_all = "kebab-case")]
+struct RawMetadata {
+    lock_version: Option<String>,
+    python_versions: Option<String>,
+    #[serde(default)]
+    files: BTreeMap<String, Vec<RawFile>>,
+    hashes: Option<toml::Value>,
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "kebab-case")]
+struct RawPackage {
+    name: String,
+    version: String,
+    python_versions: Option<String>,
+    files: Option<Vec<RawFile>>,
+    #[serde(default)]
+    dependencies: BTreeMap<String, RawDependency>,
+    #[serde(default)]
+    extras: BTreeMap<String, Vec<String>>,
+    source: Option<RawSource>,
+    groups: Option<Vec<String>>,
+    markers: Option<RawMarkers>,
+    #[serde(default)]
+    develop: bool,
+}
+
+#[derive(Deserialize)]
+struct RawFile {
+    file: String,
+    hash: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawDependency {
+    Constraint(String),
+    Table(RawDependencyTable),
+    Alternatives(Vec<RawDependencyTable>),
+}
+
+#[derive(Deserialize)]
+struct RawDependencyTable {
+    version: Option<String>,
+    markers: Option<String>,
+    python: Option<String>,
+    #[serde(default)]
+    extras: Vec<String>,
+    #[serde(default)]
+    optional: bool,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawMarkers {
+    All(String),
+    PerGroup(BTreeMap<String, String>),
+}
+
+#[derive(Deserialize)]
+struct RawSource {
+    #[serde(rename = "type")]
+    kind: String,
+    url: String,
+    reference: Option<String>,
+    resolved_reference: Option<String>,
+    subdirectory: Option<String>,
+}
+
+/// Parses the text of a poetry.lock; `origin` names the file in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
+    let raw: RawLock = toml::from_str(text)
+        .map_err(|e| LockError::Toml { path: origin.to_string(), message: e.to_string() })?;
+    let lock_version = raw.metadata.lock_version.clone();
+    if let Some(version) = &lock_version {
+        let major = version.split('.').next().unwrap_or_default();
+        if major != "1" && major != "2" {
+            return Err(LockError::UnsupportedVersion { path: origin.into(), version: version.clone() });
+        }
+    }
+    if raw.metadata.hashes.is_some() && raw.metadata.files.is_empty() && !raw.package.is_empty() {
+        return Err(LockError::HashesOnly { path: origin.into() });
+    }
+    let python = match &raw.metadata.python_versions {
+        Some(text) => Constraint::parse_poetry(text).map_err(|e| LockError::Entry {
+            path: origin.into(),
+            package: "[metadata] python-versions".into(),
+            message: e.to_string(),
+        })?,
+        None => Constraint::any(),
+    };
+    // `[metadata.files]` is keyed by the name as written; key it by normalized name.
+    let mut legacy_files: BTreeMap<PackageName, Vec<RawFile>> = BTreeMap::new();
+    for (name, files) in raw.metadata.files {
+        let name = normalize(&name, origin, "[metadata.files]")?;
+        legacy_files.entry(name).or_default().extend(files);
+    }
+    let versions_per_name = count_versions(&raw.package);
+    let packages = raw
+        .package
+        .into_iter()
+        .map(|p| {
+            let shared = versions_per_name.get(&p.name.to_ascii_lowercase()).copied().unwrap_or(1) > 1;
+            convert_package(p, &legacy_files, shared, origin)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut root_extras = BTreeMap::new();
+    for (extra, names) in raw.extras {
+        let extra = extra_name(&extra, origin, "[extras]")?;
+        let names = names
+            .iter()
+            .map(|n| normalize(requirement_name(n), origin, "[extras]"))
+            .collect::<Result<Vec<_>, _>>()?;
+        root_extras.insert(extra, names);
+    }
+    Ok(Lock {
+        origin: origin.to_string(),
+        format: LockFormat::Poetry { lock_version },
+        python,
+        packages,
+        root_extras,
+    })
+}
+
+fn count_versions(packages: &[RawPackage]) -> BTreeMap<String, usize> {
+    let mut counts = BTreeMap::new();
+    for p in packages {
+        *counts.entry(p.name.to_ascii_lowercase()).or_insert(0) += 1;
+    }
+    counts
+}
+
+fn convert_package(
+    raw: RawPackage,
+    legacy_files: &BTreeMap<PackageName, Vec<RawFile>>,
+    name_has_several_versions: bool,
+    origin: &str,
+) -> Result<Package, LockError> {
+    let entry = format!("{} {}", raw.name, raw.version);
+    let err = |message: String| LockError::Entry { path: origin.into(), package: entry.clone(), message };
+    let name = PackageName::new(raw.name.clone()).map_err(|e| err(e.to_string()))?;
+    let version = Version::from_str(&raw.version).map_err(|e| err(format!("invalid version: {e}")))?;
+    let python = match raw.python_versions.as_deref() {
+        Some(text) => Constraint::parse_poetry(text).map_err(|e| err(format!("python-versions: {e}")))?,
+        None => Constraint::any(),
+    };
+    let raw_files: Vec<&RawFile> = match &raw.files {
+        Some(files) => files.iter().collect(),
+        None => legacy_files
+            .get(&name)
+            .map(|files| {
+                files
+                    .iter()
+                    // 1.1 locks merge all versions' files under one name.
+                    .filter(|f| !name_has_several_versions || file_version_matches(&f.file, &version))
+                    .collect()
+            })
+            .unwrap_or_default(),
+    };
+    let files = raw_files
+        .into_iter()
+        .map(|f| {
+            let hash = match f.hash.as_deref().filter(|h| !h.is_empty()) {
+                Some(h) => Some(FileHash::parse(h).ok_or_else(|| err(format!("file {}: unreadable hash `{h}`", f.file)))?),
+                None => None,
+            };
+            Ok(LockedFile { filename: f.file.clone(), hash, dist: DistFilename::parse(&f.file) })
+        })
+        .collect::<Result<Vec<_>, LockError>>()?;
+    let mut dependencies = Vec::new();
+    for (dep_name, dep) in &raw.dependencies {
+        let dep_name = PackageName::new(dep_name.clone()).map_err(|e| err(format!("dependency `{dep_name}`: {e}")))?;
+        let tables: Vec<RawDependencyTable> = match dep {
+            RawDependency::Constraint(c) => vec![RawDependencyTable {
+                version: Some(c.clone()),
+                markers: None,
+                python: None,
+                extras: vec![],
+                optional: false,
+            }],
+            RawDependency::Table(t) => vec![clone_table(t)],
+            RawDependency::Alternatives(ts) => ts.iter().map(clone_table).collect(),
+        };
+        for table in tables {
+            dependencies.push(convert_dependency(dep_name.clone(), &table).map_err(|m| err(format!("dependency `{dep_name}`: {m}")))?);
+        }
+    }
+    let mut extras = BTreeMap::new();
+    for (extra, requirements) in &raw.extras {
+        let extra = ExtraName::new(extra.clone()).map_err(|e| err(format!("extra `{extra}`: {e}")))?;
+        let names = requirements
+            .iter()
+            .map(|r| PackageName::new(requirement_name(r).to_string()).map_err(|e| err(format!("extra `{extra}`: {e}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        extras.insert(extra, names);
+    }
+    let membership = match raw.groups {
+        None => None,
+        Some(groups) => {
+            let groups = groups
+                .iter()
+                .map(|g| GroupName::new(g).map_err(|e| err(format!("group `{g}`: {e}"))))
+                .collect::<Result<Vec<_>, _>>()?;
+            let mut markers = BTreeMap::new();
+            match raw.markers {
+                None => {}
+                Some(RawMarkers::All(text)) => {
+                    let marker = parse_marker(&text).map_err(|m| err(format!("markers: {m}")))?;
+                    for g in &groups {
+                        markers.insert(g.clone(), marker.clone());
+                    }
+                }
+                Some(RawMarkers::PerGroup(table)) => {
+                    for (g, text) in table {
+                        let group = GroupName::new(&g).map_err(|e| err(format!("markers group `{g}`: {e}")))?;
+                        markers.insert(group, parse_marker(&text).map_err(|m| err(format!("markers.{g}: {m}")))?);
+                    }
+                }
+            }
+            Some(Membership { groups, markers })
+        }
+    };
+    let source = convert_source(raw.source, raw.develop);
+    Ok(Package {
+        name,
+        version,
+        version_text: raw.version,
+        python,
+        source,
+        files,
+        dependencies,
+        extras,
+        membership,
+    })
+}
+
+fn clone_table(t: &RawDependencyTable) -> RawDependencyTable {
+    RawDependencyTable {
+        version: t.version.clone(),
+        markers: t.markers.clone(),
+        python: t.python.clone(),
+        extras: t.extras.clone(),
+        optional: t.optional,
+    }
+}
+
+fn convert_dependency(name: PackageName, table: &RawDependencyTable) -> Result<Dependency, String> {
+    let constraint = match table.version.as_deref() {
+        Some(text) => Constraint::parse_poetry(text).map_err(|e| e.to_string())?,
+        None => Constraint::any(),
+    };
+    let python = match table.python.as_deref() {
+        Some(text) => Constraint::parse_poetry(text).map_err(|e| format!("python: {e}"))?,
+        None => Constraint::any(),
+    };
+    let marker = match table.markers.as_deref() {
+        Some(text) => parse_marker(text)?,
+        None => MarkerTree::TRUE,
+    };
+    let extras = table
+        .extras
+        .iter()
+        .map(|e| ExtraName::new(e.clone()).map_err(|err| format!("extra `{e}`: {err}")))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(Dependency { name, constraint, marker, python, extras, optional: table.optional })
+}
+
+fn convert_source(raw: Option<RawSource>, develop: bool) -> Source {
+    let Some(raw) = raw else { return Source::Registry { index: None } };
+    match raw.kind.as_str() {
+        "git" => Source::Git {
+            url: raw.url,
+            reference: raw.reference,
+            resolved_reference: raw.resolved_reference,
+            subdirectory: raw.subdirectory,
+        },
+        "url" => Source::Url { url: raw.url, subdirectory: raw.subdirectory },
+        "directory" => Source::Directory { path: raw.url, develop },
+        "file" => Source::File { path: raw.url },
+        // "legacy" and anything else an index-like source.
+        _ => Source::Registry { index: Some(IndexRef { name: raw.reference.unwrap_or_default(), url: raw.url }) },
+    }
+}
+
+/// Parses a PEP 508 marker expression.
+pub fn parse_marker(text: &str) -> Result<MarkerTree, String> {
+    MarkerTree::from_str(text).map_err(|e| format!("invalid marker `{text}`: {e}"))
+}
+
+/// The distribution name at the start of a requirement such as `pkginfo (>=1.10)` or
+/// `requests[socks]>=2`.
+pub fn requirement_name(requirement: &str) -> &str {
+    let end = requirement
+        .find(|c: char| c.is_whitespace() || "([<>=!~;@".contains(c))
+        .unwrap_or(requirement.len());
+    &requirement[..end]
+}
+
+fn normalize(name: &str, origin: &str, entry: &str) -> Result<PackageName, LockError> {
+    PackageName::new(name.to_string()).map_err(|e| LockError::Entry {
+        path: origin.into(),
+        package: entry.into(),
+        message: format!("`{name}`: {e}"),
+    })
+}
+
+fn extra_name(name: &str, origin: &str, entry: &str) -> Result<ExtraName, LockError> {
+    ExtraName::new(name.to_string()).map_err(|e| LockError::Entry {
+        path: origin.into(),
+        package: entry.into(),
+        message: format!("`{name}`: {e}"),
+    })
+}
+
+/// Whether `filename` (a wheel or sdist) is of `version`, for 1.1 locks that list the files
+/// of several versions of one name together.
+fn file_version_matches(filename: &str, version: &Version) -> bool {
+    let version_text = match DistFilename::parse(filename) {
+        DistFilename::Wheel(wheel) => wheel.version,
+        _ => {
+            let stem = SDIST_SUFFIXES
+                .iter()
+                .find_map(|suffix| filename.strip_suffix(suffix))
+                .unwrap_or(filename);
+            match stem.rsplit_once('-') {
+                Some((_, v)) => v.to_string(),
+                None => return false,
+            }
+        }
+    };
+    Version::from_str(&version_text.replace('_', "-")).is_ok_and(|v| &v == version)
+}
+
+const SDIST_SUFFIXES: [&str; 6] = [".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar"];

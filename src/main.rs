@@ -1,0 +1,224 @@
+//! The `lock2nix` command: argument parsing, writing the output, and the one place errors
+//! are reported to the user.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions};
+use lock2nix::generate::{GenerateOptions, generate};
+use lock2nix::name::PackageName;
+use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
+use lock2nix::resolve::{ArtifactPolicy, Prefer, ResolveOptions};
+
+/// Turn a poetry.lock into one pure, multi-platform Nix overlay of buildPythonPackage derivations.
+#[derive(Parser, Debug)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// The lock file.
+    #[arg(default_value = "poetry.lock")]
+    lock: PathBuf,
+    /// Write here (atomically) instead of standard output.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+    /// The project's pyproject.toml [default: next to the lock]
+    #[arg(long, value_name = "FILE")]
+    pyproject: Option<PathBuf>,
+    /// Serve only these Nix systems (repeat or comma-separate) [default: all four]
+    #[arg(long = "system", value_name = "SYSTEM", value_delimiter = ',', value_parser = parse_system)]
+    systems: Vec<System>,
+    /// Serve only these CPython versions, e.g. 3.12 [default: 3.9–3.14 as the project allows]
+    #[arg(long = "python", value_name = "3.X", value_delimiter = ',', value_parser = parse_python)]
+    pythons: Vec<PythonMinor>,
+    /// Which artifact to use when a package has both a fitting wheel and an sdist.
+    #[arg(long, value_enum, default_value_t = PreferArg::Wheel)]
+    prefer: PreferArg,
+    /// Always build this package from its sdist (repeatable).
+    #[arg(long = "no-binary", value_name = "PKG", value_delimiter = ',')]
+    no_binary: Vec<String>,
+    /// Never build this package from source (repeatable).
+    #[arg(long = "only-binary", value_name = "PKG", value_delimiter = ',')]
+    only_binary: Vec<String>,
+    /// Newest glibc a manylinux wheel may need (nixpkgs' glibc).
+    #[arg(long, value_name = "X.Y", default_value = "2.40", value_parser = parse_pair)]
+    glibc: (u16, u16),
+    /// Oldest macOS the environment must run on; newer-only wheels are not used.
+    #[arg(long = "macos-version", value_name = "X.Y", default_value = "14.0", value_parser = parse_pair)]
+    macos: (u16, u16),
+    /// The package index for packages without a source of their own.
+    #[arg(long, value_name = "URL", default_value = DEFAULT_INDEX_URL, env = "LOCK2NIX_INDEX_URL")]
+    index_url: String,
+    /// Index requests in flight at once.
+    #[arg(short, long, default_value_t = 16)]
+    jobs: usize,
+    /// Cache directory [default: $XDG_CACHE_HOME/lock2nix]
+    #[arg(long, value_name = "DIR", env = "LOCK2NIX_CACHE_DIR")]
+    cache_dir: Option<PathBuf>,
+    /// Use no disk cache.
+    #[arg(long, conflicts_with = "offline")]
+    no_cache: bool,
+    /// Work from the cache alone; fail naming what is missing.
+    #[arg(long)]
+    offline: bool,
+    /// Seconds before an index request times out.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    timeout: u64,
+    /// Retries after a timeout, 429 or 5xx.
+    #[arg(long, default_value_t = 3)]
+    retries: u32,
+    /// Print nothing but errors on stderr.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+enum PreferArg {
+    Wheel,
+    Sdist,
+}
+
+fn parse_system(text: &str) -> Result<System, String> {
+    System::parse(text).ok_or_else(|| {
+        let all: Vec<&str> = System::ALL.iter().map(|s| s.as_nix()).collect();
+        format!("unknown system `{text}`; choose from {}", all.join(", "))
+    })
+}
+
+fn parse_python(text: &str) -> Result<PythonMinor, String> {
+    PythonMinor::parse(text).ok_or_else(|| format!("`{text}` is not a CPython version from 3.9 to 3.14"))
+}
+
+fn parse_pair(text: &str) -> Result<(u16, u16), String> {
+    let (major, minor) = text.split_once('.').unwrap_or((text, "0"));
+    match (major.parse(), minor.parse()) {
+        (Ok(major), Ok(minor)) => Ok((major, minor)),
+        _ => Err(format!("`{text}` is not a version like 2.40")),
+    }
+}
+
+fn names(list: &[String], flag: &str) -> miette::Result<BTreeSet<PackageName>> {
+    list.iter()
+        .map(|n| PackageName::new(n.clone()).map_err(|e| miette::miette!("{flag} {n}: {e}")))
+        .collect()
+}
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(report) => {
+            eprintln!("{report:?}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run() -> miette::Result<()> {
+    let cli = Cli::parse();
+    let command = std::iter::once("lock2nix".to_string())
+        .chain(std::env::args().skip(1).map(|a| shell_quote(&a)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let options = GenerateOptions {
+        lock: cli.lock.clone(),
+        pyproject: cli.pyproject.clone(),
+        resolve: ResolveOptions {
+            systems: if cli.systems.is_empty() { System::ALL.to_vec() } else { dedup(cli.systems.clone()) },
+            pythons: if cli.pythons.is_empty() { PythonMinor::all().collect() } else { dedup(cli.pythons.clone()) },
+            platform: PlatformPolicy { glibc: cli.glibc, macos: cli.macos },
+            artifacts: ArtifactPolicy {
+                prefer: match cli.prefer {
+                    PreferArg::Wheel => Prefer::Wheel,
+                    PreferArg::Sdist => Prefer::Sdist,
+                },
+                no_binary: names(&cli.no_binary, "--no-binary")?,
+                only_binary: names(&cli.only_binary, "--only-binary")?,
+            },
+        },
+        fetch: FetchOptions {
+            index_url: cli.index_url.clone(),
+            jobs: cli.jobs.max(1),
+            cache_dir: if cli.no_cache { None } else { cli.cache_dir.clone().or_else(FetchOptions::default_cache_dir) },
+            offline: cli.offline,
+            progress: !cli.quiet && std::io::stderr().is_terminal(),
+            timeout: Duration::from_secs(cli.timeout.max(1)),
+            retries: cli.retries,
+        },
+        command,
+    };
+    let generated = generate(&options).map_err(|e| miette::miette!("{e}"))?;
+    match &cli.output {
+        Some(path) => write_atomically(path, &generated.nix)?,
+        None => {
+            let mut out = std::io::stdout().lock();
+            out.write_all(generated.nix.as_bytes()).map_err(|e| miette::miette!("cannot write to standard output: {e}"))?;
+        }
+    }
+    if !cli.quiet {
+        let s = &generated.stats;
+        eprintln!(
+            "lock2nix: {} packages for {} targets; {} index requests, {} from cache",
+            s.packages, s.targets, s.requests, s.cache_hits
+        );
+    }
+    Ok(())
+}
+
+fn dedup<T: Ord>(mut list: Vec<T>) -> Vec<T> {
+    list.sort();
+    list.dedup();
+    list
+}
+
+/// Writes through a temporary file in the same directory, so readers never see half a file
+/// and a failed run leaves the old one in place.
+fn write_atomically(path: &Path, text: &str) -> miette::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let fail = |e: std::io::Error| miette::miette!("cannot write {}: {e}", path.display());
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    file.write_all(text.as_bytes()).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Temporary files are private; the generated file is an ordinary source file.
+        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(fail)?;
+    }
+    file.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+/// Quotes an argument for the header the way a shell user would type it, with any URL
+/// credentials (`https://user:secret@…`) cut out.
+fn shell_quote(arg: &str) -> String {
+    let redacted = redact_userinfo(arg);
+    let arg = redacted.as_str();
+    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
+        arg.to_string()
+    } else {
+        format!("'{}'", arg.replace('\'', r"'\''"))
+    }
+}
+
+fn redact_userinfo(arg: &str) -> String {
+    let Some(scheme_end) = arg.find("://") else { return arg.to_string() };
+    let rest = &arg[scheme_end + 3..];
+    let host_end = rest.find('/').unwrap_or(rest.len());
+    match rest[..host_end].rfind('@') {
+        Some(at) => format!("{}{}", &arg[..scheme_end + 3], &rest[at + 1..]),
+        None => arg.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_command_never_carries_credentials() {
+        assert_eq!(shell_quote("--index-url=https://me:s3cret@example.org/simple/"), "--index-url=https://example.org/simple/");
+        assert_eq!(shell_quote("https://example.org/a@b"), "https://example.org/a@b");
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}

@@ -1,0 +1,280 @@
+//! Plan: from the per-target resolution to what the Nix file says — one attribute per
+//! package name, its versions, artifacts and dependencies with the targets where each holds,
+//! build systems for sdists, and cycles broken.
+
+mod cycles;
+mod targets;
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use base64::Engine as _;
+
+use crate::model::{Lock, Source};
+use crate::name::PackageName;
+use crate::project::Project;
+use crate::resolve::{ArtifactChoice, Installed, PerTarget, Resolution};
+pub use targets::TargetSet;
+
+/// Where a locked file can be downloaded, as the fetch stage found it.
+pub trait Locations {
+    /// `(url, sha256 hex)` of `filename` of `package`.
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)>;
+}
+
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub targets: Vec<crate::resolve::target::Target>,
+    /// Sorted by attribute name.
+    pub packages: Vec<PlannedName>,
+    pub root: RootPlan,
+}
+
+/// Everything under one attribute name: usually one version, several when the lock holds
+/// marker-disjoint versions of one name.
+#[derive(Debug, Clone)]
+pub struct PlannedName {
+    pub attr: String,
+    pub versions: Vec<PlannedVersion>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PlannedVersion {
+    pub pname: String,
+    pub version: String,
+    /// Where this version is installed.
+    pub installed: TargetSet,
+    /// Distinct artifacts, and which one each target uses (`None`: not installed there).
+    pub artifacts: Vec<PlannedArtifact>,
+    pub artifact_of: Vec<Option<usize>>,
+    pub dependencies: Vec<Conditional>,
+    pub optional_dependencies: BTreeMap<String, Vec<Conditional>>,
+    /// Dependencies left out to break cycles, for a comment.
+    pub cycle_breaks: Vec<String>,
+}
+
+/// A dependency (attribute name) and the targets on which it holds.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Conditional {
+    pub attr: String,
+    pub on: TargetSet,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PlannedArtifact {
+    Wheel(Download),
+    Sdist(Download),
+    /// Evaluation must fail here with this explanation.
+    Unusable(String),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Download {
+    pub file: String,
+    pub url: String,
+    /// SRI `sha256-…`.
+    pub hash: String,
+}
+
+/// The project itself: a meta-package whose passthru offers every group and extra.
+#[derive(Debug, Clone)]
+pub struct RootPlan {
+    pub attr: String,
+    pub version: String,
+    pub main: Vec<Conditional>,
+    pub groups: BTreeMap<String, Vec<Conditional>>,
+    pub extras: BTreeMap<String, Vec<Conditional>>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlanError {
+    #[error(
+        "{package}: {file} is listed in {lock} but the index ({index}) does not offer it (deleted or never uploaded there); run `poetry lock` again"
+    )]
+    FileNotOnIndex { package: String, file: String, lock: String, index: String },
+    #[error("{package}: the index gave an unreadable sha256 `{hash}` for {file}")]
+    BadHash { package: String, file: String, hash: String },
+}
+
+/// The lock packages the fetch stage must locate: registry packages installed somewhere.
+pub fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
+    (0..lock.packages.len())
+        .filter(|&i| {
+            matches!(lock.packages[i].source, Source::Registry { .. }) && resolution.packages[i].is_used()
+        })
+        .collect()
+}
+
+/// The display name of the index a package comes from (for messages).
+pub fn index_label(lock: &Lock, package: usize) -> String {
+    match &lock.packages[package].source {
+        Source::Registry { index: Some(index) } => index.name.clone(),
+        _ => "PyPI".to_string(),
+    }
+}
+
+pub fn plan(
+    lock: &Lock,
+    project: &Project,
+    resolution: &Resolution,
+    locations: &dyn Locations,
+) -> Result<Plan, PlanError> {
+    let count = resolution.targets.len();
+    let used: Vec<usize> = (0..lock.packages.len()).filter(|&i| resolution.packages[i].is_used()).collect();
+    let broken = break_cycles(lock, resolution, &used);
+    let mut by_name: BTreeMap<String, Vec<PlannedVersion>> = BTreeMap::new();
+    for &i in &used {
+        let package = &lock.packages[i];
+        let states = &resolution.packages[i].per_target;
+        let mut installed = TargetSet::EMPTY;
+        let mut artifacts: Vec<PlannedArtifact> = Vec::new();
+        let mut artifact_of = vec![None; count];
+        let mut deps: BTreeMap<String, TargetSet> = BTreeMap::new();
+        let mut optional: BTreeMap<String, BTreeMap<String, TargetSet>> = BTreeMap::new();
+        let mut cycle_breaks = BTreeSet::new();
+        for (t, state) in states.iter().enumerate() {
+            let Some(state) = state else { continue };
+            installed = installed.with(t);
+            let artifact = planned_artifact(lock, i, state, locations)?;
+            let slot = match artifacts.iter().position(|a| a == &artifact) {
+                Some(slot) => slot,
+                None => {
+                    artifacts.push(artifact);
+                    artifacts.len() - 1
+                }
+            };
+            artifact_of[t] = Some(slot);
+            for &j in &state.dependencies {
+                let attr = lock.packages[j].name.to_string();
+                if broken.contains(&(i, j)) {
+                    cycle_breaks.insert(attr);
+                    continue;
+                }
+                let on = deps.entry(attr).or_default();
+                *on = on.with(t);
+            }
+            for (extra, list) in &state.optional {
+                for &j in list {
+                    let on = optional.entry(extra.to_string()).or_default().entry(lock.packages[j].name.to_string()).or_default();
+                    *on = on.with(t);
+                }
+            }
+        }
+        by_name.entry(package.name.to_string()).or_default().push(PlannedVersion {
+            pname: package.name.to_string(),
+            version: package.version_text.clone(),
+            installed,
+            artifacts,
+            artifact_of,
+            dependencies: conditionals(deps),
+            optional_dependencies: optional.into_iter().map(|(e, d)| (e, conditionals(d))).collect(),
+            cycle_breaks: cycle_breaks.into_iter().collect(),
+        });
+    }
+    let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
+    Ok(Plan { targets: resolution.targets.clone(), packages, root: root_plan(lock, project, resolution) })
+}
+
+fn conditionals(map: BTreeMap<String, TargetSet>) -> Vec<Conditional> {
+    map.into_iter().map(|(attr, on)| Conditional { attr, on }).collect()
+}
+
+fn planned_artifact(
+    lock: &Lock,
+    i: usize,
+    state: &Installed,
+    locations: &dyn Locations,
+) -> Result<PlannedArtifact, PlanError> {
+    let package = &lock.packages[i];
+    let download = |file: usize| -> Result<Download, PlanError> {
+        let file = &package.files[file].filename;
+        let (url, sha256) = locations.find(&package.name, file).ok_or_else(|| PlanError::FileNotOnIndex {
+            package: package.id(),
+            file: file.clone(),
+            lock: lock.origin.clone(),
+            index: index_label(lock, i),
+        })?;
+        let hash = sri_sha256(sha256).ok_or_else(|| PlanError::BadHash {
+            package: package.id(),
+            file: file.clone(),
+            hash: sha256.to_string(),
+        })?;
+        Ok(Download { file: file.clone(), url: url.to_string(), hash })
+    };
+    Ok(match state.artifact {
+        ArtifactChoice::Wheel(f) => PlannedArtifact::Wheel(download(f)?),
+        ArtifactChoice::Sdist(f) => PlannedArtifact::Sdist(download(f)?),
+        ArtifactChoice::Unusable(why) => PlannedArtifact::Unusable(why.explain().to_string()),
+        ArtifactChoice::UnsupportedSource => PlannedArtifact::Unusable(format!(
+            "it comes from a {} source, which this version of lock2nix does not generate yet; add it in your own overlay (see the README)",
+            package.source.kind()
+        )),
+    })
+}
+
+/// `sha256-<base64>` from a hex digest.
+pub fn sri_sha256(hex: &str) -> Option<String> {
+    if hex.len() != 64 {
+        return None;
+    }
+    let bytes: Option<Vec<u8>> =
+        (0..32).map(|k| u8::from_str_radix(hex.get(2 * k..2 * k + 2)?, 16).ok()).collect();
+    Some(format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(bytes?)))
+}
+
+/// Cycle edges over the union of every target's graph, as (from, to) lock indices.
+fn break_cycles(lock: &Lock, resolution: &Resolution, used: &[usize]) -> BTreeSet<(usize, usize)> {
+    // Nodes in name order so the choice of edge depends only on names.
+    let mut order: Vec<usize> = used.to_vec();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (&lock.packages[a], &lock.packages[b]);
+        pa.name.cmp(&pb.name).then_with(|| pa.version.cmp(&pb.version))
+    });
+    let position: BTreeMap<usize, usize> = order.iter().enumerate().map(|(p, &i)| (i, p)).collect();
+    // Names, not versions, are what Nix attributes reference: edges go to every version of a name.
+    let mut by_name: BTreeMap<&PackageName, Vec<usize>> = BTreeMap::new();
+    for &i in &order {
+        by_name.entry(&lock.packages[i].name).or_default().push(position[&i]);
+    }
+    let graph: Vec<Vec<usize>> = order
+        .iter()
+        .map(|&i| {
+            let mut targets = BTreeSet::new();
+            for state in resolution.packages[i].per_target.iter().flatten() {
+                for &j in &state.dependencies {
+                    targets.extend(by_name[&lock.packages[j].name].iter().copied());
+                }
+            }
+            targets.into_iter().collect()
+        })
+        .collect();
+    cycles::edges_to_break(&graph)
+        .into_iter()
+        .flat_map(|(a, b)| {
+            let from = order[a];
+            let name = &lock.packages[order[b]].name;
+            // Drop the edge to the name, whichever version a target resolved it to.
+            order.iter().filter(move |&&j| &lock.packages[j].name == name).map(move |&j| (from, j))
+        })
+        .collect()
+}
+
+fn root_plan(lock: &Lock, project: &Project, resolution: &Resolution) -> RootPlan {
+    let attr = project.name.as_ref().map_or_else(|| "project".to_string(), ToString::to_string);
+    let list = |per_target: &PerTarget| -> Vec<Conditional> {
+        let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
+        for (t, indices) in per_target.iter().enumerate() {
+            for &j in indices {
+                let on = map.entry(lock.packages[j].name.to_string()).or_default();
+                *on = on.with(t);
+            }
+        }
+        conditionals(map)
+    };
+    RootPlan {
+        attr,
+        version: project.version.clone().unwrap_or_else(|| "0".to_string()),
+        main: list(&resolution.roots.main),
+        groups: resolution.roots.groups.iter().map(|(g, l)| (g.to_string(), list(l))).collect(),
+        extras: resolution.roots.extras.iter().map(|(e, l)| (e.to_string(), list(l))).collect(),
+    }
+}

@@ -1,0 +1,97 @@
+//! The project's roots from pyproject.toml: main dependencies, groups and extras, from
+//! `[tool.poetry]` and from PEP 621 `[project]` with PEP 735 `[dependency-groups]`.
+
+mod pep621;
+mod poetry;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::constraint::Constraint;
+use crate::model::Dependency;
+use crate::name::{ExtraName, GroupName, PackageName};
+
+/// The roots a resolution starts from.
+#[derive(Debug, Clone)]
+pub struct Project {
+    /// The pyproject's path as given, for messages.
+    pub origin: String,
+    pub name: Option<PackageName>,
+    pub version: Option<String>,
+    /// The project's Python constraint (`requires-python` or Poetry's `python` dependency).
+    pub python: Constraint,
+    pub main: Vec<Dependency>,
+    pub groups: BTreeMap<GroupName, Group>,
+    pub extras: BTreeMap<ExtraName, Vec<Dependency>>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Group {
+    pub dependencies: Vec<Dependency>,
+    /// Poetry's `optional = true`: not installed unless asked for.
+    pub optional: bool,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ProjectError {
+    #[error(
+        "{path} not found: lock2nix reads the project's roots (dependencies, groups, extras) from the pyproject.toml next to the lock; pass --pyproject to point at it"
+    )]
+    Missing { path: String },
+    #[error("cannot read {path}: {message}")]
+    Io { path: String, message: String },
+    #[error("{path} is not valid TOML: {message}")]
+    Toml { path: String, message: String },
+    #[error("{path}: {entry}: {message}")]
+    Entry { path: String, entry: String, message: String },
+}
+
+/// Reads the pyproject.toml at `path`.
+pub fn read(path: &Path) -> Result<Project, ProjectError> {
+    let origin = path.display().to_string();
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ProjectError::Missing { path: origin }),
+        Err(e) => return Err(ProjectError::Io { path: origin, message: e.to_string() }),
+    };
+    parse(&text, &origin)
+}
+
+/// Parses pyproject.toml text; `origin` names the file in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
+    let doc: toml::Table =
+        toml::from_str(text).map_err(|e| ProjectError::Toml { path: origin.into(), message: e.to_string() })?;
+    let mut project = Project {
+        origin: origin.to_string(),
+        name: None,
+        version: None,
+        python: Constraint::any(),
+        main: Vec::new(),
+        groups: BTreeMap::new(),
+        extras: BTreeMap::new(),
+    };
+    let ctx = Context { origin };
+    let pep621 = doc.get("project").and_then(|v| v.as_table());
+    let tool_poetry = doc.get("tool").and_then(|t| t.get("poetry")).and_then(|v| v.as_table());
+    if let Some(table) = pep621 {
+        pep621::read_project(table, &mut project, &ctx)?;
+    }
+    if let Some(table) = tool_poetry {
+        poetry::read_tool_poetry(table, pep621.is_some_and(|p| p.contains_key("dependencies")), &mut project, &ctx)?;
+    }
+    if let Some(groups) = doc.get("dependency-groups") {
+        pep621::read_dependency_groups(groups, &mut project, &ctx)?;
+    }
+    Ok(project)
+}
+
+/// Error context shared by the two readers.
+pub(crate) struct Context<'a> {
+    pub origin: &'a str,
+}
+
+impl Context<'_> {
+    pub fn error(&self, entry: impl Into<String>, message: impl Into<String>) -> ProjectError {
+        ProjectError::Entry { path: self.origin.into(), entry: entry.into(), message: message.into() }
+    }
+}

@@ -1,0 +1,115 @@
+//! PEP 621 `[project]` and PEP 735 `[dependency-groups]`.
+
+use std::collections::BTreeSet;
+use std::str::FromStr;
+
+use pep508_rs::{Requirement, VerbatimUrl, VersionOrUrl};
+
+use super::{Context, Project, ProjectError};
+use crate::constraint::Constraint;
+use crate::model::Dependency;
+use crate::name::{ExtraName, GroupName, PackageName};
+
+pub(super) fn read_project(table: &toml::Table, project: &mut Project, ctx: &Context) -> Result<(), ProjectError> {
+    if let Some(name) = table.get("name").and_then(|v| v.as_str()) {
+        project.name = Some(PackageName::new(name.into()).map_err(|e| ctx.error("[project] name", e.to_string()))?);
+    }
+    if let Some(version) = table.get("version").and_then(|v| v.as_str()) {
+        project.version = Some(version.to_string());
+    }
+    if let Some(text) = table.get("requires-python").and_then(|v| v.as_str()) {
+        project.python =
+            Constraint::parse_pep440(text).map_err(|e| ctx.error("[project] requires-python", e.to_string()))?;
+    }
+    if let Some(list) = table.get("dependencies") {
+        project.main = requirements(list, "[project] dependencies", ctx)?;
+    }
+    if let Some(extras) = table.get("optional-dependencies") {
+        let extras = extras
+            .as_table()
+            .ok_or_else(|| ctx.error("[project.optional-dependencies]", "must be a table"))?;
+        for (extra, list) in extras {
+            let entry = format!("[project.optional-dependencies] {extra}");
+            let name = ExtraName::new(extra.clone()).map_err(|e| ctx.error(&entry, e.to_string()))?;
+            let deps = requirements(list, &entry, ctx)?;
+            project.extras.entry(name).or_default().extend(deps);
+        }
+    }
+    Ok(())
+}
+
+/// PEP 735 groups; `{ include-group = "…" }` entries are expanded (cycles are an error).
+pub(super) fn read_dependency_groups(value: &toml::Value, project: &mut Project, ctx: &Context) -> Result<(), ProjectError> {
+    let table = value.as_table().ok_or_else(|| ctx.error("[dependency-groups]", "must be a table"))?;
+    for group in table.keys() {
+        let name = GroupName::new(group).map_err(|e| ctx.error(format!("[dependency-groups] {group}"), e.to_string()))?;
+        let deps = expand_group(table, group, &mut BTreeSet::new(), ctx)?;
+        project.groups.entry(name).or_default().dependencies.extend(deps);
+    }
+    Ok(())
+}
+
+fn expand_group(
+    table: &toml::Table,
+    group: &str,
+    visiting: &mut BTreeSet<String>,
+    ctx: &Context,
+) -> Result<Vec<Dependency>, ProjectError> {
+    let entry = format!("[dependency-groups] {group}");
+    if !visiting.insert(group.to_string()) {
+        return Err(ctx.error(entry, "include-group forms a cycle"));
+    }
+    // include-group names are compared normalized, as PEP 735 requires.
+    let wanted = GroupName::new(group).map_err(|e| ctx.error(&entry, e.to_string()))?;
+    let items = table
+        .iter()
+        .find(|(k, _)| GroupName::new(k).is_ok_and(|g| g == wanted))
+        .map(|(_, v)| v)
+        .ok_or_else(|| ctx.error(&entry, "no such group"))?
+        .as_array()
+        .ok_or_else(|| ctx.error(&entry, "must be an array"))?;
+    let mut deps = Vec::new();
+    for item in items {
+        match item {
+            toml::Value::String(text) => deps.push(requirement(text, &entry, ctx)?),
+            toml::Value::Table(t) => {
+                let included = t
+                    .get("include-group")
+                    .and_then(|v| v.as_str())
+                    .ok_or_else(|| ctx.error(&entry, "a table entry must be { include-group = \"…\" }"))?;
+                deps.extend(expand_group(table, included, visiting, ctx)?);
+            }
+            _ => return Err(ctx.error(&entry, "entries must be strings or { include-group = … }")),
+        }
+    }
+    visiting.remove(group);
+    Ok(deps)
+}
+
+fn requirements(value: &toml::Value, entry: &str, ctx: &Context) -> Result<Vec<Dependency>, ProjectError> {
+    let list = value.as_array().ok_or_else(|| ctx.error(entry, "must be an array of PEP 508 strings"))?;
+    list.iter()
+        .map(|item| {
+            let text = item.as_str().ok_or_else(|| ctx.error(entry, "must be an array of PEP 508 strings"))?;
+            requirement(text, entry, ctx)
+        })
+        .collect()
+}
+
+/// Converts one PEP 508 requirement string.
+pub(super) fn requirement(text: &str, entry: &str, ctx: &Context) -> Result<Dependency, ProjectError> {
+    let req = Requirement::<VerbatimUrl>::from_str(text)
+        .map_err(|e| ctx.error(entry, format!("invalid requirement `{text}`: {e}")))?;
+    let constraint = match req.version_or_url {
+        Some(VersionOrUrl::VersionSpecifier(specifiers)) => Constraint::from_specifiers(specifiers),
+        _ => Constraint::any(),
+    };
+    Ok(Dependency {
+        name: req.name,
+        constraint,
+        marker: req.marker,
+        python: Constraint::any(),
+        extras: req.extras,
+        optional: false,
+    })
+}

@@ -1,0 +1,182 @@
+//! The one way Nix text is produced: an indenting line writer plus escaping helpers. Every
+//! string that came from an input goes through [`string`], [`interpolated`], [`attr`] or
+//! [`NixWriter::comment`], which escape `"`, `\` and `${` (and newlines in comments).
+
+use std::fmt::Write as _;
+
+/// Writes Nix code line by line with nixfmt's two-space indentation.
+#[derive(Debug, Default)]
+pub struct NixWriter {
+    out: String,
+    depth: usize,
+}
+
+impl NixWriter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// A line of code at the current depth. `code` must be built from this module's helpers.
+    pub fn line(&mut self, code: &str) {
+        if code.is_empty() {
+            self.out.push('\n');
+            return;
+        }
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
+        }
+        self.out.push_str(code);
+        self.out.push('\n');
+    }
+
+    /// A line that opens a block: following lines are indented one level deeper.
+    pub fn open(&mut self, code: &str) {
+        self.line(code);
+        self.depth += 1;
+    }
+
+    /// Closes a block opened with [`Self::open`] with `code` (e.g. `};`).
+    pub fn close(&mut self, code: &str) {
+        self.depth = self.depth.saturating_sub(1);
+        self.line(code);
+    }
+
+    /// A `#` comment; any text is safe here (control characters become spaces).
+    pub fn comment(&mut self, text: &str) {
+        let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+        self.line(format!("# {clean}").trim_end());
+    }
+
+    /// `name = value;` where `value` is code from this module's helpers.
+    pub fn assign(&mut self, name: &str, value: &str) {
+        self.line(&format!("{} = {value};", attr(name)));
+    }
+
+    /// A list: `[ x ]` on one line for one element, one element per line otherwise.
+    pub fn list(&mut self, prefix: &str, items: &[String], suffix: &str) {
+        match items {
+            [] => self.line(&format!("{prefix}[ ]{suffix}")),
+            [one] => self.line(&format!("{prefix}[ {one} ]{suffix}")),
+            _ => {
+                self.open(&format!("{prefix}["));
+                for item in items {
+                    self.line(item);
+                }
+                self.close(&format!("]{suffix}"));
+            }
+        }
+    }
+
+    pub fn finish(self) -> String {
+        self.out
+    }
+}
+
+/// A Nix string literal with `"`, `\`, `${` and control characters escaped.
+pub fn string(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + 2);
+    out.push('"');
+    escape_into(&mut out, text);
+    out.push('"');
+    out
+}
+
+/// A piece of an interpolated string: literal text (escaped) or a Nix expression.
+pub enum Part<'a> {
+    Text(&'a str),
+    Code(&'a str),
+}
+
+/// A string literal mixing escaped text and `${…}` interpolations of code.
+pub fn interpolated(parts: &[Part<'_>]) -> String {
+    let mut out = String::from("\"");
+    for part in parts {
+        match part {
+            Part::Text(text) => escape_into(&mut out, text),
+            Part::Code(code) => {
+                let _ = write!(out, "${{{code}}}");
+            }
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn escape_into(out: &mut String, text: &str) {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            c => out.push(c),
+        }
+    }
+}
+
+/// An attribute name: bare when it is a plain identifier, else a string literal.
+pub fn attr(name: &str) -> String {
+    let mut chars = name.chars();
+    let plain = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || "_-'".contains(c))
+        && !KEYWORDS.contains(&name);
+    if plain { name.to_string() } else { string(name) }
+}
+
+/// `base.name`, quoting the name when needed.
+pub fn select(base: &str, name: &str) -> String {
+    format!("{base}.{}", attr(name))
+}
+
+const KEYWORDS: [&str; 12] =
+    ["if", "then", "else", "assert", "with", "let", "in", "rec", "inherit", "or", "true", "false"];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strings_escape_quote_backslash_and_interpolation() {
+        assert_eq!(string(r#"a"b"#), r#""a\"b""#);
+        assert_eq!(string(r"C:\dir"), r#""C:\\dir""#);
+        assert_eq!(string("${builtins.abort 1}"), r#""\${builtins.abort 1}""#);
+        assert_eq!(string("$HOME and $${x}"), r#""$HOME and $\${x}""#);
+        assert_eq!(string("line\nnext\ttab"), r#""line\nnext\ttab""#);
+    }
+
+    #[test]
+    fn interpolation_keeps_code_and_escapes_text() {
+        let s = interpolated(&[Part::Text("pkg \"${x}\" on "), Part::Code("system")]);
+        assert_eq!(s, r#""pkg \"\${x}\" on ${system}""#);
+    }
+
+    #[test]
+    fn attribute_names_are_quoted_when_needed() {
+        assert_eq!(attr("requests"), "requests");
+        assert_eq!(attr("typing-extensions"), "typing-extensions");
+        assert_eq!(attr("2captcha"), r#""2captcha""#);
+        assert_eq!(attr("zope.interface"), r#""zope.interface""#);
+        assert_eq!(attr("x86_64-linux/3.11"), r#""x86_64-linux/3.11""#);
+        assert_eq!(attr("assert"), r#""assert""#);
+        assert_eq!(select("final", "2captcha"), r#"final."2captcha""#);
+    }
+
+    #[test]
+    fn comments_cannot_break_out_of_their_line() {
+        let mut w = NixWriter::new();
+        w.comment("evil\n}; x = builtins.abort 1; {");
+        assert_eq!(w.finish(), "# evil }; x = builtins.abort 1; {\n");
+    }
+
+    #[test]
+    fn lists_follow_nixfmt_layout() {
+        let mut w = NixWriter::new();
+        w.list("a = ", &[], ";");
+        w.list("b = ", &["x".into()], ";");
+        w.list("c = ", &["x".into(), "y".into()], ";");
+        assert_eq!(w.finish(), "a = [ ];\nb = [ x ];\nc = [\n  x\n  y\n];\n");
+    }
+}

@@ -1,0 +1,167 @@
+//! Resolve: for every target (system × CPython minor), which locked packages are installed,
+//! with which extras and dependency edges, and which artifact each one uses.
+
+pub mod environment;
+pub mod select;
+pub mod tags;
+pub mod target;
+mod walk;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use rayon::prelude::*;
+
+use crate::model::Lock;
+use crate::name::{ExtraName, GroupName, PackageName};
+use crate::project::Project;
+pub use select::{ArtifactChoice, ArtifactPolicy, Prefer};
+use target::{PlatformPolicy, PythonMinor, System, Target};
+
+/// What the caller wants resolved.
+#[derive(Debug, Clone)]
+pub struct ResolveOptions {
+    /// Systems to serve (default: all four).
+    pub systems: Vec<System>,
+    /// CPython minors to serve, before the project's constraint narrows them (default 3.9–3.14).
+    pub pythons: Vec<PythonMinor>,
+    pub platform: PlatformPolicy,
+    pub artifacts: ArtifactPolicy,
+}
+
+impl Default for ResolveOptions {
+    fn default() -> Self {
+        Self {
+            systems: System::ALL.to_vec(),
+            pythons: PythonMinor::all().collect(),
+            platform: PlatformPolicy::default(),
+            artifacts: ArtifactPolicy::default(),
+        }
+    }
+}
+
+/// The resolution of a lock for every target.
+#[derive(Debug, Clone)]
+pub struct Resolution {
+    pub targets: Vec<Target>,
+    /// Aligned with `lock.packages`.
+    pub packages: Vec<PackageResolution>,
+    pub roots: Roots,
+}
+
+/// One locked package on every target; `None` where it is not installed.
+#[derive(Debug, Clone, Default)]
+pub struct PackageResolution {
+    pub per_target: Vec<Option<Installed>>,
+}
+
+impl PackageResolution {
+    pub fn is_used(&self) -> bool {
+        self.per_target.iter().any(Option::is_some)
+    }
+}
+
+/// A package as installed on one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Installed {
+    pub artifact: ArtifactChoice,
+    /// Indices into `lock.packages`, sorted by name then version, without duplicates.
+    pub dependencies: Vec<usize>,
+    /// Extras of this package that something in the resolution asked for.
+    pub extras: BTreeSet<ExtraName>,
+    /// For each of the package's extras, the locked packages it adds on this target.
+    pub optional: BTreeMap<ExtraName, Vec<usize>>,
+}
+
+/// The project's direct dependencies, per target, as indices into `lock.packages`.
+#[derive(Debug, Clone, Default)]
+pub struct Roots {
+    pub main: PerTarget,
+    pub groups: BTreeMap<GroupName, PerTarget>,
+    pub extras: BTreeMap<ExtraName, PerTarget>,
+}
+
+/// One list of package indices per target (aligned with `Resolution::targets`).
+pub type PerTarget = Vec<Vec<usize>>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ResolveError {
+    #[error(
+        "no target left to generate for: the project allows Python {constraint}, and lock2nix serves CPython 3.9 to 3.14 (narrowed by --python to {asked})"
+    )]
+    NoTargets { constraint: String, asked: String },
+    #[error(
+        "{pyproject} asks for `{name}` ({entry}), but {lock} has no package of that name: the lock is out of date, run `poetry lock`"
+    )]
+    MissingRoot { pyproject: String, lock: String, name: PackageName, entry: String },
+}
+
+/// The targets to serve: the requested systems × the requested minors the project allows.
+pub fn targets(lock: &Lock, project: &Project, options: &ResolveOptions) -> Result<Vec<Target>, ResolveError> {
+    let pythons: Vec<PythonMinor> = options
+        .pythons
+        .iter()
+        .copied()
+        .filter(|p| project.python.allows_python(*p) && lock.python.allows_python(*p))
+        .collect();
+    if pythons.is_empty() {
+        let constraint = if project.python.is_any() { lock.python.to_string() } else { project.python.to_string() };
+        let asked = options.pythons.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+        return Err(ResolveError::NoTargets { constraint, asked });
+    }
+    let mut targets = Vec::new();
+    for system in &options.systems {
+        for python in &pythons {
+            targets.push(Target { system: *system, python: *python });
+        }
+    }
+    Ok(targets)
+}
+
+/// Resolves the lock for every target, in parallel.
+pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Result<Resolution, ResolveError> {
+    let targets = targets(lock, project, options)?;
+    let index = NameIndex::new(lock);
+    walk::check_roots(lock, project, &index)?;
+    let per_target: Vec<walk::TargetResolution> = targets
+        .par_iter()
+        .map(|target| walk::resolve_target(lock, project, &index, target, options))
+        .collect();
+    Ok(transpose(lock, targets, per_target))
+}
+
+fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetResolution>) -> Resolution {
+    let mut packages = vec![PackageResolution { per_target: Vec::with_capacity(targets.len()) }; lock.packages.len()];
+    let mut roots = Roots::default();
+    for resolved in per_target {
+        for (package, installed) in packages.iter_mut().zip(resolved.installed) {
+            package.per_target.push(installed);
+        }
+        roots.main.push(resolved.main);
+        for (group, list) in resolved.groups {
+            roots.groups.entry(group).or_default().push(list);
+        }
+        for (extra, list) in resolved.extras {
+            roots.extras.entry(extra).or_default().push(list);
+        }
+    }
+    Resolution { targets, packages, roots }
+}
+
+/// Package indices by name (a name may be locked at several versions).
+pub struct NameIndex {
+    by_name: HashMap<PackageName, Vec<usize>>,
+}
+
+impl NameIndex {
+    pub fn new(lock: &Lock) -> Self {
+        let mut by_name: HashMap<PackageName, Vec<usize>> = HashMap::new();
+        for (i, package) in lock.packages.iter().enumerate() {
+            by_name.entry(package.name.clone()).or_default().push(i);
+        }
+        Self { by_name }
+    }
+
+    pub fn get(&self, name: &PackageName) -> &[usize] {
+        self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
+    }
+}

@@ -1,0 +1,233 @@
+//! The per-target graph walk: from the project's roots through the lock's dependency edges,
+//! evaluating markers, extras and Python constraints for one target.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use pep508_rs::MarkerEnvironment;
+
+use super::environment::marker_environment;
+use super::select::select_artifact;
+use super::target::Target;
+use super::{Installed, NameIndex, ResolveError, ResolveOptions};
+use crate::model::{Dependency, Lock, Package};
+use crate::name::{ExtraName, GroupName};
+use crate::project::Project;
+
+pub(super) struct TargetResolution {
+    pub installed: Vec<Option<Installed>>,
+    pub main: Vec<usize>,
+    pub groups: BTreeMap<GroupName, Vec<usize>>,
+    pub extras: BTreeMap<ExtraName, Vec<usize>>,
+}
+
+/// Every root must name a locked package; otherwise the lock is stale.
+pub(super) fn check_roots(lock: &Lock, project: &Project, index: &NameIndex) -> Result<(), ResolveError> {
+    let lists = std::iter::once(("dependencies".to_string(), &project.main))
+        .chain(project.groups.iter().map(|(g, group)| (format!("group {g}"), &group.dependencies)))
+        .chain(project.extras.iter().map(|(e, deps)| (format!("extra {e}"), deps)));
+    for (entry, deps) in lists {
+        for dep in deps {
+            if Some(&dep.name) != project.name.as_ref() && index.get(&dep.name).is_empty() {
+                return Err(ResolveError::MissingRoot {
+                    pyproject: project.origin.clone(),
+                    lock: lock.origin.clone(),
+                    name: dep.name.clone(),
+                    entry,
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+struct Walk<'a> {
+    lock: &'a Lock,
+    project: &'a Project,
+    index: &'a NameIndex,
+    target: &'a Target,
+    env: MarkerEnvironment,
+    /// Per package: may it be installed on this target at all.
+    member: Vec<bool>,
+    requested: Vec<Option<BTreeSet<ExtraName>>>,
+    queue: Vec<usize>,
+}
+
+pub(super) fn resolve_target(
+    lock: &Lock,
+    project: &Project,
+    index: &NameIndex,
+    target: &Target,
+    options: &ResolveOptions,
+) -> TargetResolution {
+    let env = marker_environment(target);
+    // Lock 2.1 markers may test the project's extras; every extra is a root, so all count.
+    let root_extras: Vec<ExtraName> =
+        project.extras.keys().chain(lock.root_extras.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
+    let member = lock.packages.iter().map(|p| is_member(p, target, &env, &root_extras)).collect();
+    let mut walk = Walk {
+        lock,
+        project,
+        index,
+        target,
+        env,
+        member,
+        requested: vec![None; lock.packages.len()],
+        queue: Vec::new(),
+    };
+    let main = walk.roots(&project.main, &[]);
+    let groups = project.groups.iter().map(|(g, group)| (g.clone(), walk.roots(&group.dependencies, &[]))).collect();
+    let extras = project
+        .extras
+        .iter()
+        .map(|(e, deps)| (e.clone(), walk.roots(deps, std::slice::from_ref(e))))
+        .collect();
+    while let Some(i) = walk.queue.pop() {
+        let extras: Vec<ExtraName> = walk.requested[i].iter().flatten().cloned().collect();
+        let package = &lock.packages[i];
+        for dep in &package.dependencies {
+            if walk.edge_active(package, dep, &extras) {
+                if let Some(j) = walk.candidate(dep) {
+                    walk.request(j, &dep.extras);
+                }
+            }
+        }
+    }
+    let installed = (0..lock.packages.len()).map(|i| walk.installed(i, options)).collect();
+    TargetResolution { installed, main, groups, extras }
+}
+
+impl Walk<'_> {
+    /// Resolves a list of root requirements, returning the chosen package indices (sorted).
+    fn roots(&mut self, deps: &[Dependency], extras: &[ExtraName]) -> Vec<usize> {
+        let mut chosen = BTreeSet::new();
+        let mut seen_self = BTreeSet::new();
+        self.roots_into(deps, extras, &mut chosen, &mut seen_self);
+        self.sorted(chosen)
+    }
+
+    fn roots_into(
+        &mut self,
+        deps: &[Dependency],
+        extras: &[ExtraName],
+        chosen: &mut BTreeSet<usize>,
+        seen_self: &mut BTreeSet<ExtraName>,
+    ) {
+        for dep in deps {
+            if !(dep.python.allows_python(self.target.python) && dep.marker.evaluate(&self.env, extras)) {
+                continue;
+            }
+            // `myproject[test]` inside the project's own extras means "also those extras".
+            if Some(&dep.name) == self.project.name.as_ref() {
+                for extra in &dep.extras {
+                    if seen_self.insert(extra.clone()) {
+                        if let Some(more) = self.project.extras.get(extra) {
+                            self.roots_into(more, std::slice::from_ref(extra), chosen, seen_self);
+                        }
+                    }
+                }
+                continue;
+            }
+            if let Some(i) = self.candidate(dep) {
+                self.request(i, &dep.extras);
+                chosen.insert(i);
+            }
+        }
+    }
+
+    fn edge_active(&self, package: &Package, dep: &Dependency, extras: &[ExtraName]) -> bool {
+        if !dep.python.allows_python(self.target.python) || !dep.marker.evaluate(&self.env, extras) {
+            return false;
+        }
+        // Optional edges belong to one of the package's extras, which must be requested.
+        !dep.optional
+            || extras.iter().any(|e| package.extras.get(e).is_some_and(|names| names.contains(&dep.name)))
+    }
+
+    /// The locked package a dependency resolves to on this target: among the versions that
+    /// may be installed here, one the constraint allows, else the only one there is.
+    fn candidate(&self, dep: &Dependency) -> Option<usize> {
+        let mut fallback = None;
+        for &i in self.index.get(&dep.name) {
+            if !self.member[i] {
+                continue;
+            }
+            if dep.constraint.contains(&self.lock.packages[i].version) {
+                return Some(i);
+            }
+            fallback.get_or_insert(i);
+        }
+        fallback
+    }
+
+    fn request(&mut self, i: usize, extras: &[ExtraName]) {
+        match &mut self.requested[i] {
+            slot @ None => {
+                *slot = Some(extras.iter().cloned().collect());
+                self.queue.push(i);
+            }
+            Some(have) => {
+                let before = have.len();
+                have.extend(extras.iter().cloned());
+                if have.len() != before {
+                    self.queue.push(i);
+                }
+            }
+        }
+    }
+
+    fn installed(&self, i: usize, options: &ResolveOptions) -> Option<Installed> {
+        let extras = self.requested[i].clone()?;
+        let package = &self.lock.packages[i];
+        let extra_list: Vec<ExtraName> = extras.iter().cloned().collect();
+        let deps = package
+            .dependencies
+            .iter()
+            .filter(|dep| self.edge_active(package, dep, &extra_list))
+            .filter_map(|dep| self.candidate(dep))
+            .filter(|&j| j != i)
+            .collect::<BTreeSet<_>>();
+        let mut optional = BTreeMap::new();
+        for extra in package.extras.keys() {
+            let with_extra = std::slice::from_ref(extra);
+            let added: BTreeSet<usize> = package
+                .dependencies
+                .iter()
+                .filter(|dep| self.edge_active(package, dep, with_extra) && !self.edge_active(package, dep, &[]))
+                .filter_map(|dep| self.candidate(dep))
+                .filter(|&j| j != i && self.requested[j].is_some())
+                .collect();
+            if !added.is_empty() {
+                optional.insert(extra.clone(), self.sorted(added));
+            }
+        }
+        Some(Installed {
+            artifact: select_artifact(package, self.target, &options.platform, &options.artifacts),
+            dependencies: self.sorted(deps),
+            extras,
+            optional,
+        })
+    }
+
+    fn sorted(&self, set: BTreeSet<usize>) -> Vec<usize> {
+        let mut list: Vec<usize> = set.into_iter().collect();
+        list.sort_by(|&a, &b| {
+            let (pa, pb) = (&self.lock.packages[a], &self.lock.packages[b]);
+            pa.name.cmp(&pb.name).then_with(|| pa.version.cmp(&pb.version))
+        });
+        list
+    }
+}
+
+/// Whether a package may be installed on the target: its Python constraint, and for lock
+/// 2.1 its per-group markers.
+fn is_member(package: &Package, target: &Target, env: &MarkerEnvironment, root_extras: &[ExtraName]) -> bool {
+    if !package.python.allows_python(target.python) {
+        return false;
+    }
+    match &package.membership {
+        None => true,
+        Some(membership) => membership.groups.iter().any(|group| {
+            membership.markers.get(group).is_none_or(|marker| marker.evaluate(env, root_extras))
+        }),
+    }
+}
