@@ -1,6 +1,6 @@
 //! The whole pipeline behind `lock2nix`: read → resolve → fetch → plan → render.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -30,6 +30,8 @@ pub struct GenerateOptions {
 pub struct Generated {
     pub nix: String,
     pub stats: Stats,
+    /// Things the user should know that did not stop the run.
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -71,7 +73,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     stats.parse = started.elapsed();
 
     let started = Instant::now();
-    let resolution = resolve::resolve(&lock, &project, &options.resolve)?;
+    let mut resolution = resolve::resolve(&lock, &project, &options.resolve)?;
     stats.resolve = started.elapsed();
 
     let started = Instant::now();
@@ -80,13 +82,46 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     stats.requests = located.requests;
     stats.cache_hits = located.cache_hits;
 
+    // A locked file the index no longer offers: choose again without it, and say so.
+    let mut warnings = Vec::new();
+    let unavailable = unavailable_choices(&lock, &resolution, &located);
+    if !unavailable.is_empty() {
+        for (package, file) in &unavailable {
+            warnings.push(format!(
+                "{package}: {file} is listed in {} but the index does not offer it; using the next best artifact",
+                lock.origin
+            ));
+        }
+        let mut retry = options.resolve.clone();
+        retry.artifacts.unavailable.extend(unavailable);
+        let started = Instant::now();
+        resolution = resolve::resolve(&lock, &project, &retry)?;
+        stats.resolve += started.elapsed();
+    }
+
     let started = Instant::now();
     let plan = plan::plan(&lock, &project, &resolution, &located)?;
     let nix = render::render(&plan, &header(&lock, &plan, options));
     stats.render = started.elapsed();
     stats.packages = plan.packages.len();
     stats.targets = plan.targets.len();
-    Ok(Generated { nix, stats })
+    Ok(Generated { nix, stats, warnings })
+}
+
+/// Chosen files that the index did not list.
+fn unavailable_choices(lock: &Lock, resolution: &Resolution, located: &Located) -> BTreeSet<(PackageName, String)> {
+    let mut missing = BTreeSet::new();
+    for (package, state) in lock.packages.iter().zip(&resolution.packages) {
+        for installed in state.per_target.iter().flatten() {
+            if let resolve::ArtifactChoice::Wheel(f) | resolve::ArtifactChoice::Sdist(f) = installed.artifact {
+                let file = &package.files[f].filename;
+                if located.find(&package.name, file).is_none() {
+                    missing.insert((package.name.clone(), file.clone()));
+                }
+            }
+        }
+    }
+    missing
 }
 
 /// Parses, resolves and plans with given locations (no network): used by tests and benches.

@@ -135,6 +135,7 @@ fn run() -> miette::Result<()> {
                 },
                 no_binary: names(&cli.no_binary, "--no-binary")?,
                 only_binary: names(&cli.only_binary, "--only-binary")?,
+                unavailable: BTreeSet::new(),
             },
         },
         fetch: FetchOptions {
@@ -155,6 +156,9 @@ fn run() -> miette::Result<()> {
             let mut out = std::io::stdout().lock();
             out.write_all(generated.nix.as_bytes()).map_err(|e| miette::miette!("cannot write to standard output: {e}"))?;
         }
+    }
+    for warning in &generated.warnings {
+        eprintln!("lock2nix: warning: {warning}");
     }
     if !cli.quiet {
         let s = &generated.stats;

@@ -361,3 +361,7 @@ fn file_version_matches(filename: &str, version: &Version) -> bool {
 }
 
 const SDIST_SUFFIXES: [&str; 6] = [".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar"];
+
+#[cfg(test)]
+#[path = "poetry_tests.rs"]
+mod tests;

@@ -95,3 +95,6 @@ impl Context<'_> {
         ProjectError::Entry { path: self.origin.into(), entry: entry.into(), message: message.into() }
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,12 +15,22 @@ pub fn condition(on: TargetSet, care: TargetSet, targets: &[Target]) -> Option<S
     }
     let cared: Vec<usize> = care.indices().filter(|&i| i < targets.len()).collect();
     // Try "these systems", then "these Python versions", then the explicit target list.
-    let by = |key: &dyn Fn(&Target) -> String| -> Option<BTreeSet<String>> {
-        let yes: BTreeSet<String> = cared.iter().filter(|&&i| on.contains(i)).map(|&i| key(&targets[i])).collect();
+    // Values in target order (so 3.9 comes before 3.10), each once.
+    let by = |key: &dyn Fn(&Target) -> String| -> Option<Vec<String>> {
         let no: BTreeSet<String> = cared.iter().filter(|&&i| !on.contains(i)).map(|&i| key(&targets[i])).collect();
-        yes.is_disjoint(&no).then_some(yes)
+        let mut yes: Vec<String> = Vec::new();
+        for &i in cared.iter().filter(|&&i| on.contains(i)) {
+            let value = key(&targets[i]);
+            if no.contains(&value) {
+                return None;
+            }
+            if !yes.contains(&value) {
+                yes.push(value);
+            }
+        }
+        Some(yes)
     };
-    let elem = |var: &str, values: BTreeSet<String>| {
+    let elem = |var: &str, values: Vec<String>| {
         let list: Vec<String> = values.iter().map(|v| string(v)).collect();
         format!("builtins.elem {var} [ {} ]", list.join(" "))
     };
@@ -68,7 +78,7 @@ mod tests {
         let all = TargetSet::all(8);
         assert_eq!(
             condition(set(&[0, 1, 2, 3]), all, &targets).unwrap(),
-            r#"builtins.elem system [ "aarch64-linux" "x86_64-linux" ]"#
+            r#"builtins.elem system [ "x86_64-linux" "aarch64-linux" ]"#
         );
         assert_eq!(condition(set(&[0, 2, 4, 6]), all, &targets).unwrap(), r#"builtins.elem python [ "3.10" ]"#);
         assert_eq!(condition(set(&[0]), all, &targets).unwrap(), r#"builtins.elem target [ "x86_64-linux/3.10" ]"#);

@@ -61,10 +61,10 @@ fn render_name(w: &mut NixWriter, plan: &Plan, name: &PlannedName) {
                 render_version(w, plan, version, "", "");
                 w.close("else");
             }
-            w.open("");
+            w.indent();
             render_version(w, plan, last, "", ";");
-            w.close("");
-            w.close("");
+            w.dedent();
+            w.dedent();
         }
     }
 }
@@ -199,29 +199,35 @@ fn unusable(v: &PlannedVersion, why: &str) -> String {
     format!("(throw {message})")
 }
 
-/// `prefix[ … ]` with unconditional entries, then `++ (if cond then [ … ] else [ ])` groups.
+/// `prefix[ … ]` with the unconditional entries, then `++ lib.optionals (cond) [ … ]` per
+/// condition, operators at the start of the line as nixfmt lays out long chains.
 fn dependency_list(w: &mut NixWriter, plan: &Plan, prefix: &str, deps: &[Conditional], care: TargetSet, end: &str) {
     let mut always = Vec::new();
-    let mut when: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut when: Vec<(String, Vec<String>)> = Vec::new();
     for dep in deps {
         let reference = select("final", &dep.attr);
         match condition(dep.on, care, &plan.targets) {
             None => always.push(reference),
-            Some(cond) => when.entry(cond).or_default().push(reference),
+            Some(cond) => match when.iter_mut().find(|(c, _)| *c == cond) {
+                Some((_, refs)) => refs.push(reference),
+                None => when.push((cond, vec![reference])),
+            },
         }
     }
-    if when.is_empty() {
-        w.list(prefix, &always, end);
+    let optionals: Vec<(String, Vec<String>)> =
+        when.into_iter().map(|(cond, refs)| (format!("lib.optionals ({cond}) "), refs)).collect();
+    let count = optionals.len();
+    if always.is_empty() && count > 0 {
+        for (k, (head, refs)) in optionals.into_iter().enumerate() {
+            let lead = if k == 0 { format!("{prefix}{head}") } else { format!("++ {head}") };
+            w.list(&lead, &refs, if k + 1 == count { end } else { "" });
+        }
         return;
     }
-    w.list(prefix, &always, "");
-    w.open("");
-    let count = when.len();
-    for (k, (cond, refs)) in when.into_iter().enumerate() {
-        let tail = if k + 1 == count { end } else { "" };
-        w.list(&format!("++ lib.optionals ({cond}) "), &refs, tail);
+    w.list(prefix, &always, if count == 0 { end } else { "" });
+    for (k, (head, refs)) in optionals.into_iter().enumerate() {
+        w.list(&format!("++ {head}"), &refs, if k + 1 == count { end } else { "" });
     }
-    w.close("");
 }
 
 fn render_root(w: &mut NixWriter, plan: &Plan) {

@@ -47,6 +47,15 @@ impl NixWriter {
         self.line(format!("# {clean}").trim_end());
     }
 
+    /// Indents following lines one level deeper without writing a line.
+    pub fn indent(&mut self) {
+        self.depth += 1;
+    }
+
+    pub fn dedent(&mut self) {
+        self.depth = self.depth.saturating_sub(1);
+    }
+
     /// `name = value;` where `value` is code from this module's helpers.
     pub fn assign(&mut self, name: &str, value: &str) {
         self.line(&format!("{} = {value};", attr(name)));

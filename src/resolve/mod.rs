@@ -90,9 +90,9 @@ pub enum ResolveError {
     )]
     NoTargets { constraint: String, asked: String },
     #[error(
-        "{pyproject} asks for `{name}` ({entry}), but {lock} has no package of that name: the lock is out of date, run `poetry lock`"
+        "{pyproject} asks for `{name}` ({entry}) on {target}, but {lock} has no package of that name: the lock is out of date, run `poetry lock`"
     )]
-    MissingRoot { pyproject: String, lock: String, name: PackageName, entry: String },
+    MissingRoot { pyproject: String, lock: String, name: PackageName, entry: String, target: String },
 }
 
 /// The targets to serve: the requested systems × the requested minors the project allows.
@@ -121,11 +121,21 @@ pub fn targets(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
 pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Result<Resolution, ResolveError> {
     let targets = targets(lock, project, options)?;
     let index = NameIndex::new(lock);
-    walk::check_roots(lock, project, &index)?;
     let per_target: Vec<walk::TargetResolution> = targets
         .par_iter()
         .map(|target| walk::resolve_target(lock, project, &index, target, options))
         .collect();
+    if let Some((t, (name, entry))) =
+        per_target.iter().enumerate().find_map(|(t, r)| r.missing.first().map(|m| (t, m.clone())))
+    {
+        return Err(ResolveError::MissingRoot {
+            pyproject: project.origin.clone(),
+            lock: lock.origin.clone(),
+            name,
+            entry,
+            target: targets[t].to_string(),
+        });
+    }
     Ok(transpose(lock, targets, per_target))
 }
 
@@ -165,3 +175,6 @@ impl NameIndex {
         self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 }
+
+#[cfg(test)]
+mod tests;

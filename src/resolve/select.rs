@@ -24,6 +24,15 @@ pub struct ArtifactPolicy {
     pub no_binary: BTreeSet<PackageName>,
     /// Never build these from source.
     pub only_binary: BTreeSet<PackageName>,
+    /// Files the lock lists but the index does not offer: `(package, file name)`.
+    pub unavailable: BTreeSet<(PackageName, String)>,
+}
+
+impl ArtifactPolicy {
+    fn usable(&self, package: &Package, file: &str) -> bool {
+        // Cheap when nothing is unavailable, which is the usual case.
+        self.unavailable.is_empty() || !self.unavailable.contains(&(package.name.clone(), file.to_string()))
+    }
 }
 
 /// The artifact a package uses on one target (indices into `Package::files`).
@@ -82,8 +91,8 @@ pub fn select_artifact(
     if package.files.is_empty() {
         return ArtifactChoice::Unusable(Unusable::NoFiles);
     }
-    let wheel = best_wheel(package, target, platform);
-    let sdist = best_sdist(package);
+    let wheel = best_wheel(package, target, platform, policy);
+    let sdist = best_sdist(package, policy);
     if policy.no_binary.contains(&package.name) {
         return sdist.map_or(ArtifactChoice::Unusable(Unusable::NoBinaryNoSdist), ArtifactChoice::Sdist);
     }
@@ -97,11 +106,12 @@ pub fn select_artifact(
     }
 }
 
-fn best_wheel(package: &Package, target: &Target, platform: &PlatformPolicy) -> Option<usize> {
+fn best_wheel(package: &Package, target: &Target, platform: &PlatformPolicy, policy: &ArtifactPolicy) -> Option<usize> {
     package
         .files
         .iter()
         .enumerate()
+        .filter(|(_, file)| policy.usable(package, &file.filename))
         .filter_map(|(i, file)| match &file.dist {
             DistFilename::Wheel(wheel) => wheel_priority(wheel, target, platform).map(|p| (p, &file.filename, i)),
             _ => None,
@@ -111,12 +121,12 @@ fn best_wheel(package: &Package, target: &Target, platform: &PlatformPolicy) -> 
 }
 
 /// The sdist; `.tar.gz` wins over other archive kinds, then the file name decides.
-fn best_sdist(package: &Package) -> Option<usize> {
+fn best_sdist(package: &Package, policy: &ArtifactPolicy) -> Option<usize> {
     package
         .files
         .iter()
         .enumerate()
-        .filter(|(_, f)| matches!(f.dist, DistFilename::Sdist(_)))
+        .filter(|(_, f)| matches!(f.dist, DistFilename::Sdist(_)) && policy.usable(package, &f.filename))
         .min_by_key(|(_, f)| (!f.filename.ends_with(".tar.gz"), &f.filename))
         .map(|(i, _)| i)
 }

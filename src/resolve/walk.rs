@@ -8,9 +8,9 @@ use pep508_rs::MarkerEnvironment;
 use super::environment::marker_environment;
 use super::select::select_artifact;
 use super::target::Target;
-use super::{Installed, NameIndex, ResolveError, ResolveOptions};
+use super::{Installed, NameIndex, ResolveOptions};
 use crate::model::{Dependency, Lock, Package};
-use crate::name::{ExtraName, GroupName};
+use crate::name::{ExtraName, GroupName, PackageName};
 use crate::project::Project;
 
 pub(super) struct TargetResolution {
@@ -18,26 +18,8 @@ pub(super) struct TargetResolution {
     pub main: Vec<usize>,
     pub groups: BTreeMap<GroupName, Vec<usize>>,
     pub extras: BTreeMap<ExtraName, Vec<usize>>,
-}
-
-/// Every root must name a locked package; otherwise the lock is stale.
-pub(super) fn check_roots(lock: &Lock, project: &Project, index: &NameIndex) -> Result<(), ResolveError> {
-    let lists = std::iter::once(("dependencies".to_string(), &project.main))
-        .chain(project.groups.iter().map(|(g, group)| (format!("group {g}"), &group.dependencies)))
-        .chain(project.extras.iter().map(|(e, deps)| (format!("extra {e}"), deps)));
-    for (entry, deps) in lists {
-        for dep in deps {
-            if Some(&dep.name) != project.name.as_ref() && index.get(&dep.name).is_empty() {
-                return Err(ResolveError::MissingRoot {
-                    pyproject: project.origin.clone(),
-                    lock: lock.origin.clone(),
-                    name: dep.name.clone(),
-                    entry,
-                });
-            }
-        }
-    }
-    Ok(())
+    /// Roots that hold on this target but name no locked package: (name, where it is asked for).
+    pub missing: Vec<(PackageName, String)>,
 }
 
 struct Walk<'a> {
@@ -50,6 +32,7 @@ struct Walk<'a> {
     member: Vec<bool>,
     requested: Vec<Option<BTreeSet<ExtraName>>>,
     queue: Vec<usize>,
+    missing: Vec<(PackageName, String)>,
 }
 
 pub(super) fn resolve_target(
@@ -73,13 +56,18 @@ pub(super) fn resolve_target(
         member,
         requested: vec![None; lock.packages.len()],
         queue: Vec::new(),
+        missing: Vec::new(),
     };
-    let main = walk.roots(&project.main, &[]);
-    let groups = project.groups.iter().map(|(g, group)| (g.clone(), walk.roots(&group.dependencies, &[]))).collect();
+    let main = walk.roots(&project.main, &[], "dependencies");
+    let groups = project
+        .groups
+        .iter()
+        .map(|(g, group)| (g.clone(), walk.roots(&group.dependencies, &[], &format!("group {g}"))))
+        .collect();
     let extras = project
         .extras
         .iter()
-        .map(|(e, deps)| (e.clone(), walk.roots(deps, std::slice::from_ref(e))))
+        .map(|(e, deps)| (e.clone(), walk.roots(deps, std::slice::from_ref(e), &format!("extra {e}"))))
         .collect();
     while let Some(i) = walk.queue.pop() {
         let extras: Vec<ExtraName> = walk.requested[i].iter().flatten().cloned().collect();
@@ -93,15 +81,15 @@ pub(super) fn resolve_target(
         }
     }
     let installed = (0..lock.packages.len()).map(|i| walk.installed(i, options)).collect();
-    TargetResolution { installed, main, groups, extras }
+    TargetResolution { installed, main, groups, extras, missing: walk.missing }
 }
 
 impl Walk<'_> {
     /// Resolves a list of root requirements, returning the chosen package indices (sorted).
-    fn roots(&mut self, deps: &[Dependency], extras: &[ExtraName]) -> Vec<usize> {
+    fn roots(&mut self, deps: &[Dependency], extras: &[ExtraName], entry: &str) -> Vec<usize> {
         let mut chosen = BTreeSet::new();
         let mut seen_self = BTreeSet::new();
-        self.roots_into(deps, extras, &mut chosen, &mut seen_self);
+        self.roots_into(deps, extras, entry, &mut chosen, &mut seen_self);
         self.sorted(chosen)
     }
 
@@ -109,6 +97,7 @@ impl Walk<'_> {
         &mut self,
         deps: &[Dependency],
         extras: &[ExtraName],
+        entry: &str,
         chosen: &mut BTreeSet<usize>,
         seen_self: &mut BTreeSet<ExtraName>,
     ) {
@@ -121,7 +110,7 @@ impl Walk<'_> {
                 for extra in &dep.extras {
                     if seen_self.insert(extra.clone()) {
                         if let Some(more) = self.project.extras.get(extra) {
-                            self.roots_into(more, std::slice::from_ref(extra), chosen, seen_self);
+                            self.roots_into(more, std::slice::from_ref(extra), entry, chosen, seen_self);
                         }
                     }
                 }
@@ -130,6 +119,10 @@ impl Walk<'_> {
             if let Some(i) = self.candidate(dep) {
                 self.request(i, &dep.extras);
                 chosen.insert(i);
+            } else if self.index.get(&dep.name).is_empty() {
+                // Poetry leaves out requirements whose markers never hold for the project's
+                // Python range; one that holds here but is absent means a stale lock.
+                self.missing.push((dep.name.clone(), entry.to_string()));
             }
         }
     }

@@ -1,0 +1,105 @@
+//! pyproject.toml: both flavours, groups, extras, PEP 735.
+
+use super::*;
+
+fn names(deps: &[Dependency]) -> Vec<String> {
+    deps.iter().map(|d| d.name.to_string()).collect()
+}
+
+fn group<'a>(p: &'a Project, name: &str) -> &'a Group {
+    &p.groups[&GroupName::new(name).unwrap()]
+}
+
+#[test]
+fn tool_poetry_dependencies_groups_dev_and_extras() {
+    let p = parse(
+        r#"
+[tool.poetry]
+name = "My_App"
+version = "1.2.0"
+
+[tool.poetry.dependencies]
+python = "^3.10"
+Requests = { version = "^2.31", extras = ["socks"] }
+numpy = [
+  { version = "<2", python = "<3.12" },
+  { version = ">=2", python = ">=3.12" },
+]
+psycopg2 = { version = "^2.9", optional = true }
+
+[tool.poetry.extras]
+postgres = ["psycopg2"]
+
+[tool.poetry.dev-dependencies]
+pytest = "*"
+
+[tool.poetry.group.docs]
+optional = true
+[tool.poetry.group.docs.dependencies]
+sphinx = { version = "^7", markers = "python_version >= '3.11'" }
+
+[tool.poetry.group.ci]
+include-groups = ["docs"]
+[tool.poetry.group.ci.dependencies]
+tox = "*"
+"#,
+        "pyproject.toml",
+    )
+    .unwrap();
+    assert_eq!(p.name.as_ref().unwrap().to_string(), "my-app");
+    assert_eq!(p.version.as_deref(), Some("1.2.0"));
+    assert!(!p.python.allows_python(crate::resolve::target::PythonMinor(9)));
+    let mut main = names(&p.main);
+    main.sort();
+    assert_eq!(main, ["numpy", "numpy", "requests"], "optional psycopg2 is not main");
+    let requests = p.main.iter().find(|d| d.name.to_string() == "requests").unwrap();
+    assert_eq!(requests.extras[0].to_string(), "socks");
+    assert_eq!(names(&p.extras[&ExtraName::new("postgres".into()).unwrap()]), ["psycopg2"]);
+    assert_eq!(names(&group(&p, "dev").dependencies), ["pytest"]);
+    assert!(group(&p, "docs").optional);
+    assert_eq!(names(&group(&p, "ci").dependencies), ["tox", "sphinx"], "include-groups pulls docs in");
+}
+
+#[test]
+fn pep_621_with_dependency_groups() {
+    let p = parse(
+        r#"
+[project]
+name = "svc"
+version = "0.1.0"
+requires-python = ">=3.11,<3.14"
+dependencies = ["fastapi>=0.110", "uvloop; sys_platform != 'win32'", "svc[fast]"]
+[project.optional-dependencies]
+fast = ["orjson>=3"]
+Gpu = ["torch==2.4.*"]
+
+[tool.poetry.dependencies]
+fastapi = { source = "pypi" }
+
+[dependency-groups]
+Test = ["pytest>=8", { include-group = "lint" }]
+lint = ["ruff"]
+"#,
+        "pyproject.toml",
+    )
+    .unwrap();
+    assert_eq!(names(&p.main), ["fastapi", "uvloop", "svc"], "[project] wins over [tool.poetry.dependencies]");
+    assert!(p.python.allows_python(crate::resolve::target::PythonMinor(13)));
+    assert!(!p.python.allows_python(crate::resolve::target::PythonMinor(14)));
+    assert!(p.extras.contains_key(&ExtraName::new("gpu".into()).unwrap()), "extras are normalized");
+    assert_eq!(names(&group(&p, "test").dependencies), ["pytest", "ruff"]);
+}
+
+#[test]
+fn errors_name_file_and_entry() {
+    let err = parse("[project]\ndependencies = [\"requests >>= 2\"]\n", "app/pyproject.toml").unwrap_err().to_string();
+    assert!(err.starts_with("app/pyproject.toml: [project] dependencies: invalid requirement"), "{err}");
+    let err = parse("[dependency-groups]\na = [{ include-group = \"b\" }]\nb = [{ include-group = \"a\" }]\n", "p.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cycle"), "{err}");
+    let err = parse("[tool.poetry\n", "p.toml").unwrap_err().to_string();
+    assert!(err.contains("p.toml is not valid TOML") && err.contains("line 1"), "{err}");
+    let missing = read(std::path::Path::new("does/not/exist/pyproject.toml")).unwrap_err().to_string();
+    assert!(missing.contains("does/not/exist/pyproject.toml not found"), "{missing}");
+}
