@@ -1,0 +1,386 @@
+//! The fetch stage against a loopback index (tests/support/index_server.rs); no real network.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use lock2nix::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate};
+use lock2nix::filename::DistFilename;
+use lock2nix::model::{FileHash, LockedFile};
+use lock2nix::name::PackageName;
+use serde_json::{Value, json};
+use support::{IndexServer, Reply, fixture};
+
+const PROJECTS: [&str; 4] = ["six", "idna", "certifi", "packaging"];
+const ZEROS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
+const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
+
+fn name(text: &str) -> PackageName {
+    PackageName::new(text.to_string()).unwrap()
+}
+
+fn locked(filename: &str, hash: Option<&str>) -> LockedFile {
+    LockedFile {
+        filename: filename.to_string(),
+        hash: hash.map(|h| FileHash::parse(h).unwrap()),
+        dist: DistFilename::parse(filename),
+    }
+}
+
+fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQuery {
+    ProjectQuery {
+        index_url: index.to_string(),
+        project: name(project),
+        files: files.iter().map(|(f, h)| locked(f, *h)).collect(),
+    }
+}
+
+fn options(cache_dir: Option<&Path>) -> FetchOptions {
+    FetchOptions {
+        cache_dir: cache_dir.map(Path::to_path_buf),
+        timeout: Duration::from_secs(5),
+        retries: 2,
+        ..FetchOptions::default()
+    }
+}
+
+/// A PEP 691 page; `None` as hash gives the file no sha256.
+fn json_page(files: &[(&str, &str, Option<&str>)]) -> String {
+    let files: Vec<Value> = files
+        .iter()
+        .map(|(filename, url, sha256)| {
+            let hashes = sha256.map_or(json!({"md5": "0123456789abcdef0123456789abcdef"}), |h| json!({ "sha256": h }));
+            json!({"filename": filename, "url": url, "hashes": hashes, "yanked": false})
+        })
+        .collect();
+    json!({"meta": {"api-version": "1.1"}, "name": "demo", "files": files}).to_string()
+}
+
+/// Every file of the recorded JSON fixtures: the queries (locked with their sha256) and
+/// what `locate` must answer.
+fn fixture_expectations(index: &str) -> (Vec<ProjectQuery>, BTreeMap<(PackageName, String), FileLocation>) {
+    let mut queries = Vec::new();
+    let mut expected = BTreeMap::new();
+    for project in PROJECTS {
+        let page: Value = serde_json::from_str(&fixture(&format!("index/{project}.json"))).unwrap();
+        let mut files = Vec::new();
+        for file in page["files"].as_array().unwrap() {
+            let filename = file["filename"].as_str().unwrap();
+            let sha256 = file["hashes"]["sha256"].as_str().unwrap();
+            files.push(locked(filename, Some(&format!("sha256:{sha256}"))));
+            let location =
+                FileLocation { url: file["url"].as_str().unwrap().to_string(), sha256_hex: sha256.to_string() };
+            expected.insert((name(project), filename.to_string()), location);
+        }
+        queries.push(ProjectQuery { index_url: index.to_string(), project: name(project), files });
+    }
+    (queries, expected)
+}
+
+fn fixture_server(html: bool) -> IndexServer {
+    IndexServer::with_routes(PROJECTS.map(|p| {
+        let reply = if html {
+            Reply::html(fixture(&format!("index/{p}.html")))
+        } else {
+            Reply::json(fixture(&format!("index/{p}.json")))
+        };
+        (format!("/simple/{p}/"), vec![reply])
+    }))
+}
+
+#[test]
+fn json_pages_resolve_urls_and_hashes() {
+    let server = fixture_server(false);
+    let (queries, expected) = fixture_expectations(&server.index_url());
+    let located = locate(&queries, &options(None)).unwrap();
+    assert_eq!(located.files, expected);
+    assert_eq!((located.requests, located.cache_hits), (4, 0));
+    let six = &located.files[&(name("six"), "six-1.16.0.tar.gz".to_string())];
+    assert_eq!(six.sha256_hex, "1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926");
+    assert!(six.url.ends_with("/171f1c67cd00715f190ba0b100d606d440a28c93c7714febeca8b79af85e/six-1.16.0.tar.gz"));
+    for request in server.requests() {
+        let accept = request.header("accept").unwrap();
+        assert_eq!(
+            accept,
+            "application/vnd.pypi.simple.v1+json, application/vnd.pypi.simple.v1+html;q=0.2, text/html;q=0.01"
+        );
+        let agent = request.header("user-agent").unwrap();
+        assert!(agent.starts_with("lock2nix/") && agent.contains("Nix expression generator"), "{agent}");
+    }
+}
+
+#[test]
+fn html_pages_resolve_the_same_locations() {
+    let server = fixture_server(true);
+    let (queries, expected) = fixture_expectations(&server.index_url());
+    let located = locate(&queries, &options(None)).unwrap();
+    assert_eq!(located.files, expected, "yanked files are still located");
+}
+
+#[test]
+fn relative_hrefs_resolve_against_the_page_url() {
+    let html = format!(
+        r#"<html><body>
+        <a href="../../files/demo-1.0.tar.gz#sha256={A}">demo-1.0.tar.gz</a>
+        <a href="/abs/demo-1.0-py3-none-any.whl#sha256={B}">demo-1.0-py3-none-any.whl</a>
+        <a href="demo-1.0.zip#sha256={A}">demo-1.0.zip</a>
+        </body></html>"#
+    );
+    let server = IndexServer::with_routes([
+        ("/simple/demo/", vec![Reply::html(html)]),
+        (
+            "/simple/other/",
+            vec![Reply::json(json_page(&[("other-1.0.tar.gz", "../../files/other-1.0.tar.gz", Some(B))]))],
+        ),
+    ]);
+    let index = server.index_url();
+    let queries = [
+        query(
+            &index,
+            "demo",
+            &[("demo-1.0.tar.gz", None), ("demo-1.0-py3-none-any.whl", None), ("demo-1.0.zip", None)],
+        ),
+        query(&index, "other", &[("other-1.0.tar.gz", None)]),
+    ];
+    let located = locate(&queries, &options(None)).unwrap();
+    let url = |project: &str, file: &str| located.files[&(name(project), file.to_string())].url.clone();
+    assert_eq!(url("demo", "demo-1.0.tar.gz"), server.url("/files/demo-1.0.tar.gz"));
+    assert_eq!(url("demo", "demo-1.0-py3-none-any.whl"), server.url("/abs/demo-1.0-py3-none-any.whl"));
+    assert_eq!(url("demo", "demo-1.0.zip"), server.url("/simple/demo/demo-1.0.zip"));
+    assert_eq!(url("other", "other-1.0.tar.gz"), server.url("/files/other-1.0.tar.gz"));
+}
+
+#[test]
+fn hash_mismatch_names_file_and_both_hashes() {
+    let server = fixture_server(false);
+    let wrong = format!("sha256:{ZEROS}");
+    let queries = [query(&server.index_url(), "six", &[("six-1.16.0.tar.gz", Some(&wrong))])];
+    let error = locate(&queries, &options(None)).unwrap_err();
+    assert!(matches!(error, FetchError::HashMismatch { .. }), "{error:?}");
+    let text = error.to_string();
+    for needle in [
+        "six",
+        "six-1.16.0.tar.gz",
+        &wrong,
+        "sha256:1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926",
+        &server.index_url(),
+    ] {
+        assert!(text.contains(needle), "{needle:?} missing from: {text}");
+    }
+}
+
+#[test]
+fn hashes_compare_case_insensitively_and_only_in_shared_algorithms() {
+    let server = fixture_server(false);
+    let upper = "sha256:1E61C37477A1626458E36F7B1D82AA5C9B094FA4802892072E49DE9C60C4C926";
+    let md5 = "md5:0123456789abcdef0123456789abcdef";
+    let queries =
+        [query(&server.index_url(), "six", &[("six-1.16.0.tar.gz", Some(upper)), ("six-1.17.0.tar.gz", Some(md5))])];
+    assert_eq!(locate(&queries, &options(None)).unwrap().files.len(), 2);
+}
+
+#[test]
+fn unlisted_files_and_files_without_sha256_are_absent() {
+    let page = json_page(&[
+        ("demo-1.0.tar.gz", "/f/demo-1.0.tar.gz", Some(A)),
+        ("demo-0.9.tar.gz", "/f/demo-0.9.tar.gz", None),
+    ]);
+    let server = IndexServer::with_routes([("/simple/demo/", vec![Reply::json(page)])]);
+    let index = server.index_url();
+    // The same project twice (two locked versions) still costs one request.
+    let queries = [
+        query(&index, "demo", &[("demo-1.0.tar.gz", None), ("demo-0.9.tar.gz", None)]),
+        query(&index, "Demo", &[("demo-0.1.tar.gz", None)]),
+    ];
+    let located = locate(&queries, &options(None)).unwrap();
+    assert_eq!(located.files.keys().map(|(_, f)| f.as_str()).collect::<Vec<_>>(), ["demo-1.0.tar.gz"]);
+    assert_eq!((located.requests, server.total_hits()), (1, 1));
+}
+
+#[test]
+fn server_error_then_success_is_retried() {
+    let server =
+        IndexServer::with_routes([("/simple/six/", vec![Reply::status(503), Reply::json(fixture("index/six.json"))])]);
+    let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
+    let located = locate(&queries, &options(None)).unwrap();
+    assert_eq!(located.files.len(), 1);
+    assert_eq!((located.requests, server.hits("/simple/six/")), (2, 2));
+}
+
+#[test]
+fn stalled_request_times_out_and_is_retried() {
+    let body = fixture("index/six.json");
+    let server = IndexServer::with_routes([(
+        "/simple/six/",
+        vec![Reply::json(body.clone()).delay(Duration::from_secs(5)), Reply::json(body)],
+    )]);
+    let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
+    let started = Instant::now();
+    let located = locate(&queries, &FetchOptions { timeout: Duration::from_millis(300), ..options(None) }).unwrap();
+    assert_eq!(located.files.len(), 1);
+    assert_eq!(server.hits("/simple/six/"), 2);
+    assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
+}
+
+#[test]
+fn small_retry_after_is_honoured() {
+    let server = IndexServer::with_routes([(
+        "/simple/six/",
+        vec![Reply::status(429).header("Retry-After", "1"), Reply::json(fixture("index/six.json"))],
+    )]);
+    let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
+    let started = Instant::now();
+    assert_eq!(locate(&queries, &options(None)).unwrap().files.len(), 1);
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[test]
+fn retries_give_up_with_the_last_status() {
+    let server = IndexServer::with_routes([("/simple/six/", vec![Reply::status(503)])]);
+    let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
+    let error = locate(&queries, &options(None)).unwrap_err();
+    assert!(matches!(error, FetchError::Http { status: 503, .. }), "{error:?}");
+    assert_eq!(server.hits("/simple/six/"), 3, "one attempt plus two retries");
+}
+
+#[test]
+fn not_found_is_project_not_found_without_retry() {
+    let server = IndexServer::start();
+    let queries = [query(&server.index_url(), "no-such-project", &[("no_such_project-1.0.tar.gz", None)])];
+    let error = locate(&queries, &options(None)).unwrap_err();
+    assert!(
+        matches!(&error, FetchError::ProjectNotFound { project, .. } if project.to_string() == "no-such-project"),
+        "{error:?}"
+    );
+    assert!(error.to_string().contains(&server.index_url()), "{error}");
+    assert_eq!(server.hits("/simple/no-such-project/"), 1);
+}
+
+#[test]
+fn other_client_errors_are_not_retried() {
+    let server = IndexServer::with_routes([("/simple/six/", vec![Reply::status(403)])]);
+    let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
+    let error = locate(&queries, &options(None)).unwrap_err();
+    assert!(matches!(error, FetchError::Http { status: 403, .. }), "{error:?}");
+    assert_eq!(server.total_hits(), 1);
+}
+
+#[test]
+fn unreachable_index_is_a_network_error() {
+    // A bound but not listening socket: connections are refused and the port stays ours.
+    let socket = tokio::net::TcpSocket::new_v4().unwrap();
+    socket.bind("127.0.0.1:0".parse().unwrap()).unwrap();
+    let index = format!("http://{}/simple/", socket.local_addr().unwrap());
+    let queries = [query(&index, "six", &[("six-1.17.0.tar.gz", None)])];
+    let error = locate(&queries, &FetchOptions { retries: 1, ..options(None) }).unwrap_err();
+    assert!(matches!(error, FetchError::Network { .. }), "{error:?}");
+    assert!(error.to_string().contains("six") && error.to_string().contains(&index), "{error}");
+}
+
+#[test]
+fn warm_cache_sends_zero_requests() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = fixture_server(false);
+    let index = server.index_url();
+    let queries = vec![
+        query(&index, "six", &[("six-1.17.0.tar.gz", None), ("six-9.9.tar.gz", None)]),
+        query(&index, "idna", &[("idna-3.10.tar.gz", None)]),
+    ];
+    let first = locate(&queries, &options(Some(cache.path()))).unwrap();
+    assert_eq!((first.requests, first.cache_hits, first.files.len()), (2, 0, 2));
+
+    let second = locate(&queries, &options(Some(cache.path()))).unwrap();
+    assert_eq!(second, Located { requests: 0, cache_hits: 2, ..first.clone() });
+    assert_eq!(server.total_hits(), 2, "the warm run sent nothing");
+
+    // A new file for one project: one request for that project, merged into its cache.
+    let mut more = queries.clone();
+    more[0].files.push(locked("six-1.16.0.tar.gz", None));
+    let third = locate(&more, &options(Some(cache.path()))).unwrap();
+    assert_eq!((third.requests, third.cache_hits, third.files.len()), (1, 1, 3));
+    assert_eq!((server.hits("/simple/six/"), server.hits("/simple/idna/")), (2, 1));
+    assert_eq!(locate(&more, &options(Some(cache.path()))).unwrap().requests, 0);
+}
+
+#[test]
+fn offline_with_cold_cache_names_what_is_missing() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = fixture_server(false);
+    let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None), ("six-1.16.0.tar.gz", None)])];
+    let offline = FetchOptions { offline: true, ..options(Some(cache.path())) };
+    let error = locate(&queries, &offline).unwrap_err();
+    let FetchError::Offline { missing } = &error else { panic!("{error:?}") };
+    assert_eq!(missing, &["six: six-1.16.0.tar.gz", "six: six-1.17.0.tar.gz"]);
+    assert!(error.to_string().contains("six: six-1.17.0.tar.gz"), "{error}");
+    assert_eq!(server.total_hits(), 0);
+
+    let warm = locate(&queries, &options(Some(cache.path()))).unwrap();
+    assert_eq!(locate(&queries, &offline).unwrap(), Located { requests: 0, cache_hits: 1, ..warm });
+    assert_eq!(server.total_hits(), 1);
+}
+
+#[test]
+fn credentials_are_sent_but_never_stored_or_returned() {
+    use base64::Engine;
+    let html = format!(r#"<a href="../../files/demo-1.0.tar.gz#sha256={A}">demo-1.0.tar.gz</a>"#);
+    let server = IndexServer::with_routes([("/simple/demo/", vec![Reply::html(html)])]);
+    let index = server.index_url().replace("http://", "http://alice:s3cr3t@");
+    let cache = tempfile::tempdir().unwrap();
+
+    let located = locate(&[query(&index, "demo", &[("demo-1.0.tar.gz", None)])], &options(Some(cache.path()))).unwrap();
+    let location = &located.files[&(name("demo"), "demo-1.0.tar.gz".to_string())];
+    assert_eq!(location.url, server.url("/files/demo-1.0.tar.gz"));
+    let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("alice:s3cr3t"));
+    assert_eq!(server.requests()[0].header("authorization"), Some(expected.as_str()));
+
+    let mut texts = vec![format!("{located:?}")];
+    for entry in walk(cache.path()) {
+        texts.push(entry.display().to_string());
+        texts.push(std::fs::read_to_string(&entry).unwrap());
+    }
+    let errors = [
+        locate(&[query(&index, "missing", &[("missing-1.0.tar.gz", None)])], &options(None)).unwrap_err(),
+        locate(&[query(&index, "demo", &[("demo-1.0.tar.gz", Some(&format!("sha256:{B}")))])], &options(None))
+            .unwrap_err(),
+        locate(
+            &[query(&index, "demo", &[("demo-2.0.tar.gz", None)])],
+            &FetchOptions { offline: true, ..options(None) },
+        )
+        .unwrap_err(),
+    ];
+    for error in &errors {
+        texts.push(format!("{error} / {error:?}"));
+    }
+    assert!(texts.iter().any(|t| t.contains("demo-1.0.tar.gz")), "the cache was written");
+    for text in texts {
+        assert!(!text.contains("s3cr3t") && !text.contains("alice"), "credential leaked: {text}");
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() { files.extend(walk(&path)) } else { files.push(path) }
+    }
+    files
+}
+
+#[test]
+fn concurrency_is_limited_to_jobs() {
+    let projects: Vec<String> = (0..8).map(|i| format!("demo{i}")).collect();
+    let server = IndexServer::start();
+    for project in &projects {
+        let page = json_page(&[(&format!("{project}-1.0.tar.gz"), "/f/x.tar.gz", Some(A))]);
+        server.route(format!("/simple/{project}/"), vec![Reply::json(page).delay(Duration::from_millis(150))]);
+    }
+    let queries: Vec<_> =
+        projects.iter().map(|p| query(&server.index_url(), p, &[(&format!("{p}-1.0.tar.gz"), None)])).collect();
+    let located = locate(&queries, &FetchOptions { jobs: 3, progress: true, ..options(None) }).unwrap();
+    assert_eq!(located.files.len(), 8);
+    let max = server.max_in_flight();
+    assert!((2..=3).contains(&max), "max in flight {max}");
+}
