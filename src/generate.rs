@@ -58,6 +58,10 @@ pub enum GenerateError {
     Fetch(#[from] fetch::FetchError),
     #[error(transparent)]
     Plan(#[from] plan::PlanError),
+    #[error(
+        "{package}: {lock} lists {files}, but the index {index} offers none of them with a sha256 (deleted, never uploaded there, or the lock is stale); run `poetry lock` again"
+    )]
+    NotOnIndex { package: String, files: String, lock: String, index: String },
 }
 
 /// Runs the pipeline.
@@ -82,21 +86,24 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     stats.requests = located.requests;
     stats.cache_hits = located.cache_hits;
 
-    // A locked file the index no longer offers: choose again without it, and say so.
+    // A locked file the index does not offer: choose again without such files, and say so.
     let mut warnings = Vec::new();
-    let unavailable = unavailable_choices(&lock, &resolution, &located);
-    if !unavailable.is_empty() {
-        for (package, file) in &unavailable {
+    let missing = missing_files(&lock, &resolution, &located);
+    let chosen_missing = chosen(&lock, &resolution, &missing);
+    if !chosen_missing.is_empty() {
+        for (package, file) in &chosen_missing {
             warnings.push(format!(
                 "{package}: {file} is listed in {} but the index does not offer it; using the next best artifact",
                 lock.origin
             ));
         }
         let mut retry = options.resolve.clone();
-        retry.artifacts.unavailable.extend(unavailable);
+        retry.artifacts.unavailable.extend(missing);
         let started = Instant::now();
-        resolution = resolve::resolve(&lock, &project, &retry)?;
+        let second = resolve::resolve(&lock, &project, &retry)?;
         stats.resolve += started.elapsed();
+        check_nothing_lost(&lock, &resolution, &second, &options.fetch.index_url)?;
+        resolution = second;
     }
 
     let started = Instant::now();
@@ -108,20 +115,63 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     Ok(Generated { nix, stats, warnings })
 }
 
-/// Chosen files that the index did not list.
-fn unavailable_choices(lock: &Lock, resolution: &Resolution, located: &Located) -> BTreeSet<(PackageName, String)> {
-    let mut missing = BTreeSet::new();
+/// Falling back must not leave a package-target that had a file with none at all.
+fn check_nothing_lost(lock: &Lock, before: &Resolution, after: &Resolution, default_index: &str) -> Result<(), GenerateError> {
+    use resolve::ArtifactChoice::{Sdist, Unusable, Wheel};
+    for (i, (old, new)) in before.packages.iter().zip(&after.packages).enumerate() {
+        let lost = old.per_target.iter().zip(&new.per_target).any(|(a, b)| {
+            matches!((a, b), (Some(a), Some(b)) if matches!(a.artifact, Wheel(_) | Sdist(_)) && matches!(b.artifact, Unusable(_)))
+        });
+        if lost {
+            let package = &lock.packages[i];
+            let index = match &package.source {
+                Source::Registry { index: Some(index) } => &index.url,
+                _ => default_index,
+            };
+            let files = package.files.iter().map(|f| f.filename.as_str()).collect::<Vec<_>>().join(", ");
+            return Err(GenerateError::NotOnIndex {
+                package: package.id(),
+                files,
+                lock: lock.origin.clone(),
+                index: fetch::redact_url(index),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Files of located packages that the index did not list (with a sha256).
+fn missing_files(lock: &Lock, resolution: &Resolution, located: &Located) -> BTreeSet<(PackageName, String)> {
+    plan::packages_to_locate(lock, resolution)
+        .into_iter()
+        .flat_map(|i| {
+            let package = &lock.packages[i];
+            package
+                .files
+                .iter()
+                .filter(|f| located.find(&package.name, &f.filename).is_none())
+                .map(|f| (package.name.clone(), f.filename.clone()))
+        })
+        .collect()
+}
+
+/// The members of `missing` that some target chose.
+fn chosen(lock: &Lock, resolution: &Resolution, missing: &BTreeSet<(PackageName, String)>) -> BTreeSet<(PackageName, String)> {
+    let mut out = BTreeSet::new();
+    if missing.is_empty() {
+        return out;
+    }
     for (package, state) in lock.packages.iter().zip(&resolution.packages) {
         for installed in state.per_target.iter().flatten() {
             if let resolve::ArtifactChoice::Wheel(f) | resolve::ArtifactChoice::Sdist(f) = installed.artifact {
-                let file = &package.files[f].filename;
-                if located.find(&package.name, file).is_none() {
-                    missing.insert((package.name.clone(), file.clone()));
+                let key = (package.name.clone(), package.files[f].filename.clone());
+                if missing.contains(&key) {
+                    out.insert(key);
                 }
             }
         }
     }
-    missing
+    out
 }
 
 /// Parses, resolves and plans with given locations (no network): used by tests and benches.

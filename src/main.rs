@@ -14,6 +14,13 @@ use lock2nix::name::PackageName;
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
 use lock2nix::resolve::{ArtifactPolicy, Prefer, ResolveOptions};
 
+/// A failure already worded for the user.
+struct Failure(String);
+
+macro_rules! failure {
+    ($($arg:tt)*) => { Failure(format!($($arg)*)) };
+}
+
 /// Turn a poetry.lock into one pure, multi-platform Nix overlay of buildPythonPackage derivations.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None)]
@@ -99,23 +106,25 @@ fn parse_pair(text: &str) -> Result<(u16, u16), String> {
     }
 }
 
-fn names(list: &[String], flag: &str) -> miette::Result<BTreeSet<PackageName>> {
+fn names(list: &[String], flag: &str) -> Result<BTreeSet<PackageName>, Failure> {
     list.iter()
-        .map(|n| PackageName::new(n.clone()).map_err(|e| miette::miette!("{flag} {n}: {e}")))
+        .map(|n| PackageName::new(n.clone()).map_err(|e| failure!("{flag} {n}: {e}")))
         .collect()
 }
 
+/// The one reporting layer: every error reaches the user here, on one line per message so
+/// file names and URLs stay whole for searching and copying.
 fn main() -> ExitCode {
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(report) => {
-            eprintln!("{report:?}");
+        Err(Failure(message)) => {
+            eprintln!("lock2nix: error: {message}");
             ExitCode::FAILURE
         }
     }
 }
 
-fn run() -> miette::Result<()> {
+fn run() -> Result<(), Failure> {
     let cli = Cli::parse();
     let command = std::iter::once("lock2nix".to_string())
         .chain(std::env::args().skip(1).map(|a| shell_quote(&a)))
@@ -149,12 +158,12 @@ fn run() -> miette::Result<()> {
         },
         command,
     };
-    let generated = generate(&options).map_err(|e| miette::miette!("{e}"))?;
+    let generated = generate(&options).map_err(|e| failure!("{e}"))?;
     match &cli.output {
         Some(path) => write_atomically(path, &generated.nix)?,
         None => {
             let mut out = std::io::stdout().lock();
-            out.write_all(generated.nix.as_bytes()).map_err(|e| miette::miette!("cannot write to standard output: {e}"))?;
+            out.write_all(generated.nix.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))?;
         }
     }
     for warning in &generated.warnings {
@@ -178,9 +187,9 @@ fn dedup<T: Ord>(mut list: Vec<T>) -> Vec<T> {
 
 /// Writes through a temporary file in the same directory, so readers never see half a file
 /// and a failed run leaves the old one in place.
-fn write_atomically(path: &Path, text: &str) -> miette::Result<()> {
+fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let fail = |e: std::io::Error| miette::miette!("cannot write {}: {e}", path.display());
+    let fail = |e: std::io::Error| failure!("cannot write {}: {e}", path.display());
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     file.write_all(text.as_bytes()).map_err(fail)?;
     #[cfg(unix)]

@@ -87,10 +87,8 @@ pub struct RootPlan {
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlanError {
-    #[error(
-        "{package}: {file} is listed in {lock} but the index ({index}) does not offer it (deleted or never uploaded there); run `poetry lock` again"
-    )]
-    FileNotOnIndex { package: String, file: String, lock: String, index: String },
+    #[error("{package}: {file} is listed in {lock} but the index did not list it with a sha256")]
+    FileNotOnIndex { package: String, file: String, lock: String },
     #[error("{package}: the index gave an unreadable sha256 `{hash}` for {file}")]
     BadHash { package: String, file: String, hash: String },
 }
@@ -102,14 +100,6 @@ pub fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
             matches!(lock.packages[i].source, Source::Registry { .. }) && resolution.packages[i].is_used()
         })
         .collect()
-}
-
-/// The display name of the index a package comes from (for messages).
-pub fn index_label(lock: &Lock, package: usize) -> String {
-    match &lock.packages[package].source {
-        Source::Registry { index: Some(index) } => index.name.clone(),
-        _ => "PyPI".to_string(),
-    }
 }
 
 pub fn plan(
@@ -191,7 +181,6 @@ fn planned_artifact(
             package: package.id(),
             file: file.clone(),
             lock: lock.origin.clone(),
-            index: index_label(lock, i),
         })?;
         let hash = sri_sha256(sha256).ok_or_else(|| PlanError::BadHash {
             package: package.id(),

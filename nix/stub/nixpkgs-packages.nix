@@ -1,0 +1,52 @@
+# lock2nix nix stub: stands in for nixpkgs `pkgs/top-level/python-packages.nix`,
+# the layer of ready-made packages a generated overlay sees as `prev.X`.
+#
+# Only build backends and build tools (what generated code puts in
+# `build-system`). Each one is an empty Python module: its drvPath is real and
+# it builds to an empty site-packages. At build time the stub's builder uses the
+# host interpreter's own pip/setuptools/… for sdist builds, not these.
+# Every one carries `passthru.lock2nixStub = true`.
+{ lib }:
+final: prev:
+let
+  stubPackage =
+    pname: version:
+    final.buildPythonPackage {
+      inherit pname version;
+      pyproject = false;
+      dontUnpack = true;
+      dontCheckPythonMetadata = true;
+      installPhase = ''mkdir -p "$out/${final.python.sitePackages}"'';
+      passthru.lock2nixStub = true;
+    };
+in
+lib.mapAttrs stubPackage {
+  build = "1.2.2";
+  cffi = "1.17.1";
+  cython = "3.0.12";
+  flit = "3.10.1";
+  flit-core = "3.10.1";
+  flit-scm = "1.7.0";
+  hatch-fancy-pypi-readme = "24.1.0";
+  hatch-requirements-txt = "0.4.1";
+  hatch-vcs = "0.4.0";
+  hatchling = "1.27.0";
+  installer = "0.7.0";
+  maturin = "1.8.1";
+  meson-python = "0.17.1";
+  packaging = "24.2";
+  pbr = "6.1.0";
+  pdm-backend = "2.4.3";
+  pip = "25.0.1";
+  poetry-core = "2.1.1";
+  poetry-dynamic-versioning = "1.7.1";
+  pybind11 = "2.13.6";
+  pyproject-hooks = "1.2.0";
+  scikit-build = "0.18.1";
+  scikit-build-core = "0.11.0";
+  setuptools = "80.9.0";
+  setuptools-rust = "1.10.2";
+  setuptools-scm = "8.1.0";
+  versioneer = "0.29";
+  wheel = "0.45.1";
+}
