@@ -9,17 +9,20 @@ final: prev:
 let
   python = final.python.pythonVersion;
   target = "${system}/${python}";
+  supported = builtins.elem target generated;
   # The artifact a target uses: `choices` maps a target (or a whole system) to an index
-  # into `artifacts`; a target that is not there cannot install the package.
+  # into `artifacts`; a target that is not there does not install the package.
   pick =
     pname: choices: artifacts:
     let
-      slot = choices.${target} or choices.${system} or null;
+      slot =
+        if supported then
+          choices.${target} or choices.${system} or null
+        else
+          throw "lock2nix: ${pname}: python-packages.nix was generated for ${toString generated} but is used on ${target}; regenerate it with this system and Python allowed (see --system and --python), or use one of those interpreters";
     in
     if slot != null then
       builtins.elemAt artifacts slot
-    else if builtins.elem target generated then
-      throw "lock2nix: ${pname} is not part of the lock's resolution for ${system} with CPython ${python}, yet something asked for it; it is installed only where its markers hold"
     else
-      throw "lock2nix: ${pname}: python-packages.nix was generated for ${toString generated} but is used on ${system} with CPython ${python}; regenerate it with that system and Python allowed (see --system and --python), or use one of those interpreters";
+      throw "lock2nix: ${pname} is not part of the lock's resolution for ${system} with CPython ${python}, yet something asked for it; it is installed only where its markers hold";
 in

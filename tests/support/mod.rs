@@ -4,6 +4,7 @@
 pub mod index_server;
 pub mod nix;
 pub mod project;
+pub mod render;
 
 pub use index_server::{IndexServer, Reply, Request};
 

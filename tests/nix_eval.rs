@@ -1,0 +1,132 @@
+//! The rendered fixtures evaluate for every target they were generated for, against the
+//! strict nixpkgs stub, and fail where they should with the message they should.
+
+mod support;
+
+use std::path::Path;
+
+use lock2nix::resolve::ResolveOptions;
+use support::nix::{instantiate_eval_expr, require_nix, stub_dir, nix_tests_dir};
+use support::render::{example_url, render_fixture};
+
+/// Writes fixture `name` rendered to `dir/python-packages.nix`; returns its targets as
+/// `(system, python)` pairs.
+fn write_fixture(name: &str, dir: &Path) -> Vec<(String, String)> {
+    let (plan, nix) = render_fixture(name, &ResolveOptions::default(), example_url);
+    std::fs::write(dir.join("python-packages.nix"), nix).unwrap();
+    plan.targets.iter().map(|t| (t.system.as_nix().to_string(), t.python.version())).collect()
+}
+
+/// `{ "<system>/<python>" = { env; throws; }; … }` for all targets, in one evaluation.
+fn evaluate_all(dir: &Path, root: &str, targets: &[(String, String)]) -> serde_json::Value {
+    let pairs: Vec<String> = targets
+        .iter()
+        .map(|(system, python)| {
+            format!(
+                "\"{system}/{python}\" = let r = import {harness} {{ overlay = {overlay}; root = \"{root}\"; system = \"{system}\"; python = \"{python}\"; }}; in {{ inherit (r) env throws; }};",
+                harness = nix_tests_dir().join("eval-overlay.nix").display(),
+                overlay = dir.join("python-packages.nix").display(),
+            )
+        })
+        .collect();
+    let text = instantiate_eval_expr(&format!("{{ {} }}", pairs.join(" "))).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+fn throws(results: &serde_json::Value, key: &str) -> Vec<String> {
+    results[key]["throws"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+/// Evaluates `attr` of the package set for one system and python; the error text on failure.
+fn package_attr(dir: &Path, system: &str, python: &str, attr: &str) -> Result<String, String> {
+    let py = format!("python{}", python.replace('.', ""));
+    let expr = format!(
+        "let pkgs = import {stub} {{ system = \"{system}\"; }}; py = pkgs.{py}.override {{ packageOverrides = import {file} {{ inherit pkgs; }}; self = py; }}; in py.pkgs.{attr}",
+        stub = stub_dir().display(),
+        file = dir.join("python-packages.nix").display(),
+    );
+    instantiate_eval_expr(&expr).map_err(|e| e.stderr)
+}
+
+#[test]
+fn basic_fixture_evaluates_on_every_target() {
+    if !require_nix("basic_fixture_evaluates_on_every_target") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let targets = write_fixture("basic", dir.path());
+    assert_eq!(targets.len(), 12, "4 systems × CPython 3.10–3.12");
+    let results = evaluate_all(dir.path(), "basic-app", &targets);
+    for (system, python) in &targets {
+        let key = format!("{system}/{python}");
+        assert!(results[&key]["env"].as_str().unwrap().ends_with(".drv"), "{key}: {results}");
+        assert_eq!(throws(&results, &key), Vec::<String>::new(), "{key}");
+    }
+    // The sdist gets nixpkgs' setuptools and wheel as its build system.
+    let build_system = package_attr(dir.path(), "x86_64-linux", "3.11", "sdist-only.build-system").unwrap();
+    assert!(build_system.contains("setuptools") && build_system.contains("wheel"), "{build_system}");
+    // Extras of the root are selectable without regenerating.
+    let legacy = package_attr(dir.path(), "x86_64-linux", "3.11", "basic-app.optional-dependencies.legacy").unwrap();
+    assert!(legacy.contains("sdist-only"), "{legacy}");
+}
+
+#[test]
+fn poetry2_fixture_picks_versions_and_platform_stacks_per_target() {
+    if !require_nix("poetry2_fixture_picks_versions_and_platform_stacks_per_target") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let targets = write_fixture("poetry2", dir.path());
+    let results = evaluate_all(dir.path(), "poetry2-app", &targets);
+    for (system, python) in &targets {
+        let key = format!("{system}/{python}");
+        assert!(results[&key]["env"].as_str().unwrap().ends_with(".drv"), "{key}");
+        let expected: Vec<String> = if system == "aarch64-darwin" {
+            vec![]
+        } else {
+            vec!["tensorflow-macos".into(), "tensorflow-metal".into()]
+        };
+        assert_eq!(throws(&results, &key), expected, "{key}");
+    }
+    let version = |python| package_attr(dir.path(), "x86_64-linux", python, "numpy.version").unwrap();
+    assert_eq!(version("3.11"), "\"1.26.4\"");
+    assert_eq!(version("3.12"), "\"2.1.0\"");
+    let wheel = package_attr(dir.path(), "aarch64-darwin", "3.12", "numpy.src.name").unwrap();
+    assert_eq!(wheel, "\"numpy-2.1.0-cp312-cp312-macosx_14_0_arm64.whl\"", "macOS 14 wheel preferred over 11");
+}
+
+#[test]
+fn evaluation_errors_name_the_package_the_platform_and_the_fix() {
+    if !require_nix("evaluation_errors_name_the_package_the_platform_and_the_fix") {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture("poetry2", dir.path());
+    // Not installed on this platform: its markers only hold on Apple silicon.
+    let err = package_attr(dir.path(), "x86_64-linux", "3.12", "tensorflow-metal.drvPath").unwrap_err();
+    assert!(err.contains("lock2nix: tensorflow-metal is not part of the lock's resolution for x86_64-linux with CPython 3.12"), "{err}");
+    // An interpreter the file was not generated for.
+    let err = package_attr(dir.path(), "x86_64-linux", "3.13", "cryptography.drvPath").unwrap_err();
+    assert!(err.contains("was generated for") && err.contains("used on x86_64-linux/3.13") && err.contains("--python"), "{err}");
+}
+
+#[test]
+fn a_target_without_any_artifact_throws_with_the_reason() {
+    if !require_nix("a_target_without_any_artifact_throws_with_the_reason") {
+        return;
+    }
+    // tensorflow-macos only has Apple-silicon wheels; with --only-binary nothing else is allowed,
+    // so on every other target forcing it must explain why.
+    let dir = tempfile::tempdir().unwrap();
+    let mut options = ResolveOptions::default();
+    options.artifacts.only_binary.insert(lock2nix::name::PackageName::new("ruff".into()).unwrap());
+    options.artifacts.prefer = lock2nix::resolve::Prefer::Sdist;
+    let (_, nix) = render_fixture("poetry2", &options, example_url);
+    std::fs::write(dir.path().join("python-packages.nix"), nix).unwrap();
+    // ruff: --only-binary keeps the wheels even though sdists are preferred.
+    let name = package_attr(dir.path(), "aarch64-darwin", "3.12", "ruff.src.name").unwrap();
+    assert_eq!(name, "\"ruff-0.6.9-py3-none-macosx_11_0_arm64.whl\"");
+    // numpy 1.26.4 under --prefer sdist builds from source.
+    let fmt = package_attr(dir.path(), "x86_64-linux", "3.11", "numpy.src.name").unwrap();
+    assert_eq!(fmt, "\"numpy-1.26.4.tar.gz\"");
+}

@@ -1,0 +1,44 @@
+//! Renders the hand-written fixtures of tests/fixtures/render through the library, with
+//! file locations made up from the lock itself so no index is needed.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use lock2nix::generate::plan_offline;
+use lock2nix::name::PackageName;
+use lock2nix::plan::{Locations, Plan};
+use lock2nix::render::{Header, render};
+use lock2nix::resolve::ResolveOptions;
+use lock2nix::{lockfile, project};
+
+/// Every locked file at a URL of the caller's choosing, with the lock's own sha256.
+pub struct FromLock(BTreeMap<(PackageName, String), (String, String)>);
+
+impl Locations for FromLock {
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
+        self.0.get(&(package.clone(), filename.to_string())).map(|(u, h)| (u.as_str(), h.as_str()))
+    }
+}
+
+/// `https://files.example.org/packages/<file>`.
+pub fn example_url(file: &str) -> String {
+    format!("https://files.example.org/packages/{file}")
+}
+
+/// The plan and the rendered Nix of fixture `name`.
+pub fn render_fixture(name: &str, options: &ResolveOptions, url_for: impl Fn(&str) -> String) -> (Plan, String) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render").join(name);
+    let lock = lockfile::read(&dir.join("poetry.lock")).unwrap();
+    let project = project::read(&dir.join("pyproject.toml")).unwrap();
+    let mut files = BTreeMap::new();
+    for package in &lock.packages {
+        for file in &package.files {
+            let hex = file.hash.as_ref().unwrap().hex.clone();
+            files.insert((package.name.clone(), file.filename.clone()), (url_for(&file.filename), hex));
+        }
+    }
+    let (_, plan) = plan_offline(&lock, &project, options, &FromLock(files)).unwrap();
+    let header = Header { tool: "lock2nix (test)".into(), command: "lock2nix poetry.lock".into(), notes: vec![] };
+    let nix = render(&plan, &header);
+    (plan, nix)
+}
