@@ -47,6 +47,47 @@ pub fn render(plan: &Plan, header: &Header) -> String {
     w.finish()
 }
 
+/// The same packages for one target only, with no selection logic: what a hand-written
+/// single-platform file would say. It is the baseline the evaluation cost of [`render`] is
+/// measured against (BENCHMARKS.md), not something users need.
+pub fn render_single_target(plan: &Plan, header: &Header, target: usize) -> String {
+    let mut w = NixWriter::new();
+    w.comment(&format!("Single-target baseline by {} for {}", header.tool, target_key(&plan.targets[target])));
+    w.line("{ pkgs, ... }:");
+    w.line("let");
+    w.line("  inherit (pkgs) fetchurl;");
+    w.line("in");
+    w.line("final: prev:");
+    w.open("{");
+    let only = TargetSet::EMPTY.with(target);
+    for name in &plan.packages {
+        let Some(v) = name.versions.iter().find(|v| v.installed.contains(target)) else { continue };
+        let Some(artifact) = v.artifact_of[target].map(|slot| &v.artifacts[slot]) else { continue };
+        w.open(&format!("{} = final.buildPythonPackage {{", attr(&name.attr)));
+        identity(&mut w, v);
+        artifact_attrs(&mut w, v, artifact);
+        let deps: Vec<String> =
+            v.dependencies.iter().filter(|d| d.on.contains(target)).map(|d| select("final", &d.attr)).collect();
+        w.list("dependencies = ", &deps, ";");
+        w.assign("doCheck", "false");
+        w.close("};");
+    }
+    let root = &plan.root;
+    w.open(&format!("{} = final.buildPythonPackage {{", attr(&root.attr)));
+    w.assign("pname", &string(&root.attr));
+    w.assign("version", &string(&root.version));
+    w.assign("pyproject", "false");
+    w.assign("dontUnpack", "true");
+    w.assign("dontCheckPythonMetadata", "true");
+    w.assign("installPhase", &string("mkdir -p $out"));
+    let deps: Vec<String> =
+        root.main.iter().filter(|d| d.on.intersect(only) == only).map(|d| select("final", &d.attr)).collect();
+    w.list("dependencies = ", &deps, ";");
+    w.close("};");
+    w.close("}");
+    w.finish()
+}
+
 fn render_name(w: &mut NixWriter, plan: &Plan, name: &PlannedName) {
     match name.versions.as_slice() {
         [only] => render_version(w, plan, only, &format!("{} = ", attr(&name.attr)), ";"),

@@ -14,6 +14,12 @@ use lock2nix::{lockfile, project};
 /// Every locked file at a URL of the caller's choosing, with the lock's own sha256.
 pub struct FromLock(BTreeMap<(PackageName, String), (String, String)>);
 
+impl FromLock {
+    pub fn new(files: BTreeMap<(PackageName, String), (String, String)>) -> Self {
+        Self(files)
+    }
+}
+
 impl Locations for FromLock {
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
         self.0.get(&(package.clone(), filename.to_string())).map(|(u, h)| (u.as_str(), h.as_str()))
