@@ -1,0 +1,67 @@
+//! Checks that need PyPI itself, run by `.ci/run` (they are `#[ignore]`d so that a plain
+//! `cargo test` never touches the network): a real environment of PyPI wheels is built with
+//! `nix-build` and imported, and the live index gives the answers that were recorded.
+
+mod support;
+
+use support::nix::{argstr, arg_path, host_python, nix_build, nix_tests_dir, python_version, require_nix};
+use support::project::{Project, stderr, without_command};
+use support::{IndexServer, Reply, fixture};
+
+const PROJECTS: [&str; 6] = ["attrs", "certifi", "idna", "packaging", "six", "typing-extensions"];
+
+/// The recorded PyPI pages of the real-env fixture, served on 127.0.0.1.
+fn recorded_index() -> IndexServer {
+    IndexServer::with_routes(
+        PROJECTS.map(|p| (format!("/simple/{p}/"), vec![Reply::json(fixture(&format!("index/{p}.json")))])),
+    )
+}
+
+#[test]
+#[ignore = "downloads six wheels from PyPI's file host; .ci/run runs it"]
+fn real_pypi_wheels_build_into_an_environment_that_imports() {
+    if !require_nix("real_pypi_wheels_build_into_an_environment_that_imports") {
+        return;
+    }
+    let python = host_python();
+    let minor = python_version(&python);
+    let server = recorded_index();
+    let project = Project::fixture("real-env");
+    let out = project.run(&["--index-url", &server.index_url(), "--python", &minor, "-o", "python-packages.nix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let result = project.join("result");
+    let built = nix_build(
+        &nix_tests_dir().join("build-env.nix"),
+        &[
+            arg_path("overlay", &project.join("python-packages.nix")),
+            argstr("root", "real-env"),
+            argstr("hostPython", python.to_str().unwrap()),
+            argstr("python", &minor),
+        ],
+        &result,
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let check = "import importlib.metadata as m, attr, certifi, idna, packaging, six, typing_extensions; \
+                 print(' '.join(f'{d}=={m.version(d)}' for d in ['attrs','certifi','idna','packaging','six','typing_extensions']))";
+    let run = std::process::Command::new(built.join("bin/python")).args(["-c", check]).output().unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    assert_eq!(
+        String::from_utf8_lossy(&run.stdout).trim(),
+        "attrs==26.1.0 certifi==2026.7.22 idna==3.10 packaging==26.3 six==1.17.0 typing_extensions==4.16.0"
+    );
+}
+
+#[test]
+#[ignore = "asks PyPI's live index; .ci/run runs it"]
+fn live_pypi_answers_like_the_recorded_pages() {
+    let server = recorded_index();
+    let recorded = Project::fixture("real-env");
+    let out = recorded.run(&["--index-url", &server.index_url()]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let live = Project::fixture("real-env");
+    // No --index-url: the default, PyPI.
+    let live_out = live.run_bare(&["--no-cache"]);
+    assert!(live_out.status.success(), "{}", stderr(&live_out));
+    let (a, b) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&live_out.stdout));
+    assert_eq!(without_command(&a), without_command(&b), "PyPI's file URLs changed since the pages were recorded");
+}
