@@ -100,6 +100,9 @@ impl Constraint {
     /// Some patch release of 3.X satisfies it. Besides 3.X.0 and 3.X.99 this tries the patch
     /// releases the constraint itself names, so `==3.9.7` or `>=3.9.2,<3.9.5` count for 3.9.
     pub fn allows_python(&self, minor: PythonMinor) -> bool {
+        if self.is_any() {
+            return true;
+        }
         let x = u64::from(minor.0);
         let mut candidates = vec![Version::new([3, x, 0]), Version::new([3, x, 99])];
         for specifier in self.alternatives.iter().flat_map(|a| a.iter()) {

@@ -111,20 +111,23 @@ impl WheelFilename {
                     .ok_or_else(|| WheelFilenameError::BuildTag { filename: filename.to_owned(), build: b.to_owned() })
             })
             .transpose()?;
-        let split = |set: &str| -> Result<Vec<String>, WheelFilenameError> {
-            let tags: Vec<String> = set.split('.').map(str::to_ascii_lowercase).collect();
-            if tags.iter().any(String::is_empty) {
-                return Err(WheelFilenameError::EmptyPart(filename.to_owned()));
-            }
-            Ok(tags)
-        };
+        // Tags are compared lower-case; most already are, so only those that are not are copied.
+        fn tags<T>(set: &str, filename: &str, parse: fn(&str) -> T) -> Result<Vec<T>, WheelFilenameError> {
+            set.split('.')
+                .map(|tag| match tag {
+                    "" => Err(WheelFilenameError::EmptyPart(filename.to_owned())),
+                    t if t.bytes().any(|b| b.is_ascii_uppercase()) => Ok(parse(&t.to_ascii_lowercase())),
+                    t => Ok(parse(t)),
+                })
+                .collect()
+        }
         Ok(Self {
             distribution: distribution.to_owned(),
             version: version.to_owned(),
             build,
-            python: split(python)?.iter().map(|t| PythonTag::parse(t)).collect(),
-            abi: split(abi)?.iter().map(|t| AbiTag::parse(t)).collect(),
-            platform: split(platform)?.iter().map(|t| PlatformTag::parse(t)).collect(),
+            python: tags(python, filename, PythonTag::parse)?,
+            abi: tags(abi, filename, AbiTag::parse)?,
+            platform: tags(platform, filename, PlatformTag::parse)?,
         })
     }
 }

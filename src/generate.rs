@@ -1,10 +1,12 @@
 //! The whole pipeline behind `lock2nix`: read → resolve → fetch → plan → render.
 
 use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use crate::fetch::{self, FetchOptions, Located, ProjectQuery};
+use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::model::{Lock, Source};
 use crate::name::PackageName;
 use crate::plan::{self, Locations, Plan};
@@ -32,6 +34,20 @@ pub struct Generated {
     pub stats: Stats,
     /// Things the user should know that did not stop the run.
     pub warnings: Vec<String>,
+    /// The pipeline's intermediate data, handed to the caller rather than freed here: a
+    /// process that exits right after writing the file can skip freeing it (a measurable
+    /// share of a warm run).
+    pub intermediates: Intermediates,
+}
+
+/// Everything the stages built on the way to the Nix text.
+#[derive(Debug)]
+pub struct Intermediates {
+    pub lock: Lock,
+    pub project: Project,
+    pub resolution: Resolution,
+    pub located: Located,
+    pub plan: Plan,
 }
 
 #[derive(Debug, Default, Clone)]
@@ -107,12 +123,12 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     }
 
     let started = Instant::now();
-    let plan = plan::plan(&lock, &project, &resolution, &located)?;
+    let plan = plan::plan(&lock, &project, &resolution, &LocationIndex::new(&located))?;
     let nix = render::render(&plan, &header(&lock, &plan, options));
     stats.render = started.elapsed();
     stats.packages = plan.packages.len();
     stats.targets = plan.targets.len();
-    Ok(Generated { nix, stats, warnings })
+    Ok(Generated { nix, stats, warnings, intermediates: Intermediates { lock, project, resolution, located, plan } })
 }
 
 /// Falling back must not leave a package-target that had a file with none at all.
@@ -209,6 +225,21 @@ impl Locations for Located {
         self.files
             .get(&(package.clone(), filename.to_string()))
             .map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
+    }
+}
+
+/// [`Located`] keyed by borrowed names, so that planning looks files up without allocating.
+struct LocationIndex<'a>(FxHashMap<(&'a PackageName, &'a str), &'a FileLocation>);
+
+impl<'a> LocationIndex<'a> {
+    fn new(located: &'a Located) -> Self {
+        Self(located.files.iter().map(|((package, file), location)| ((package, file.as_str()), location)).collect())
+    }
+}
+
+impl Locations for LocationIndex<'_> {
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
+        self.0.get(&(package, filename)).map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
     }
 }
 

@@ -14,6 +14,11 @@ use lock2nix::name::PackageName;
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
 use lock2nix::resolve::{ArtifactPolicy, Prefer, ResolveOptions};
 
+// A short-lived process that allocates many small strings: mimalloc makes the whole run
+// markedly faster than the system allocator (BENCHMARKS.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// A failure already worded for the user.
 struct Failure(String);
 
@@ -77,8 +82,11 @@ struct Cli {
     #[arg(long, default_value_t = 3)]
     retries: u32,
     /// Print nothing but errors on stderr.
-    #[arg(short, long)]
+    #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
+    /// Also print how long each stage took.
+    #[arg(short, long)]
+    verbose: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -176,6 +184,15 @@ fn run() -> Result<(), Failure> {
             s.packages, s.targets, s.requests, s.cache_hits
         );
     }
+    if cli.verbose {
+        let s = &generated.stats;
+        eprintln!(
+            "lock2nix: parse {:?}, resolve {:?}, fetch {:?}, plan + render {:?}",
+            s.parse, s.resolve, s.fetch, s.render
+        );
+    }
+    // The process ends here: freeing the pipeline's data would only cost time.
+    std::mem::forget(generated);
     Ok(())
 }
 

@@ -47,21 +47,33 @@ impl CachedFile {
 
 pub(crate) struct Cache {
     root: PathBuf,
+    dirs: std::sync::Mutex<std::collections::HashMap<String, PathBuf>>,
 }
 
 impl Cache {
     pub fn new(cache_dir: &Path) -> Self {
-        Self { root: cache_dir.join(LAYOUT) }
+        Self { root: cache_dir.join(LAYOUT), dirs: Default::default() }
     }
 
     /// `<root>/<host>-<hash of index URL>/<project>.json`; `index` must be credential-free.
     pub fn path(&self, index: &str, project: &PackageName) -> PathBuf {
+        // Normalized names are `[a-z0-9-]`, safe as file names.
+        self.index_dir(index).join(format!("{project}.json"))
+    }
+
+    /// `<root>/<host>-<hash of index URL>`, computed once per index.
+    fn index_dir(&self, index: &str) -> PathBuf {
+        let mut dirs = self.dirs.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some(dir) = dirs.get(index) {
+            return dir.clone();
+        }
         let host = url::Url::parse(index).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
         let host: String = host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
         let digest = Sha256::digest(index.as_bytes());
         let key: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
-        // Normalized names are `[a-z0-9-]`, safe as file names.
-        self.root.join(format!("{host}-{key}")).join(format!("{project}.json"))
+        let dir = self.root.join(format!("{host}-{key}"));
+        dirs.insert(index.to_string(), dir.clone());
+        dir
     }
 
     /// The cached entries; a missing or unreadable file is an empty cache (it is refetched).
@@ -80,7 +92,7 @@ impl Cache {
         let dir = path.parent().expect("cache paths have a parent");
         let fail = |message: String| FetchError::Cache { path: path.clone(), message };
         std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-        let mut text = serde_json::to_vec_pretty(cache).map_err(|e| fail(e.to_string()))?;
+        let mut text = serde_json::to_vec(cache).map_err(|e| fail(e.to_string()))?;
         text.push(b'\n');
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
         temp.write_all(&text).map_err(|e| fail(e.to_string()))?;

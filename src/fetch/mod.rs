@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use futures_util::StreamExt;
+use rayon::prelude::*;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use url::Url;
 
@@ -19,6 +20,16 @@ use crate::name::PackageName;
 use cache::{Cache, CachedFile, ProjectCache};
 use client::{Client, GetError};
 use simple::IndexFile;
+
+/// Up to ten entries and how many more there are: a cold cache can miss thousands of files.
+fn first_few(list: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let head = list.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
+    match list.len().saturating_sub(SHOWN) {
+        0 => head,
+        more => format!("{head} and {more} more"),
+    }
+}
 
 /// PyPI's simple index: the ONE place its URL appears in the code (default of --index-url).
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
@@ -127,7 +138,11 @@ pub enum FetchError {
     Http { project: PackageName, index: String, status: u16 },
     #[error("{project}: cannot read the page of index {index}: {message}")]
     Parse { project: PackageName, index: String, message: String },
-    #[error("offline: {} file(s) are not in the cache: {}", .missing.len(), .missing.join(", "))]
+    #[error(
+        "offline: {} file(s) are not in the cache: {}; run once without --offline (with the same --index-url and --cache-dir) to fill it",
+        .missing.len(),
+        first_few(.missing)
+    )]
     Offline { missing: Vec<String> },
     #[error("cache file {}: {message}", .path.display())]
     Cache { path: PathBuf, message: String },
@@ -179,11 +194,15 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
     let mut to_fetch = Vec::new();
     let mut offline_missing = Vec::new();
     let mut cache_hits = 0;
-    for (key, group) in &groups {
-        let cached = match &cache {
+    // Reading and parsing the cache files is most of a warm run's fetch stage: do it in parallel.
+    let loaded: Vec<ProjectCache> = groups
+        .par_iter()
+        .map(|(key, _)| match &cache {
             Some(cache) => cache.load(&key.0, &key.1),
             None => ProjectCache { index: key.0.clone(), project: key.1.to_string(), files: BTreeMap::new() },
-        };
+        })
+        .collect();
+    for ((key, group), cached) in groups.iter().zip(loaded) {
         let missing: Vec<&str> =
             group.files.iter().map(|f| f.filename.as_str()).filter(|f| !cached.files.contains_key(*f)).collect();
         if missing.is_empty() {
@@ -220,17 +239,21 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
         outcome?;
     }
 
-    let mut located = Located { files: BTreeMap::new(), requests, cache_hits };
-    for (key, group) in &groups {
-        let entries = &known[key].files;
-        for file in &group.files {
-            let Some(Some(cached)) = entries.get(&file.filename) else { continue };
-            if let Some(location) = verify(key, file, &cached.to_index(&file.filename))? {
-                located.files.insert((key.1.clone(), file.filename.clone()), location);
+    let verified: Vec<Vec<((PackageName, String), FileLocation)>> = groups
+        .par_iter()
+        .map(|(key, group)| {
+            let entries = &known[key].files;
+            let mut found = Vec::new();
+            for file in &group.files {
+                let Some(Some(cached)) = entries.get(&file.filename) else { continue };
+                if let Some(location) = verify(key, file, &cached.to_index(&file.filename))? {
+                    found.push(((key.1.clone(), file.filename.clone()), location));
+                }
             }
-        }
-    }
-    Ok(located)
+            Ok(found)
+        })
+        .collect::<Result<_, FetchError>>()?;
+    Ok(Located { files: verified.into_iter().flatten().collect(), requests, cache_hits })
 }
 
 fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {

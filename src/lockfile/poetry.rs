@@ -6,6 +6,7 @@ use std::str::FromStr;
 
 use pep440_rs::Version;
 use pep508_rs::MarkerTree;
+use rayon::prelude::*;
 use serde::Deserialize;
 
 use super::LockError;
@@ -20,10 +21,8 @@ use crate::name::{ExtraName, GroupName, PackageName};
 struct RawLock {
     #[serde(default)]
     package: Vec<RawPackage>,
-    #[serde(default)]
-    metadata: RawMetadata,
-    #[serde(default)]
-    extras: BTreeMap<String, Vec<String>>,
+    metadata: Option<RawMetadata>,
+    extras: Option<BTreeMap<String, Vec<String>>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -98,19 +97,19 @@ struct RawSource {
 
 /// Parses the text of a poetry.lock; `origin` names the file in errors.
 pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
-    let raw: RawLock = toml::from_str(text)
-        .map_err(|e| LockError::Toml { path: origin.to_string(), message: e.to_string() })?;
-    let lock_version = raw.metadata.lock_version.clone();
+    let raw = read_raw(text, origin)?;
+    let metadata = raw.metadata.unwrap_or_default();
+    let lock_version = metadata.lock_version.clone();
     if let Some(version) = &lock_version {
         let major = version.split('.').next().unwrap_or_default();
         if major != "1" && major != "2" {
             return Err(LockError::UnsupportedVersion { path: origin.into(), version: version.clone() });
         }
     }
-    if raw.metadata.hashes.is_some() && raw.metadata.files.is_empty() && !raw.package.is_empty() {
+    if metadata.hashes.is_some() && metadata.files.is_empty() && !raw.package.is_empty() {
         return Err(LockError::HashesOnly { path: origin.into() });
     }
-    let python = match &raw.metadata.python_versions {
+    let python = match &metadata.python_versions {
         Some(text) => Constraint::parse_poetry(text).map_err(|e| LockError::Entry {
             path: origin.into(),
             package: "[metadata] python-versions".into(),
@@ -120,21 +119,21 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
     };
     // `[metadata.files]` is keyed by the name as written; key it by normalized name.
     let mut legacy_files: BTreeMap<PackageName, Vec<RawFile>> = BTreeMap::new();
-    for (name, files) in raw.metadata.files {
+    for (name, files) in metadata.files {
         let name = normalize(&name, origin, "[metadata.files]")?;
         legacy_files.entry(name).or_default().extend(files);
     }
     let versions_per_name = count_versions(&raw.package);
     let packages = raw
         .package
-        .into_iter()
+        .into_par_iter()
         .map(|p| {
             let shared = versions_per_name.get(&p.name.to_ascii_lowercase()).copied().unwrap_or(1) > 1;
             convert_package(p, &legacy_files, shared, origin)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut root_extras = BTreeMap::new();
-    for (extra, names) in raw.extras {
+    for (extra, names) in raw.extras.unwrap_or_default() {
         let extra = extra_name(&extra, origin, "[extras]")?;
         let names = names
             .iter()
@@ -149,6 +148,45 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         packages,
         root_extras,
     })
+}
+
+/// Deserializes the lock. Large locks are split at their `[[package]]` headers and the pieces
+/// parsed in parallel: TOML parsing is most of a warm run's time. Anything unusual (multi-line
+/// strings, a piece that does not parse, tables split across pieces) takes the serial path,
+/// which also gives errors their true line and column.
+fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
+    let serial = || {
+        toml::from_str::<RawLock>(text)
+            .map_err(|e| LockError::Toml { path: origin.to_string(), message: e.to_string() })
+    };
+    const PIECE: usize = 32 * 1024;
+    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    if text.len() < 2 * PIECE || has("'''") || has("\"\"\"") {
+        return serial();
+    }
+    let mut cuts = vec![0];
+    let mut last = 0;
+    for offset in memchr::memmem::find_iter(text.as_bytes(), "\n[[package]]\n") {
+        if offset + 1 - last >= PIECE {
+            cuts.push(offset + 1);
+            last = offset + 1;
+        }
+    }
+    cuts.push(text.len());
+    let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+    let parsed: Result<Vec<RawLock>, _> = pieces.into_par_iter().map(toml::from_str::<RawLock>).collect();
+    let Ok(parsed) = parsed else { return serial() };
+    let mut merged = RawLock { package: Vec::new(), metadata: None, extras: None };
+    for piece in parsed {
+        merged.package.extend(piece.package);
+        // A table in two pieces would be a duplicate-table error in the whole document.
+        if (piece.metadata.is_some() && merged.metadata.is_some()) || (piece.extras.is_some() && merged.extras.is_some()) {
+            return serial();
+        }
+        merged.metadata = merged.metadata.or(piece.metadata);
+        merged.extras = merged.extras.or(piece.extras);
+    }
+    Ok(merged)
 }
 
 fn count_versions(packages: &[RawPackage]) -> BTreeMap<String, usize> {
@@ -173,29 +211,25 @@ fn convert_package(
         Some(text) => Constraint::parse_poetry(text).map_err(|e| err(format!("python-versions: {e}")))?,
         None => Constraint::any(),
     };
-    let raw_files: Vec<&RawFile> = match &raw.files {
-        Some(files) => files.iter().collect(),
+    let locked_file = |file: String, hash: Option<String>| -> Result<LockedFile, LockError> {
+        let hash = match hash.as_deref().filter(|h| !h.is_empty()) {
+            Some(h) => Some(FileHash::parse(h).ok_or_else(|| err(format!("file {file}: unreadable hash `{h}`")))?),
+            None => None,
+        };
+        let dist = DistFilename::parse(&file);
+        Ok(LockedFile { filename: file, hash, dist })
+    };
+    let files = match raw.files {
+        Some(files) => files.into_iter().map(|f| locked_file(f.file, f.hash)).collect::<Result<Vec<_>, _>>()?,
+        // 1.1 locks merge all versions' files under one name.
         None => legacy_files
             .get(&name)
-            .map(|files| {
-                files
-                    .iter()
-                    // 1.1 locks merge all versions' files under one name.
-                    .filter(|f| !name_has_several_versions || file_version_matches(&f.file, &version))
-                    .collect()
-            })
-            .unwrap_or_default(),
+            .into_iter()
+            .flatten()
+            .filter(|f| !name_has_several_versions || file_version_matches(&f.file, &version))
+            .map(|f| locked_file(f.file.clone(), f.hash.clone()))
+            .collect::<Result<Vec<_>, _>>()?,
     };
-    let files = raw_files
-        .into_iter()
-        .map(|f| {
-            let hash = match f.hash.as_deref().filter(|h| !h.is_empty()) {
-                Some(h) => Some(FileHash::parse(h).ok_or_else(|| err(format!("file {}: unreadable hash `{h}`", f.file)))?),
-                None => None,
-            };
-            Ok(LockedFile { filename: f.file.clone(), hash, dist: DistFilename::parse(&f.file) })
-        })
-        .collect::<Result<Vec<_>, LockError>>()?;
     let mut dependencies = Vec::new();
     for (dep_name, dep) in &raw.dependencies {
         let dep_name = PackageName::new(dep_name.clone()).map_err(|e| err(format!("dependency `{dep_name}`: {e}")))?;

@@ -188,3 +188,31 @@ reference = "corp"
     assert!(matches!(&lock.packages[0].source, Source::Git { resolved_reference: Some(r), .. } if r.starts_with("8d6b")));
     assert!(matches!(&lock.packages[1].source, Source::Registry { index: Some(i) } if i.name == "corp"));
 }
+
+#[test]
+fn large_locks_parse_in_pieces_with_the_same_result() {
+    let mut text = String::new();
+    for i in 0..400 {
+        text.push_str(&format!(
+            "[[package]]\nname = \"pkg-{i}\"\nversion = \"1.{i}\"\npython-versions = \">=3.8\"\nfiles = [\n    {{file = \"pkg_{i}-1.{i}-py3-none-any.whl\", hash = \"{H}\"}},\n    {{file = \"pkg_{i}-1.{i}.tar.gz\", hash = \"{H}\"}},\n]\n\n[package.dependencies]\npkg-{} = {{version = \">=1\", markers = \"python_version < \\\"3.11\\\"\"}}\n\n[package.extras]\nx = [\"pkg-{} (>=1)\"]\n\n",
+            i + 1,
+            i + 2
+        ));
+    }
+    text.push_str("[extras]\nall = [\"pkg-1\"]\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.9\"\ncontent-hash = \"x\"\n");
+    assert!(text.len() > 100_000, "big enough to be split");
+    let pieces = parse(&text, "poetry.lock").unwrap();
+    // A `'''` anywhere (here in a comment) forces the whole-document path.
+    let whole = parse(&format!("{text}# '''\n"), "poetry.lock").unwrap();
+    assert_eq!(format!("{:?}", pieces.packages), format!("{:?}", whole.packages));
+    assert_eq!(pieces.root_extras, whole.root_extras);
+    assert_eq!(pieces.format, whole.format);
+    assert_eq!(pieces.packages.len(), 400);
+    // Errors in a large lock still carry the line of the whole file.
+    let broken = text.replacen("version = \"1.300\"", "version = 1.300.0", 1);
+    let err = parse(&broken, "poetry.lock").unwrap_err().to_string();
+    let line = text.lines().position(|l| l == "version = \"1.300\"").unwrap() + 1;
+    assert!(err.contains(&format!("line {line}")), "{err}");
+}
+
+const H: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";

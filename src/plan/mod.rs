@@ -7,7 +7,10 @@ mod targets;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rustc_hash::FxHashMap;
+
 use base64::Engine as _;
+use rayon::prelude::*;
 
 use crate::model::{Lock, Source};
 use crate::name::PackageName;
@@ -16,7 +19,7 @@ use crate::resolve::{ArtifactChoice, Installed, PerTarget, Resolution};
 pub use targets::TargetSet;
 
 /// Where a locked file can be downloaded, as the fetch stage found it.
-pub trait Locations {
+pub trait Locations: Sync {
     /// `(url, sha256 hex)` of `filename` of `package`.
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)>;
 }
@@ -108,60 +111,84 @@ pub fn plan(
     resolution: &Resolution,
     locations: &dyn Locations,
 ) -> Result<Plan, PlanError> {
-    let count = resolution.targets.len();
     let used: Vec<usize> = (0..lock.packages.len()).filter(|&i| resolution.packages[i].is_used()).collect();
     let broken = break_cycles(lock, resolution, &used);
     let mut by_name: BTreeMap<String, Vec<PlannedVersion>> = BTreeMap::new();
-    for &i in &used {
-        let package = &lock.packages[i];
-        let states = &resolution.packages[i].per_target;
-        let mut installed = TargetSet::EMPTY;
-        let mut artifacts: Vec<PlannedArtifact> = Vec::new();
-        let mut artifact_of = vec![None; count];
-        let mut deps: BTreeMap<String, TargetSet> = BTreeMap::new();
-        let mut optional: BTreeMap<String, BTreeMap<String, TargetSet>> = BTreeMap::new();
-        let mut cycle_breaks = BTreeSet::new();
-        for (t, state) in states.iter().enumerate() {
-            let Some(state) = state else { continue };
-            installed = installed.with(t);
-            let artifact = planned_artifact(lock, i, state, locations)?;
-            let slot = match artifacts.iter().position(|a| a == &artifact) {
-                Some(slot) => slot,
-                None => {
-                    artifacts.push(artifact);
-                    artifacts.len() - 1
-                }
-            };
-            artifact_of[t] = Some(slot);
-            for &j in &state.dependencies {
-                let attr = lock.packages[j].name.to_string();
-                if broken.contains(&(i, j)) {
-                    cycle_breaks.insert(attr);
-                    continue;
-                }
-                let on = deps.entry(attr).or_default();
-                *on = on.with(t);
-            }
-            for (extra, list) in &state.optional {
-                for &j in list {
-                    let on = optional.entry(extra.to_string()).or_default().entry(lock.packages[j].name.to_string()).or_default();
-                    *on = on.with(t);
-                }
-            }
-        }
-        by_name.entry(package.name.to_string()).or_default().push(PlannedVersion {
-            pname: package.name.to_string(),
-            version: package.version_text.clone(),
-            installed,
-            artifacts,
-            artifact_of,
-            dependencies: conditionals(deps),
-            optional_dependencies: optional.into_iter().map(|(e, d)| (e, conditionals(d))).collect(),
-            cycle_breaks: cycle_breaks.into_iter().collect(),
-        });
+    // Packages are planned independently: in parallel, then grouped by name in lock order.
+    let versions: Vec<PlannedVersion> = used
+        .par_iter()
+        .map(|&i| plan_version(lock, resolution, locations, &broken, i))
+        .collect::<Result<_, PlanError>>()?;
+    for version in versions {
+        by_name.entry(version.pname.clone()).or_default().push(version);
     }
     let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
     Ok(Plan { targets: resolution.targets.clone(), packages, root: root_plan(lock, project, resolution) })
+}
+
+fn plan_version(
+    lock: &Lock,
+    resolution: &Resolution,
+    locations: &dyn Locations,
+    broken: &BTreeSet<(usize, usize)>,
+    i: usize,
+) -> Result<PlannedVersion, PlanError> {
+    let count = resolution.targets.len();
+    let package = &lock.packages[i];
+    let states = &resolution.packages[i].per_target;
+    let mut installed = TargetSet::EMPTY;
+    let mut artifacts: Vec<PlannedArtifact> = Vec::new();
+    let mut artifact_of = vec![None; count];
+    let mut deps: BTreeMap<String, TargetSet> = BTreeMap::new();
+    let mut optional: BTreeMap<String, BTreeMap<String, TargetSet>> = BTreeMap::new();
+    let mut cycle_breaks = BTreeSet::new();
+    let mut slot_of: FxHashMap<ArtifactChoice, usize> = FxHashMap::default();
+    for (t, state) in states.iter().enumerate() {
+        let Some(state) = state else { continue };
+        installed = installed.with(t);
+        // Each distinct choice is planned once, whatever the number of targets using it.
+        let slot = match slot_of.get(&state.artifact) {
+            Some(&slot) => slot,
+            None => {
+                let artifact = planned_artifact(lock, i, state, locations)?;
+                let slot = match artifacts.iter().position(|a| a == &artifact) {
+                    Some(slot) => slot,
+                    None => {
+                        artifacts.push(artifact);
+                        artifacts.len() - 1
+                    }
+                };
+                slot_of.insert(state.artifact, slot);
+                slot
+            }
+        };
+        artifact_of[t] = Some(slot);
+        for &j in &state.dependencies {
+            let attr = lock.packages[j].name.to_string();
+            if broken.contains(&(i, j)) {
+                cycle_breaks.insert(attr);
+                continue;
+            }
+            let on = deps.entry(attr).or_default();
+            *on = on.with(t);
+        }
+        for (extra, list) in &state.optional {
+            for &j in list {
+                let on = optional.entry(extra.to_string()).or_default().entry(lock.packages[j].name.to_string()).or_default();
+                *on = on.with(t);
+            }
+        }
+    }
+    Ok(PlannedVersion {
+        pname: package.name.to_string(),
+        version: package.version_text.clone(),
+        installed,
+        artifacts,
+        artifact_of,
+        dependencies: conditionals(deps),
+        optional_dependencies: optional.into_iter().map(|(e, d)| (e, conditionals(d))).collect(),
+        cycle_breaks: cycle_breaks.into_iter().collect(),
+    })
 }
 
 fn conditionals(map: BTreeMap<String, TargetSet>) -> Vec<Conditional> {
@@ -202,12 +229,23 @@ fn planned_artifact(
 
 /// `sha256-<base64>` from a hex digest.
 pub fn sri_sha256(hex: &str) -> Option<String> {
+    fn nibble(c: u8) -> Option<u8> {
+        match c {
+            b'0'..=b'9' => Some(c - b'0'),
+            b'a'..=b'f' => Some(c - b'a' + 10),
+            b'A'..=b'F' => Some(c - b'A' + 10),
+            _ => None,
+        }
+    }
+    let hex = hex.as_bytes();
     if hex.len() != 64 {
         return None;
     }
-    let bytes: Option<Vec<u8>> =
-        (0..32).map(|k| u8::from_str_radix(hex.get(2 * k..2 * k + 2)?, 16).ok()).collect();
-    Some(format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(bytes?)))
+    let mut bytes = [0u8; 32];
+    for (k, byte) in bytes.iter_mut().enumerate() {
+        *byte = nibble(hex[2 * k])? << 4 | nibble(hex[2 * k + 1])?;
+    }
+    Some(format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
 }
 
 /// Cycle edges over the union of every target's graph, as (from, to) lock indices.

@@ -7,6 +7,7 @@ pub mod writer;
 use std::collections::BTreeMap;
 
 use condition::{condition, target_key};
+use rayon::prelude::*;
 use writer::{NixWriter, Part, attr, interpolated, select, string};
 
 use crate::plan::{Conditional, Download, Plan, PlannedArtifact, PlannedName, PlannedVersion, TargetSet};
@@ -39,8 +40,18 @@ pub fn render(plan: &Plan, header: &Header) -> String {
         w.line(line);
     }
     w.open("{");
-    for name in &plan.packages {
-        render_name(&mut w, plan, name);
+    // Each package's text depends only on the plan: render them in parallel, join in order.
+    let pieces: Vec<NixWriter> = plan
+        .packages
+        .par_iter()
+        .map(|name| {
+            let mut piece = NixWriter::at_depth(1);
+            render_name(&mut piece, plan, name);
+            piece
+        })
+        .collect();
+    for piece in pieces {
+        w.append(piece);
     }
     render_root(&mut w, plan);
     w.close("}");
@@ -181,8 +192,8 @@ fn selector(plan: &Plan, v: &PlannedVersion) -> Vec<(String, usize)> {
 }
 
 fn identity(w: &mut NixWriter, v: &PlannedVersion) {
-    w.assign("pname", &string(&v.pname));
-    w.assign("version", &string(&v.version));
+    w.assign_string("pname", &v.pname);
+    w.assign_string("version", &v.version);
 }
 
 fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
@@ -206,7 +217,7 @@ fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
 fn artifact_attrs(w: &mut NixWriter, v: &PlannedVersion, artifact: &PlannedArtifact) {
     match artifact {
         PlannedArtifact::Wheel(download) => {
-            w.assign("format", &string("wheel"));
+            w.assign_string("format", "wheel");
             fetch(w, download);
         }
         PlannedArtifact::Sdist(download) => {
@@ -223,9 +234,9 @@ fn artifact_attrs(w: &mut NixWriter, v: &PlannedVersion, artifact: &PlannedArtif
 
 fn fetch(w: &mut NixWriter, download: &Download) {
     w.open("src = fetchurl {");
-    w.assign("name", &string(&download.file));
-    w.assign("url", &string(&download.url));
-    w.assign("hash", &string(&download.hash));
+    w.assign_string("name", &download.file);
+    w.assign_string("url", &download.url);
+    w.assign_string("hash", &download.hash);
     w.close("};");
 }
 

@@ -16,6 +16,16 @@ impl NixWriter {
         Self::default()
     }
 
+    /// A writer whose lines start `depth` levels deep, for pieces rendered separately.
+    pub fn at_depth(depth: usize) -> Self {
+        Self { out: String::new(), depth }
+    }
+
+    /// Appends text another `NixWriter` produced.
+    pub fn append(&mut self, other: NixWriter) {
+        self.out.push_str(&other.out);
+    }
+
     /// A line of code at the current depth. `code` must be built from this module's helpers.
     pub fn line(&mut self, code: &str) {
         if code.is_empty() {
@@ -45,6 +55,18 @@ impl NixWriter {
     pub fn comment(&mut self, text: &str) {
         let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         self.line(format!("# {clean}").trim_end());
+    }
+
+    /// `name = "text";` with `text` escaped, written straight into the output (the hot path
+    /// of rendering: every URL, hash and file name goes through here).
+    pub fn assign_string(&mut self, name: &str, text: &str) {
+        for _ in 0..self.depth {
+            self.out.push_str("  ");
+        }
+        self.out.push_str(&attr(name));
+        self.out.push_str(" = \"");
+        escape_into(&mut self.out, text);
+        self.out.push_str("\";\n");
     }
 
     /// Indents following lines one level deeper without writing a line.
@@ -112,6 +134,11 @@ pub fn interpolated(parts: &[Part<'_>]) -> String {
 }
 
 fn escape_into(out: &mut String, text: &str) {
+    // Most strings (URLs, file names, hashes) need no escaping at all.
+    if !text.bytes().any(|b| matches!(b, b'"' | b'\\' | b'$' | b'\n' | b'\r' | b'\t')) {
+        out.push_str(text);
+        return;
+    }
     let mut chars = text.chars().peekable();
     while let Some(c) = chars.next() {
         match c {
@@ -159,6 +186,10 @@ mod tests {
     #[test]
     fn interpolation_keeps_code_and_escapes_text() {
         let s = interpolated(&[Part::Text("pkg \"${x}\" on "), Part::Code("system")]);
+        let mut w = NixWriter::new();
+        w.indent();
+        w.assign_string("url", "a\"${b}");
+        assert_eq!(w.finish(), "  url = \"a\\\"\\${b}\";\n");
         assert_eq!(s, r#""pkg \"\${x}\" on ${system}""#);
     }
 

@@ -7,7 +7,9 @@ pub mod tags;
 pub mod target;
 mod walk;
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use rustc_hash::FxHashMap;
 
 use rayon::prelude::*;
 
@@ -121,9 +123,22 @@ pub fn targets(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
 pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Result<Resolution, ResolveError> {
     let targets = targets(lock, project, options)?;
     let index = NameIndex::new(lock);
+    // Each package's Python constraint, as a bit set of the minors it allows, computed once
+    // rather than once per target.
+    let python_minors: Vec<u32> = lock
+        .packages
+        .iter()
+        .map(|p| targets.iter().filter(|t| p.python.allows_python(t.python)).fold(0, |m, t| m | 1 << t.python.0))
+        .collect();
+    let wheel_systems: Vec<Vec<u8>> = lock
+        .packages
+        .iter()
+        .map(|p| p.files.iter().map(|f| select::file_systems(f, &options.platform)).collect())
+        .collect();
+    let shared = walk::Shared { index: &index, python_minors: &python_minors, wheel_systems: &wheel_systems };
     let per_target: Vec<walk::TargetResolution> = targets
         .par_iter()
-        .map(|target| walk::resolve_target(lock, project, &index, target, options))
+        .map(|target| walk::resolve_target(lock, project, &shared, target, options))
         .collect();
     if let Some((t, (name, entry))) =
         per_target.iter().enumerate().find_map(|(t, r)| r.missing.first().map(|m| (t, m.clone())))
@@ -159,12 +174,12 @@ fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetReso
 
 /// Package indices by name (a name may be locked at several versions).
 pub struct NameIndex {
-    by_name: HashMap<PackageName, Vec<usize>>,
+    by_name: FxHashMap<PackageName, Vec<usize>>,
 }
 
 impl NameIndex {
     pub fn new(lock: &Lock) -> Self {
-        let mut by_name: HashMap<PackageName, Vec<usize>> = HashMap::new();
+        let mut by_name: FxHashMap<PackageName, Vec<usize>> = FxHashMap::default();
         for (i, package) in lock.packages.iter().enumerate() {
             by_name.entry(package.name.clone()).or_default().push(i);
         }

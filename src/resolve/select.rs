@@ -3,10 +3,10 @@
 
 use std::collections::BTreeSet;
 
-use super::tags::wheel_priority;
-use super::target::{PlatformPolicy, Target};
+use super::tags::{wheel_priority, wheel_systems};
+use super::target::{PlatformPolicy, System, Target};
 use crate::filename::DistFilename;
-use crate::model::{Package, Source};
+use crate::model::{LockedFile, Package, Source};
 use crate::name::PackageName;
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord)]
@@ -78,9 +78,19 @@ impl Unusable {
     }
 }
 
-/// Chooses the artifact for `package` on `target`.
+/// The systems (bit per `System::ALL` index) a file can serve: wheels by their platform
+/// tags, anything else none. Computed once per file so that selection skips the rest.
+pub fn file_systems(file: &LockedFile, platform: &PlatformPolicy) -> u8 {
+    match &file.dist {
+        DistFilename::Wheel(wheel) => wheel_systems(wheel, platform),
+        _ => 0,
+    }
+}
+
+/// Chooses the artifact for `package` on `target`; `systems` is [`file_systems`] of each file.
 pub fn select_artifact(
     package: &Package,
+    systems: &[u8],
     target: &Target,
     platform: &PlatformPolicy,
     policy: &ArtifactPolicy,
@@ -91,7 +101,7 @@ pub fn select_artifact(
     if package.files.is_empty() {
         return ArtifactChoice::Unusable(Unusable::NoFiles);
     }
-    let wheel = best_wheel(package, target, platform, policy);
+    let wheel = best_wheel(package, systems, target, platform, policy);
     let sdist = best_sdist(package, policy);
     if policy.no_binary.contains(&package.name) {
         return sdist.map_or(ArtifactChoice::Unusable(Unusable::NoBinaryNoSdist), ArtifactChoice::Sdist);
@@ -106,12 +116,19 @@ pub fn select_artifact(
     }
 }
 
-fn best_wheel(package: &Package, target: &Target, platform: &PlatformPolicy, policy: &ArtifactPolicy) -> Option<usize> {
+fn best_wheel(
+    package: &Package,
+    systems: &[u8],
+    target: &Target,
+    platform: &PlatformPolicy,
+    policy: &ArtifactPolicy,
+) -> Option<usize> {
+    let bit = 1 << System::ALL.iter().position(|s| *s == target.system).expect("a known system");
     package
         .files
         .iter()
         .enumerate()
-        .filter(|(_, file)| policy.usable(package, &file.filename))
+        .filter(|(i, file)| systems[*i] & bit != 0 && policy.usable(package, &file.filename))
         .filter_map(|(i, file)| match &file.dist {
             DistFilename::Wheel(wheel) => wheel_priority(wheel, target, platform).map(|p| (p, &file.filename, i)),
             _ => None,

@@ -7,7 +7,7 @@
 use std::cmp::Reverse;
 
 use crate::filename::{AbiTag, MacBinary, PlatformArch, PlatformTag, PythonTag, WheelFilename};
-use crate::resolve::target::{Arch, PlatformPolicy, Target};
+use crate::resolve::target::{Arch, PlatformPolicy, PythonMinor, System, Target};
 
 /// Preference of a wheel on one target. Lower sorts first = more preferred.
 ///
@@ -34,6 +34,19 @@ pub fn wheel_priority(wheel: &WheelFilename, target: &Target, policy: &PlatformP
     let (slot, platform) = best?;
     let build = wheel.build.as_ref().map(|b| (b.number, suffix_key(&b.suffix)));
     Some(TagPriority(slot, platform, Reverse(build)))
+}
+
+/// The systems (bit `i` for `System::ALL[i]`) on which some platform tag of `wheel` can run,
+/// whatever the interpreter: a cheap first filter, computed once per file rather than per target.
+pub fn wheel_systems(wheel: &WheelFilename, policy: &PlatformPolicy) -> u8 {
+    let mut mask = 0;
+    for (bit, system) in System::ALL.iter().enumerate() {
+        let target = Target { system: *system, python: PythonMinor(*PythonMinor::SUPPORTED.end()) };
+        if wheel.platform.iter().any(|p| *p == PlatformTag::Any || platform_rank(p, &target, policy).is_some()) {
+            mask |= 1 << bit;
+        }
+    }
+    mask
 }
 
 /// Build tag suffixes compare as strings; the first eight bytes are enough to order real ones

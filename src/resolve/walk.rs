@@ -24,6 +24,7 @@ pub(super) struct TargetResolution {
 
 struct Walk<'a> {
     lock: &'a Lock,
+    wheel_systems: &'a [Vec<u8>],
     project: &'a Project,
     index: &'a NameIndex,
     target: &'a Target,
@@ -35,20 +36,36 @@ struct Walk<'a> {
     missing: Vec<(PackageName, String)>,
 }
 
+/// Per-package facts computed once for all targets.
+pub(super) struct Shared<'a> {
+    pub index: &'a NameIndex,
+    /// Bit `m` set when the package's Python constraint allows 3.m.
+    pub python_minors: &'a [u32],
+    /// Per package and file, the systems a wheel can run on (`select::file_systems`).
+    pub wheel_systems: &'a [Vec<u8>],
+}
+
 pub(super) fn resolve_target(
     lock: &Lock,
     project: &Project,
-    index: &NameIndex,
+    shared: &Shared<'_>,
     target: &Target,
     options: &ResolveOptions,
 ) -> TargetResolution {
+    let index = shared.index;
     let env = marker_environment(target);
     // Lock 2.1 markers may test the project's extras; every extra is a root, so all count.
     let root_extras: Vec<ExtraName> =
         project.extras.keys().chain(lock.root_extras.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
-    let member = lock.packages.iter().map(|p| is_member(p, target, &env, &root_extras)).collect();
+    let member = lock
+        .packages
+        .iter()
+        .zip(shared.python_minors)
+        .map(|(p, minors)| minors & (1 << target.python.0) != 0 && is_member(p, &env, &root_extras))
+        .collect();
     let mut walk = Walk {
         lock,
+        wheel_systems: shared.wheel_systems,
         project,
         index,
         target,
@@ -194,7 +211,7 @@ impl Walk<'_> {
             }
         }
         Some(Installed {
-            artifact: select_artifact(package, self.target, &options.platform, &options.artifacts),
+            artifact: select_artifact(package, &self.wheel_systems[i], self.target, &options.platform, &options.artifacts),
             dependencies: self.sorted(deps),
             extras,
             optional,
@@ -211,12 +228,8 @@ impl Walk<'_> {
     }
 }
 
-/// Whether a package may be installed on the target: its Python constraint, and for lock
-/// 2.1 its per-group markers.
-fn is_member(package: &Package, target: &Target, env: &MarkerEnvironment, root_extras: &[ExtraName]) -> bool {
-    if !package.python.allows_python(target.python) {
-        return false;
-    }
+/// Whether lock 2.1's per-group markers let a package be installed on the target.
+fn is_member(package: &Package, env: &MarkerEnvironment, root_extras: &[ExtraName]) -> bool {
     match &package.membership {
         None => true,
         Some(membership) => membership.groups.iter().any(|group| {

@@ -1,0 +1,932 @@
+//! The shared corpus of real public poetry.lock + pyproject.toml pairs, end to end.
+//!
+//! For every case directory with a poetry.lock under the corpus (`../shared/corpus` next to
+//! the repository, or `$LOCK2NIX_CORPUS`):
+//!
+//! 1. the lock is read with the library and counted as *eligible* when every package comes
+//!    from the default index (no git/url/directory/file/legacy source);
+//! 2. for an eligible lock, a PEP 691 index synthesized from the lock itself is served on
+//!    127.0.0.1 (every locked file, with the lock's sha256) and the `lock2nix` binary is run
+//!    against it in the case directory;
+//! 3. the output is parsed (`nix-instantiate --parse`) and evaluated with
+//!    `nix/tests/eval-overlay.nix` against the nixpkgs stub for the 4 systems × the oldest
+//!    and the newest CPython the file was generated for, in one `nix-instantiate` call per
+//!    lock.
+//!
+//! Every failure (case, stage, message) is collected and reported at once at the end. The
+//! summary is printed and written to `target/corpus-report.txt` for CI.
+//!
+//! When the corpus is absent the test says so and passes, except when `CI` is set (CI has
+//! the corpus) or `LOCK2NIX_CORPUS` names a folder that does not exist.
+
+mod support;
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use lock2nix::model::{HashAlgorithm, Lock, Source};
+use serde_json::{Value, json};
+use support::nix::{NIX_SETTINGS, instantiate_eval, instantiate_eval_expr, nix_tests_dir, require_nix};
+use support::{IndexServer, Reply};
+
+/// Overrides the corpus location.
+const CORPUS_ENV: &str = "LOCK2NIX_CORPUS";
+/// Runs only the cases whose name contains this text (for debugging one lock).
+const ONLY_ENV: &str = "LOCK2NIX_CORPUS_ONLY";
+/// Copies every generated file to `<this folder>/<case>/python-packages.nix` (for debugging).
+const KEEP_ENV: &str = "LOCK2NIX_CORPUS_KEEP";
+/// Cases run at the same time (the machine has 2 cores; each case runs lock2nix and Nix).
+const PARALLEL_CASES: usize = 2;
+/// A hang guard for one lock2nix run, far above what any corpus lock needs.
+const GENERATE_TIMEOUT: Duration = Duration::from_secs(600);
+/// The systems every output is evaluated for, in the order the report lists them.
+const SYSTEMS: [&str; 4] = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"];
+
+fn corpus_dir() -> (PathBuf, bool) {
+    match std::env::var_os(CORPUS_ENV) {
+        Some(dir) if !dir.is_empty() => (PathBuf::from(dir), true),
+        _ => (Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"), false),
+    }
+}
+
+fn report_path() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("corpus-report.txt")
+}
+
+/// One failure of one case.
+struct Failure {
+    case: String,
+    stage: &'static str,
+    message: String,
+}
+
+/// What happened to one case.
+#[derive(Default)]
+struct Outcome {
+    /// `None` when the lock could not even be read.
+    eligible: Option<bool>,
+    /// One line for the report.
+    line: String,
+    generated: bool,
+    evaluated: bool,
+    /// Evaluated targets whose environment throws because the lock ships no artifact that
+    /// can install on them (checked against the lock's file names).
+    not_installable: Vec<String>,
+    /// Evaluated targets.
+    targets: usize,
+    failures: Vec<(&'static str, String)>,
+}
+
+impl Outcome {
+    fn fail(&mut self, stage: &'static str, message: impl Into<String>) {
+        self.failures.push((stage, message.into()));
+    }
+}
+
+#[test]
+fn every_pypi_only_corpus_lock_generates_and_evaluates() {
+    let started = Instant::now();
+    let (corpus, explicit) = corpus_dir();
+    if !corpus.is_dir() {
+        let shown = if explicit {
+            format!("{} (${CORPUS_ENV})", corpus.display())
+        } else {
+            "../shared/corpus (next to the repository)".to_owned()
+        };
+        let message = format!("corpus: no corpus folder at {shown}");
+        if explicit || std::env::var_os("CI").is_some() {
+            panic!("{message}; CI (or an explicit ${CORPUS_ENV}) needs it");
+        }
+        let message = format!("{message}; nothing to test, set ${CORPUS_ENV} to point at one");
+        eprintln!("{message}");
+        // No stale report from an earlier run may remain.
+        let path = report_path();
+        let _ = std::fs::create_dir_all(path.parent().unwrap()).and_then(|()| std::fs::write(&path, message + "\n"));
+        return;
+    }
+    let evaluate = require_nix("corpus");
+
+    let mut cases = find_cases(&corpus);
+    assert!(!cases.is_empty(), "corpus: {} holds no poetry.lock", corpus.display());
+    if let Ok(only) = std::env::var(ONLY_ENV) {
+        cases.retain(|(name, _)| name.contains(&only));
+        eprintln!("corpus: ${ONLY_ENV}={only}: running {} cases", cases.len());
+    }
+    let keep = std::env::var_os(KEEP_ENV).filter(|k| !k.is_empty()).map(PathBuf::from);
+
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<BTreeMap<usize, Outcome>> = Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_CASES.min(cases.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some((name, dir)) = cases.get(i) else { break };
+                    let case_started = Instant::now();
+                    let mut outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_case(dir, evaluate, keep.as_ref().map(|k| k.join(name)))
+                    }))
+                    .unwrap_or_else(|panic| {
+                        let mut outcome = Outcome::default();
+                        outcome.fail("test", format!("the case panicked: {}", panic_text(&panic)));
+                        outcome
+                    });
+                    let status = if !outcome.failures.is_empty() {
+                        "FAIL"
+                    } else if outcome.eligible == Some(true) {
+                        "ok"
+                    } else {
+                        "skip"
+                    };
+                    outcome.line = format!(
+                        "{status:<4} {name} ({:.1} s){}{}",
+                        case_started.elapsed().as_secs_f64(),
+                        if outcome.line.is_empty() { "" } else { ": " },
+                        outcome.line
+                    );
+                    eprintln!("corpus: {}", outcome.line);
+                    outcomes.lock().unwrap_or_else(|e| e.into_inner()).insert(i, outcome);
+                }
+            });
+        }
+    });
+    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+
+    let total = cases.len();
+    let eligible = outcomes.values().filter(|o| o.eligible == Some(true)).count();
+    let generated = outcomes.values().filter(|o| o.eligible == Some(true) && o.generated).count();
+    let evaluated = outcomes.values().filter(|o| o.eligible == Some(true) && o.evaluated).count();
+    let failures: Vec<Failure> = outcomes
+        .iter()
+        .flat_map(|(i, o)| {
+            o.failures.iter().map(|(stage, message)| Failure {
+                case: cases[*i].0.clone(),
+                stage,
+                message: message.clone(),
+            })
+        })
+        .collect();
+
+    let mut summary = format!("corpus: {eligible} of {total} locks come only from PyPI; ");
+    if evaluate {
+        write!(
+            summary,
+            "{evaluated} of {eligible} generated and evaluated for {} systems × oldest/newest CPython",
+            SYSTEMS.len()
+        )
+        .unwrap();
+        let targets: usize = outcomes.values().map(|o| o.targets).sum();
+        let not_installable: usize = outcomes.values().map(|o| o.not_installable.len()).sum();
+        let locks = outcomes.values().filter(|o| !o.not_installable.is_empty()).count();
+        write!(
+            summary,
+            " ({targets} targets; {not_installable} of them, in {locks} locks, need a package the lock ships no installable file for)"
+        )
+        .unwrap();
+    } else {
+        write!(summary, "{generated} of {eligible} generated; evaluation skipped (Nix tests skipped)").unwrap();
+    }
+    let unreadable = outcomes.values().filter(|o| o.eligible.is_none()).count();
+    if unreadable > 0 {
+        write!(summary, "; {unreadable} locks could not be read").unwrap();
+    }
+    write!(summary, " ({:.1} s)", started.elapsed().as_secs_f64()).unwrap();
+
+    let mut report = format!("{summary}\n\n");
+    for outcome in outcomes.values() {
+        writeln!(report, "{}", outcome.line).unwrap();
+        for target in &outcome.not_installable {
+            writeln!(report, "       not installable: {target}").unwrap();
+        }
+    }
+    if !failures.is_empty() {
+        writeln!(report, "\n{} failures:", failures.len()).unwrap();
+        for f in &failures {
+            writeln!(report, "\n--- {} [{}]\n{}", f.case, f.stage, f.message.trim_end()).unwrap();
+        }
+    }
+    let path = report_path();
+    let written = std::fs::create_dir_all(path.parent().unwrap()).and_then(|()| std::fs::write(&path, &report));
+    eprintln!("{summary}");
+    match written {
+        Ok(()) => eprintln!("corpus: report written to target/corpus-report.txt"),
+        Err(e) => eprintln!("corpus: cannot write target/corpus-report.txt: {e}"),
+    }
+
+    assert!(
+        failures.is_empty(),
+        "{summary}\n{} failures (every eligible lock must generate and evaluate):\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .map(|f| format!("\n--- {} [{}]\n{}", f.case, f.stage, f.message.trim_end()))
+            .collect::<String>()
+    );
+}
+
+/// `(relative name, directory)` of every directory under `corpus` holding a poetry.lock, sorted.
+fn find_cases(corpus: &Path) -> Vec<(String, PathBuf)> {
+    let mut cases = Vec::new();
+    let mut stack = vec![corpus.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
+        for entry in entries {
+            let path = entry.expect("a directory entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.file_name().is_some_and(|n| n == "poetry.lock") {
+                let dir = path.parent().unwrap().to_path_buf();
+                let name = dir.strip_prefix(corpus).unwrap_or(&dir).to_string_lossy().replace('\\', "/");
+                cases.push((if name.is_empty() { ".".to_owned() } else { name }, dir));
+            }
+        }
+    }
+    cases.sort();
+    cases
+}
+
+fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
+    let mut outcome = Outcome::default();
+    let lock = match lock2nix::lockfile::read(&dir.join("poetry.lock")) {
+        Ok(lock) => lock,
+        Err(e) => {
+            outcome.fail("read", format!("lock2nix::lockfile::read failed: {e}"));
+            return outcome;
+        }
+    };
+    let foreign = foreign_sources(&lock);
+    outcome.eligible = Some(foreign.is_empty());
+    if !foreign.is_empty() {
+        outcome.line = format!("{} packages; not only PyPI: {}", lock.packages.len(), foreign.join(", "));
+        return outcome;
+    }
+
+    // 2. Generate against an index synthesized from the lock.
+    let server = synthesized_index(&lock);
+    let work = tempfile::tempdir().expect("a temporary directory");
+    let output_path = work.path().join("python-packages.nix");
+    let generate_started = Instant::now();
+    let ran = run_lock2nix(dir, &server, work.path(), &output_path);
+    let generate_time = generate_started.elapsed();
+    let mut line = format!("{} packages, generated in {:.1} s", lock.packages.len(), generate_time.as_secs_f64());
+    match ran {
+        Err(message) => {
+            outcome.fail("generate", message);
+            outcome.line = line;
+            return outcome;
+        }
+        Ok(output) if !output.status.success() => {
+            outcome.fail(
+                "generate",
+                format!(
+                    "lock2nix poetry.lock exited with {}\n{}",
+                    output.status,
+                    String::from_utf8_lossy(&output.stderr).trim_end()
+                ),
+            );
+            outcome.line = line;
+            return outcome;
+        }
+        Ok(_) => {}
+    }
+    let text = match std::fs::read_to_string(&output_path) {
+        Ok(text) => text,
+        Err(e) => {
+            outcome.fail("generate", format!("lock2nix exited 0 but wrote no readable output file: {e}"));
+            outcome.line = line;
+            return outcome;
+        }
+    };
+    outcome.generated = true;
+    if let Some(keep) = keep {
+        let kept =
+            std::fs::create_dir_all(&keep).and_then(|()| std::fs::write(keep.join("python-packages.nix"), &text));
+        if let Err(e) = kept {
+            eprintln!("corpus: cannot keep the output in {}: {e}", keep.display());
+        }
+    }
+    let requests = server.total_hits();
+    write!(line, " ({requests} index requests)").unwrap();
+    if requests == 0 && !lock.packages.is_empty() {
+        outcome.fail("generate", "lock2nix never asked the synthesized index (with an empty cache)");
+    }
+    drop(server);
+    match check_sources(&text, &lock) {
+        Ok(checked) => write!(line, ", {checked} src urls/hashes match the lock").unwrap(),
+        Err(message) => outcome.fail("output", message),
+    }
+
+    if !evaluate {
+        outcome.line = line;
+        return outcome;
+    }
+
+    // 3. Parse and evaluate.
+    if let Err(message) = nix_parse(&output_path) {
+        outcome.fail("parse", message);
+    }
+    let root = match root_attribute(&text) {
+        Some(root) => root,
+        None => {
+            outcome.fail(
+                "evaluate",
+                "no `# The project itself:` comment followed by `  <name> = final.buildPythonPackage {` in the output",
+            );
+            outcome.line = line;
+            return outcome;
+        }
+    };
+    let pairs = match evaluation_pairs(&text) {
+        Ok(pairs) => pairs,
+        Err(message) => {
+            outcome.fail("evaluate", message);
+            outcome.line = line;
+            return outcome;
+        }
+    };
+    let eval_started = Instant::now();
+    let results = evaluate_pairs(&output_path, &root, &pairs);
+    write!(line, ", evaluated {} targets in {:.1} s", pairs.len(), eval_started.elapsed().as_secs_f64()).unwrap();
+    outcome.targets = pairs.len();
+    match results {
+        Ok(results) => {
+            let mut failed = false;
+            let mut throws = Vec::new();
+            let mut count = None;
+            for ((system, python), result) in pairs.iter().zip(&results) {
+                match result {
+                    PairResult::Ok { throws: names, count: n } => {
+                        count = Some(*n);
+                        throws.push(format!("{system}/{python} {}", names.len()));
+                    }
+                    PairResult::Failed(stderr) => match not_installable(&lock, system, python, stderr) {
+                        Ok(why) => {
+                            outcome.not_installable.push(format!("{system}/{python}: {why}"));
+                            throws.push(format!("{system}/{python} not installable"));
+                        }
+                        Err(message) => {
+                            failed = true;
+                            throws.push(format!("{system}/{python} FAILED"));
+                            outcome.fail("evaluate", format!("{system} CPython {python}: {message}"));
+                        }
+                    },
+                }
+            }
+            if let Some(count) = count {
+                write!(line, "; {count} attributes").unwrap();
+            }
+            write!(line, "; root {root}; throwing attributes: {}", throws.join(", ")).unwrap();
+            outcome.evaluated = !failed && outcome.failures.is_empty();
+        }
+        Err(message) => outcome.fail("evaluate", message),
+    }
+    outcome.line = line;
+    outcome
+}
+
+/// `kind: name==version` of every package that does not come from the default index.
+fn foreign_sources(lock: &Lock) -> Vec<String> {
+    lock.packages
+        .iter()
+        .filter(|p| !matches!(p.source, Source::Registry { index: None }))
+        .map(|p| {
+            let kind = match &p.source {
+                Source::Registry { index: Some(index) } => format!("index `{}`", index.name),
+                other => other.kind().to_owned(),
+            };
+            format!("{kind} {}", p.id())
+        })
+        .collect()
+}
+
+/// A PEP 691 page per package name listing every locked file of that name (all versions),
+/// each at `/files/<filename>` with the lock's sha256.
+fn synthesized_index(lock: &Lock) -> IndexServer {
+    let server = IndexServer::start();
+    let mut pages: BTreeMap<String, BTreeMap<String, Option<String>>> = BTreeMap::new();
+    for package in &lock.packages {
+        let files = pages.entry(package.name.to_string()).or_default();
+        for file in &package.files {
+            let sha256 = file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256).map(|h| h.hex.clone());
+            let slot = files.entry(file.filename.clone()).or_default();
+            if slot.is_none() {
+                *slot = sha256;
+            }
+        }
+    }
+    for (name, files) in pages {
+        let files: Vec<Value> = files
+            .into_iter()
+            .map(|(filename, sha256)| {
+                let hashes = match sha256 {
+                    Some(hex) => json!({ "sha256": hex }),
+                    None => json!({}),
+                };
+                json!({ "filename": filename, "url": server.url(&format!("/files/{filename}")), "hashes": hashes })
+            })
+            .collect();
+        let body = json!({ "meta": { "api-version": "1.1" }, "name": name, "files": files }).to_string();
+        server.route(format!("/simple/{name}/"), vec![Reply::json(body)]);
+    }
+    server
+}
+
+/// Every `url = "…";` of the output is a file the synthesized index served (under
+/// `http://127.0.0.1:PORT/files/`), and the `hash = "sha256-…";` after it is the lock's
+/// sha256 of that file.
+fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
+    use base64::Engine as _;
+    let mut locked: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    for file in lock.packages.iter().flat_map(|p| &p.files) {
+        let sha256 = file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256).map(|h| h.hex.as_str());
+        locked.entry(&file.filename).or_insert(sha256);
+    }
+    let mut problems = Vec::new();
+    let mut checked = 0;
+    let lines: Vec<&str> = text.lines().map(str::trim).collect();
+    for (i, line) in lines.iter().enumerate() {
+        let Some(url) = line.strip_prefix("url = \"").and_then(|l| l.strip_suffix("\";")) else { continue };
+        let filename = match url.strip_prefix("http://127.0.0.1:").and_then(|rest| rest.split_once("/files/")) {
+            Some((port, filename)) if port.bytes().all(|b| b.is_ascii_digit()) => filename,
+            _ => {
+                problems.push(format!("line {}: url {url} is not a file of the synthesized index", i + 1));
+                continue;
+            }
+        };
+        let Some(expected) = locked.get(filename) else {
+            problems.push(format!("line {}: {filename} is not a locked file", i + 1));
+            continue;
+        };
+        let hash =
+            lines.get(i + 1).and_then(|l| l.strip_prefix("hash = \"sha256-")).and_then(|l| l.strip_suffix("\";"));
+        let hex = hash
+            .and_then(|h| base64::engine::general_purpose::STANDARD.decode(h).ok())
+            .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+        match (hex, expected) {
+            (Some(hex), Some(expected)) if hex == *expected => checked += 1,
+            (hex, expected) => problems.push(format!(
+                "line {}: {filename} has hash {:?} (as hex {hex:?}) in the output, the lock says {expected:?}",
+                i + 2,
+                lines.get(i + 1)
+            )),
+        }
+    }
+    if problems.is_empty() { Ok(checked) } else { Err(problems.join("\n")) }
+}
+
+/// `lock2nix poetry.lock --index-url … --cache-dir … -o … -q` in the case directory, with
+/// nothing from the environment pointing it at another index, cache or proxy.
+fn run_lock2nix(dir: &Path, server: &IndexServer, work: &Path, output: &Path) -> Result<Output, String> {
+    let index = server.index_url();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lock2nix"));
+    command
+        .current_dir(dir)
+        .arg("poetry.lock")
+        .args(["--index-url", &index])
+        .arg("--cache-dir")
+        .arg(work.join("cache"))
+        .arg("-o")
+        .arg(output)
+        .arg("-q");
+    for var in [
+        "LOCK2NIX_INDEX_URL",
+        "LOCK2NIX_CACHE_DIR",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("NO_PROXY", "127.0.0.1").env("no_proxy", "127.0.0.1");
+    command.env("XDG_CACHE_HOME", work.join("xdg-cache")).env("HOME", work);
+    output_within(command, GENERATE_TIMEOUT)
+}
+
+/// Runs `command` to completion, killing it after `timeout`.
+fn output_within(mut command: Command, timeout: Duration) -> Result<Output, String> {
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
+    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
+        std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let _ = pipe.read_to_end(&mut bytes);
+            bytes
+        })
+    };
+    let stdout = drain(Box::new(child.stdout.take().unwrap()));
+    let stderr = drain(Box::new(child.stderr.take().unwrap()));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
+            break status;
+        }
+        if started.elapsed() > timeout {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(format!("{command:?} did not finish within {} s and was killed", timeout.as_secs()));
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    Ok(Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() })
+}
+
+/// `nix-instantiate --parse FILE`, with the same settings as every other Nix call.
+fn nix_parse(file: &Path) -> Result<(), String> {
+    let settings = match std::env::var("NIX_CONFIG") {
+        Ok(existing) if !existing.trim().is_empty() => format!("{existing}\n{NIX_SETTINGS}"),
+        _ => NIX_SETTINGS.to_owned(),
+    };
+    let output = Command::new("nix-instantiate")
+        .arg("--parse")
+        .arg(file)
+        .env("NIX_CONFIG", settings)
+        .stdout(Stdio::null())
+        .output()
+        .map_err(|e| format!("cannot run nix-instantiate --parse: {e}"))?;
+    if output.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "nix-instantiate --parse failed ({}):\n{}",
+            output.status,
+            String::from_utf8_lossy(&output.stderr).trim_end()
+        ))
+    }
+}
+
+/// The root meta-package: the attribute after the `# The project itself: …` comment.
+fn root_attribute(text: &str) -> Option<String> {
+    let mut lines = text.lines();
+    lines.find(|l| l.trim_start().starts_with("# The project itself:"))?;
+    let line = lines.next()?;
+    let name = line.strip_prefix("  ")?.strip_suffix(" = final.buildPythonPackage {")?;
+    (!name.is_empty() && !name.contains(char::is_whitespace)).then(|| name.to_owned())
+}
+
+/// `(3, 10)` for `"3.10"`.
+fn minor_key(python: &str) -> Option<(u32, u32)> {
+    let (major, minor) = python.split_once('.')?;
+    Some((major.parse().ok()?, minor.parse().ok()?))
+}
+
+/// Per system, the oldest and the newest CPython the file was generated for: from a
+/// `# Systems: …; CPython 3.9, 3.10, …` header line, else from the `generated = [ "system/3.X" … ]`
+/// list of the file.
+fn evaluation_pairs(text: &str) -> Result<Vec<(String, String)>, String> {
+    let mut targets: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let header = text
+        .lines()
+        .take_while(|l| l.starts_with('#') || l.trim().is_empty())
+        .find_map(|l| l.strip_prefix("# Systems:"));
+    if let Some(rest) = header {
+        let (systems, pythons) =
+            rest.split_once("; CPython ").ok_or_else(|| format!("cannot read the header line `# Systems:{rest}`"))?;
+        let pythons: Vec<String> = pythons.split(',').map(|p| p.trim().to_owned()).filter(|p| !p.is_empty()).collect();
+        for system in systems.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            targets.insert(system.to_owned(), pythons.clone());
+        }
+    } else {
+        let list = text
+            .lines()
+            .find_map(|l| l.trim().strip_prefix("generated = ["))
+            .ok_or("the output has neither a `# Systems: …; CPython …` header line nor a `generated = [ … ]` list")?;
+        for item in list.split('"').skip(1).step_by(2) {
+            let (system, python) =
+                item.split_once('/').ok_or_else(|| format!("`{item}` in `generated` is not system/3.X"))?;
+            targets.entry(system.to_owned()).or_default().push(python.to_owned());
+        }
+    }
+    let mut pairs = Vec::new();
+    for system in SYSTEMS {
+        let mut pythons = targets.remove(system).unwrap_or_default();
+        if pythons.iter().any(|p| minor_key(p).is_none()) {
+            return Err(format!("unexpected CPython versions for {system}: {pythons:?}"));
+        }
+        pythons.sort_by_key(|p| minor_key(p));
+        pythons.dedup();
+        match (pythons.first(), pythons.last()) {
+            (Some(oldest), Some(newest)) => {
+                pairs.push((system.to_owned(), oldest.clone()));
+                if newest != oldest {
+                    pairs.push((system.to_owned(), newest.clone()));
+                }
+            }
+            _ => return Err(format!("the output was generated for no CPython on {system}")),
+        }
+    }
+    if let Some(extra) = targets.keys().next() {
+        return Err(format!("the output was generated for an unknown system `{extra}`"));
+    }
+    Ok(pairs)
+}
+
+enum PairResult {
+    Ok { throws: Vec<String>, count: u64 },
+    Failed(String),
+}
+
+/// A Nix string literal.
+fn nix_string(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '"' | '\\' | '$' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '\n' => out.push_str("\\n"),
+            _ => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// An absolute Nix path value for `path`.
+fn nix_path(path: &Path) -> String {
+    let abs = std::path::absolute(path).expect("an absolute path");
+    format!("(/. + {})", nix_string(abs.to_str().expect("a UTF-8 path")))
+}
+
+/// Evaluates every pair in one `nix-instantiate` call. A pair whose `env` throws is
+/// evaluated again alone for its message; when the call fails outright (an abort, an
+/// evaluation error), every pair is evaluated alone so that each failure is named.
+fn evaluate_pairs(output: &Path, root: &str, pairs: &[(String, String)]) -> Result<Vec<PairResult>, String> {
+    let harness = nix_tests_dir().join("eval-overlay.nix");
+    let calls: String = pairs
+        .iter()
+        .map(|(system, python)| format!("    (one {} {})\n", nix_string(system), nix_string(python)))
+        .collect();
+    let expr = format!(
+        "let\n  evalOverlay = import {harness};\n  one = system: python:\n    let\n      r = evalOverlay {{ overlay = {overlay}; root = {root}; inherit system python; }};\n      env = builtins.tryEval r.env;\n    in {{ env = if env.success then env.value else null; inherit (r) throws count; }};\nin [\n{calls}]\n",
+        harness = nix_path(&harness),
+        overlay = nix_path(output),
+        root = nix_string(root),
+    );
+    match instantiate_eval_expr(&expr) {
+        Ok(json_text) => {
+            let value: Value = serde_json::from_str(&json_text)
+                .map_err(|e| format!("the evaluation printed no JSON ({e}): {json_text}"))?;
+            let list = value
+                .as_array()
+                .filter(|l| l.len() == pairs.len())
+                .ok_or_else(|| format!("the evaluation returned {json_text}, not a list of {} results", pairs.len()))?;
+            Ok(pairs
+                .iter()
+                .zip(list)
+                .map(|((system, python), r)| {
+                    if r["env"].as_str().is_some_and(|p| p.ends_with(".drv")) {
+                        pair_result(r)
+                    } else {
+                        PairResult::Failed(evaluate_alone(output, root, system, python))
+                    }
+                })
+                .collect())
+        }
+        Err(_) => Ok(pairs
+            .iter()
+            .map(|(system, python)| match instantiate_eval(&harness, &pair_args(output, root, system, python)) {
+                Ok(json_text) => match serde_json::from_str::<Value>(&json_text) {
+                    Ok(r) => pair_result(&r),
+                    Err(e) => PairResult::Failed(format!("no JSON ({e}): {json_text}")),
+                },
+                Err(e) => PairResult::Failed(e.stderr),
+            })
+            .collect()),
+    }
+}
+
+fn pair_result(r: &Value) -> PairResult {
+    let throws = r["throws"].as_array().map(|l| l.iter().filter_map(|n| n.as_str().map(str::to_owned)).collect());
+    match (throws, r["count"].as_u64()) {
+        (Some(throws), Some(count)) => PairResult::Ok { throws, count },
+        _ => PairResult::Failed(format!("unexpected result {r}")),
+    }
+}
+
+fn pair_args(output: &Path, root: &str, system: &str, python: &str) -> Vec<support::nix::NixArg> {
+    vec![
+        support::nix::arg_path("overlay", output),
+        support::nix::argstr("root", root),
+        support::nix::argstr("system", system),
+        support::nix::argstr("python", python),
+    ]
+}
+
+/// The error of evaluating one pair alone (whose `env` did not evaluate together with the others).
+fn evaluate_alone(output: &Path, root: &str, system: &str, python: &str) -> String {
+    let harness = nix_tests_dir().join("eval-overlay.nix");
+    match instantiate_eval(&harness, &pair_args(output, root, system, python)) {
+        Ok(json_text) => format!("`env` did not evaluate together with the other targets, but alone gives {json_text}"),
+        Err(e) => e.stderr,
+    }
+}
+
+/// The lines of a Nix error that say what went wrong (the trace is long and repetitive).
+fn short_error(stderr: &str) -> String {
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let start = lines.iter().position(|l| l.starts_with("error:")).unwrap_or(0);
+    let interesting: Vec<&str> = lines[start..]
+        .iter()
+        .copied()
+        .filter(|l| l.starts_with("error:") || l.contains("throw") || l.contains("lock2nix") || l.contains("assert"))
+        .take(6)
+        .collect();
+    if interesting.is_empty() {
+        lines.iter().rev().take(10).rev().copied().collect::<Vec<_>>().join("\n")
+    } else {
+        interesting.join("\n")
+    }
+}
+
+fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
+    panic
+        .downcast_ref::<String>()
+        .cloned()
+        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+        .unwrap_or_else(|| "(no message)".to_owned())
+}
+
+// ------------------------------------------------------------------ targets a lock cannot serve
+
+/// The throw lock2nix renders for a package none of whose locked files installs on a target.
+const NO_ARTIFACT: &str = "no locked wheel fits this platform and there is no sdist";
+
+/// When `stderr` is lock2nix's "cannot be installed" throw for this target and the lock
+/// really ships no artifact for the named package that installs there (checked here against
+/// the locked file names, independently of lock2nix), a short description: the lock cannot
+/// serve this target, which is not an error of lock2nix. Otherwise the error to report.
+fn not_installable(lock: &Lock, system: &str, python: &str, stderr: &str) -> Result<String, String> {
+    let short = short_error(stderr);
+    let flat = stderr.split_whitespace().collect::<Vec<_>>().join(" ");
+    let claim = flat.split("lock2nix: ").skip(1).find_map(|rest| {
+        let mut words = rest.split(' ');
+        let (name, version) = (words.next()?, words.next()?);
+        let rest = words.collect::<Vec<_>>().join(" ");
+        let expected = format!("cannot be installed on {system} with CPython {python}: {NO_ARTIFACT}");
+        rest.starts_with(&expected).then(|| (name.to_owned(), version.to_owned()))
+    });
+    let Some((name, version)) = claim else { return Err(short) };
+    let wanted = lock2nix::name::PackageName::new(name.clone()).ok();
+    let package = lock.packages.iter().find(|p| Some(&p.name) == wanted.as_ref() && p.version_text == version);
+    let Some(package) = package else {
+        return Err(format!("{short}\n(the lock has no package {name} {version})"));
+    };
+    let minor: u32 = python
+        .strip_prefix("3.")
+        .and_then(|m| m.parse().ok())
+        .ok_or_else(|| format!("{short}\n(unexpected CPython {python})"))?;
+    if let Some(sdist) = package.files.iter().find(|f| is_sdist(&f.filename)) {
+        return Err(format!("{short}\nbut the lock lists the sdist {} for {name} {version}", sdist.filename));
+    }
+    if let Some(wheel) = package.files.iter().find(|f| wheel_installs(&f.filename, system, minor)) {
+        return Err(format!(
+            "{short}\nbut the locked wheel {} installs on {system} with CPython {python}",
+            wheel.filename
+        ));
+    }
+    Ok(format!("{name} {version} has no locked file for it ({} files, none an sdist)", package.files.len()))
+}
+
+fn is_sdist(filename: &str) -> bool {
+    [".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar"].iter().any(|ext| filename.ends_with(ext))
+}
+
+/// Whether a wheel certainly installs on `system` with CPython 3.`minor`: a
+/// `cp3M-cp3M`/`cp3M-abi3`/`cp3X-abi3` (X ≤ M)/`cp3M-none`/`py3[X]-none` tag, on `any`, on
+/// manylinux up to glibc 2.40 for the system's architecture, or on macOS up to 14.0 for it
+/// (lock2nix's default --glibc and --macos-version).
+fn wheel_installs(filename: &str, system: &str, minor: u32) -> bool {
+    let Some(stem) = filename.strip_suffix(".whl") else { return false };
+    let parts: Vec<&str> = stem.split('-').collect();
+    if parts.len() < 5 {
+        return false;
+    }
+    let (pythons, abis, platforms) = (parts[parts.len() - 3], parts[parts.len() - 2], parts[parts.len() - 1]);
+    let tag_fits = pythons.split('.').any(|py| {
+        abis.split('.').any(|abi| {
+            if let Some(x) = py.strip_prefix("cp3").and_then(|x| x.parse::<u32>().ok()) {
+                (x == minor && (abi == format!("cp3{minor}") || abi == "abi3" || abi == "none"))
+                    || (x < minor && abi == "abi3")
+            } else if py == "py3" {
+                abi == "none"
+            } else if let Some(x) = py.strip_prefix("py3").and_then(|x| x.parse::<u32>().ok()) {
+                x <= minor && abi == "none"
+            } else {
+                false
+            }
+        })
+    });
+    tag_fits && platforms.split('.').any(|platform| platform_fits(platform, system))
+}
+
+fn platform_fits(platform: &str, system: &str) -> bool {
+    if platform == "any" {
+        return true;
+    }
+    /// `A_B_rest` → ((A, B), rest).
+    fn versioned(text: &str) -> Option<((u32, u32), &str)> {
+        let (a, rest) = text.split_once('_')?;
+        let (b, rest) = rest.split_once('_')?;
+        Some(((a.parse().ok()?, b.parse().ok()?), rest))
+    }
+    match system {
+        "x86_64-linux" | "aarch64-linux" => {
+            let arch = system.split('-').next().unwrap();
+            let legacy = match arch {
+                "x86_64" => ["manylinux1_x86_64", "manylinux2010_x86_64", "manylinux2014_x86_64"].contains(&platform),
+                _ => platform == "manylinux2014_aarch64",
+            };
+            legacy
+                || platform
+                    .strip_prefix("manylinux_")
+                    .and_then(versioned)
+                    .is_some_and(|(glibc, rest)| rest == arch && glibc <= (2, 40))
+        }
+        "x86_64-darwin" | "aarch64-darwin" => {
+            let arches: &[&str] =
+                if system == "x86_64-darwin" { &["x86_64", "universal2"] } else { &["arm64", "universal2"] };
+            platform
+                .strip_prefix("macosx_")
+                .and_then(versioned)
+                .is_some_and(|(macos, rest)| arches.contains(&rest) && macos <= (14, 0))
+        }
+        _ => false,
+    }
+}
+
+#[test]
+fn the_independent_wheel_check_knows_the_common_tags() {
+    assert!(wheel_installs("torch-2.7.1-cp310-none-macosx_11_0_arm64.whl", "aarch64-darwin", 10));
+    assert!(!wheel_installs("torch-2.7.1-cp310-none-macosx_11_0_arm64.whl", "aarch64-darwin", 11));
+    assert!(!wheel_installs("torch-2.7.1-cp313-cp313t-manylinux_2_28_x86_64.whl", "x86_64-linux", 14));
+    assert!(wheel_installs("torch-2.7.1-cp313-cp313-manylinux_2_28_x86_64.whl", "x86_64-linux", 13));
+    assert!(!wheel_installs("torch-2.7.1-cp313-cp313-manylinux_2_41_x86_64.whl", "x86_64-linux", 13));
+    assert!(wheel_installs("sourcery-1.33.0-py2.py3-none-macosx_10_9_universal2.whl", "x86_64-darwin", 9));
+    assert!(!wheel_installs("sourcery-1.33.0-py2.py3-none-manylinux1_x86_64.whl", "aarch64-linux", 9));
+    assert!(wheel_installs("cryptography-43.0.0-cp39-abi3-manylinux_2_28_aarch64.whl", "aarch64-linux", 14));
+    assert!(!wheel_installs("open3d-0.18.0-cp311-cp311-macosx_13_0_arm64.whl", "aarch64-darwin", 14));
+    assert!(wheel_installs("six-1.16.0-py2.py3-none-any.whl", "x86_64-darwin", 14));
+    assert!(wheel_installs("black-24.1.0-py3-none-any.whl", "aarch64-linux", 9));
+    assert!(!wheel_installs("numpy-2.0.0-cp312-cp312-macosx_15_0_arm64.whl", "aarch64-darwin", 12));
+    assert!(!wheel_installs("numpy-2.0.0-cp312-cp312-win_amd64.whl", "x86_64-linux", 12));
+    assert!(!wheel_installs("numpy-2.0.0.tar.gz", "x86_64-linux", 12));
+    assert!(
+        is_sdist("numpy-2.0.0.tar.gz") && is_sdist("pyyaml-6.0.zip") && !is_sdist("six-1.16.0-py2.py3-none-any.whl")
+    );
+}
+
+#[test]
+fn the_root_and_the_targets_are_read_from_the_output() {
+    let text = "# This file was generated by lock2nix\n# Systems: x86_64-linux, aarch64-linux, x86_64-darwin, aarch64-darwin; CPython 3.10, 3.9, 3.12\n{ pkgs, ... }:\n  # The project itself: a meta-package.\n  my-app = final.buildPythonPackage {\n";
+    assert_eq!(root_attribute(text).as_deref(), Some("my-app"));
+    let pairs = evaluation_pairs(text).unwrap();
+    assert_eq!(pairs.len(), 8);
+    assert_eq!(pairs[0], ("x86_64-linux".to_owned(), "3.9".to_owned()));
+    assert_eq!(pairs[1], ("x86_64-linux".to_owned(), "3.12".to_owned()));
+
+    let text = "{ pkgs, ... }:\n  generated = [ \"x86_64-linux/3.10\" \"x86_64-linux/3.11\" \"aarch64-linux/3.11\" \"x86_64-darwin/3.11\" \"aarch64-darwin/3.11\" ];\n";
+    let pairs = evaluation_pairs(text).unwrap();
+    assert_eq!(pairs.len(), 5);
+    assert_eq!(pairs[1], ("x86_64-linux".to_owned(), "3.11".to_owned()));
+    assert!(evaluation_pairs("  generated = [ \"x86_64-linux/3.10\" ];\n").is_err(), "systems without a CPython");
+    assert_eq!(root_attribute("  my-app = final.buildPythonPackage {\n"), None);
+}
+
+#[test]
+fn only_a_throw_the_lock_confirms_counts_as_not_installable() {
+    let lock = |files: &str| {
+        let text = format!(
+            "[[package]]\nname = \"Demo_Pkg\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = [{files}]\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.9\"\ncontent-hash = \"0\"\n"
+        );
+        lock2nix::lockfile::poetry::parse(&text, "poetry.lock").unwrap()
+    };
+    let file = |name: &str| format!("{{file = \"{name}\", hash = \"sha256:{}\"}},", "a".repeat(64));
+    let stderr = format!(
+        "error: lock2nix: demo-pkg 1.0 cannot be installed on aarch64-linux with CPython 3.12: {NO_ARTIFACT}; pin a version\n"
+    );
+    let windows_only = lock(&file("demo_pkg-1.0-cp312-cp312-win_amd64.whl"));
+    assert!(not_installable(&windows_only, "aarch64-linux", "3.12", &stderr).is_ok());
+    // The throw is for another target than the one evaluated.
+    assert!(not_installable(&windows_only, "x86_64-linux", "3.12", &stderr).is_err());
+    let with_wheel = lock(&(file("demo_pkg-1.0-cp312-cp312-win_amd64.whl") + &file("demo_pkg-1.0-py3-none-any.whl")));
+    let err = not_installable(&with_wheel, "aarch64-linux", "3.12", &stderr).unwrap_err();
+    assert!(err.contains("demo_pkg-1.0-py3-none-any.whl installs"), "{err}");
+    let with_sdist = lock(&file("demo_pkg-1.0.tar.gz"));
+    assert!(not_installable(&with_sdist, "aarch64-linux", "3.12", &stderr).unwrap_err().contains("sdist"));
+    let other = "error: lock2nix nix stub: fetchurl needs a hash\n";
+    assert!(not_installable(&windows_only, "aarch64-linux", "3.12", other).is_err());
+}
