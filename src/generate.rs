@@ -103,8 +103,9 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     stats.cache_hits = located.cache_hits;
 
     // A locked file the index does not offer: choose again without such files, and say so.
+    let index = LocationIndex::new(&located);
     let mut warnings = Vec::new();
-    let missing = missing_files(&lock, &resolution, &located);
+    let missing = missing_files(&lock, &resolution, &index);
     let chosen_missing = chosen(&lock, &resolution, &missing);
     if !chosen_missing.is_empty() {
         for (package, file) in &chosen_missing {
@@ -123,7 +124,8 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     }
 
     let started = Instant::now();
-    let plan = plan::plan(&lock, &project, &resolution, &LocationIndex::new(&located))?;
+    let plan = plan::plan(&lock, &project, &resolution, &index)?;
+    drop(index);
     let nix = render::render(&plan, &header(&lock, &plan, options));
     stats.render = started.elapsed();
     stats.packages = plan.packages.len();
@@ -157,7 +159,7 @@ fn check_nothing_lost(lock: &Lock, before: &Resolution, after: &Resolution, defa
 }
 
 /// Files of located packages that the index did not list (with a sha256).
-fn missing_files(lock: &Lock, resolution: &Resolution, located: &Located) -> BTreeSet<(PackageName, String)> {
+fn missing_files(lock: &Lock, resolution: &Resolution, located: &LocationIndex<'_>) -> BTreeSet<(PackageName, String)> {
     plan::packages_to_locate(lock, resolution)
         .into_iter()
         .flat_map(|i| {
@@ -218,14 +220,6 @@ pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str) -> Vec
             .extend(package.files.iter().cloned());
     }
     grouped.into_values().collect()
-}
-
-impl Locations for Located {
-    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
-        self.files
-            .get(&(package.clone(), filename.to_string()))
-            .map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
-    }
 }
 
 /// [`Located`] keyed by borrowed names, so that planning looks files up without allocating.

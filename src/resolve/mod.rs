@@ -125,10 +125,13 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     let index = NameIndex::new(lock);
     // Each package's Python constraint, as a bit set of the minors it allows, computed once
     // rather than once per target.
+    let mut minors: Vec<PythonMinor> = targets.iter().map(|t| t.python).collect();
+    minors.sort();
+    minors.dedup();
     let python_minors: Vec<u32> = lock
         .packages
         .iter()
-        .map(|p| targets.iter().filter(|t| p.python.allows_python(t.python)).fold(0, |m, t| m | 1 << t.python.0))
+        .map(|p| minors.iter().filter(|m| p.python.allows_python(**m)).fold(0, |mask, m| mask | 1 << m.0))
         .collect();
     let wheel_systems: Vec<Vec<u8>> = lock
         .packages
