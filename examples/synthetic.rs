@@ -1,8 +1,8 @@
 //! Writes a synthetic project and a static PEP 503 index for measuring whole runs:
 //!
-//!     cargo run --release --example synthetic -- 500 /tmp/synthetic
-//!     (cd /tmp/synthetic/index && python3 -m http.server 8765 --bind 127.0.0.1) &
-//!     lock2nix /tmp/synthetic/project/poetry.lock --index-url http://127.0.0.1:8765/simple/ ...
+//!     cargo run --release --example synthetic -- 500 target/synthetic
+//!     (cd target/synthetic/index && python3 -m http.server 8765 --bind 127.0.0.1) &
+//!     lock2nix target/synthetic/project/poetry.lock --index-url http://127.0.0.1:8765/simple/ ...
 
 #[path = "../benches/support/synthetic.rs"]
 mod synthetic;

@@ -269,7 +269,16 @@ pub fn header(lock: &Lock, plan: &Plan, options: &GenerateOptions) -> Header {
                 policy.platform.glibc.1,
                 policy.platform.macos.0,
                 policy.platform.macos.1
-            ),
+            ) + &name_list("; from source", &policy.artifacts.no_binary)
+                + &name_list("; never from source", &policy.artifacts.only_binary),
         ],
     }
+}
+
+/// `label: a, b` for a non-empty set of names, else nothing.
+fn name_list(label: &str, names: &BTreeSet<PackageName>) -> String {
+    if names.is_empty() {
+        return String::new();
+    }
+    format!("{label}: {}", names.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
 }
