@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Parser, ValueEnum};
-use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions};
+use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions, redact_url};
 use lock2nix::generate::{GenerateOptions, generate};
 use lock2nix::name::PackageName;
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
@@ -222,22 +222,13 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
 /// Quotes an argument for the header the way a shell user would type it, with any URL
 /// credentials (`https://user:secret@…`) cut out.
 fn shell_quote(arg: &str) -> String {
-    let redacted = redact_userinfo(arg);
+    // Only arguments that can carry userinfo are touched, so the rest stay exactly as typed.
+    let redacted = if arg.contains('@') && arg.contains("://") { redact_url(arg) } else { arg.to_string() };
     let arg = redacted.as_str();
     if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
         arg.to_string()
     } else {
         format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
-fn redact_userinfo(arg: &str) -> String {
-    let Some(scheme_end) = arg.find("://") else { return arg.to_string() };
-    let rest = &arg[scheme_end + 3..];
-    let host_end = rest.find('/').unwrap_or(rest.len());
-    match rest[..host_end].rfind('@') {
-        Some(at) => format!("{}{}", &arg[..scheme_end + 3], &rest[at + 1..]),
-        None => arg.to_string(),
     }
 }
 

@@ -475,12 +475,9 @@ fn a_missing_pyproject_is_named() {
 }
 
 #[test]
-fn a_used_package_without_files_throws_at_evaluation_time() {
-    // `files = []` is not a generation error by design: select_artifact answers
-    // `Unusable::NoFiles` and the renderer turns it into a `throw` with
-    // `Unusable::explain()`'s text, so the file is still written and only evaluating that
-    // package fails, telling the user to run `poetry lock` again. With nothing to look up,
-    // its project page is not requested.
+fn a_used_package_without_files_is_an_error_naming_it() {
+    // `files = []` on a package the project needs: nothing could ever be fetched for it, so
+    // the run fails before asking the index anything and writes no file.
     let server = recorded_index();
     let project = Project::fixture("poetry-2.0");
     project.edit_lock(|lock| {
@@ -488,17 +485,10 @@ fn a_used_package_without_files_throws_at_evaluation_time() {
         let end = start + lock[start..].find("\n]\n").unwrap() + 2;
         format!("{}files = []{}", &lock[..start], &lock[end..])
     });
-    let nix = success(&run(&project, &server, &[]));
-    assert_eq!(server.hits(&page("certifi")), 0);
-    let certifi = attribute(&nix, "certifi");
-    assert!(
-        certifi.contains(
-            "(throw \"lock2nix: certifi 2026.7.22 cannot be installed on ${system} with CPython ${python}: the lock lists no files for it; run `poetry lock` again so that Poetry records them\")"
-        ),
-        "{certifi}"
-    );
-    assert!(!certifi.contains("fetchurl"), "{certifi}");
-    assert_fetches_recorded(&nix, "six", "six-1.17.0-py2.py3-none-any.whl");
+    let err = failure(&run(&project, &server, &["-o", "out.nix"]));
+    assert_mentions(&err, &["poetry.lock", "certifi==2026.7.22", "lists no files", "poetry lock"]);
+    assert_eq!(server.total_hits(), 0);
+    assert!(project.read("out.nix").is_none());
 }
 
 #[test]

@@ -494,20 +494,7 @@ fn run_lock2nix(dir: &Path, server: &IndexServer, work: &Path, output: &Path) ->
         .arg("-o")
         .arg(output)
         .arg("-q");
-    for var in [
-        "LOCK2NIX_INDEX_URL",
-        "LOCK2NIX_CACHE_DIR",
-        "HTTP_PROXY",
-        "HTTPS_PROXY",
-        "ALL_PROXY",
-        "http_proxy",
-        "https_proxy",
-        "all_proxy",
-    ] {
-        command.env_remove(var);
-    }
-    command.env("NO_PROXY", "127.0.0.1").env("no_proxy", "127.0.0.1");
-    command.env("XDG_CACHE_HOME", work.join("xdg-cache")).env("HOME", work);
+    support::project::hermetic(&mut command, work);
     output_within(command, GENERATE_TIMEOUT)
 }
 

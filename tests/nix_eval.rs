@@ -7,7 +7,7 @@ use std::path::Path;
 
 use lock2nix::resolve::ResolveOptions;
 use support::nix::{instantiate_eval_expr, require_nix, stub_dir, nix_tests_dir};
-use support::render::{example_url, render_fixture};
+use support::render::{example_url, render_dir, render_fixture};
 
 /// Writes fixture `name` rendered to `dir/python-packages.nix`; returns its targets as
 /// `(system, python)` pairs.
@@ -17,13 +17,14 @@ fn write_fixture(name: &str, dir: &Path) -> Vec<(String, String)> {
     plan.targets.iter().map(|t| (t.system.as_nix().to_string(), t.python.version())).collect()
 }
 
-/// `{ "<system>/<python>" = { env; throws; }; … }` for all targets, in one evaluation.
+/// `{ "<system>/<python>" = { env; throws; }; … }` for all targets, in one evaluation;
+/// `env` is null where building the environment throws.
 fn evaluate_all(dir: &Path, root: &str, targets: &[(String, String)]) -> serde_json::Value {
     let pairs: Vec<String> = targets
         .iter()
         .map(|(system, python)| {
             format!(
-                "\"{system}/{python}\" = let r = import {harness} {{ overlay = {overlay}; root = \"{root}\"; system = \"{system}\"; python = \"{python}\"; }}; in {{ inherit (r) env throws; }};",
+                "\"{system}/{python}\" = let r = import {harness} {{ overlay = {overlay}; root = \"{root}\"; system = \"{system}\"; python = \"{python}\"; }}; e = builtins.tryEval r.env; in {{ env = if e.success then e.value else null; inherit (r) throws; }};",
                 harness = nix_tests_dir().join("eval-overlay.nix").display(),
                 overlay = dir.join("python-packages.nix").display(),
             )
@@ -129,4 +130,43 @@ fn a_target_without_any_artifact_throws_with_the_reason() {
     // numpy 1.26.4 under --prefer sdist builds from source.
     let fmt = package_attr(dir.path(), "x86_64-linux", "3.11", "numpy.src.name").unwrap();
     assert_eq!(fmt, "\"numpy-1.26.4.tar.gz\"");
+}
+
+#[test]
+fn every_fixture_parses_and_evaluates_on_every_target() {
+    if !require_nix("every_fixture_parses_and_evaluates_on_every_target") {
+        return;
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
+    let mut dirs: Vec<_> = ["render", "projects"]
+        .iter()
+        .flat_map(|group| std::fs::read_dir(root.join(group)).unwrap().map(|e| e.unwrap().path()))
+        .filter(|dir| dir.join("poetry.lock").exists())
+        .collect();
+    dirs.sort();
+    assert!(dirs.len() >= 7, "{dirs:?}");
+    for dir in dirs {
+        let out = tempfile::tempdir().unwrap();
+        let (plan, nix) = render_dir(&dir, &ResolveOptions::default(), example_url);
+        let file = out.path().join("python-packages.nix");
+        std::fs::write(&file, nix).unwrap();
+        let parsed = std::process::Command::new("nix-instantiate")
+            .arg("--parse")
+            .arg(&file)
+            .env("NIX_CONFIG", support::nix::NIX_SETTINGS)
+            .output()
+            .unwrap();
+        assert!(parsed.status.success(), "{}: {}", dir.display(), String::from_utf8_lossy(&parsed.stderr));
+        let targets: Vec<(String, String)> =
+            plan.targets.iter().map(|t| (t.system.as_nix().to_string(), t.python.version())).collect();
+        let results = evaluate_all(out.path(), &plan.root.attr, &targets);
+        for (t, (system, python)) in targets.iter().enumerate() {
+            // The environment must build wherever no package of the plan is unusable there.
+            let unusable = plan.packages.iter().flat_map(|n| &n.versions).any(|v| {
+                v.artifact_of[t].is_some_and(|slot| matches!(v.artifacts[slot], lock2nix::plan::PlannedArtifact::Unusable(_)))
+            });
+            let env = &results[format!("{system}/{python}")]["env"];
+            assert_eq!(env.is_string(), !unusable, "{} on {system}/{python}: {results}", dir.display());
+        }
+    }
 }

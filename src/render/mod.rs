@@ -10,7 +10,7 @@ use condition::{condition, target_key};
 use rayon::prelude::*;
 use writer::{NixWriter, Part, attr, interpolated, select, string};
 
-use crate::plan::{Conditional, Download, Plan, PlannedArtifact, PlannedName, PlannedVersion, TargetSet};
+use crate::plan::{Conditional, Download, Plan, PlannedArtifact, PlannedName, PlannedVersion, RootPlan, TargetSet};
 
 /// What the header records.
 #[derive(Debug, Clone)]
@@ -84,13 +84,7 @@ pub fn render_single_target(plan: &Plan, header: &Header, target: usize) -> Stri
         w.close("};");
     }
     let root = &plan.root;
-    w.open(&format!("{} = final.buildPythonPackage {{", attr(&root.attr)));
-    w.assign("pname", &string(&root.attr));
-    w.assign("version", &string(&root.version));
-    w.assign("pyproject", "false");
-    w.assign("dontUnpack", "true");
-    w.assign("dontCheckPythonMetadata", "true");
-    w.assign("installPhase", &string("mkdir -p $out"));
+    open_root(&mut w, root);
     let deps: Vec<String> =
         root.main.iter().filter(|d| d.on.intersect(only) == only).map(|d| select("final", &d.attr)).collect();
     w.list("dependencies = ", &deps, ";");
@@ -282,17 +276,22 @@ fn dependency_list(w: &mut NixWriter, plan: &Plan, prefix: &str, deps: &[Conditi
     }
 }
 
+/// The root meta-package's opening and fixed attributes: it builds nothing itself.
+fn open_root(w: &mut NixWriter, root: &RootPlan) {
+    w.open(&format!("{} = final.buildPythonPackage {{", attr(&root.attr)));
+    w.assign_string("pname", &root.attr);
+    w.assign_string("version", &root.version);
+    w.assign("pyproject", "false");
+    w.assign("dontUnpack", "true");
+    w.assign("dontCheckPythonMetadata", "true");
+    w.assign_string("installPhase", "mkdir -p $out");
+}
+
 fn render_root(w: &mut NixWriter, plan: &Plan) {
     let root = &plan.root;
     let all = TargetSet::all(plan.targets.len());
     w.comment("The project itself: a meta-package carrying its dependencies; passthru offers each group and extra.");
-    w.open(&format!("{} = final.buildPythonPackage {{", attr(&root.attr)));
-    w.assign("pname", &string(&root.attr));
-    w.assign("version", &string(&root.version));
-    w.assign("pyproject", "false");
-    w.assign("dontUnpack", "true");
-    w.assign("dontCheckPythonMetadata", "true");
-    w.assign("installPhase", &string("mkdir -p $out"));
+    open_root(w, root);
     dependency_list(w, plan, "dependencies = ", &root.main, all, ";");
     w.open("passthru = {");
     named_lists(w, plan, "optional-dependencies", &root.extras);

@@ -95,6 +95,10 @@ pub enum ResolveError {
         "{pyproject} asks for `{name}` ({entry}) on {target}, but {lock} has no package of that name: the lock is out of date, run `poetry lock`"
     )]
     MissingRoot { pyproject: String, lock: String, name: PackageName, entry: String, target: String },
+    #[error(
+        "{lock}: package `{package}` is needed ({target}) but the lock lists no files for it; run `poetry lock` again so that Poetry records them"
+    )]
+    NoFiles { lock: String, package: String, target: String },
 }
 
 /// The targets to serve: the requested systems × the requested minors the project allows.
@@ -153,6 +157,19 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
             entry,
             target: targets[t].to_string(),
         });
+    }
+    // A needed package without any file cannot be generated for at all: say so now rather
+    // than leave it to fail at evaluation.
+    for (t, resolved) in per_target.iter().enumerate() {
+        for (i, installed) in resolved.installed.iter().enumerate() {
+            if installed.as_ref().is_some_and(|s| s.artifact == ArtifactChoice::Unusable(select::Unusable::NoFiles)) {
+                return Err(ResolveError::NoFiles {
+                    lock: lock.origin.clone(),
+                    package: lock.packages[i].id(),
+                    target: targets[t].to_string(),
+                });
+            }
+        }
     }
     Ok(transpose(lock, targets, per_target))
 }

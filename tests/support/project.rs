@@ -97,22 +97,7 @@ impl Project {
     pub fn run_bare(&self, args: &[&str]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lock2nix"));
         command.args(args).current_dir(self.path());
-        // Nothing from the environment may point the binary at another index, cache or proxy.
-        for var in [
-            "LOCK2NIX_INDEX_URL",
-            "LOCK2NIX_CACHE_DIR",
-            "HTTP_PROXY",
-            "HTTPS_PROXY",
-            "ALL_PROXY",
-            "http_proxy",
-            "https_proxy",
-            "all_proxy",
-        ] {
-            command.env_remove(var);
-        }
-        command.env("NO_PROXY", "127.0.0.1").env("no_proxy", "127.0.0.1");
-        // A default cache (when a test forgets --cache-dir) stays inside the project too.
-        command.env("XDG_CACHE_HOME", self.join("xdg-cache")).env("HOME", self.path());
+        hermetic(&mut command, self.path());
         command.output().expect("run lock2nix")
     }
 
@@ -134,6 +119,25 @@ impl Project {
         out.sort();
         out
     }
+}
+
+/// Nothing from the environment may point the binary at another index, cache or proxy, and
+/// a default cache (when a test forgets --cache-dir) stays inside `home`.
+pub fn hermetic(command: &mut Command, home: &Path) {
+    for var in [
+        "LOCK2NIX_INDEX_URL",
+        "LOCK2NIX_CACHE_DIR",
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+        "all_proxy",
+    ] {
+        command.env_remove(var);
+    }
+    command.env("NO_PROXY", "127.0.0.1").env("no_proxy", "127.0.0.1");
+    command.env("XDG_CACHE_HOME", home.join("xdg-cache")).env("HOME", home);
 }
 
 /// `tests/fixtures/projects/<name>/`.

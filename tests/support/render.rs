@@ -31,9 +31,13 @@ pub fn example_url(file: &str) -> String {
     format!("https://files.example.org/packages/{file}")
 }
 
-/// The plan and the rendered Nix of fixture `name`.
+/// The plan and the rendered Nix of fixture `name` (in tests/fixtures/render).
 pub fn render_fixture(name: &str, options: &ResolveOptions, url_for: impl Fn(&str) -> String) -> (Plan, String) {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render").join(name);
+    render_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render").join(name), options, url_for)
+}
+
+/// The plan and the rendered Nix of the project (poetry.lock + pyproject.toml) in `dir`.
+pub fn render_dir(dir: &Path, options: &ResolveOptions, url_for: impl Fn(&str) -> String) -> (Plan, String) {
     let lock = lockfile::read(&dir.join("poetry.lock")).unwrap();
     let project = project::read(&dir.join("pyproject.toml")).unwrap();
     let mut files = BTreeMap::new();
