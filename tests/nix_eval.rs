@@ -170,3 +170,31 @@ fn every_fixture_parses_and_evaluates_on_every_target() {
         }
     }
 }
+
+#[test]
+fn the_readme_flake_pattern_evaluates() {
+    if !require_nix("the_readme_flake_pattern_evaluates") {
+        return;
+    }
+    // README.md's `pythonFor` and `full` package: the generated overlay composed with a user
+    // overlay that fixes one package, then an environment with a group and an extra.
+    let dir = tempfile::tempdir().unwrap();
+    write_fixture("basic", dir.path());
+    let expr = format!(
+        r#"let
+          pkgs = import {stub} {{ system = "aarch64-darwin"; }};
+          python = pkgs.python312.override {{
+            packageOverrides = pkgs.lib.composeExtensions (import {file} {{ inherit pkgs; }}) (
+              final: prev: {{ idna = prev.idna.overridePythonAttrs (old: {{ pythonImportsCheck = [ "idna" ]; }}); }}
+            );
+            self = python;
+          }};
+          env = python.withPackages (ps: [ ps.basic-app ] ++ ps.basic-app.dependency-groups.dev ++ ps.basic-app.optional-dependencies.legacy);
+        in {{ env = env.drvPath; check = python.pkgs.idna.pythonImportsCheck or null; }}"#,
+        stub = stub_dir().display(),
+        file = dir.path().join("python-packages.nix").display(),
+    );
+    let result: serde_json::Value = serde_json::from_str(&instantiate_eval_expr(&expr).unwrap_or_else(|e| panic!("{e}"))).unwrap();
+    assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
+    assert_eq!(result["check"], serde_json::json!(["idna"]), "the user's overlay applies after the generated one");
+}
