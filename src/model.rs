@@ -33,7 +33,9 @@ pub enum LockFormat {
 impl LockFormat {
     /// Whether per-package `groups`/`markers` (Poetry lock 2.1) decide membership.
     pub fn has_membership(&self) -> bool {
-        matches!(self, LockFormat::Poetry { lock_version: Some(v) } if v.as_str() >= "2.1")
+        let LockFormat::Poetry { lock_version: Some(version) } = self else { return false };
+        let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
+        (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (2, 1)
     }
 }
 
