@@ -30,15 +30,6 @@ pub enum LockFormat {
     Poetry { lock_version: Option<String> },
 }
 
-impl LockFormat {
-    /// Whether per-package `groups`/`markers` (Poetry lock 2.1) decide membership.
-    pub fn has_membership(&self) -> bool {
-        let LockFormat::Poetry { lock_version: Some(version) } = self else { return false };
-        let mut parts = version.split('.').map(|p| p.parse::<u32>().unwrap_or(0));
-        (parts.next().unwrap_or(0), parts.next().unwrap_or(0)) >= (2, 1)
-    }
-}
-
 /// One locked distribution at one version.
 #[derive(Debug, Clone)]
 pub struct Package {

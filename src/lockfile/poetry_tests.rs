@@ -82,7 +82,7 @@ python-versions = ">=3.10"
 content-hash = "x"
 "#;
     let lock = parse(text, "poetry.lock").unwrap();
-    assert!(lock.format.has_membership());
+    assert_eq!(lock.format, LockFormat::Poetry { lock_version: Some("2.1".into()) });
     let alabaster = lock.packages[0].membership.as_ref().unwrap();
     assert_eq!(alabaster.groups.len(), 2);
     assert_eq!(alabaster.markers.len(), 1, "lint has no marker: unconditional");
