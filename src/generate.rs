@@ -124,7 +124,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     }
 
     let started = Instant::now();
-    let plan = plan::plan(&lock, &project, &resolution, &index)?;
+    let plan = plan::plan(&lock, &project, &resolution, &index, &plan::Plain)?;
     drop(index);
     let nix = render::render(&plan, &header(&lock, &plan, options));
     stats.render = started.elapsed();
@@ -200,7 +200,7 @@ pub fn plan_offline(
     locations: &dyn Locations,
 ) -> Result<(Resolution, Plan), GenerateError> {
     let resolution = resolve::resolve(lock, project, options)?;
-    let plan = plan::plan(lock, project, &resolution, locations)?;
+    let plan = plan::plan(lock, project, &resolution, locations, &plan::Plain)?;
     Ok((resolution, plan))
 }
 

@@ -3,6 +3,7 @@
 //! build systems for sdists, and cycles broken.
 
 mod cycles;
+pub mod fixups;
 mod targets;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -16,6 +17,7 @@ use crate::model::{Lock, Source};
 use crate::name::PackageName;
 use crate::project::Project;
 use crate::resolve::{ArtifactChoice, Installed, PerTarget, Resolution};
+pub use fixups::{Fixer, Fixups, Kind, Plain, PythonRef, Relax};
 pub use targets::TargetSet;
 
 /// Where a locked file can be downloaded, as the fetch stage found it.
@@ -64,8 +66,8 @@ pub struct Conditional {
 
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PlannedArtifact {
-    Wheel(Download),
-    Sdist(Download),
+    Wheel(Download, Fixups),
+    Sdist(Download, Fixups),
     /// Evaluation must fail here with this explanation.
     Unusable(String),
 }
@@ -110,27 +112,33 @@ pub fn plan(
     project: &Project,
     resolution: &Resolution,
     locations: &dyn Locations,
+    fixer: &dyn Fixer,
 ) -> Result<Plan, PlanError> {
-    let used: Vec<usize> = (0..lock.packages.len()).filter(|&i| resolution.packages[i].is_used()).collect();
+    // Dropped packages (an override's `drop`, e.g. `typing` on Python 3) vanish with the edges to them.
+    let dropped: Vec<bool> = lock.packages.iter().map(|p| fixer.dropped(p)).collect();
+    let used: Vec<usize> =
+        (0..lock.packages.len()).filter(|&i| resolution.packages[i].is_used() && !dropped[i]).collect();
     let broken = break_cycles(lock, resolution, &used);
     let mut by_name: BTreeMap<String, Vec<PlannedVersion>> = BTreeMap::new();
     // Packages are planned independently: in parallel, then grouped by name in lock order.
     let versions: Vec<PlannedVersion> = used
         .par_iter()
-        .map(|&i| plan_version(lock, resolution, locations, &broken, i))
+        .map(|&i| plan_version(lock, resolution, locations, fixer, &broken, &dropped, i))
         .collect::<Result<_, PlanError>>()?;
     for version in versions {
         by_name.entry(version.pname.clone()).or_default().push(version);
     }
     let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
-    Ok(Plan { targets: resolution.targets.clone(), packages, root: root_plan(lock, project, resolution) })
+    Ok(Plan { targets: resolution.targets.clone(), packages, root: root_plan(lock, project, resolution, &dropped) })
 }
 
 fn plan_version(
     lock: &Lock,
     resolution: &Resolution,
     locations: &dyn Locations,
+    fixer: &dyn Fixer,
     broken: &BTreeSet<(usize, usize)>,
+    dropped: &[bool],
     i: usize,
 ) -> Result<PlannedVersion, PlanError> {
     let count = resolution.targets.len();
@@ -150,7 +158,7 @@ fn plan_version(
         let slot = match slot_of.get(&state.artifact) {
             Some(&slot) => slot,
             None => {
-                let artifact = planned_artifact(lock, i, state, locations)?;
+                let artifact = planned_artifact(lock, i, state, locations, fixer)?;
                 let slot = match artifacts.iter().position(|a| a == &artifact) {
                     Some(slot) => slot,
                     None => {
@@ -164,6 +172,9 @@ fn plan_version(
         };
         artifact_of[t] = Some(slot);
         for &j in &state.dependencies {
+            if dropped[j] {
+                continue;
+            }
             let attr = lock.packages[j].name.to_string();
             if broken.contains(&(i, j)) {
                 cycle_breaks.insert(attr);
@@ -173,7 +184,7 @@ fn plan_version(
             *on = on.with(t);
         }
         for (extra, list) in &state.optional {
-            for &j in list {
+            for &j in list.iter().filter(|&&j| !dropped[j]) {
                 let on = optional.entry(extra.to_string()).or_default().entry(lock.packages[j].name.to_string()).or_default();
                 *on = on.with(t);
             }
@@ -200,6 +211,7 @@ fn planned_artifact(
     i: usize,
     state: &Installed,
     locations: &dyn Locations,
+    fixer: &dyn Fixer,
 ) -> Result<PlannedArtifact, PlanError> {
     let package = &lock.packages[i];
     let download = |file: usize| -> Result<Download, PlanError> {
@@ -217,8 +229,8 @@ fn planned_artifact(
         Ok(Download { file: file.clone(), url: url.to_string(), hash })
     };
     Ok(match state.artifact {
-        ArtifactChoice::Wheel(f) => PlannedArtifact::Wheel(download(f)?),
-        ArtifactChoice::Sdist(f) => PlannedArtifact::Sdist(download(f)?),
+        ArtifactChoice::Wheel(f) => PlannedArtifact::Wheel(download(f)?, fixer.fixups(package, &package.files[f], Kind::Wheel)),
+        ArtifactChoice::Sdist(f) => PlannedArtifact::Sdist(download(f)?, fixer.fixups(package, &package.files[f], Kind::Sdist)),
         ArtifactChoice::Unusable(why) => PlannedArtifact::Unusable(why.explain().to_string()),
         ArtifactChoice::UnsupportedSource => PlannedArtifact::Unusable(format!(
             "it comes from a {} source, which this version of lock2nix does not generate yet; add it in your own overlay (see the README)",
@@ -285,12 +297,12 @@ fn break_cycles(lock: &Lock, resolution: &Resolution, used: &[usize]) -> BTreeSe
         .collect()
 }
 
-fn root_plan(lock: &Lock, project: &Project, resolution: &Resolution) -> RootPlan {
+fn root_plan(lock: &Lock, project: &Project, resolution: &Resolution, dropped: &[bool]) -> RootPlan {
     let attr = project.name.as_ref().map_or_else(|| "project".to_string(), ToString::to_string);
     let list = |per_target: &PerTarget| -> Vec<Conditional> {
         let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
         for (t, indices) in per_target.iter().enumerate() {
-            for &j in indices {
+            for &j in indices.iter().filter(|&&j| !dropped[j]) {
                 let on = map.entry(lock.packages[j].name.to_string()).or_default();
                 *on = on.with(t);
             }

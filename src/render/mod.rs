@@ -10,7 +10,9 @@ use condition::{condition, target_key};
 use rayon::prelude::*;
 use writer::{NixWriter, Part, attr, interpolated, select, string};
 
-use crate::plan::{Conditional, Download, Plan, PlannedArtifact, PlannedName, PlannedVersion, RootPlan, TargetSet};
+use crate::plan::{
+    Conditional, Download, Fixups, Plan, PlannedArtifact, PlannedName, PlannedVersion, PythonRef, Relax, RootPlan, TargetSet,
+};
 
 /// What the header records.
 #[derive(Debug, Clone)]
@@ -197,11 +199,22 @@ fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
             v.cycle_breaks.join(", ")
         ));
     }
-    dependency_list(w, plan, "dependencies = ", &v.dependencies, v.installed, ";");
+    // Dependencies an override adds hold wherever the package is (any of its artifacts).
+    let mut added: Vec<String> = v
+        .artifacts
+        .iter()
+        .flat_map(|a| match a {
+            PlannedArtifact::Wheel(_, f) | PlannedArtifact::Sdist(_, f) => f.dependencies.iter().map(python_ref).collect(),
+            PlannedArtifact::Unusable(_) => Vec::new(),
+        })
+        .collect();
+    added.sort();
+    added.dedup();
+    dependency_list(w, plan, "dependencies = ", &v.dependencies, &added, v.installed, ";");
     if !v.optional_dependencies.is_empty() {
         w.open("optional-dependencies = {");
         for (extra, deps) in &v.optional_dependencies {
-            dependency_list(w, plan, &format!("{} = ", attr(extra)), deps, v.installed, ";");
+            dependency_list(w, plan, &format!("{} = ", attr(extra)), deps, &[], v.installed, ";");
         }
         w.close("};");
     }
@@ -210,20 +223,79 @@ fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
 
 fn artifact_attrs(w: &mut NixWriter, v: &PlannedVersion, artifact: &PlannedArtifact) {
     match artifact {
-        PlannedArtifact::Wheel(download) => {
+        PlannedArtifact::Wheel(download, fixups) => {
             w.assign_string("format", "wheel");
             fetch(w, download);
+            fixup_attrs(w, fixups, false);
         }
-        PlannedArtifact::Sdist(download) => {
+        PlannedArtifact::Sdist(download, fixups) => {
             w.assign("pyproject", "true");
-            w.comment("lock2nix: build system not inferred yet; nixpkgs' setuptools and wheel");
-            w.list("build-system = ", &["prev.setuptools".into(), "prev.wheel".into()], ";");
             fetch(w, download);
+            fixup_attrs(w, fixups, true);
         }
         PlannedArtifact::Unusable(why) => {
             w.assign("src", &unusable(v, why));
         }
     }
+}
+
+/// The attributes an override or an inference adds, each decision explained by a comment.
+fn fixup_attrs(w: &mut NixWriter, fixups: &Fixups, sdist: bool) {
+    for line in &fixups.provenance {
+        w.comment(&format!("lock2nix: {line}"));
+    }
+    if sdist {
+        let refs: Vec<String> = fixups.build_system.iter().map(python_ref).collect();
+        w.list("build-system = ", &refs, ";");
+    }
+    let pkgs = |paths: &[String]| -> Vec<String> { paths.iter().map(|p| pkgs_path(p)).collect() };
+    let strings = |items: &[String]| -> Vec<String> { items.iter().map(|s| string(s)).collect() };
+    if !fixups.native_build_inputs.is_empty() {
+        w.list("nativeBuildInputs = ", &pkgs(&fixups.native_build_inputs), ";");
+    }
+    if !fixups.build_inputs.is_empty() {
+        w.list("buildInputs = ", &pkgs(&fixups.build_inputs), ";");
+    }
+    if !fixups.runtime_dependencies.is_empty() {
+        w.list("runtimeDependencies = ", &pkgs(&fixups.runtime_dependencies), ";");
+    }
+    if !fixups.auto_patchelf_ignore_missing_deps.is_empty() {
+        w.list("autoPatchelfIgnoreMissingDeps = ", &strings(&fixups.auto_patchelf_ignore_missing_deps), ";");
+    }
+    if !fixups.env.is_empty() {
+        w.open("env = {");
+        for (name, value) in &fixups.env {
+            w.assign_string(name, value);
+        }
+        w.close("};");
+    }
+    if let Some(script) = &fixups.pre_build {
+        w.assign_string("preBuild", script);
+    }
+    if let Some(script) = &fixups.post_install {
+        w.assign_string("postInstall", script);
+    }
+    match &fixups.python_relax_deps {
+        Some(Relax::All) => w.assign("pythonRelaxDeps", "true"),
+        Some(Relax::Names(names)) => w.list("pythonRelaxDeps = ", &strings(names), ";"),
+        None => {}
+    }
+    if !fixups.python_remove_deps.is_empty() {
+        w.list("pythonRemoveDeps = ", &strings(&fixups.python_remove_deps), ";");
+    }
+}
+
+/// `final.x` for a locked package, `prev.x` for nixpkgs' own.
+fn python_ref(reference: &PythonRef) -> String {
+    match reference {
+        PythonRef::Locked(name) => select("final", name),
+        PythonRef::Nixpkgs(name) => select("prev", name),
+    }
+}
+
+/// `pkgs.a.b.c` for the nixpkgs attribute path `a.b.c`, each part quoted when needed.
+fn pkgs_path(path: &str) -> String {
+    std::iter::once("pkgs".to_string()).chain(path.split('.').map(attr)).collect::<Vec<_>>().join(".")
 }
 
 fn fetch(w: &mut NixWriter, download: &Download) {
@@ -247,7 +319,15 @@ fn unusable(v: &PlannedVersion, why: &str) -> String {
 
 /// `prefix[ … ]` with the unconditional entries, then `++ lib.optionals (cond) [ … ]` per
 /// condition, operators at the start of the line as nixfmt lays out long chains.
-fn dependency_list(w: &mut NixWriter, plan: &Plan, prefix: &str, deps: &[Conditional], care: TargetSet, end: &str) {
+fn dependency_list(
+    w: &mut NixWriter,
+    plan: &Plan,
+    prefix: &str,
+    deps: &[Conditional],
+    added: &[String],
+    care: TargetSet,
+    end: &str,
+) {
     let mut always = Vec::new();
     let mut when: Vec<(String, Vec<String>)> = Vec::new();
     for dep in deps {
@@ -260,6 +340,7 @@ fn dependency_list(w: &mut NixWriter, plan: &Plan, prefix: &str, deps: &[Conditi
             },
         }
     }
+    always.extend(added.iter().cloned());
     let optionals: Vec<(String, Vec<String>)> =
         when.into_iter().map(|(cond, refs)| (format!("lib.optionals ({cond}) "), refs)).collect();
     let count = optionals.len();
@@ -292,7 +373,7 @@ fn render_root(w: &mut NixWriter, plan: &Plan) {
     let all = TargetSet::all(plan.targets.len());
     w.comment("The project itself: a meta-package carrying its dependencies; passthru offers each group and extra.");
     open_root(w, root);
-    dependency_list(w, plan, "dependencies = ", &root.main, all, ";");
+    dependency_list(w, plan, "dependencies = ", &root.main, &[], all, ";");
     w.open("passthru = {");
     named_lists(w, plan, "optional-dependencies", &root.extras);
     named_lists(w, plan, "dependency-groups", &root.groups);
@@ -308,7 +389,7 @@ fn named_lists(w: &mut NixWriter, plan: &Plan, name: &str, lists: &BTreeMap<Stri
     let all = TargetSet::all(plan.targets.len());
     w.open(&format!("{name} = {{"));
     for (key, deps) in lists {
-        dependency_list(w, plan, &format!("{} = ", attr(key)), deps, all, ";");
+        dependency_list(w, plan, &format!("{} = ", attr(key)), deps, &[], all, ";");
     }
     w.close("};");
 }
