@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::model::{Lock, Source};
 use crate::name::PackageName;
+use crate::overrides::{ArtifactKind as Kind, Database, OverrideError};
 use crate::plan::{self, Locations, Plan};
 use crate::project::{self, Project};
 use crate::render::{self, Header};
@@ -23,8 +24,36 @@ pub struct GenerateOptions {
     pub pyproject: Option<PathBuf>,
     pub resolve: ResolveOptions,
     pub fetch: FetchOptions,
+    pub overrides: OverrideOptions,
     /// The command line, for the header.
     pub command: String,
+}
+
+/// Which override entries apply.
+#[derive(Debug, Clone)]
+pub struct OverrideOptions {
+    /// The database compiled into lock2nix (`--no-builtin-overrides` turns it off).
+    pub builtin: bool,
+    /// `--overrides FILE`: entries that win over the built-in ones.
+    pub file: Option<PathBuf>,
+}
+
+impl Default for OverrideOptions {
+    fn default() -> Self {
+        Self { builtin: true, file: None }
+    }
+}
+
+impl OverrideOptions {
+    /// The database these options describe.
+    pub fn database(&self) -> Result<Database, OverrideError> {
+        let db = Database::builtin()?;
+        let db = if self.builtin { db } else { db.without_entries() };
+        match &self.file {
+            Some(file) => db.with_user_file(file),
+            None => Ok(db),
+        }
+    }
 }
 
 /// The generated file and what it took.
@@ -74,6 +103,8 @@ pub enum GenerateError {
     Fetch(#[from] fetch::FetchError),
     #[error(transparent)]
     Plan(#[from] plan::PlanError),
+    #[error(transparent)]
+    Overrides(#[from] OverrideError),
     #[error(
         "{package}: {lock} lists {files}, but the index {index} offers none of them with a sha256 (deleted, never uploaded there, or the lock is stale); run `poetry lock` again"
     )]
@@ -90,10 +121,12 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         .clone()
         .unwrap_or_else(|| options.lock.parent().unwrap_or(std::path::Path::new(".")).join("pyproject.toml"));
     let project = project::read(&pyproject)?;
+    let db = options.overrides.database()?;
     stats.parse = started.elapsed();
 
     let started = Instant::now();
-    let mut resolution = resolve::resolve(&lock, &project, &options.resolve)?;
+    let resolve_options = with_forced_artifacts(&options.resolve, &lock, &db);
+    let mut resolution = resolve::resolve(&lock, &project, &resolve_options)?;
     stats.resolve = started.elapsed();
 
     let started = Instant::now();
@@ -114,7 +147,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
                 lock.origin
             ));
         }
-        let mut retry = options.resolve.clone();
+        let mut retry = resolve_options.clone();
         retry.artifacts.unavailable.extend(missing);
         let started = Instant::now();
         let second = resolve::resolve(&lock, &project, &retry)?;
@@ -124,13 +157,31 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     }
 
     let started = Instant::now();
-    let plan = plan::plan(&lock, &project, &resolution, &index, &plan::Plain)?;
+    let plan = plan::plan(&lock, &project, &resolution, &index, &plan::Fixes::new(&db, &lock))?;
     drop(index);
     let nix = render::render(&plan, &header(&lock, &plan, options));
     stats.render = started.elapsed();
     stats.packages = plan.packages.len();
     stats.targets = plan.targets.len();
     Ok(Generated { nix, stats, warnings, intermediates: Intermediates { lock, project, resolution, located, plan } })
+}
+
+/// The policy plus the database's forced artifact kinds (`artifact = "sdist"`); the
+/// command line's `--no-binary`/`--only-binary` win over the database.
+fn with_forced_artifacts(options: &ResolveOptions, lock: &Lock, db: &Database) -> ResolveOptions {
+    let mut options = options.clone();
+    for package in &lock.packages {
+        let policy = &mut options.artifacts;
+        if policy.no_binary.contains(&package.name) || policy.only_binary.contains(&package.name) {
+            continue;
+        }
+        match db.forced_artifact(&package.name, &package.version) {
+            Some(Kind::Sdist) => policy.no_binary.insert(package.name.clone()),
+            Some(Kind::Wheel) => policy.only_binary.insert(package.name.clone()),
+            None => false,
+        };
+    }
+    options
 }
 
 /// Falling back must not leave a package-target that had a file with none at all.

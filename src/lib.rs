@@ -8,9 +8,11 @@
 pub mod constraint;
 pub mod fetch;
 pub mod generate;
+pub mod infer;
 pub mod filename;
 pub mod lockfile;
 pub mod model;
+pub mod overrides;
 pub mod name;
 pub mod plan;
 pub mod project;

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions, redact_url};
-use lock2nix::generate::{GenerateOptions, generate};
+use lock2nix::generate::{GenerateOptions, OverrideOptions, generate};
+use lock2nix::overrides::{format_list, format_show};
 use lock2nix::name::PackageName;
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
 use lock2nix::resolve::{ArtifactPolicy, Prefer, ResolveOptions};
@@ -28,8 +29,51 @@ macro_rules! failure {
 
 /// Turn a poetry.lock into one pure, multi-platform Nix overlay of buildPythonPackage derivations.
 #[derive(Parser, Debug)]
-#[command(version, about, long_about = None)]
+#[command(version, about, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    generate: GenerateArgs,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Print the override database (built-in entries, then those of --overrides).
+    Overrides {
+        #[command(subcommand)]
+        action: OverridesAction,
+        #[command(flatten)]
+        source: OverrideArgs,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum OverridesAction {
+    /// One line per entry.
+    List,
+    /// Every entry that matches a package name, in full.
+    Show { name: String },
+}
+
+#[derive(Args, Debug)]
+struct OverrideArgs {
+    /// Override entries (same schema as overrides/) that win over the built-in ones.
+    #[arg(long = "overrides", value_name = "FILE")]
+    file: Option<PathBuf>,
+    /// Do not use the built-in override database.
+    #[arg(long)]
+    no_builtin_overrides: bool,
+}
+
+impl OverrideArgs {
+    fn options(&self) -> OverrideOptions {
+        OverrideOptions { builtin: !self.no_builtin_overrides, file: self.file.clone() }
+    }
+}
+
+#[derive(Args, Debug)]
+struct GenerateArgs {
     /// The lock file.
     #[arg(default_value = "poetry.lock")]
     lock: PathBuf,
@@ -87,6 +131,8 @@ struct Cli {
     /// Also print how long each stage took.
     #[arg(short, long)]
     verbose: bool,
+    #[command(flatten)]
+    overrides: OverrideArgs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -133,7 +179,11 @@ fn main() -> ExitCode {
 }
 
 fn run() -> Result<(), Failure> {
-    let cli = Cli::parse();
+    let parsed = Cli::parse();
+    if let Some(Command::Overrides { action, source }) = parsed.command {
+        return print_overrides(&action, &source);
+    }
+    let cli = parsed.generate;
     let command = std::iter::once("lock2nix".to_string())
         .chain(std::env::args().skip(1).map(|a| shell_quote(&a)))
         .collect::<Vec<_>>()
@@ -164,6 +214,7 @@ fn run() -> Result<(), Failure> {
             timeout: Duration::from_secs(cli.timeout.max(1)),
             retries: cli.retries,
         },
+        overrides: cli.overrides.options(),
         command,
     };
     let generated = generate(&options).map_err(|e| failure!("{e}"))?;
@@ -194,6 +245,18 @@ fn run() -> Result<(), Failure> {
     // The process ends here: freeing the pipeline's data would only cost time.
     std::mem::forget(generated);
     Ok(())
+}
+
+/// `lock2nix overrides list|show NAME`.
+fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<(), Failure> {
+    let db = source.options().database().map_err(|e| failure!("{e}"))?;
+    let text = match action {
+        OverridesAction::List => format_list(&db),
+        OverridesAction::Show { name } => {
+            format_show(&db, name).ok_or_else(|| failure!("no override entry matches `{name}`"))?
+        }
+    };
+    std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))
 }
 
 fn dedup<T: Ord>(mut list: Vec<T>) -> Vec<T> {

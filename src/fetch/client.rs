@@ -66,11 +66,21 @@ impl Client {
 
     /// GETs a simple-API page, retrying timeouts, connection errors, 429 and 5xx.
     pub async fn get_page(&self, url: &Url) -> Result<Page, GetError> {
+        self.get(url, ACCEPT_SIMPLE, None).await
+    }
+
+    /// GETs a distribution file (sdist or wheel) whole; `timeout` replaces the page timeout,
+    /// since artifacts can be gigabytes.
+    pub async fn get_file(&self, url: &Url, timeout: Duration) -> Result<Page, GetError> {
+        self.get(url, "*/*", Some(timeout)).await
+    }
+
+    async fn get(&self, url: &Url, accept: &str, timeout: Option<Duration>) -> Result<Page, GetError> {
         let (url, credentials) = split_credentials(url);
         let mut attempt = 0;
         loop {
             self.requests.fetch_add(1, Ordering::Relaxed);
-            match self.attempt(&url, credentials.as_ref()).await {
+            match self.attempt(&url, credentials.as_ref(), accept, timeout).await {
                 Ok(page) => return Ok(page),
                 Err(Attempt::Retry(_, retry_after)) if attempt < self.retries => {
                     tokio::time::sleep(backoff(attempt, retry_after)).await;
@@ -82,8 +92,17 @@ impl Client {
         }
     }
 
-    async fn attempt(&self, url: &Url, credentials: Option<&(String, Option<String>)>) -> Result<Page, Attempt> {
-        let mut request = self.http.get(url.clone()).header(ACCEPT, ACCEPT_SIMPLE);
+    async fn attempt(
+        &self,
+        url: &Url,
+        credentials: Option<&(String, Option<String>)>,
+        accept: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Page, Attempt> {
+        let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
+        if let Some(timeout) = timeout {
+            request = request.timeout(timeout);
+        }
         if let Some((user, password)) = credentials {
             request = request.basic_auth(user, password.as_ref());
         }

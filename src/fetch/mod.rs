@@ -2,6 +2,7 @@
 //! (PEP 691 JSON simple API, PEP 503 HTML fallback), check the lock's hashes against the
 //! index's, and remember the answers in a disk cache so a second run sends no request.
 
+pub mod artifacts;
 mod cache;
 mod client;
 mod simple;
@@ -150,6 +151,8 @@ pub enum FetchError {
     InvalidIndexUrl { index: String, message: String },
     #[error("cannot start the fetch runtime: {message}")]
     Runtime { message: String },
+    #[error("{file}: cannot use {url}: {message}")]
+    Artifact { file: String, url: String, message: String },
 }
 
 /// `url` without `user:pass@`, for messages, cache keys and output.

@@ -5,13 +5,7 @@
 use std::collections::BTreeMap;
 
 use crate::model::{LockedFile, Package};
-
-/// Which kind of artifact a package uses on a target.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Kind {
-    Wheel,
-    Sdist,
-}
+pub use crate::overrides::{ArtifactKind as Kind, RelaxDeps};
 
 /// A Python package in the generated set: the locked one (`final.x`) or nixpkgs' (`prev.x`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,15 +14,8 @@ pub enum PythonRef {
     Nixpkgs(String),
 }
 
-/// `pythonRelaxDeps`: every bound, or the named ones.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum Relax {
-    All,
-    Names(Vec<String>),
-}
-
 /// Everything added to one artifact's derivation. Empty means nothing to add.
-#[derive(Debug, Clone, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fixups {
     /// One line per override applied or inference made (`override: …`, `inferred: …`).
     pub provenance: Vec<String>,
@@ -44,7 +31,7 @@ pub struct Fixups {
     pub env: BTreeMap<String, String>,
     pub pre_build: Option<String>,
     pub post_install: Option<String>,
-    pub python_relax_deps: Option<Relax>,
+    pub python_relax_deps: Option<RelaxDeps>,
     pub python_remove_deps: Vec<String>,
 }
 

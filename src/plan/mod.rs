@@ -3,6 +3,7 @@
 //! build systems for sdists, and cycles broken.
 
 mod cycles;
+mod fixer;
 pub mod fixups;
 mod targets;
 
@@ -17,7 +18,8 @@ use crate::model::{Lock, Source};
 use crate::name::PackageName;
 use crate::project::Project;
 use crate::resolve::{ArtifactChoice, Installed, PerTarget, Resolution};
-pub use fixups::{Fixer, Fixups, Kind, Plain, PythonRef, Relax};
+pub use fixer::Fixes;
+pub use fixups::{Fixer, Fixups, Kind, Plain, PythonRef, RelaxDeps};
 pub use targets::TargetSet;
 
 /// Where a locked file can be downloaded, as the fetch stage found it.
@@ -64,7 +66,7 @@ pub struct Conditional {
     pub on: TargetSet,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PlannedArtifact {
     Wheel(Download, Fixups),
     Sdist(Download, Fixups),

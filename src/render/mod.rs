@@ -11,7 +11,7 @@ use rayon::prelude::*;
 use writer::{NixWriter, Part, attr, interpolated, select, string};
 
 use crate::plan::{
-    Conditional, Download, Fixups, Plan, PlannedArtifact, PlannedName, PlannedVersion, PythonRef, Relax, RootPlan, TargetSet,
+    Conditional, Download, Fixups, Plan, PlannedArtifact, PlannedName, PlannedVersion, PythonRef, RelaxDeps, RootPlan, TargetSet,
 };
 
 /// What the header records.
@@ -276,8 +276,8 @@ fn fixup_attrs(w: &mut NixWriter, fixups: &Fixups, sdist: bool) {
         w.assign_string("postInstall", script);
     }
     match &fixups.python_relax_deps {
-        Some(Relax::All) => w.assign("pythonRelaxDeps", "true"),
-        Some(Relax::Names(names)) => w.list("pythonRelaxDeps = ", &strings(names), ";"),
+        Some(RelaxDeps::All) => w.assign("pythonRelaxDeps", "true"),
+        Some(RelaxDeps::Names(names)) => w.list("pythonRelaxDeps = ", &strings(names), ";"),
         None => {}
     }
     if !fixups.python_remove_deps.is_empty() {

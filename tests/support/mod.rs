@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests. Each test binary uses a different subset.
 #![allow(dead_code, unused_imports)]
 
+pub mod artifacts;
 pub mod index_server;
 pub mod nix;
 pub mod project;

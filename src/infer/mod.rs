@@ -1,0 +1,45 @@
+//! Inference: what a package needs, read from its artifacts themselves (see
+//! `overrides/README.md`). Pure functions over bytes the fetch stage already holds:
+//!
+//! - [`build_system::sdist_build_system`]: an sdist's `[build-system]` (PEP 517/518), with the
+//!   defaults pip applies when it is missing;
+//! - [`native::wheel_libraries`]: the `DT_NEEDED`/`DT_SONAME` entries of a Linux wheel's ELF
+//!   files, and [`native::native_needs`], which maps them to nixpkgs attributes through the
+//!   soname table (`overrides/sonames.toml`).
+
+pub mod build_system;
+pub mod native;
+
+pub use build_system::{BuildSystem, BuildSystemSource, sdist_build_system};
+pub use native::{NativeNeeds, WheelLibraries, native_needs, wheel_libraries};
+
+/// Why an artifact could not be read. Every variant names the artifact's file name.
+#[derive(Debug, thiserror::Error)]
+pub enum InferError {
+    #[error("{file}: not a readable {kind} archive: {message}")]
+    Archive { file: String, kind: &'static str, message: String },
+    #[error("{file}: unsupported sdist format (expected .tar.gz, .tgz, .tar or .zip)")]
+    UnsupportedArchive { file: String },
+    #[error("{file}: {member} is not valid: {message}")]
+    InvalidPyproject { file: String, member: String, message: String },
+    #[error("{file}: {member}: invalid build requirement `{requirement}`: {message}")]
+    InvalidRequirement { file: String, member: String, requirement: String, message: String },
+    #[error("{file}: no pyproject.toml, setup.py or setup.cfg in the sdist's top directory")]
+    NoBuildConfig { file: String },
+    #[error("{file}: {member} looks like ELF but cannot be parsed: {message}")]
+    Elf { file: String, member: String, message: String },
+}
+
+impl InferError {
+    /// The artifact's file name, as given to the inference function.
+    pub fn file(&self) -> &str {
+        match self {
+            Self::Archive { file, .. }
+            | Self::UnsupportedArchive { file }
+            | Self::InvalidPyproject { file, .. }
+            | Self::InvalidRequirement { file, .. }
+            | Self::NoBuildConfig { file }
+            | Self::Elf { file, .. } => file,
+        }
+    }
+}

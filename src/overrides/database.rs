@@ -1,0 +1,162 @@
+//! The loaded database: built-in entries, then user entries, and the soname table; and the
+//! merge of every entry that matches one package version and artifact kind.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use pep440_rs::Version;
+
+use super::parse::{AttributePolicy, parse_entries};
+use super::schema::{ArtifactKind, Entry, Origin, RelaxDeps, extend_unique};
+use super::sonames::{SonameTable, parse_sonames};
+use super::{ATTRIBUTES_FILE, OverrideError, SONAMES_FILE, attribute_lines, embedded, validate_attribute_file};
+use crate::name::PackageName;
+
+/// The override entries in the order they apply (built-in files sorted by name, each in file
+/// order; then user files in the order given), and the soname table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Database {
+    entries: Vec<Entry>,
+    sonames: SonameTable,
+}
+
+/// The combination of every entry that matched, by the README's rules: lists concatenated
+/// without duplicates (first occurrence kept), `env` keys and scalar fields from the last entry
+/// that sets them, `python-relax-deps = true` absorbing any list, `drop` if any entry drops.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Applied<'a> {
+    /// The matching entries, in the order they were applied (provenance).
+    pub entries: Vec<&'a Entry>,
+    pub native_build_inputs: Vec<String>,
+    pub build_inputs: Vec<String>,
+    pub build_system: Vec<PackageName>,
+    pub dependencies: Vec<PackageName>,
+    pub env: BTreeMap<String, String>,
+    pub auto_patchelf_ignore_missing_deps: Vec<String>,
+    pub runtime_dependencies: Vec<String>,
+    pub artifact: Option<ArtifactKind>,
+    pub pre_build: Option<String>,
+    pub post_install: Option<String>,
+    pub python_relax_deps: Option<RelaxDeps>,
+    pub python_remove_deps: Vec<String>,
+    pub drop: bool,
+}
+
+impl<'a> Applied<'a> {
+    fn add(&mut self, entry: &'a Entry) {
+        self.entries.push(entry);
+        extend_unique(&mut self.native_build_inputs, &entry.native_build_inputs);
+        extend_unique(&mut self.build_inputs, &entry.build_inputs);
+        extend_unique(&mut self.build_system, &entry.build_system);
+        extend_unique(&mut self.dependencies, &entry.dependencies);
+        self.env.extend(entry.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        extend_unique(&mut self.auto_patchelf_ignore_missing_deps, &entry.auto_patchelf_ignore_missing_deps);
+        extend_unique(&mut self.runtime_dependencies, &entry.runtime_dependencies);
+        if entry.artifact.is_some() {
+            self.artifact = entry.artifact;
+        }
+        if entry.pre_build.is_some() {
+            self.pre_build.clone_from(&entry.pre_build);
+        }
+        if entry.post_install.is_some() {
+            self.post_install.clone_from(&entry.post_install);
+        }
+        if let Some(relax) = &entry.python_relax_deps {
+            match &mut self.python_relax_deps {
+                Some(merged) => merged.merge(relax),
+                None => self.python_relax_deps = Some(relax.clone()),
+            }
+        }
+        extend_unique(&mut self.python_remove_deps, &entry.python_remove_deps);
+        self.drop |= entry.drop;
+    }
+}
+
+impl Database {
+    /// Parses and validates the files compiled into lock2nix: `overrides/packages/*.toml`,
+    /// `overrides/sonames.toml` and `overrides/nixpkgs-attributes.txt`. Every nixpkgs attribute
+    /// path must be in the attribute list. Cheap enough to call on every run.
+    pub fn builtin() -> Result<Database, OverrideError> {
+        Self::from_builtin_texts(embedded::PACKAGE_FILES, embedded::SONAMES, embedded::ATTRIBUTES)
+    }
+
+    /// [`Database::builtin`] over given texts: `files` are `(path, text)` in the order they apply;
+    /// a missing soname table or attribute list is empty.
+    pub(crate) fn from_builtin_texts(
+        files: &[(&str, &str)],
+        sonames: Option<&str>,
+        attributes: Option<&str>,
+    ) -> Result<Database, OverrideError> {
+        let attributes = attributes.unwrap_or("");
+        validate_attribute_file(attributes, ATTRIBUTES_FILE)?;
+        let known: BTreeSet<String> = attribute_lines(attributes).map(|(_, a)| a.to_string()).collect();
+        let policy = AttributePolicy::Known(&known);
+        let sonames = match sonames {
+            Some(text) => parse_sonames(text, SONAMES_FILE, policy)?,
+            None => SonameTable::default(),
+        };
+        let mut entries = Vec::new();
+        for (file, text) in files {
+            entries.extend(parse_entries(text, &Origin::Builtin { file: (*file).to_string() }, policy)?);
+        }
+        Ok(Database { entries, sonames })
+    }
+
+    /// No entries and an empty soname table. For `--no-builtin-overrides`, which keeps the
+    /// built-in soname table, use [`Database::without_entries`] instead.
+    pub fn empty() -> Database {
+        Database::default()
+    }
+
+    /// This database's soname table with no entries (`--no-builtin-overrides`).
+    pub fn without_entries(self) -> Database {
+        Database { entries: Vec::new(), sonames: self.sonames }
+    }
+
+    /// Appends the entries of a user's override file (`--overrides FILE`), after every entry
+    /// already loaded, so that they win. Validation is that of built-in files except for
+    /// nixpkgs attribute paths: a user file may name any well-formed path (dotted Nix
+    /// identifiers), also one that `overrides/nixpkgs-attributes.txt` does not list, since users
+    /// know their nixpkgs; a malformed path is still an error.
+    pub fn with_user_file(self, path: &Path) -> Result<Database, OverrideError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| OverrideError::Io { file: file.clone(), message: e.to_string() })?;
+        self.with_user_text(&text, &file)
+    }
+
+    /// [`Database::with_user_file`] on a text already read; `file` names it in errors and origins.
+    pub fn with_user_text(mut self, text: &str, file: &str) -> Result<Database, OverrideError> {
+        let origin = Origin::User { file: file.to_string() };
+        self.entries.extend(parse_entries(text, &origin, AttributePolicy::WellFormed)?);
+        Ok(self)
+    }
+
+    /// Every entry, in the order they apply.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
+    }
+
+    pub fn sonames(&self) -> &SonameTable {
+        &self.sonames
+    }
+
+    /// Every entry matching `name` at `version` built from `kind` (`None`: not decided yet, so
+    /// `applies-to` is ignored), merged; `None` when nothing matches.
+    pub fn apply(&self, name: &PackageName, version: &Version, kind: Option<ArtifactKind>) -> Option<Applied<'_>> {
+        let mut applied: Option<Applied<'_>> = None;
+        for entry in self.entries.iter().filter(|e| e.matches(name, version, kind)) {
+            applied.get_or_insert_with(Applied::default).add(entry);
+        }
+        applied
+    }
+
+    /// The artifact kind the last matching entry with `artifact` forces, whatever its `applies-to`.
+    pub fn forced_artifact(&self, name: &PackageName, version: &Version) -> Option<ArtifactKind> {
+        self.entries.iter().rev().filter(|e| e.matches(name, version, None)).find_map(|e| e.artifact)
+    }
+
+    /// Whether a matching entry says `drop = true`.
+    pub fn is_dropped(&self, name: &PackageName, version: &Version) -> bool {
+        self.entries.iter().any(|e| e.drop && e.matches(name, version, None))
+    }
+}

@@ -1,0 +1,102 @@
+//! `overrides/sonames.toml`: which nixpkgs attribute provides a shared library, and which
+//! libraries are never build inputs (the GPU driver's, glibc's).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Deserialize;
+
+use super::OverrideError;
+use super::parse::AttributePolicy;
+
+/// The soname table used by native-library inference.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SonameTable {
+    /// soname → the nixpkgs attribute path that provides it (`"libz.so.1"` → `"zlib"`).
+    pub providers: BTreeMap<String, String>,
+    /// Provided by the GPU driver at run time (`[ignore] sonames`): never a build input.
+    pub driver: BTreeSet<String>,
+    /// Provided by glibc, always present (`[ignore] system`).
+    pub system: BTreeSet<String>,
+}
+
+impl SonameTable {
+    /// The nixpkgs attribute that provides `soname`, if the table knows one.
+    pub fn provider(&self, soname: &str) -> Option<&str> {
+        self.providers.get(soname).map(String::as_str)
+    }
+
+    /// Whether `soname` is the driver's or the system's, so never a build input.
+    pub fn is_ignored(&self, soname: &str) -> bool {
+        self.driver.contains(soname) || self.system.contains(soname)
+    }
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSonames {
+    #[serde(default)]
+    sonames: BTreeMap<String, String>,
+    #[serde(default)]
+    ignore: RawIgnore,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawIgnore {
+    #[serde(default)]
+    sonames: Vec<String>,
+    #[serde(default)]
+    system: Vec<String>,
+}
+
+/// Parses and validates a soname table. Every provider must satisfy `policy`; a soname may be
+/// listed once only, in one of the three places.
+pub(crate) fn parse_sonames(text: &str, file: &str, policy: AttributePolicy) -> Result<SonameTable, OverrideError> {
+    let raw: RawSonames = toml::from_str(text)
+        .map_err(|e| OverrideError::Toml { file: file.to_string(), message: e.to_string().trim_end().to_string() })?;
+    let error = |table: &str, key: &str, message: String| OverrideError::Soname {
+        file: file.to_string(),
+        table: table.to_string(),
+        key: key.to_string(),
+        message,
+    };
+    let is_soname = |s: &str| !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || matches!(c, '/' | '"' | '\\' | '$'));
+
+    for (soname, attribute) in &raw.sonames {
+        if !is_soname(soname) {
+            return Err(error("sonames", soname, "not a soname".to_string()));
+        }
+        let allowed = match policy {
+            AttributePolicy::Known(known) => known.contains(attribute),
+            AttributePolicy::WellFormed => super::schema::is_attribute_path(attribute),
+        };
+        if !allowed {
+            return Err(error(
+                "sonames",
+                soname,
+                format!("provider `{attribute}` is not in overrides/nixpkgs-attributes.txt (a typo, or add it there)"),
+            ));
+        }
+    }
+
+    let mut driver = BTreeSet::new();
+    let mut system = BTreeSet::new();
+    for (key, list, set) in [("sonames", &raw.ignore.sonames, &mut driver), ("system", &raw.ignore.system, &mut system)] {
+        for soname in list {
+            let table = format!("ignore.{key}");
+            if !is_soname(soname) {
+                return Err(error(&table, soname, "not a soname".to_string()));
+            }
+            if raw.sonames.contains_key(soname) {
+                return Err(error(&table, soname, "also has a provider in [sonames]; it is one or the other".to_string()));
+            }
+            if !set.insert(soname.clone()) {
+                return Err(error(&table, soname, "listed twice".to_string()));
+            }
+        }
+    }
+    if let Some(both) = driver.intersection(&system).next() {
+        return Err(error("ignore", both, "listed in both `sonames` and `system`".to_string()));
+    }
+    Ok(SonameTable { providers: raw.sonames, driver, system })
+}

@@ -1,0 +1,224 @@
+//! Real Python artifacts built on the spot, without network: sdists (`.tar.gz` through the tar
+//! and flate2 crates, `.zip`) and wheels whose ELF files are compiled by the machine's `gcc`
+//! and `g++` (which must be on PATH; a missing compiler fails the test with a clear message).
+//!
+//! ```ignore
+//! let dir = tempfile::tempdir().unwrap();
+//! let wheel = artifacts::zlib_cxx_wheel(dir.path());
+//! let libs = lock2nix::infer::wheel_libraries(&wheel.filename, &wheel.bytes).unwrap();
+//! ```
+
+use std::io::{Cursor, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use base64::Engine as _;
+use sha2::{Digest, Sha256};
+
+/// An artifact's file name (as an index would list it) and its bytes.
+pub struct Artifact {
+    pub filename: String,
+    pub bytes: Vec<u8>,
+}
+
+/// A gzip-compressed tar of `entries` (archive path, contents), in order, plus a directory
+/// entry before each new top directory. Paths are stored byte for byte (`./` prefixes kept).
+pub fn tar_gz(entries: &[(&str, &str)]) -> Vec<u8> {
+    let gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    let mut tar = tar::Builder::new(gzip);
+    let mut append = |path: &str, kind: tar::EntryType, data: &[u8]| {
+        let mut header = tar::Header::new_gnu();
+        assert!(path.len() < 100, "tar path too long for a plain header: {path}");
+        header.as_old_mut().name[..path.len()].copy_from_slice(path.as_bytes());
+        header.set_entry_type(kind);
+        header.set_mode(if kind.is_dir() { 0o755 } else { 0o644 });
+        header.set_size(data.len() as u64);
+        header.set_cksum();
+        tar.append(&header, data).expect("append a tar entry");
+    };
+    let mut tops: Vec<String> = Vec::new();
+    for (path, text) in entries {
+        if let Some((top, _)) = path.split_once('/').filter(|(top, _)| *top != ".") {
+            if !tops.iter().any(|t| t == top) {
+                tops.push(top.to_string());
+                append(&format!("{top}/"), tar::EntryType::Directory, b"");
+            }
+        }
+        append(path, tar::EntryType::Regular, text.as_bytes());
+    }
+    tar.into_inner().expect("finish the tar").finish().expect("finish the gzip stream")
+}
+
+/// A deflated zip of `entries` (archive path, contents), in order.
+pub fn zip(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Deflated);
+    for (path, bytes) in entries {
+        writer.start_file(*path, options).expect("start a zip entry");
+        writer.write_all(bytes).expect("write a zip entry");
+    }
+    writer.finish().expect("finish the zip").into_inner()
+}
+
+/// An sdist `top.tar.gz` whose files (relative to `top/`) are `files`.
+pub fn sdist_tar_gz(top: &str, files: &[(&str, &str)]) -> Artifact {
+    let paths: Vec<String> = files.iter().map(|(path, _)| format!("{top}/{path}")).collect();
+    let entries: Vec<(&str, &str)> = paths.iter().zip(files).map(|(path, (_, text))| (path.as_str(), *text)).collect();
+    Artifact { filename: format!("{top}.tar.gz"), bytes: tar_gz(&entries) }
+}
+
+/// An sdist `top.zip` whose files (relative to `top/`) are `files`.
+pub fn sdist_zip(top: &str, files: &[(&str, &str)]) -> Artifact {
+    let paths: Vec<String> = files.iter().map(|(path, _)| format!("{top}/{path}")).collect();
+    let entries: Vec<(&str, &[u8])> =
+        paths.iter().zip(files).map(|(path, (_, text))| (path.as_str(), text.as_bytes())).collect();
+    Artifact { filename: format!("{top}.zip"), bytes: zip(&entries) }
+}
+
+/// The machine's architecture as wheel tags and extension suffixes spell it.
+pub fn arch() -> &'static str {
+    std::env::consts::ARCH
+}
+
+/// `{name}-{version}-cp311-cp311-manylinux_2_17_{arch}.whl`.
+pub fn wheel_filename(name: &str, version: &str) -> String {
+    format!("{name}-{version}-cp311-cp311-manylinux_2_17_{}.whl", arch())
+}
+
+/// The file name CPython 3.11 gives extension module `module` on this machine.
+pub fn extension_filename(module: &str) -> String {
+    format!("{module}.cpython-311-{}-linux-gnu.so", arch())
+}
+
+/// A wheel of `files` (archive path, bytes) plus a minimal `{name}-{version}.dist-info/`
+/// (METADATA, WHEEL, RECORD with real sha256 digests).
+pub fn wheel(name: &str, version: &str, files: &[(String, Vec<u8>)]) -> Artifact {
+    let dist_info = format!("{}-{version}.dist-info", name.replace('-', "_"));
+    let tag = format!("cp311-cp311-manylinux_2_17_{}", arch());
+    let mut all: Vec<(String, Vec<u8>)> = files.to_vec();
+    all.push((
+        format!("{dist_info}/METADATA"),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n").into_bytes(),
+    ));
+    all.push((
+        format!("{dist_info}/WHEEL"),
+        format!("Wheel-Version: 1.0\nGenerator: lock2nix-tests\nRoot-Is-Purelib: false\nTag: {tag}\n").into_bytes(),
+    ));
+    let mut record = String::new();
+    for (path, bytes) in &all {
+        let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(bytes));
+        record.push_str(&format!("{path},sha256={digest},{}\n", bytes.len()));
+    }
+    record.push_str(&format!("{dist_info}/RECORD,,\n"));
+    all.push((format!("{dist_info}/RECORD"), record.into_bytes()));
+    let entries: Vec<(&str, &[u8])> = all.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())).collect();
+    Artifact { filename: wheel_filename(name, version), bytes: zip(&entries) }
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Compiler {
+    /// `gcc`, for `.c` sources.
+    C,
+    /// `g++`, for `.cpp` sources.
+    Cxx,
+}
+
+/// Compiles `source` (written to `dir/{output}.{c,cpp}`) into `dir/{output}` with `args` added
+/// after the source (`-shared -fPIC`, `-l…`, …). Panics with the compiler's output on failure,
+/// and with a plain explanation when the compiler is not installed.
+pub fn compile(dir: &Path, compiler: Compiler, source: &str, output: &str, args: &[&str]) -> PathBuf {
+    let (program, extension) = match compiler {
+        Compiler::C => ("gcc", "c"),
+        Compiler::Cxx => ("g++", "cpp"),
+    };
+    let source_path = dir.join(format!("{output}.{extension}"));
+    std::fs::write(&source_path, source).expect("write a source file");
+    let output_path = dir.join(output);
+    let result =
+        Command::new(program).arg("-o").arg(&output_path).arg(&source_path).args(args).current_dir(dir).output();
+    let result = match result {
+        Ok(result) => result,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => panic!(
+            "`{program}` is not installed (not on PATH): these tests build real ELF shared objects with the \
+             machine's gcc and g++ (Debian: apt-get install gcc g++ zlib1g-dev)"
+        ),
+        Err(e) => panic!("cannot run `{program}`: {e}"),
+    };
+    assert!(
+        result.status.success(),
+        "`{program}` failed to build {output} ({}):\n{}",
+        result.status,
+        String::from_utf8_lossy(&result.stderr)
+    );
+    output_path
+}
+
+/// A shared library `dir/{soname}` with `DT_SONAME` = `soname`, defining `int {symbol}(void)`.
+pub fn shared_library(dir: &Path, soname: &str, symbol: &str) -> PathBuf {
+    let source = format!("int {symbol}(void) {{ return 42; }}\n");
+    compile(dir, Compiler::C, &source, soname, &["-shared", "-fPIC", &format!("-Wl,-soname,{soname}")])
+}
+
+/// A C extension module `dir/{output}` that calls `symbol` of each library in `libs` (built by
+/// [`shared_library`] in `dir`), so that each one is a `DT_NEEDED` entry.
+pub fn extension_calling(dir: &Path, output: &str, libs: &[(&str, &str)]) -> Vec<u8> {
+    let mut source: String = libs.iter().map(|(_, symbol)| format!("extern int {symbol}(void);\n")).collect();
+    let calls: Vec<String> = libs.iter().map(|(_, symbol)| format!("{symbol}()")).collect();
+    source.push_str(&format!("int ext_total(void) {{ return 0 + {}; }}\n", calls.join(" + ")));
+    let mut args =
+        vec!["-shared".to_string(), "-fPIC".into(), "-Wl,--no-as-needed".into(), format!("-L{}", dir.display())];
+    args.extend(libs.iter().map(|(soname, _)| format!("-l:{soname}")));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    read(&compile(dir, Compiler::C, &source, output, &args))
+}
+
+pub fn read(path: &Path) -> Vec<u8> {
+    std::fs::read(path).unwrap_or_else(|e| panic!("cannot read {}: {e}", path.display()))
+}
+
+/// `zext-1.0`: a C++ extension `zext/_ext….so` that needs libz (calls `zlibVersion()`) and
+/// libstdc++ (builds a `std::string`), a C executable `zext-1.0.data/scripts/zext-tool` that
+/// needs libz, an `__init__.py`, and a text file named like a library (`zext/notes.so`).
+pub fn zlib_cxx_wheel(dir: &Path) -> Artifact {
+    let extension = compile(
+        dir,
+        Compiler::Cxx,
+        "#include <string>\n\
+         extern \"C\" const char *zlibVersion(void);\n\
+         extern \"C\" int ext_version_length(void) {\n\
+         \x20   std::string version(zlibVersion());\n\
+         \x20   return static_cast<int>(version.size());\n\
+         }\n",
+        &extension_filename("_ext"),
+        &["-shared", "-fPIC", "-lz"],
+    );
+    let tool = compile(
+        dir,
+        Compiler::C,
+        "extern const char *zlibVersion(void);\nint main(void) { return zlibVersion()[0] == 0; }\n",
+        "zext-tool",
+        &["-lz"],
+    );
+    let files = [
+        ("zext/__init__.py".to_string(), b"from ._ext import *\n".to_vec()),
+        (format!("zext/{}", extension_filename("_ext")), read(&extension)),
+        ("zext/notes.so".to_string(), b"not a library\n".to_vec()),
+        ("zext-1.0.data/scripts/zext-tool".to_string(), read(&tool)),
+    ];
+    wheel("zext", "1.0", &files)
+}
+
+/// `vend-1.0`: an extension `vend/_ext….so` linked against `libfoo.so.1` (`DT_SONAME`
+/// `libfoo.so.1`), which the wheel ships in `vend.libs/` as auditwheel would (`in_libs_dir`),
+/// or else beside the extension in `vend/`.
+pub fn vendoring_wheel(dir: &Path, in_libs_dir: bool) -> Artifact {
+    let library = shared_library(dir, "libfoo.so.1", "foo_answer");
+    let extension = extension_calling(dir, &extension_filename("_ext"), &[("libfoo.so.1", "foo_answer")]);
+    let library_dir = if in_libs_dir { "vend.libs" } else { "vend" };
+    let files = [
+        ("vend/__init__.py".to_string(), Vec::new()),
+        (format!("vend/{}", extension_filename("_ext")), extension),
+        (format!("{library_dir}/libfoo.so.1"), read(&library)),
+    ];
+    wheel("vend", "1.0", &files)
+}
