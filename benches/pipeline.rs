@@ -63,7 +63,7 @@ fn bench_input(c: &mut Criterion, label: &str, lock_text: &str, pyproject: &str)
     let resolution = resolve::resolve(&lock, &project, &options).expect("resolves");
     let package_targets = (lock.packages.len() * resolution.targets.len()) as u64;
     let where_ = locations(&lock);
-    let planned = plan::plan(&lock, &project, &resolution, &where_).expect("plans");
+    let planned = plan::plan(&lock, &project, &resolution, &where_, &plan::Plain).expect("plans");
     let header = Header { tool: "lock2nix".into(), command: "lock2nix".into(), notes: vec![] };
 
     let mut group = c.benchmark_group(label);
@@ -72,7 +72,7 @@ fn bench_input(c: &mut Criterion, label: &str, lock_text: &str, pyproject: &str)
     group.throughput(Throughput::Elements(package_targets));
     group.bench_function("resolve (all targets)", |b| b.iter(|| resolve::resolve(&lock, &project, &options).unwrap()));
     group.bench_function("plan + render", |b| {
-        b.iter(|| render::render(&plan::plan(&lock, &project, &resolution, &where_).unwrap(), &header))
+        b.iter(|| render::render(&plan::plan(&lock, &project, &resolution, &where_, &plan::Plain).unwrap(), &header))
     });
     group.bench_function("render", |b| b.iter(|| render::render(&planned, &header)));
     group.finish();

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::model::{Lock, Source};
 use crate::name::PackageName;
+use crate::inference;
 use crate::overrides::{ArtifactKind as Kind, Database, OverrideError};
 use crate::plan::{self, Locations, Plan};
 use crate::project::{self, Project};
@@ -25,6 +26,8 @@ pub struct GenerateOptions {
     pub resolve: ResolveOptions,
     pub fetch: FetchOptions,
     pub overrides: OverrideOptions,
+    /// Read build systems and native libraries from the chosen artifacts (downloads them once).
+    pub infer: bool,
     /// The command line, for the header.
     pub command: String,
 }
@@ -85,6 +88,8 @@ pub struct Stats {
     pub targets: usize,
     pub requests: usize,
     pub cache_hits: usize,
+    /// Artifacts downloaded for inference.
+    pub downloads: usize,
     pub parse: Duration,
     pub resolve: Duration,
     pub fetch: Duration,
@@ -156,14 +161,40 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         resolution = second;
     }
 
+    let inferred = if options.infer {
+        let started = Instant::now();
+        let inferred = inference::infer(&lock, &resolution, &index, &options.fetch)?;
+        stats.fetch += started.elapsed();
+        stats.downloads = inferred.downloads;
+        Some(inferred)
+    } else {
+        None
+    };
+
     let started = Instant::now();
-    let plan = plan::plan(&lock, &project, &resolution, &index, &plan::Fixes::new(&db, &lock))?;
+    let plan = plan::plan(&lock, &project, &resolution, &index, &plan::Fixes::new(&db, &lock, inferred.as_ref()))?;
+    warnings.extend(unknown_sonames(&plan));
     drop(index);
     let nix = render::render(&plan, &header(&lock, &plan, options));
     stats.render = started.elapsed();
     stats.packages = plan.packages.len();
     stats.targets = plan.targets.len();
     Ok(Generated { nix, stats, warnings, intermediates: Intermediates { lock, project, resolution, located, plan } })
+}
+
+/// Inference's unknown sonames, which the generated file only mentions in a comment.
+fn unknown_sonames(plan: &Plan) -> Vec<String> {
+    let mut warnings = Vec::new();
+    for version in plan.packages.iter().flat_map(|n| &n.versions) {
+        for artifact in &version.artifacts {
+            if let plan::PlannedArtifact::Wheel(download, fixups) = artifact {
+                for line in fixups.provenance.iter().filter(|l| l.starts_with("unknown sonames")) {
+                    warnings.push(format!("{} {} ({}): {line}", version.pname, version.version, download.file));
+                }
+            }
+        }
+    }
+    warnings
 }
 
 /// The policy plus the database's forced artifact kinds (`artifact = "sdist"`); the

@@ -8,6 +8,7 @@
 pub mod constraint;
 pub mod fetch;
 pub mod generate;
+pub mod inference;
 pub mod infer;
 pub mod filename;
 pub mod lockfile;

@@ -133,6 +133,10 @@ struct GenerateArgs {
     verbose: bool,
     #[command(flatten)]
     overrides: OverrideArgs,
+    /// Do not download sdists and manylinux wheels to infer build systems and native
+    /// libraries (sdists then get setuptools + wheel, wheels no autoPatchelf).
+    #[arg(long)]
+    no_infer: bool,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -215,6 +219,7 @@ fn run() -> Result<(), Failure> {
             retries: cli.retries,
         },
         overrides: cli.overrides.options(),
+        infer: !cli.no_infer,
         command,
     };
     let generated = generate(&options).map_err(|e| failure!("{e}"))?;
@@ -231,8 +236,8 @@ fn run() -> Result<(), Failure> {
     if !cli.quiet {
         let s = &generated.stats;
         eprintln!(
-            "lock2nix: {} packages for {} targets; {} index requests, {} from cache",
-            s.packages, s.targets, s.requests, s.cache_hits
+            "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference",
+            s.packages, s.targets, s.requests, s.cache_hits, s.downloads
         );
     }
     if cli.verbose {

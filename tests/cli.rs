@@ -675,7 +675,8 @@ fn throw_text(package: &str, version: &str, why: &str) -> String {
 fn narrowing_to_one_platform_turns_missing_wheels_into_evaluation_errors() {
     let server = platforms_index();
     let project = Project::fixture("platforms");
-    let nix = success(&run(&project, &server, &["--system", "aarch64-darwin", "--python", "3.12"]));
+    // The platforms fixture's files are made up, so nothing can be downloaded for inference.
+    let nix = success(&run(&project, &server, &["--system", "aarch64-darwin", "--python", "3.12", "--no-infer"]));
     assert!(nix.contains("\n# Systems: aarch64-darwin; CPython 3.12\n"), "{nix}");
     assert!(nix.contains("\n  generated = [ \"aarch64-darwin/3.12\" ];\n"));
     for other in ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "3.13", "3.14"] {
@@ -697,7 +698,8 @@ fn artifact_flags_change_the_chosen_files() {
     let server = platforms_index();
     let project = Project::fixture("platforms");
     let generate = |extra: &[&str]| {
-        let mut args = vec!["--system", "x86_64-linux", "--python", "3.12"];
+        // The platforms fixture's files are made up, so nothing can be downloaded for inference.
+        let mut args = vec!["--system", "x86_64-linux", "--python", "3.12", "--no-infer"];
         args.extend_from_slice(extra);
         success(&run(&project, &server, &args))
     };

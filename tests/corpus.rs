@@ -493,7 +493,9 @@ fn run_lock2nix(dir: &Path, server: &IndexServer, work: &Path, output: &Path) ->
         .arg(work.join("cache"))
         .arg("-o")
         .arg(output)
-        .arg("-q");
+        .arg("-q")
+        // The synthesized index lists made-up file URLs: nothing to download for inference.
+        .arg("--no-infer");
     support::project::hermetic(&mut command, work);
     output_within(command, GENERATE_TIMEOUT)
 }

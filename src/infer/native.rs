@@ -10,7 +10,7 @@ use object::{Endianness, FileKind};
 
 use super::InferError;
 
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WheelLibraries {
     /// Every `DT_NEEDED` soname of the wheel's ELF files (shared objects and executables,
     /// wherever they are, `.data/scripts/` included), sorted, deduplicated.

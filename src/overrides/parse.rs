@@ -113,7 +113,9 @@ fn parse_entry(table: &toml::Table, index: usize, origin: &Origin, policy: Attri
         Some(text) if text.trim().is_empty() => {
             return Err(cx.field("versions", "empty; omit `versions` to match every version"));
         }
-        Some(text) => Some(text.parse::<VersionSpecifiers>().map_err(|e| cx.field("versions", format!("not a PEP 440 specifier set: {}", e.to_string().trim_end())))?),
+        Some(text) => Some(text.parse::<VersionSpecifiers>().map_err(|e| {
+            cx.field("versions", format!("not a PEP 440 specifier set: {}", e.to_string().trim_end()))
+        })?),
     };
     let applies_to = raw.applies_to.unwrap_or_default();
     let reason = required_text(&cx, "reason", raw.reason)?;
@@ -121,7 +123,8 @@ fn parse_entry(table: &toml::Table, index: usize, origin: &Origin, policy: Attri
         return Err(cx.field("reason", "must be one line"));
     }
     let link = required_text(&cx, "link", raw.link)?;
-    let well_formed_link = link.len() > "https://".len() && link.starts_with("https://") && !link.contains(char::is_whitespace);
+    let well_formed_link =
+        link.len() > "https://".len() && link.starts_with("https://") && !link.contains(char::is_whitespace);
     if !well_formed_link {
         return Err(cx.field("link", format!("`{link}` is not an https:// address")));
     }
@@ -138,7 +141,11 @@ fn parse_entry(table: &toml::Table, index: usize, origin: &Origin, policy: Attri
         build_system: package_names(&cx, "build-system", raw.build_system)?,
         dependencies: package_names(&cx, "dependencies", raw.dependencies)?,
         env: environment(&cx, raw.env)?,
-        auto_patchelf_ignore_missing_deps: sonames(&cx, "auto-patchelf-ignore-missing-deps", raw.auto_patchelf_ignore_missing_deps)?,
+        auto_patchelf_ignore_missing_deps: sonames(
+            &cx,
+            "auto-patchelf-ignore-missing-deps",
+            raw.auto_patchelf_ignore_missing_deps,
+        )?,
         runtime_dependencies: attributes(&cx, "runtime-dependencies", raw.runtime_dependencies, policy)?,
         artifact: raw.artifact,
         pre_build: script(&cx, "pre-build", raw.pre_build)?,
@@ -180,10 +187,16 @@ fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
     }
     if entry.drop {
         if let Some(other) = added.iter().find(|f| **f != "drop") {
-            return Err(cx.field(other, "the entry has drop = true, which leaves the package out; it cannot also add to its build"));
+            return Err(cx.field(
+                other,
+                "the entry has drop = true, which leaves the package out; it cannot also add to its build",
+            ));
         }
         if entry.applies_to != AppliesTo::Both {
-            return Err(cx.field("applies-to", "drop = true leaves the package out whatever its artifact; remove applies-to"));
+            return Err(cx.field(
+                "applies-to",
+                "drop = true leaves the package out whatever its artifact; remove applies-to",
+            ));
         }
     }
     let contradiction = match (entry.artifact, entry.applies_to) {
@@ -224,7 +237,12 @@ fn nonempty_list(cx: &Context, field: &str, value: Option<Vec<String>>) -> Resul
     Ok(list)
 }
 
-fn attributes(cx: &Context, field: &str, value: Option<Vec<String>>, policy: AttributePolicy) -> Result<Vec<String>, OverrideError> {
+fn attributes(
+    cx: &Context,
+    field: &str,
+    value: Option<Vec<String>>,
+    policy: AttributePolicy,
+) -> Result<Vec<String>, OverrideError> {
     let list = nonempty_list(cx, field, value)?;
     for path in &list {
         match policy {
@@ -283,7 +301,8 @@ fn environment(cx: &Context, value: Option<BTreeMap<String, String>>) -> Result<
         return Err(cx.field("env", "empty table; omit the field instead"));
     }
     let is_name = |key: &str| {
-        key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+        key.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
     };
     if let Some(bad) = env.keys().find(|key| !is_name(key)) {
         return Err(cx.field("env", format!("`{bad}` is not an environment variable name")));

@@ -1,22 +1,105 @@
-//! The [`Fixer`] of a real run: the override database, on top of what inference found.
+//! The [`Fixer`] of a real run: what inference found in the artifacts, then the override
+//! database on top.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::fixups::{Fixer, Fixups, Kind, Plain, PythonRef};
+use crate::infer::native_needs;
+use crate::inference::Inferred;
 use crate::model::{Lock, LockedFile, Package};
 use crate::name::PackageName;
 use crate::overrides::{Applied, Database};
 
-/// Fixups from the override database for the packages of one lock.
+/// Fixups for the packages of one lock.
 pub struct Fixes<'a> {
     db: &'a Database,
     /// Names the lock has: a build-system or dependency name maps to `final.x` when locked.
     locked: BTreeSet<&'a PackageName>,
+    inferred: Option<&'a Inferred>,
+    /// soname → package, for the sonames the chosen wheels ship (the nvidia-* CUDA wheels).
+    shipped: BTreeMap<String, String>,
 }
 
 impl<'a> Fixes<'a> {
-    pub fn new(db: &'a Database, lock: &'a Lock) -> Self {
-        Self { db, locked: lock.packages.iter().map(|p| &p.name).collect() }
+    pub fn new(db: &'a Database, lock: &'a Lock, inferred: Option<&'a Inferred>) -> Self {
+        let mut shipped = BTreeMap::new();
+        for ((package, _), facts) in inferred.iter().flat_map(|i| &i.natives) {
+            for soname in facts.iter().flat_map(|f| &f.shipped) {
+                shipped.entry(soname.clone()).or_insert_with(|| package.to_string());
+            }
+        }
+        Self { db, locked: lock.packages.iter().map(|p| &p.name).collect(), inferred, shipped }
+    }
+
+    /// An sdist's build system as its own pyproject.toml (or setup.py) declares it.
+    fn inferred_build(&self, package: &Package, file: &LockedFile) -> Option<Fixups> {
+        let facts = self.inferred?.build_systems.get(&(package.name.clone(), file.filename.clone()))?;
+        Some(match facts {
+            Ok(facts) => {
+                let names: Vec<PackageName> =
+                    facts.requires.iter().filter_map(|n| PackageName::new(n.clone()).ok()).collect();
+                Fixups {
+                    provenance: vec![format!(
+                        "inferred: build system {} from the sdist's {}",
+                        facts.backend, facts.source
+                    )],
+                    build_system: names.iter().map(|n| self.python_ref(n)).collect(),
+                    ..Fixups::default()
+                }
+            }
+            Err(why) => {
+                let mut plain = Plain.fixups(package, file, Kind::Sdist);
+                plain.provenance = vec![format!("build system not inferred ({why}); nixpkgs' setuptools and wheel")];
+                plain
+            }
+        })
+    }
+
+    /// A manylinux wheel's native libraries: autoPatchelf with the nixpkgs libraries its ELF
+    /// files need, the driver left out, what other locked wheels ship left to them.
+    fn inferred_native(&self, package: &Package, file: &LockedFile) -> Option<Fixups> {
+        let facts = self.inferred?.natives.get(&(package.name.clone(), file.filename.clone()))?;
+        let libs = match facts {
+            Ok(libs) if libs.elf_files > 0 => libs,
+            Ok(_) => return None,
+            Err(why) => {
+                return Some(Fixups {
+                    provenance: vec![format!("native libraries not inferred: {why}")],
+                    ..Fixups::default()
+                });
+            }
+        };
+        let table = self.db.sonames();
+        let own = package.name.to_string();
+        let others: BTreeMap<String, String> =
+            self.shipped.iter().filter(|(_, p)| **p != own).map(|(s, p)| (s.clone(), p.clone())).collect();
+        let needs = native_needs(libs, &table.providers, &table.driver, &table.system, &others);
+        let mut fixups = Fixups { native_build_inputs: vec!["autoPatchelfHook".into()], ..Fixups::default() };
+        let mapped: Vec<String> = needs.build_inputs.iter().cloned().collect();
+        fixups.provenance.push(if mapped.is_empty() {
+            format!("inferred: {} ELF files, no library needed from nixpkgs", libs.elf_files)
+        } else {
+            format!("inferred: {} ELF files need {}", libs.elf_files, mapped.join(", "))
+        });
+        fixups.build_inputs = mapped;
+        fixups.auto_patchelf_ignore_missing_deps.extend(needs.ignore_missing.iter().cloned());
+        if !needs.ignore_missing.is_empty() {
+            let list: Vec<&str> = needs.ignore_missing.iter().map(String::as_str).collect();
+            fixups.provenance.push(format!("inferred: GPU driver libraries found at run time: {}", list.join(", ")));
+        }
+        if !needs.from_other_wheels.is_empty() {
+            let list: Vec<String> = needs.from_other_wheels.iter().map(|(s, p)| format!("{s} ({p})")).collect();
+            fixups.auto_patchelf_ignore_missing_deps.extend(needs.from_other_wheels.keys().cloned());
+            fixups.provenance.push(format!("inferred: shipped by other locked wheels: {}", list.join(", ")));
+        }
+        if !needs.unknown.is_empty() {
+            let list: Vec<&str> = needs.unknown.iter().map(String::as_str).collect();
+            fixups.provenance.push(format!(
+                "unknown sonames (not in overrides/sonames.toml; add an override): {}",
+                list.join(", ")
+            ));
+        }
+        Some(fixups)
     }
 
     fn python_ref(&self, name: &PackageName) -> PythonRef {
@@ -30,7 +113,11 @@ impl<'a> Fixes<'a> {
 
 impl Fixer for Fixes<'_> {
     fn fixups(&self, package: &Package, file: &LockedFile, kind: Kind) -> Fixups {
-        let mut fixups = Plain.fixups(package, file, kind);
+        let inferred = match kind {
+            Kind::Sdist => self.inferred_build(package, file),
+            Kind::Wheel => self.inferred_native(package, file),
+        };
+        let mut fixups = inferred.unwrap_or_else(|| Plain.fixups(package, file, kind));
         if let Some(applied) = self.db.apply(&package.name, &package.version, Some(kind)) {
             self.add(&mut fixups, &applied);
         }

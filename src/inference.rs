@@ -1,0 +1,111 @@
+//! Runs inference over the artifacts a resolution chose: each sdist's build system and each
+//! manylinux wheel's native libraries. Downloads go through `fetch::artifacts`, which caches
+//! the facts by sha256, so a second run downloads nothing.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::{Deserialize, Serialize};
+
+use crate::fetch::artifacts::{self, Artifact};
+use crate::fetch::{FetchError, FetchOptions};
+use crate::filename::{DistFilename, PlatformTag};
+use crate::infer::{self, BuildSystemSource, WheelLibraries};
+use crate::model::Lock;
+use crate::name::PackageName;
+use crate::plan::Locations;
+use crate::resolve::{ArtifactChoice, Resolution};
+
+/// What an sdist declares about its build, as cached.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BuildFacts {
+    /// Normalized names of `[build-system] requires` (markers that never hold dropped).
+    pub requires: Vec<String>,
+    /// The PEP 517 backend, or setuptools' legacy one.
+    pub backend: String,
+    /// Where it came from: `pyproject.toml [build-system]`, `setup.py`, ….
+    pub source: String,
+}
+
+/// Per (package, file name): the facts, or why the artifact could not be read.
+#[derive(Debug, Default)]
+pub struct Inferred {
+    pub build_systems: BTreeMap<(PackageName, String), Result<BuildFacts, String>>,
+    pub natives: BTreeMap<(PackageName, String), Result<WheelLibraries, String>>,
+    /// Artifacts downloaded by this run (0 when everything was cached).
+    pub downloads: usize,
+}
+
+/// Reads the facts of every chosen sdist and manylinux wheel.
+pub fn infer(
+    lock: &Lock,
+    resolution: &Resolution,
+    locations: &dyn Locations,
+    options: &FetchOptions,
+) -> Result<Inferred, FetchError> {
+    let mut sdists = BTreeSet::new();
+    let mut wheels = BTreeSet::new();
+    for (i, package) in lock.packages.iter().enumerate() {
+        for installed in resolution.packages[i].per_target.iter().flatten() {
+            match installed.artifact {
+                ArtifactChoice::Sdist(f) => {
+                    sdists.insert((i, f));
+                }
+                ArtifactChoice::Wheel(f) if is_manylinux(&package.files[f].dist) => {
+                    wheels.insert((i, f));
+                }
+                _ => {}
+            }
+        }
+    }
+    let to_artifacts = |chosen: &BTreeSet<(usize, usize)>| -> Vec<(PackageName, Artifact)> {
+        chosen
+            .iter()
+            .filter_map(|&(i, f)| {
+                let package = &lock.packages[i];
+                let filename = &package.files[f].filename;
+                let (url, sha256) = locations.find(&package.name, filename)?;
+                Some((
+                    package.name.clone(),
+                    Artifact { filename: filename.clone(), url: url.to_string(), sha256_hex: sha256.to_string() },
+                ))
+            })
+            .collect()
+    };
+    let sdist_artifacts = to_artifacts(&sdists);
+    let wheel_artifacts = to_artifacts(&wheels);
+    let list = |pairs: &[(PackageName, Artifact)]| pairs.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>();
+    let build = artifacts::describe("build-system", &list(&sdist_artifacts), options, |artifact, bytes| {
+        let found = infer::sdist_build_system(&artifact.filename, bytes).map_err(|e| e.to_string())?;
+        Ok(BuildFacts {
+            requires: found.requirement_names().iter().map(ToString::to_string).collect(),
+            backend: found.effective_backend().to_string(),
+            source: match found.source {
+                BuildSystemSource::PyprojectBuildSystem => "pyproject.toml [build-system]",
+                BuildSystemSource::PyprojectWithoutBuildSystem => "pyproject.toml (no [build-system]: PEP 518's default)",
+                BuildSystemSource::SetupPyOnly => "setup.py (no pyproject.toml: setuptools)",
+                BuildSystemSource::SetupCfgOnly => "setup.cfg (no pyproject.toml: setuptools)",
+            }
+            .to_string(),
+        })
+    })?;
+    let native = artifacts::describe("native-libraries", &list(&wheel_artifacts), options, |artifact, bytes| {
+        infer::wheel_libraries(&artifact.filename, bytes).map_err(|e| e.to_string())
+    })?;
+    let mut inferred = Inferred { downloads: build.downloads + native.downloads, ..Inferred::default() };
+    for (name, artifact) in sdist_artifacts {
+        if let Some(facts) = build.by_sha256.get(&artifact.sha256_hex) {
+            inferred.build_systems.insert((name, artifact.filename), facts.clone());
+        }
+    }
+    for (name, artifact) in wheel_artifacts {
+        if let Some(facts) = native.by_sha256.get(&artifact.sha256_hex) {
+            inferred.natives.insert((name, artifact.filename), facts.clone());
+        }
+    }
+    Ok(inferred)
+}
+
+/// Linux wheels with compiled code are the ones whose ELF files autoPatchelf must fix.
+fn is_manylinux(dist: &DistFilename) -> bool {
+    matches!(dist, DistFilename::Wheel(w) if w.platform.iter().any(|p| matches!(p, PlatformTag::Manylinux { .. })))
+}
