@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::fixups::{Fixer, Fixups, Kind, Plain, PythonRef};
+use crate::filename::{DistFilename, PlatformTag};
 use crate::infer::native_needs;
 use crate::inference::Inferred;
 use crate::model::{Lock, LockedFile, Package};
@@ -121,12 +122,25 @@ impl Fixer for Fixes<'_> {
         if let Some(applied) = self.db.apply(&package.name, &package.version, Some(kind)) {
             self.add(&mut fixups, &applied);
         }
+        if kind == Kind::Wheel && !is_linux_binary(file) {
+            // Patching ELF files is for Linux binaries: a macOS or pure wheel has none, and
+            // autoPatchelfHook does not exist off Linux.
+            fixups.native_build_inputs.retain(|attr| attr != "autoPatchelfHook");
+            fixups.build_inputs.clear();
+            fixups.runtime_dependencies.clear();
+            fixups.auto_patchelf_ignore_missing_deps.clear();
+        }
         fixups
     }
 
     fn dropped(&self, package: &Package) -> bool {
         self.db.is_dropped(&package.name, &package.version)
     }
+}
+
+/// A wheel with Linux platform tags (manylinux or plain linux), the only ones with ELF files.
+fn is_linux_binary(file: &LockedFile) -> bool {
+    matches!(&file.dist, DistFilename::Wheel(w) if w.platform.iter().any(|p| matches!(p, PlatformTag::Manylinux { .. } | PlatformTag::LinuxPlain { .. })))
 }
 
 impl Fixes<'_> {
@@ -172,3 +186,7 @@ impl Fixes<'_> {
         push_unique(&mut fixups.python_remove_deps, &applied.python_remove_deps);
     }
 }
+
+#[cfg(test)]
+#[path = "fixer_tests.rs"]
+mod tests;

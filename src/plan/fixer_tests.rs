@@ -1,0 +1,108 @@
+//! Inference facts and override entries combined into fixups.
+
+use super::*;
+use crate::infer::WheelLibraries;
+use crate::inference::BuildFacts;
+use crate::lockfile::poetry;
+
+const H: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
+
+fn lock() -> Lock {
+    let package = |name: &str, files: &[&str]| {
+        let files: String = files.iter().map(|f| format!("{{file = \"{f}\", hash = \"{H}\"}},")).collect();
+        format!("[[package]]\nname = \"{name}\"\nversion = \"1.0\"\nfiles = [{files}]\n\n")
+    };
+    let text = [
+        package("hatchling", &["hatchling-1.0-py3-none-any.whl"]),
+        package("native", &["native-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "native-1.0-cp312-cp312-macosx_11_0_arm64.whl"]),
+        package("nvidia-cuda-runtime-cu12", &["nvidia_cuda_runtime_cu12-1.0-py3-none-manylinux2014_x86_64.whl"]),
+        package("src", &["src-1.0.tar.gz"]),
+        package("typing", &["typing-1.0.tar.gz"]),
+    ]
+    .concat();
+    poetry::parse(&text, "poetry.lock").unwrap()
+}
+
+fn db() -> Database {
+    Database::builtin()
+        .unwrap()
+        .without_entries()
+        .with_user_text(
+            r#"
+[[override]]
+package = "native"
+applies-to = "wheel"
+reason = "needs the driver"
+link = "https://example.org/native"
+auto-patchelf-ignore-missing-deps = ["libcuda.so.1"]
+env = { NATIVE = "1" }
+
+[[override]]
+package = "typing"
+reason = "stdlib on Python 3"
+link = "https://example.org/typing"
+drop = true
+"#,
+            "fixes.toml",
+        )
+        .unwrap()
+}
+
+fn inferred(lock: &Lock) -> Inferred {
+    let key = |i: usize, f: usize| (lock.packages[i].name.clone(), lock.packages[i].files[f].filename.clone());
+    let mut inferred = Inferred::default();
+    inferred.build_systems.insert(
+        key(3, 0),
+        Ok(BuildFacts { requires: vec!["hatchling".into(), "hatch-vcs".into()], backend: "hatchling.build".into(), source: "pyproject.toml [build-system]".into() }),
+    );
+    let libs = |needed: &[&str], shipped: &[&str]| WheelLibraries {
+        needed: needed.iter().map(ToString::to_string).collect(),
+        shipped: shipped.iter().map(ToString::to_string).collect(),
+        elf_files: 1,
+        ..WheelLibraries::default()
+    };
+    inferred.natives.insert(key(1, 0), Ok(libs(&["libcudart.so.12", "libcuda.so.1", "libmystery.so.3", "libc.so.6"], &[])));
+    inferred.natives.insert(key(2, 0), Ok(libs(&[], &["libcudart.so.12"])));
+    inferred
+}
+
+#[test]
+fn inferred_build_system_maps_locked_and_nixpkgs_packages() {
+    let (lock, db) = (lock(), db());
+    let inferred = inferred(&lock);
+    let fixes = Fixes::new(&db, &lock, Some(&inferred));
+    let src = &lock.packages[3];
+    let fixups = fixes.fixups(src, &src.files[0], Kind::Sdist);
+    assert_eq!(fixups.build_system, [PythonRef::Locked("hatchling".into()), PythonRef::Nixpkgs("hatch-vcs".into())]);
+    assert_eq!(fixups.provenance, ["inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"]);
+}
+
+#[test]
+fn linux_wheels_get_patchelf_and_overrides_while_macos_wheels_do_not() {
+    let (lock, db) = (lock(), db());
+    let inferred = inferred(&lock);
+    let fixes = Fixes::new(&db, &lock, Some(&inferred));
+    let native = &lock.packages[1];
+    let linux = fixes.fixups(native, &native.files[0], Kind::Wheel);
+    assert_eq!(linux.native_build_inputs, ["autoPatchelfHook"]);
+    // The driver (from the override), and the CUDA runtime the nvidia wheel ships.
+    assert!(linux.auto_patchelf_ignore_missing_deps.contains(&"libcuda.so.1".to_string()));
+    assert!(linux.auto_patchelf_ignore_missing_deps.contains(&"libcudart.so.12".to_string()));
+    assert!(linux.provenance.iter().any(|l| l.contains("shipped by other locked wheels: libcudart.so.12 (nvidia-cuda-runtime-cu12)")));
+    assert!(linux.provenance.iter().any(|l| l.starts_with("unknown sonames") && l.contains("libmystery.so.3")));
+    assert!(linux.provenance.iter().any(|l| l.starts_with("override: native (fixes.toml): needs the driver")));
+    let mac = fixes.fixups(native, &native.files[1], Kind::Wheel);
+    assert!(mac.native_build_inputs.is_empty() && mac.auto_patchelf_ignore_missing_deps.is_empty(), "{mac:?}");
+    assert_eq!(mac.env.get("NATIVE").map(String::as_str), Some("1"), "other additions still apply");
+}
+
+#[test]
+fn dropped_packages_and_the_plain_default() {
+    let (lock, db) = (lock(), db());
+    let fixes = Fixes::new(&db, &lock, None);
+    assert!(fixes.dropped(&lock.packages[4]));
+    assert!(!fixes.dropped(&lock.packages[3]));
+    let src = &lock.packages[3];
+    let plain = fixes.fixups(src, &src.files[0], Kind::Sdist);
+    assert_eq!(plain.build_system, [PythonRef::Nixpkgs("setuptools".into()), PythonRef::Nixpkgs("wheel".into())]);
+}
