@@ -140,6 +140,10 @@ let
       value = final.${attr}.pkgs;
     }) pythonVersions;
 
-  mkPkgs = ovs: lib.fix (lib.extends (lib.composeManyExtensions ovs) base);
+  knownAttributes = import ./known-attributes.nix {
+    attributesFile = ../../overrides/nixpkgs-attributes.txt;
+  };
+
+  mkPkgs = ovs: lib.fix (lib.extends (lib.composeManyExtensions ([ knownAttributes ] ++ ovs)) base);
 in
 mkPkgs overlays

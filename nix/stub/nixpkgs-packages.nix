@@ -2,7 +2,7 @@
 # the layer of ready-made packages a generated overlay sees as `prev.X`.
 #
 # Only build backends and build tools (what generated code puts in
-# `build-system`). Each one is an empty Python module: its drvPath is real and
+# `build-system`), plus what the override database names (numpy, unidic-lite). Each one is an empty Python module: its drvPath is real and
 # it builds to an empty site-packages. At build time the stub's builder uses the
 # host interpreter's own pip/setuptools/… for sdist builds, not these.
 # Every one carries `passthru.lock2nixStub = true`.
@@ -23,6 +23,7 @@ in
 lib.mapAttrs stubPackage {
   build = "1.2.2";
   cffi = "1.17.1";
+  cmake = "3.31.6";
   cython = "3.0.12";
   flit = "3.10.1";
   flit-core = "3.10.1";
@@ -34,6 +35,8 @@ lib.mapAttrs stubPackage {
   installer = "0.7.0";
   maturin = "1.8.1";
   meson-python = "0.17.1";
+  ninja = "1.11.1.4";
+  numpy = "2.2.4";
   packaging = "24.2";
   pbr = "6.1.0";
   pdm-backend = "2.4.3";
@@ -47,6 +50,7 @@ lib.mapAttrs stubPackage {
   setuptools = "80.9.0";
   setuptools-rust = "1.10.2";
   setuptools-scm = "8.1.0";
+  unidic-lite = "1.0.8";
   versioneer = "0.29";
   wheel = "0.45.1";
 }

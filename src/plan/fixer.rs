@@ -58,7 +58,7 @@ impl<'a> Fixes<'a> {
 
     /// A manylinux wheel's native libraries: autoPatchelf with the nixpkgs libraries its ELF
     /// files need, the driver left out, what other locked wheels ship left to them.
-    fn inferred_native(&self, package: &Package, file: &LockedFile) -> Option<Fixups> {
+    fn inferred_native(&self, package: &Package, file: &LockedFile, ignored: &[String]) -> Option<Fixups> {
         let facts = self.inferred?.natives.get(&(package.name.clone(), file.filename.clone()))?;
         let libs = match facts {
             Ok(libs) if libs.elf_files > 0 => libs,
@@ -74,7 +74,8 @@ impl<'a> Fixes<'a> {
         let own = package.name.to_string();
         let others: BTreeMap<String, String> =
             self.shipped.iter().filter(|(_, p)| **p != own).map(|(s, p)| (s.clone(), p.clone())).collect();
-        let needs = native_needs(libs, &table.providers, &table.driver, &table.system, &others);
+        let skip: BTreeSet<String> = table.driver.iter().chain(ignored).cloned().collect();
+        let needs = native_needs(libs, &table.providers, &skip, &table.system, &others);
         let mut fixups = Fixups { native_build_inputs: vec!["autoPatchelfHook".into()], ..Fixups::default() };
         let mapped: Vec<String> = needs.build_inputs.iter().cloned().collect();
         fixups.provenance.push(if mapped.is_empty() {
@@ -86,7 +87,7 @@ impl<'a> Fixes<'a> {
         fixups.auto_patchelf_ignore_missing_deps.extend(needs.ignore_missing.iter().cloned());
         if !needs.ignore_missing.is_empty() {
             let list: Vec<&str> = needs.ignore_missing.iter().map(String::as_str).collect();
-            fixups.provenance.push(format!("inferred: GPU driver libraries found at run time: {}", list.join(", ")));
+            fixups.provenance.push(format!("inferred: not build inputs (GPU driver, or ignored by an override): {}", list.join(", ")));
         }
         if !needs.from_other_wheels.is_empty() {
             let list: Vec<String> = needs.from_other_wheels.iter().map(|(s, p)| format!("{s} ({p})")).collect();
@@ -114,13 +115,17 @@ impl<'a> Fixes<'a> {
 
 impl Fixer for Fixes<'_> {
     fn fixups(&self, package: &Package, file: &LockedFile, kind: Kind) -> Fixups {
+        let applied = self.db.apply(&package.name, &package.version, Some(kind));
+        // What an entry says to ignore is not a build input, whatever the soname table maps it to
+        // (CUDA sonames: the nvidia-* wheels provide them, not nixpkgs' unfree cudaPackages).
+        let ignored: &[String] = applied.as_ref().map_or(&[], |a| &a.auto_patchelf_ignore_missing_deps);
         let inferred = match kind {
             Kind::Sdist => self.inferred_build(package, file),
-            Kind::Wheel => self.inferred_native(package, file),
+            Kind::Wheel => self.inferred_native(package, file, ignored),
         };
         let mut fixups = inferred.unwrap_or_else(|| Plain.fixups(package, file, kind));
-        if let Some(applied) = self.db.apply(&package.name, &package.version, Some(kind)) {
-            self.add(&mut fixups, &applied);
+        if let Some(applied) = &applied {
+            self.add(&mut fixups, applied);
         }
         if kind == Kind::Wheel && !is_linux_binary(file) {
             // Patching ELF files is for Linux binaries: a macOS or pure wheel has none, and

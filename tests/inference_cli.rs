@@ -1,0 +1,113 @@
+//! Inference end to end: the binary downloads the chosen sdist and manylinux wheels (built
+//! inside the test and served on 127.0.0.1), reads their build system and ELF needs, caches
+//! the facts, and the output carries them with `# lock2nix: inferred: …` comments; the
+//! result evaluates against the nixpkgs stub.
+
+mod support;
+
+use sha2::{Digest, Sha256};
+use support::artifacts::{self, Artifact};
+use support::nix::{instantiate_eval_json, nix_tests_dir, require_nix, arg_path, argstr};
+use support::project::{Project, stderr, stdout};
+use support::{IndexServer, Reply};
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Serves each artifact at `/files/<name>` and a PEP 691 page per project.
+fn serve(projects: &[(&str, &Artifact)]) -> IndexServer {
+    let server = IndexServer::start();
+    for (project, artifact) in projects {
+        let url = server.url(&format!("/files/{}", artifact.filename));
+        let page = format!(
+            r#"{{"meta":{{"api-version":"1.1"}},"name":"{project}","files":[{{"filename":"{}","url":"{url}","hashes":{{"sha256":"{}"}}}}]}}"#,
+            artifact.filename,
+            sha256(&artifact.bytes)
+        );
+        server.route(&format!("/simple/{project}/"), vec![Reply::json(page)]);
+        server.route(&format!("/files/{}", artifact.filename), vec![Reply::new(200, "application/octet-stream", artifact.bytes.clone())]);
+    }
+    server
+}
+
+fn lock_entry(name: &str, artifact: &Artifact) -> String {
+    format!(
+        "[[package]]\nname = \"{name}\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = [\n    {{file = \"{}\", hash = \"sha256:{}\"}},\n]\n\n",
+        artifact.filename,
+        sha256(&artifact.bytes)
+    )
+}
+
+#[test]
+fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
+    let build = tempfile::tempdir().unwrap();
+    let sdist = artifacts::sdist_tar_gz(
+        "hatchpkg-1.0",
+        &[
+            ("pyproject.toml", "[build-system]\nrequires = [\"hatchling>=1.18\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"hatchpkg\"\nversion = \"1.0\"\n"),
+            ("hatchpkg/__init__.py", ""),
+        ],
+    );
+    let legacy = artifacts::sdist_tar_gz("oldpkg-1.0", &[("setup.py", "from setuptools import setup\nsetup(name='oldpkg')\n")]);
+    let zext = artifacts::zlib_cxx_wheel(build.path());
+    let vend = artifacts::vendoring_wheel(build.path(), true);
+    let server = serve(&[("hatchpkg", &sdist), ("oldpkg", &legacy), ("zext", &zext), ("vend", &vend)]);
+    let mut lock = String::new();
+    for (name, artifact) in [("hatchpkg", &sdist), ("oldpkg", &legacy), ("vend", &vend), ("zext", &zext)] {
+        lock.push_str(&lock_entry(name, artifact));
+    }
+    lock.push_str("[metadata]\nlock-version = \"2.0\"\npython-versions = \"~3.11\"\ncontent-hash = \"0\"\n");
+    let project = Project::inline(
+        &lock,
+        "[tool.poetry]\nname = \"inferred\"\nversion = \"0.1.0\"\n\n[tool.poetry.dependencies]\npython = \"~3.11\"\nhatchpkg = \"*\"\noldpkg = \"*\"\nvend = \"*\"\nzext = \"*\"\n",
+    );
+    let system = format!("{}-linux", artifacts::arch());
+    let args = ["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "-o", "python-packages.nix"];
+    let out = project.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(stderr(&out).contains("4 artifacts downloaded for inference"), "{}", stderr(&out));
+    let nix = project.read("python-packages.nix").unwrap();
+    let section = |name: &str| {
+        let start = nix.find(&format!("\n  {name} = ")).unwrap_or_else(|| panic!("{name} in {nix}"));
+        nix[start..start + nix[start..].find("\n  };").unwrap()].to_string()
+    };
+    let hatch = section("hatchpkg");
+    assert!(hatch.contains("# lock2nix: inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"), "{hatch}");
+    assert!(hatch.contains("build-system = [ prev.hatchling ];"), "{hatch}");
+    let old = section("oldpkg");
+    assert!(old.contains("setup.py (no pyproject.toml: setuptools)"), "{old}");
+    assert!(old.contains("prev.setuptools") && old.contains("prev.wheel"), "{old}");
+    let zext_nix = section("zext");
+    assert!(zext_nix.contains("nativeBuildInputs = [ pkgs.autoPatchelfHook ];"), "{zext_nix}");
+    assert!(zext_nix.contains("pkgs.zlib") && zext_nix.contains("pkgs.stdenv.cc.cc.lib"), "{zext_nix}");
+    let vend_nix = section("vend");
+    assert!(!vend_nix.contains("libfoo"), "vendored libraries are not asked for: {vend_nix}");
+
+    // Facts are cached by sha256: a second run downloads nothing and writes the same file.
+    let hits = server.total_hits();
+    let again = project.run(&args);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("0 artifacts downloaded for inference"), "{}", stderr(&again));
+    assert_eq!(server.total_hits(), hits, "no request at all");
+    assert_eq!(project.read("python-packages.nix").unwrap(), nix);
+
+    // --no-infer: the plain setuptools + wheel default and no autoPatchelf.
+    let plain = project.run(&["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "--no-infer"]);
+    assert!(plain.status.success(), "{}", stderr(&plain));
+    assert!(!stdout(&plain).contains("autoPatchelfHook"));
+
+    if require_nix("sdist_build_systems_and_wheel_libraries_are_inferred_once") {
+        let result = instantiate_eval_json(
+            &nix_tests_dir().join("eval-overlay.nix"),
+            &[
+                arg_path("overlay", &project.join("python-packages.nix")),
+                argstr("root", "inferred"),
+                argstr("system", &system),
+                argstr("python", "3.11"),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
+    }
+}
