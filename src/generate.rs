@@ -275,14 +275,16 @@ fn chosen(lock: &Lock, resolution: &Resolution, missing: &BTreeSet<(PackageName,
 }
 
 /// Parses, resolves and plans with given locations (no network): used by tests and benches.
+/// Like a run without inference: the override database's forced artifacts and fixups apply.
 pub fn plan_offline(
     lock: &Lock,
     project: &Project,
     options: &ResolveOptions,
     locations: &dyn Locations,
+    db: &Database,
 ) -> Result<(Resolution, Plan), GenerateError> {
-    let resolution = resolve::resolve(lock, project, options)?;
-    let plan = plan::plan(lock, project, &resolution, locations, &plan::Plain)?;
+    let resolution = resolve::resolve(lock, project, &with_forced_artifacts(options, lock, db))?;
+    let plan = plan::plan(lock, project, &resolution, locations, &plan::Fixes::new(db, lock, None))?;
     Ok((resolution, plan))
 }
 

@@ -53,7 +53,8 @@ fn measure(label: &str, lock_text: &str, pyproject: &str) -> f64 {
             files.insert((p.name.clone(), f.filename.clone()), (format!("https://files.example.org/{}", f.filename), hex));
         }
     }
-    let (_, plan) = plan_offline(&lock, &project, &ResolveOptions::default(), &FromLock::new(files)).unwrap();
+    let db = lock2nix::overrides::Database::builtin().unwrap();
+    let (_, plan) = plan_offline(&lock, &project, &ResolveOptions::default(), &FromLock::new(files), &db).unwrap();
     let target = plan
         .targets
         .iter()

@@ -36,3 +36,12 @@ fn rendering_is_deterministic() {
     let b = render_fixture("poetry2", &ResolveOptions::default(), example_url);
     assert_eq!(a, b);
 }
+
+#[test]
+fn ml_stack_with_the_override_database() {
+    // numba, CUDA torch (cycle with triton), onnxruntime-gpu, mecab and sdists: the built-in
+    // database's entries show in the output with their provenance; `typing` is dropped.
+    let nix = render_fixture("ml-stack", &ResolveOptions::default(), example_url);
+    assert!(!nix.contains("  typing = ") && !nix.contains("final.typing\n"), "typing is dropped");
+    insta::assert_snapshot!(nix);
+}

@@ -129,8 +129,8 @@ impl Fixer for Fixes<'_> {
         }
         if kind == Kind::Wheel && !is_linux_binary(file) {
             // Patching ELF files is for Linux binaries: a macOS or pure wheel has none, and
-            // autoPatchelfHook does not exist off Linux.
-            fixups.native_build_inputs.retain(|attr| attr != "autoPatchelfHook");
+            // the patchelf hooks do not exist off Linux.
+            fixups.native_build_inputs.retain(|attr| !LINUX_ONLY_HOOKS.contains(&attr.as_str()));
             fixups.build_inputs.clear();
             fixups.runtime_dependencies.clear();
             fixups.auto_patchelf_ignore_missing_deps.clear();
@@ -142,6 +142,9 @@ impl Fixer for Fixes<'_> {
         self.db.is_dropped(&package.name, &package.version)
     }
 }
+
+/// Setup hooks that patch Linux ELF files, meaningless for other wheels.
+const LINUX_ONLY_HOOKS: [&str; 2] = ["autoPatchelfHook", "autoAddDriverRunpath"];
 
 /// A wheel with Linux platform tags (manylinux or plain linux), the only ones with ELF files.
 fn is_linux_binary(file: &LockedFile) -> bool {

@@ -47,7 +47,8 @@ pub fn render_dir(dir: &Path, options: &ResolveOptions, url_for: impl Fn(&str) -
             files.insert((package.name.clone(), file.filename.clone()), (url_for(&file.filename), hex));
         }
     }
-    let (_, plan) = plan_offline(&lock, &project, options, &FromLock(files)).unwrap();
+    let db = lock2nix::overrides::Database::builtin().unwrap();
+    let (_, plan) = plan_offline(&lock, &project, options, &FromLock(files), &db).unwrap();
     let header = Header { tool: "lock2nix (test)".into(), command: "lock2nix poetry.lock".into(), notes: vec![] };
     let nix = render(&plan, &header);
     (plan, nix)
