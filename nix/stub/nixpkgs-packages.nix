@@ -17,6 +17,16 @@ let
       dontUnpack = true;
       dontCheckPythonMetadata = true;
       installPhase = ''mkdir -p "$out/${final.python.sitePackages}"'';
+      # Like nixpkgs' packages, each has a `src` users can borrow (never unpacked here).
+      src = derivation {
+        name = "${pname}-${version}.tar.gz";
+        system = builtins.currentSystem;
+        builder = "/bin/sh";
+        args = [
+          "-c"
+          "echo stub > $out"
+        ];
+      };
       passthru.lock2nixStub = true;
     };
 in

@@ -36,8 +36,19 @@ pub fn render_fixture(name: &str, options: &ResolveOptions, url_for: impl Fn(&st
     render_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render").join(name), options, url_for)
 }
 
-/// The plan and the rendered Nix of the project (poetry.lock + pyproject.toml) in `dir`.
+/// The plan and the rendered Nix of the project (poetry.lock + pyproject.toml) in `dir`, with
+/// the built-in override database.
 pub fn render_dir(dir: &Path, options: &ResolveOptions, url_for: impl Fn(&str) -> String) -> (Plan, String) {
+    render_dir_with(dir, options, url_for, &lock2nix::overrides::Database::builtin().unwrap())
+}
+
+/// [`render_dir`] with a given override database.
+pub fn render_dir_with(
+    dir: &Path,
+    options: &ResolveOptions,
+    url_for: impl Fn(&str) -> String,
+    db: &lock2nix::overrides::Database,
+) -> (Plan, String) {
     let lock = lockfile::read(&dir.join("poetry.lock")).unwrap();
     let project = project::read(&dir.join("pyproject.toml")).unwrap();
     let mut files = BTreeMap::new();
@@ -47,8 +58,7 @@ pub fn render_dir(dir: &Path, options: &ResolveOptions, url_for: impl Fn(&str) -
             files.insert((package.name.clone(), file.filename.clone()), (url_for(&file.filename), hex));
         }
     }
-    let db = lock2nix::overrides::Database::builtin().unwrap();
-    let (_, plan) = plan_offline(&lock, &project, options, &FromLock(files), &db).unwrap();
+    let (_, plan) = plan_offline(&lock, &project, options, &FromLock(files), db).unwrap();
     let header = Header { tool: "lock2nix (test)".into(), command: "lock2nix poetry.lock".into(), notes: vec![] };
     let nix = render(&plan, &header);
     (plan, nix)

@@ -1,0 +1,68 @@
+//! The README's examples are real: the `--overrides` file loads and applies, and the overlay
+//! composes after a generated file and evaluates against the nixpkgs stub.
+
+mod support;
+
+use std::path::Path;
+
+use lock2nix::overrides::Database;
+use support::nix::{instantiate_eval_expr, require_nix, stub_dir};
+use support::render::{example_url, render_dir_with};
+
+/// The fenced block right after the `<!-- tested: NAME -->` marker.
+fn readme_block(name: &str) -> String {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let marker = format!("<!-- tested: {name} -->");
+    let after = &readme[readme.find(&marker).unwrap_or_else(|| panic!("README has no {marker}")) + marker.len()..];
+    let start = after.find("```").unwrap();
+    let body = &after[start..];
+    let body = &body[body.find('\n').unwrap() + 1..];
+    body[..body.find("```").unwrap()].to_string()
+}
+
+#[test]
+fn the_readme_overrides_file_loads_and_applies() {
+    let db = Database::builtin().unwrap().with_user_text(&readme_block("overrides.toml"), "overrides.toml").unwrap();
+    let user: Vec<_> = db.entries().iter().filter(|e| !e.origin.is_builtin()).collect();
+    assert_eq!(user.len(), 8, "every entry of the example loads");
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render/ml-stack");
+    let (_, nix) = render_dir_with(&dir, &Default::default(), example_url, &db);
+    let section = |name: &str| {
+        let start = nix.find(&format!("\n  {name} = ")).unwrap_or_else(|| panic!("{name}"));
+        nix[start..start + nix[start..].find("\n  };").unwrap()].to_string()
+    };
+    // Forced to the sdist although no wheel exists either way, with the example's build system.
+    let pyreaper = section("pyreaper");
+    assert!(pyreaper.contains("pyproject = true;") && pyreaper.contains("prev.cython"), "{pyreaper}");
+    assert!(!nix.contains("\n  typing = "), "typing is dropped");
+    assert!(section("openai-whisper").contains(r#"postInstall = "rm -f $out/lib/python*/site-packages/LICENSE";"#));
+    let onnx = section("onnxruntime-gpu");
+    assert!(onnx.contains("pkgs.cudaPackages.cudnn") && onnx.contains("\"libnvidia-ml.so.1\""), "{onnx}");
+    assert!(onnx.contains("# lock2nix: override: onnxruntime-gpu (overrides.toml)"), "{onnx}");
+    assert!(section("mecab-python3").contains("prev.unidic-lite"));
+}
+
+#[test]
+fn the_readme_overlay_composes_after_the_generated_file() {
+    if !require_nix("the_readme_overlay_composes_after_the_generated_file") {
+        return;
+    }
+    let out = tempfile::tempdir().unwrap();
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render/ml-stack");
+    let db = Database::builtin().unwrap().with_user_text(&readme_block("overrides.toml"), "overrides.toml").unwrap();
+    let (_, nix) = render_dir_with(&dir, &Default::default(), example_url, &db);
+    std::fs::write(out.path().join("python-packages.nix"), nix).unwrap();
+    std::fs::write(out.path().join("overlay.nix"), readme_block("overlay.nix")).unwrap();
+    let expr = format!(
+        "let pkgs = import {stub} {{ system = \"x86_64-linux\"; }}; \
+         python = pkgs.python311.override {{ packageOverrides = pkgs.lib.composeExtensions (import {out}/python-packages.nix {{ inherit pkgs; }}) (import {out}/overlay.nix {{ inherit pkgs; }}); self = python; }}; \
+         env = python.withPackages (ps: [ ps.ml-stack ]); \
+         in {{ env = env.drvPath; numpySrc = python.pkgs.numpy.src.name; }}",
+        stub = stub_dir().display(),
+        out = out.path().display(),
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&instantiate_eval_expr(&expr).unwrap_or_else(|e| panic!("{e}"))).unwrap();
+    assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
+    assert_ne!(result["numpySrc"], serde_json::json!("numpy-2.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"), "src comes from nixpkgs");
+}
