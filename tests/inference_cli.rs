@@ -25,8 +25,8 @@ fn serve(projects: &[(&str, &Artifact)]) -> IndexServer {
             artifact.filename,
             sha256(&artifact.bytes)
         );
-        server.route(&format!("/simple/{project}/"), vec![Reply::json(page)]);
-        server.route(&format!("/files/{}", artifact.filename), vec![Reply::new(200, "application/octet-stream", artifact.bytes.clone())]);
+        server.route(format!("/simple/{project}/"), vec![Reply::json(page)]);
+        server.route(format!("/files/{}", artifact.filename), vec![Reply::new(200, "application/octet-stream", artifact.bytes.clone())]);
     }
     server
 }
