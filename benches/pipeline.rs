@@ -9,13 +9,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lock2nix::lockfile::poetry;
 use lock2nix::model::Lock;
 use lock2nix::name::PackageName;
 use lock2nix::plan::{self, Locations};
 use lock2nix::project::{self, Project};
 use lock2nix::render::{self, Header};
 use lock2nix::resolve::{self, ResolveOptions};
-use lock2nix::lockfile::poetry;
 
 struct FromLock(BTreeMap<(PackageName, String), (String, String)>);
 
@@ -30,7 +30,10 @@ fn locations(lock: &Lock) -> FromLock {
     for p in &lock.packages {
         for f in &p.files {
             let hex = f.hash.as_ref().map(|h| h.hex.clone()).unwrap_or_else(|| "0".repeat(64));
-            map.insert((p.name.clone(), f.filename.clone()), (format!("https://files.example.org/{}", f.filename), hex));
+            map.insert(
+                (p.name.clone(), f.filename.clone()),
+                (format!("https://files.example.org/{}", f.filename), hex),
+            );
         }
     }
     FromLock(map)
@@ -38,12 +41,14 @@ fn locations(lock: &Lock) -> FromLock {
 
 /// The corpus lock with the most packages whose pyproject parses.
 fn largest_corpus_lock() -> Option<(String, String, String)> {
-    let root = std::env::var_os("LOCK2NIX_CORPUS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/corpus"));
+    let root =
+        std::env::var_os("LOCK2NIX_CORPUS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/corpus"));
     let mut best: Option<(usize, String, String, String)> = None;
     for group in std::fs::read_dir(&root).ok()?.flatten() {
         for case in std::fs::read_dir(group.path()).into_iter().flatten().flatten() {
             let (lock, pyproject) = (case.path().join("poetry.lock"), case.path().join("pyproject.toml"));
-            let (Ok(lock_text), Ok(py_text)) = (std::fs::read_to_string(&lock), std::fs::read_to_string(&pyproject)) else {
+            let (Ok(lock_text), Ok(py_text)) = (std::fs::read_to_string(&lock), std::fs::read_to_string(&pyproject))
+            else {
                 continue;
             };
             let count = lock_text.matches("[[package]]").count();

@@ -7,9 +7,9 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
+use crate::inference;
 use crate::model::{Lock, Source};
 use crate::name::PackageName;
-use crate::inference;
 use crate::overrides::{ArtifactKind as Kind, Database, OverrideError};
 use crate::plan::{self, Locations, Plan};
 use crate::project::{self, Project};
@@ -216,7 +216,12 @@ fn with_forced_artifacts(options: &ResolveOptions, lock: &Lock, db: &Database) -
 }
 
 /// Falling back must not leave a package-target that had a file with none at all.
-fn check_nothing_lost(lock: &Lock, before: &Resolution, after: &Resolution, default_index: &str) -> Result<(), GenerateError> {
+fn check_nothing_lost(
+    lock: &Lock,
+    before: &Resolution,
+    after: &Resolution,
+    default_index: &str,
+) -> Result<(), GenerateError> {
     use resolve::ArtifactChoice::{Sdist, Unusable, Wheel};
     for (i, (old, new)) in before.packages.iter().zip(&after.packages).enumerate() {
         let lost = old.per_target.iter().zip(&new.per_target).any(|(a, b)| {
@@ -256,7 +261,11 @@ fn missing_files(lock: &Lock, resolution: &Resolution, located: &LocationIndex<'
 }
 
 /// The members of `missing` that some target chose.
-fn chosen(lock: &Lock, resolution: &Resolution, missing: &BTreeSet<(PackageName, String)>) -> BTreeSet<(PackageName, String)> {
+fn chosen(
+    lock: &Lock,
+    resolution: &Resolution,
+    missing: &BTreeSet<(PackageName, String)>,
+) -> BTreeSet<(PackageName, String)> {
     let mut out = BTreeSet::new();
     if missing.is_empty() {
         return out;

@@ -81,7 +81,9 @@ pub fn infer(
             backend: found.effective_backend().to_string(),
             source: match found.source {
                 BuildSystemSource::PyprojectBuildSystem => "pyproject.toml [build-system]",
-                BuildSystemSource::PyprojectWithoutBuildSystem => "pyproject.toml (no [build-system]: PEP 518's default)",
+                BuildSystemSource::PyprojectWithoutBuildSystem => {
+                    "pyproject.toml (no [build-system]: PEP 518's default)"
+                }
                 BuildSystemSource::SetupPyOnly => "setup.py (no pyproject.toml: setuptools)",
                 BuildSystemSource::SetupCfgOnly => "setup.cfg (no pyproject.toml: setuptools)",
             }

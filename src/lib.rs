@@ -7,14 +7,14 @@
 
 pub mod constraint;
 pub mod fetch;
-pub mod generate;
-pub mod inference;
-pub mod infer;
 pub mod filename;
+pub mod generate;
+pub mod infer;
+pub mod inference;
 pub mod lockfile;
 pub mod model;
-pub mod overrides;
 pub mod name;
+pub mod overrides;
 pub mod plan;
 pub mod project;
 pub mod render;

@@ -10,8 +10,8 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions, redact_url};
 use lock2nix::generate::{GenerateOptions, OverrideOptions, generate};
-use lock2nix::overrides::{format_list, format_show};
 use lock2nix::name::PackageName;
+use lock2nix::overrides::{format_list, format_show};
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
 use lock2nix::resolve::{ArtifactPolicy, Prefer, ResolveOptions};
 
@@ -165,9 +165,7 @@ fn parse_pair(text: &str) -> Result<(u16, u16), String> {
 }
 
 fn names(list: &[String], flag: &str) -> Result<BTreeSet<PackageName>, Failure> {
-    list.iter()
-        .map(|n| PackageName::new(n.clone()).map_err(|e| failure!("{flag} {n}: {e}")))
-        .collect()
+    list.iter().map(|n| PackageName::new(n.clone()).map_err(|e| failure!("{flag} {n}: {e}"))).collect()
 }
 
 /// The one reporting layer: every error reaches the user here, on one line per message so
@@ -306,7 +304,10 @@ mod tests {
 
     #[test]
     fn header_command_never_carries_credentials() {
-        assert_eq!(shell_quote("--index-url=https://me:s3cret@example.org/simple/"), "--index-url=https://example.org/simple/");
+        assert_eq!(
+            shell_quote("--index-url=https://me:s3cret@example.org/simple/"),
+            "--index-url=https://example.org/simple/"
+        );
         assert_eq!(shell_quote("https://example.org/a@b"), "https://example.org/a@b");
         assert_eq!(shell_quote("it's"), r"'it'\''s'");
     }

@@ -59,11 +59,26 @@ impl Package {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A package index; `None` is the default index (`--index-url`).
-    Registry { index: Option<IndexRef> },
-    Git { url: String, reference: Option<String>, resolved_reference: Option<String>, subdirectory: Option<String> },
-    Url { url: String, subdirectory: Option<String> },
-    Directory { path: String, develop: bool },
-    File { path: String },
+    Registry {
+        index: Option<IndexRef>,
+    },
+    Git {
+        url: String,
+        reference: Option<String>,
+        resolved_reference: Option<String>,
+        subdirectory: Option<String>,
+    },
+    Url {
+        url: String,
+        subdirectory: Option<String>,
+    },
+    Directory {
+        path: String,
+        develop: bool,
+    },
+    File {
+        path: String,
+    },
 }
 
 impl Source {

@@ -21,7 +21,8 @@ use support::render::FromLock;
 /// Thunks allocated while forcing the drvPath of each of `names` in `file` (an overlay), or
 /// with no overlay at all when `file` is `None`.
 fn thunks(file: Option<&Path>, names: &[String], dir: &Path) -> u64 {
-    let overlay = file.map_or("(final: prev: { })".to_string(), |f| format!("(import {} {{ inherit pkgs; }})", f.display()));
+    let overlay =
+        file.map_or("(final: prev: { })".to_string(), |f| format!("(import {} {{ inherit pkgs; }})", f.display()));
     let list: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     let expr = format!(
         "let pkgs = import {stub} {{ system = \"x86_64-linux\"; }}; py = pkgs.python312.override {{ packageOverrides = {overlay}; self = py; }}; \
@@ -50,7 +51,10 @@ fn measure(label: &str, lock_text: &str, pyproject: &str) -> f64 {
     for p in &lock.packages {
         for f in &p.files {
             let hex = f.hash.as_ref().unwrap().hex.clone();
-            files.insert((p.name.clone(), f.filename.clone()), (format!("https://files.example.org/{}", f.filename), hex));
+            files.insert(
+                (p.name.clone(), f.filename.clone()),
+                (format!("https://files.example.org/{}", f.filename), hex),
+            );
         }
     }
     let db = lock2nix::overrides::Database::builtin().unwrap();
@@ -69,7 +73,11 @@ fn measure(label: &str, lock_text: &str, pyproject: &str) -> f64 {
     // The packages installed on the target: the attributes of the single-target file.
     let names: Vec<String> = single_text
         .lines()
-        .filter_map(|l| l.strip_prefix("  ")?.split_once(" = final.buildPythonPackage {").map(|(n, _)| n.trim_matches('"').to_string()))
+        .filter_map(|l| {
+            l.strip_prefix("  ")?
+                .split_once(" = final.buildPythonPackage {")
+                .map(|(n, _)| n.trim_matches('"').to_string())
+        })
         .collect();
     let base = thunks(None, &[], dir.path());
     let per_package = |file: &Path| (thunks(Some(file), &names, dir.path()) - base) as f64 / names.len() as f64;

@@ -7,7 +7,7 @@ mod support;
 
 use sha2::{Digest, Sha256};
 use support::artifacts::{self, Artifact};
-use support::nix::{instantiate_eval_json, nix_tests_dir, require_nix, arg_path, argstr};
+use support::nix::{arg_path, argstr, instantiate_eval_json, nix_tests_dir, require_nix};
 use support::project::{Project, stderr, stdout};
 use support::{IndexServer, Reply};
 
@@ -26,7 +26,10 @@ fn serve(projects: &[(&str, &Artifact)]) -> IndexServer {
             sha256(&artifact.bytes)
         );
         server.route(format!("/simple/{project}/"), vec![Reply::json(page)]);
-        server.route(format!("/files/{}", artifact.filename), vec![Reply::new(200, "application/octet-stream", artifact.bytes.clone())]);
+        server.route(
+            format!("/files/{}", artifact.filename),
+            vec![Reply::new(200, "application/octet-stream", artifact.bytes.clone())],
+        );
     }
     server
 }
@@ -45,11 +48,15 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     let sdist = artifacts::sdist_tar_gz(
         "hatchpkg-1.0",
         &[
-            ("pyproject.toml", "[build-system]\nrequires = [\"hatchling>=1.18\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"hatchpkg\"\nversion = \"1.0\"\n"),
+            (
+                "pyproject.toml",
+                "[build-system]\nrequires = [\"hatchling>=1.18\"]\nbuild-backend = \"hatchling.build\"\n\n[project]\nname = \"hatchpkg\"\nversion = \"1.0\"\n",
+            ),
             ("hatchpkg/__init__.py", ""),
         ],
     );
-    let legacy = artifacts::sdist_tar_gz("oldpkg-1.0", &[("setup.py", "from setuptools import setup\nsetup(name='oldpkg')\n")]);
+    let legacy =
+        artifacts::sdist_tar_gz("oldpkg-1.0", &[("setup.py", "from setuptools import setup\nsetup(name='oldpkg')\n")]);
     let zext = artifacts::zlib_cxx_wheel(build.path());
     let vend = artifacts::vendoring_wheel(build.path(), true);
     let server = serve(&[("hatchpkg", &sdist), ("oldpkg", &legacy), ("zext", &zext), ("vend", &vend)]);
@@ -63,7 +70,8 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
         "[tool.poetry]\nname = \"inferred\"\nversion = \"0.1.0\"\n\n[tool.poetry.dependencies]\npython = \"~3.11\"\nhatchpkg = \"*\"\noldpkg = \"*\"\nvend = \"*\"\nzext = \"*\"\n",
     );
     let system = format!("{}-linux", artifacts::arch());
-    let args = ["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "-o", "python-packages.nix"];
+    let args =
+        ["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "-o", "python-packages.nix"];
     let out = project.run(&args);
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("4 artifacts downloaded for inference"), "{}", stderr(&out));
@@ -73,7 +81,12 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
         nix[start..start + nix[start..].find("\n  };").unwrap()].to_string()
     };
     let hatch = section("hatchpkg");
-    assert!(hatch.contains("# lock2nix: inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"), "{hatch}");
+    assert!(
+        hatch.contains(
+            "# lock2nix: inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"
+        ),
+        "{hatch}"
+    );
     assert!(hatch.contains("build-system = [ prev.hatchling ];"), "{hatch}");
     let old = section("oldpkg");
     assert!(old.contains("setup.py (no pyproject.toml: setuptools)"), "{old}");
@@ -93,7 +106,8 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     assert_eq!(project.read("python-packages.nix").unwrap(), nix);
 
     // --no-infer: the plain setuptools + wheel default and no autoPatchelf.
-    let plain = project.run(&["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "--no-infer"]);
+    let plain =
+        project.run(&["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "--no-infer"]);
     assert!(plain.status.success(), "{}", stderr(&plain));
     assert!(!stdout(&plain).contains("autoPatchelfHook"));
 

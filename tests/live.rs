@@ -4,7 +4,7 @@
 
 mod support;
 
-use support::nix::{argstr, arg_path, host_python, nix_build, nix_tests_dir, python_version, require_nix};
+use support::nix::{arg_path, argstr, host_python, nix_build, nix_tests_dir, python_version, require_nix};
 use support::project::{Project, stderr, without_command};
 use support::{IndexServer, Reply, fixture};
 

@@ -6,7 +6,7 @@ mod support;
 use std::path::Path;
 
 use lock2nix::resolve::ResolveOptions;
-use support::nix::{instantiate_eval_expr, require_nix, stub_dir, nix_tests_dir};
+use support::nix::{instantiate_eval_expr, nix_tests_dir, require_nix, stub_dir};
 use support::render::{example_url, render_dir, render_fixture};
 
 /// Writes fixture `name` rendered to `dir/python-packages.nix`; returns its targets as
@@ -105,10 +105,18 @@ fn evaluation_errors_name_the_package_the_platform_and_the_fix() {
     write_fixture("poetry2", dir.path());
     // Not installed on this platform: its markers only hold on Apple silicon.
     let err = package_attr(dir.path(), "x86_64-linux", "3.12", "tensorflow-metal.drvPath").unwrap_err();
-    assert!(err.contains("lock2nix: tensorflow-metal is not part of the lock's resolution for x86_64-linux with CPython 3.12"), "{err}");
+    assert!(
+        err.contains(
+            "lock2nix: tensorflow-metal is not part of the lock's resolution for x86_64-linux with CPython 3.12"
+        ),
+        "{err}"
+    );
     // An interpreter the file was not generated for.
     let err = package_attr(dir.path(), "x86_64-linux", "3.13", "cryptography.drvPath").unwrap_err();
-    assert!(err.contains("was generated for") && err.contains("used on x86_64-linux/3.13") && err.contains("--python"), "{err}");
+    assert!(
+        err.contains("was generated for") && err.contains("used on x86_64-linux/3.13") && err.contains("--python"),
+        "{err}"
+    );
 }
 
 #[test]
@@ -163,7 +171,8 @@ fn every_fixture_parses_and_evaluates_on_every_target() {
         for (t, (system, python)) in targets.iter().enumerate() {
             // The environment must build wherever no package of the plan is unusable there.
             let unusable = plan.packages.iter().flat_map(|n| &n.versions).any(|v| {
-                v.artifact_of[t].is_some_and(|slot| matches!(v.artifacts[slot], lock2nix::plan::PlannedArtifact::Unusable(_)))
+                v.artifact_of[t]
+                    .is_some_and(|slot| matches!(v.artifacts[slot], lock2nix::plan::PlannedArtifact::Unusable(_)))
             });
             let env = &results[format!("{system}/{python}")]["env"];
             assert_eq!(env.is_string(), !unusable, "{} on {system}/{python}: {results}", dir.display());
@@ -194,7 +203,8 @@ fn the_readme_flake_pattern_evaluates() {
         stub = stub_dir().display(),
         file = dir.path().join("python-packages.nix").display(),
     );
-    let result: serde_json::Value = serde_json::from_str(&instantiate_eval_expr(&expr).unwrap_or_else(|e| panic!("{e}"))).unwrap();
+    let result: serde_json::Value =
+        serde_json::from_str(&instantiate_eval_expr(&expr).unwrap_or_else(|e| panic!("{e}"))).unwrap();
     assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
     assert_eq!(result["check"], serde_json::json!(["idna"]), "the user's overlay applies after the generated one");
 }

@@ -16,12 +16,7 @@ use base64::Engine as _;
 use nix_support::*;
 use sha2::{Digest, Sha256};
 
-const SYSTEMS: [&str; 4] = [
-    "x86_64-linux",
-    "aarch64-linux",
-    "x86_64-darwin",
-    "aarch64-darwin",
-];
+const SYSTEMS: [&str; 4] = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"];
 
 fn selftest() -> PathBuf {
     nix_tests_dir().join("stub-selftest.nix")
@@ -70,17 +65,11 @@ macro_rules! nix_test {
 // ---------------------------------------------------------------- fetchurl
 
 nix_test!(fetchurl_rejects_unexpected_argument, {
-    expect_failure(
-        "failFetchurlUnexpectedArgument",
-        &["called with unexpected argument 'sha256sum'"],
-    );
+    expect_failure("failFetchurlUnexpectedArgument", &["called with unexpected argument 'sha256sum'"]);
 });
 
 nix_test!(fetchurl_rejects_two_hashes, {
-    expect_failure(
-        "failFetchurlTwoHashes",
-        &["multiple hashes passed to fetchurl"],
-    );
+    expect_failure("failFetchurlTwoHashes", &["multiple hashes passed to fetchurl"]);
 });
 
 nix_test!(fetchurl_needs_exactly_one_of_url_and_urls, {
@@ -92,37 +81,25 @@ nix_test!(fetchurl_needs_exactly_one_of_url_and_urls, {
 nix_test!(fetchurl_rejects_percent_encoded_store_name, {
     expect_failure(
         "failFetchurlPercentName",
-        &[
-            "torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl",
-            "contains illegal character '%'",
-        ],
+        &["torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "contains illegal character '%'"],
     );
     // … and the documented fix works.
     expect_true("fetchurlPercentNameWithName");
 });
 
 nix_test!(fetchurl_accepts_documented_forms, {
-    for case in [
-        "fetchurlIsFixedOutput",
-        "fetchurlNoHashUsesFakeHash",
-        "fetchurlHexSha256AndUrls",
-        "fetchurlFinalAttrsForm",
-    ] {
+    for case in
+        ["fetchurlIsFixedOutput", "fetchurlNoHashUsesFakeHash", "fetchurlHexSha256AndUrls", "fetchurlFinalAttrsForm"]
+    {
         expect_true(case);
     }
 });
 
 // ---------------------------------------------------------------- buildPythonPackage
 
-nix_test!(
-    build_python_package_rejects_format_and_pyproject_together,
-    {
-        expect_failure(
-            "failBothFormatAndPyproject",
-            &["assertion '((pyproject != null) -> (format == null))' failed"],
-        );
-    }
-);
+nix_test!(build_python_package_rejects_format_and_pyproject_together, {
+    expect_failure("failBothFormatAndPyproject", &["assertion '((pyproject != null) -> (format == null))' failed"]);
+});
 
 nix_test!(build_python_package_rejects_neither_format_nor_pyproject, {
     expect_failure(
@@ -135,52 +112,28 @@ nix_test!(build_python_package_rejects_neither_format_nor_pyproject, {
 });
 
 nix_test!(build_python_package_rejects_unknown_argument, {
-    expect_failure(
-        "failUnknownArgument",
-        &["unknown argument 'pythonImportCheck'"],
-    );
+    expect_failure("failUnknownArgument", &["unknown argument 'pythonImportCheck'"]);
     // Not hidden by builtins.tryEval (the stub aborts).
-    expect_failure(
-        "failUnknownArgumentNotCaughtByTryEval",
-        &["unknown argument 'pythonImportCheck'"],
-    );
+    expect_failure("failUnknownArgumentNotCaughtByTryEval", &["unknown argument 'pythonImportCheck'"]);
 });
 
 nix_test!(build_python_package_other_strict_checks, {
-    expect_failure(
-        "failPyprojectNotBool",
-        &["pyproject must be a bool or null"],
-    );
+    expect_failure("failPyprojectNotBool", &["pyproject must be a bool or null"]);
     expect_failure("failUnknownFormat", &["format = \"flit\" is not one of"]);
-    expect_failure(
-        "failWheelWithBadFileName",
-        &["src store name 'six.whl' is not a wheel file name"],
-    );
+    expect_failure("failWheelWithBadFileName", &["src store name 'six.whl' is not a wheel file name"]);
     expect_failure("failMissingVersion", &["needs `pname` and `version`"]);
     expect_failure("failVersionNotString", &["version of six must be a string"]);
     expect_failure("failDependenciesNotList", &["dependencies must be a list"]);
-    expect_failure(
-        "failEmptyEnabledTests",
-        &["enabledTests must be unspecified, null or a non-empty list."],
-    );
+    expect_failure("failEmptyEnabledTests", &["enabledTests must be unspecified, null or a non-empty list."]);
 });
 
 nix_test!(build_python_package_nixpkgs_errors, {
-    expect_failure(
-        "failDisabled",
-        &["six-1.16.0 not supported for interpreter python3.11"],
-    );
+    expect_failure("failDisabled", &["six-1.16.0 not supported for interpreter python3.11"]);
     expect_failure(
         "failPythonVersionMismatch",
-        &[
-            "Python version mismatch in 'python3.11-six-1.16.0'",
-            "python3.12-idna-1.16.0",
-        ],
+        &["Python version mismatch in 'python3.11-six-1.16.0'", "python3.12-idna-1.16.0"],
     );
-    expect_failure(
-        "failMetaPlatforms",
-        &["is not available on the requested hostPlatform"],
-    );
+    expect_failure("failMetaPlatforms", &["is not available on the requested hostPlatform"]);
     expect_failure("failUnknownSystem", &["unsupported system 'riscv64-linux'"]);
 });
 
@@ -241,10 +194,7 @@ nix_test!(wheel_package_and_env_instantiate_for_all_four_systems, {
     for (entry, system) in entries.iter().zip(SYSTEMS) {
         assert_eq!(entry["system"], system);
         let env = entry["env"].as_str().expect("env drvPath");
-        assert!(
-            env.starts_with("/nix/store/") && env.ends_with("-python3-3.11.0-env.drv"),
-            "{env}"
-        );
+        assert!(env.starts_with("/nix/store/") && env.ends_with("-python3-3.11.0-env.drv"), "{env}");
         let six = entry["six"].as_str().expect("six drvPath");
         assert!(six.ends_with("-python3.11-six-1.16.0.drv"), "{six}");
         envs.push(env.to_owned());
@@ -272,15 +222,8 @@ nix_test!(eval_overlay_harness_on_sample_overlay, {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(v["count"], 8, "{system}: {v}");
-        assert!(
-            v["env"].as_str().unwrap().ends_with("-env.drv"),
-            "{system}: {v}"
-        );
-        let expected = if system.ends_with("darwin") {
-            vec!["torch"]
-        } else {
-            vec![]
-        };
+        assert!(v["env"].as_str().unwrap().ends_with("-env.drv"), "{system}: {v}");
+        let expected = if system.ends_with("darwin") { vec!["torch"] } else { vec![] };
         assert_eq!(v["throws"], serde_json::json!(expected), "{system}: {v}");
     }
     // The root needs torch on Linux, which has no wheel for 3.12: the env fails
@@ -295,11 +238,7 @@ nix_test!(eval_overlay_harness_on_sample_overlay, {
         ],
     )
     .expect_err("3.12 on Linux must fail");
-    assert!(
-        err.stderr
-            .contains("lock2nix: torch 2.5.1 has no wheel for x86_64-linux"),
-        "{err}"
-    );
+    assert!(err.stderr.contains("lock2nix: torch 2.5.1 has no wheel for x86_64-linux"), "{err}");
     // A root that is not in the overlay is reported as such.
     let err = instantiate_eval(
         &file,
@@ -311,11 +250,7 @@ nix_test!(eval_overlay_harness_on_sample_overlay, {
         ],
     )
     .expect_err("unknown root must fail");
-    assert!(
-        err.stderr
-            .contains("the overlay has no attribute 'nosuchproject'"),
-        "{err}"
-    );
+    assert!(err.stderr.contains("the overlay has no attribute 'nosuchproject'"), "{err}");
 });
 
 /// Every case of stub-selftest.nix is run by some test above.
@@ -373,26 +308,14 @@ nix_test!(every_selftest_case_is_exercised, {
     let expr = format!("builtins.attrNames (import {} {{ }})", selftest().display());
     let out = instantiate_eval_expr(&expr).unwrap_or_else(|e| panic!("{e}"));
     let names: Vec<String> = serde_json::from_str(&out).expect("JSON list");
-    let mut missing: Vec<_> = names
-        .iter()
-        .filter(|n| !CASES.contains(&n.as_str()))
-        .collect();
+    let mut missing: Vec<_> = names.iter().filter(|n| !CASES.contains(&n.as_str())).collect();
     missing.sort();
-    assert!(
-        missing.is_empty(),
-        "self-test cases not run by tests/nix_stub.rs: {missing:?}"
-    );
+    assert!(missing.is_empty(), "self-test cases not run by tests/nix_stub.rs: {missing:?}");
     for case in CASES {
-        assert!(
-            names.iter().any(|n| n == case),
-            "tests/nix_stub.rs names unknown case {case}"
-        );
+        assert!(names.iter().any(|n| n == case), "tests/nix_stub.rs names unknown case {case}");
     }
     let keys = eval_case("infoSampleOverlayKeys").unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(
-        keys,
-        r#"["certifi","idna","myproject","mysdist","pysocks","pytest","six","torch"]"#
-    );
+    assert_eq!(keys, r#"["certifi","idna","myproject","mysdist","pysocks","pytest","six","torch"]"#);
 });
 
 // ---------------------------------------------------------------- real builds
@@ -400,10 +323,7 @@ nix_test!(every_selftest_case_is_exercised, {
 fn sri_sha256(path: &Path) -> String {
     let bytes = std::fs::read(path).expect("read artifact");
     let digest = Sha256::digest(&bytes);
-    format!(
-        "sha256-{}",
-        base64::engine::general_purpose::STANDARD.encode(digest)
-    )
+    format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(digest))
 }
 
 /// Python that writes the test artifacts into the current directory:
@@ -485,23 +405,13 @@ impl BuildFixture {
                 python.display()
             );
         }
-        BuildFixture {
-            dir,
-            python,
-            version,
-            with_sdist,
-        }
+        BuildFixture { dir, python, version, with_sdist }
     }
 
     fn file_src(&self, file: &str, hash_override: Option<&str>) -> String {
         let path = self.dir.path().join(file);
-        let hash = hash_override
-            .map(str::to_owned)
-            .unwrap_or_else(|| sri_sha256(&path));
-        format!(
-            "pkgs.fetchurl {{ url = \"file://{}\"; hash = \"{hash}\"; }}",
-            path.display()
-        )
+        let hash = hash_override.map(str::to_owned).unwrap_or_else(|| sri_sha256(&path));
+        format!("pkgs.fetchurl {{ url = \"file://{}\"; hash = \"{hash}\"; }}", path.display())
     }
 
     /// Writes an overlay in the generated file's shape and returns its path.
@@ -522,11 +432,7 @@ impl BuildFixture {
         } else {
             String::new()
         };
-        let extras = if self.with_sdist {
-            "[ final.mysdist ]"
-        } else {
-            "[ ]"
-        };
+        let extras = if self.with_sdist { "[ final.mysdist ]" } else { "[ ]" };
         let text = format!(
             r#"# generated-like overlay for tests/nix_stub.rs
 {{ pkgs, lib ? pkgs.lib }}:
@@ -586,17 +492,8 @@ let target = "${{system}}/${{final.python.pythonVersion}}"; in
 }
 
 fn run_ok(program: &Path, args: &[&str]) -> String {
-    let o = Command::new(program)
-        .args(args)
-        .output()
-        .expect("run program");
-    assert!(
-        o.status.success(),
-        "{} {:?} failed:\n{}",
-        program.display(),
-        args,
-        String::from_utf8_lossy(&o.stderr)
-    );
+    let o = Command::new(program).args(args).output().expect("run program");
+    assert!(o.status.success(), "{} {:?} failed:\n{}", program.display(), args, String::from_utf8_lossy(&o.stderr));
     String::from_utf8_lossy(&o.stdout).trim().to_owned()
 }
 
@@ -606,42 +503,21 @@ nix_test!(builds_wheel_env_and_imports_modules, {
     let result = fx.build(&overlay).unwrap_or_else(|e| panic!("{e}"));
     let python = result.join("bin").join("python");
 
-    assert_eq!(
-        run_ok(
-            &python,
-            &["-c", "import yourmod, depmod; print(yourmod.VALUE)"]
-        ),
-        "42"
-    );
+    assert_eq!(run_ok(&python, &["-c", "import yourmod, depmod; print(yourmod.VALUE)"]), "42");
     // Wheel layout: site-packages of the env, console scripts and .data/scripts in bin.
-    let site = result
-        .join("lib")
-        .join(format!("python{}", fx.version))
-        .join("site-packages");
+    let site = result.join("lib").join(format!("python{}", fx.version)).join("site-packages");
     assert!(site.join("yourmod").join("__init__.py").exists());
     assert!(site.join("yourmod-1.0.dist-info").join("METADATA").exists());
-    assert_eq!(
-        run_ok(&result.join("bin").join("yourmod-hello"), &[]),
-        "hello 42"
-    );
-    assert_eq!(
-        run_ok(&result.join("bin").join("yourscript"), &[]),
-        "script 42"
-    );
+    assert_eq!(run_ok(&result.join("bin").join("yourmod-hello"), &[]), "hello 42");
+    assert_eq!(run_ok(&result.join("bin").join("yourscript"), &[]), "script 42");
     // The env is isolated from the host interpreter's own site-packages.
     if python_can(&fx.python, "import pip") {
-        let o = Command::new(&python)
-            .args(["-c", "import pip"])
-            .output()
-            .unwrap();
+        let o = Command::new(&python).args(["-c", "import pip"]).output().unwrap();
         assert!(!o.status.success(), "the env must not see the host's pip");
     }
     if fx.with_sdist {
         // Built from the sdist with hostPython -m pip wheel; included as an extra.
-        assert_eq!(
-            run_ok(&python, &["-c", "import mysdist; print(mysdist.ANSWER)"]),
-            "7"
-        );
+        assert_eq!(run_ok(&python, &["-c", "import mysdist; print(mysdist.ANSWER)"]), "7");
     }
 });
 
@@ -659,11 +535,7 @@ nix_test!(build_fails_on_metadata_name_mismatch, {
     let overlay = fx.overlay(&extra, "[ final.othername ]");
     let err = fx.build(&overlay).expect_err("metadata check must fail");
     assert!(err.stderr.contains("pythonMetadataCheckHook"), "{err}");
-    assert!(
-        err.stderr
-            .contains("No package metadata was found for othername"),
-        "{err}"
-    );
+    assert!(err.stderr.contains("No package metadata was found for othername"), "{err}");
 });
 
 nix_test!(build_fails_on_hash_mismatch, {
@@ -674,15 +546,10 @@ nix_test!(build_fails_on_hash_mismatch, {
     src = {src};
     doCheck = false;
   }};"#,
-        src = fx.file_src(
-            "misnamed-1.0-py3-none-any.whl",
-            Some("sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=")
-        )
+        src = fx.file_src("misnamed-1.0-py3-none-any.whl", Some("sha256-AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="))
     );
     let overlay = fx.overlay(&extra, "[ final.wronghash ]");
-    let err = fx
-        .build(&overlay)
-        .expect_err("a wrong hash must fail the fetch");
+    let err = fx.build(&overlay).expect_err("a wrong hash must fail the fetch");
     assert!(err.stderr.contains("hash mismatch"), "{err}");
 });
 
@@ -697,9 +564,7 @@ nix_test!(build_fails_on_file_collision_in_env, {
         src = fx.file_src("clash-1.0-py3-none-any.whl", None)
     );
     let overlay = fx.overlay(&extra, "[ final.yourmod final.clash ]");
-    let err = fx
-        .build(&overlay)
-        .expect_err("two different depmod.py must collide");
+    let err = fx.build(&overlay).expect_err("two different depmod.py must collide");
     assert!(err.stderr.contains("collision between"), "{err}");
     assert!(err.stderr.contains("site-packages/depmod.py"), "{err}");
 });

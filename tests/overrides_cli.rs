@@ -55,7 +55,10 @@ fn a_user_override_file_adds_inputs_with_provenance_and_drops_packages() {
 fn a_broken_user_override_file_is_an_error_naming_it() {
     let server = recorded_index();
     let project = Project::fixture("poetry-2.0");
-    project.write("fixes.toml", "[[override]]\npackage = \"six\"\nreason = \"x\"\nlink = \"https://e.org\"\nbuild-inptus = [\"zlib\"]\n");
+    project.write(
+        "fixes.toml",
+        "[[override]]\npackage = \"six\"\nreason = \"x\"\nlink = \"https://e.org\"\nbuild-inptus = [\"zlib\"]\n",
+    );
     let out = project.run(&["--index-url", &server.index_url(), "--overrides", "fixes.toml", "-o", "out.nix"]);
     assert!(!out.status.success());
     let err = stderr(&out);

@@ -64,5 +64,9 @@ fn the_readme_overlay_composes_after_the_generated_file() {
     let result: serde_json::Value =
         serde_json::from_str(&instantiate_eval_expr(&expr).unwrap_or_else(|e| panic!("{e}"))).unwrap();
     assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
-    assert_ne!(result["numpySrc"], serde_json::json!("numpy-2.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"), "src comes from nixpkgs");
+    assert_ne!(
+        result["numpySrc"],
+        serde_json::json!("numpy-2.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
+        "src comes from nixpkgs"
+    );
 }

@@ -26,7 +26,12 @@ fn index_strings_are_escaped() {
     let nix = render_fixture("basic", &ResolveOptions::default(), |file| {
         format!("https://evil.example/\"${{builtins.abort \"x\"}}\\/{file}")
     });
-    assert!(nix.contains(r#"url = "https://evil.example/\"\${builtins.abort \"x\"}\\/certifi-2024.8.30-py3-none-any.whl";"#), "{nix}");
+    assert!(
+        nix.contains(
+            r#"url = "https://evil.example/\"\${builtins.abort \"x\"}\\/certifi-2024.8.30-py3-none-any.whl";"#
+        ),
+        "{nix}"
+    );
     assert!(!nix.contains("\"${builtins.abort"));
 }
 

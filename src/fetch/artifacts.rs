@@ -41,7 +41,12 @@ pub struct Described<T> {
 
 /// Describes every artifact with `describe` (`kind` names the description in the cache, e.g.
 /// `build-system`), downloading only those without a cached description.
-pub fn describe<T, F>(kind: &str, artifacts: &[Artifact], options: &FetchOptions, describe: F) -> Result<Described<T>, FetchError>
+pub fn describe<T, F>(
+    kind: &str,
+    artifacts: &[Artifact],
+    options: &FetchOptions,
+    describe: F,
+) -> Result<Described<T>, FetchError>
 where
     T: Serialize + DeserializeOwned + Send + Sync,
     F: Fn(&Artifact, &[u8]) -> Result<T, String> + Sync,
@@ -50,7 +55,9 @@ where
     let mut by_sha256 = BTreeMap::new();
     let mut missing = Vec::new();
     for artifact in artifacts {
-        if by_sha256.contains_key(&artifact.sha256_hex) || missing.iter().any(|m: &&Artifact| m.sha256_hex == artifact.sha256_hex) {
+        if by_sha256.contains_key(&artifact.sha256_hex)
+            || missing.iter().any(|m: &&Artifact| m.sha256_hex == artifact.sha256_hex)
+        {
             continue;
         }
         match dir.as_deref().and_then(|d| load::<T>(d, &artifact.sha256_hex)) {
@@ -65,7 +72,9 @@ where
         return Ok(Described { by_sha256, downloads: 0, cache_hits });
     }
     if options.offline {
-        return Err(FetchError::Offline { missing: missing.iter().map(|a| format!("artifact {}", a.filename)).collect() });
+        return Err(FetchError::Offline {
+            missing: missing.iter().map(|a| format!("artifact {}", a.filename)).collect(),
+        });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

@@ -29,7 +29,7 @@ pub enum LockError {
 /// Reads and parses the lock file at `path`, picking the parser by file name.
 pub fn read(path: &Path) -> Result<Lock, LockError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| LockError::Io { path: origin.clone(), message: e.to_string() })?;
+    let text =
+        std::fs::read_to_string(path).map_err(|e| LockError::Io { path: origin.clone(), message: e.to_string() })?;
     poetry::parse(&text, &origin)
 }

@@ -12,9 +12,7 @@ use serde::Deserialize;
 use super::LockError;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
-use crate::model::{
-    Dependency, FileHash, IndexRef, Lock, LockFormat, LockedFile, Membership, Package, Source,
-};
+use crate::model::{Dependency, FileHash, IndexRef, Lock, LockFormat, LockedFile, Membership, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
 
 #[derive(Deserialize)]
@@ -135,19 +133,11 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
     let mut root_extras = BTreeMap::new();
     for (extra, names) in raw.extras.unwrap_or_default() {
         let extra = extra_name(&extra, origin, "[extras]")?;
-        let names = names
-            .iter()
-            .map(|n| normalize(requirement_name(n), origin, "[extras]"))
-            .collect::<Result<Vec<_>, _>>()?;
+        let names =
+            names.iter().map(|n| normalize(requirement_name(n), origin, "[extras]")).collect::<Result<Vec<_>, _>>()?;
         root_extras.insert(extra, names);
     }
-    Ok(Lock {
-        origin: origin.to_string(),
-        format: LockFormat::Poetry { lock_version },
-        python,
-        packages,
-        root_extras,
-    })
+    Ok(Lock { origin: origin.to_string(), format: LockFormat::Poetry { lock_version }, python, packages, root_extras })
 }
 
 /// Deserializes the lock. Large locks are split at their `[[package]]` headers and the pieces
@@ -180,7 +170,9 @@ fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
     for piece in parsed {
         merged.package.extend(piece.package);
         // A table in two pieces would be a duplicate-table error in the whole document.
-        if (piece.metadata.is_some() && merged.metadata.is_some()) || (piece.extras.is_some() && merged.extras.is_some()) {
+        if (piece.metadata.is_some() && merged.metadata.is_some())
+            || (piece.extras.is_some() && merged.extras.is_some())
+        {
             return serial();
         }
         merged.metadata = merged.metadata.or(piece.metadata);
@@ -245,7 +237,10 @@ fn convert_package(
             RawDependency::Alternatives(ts) => ts.iter().map(clone_table).collect(),
         };
         for table in tables {
-            dependencies.push(convert_dependency(dep_name.clone(), &table).map_err(|m| err(format!("dependency `{dep_name}`: {m}")))?);
+            dependencies.push(
+                convert_dependency(dep_name.clone(), &table)
+                    .map_err(|m| err(format!("dependency `{dep_name}`: {m}")))?,
+            );
         }
     }
     let mut extras = BTreeMap::new();
@@ -253,7 +248,9 @@ fn convert_package(
         let extra = ExtraName::new(extra.clone()).map_err(|e| err(format!("extra `{extra}`: {e}")))?;
         let names = requirements
             .iter()
-            .map(|r| PackageName::new(requirement_name(r).to_string()).map_err(|e| err(format!("extra `{extra}`: {e}"))))
+            .map(|r| {
+                PackageName::new(requirement_name(r).to_string()).map_err(|e| err(format!("extra `{extra}`: {e}")))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         extras.insert(extra, names);
     }
@@ -284,17 +281,7 @@ fn convert_package(
         }
     };
     let source = convert_source(raw.source, raw.develop);
-    Ok(Package {
-        name,
-        version,
-        version_text: raw.version,
-        python,
-        source,
-        files,
-        dependencies,
-        extras,
-        membership,
-    })
+    Ok(Package { name, version, version_text: raw.version, python, source, files, dependencies, extras, membership })
 }
 
 fn clone_table(t: &RawDependencyTable) -> RawDependencyTable {
@@ -353,9 +340,7 @@ pub fn parse_marker(text: &str) -> Result<MarkerTree, String> {
 /// The distribution name at the start of a requirement such as `pkginfo (>=1.10)` or
 /// `requests[socks]>=2`.
 pub fn requirement_name(requirement: &str) -> &str {
-    let end = requirement
-        .find(|c: char| c.is_whitespace() || "([<>=!~;@".contains(c))
-        .unwrap_or(requirement.len());
+    let end = requirement.find(|c: char| c.is_whitespace() || "([<>=!~;@".contains(c)).unwrap_or(requirement.len());
     &requirement[..end]
 }
 
@@ -381,10 +366,7 @@ fn file_version_matches(filename: &str, version: &Version) -> bool {
     let version_text = match DistFilename::parse(filename) {
         DistFilename::Wheel(wheel) => wheel.version,
         _ => {
-            let stem = SDIST_SUFFIXES
-                .iter()
-                .find_map(|suffix| filename.strip_suffix(suffix))
-                .unwrap_or(filename);
+            let stem = SDIST_SUFFIXES.iter().find_map(|suffix| filename.strip_suffix(suffix)).unwrap_or(filename);
             match stem.rsplit_once('-') {
                 Some((_, v)) => v.to_string(),
                 None => return false,

@@ -185,7 +185,9 @@ url = "https://example.org/simple"
 reference = "corp"
 "#;
     let lock = parse(text, "poetry.lock").unwrap();
-    assert!(matches!(&lock.packages[0].source, Source::Git { resolved_reference: Some(r), .. } if r.starts_with("8d6b")));
+    assert!(
+        matches!(&lock.packages[0].source, Source::Git { resolved_reference: Some(r), .. } if r.starts_with("8d6b"))
+    );
     assert!(matches!(&lock.packages[1].source, Source::Registry { index: Some(i) } if i.name == "corp"));
 }
 

@@ -120,7 +120,8 @@ impl Database {
     /// know their nixpkgs; a malformed path is still an error.
     pub fn with_user_file(self, path: &Path) -> Result<Database, OverrideError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| OverrideError::Io { file: file.clone(), message: e.to_string() })?;
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| OverrideError::Io { file: file.clone(), message: e.to_string() })?;
         self.with_user_text(&text, &file)
     }
 

@@ -96,7 +96,12 @@ impl Context<'_> {
     }
 }
 
-fn parse_entry(table: &toml::Table, index: usize, origin: &Origin, policy: AttributePolicy) -> Result<Entry, OverrideError> {
+fn parse_entry(
+    table: &toml::Table,
+    index: usize,
+    origin: &Origin,
+    policy: AttributePolicy,
+) -> Result<Entry, OverrideError> {
     let package_text = match table.get("package") {
         Some(toml::Value::String(text)) => text.clone(),
         _ => "?".to_string(),
@@ -108,15 +113,16 @@ fn parse_entry(table: &toml::Table, index: usize, origin: &Origin, policy: Attri
         return Err(cx.field("package", "missing: every entry names its package (or a glob such as `nvidia-*`)"));
     };
     let package = NamePattern::parse(package).map_err(|message| cx.field("package", message))?;
-    let versions = match raw.versions.as_deref() {
-        None => None,
-        Some(text) if text.trim().is_empty() => {
-            return Err(cx.field("versions", "empty; omit `versions` to match every version"));
-        }
-        Some(text) => Some(text.parse::<VersionSpecifiers>().map_err(|e| {
-            cx.field("versions", format!("not a PEP 440 specifier set: {}", e.to_string().trim_end()))
-        })?),
-    };
+    let versions =
+        match raw.versions.as_deref() {
+            None => None,
+            Some(text) if text.trim().is_empty() => {
+                return Err(cx.field("versions", "empty; omit `versions` to match every version"));
+            }
+            Some(text) => Some(text.parse::<VersionSpecifiers>().map_err(|e| {
+                cx.field("versions", format!("not a PEP 440 specifier set: {}", e.to_string().trim_end()))
+            })?),
+        };
     let applies_to = raw.applies_to.unwrap_or_default();
     let reason = required_text(&cx, "reason", raw.reason)?;
     if reason.contains('\n') {
@@ -193,10 +199,9 @@ fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
             ));
         }
         if entry.applies_to != AppliesTo::Both {
-            return Err(cx.field(
-                "applies-to",
-                "drop = true leaves the package out whatever its artifact; remove applies-to",
-            ));
+            return Err(
+                cx.field("applies-to", "drop = true leaves the package out whatever its artifact; remove applies-to")
+            );
         }
     }
     let contradiction = match (entry.artifact, entry.applies_to) {
@@ -214,7 +219,9 @@ fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
 
 fn required_text(cx: &Context, field: &str, value: Option<String>) -> Result<String, OverrideError> {
     match value {
-        None => Err(cx.field(field, "missing: every entry says why it exists (reason) and where that is documented (link)")),
+        None => {
+            Err(cx.field(field, "missing: every entry says why it exists (reason) and where that is documented (link)"))
+        }
         Some(text) if text.trim().is_empty() => Err(cx.field(field, "empty")),
         Some(text) => Ok(text.trim().to_string()),
     }
@@ -289,13 +296,18 @@ fn written_names(cx: &Context, field: &str, value: Option<Vec<String>>) -> Resul
 
 fn sonames(cx: &Context, field: &str, value: Option<Vec<String>>) -> Result<Vec<String>, OverrideError> {
     let list = nonempty_list(cx, field, value)?;
-    if let Some(bad) = list.iter().find(|s| s.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\\' | '$' | '/'))) {
+    if let Some(bad) =
+        list.iter().find(|s| s.contains(|c: char| c.is_whitespace() || matches!(c, '"' | '\\' | '$' | '/')))
+    {
         return Err(cx.field(field, format!("`{bad}` is not a soname or soname glob")));
     }
     Ok(list)
 }
 
-fn environment(cx: &Context, value: Option<BTreeMap<String, String>>) -> Result<BTreeMap<String, String>, OverrideError> {
+fn environment(
+    cx: &Context,
+    value: Option<BTreeMap<String, String>>,
+) -> Result<BTreeMap<String, String>, OverrideError> {
     let Some(env) = value else { return Ok(BTreeMap::new()) };
     if env.is_empty() {
         return Err(cx.field("env", "empty table; omit the field instead"));

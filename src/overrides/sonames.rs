@@ -60,7 +60,8 @@ pub(crate) fn parse_sonames(text: &str, file: &str, policy: AttributePolicy) -> 
         key: key.to_string(),
         message,
     };
-    let is_soname = |s: &str| !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || matches!(c, '/' | '"' | '\\' | '$'));
+    let is_soname =
+        |s: &str| !s.is_empty() && !s.contains(|c: char| c.is_whitespace() || matches!(c, '/' | '"' | '\\' | '$'));
 
     for (soname, attribute) in &raw.sonames {
         if !is_soname(soname) {
@@ -81,14 +82,19 @@ pub(crate) fn parse_sonames(text: &str, file: &str, policy: AttributePolicy) -> 
 
     let mut driver = BTreeSet::new();
     let mut system = BTreeSet::new();
-    for (key, list, set) in [("sonames", &raw.ignore.sonames, &mut driver), ("system", &raw.ignore.system, &mut system)] {
+    for (key, list, set) in [("sonames", &raw.ignore.sonames, &mut driver), ("system", &raw.ignore.system, &mut system)]
+    {
         for soname in list {
             let table = format!("ignore.{key}");
             if !is_soname(soname) {
                 return Err(error(&table, soname, "not a soname".to_string()));
             }
             if raw.sonames.contains_key(soname) {
-                return Err(error(&table, soname, "also has a provider in [sonames]; it is one or the other".to_string()));
+                return Err(error(
+                    &table,
+                    soname,
+                    "also has a provider in [sonames]; it is one or the other".to_string(),
+                ));
             }
             if !set.insert(soname.clone()) {
                 return Err(error(&table, soname, "listed twice".to_string()));

@@ -87,7 +87,10 @@ impl<'a> Fixes<'a> {
         fixups.auto_patchelf_ignore_missing_deps.extend(needs.ignore_missing.iter().cloned());
         if !needs.ignore_missing.is_empty() {
             let list: Vec<&str> = needs.ignore_missing.iter().map(String::as_str).collect();
-            fixups.provenance.push(format!("inferred: not build inputs (GPU driver, or ignored by an override): {}", list.join(", ")));
+            fixups.provenance.push(format!(
+                "inferred: not build inputs (GPU driver, or ignored by an override): {}",
+                list.join(", ")
+            ));
         }
         if !needs.from_other_wheels.is_empty() {
             let list: Vec<String> = needs.from_other_wheels.iter().map(|(s, p)| format!("{s} ({p})")).collect();
@@ -96,10 +99,9 @@ impl<'a> Fixes<'a> {
         }
         if !needs.unknown.is_empty() {
             let list: Vec<&str> = needs.unknown.iter().map(String::as_str).collect();
-            fixups.provenance.push(format!(
-                "unknown sonames (not in overrides/sonames.toml; add an override): {}",
-                list.join(", ")
-            ));
+            fixups
+                .provenance
+                .push(format!("unknown sonames (not in overrides/sonames.toml; add an override): {}", list.join(", ")));
         }
         Some(fixups)
     }

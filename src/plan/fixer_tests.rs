@@ -14,7 +14,10 @@ fn lock() -> Lock {
     };
     let text = [
         package("hatchling", &["hatchling-1.0-py3-none-any.whl"]),
-        package("native", &["native-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "native-1.0-cp312-cp312-macosx_11_0_arm64.whl"]),
+        package(
+            "native",
+            &["native-1.0-cp312-cp312-manylinux_2_17_x86_64.whl", "native-1.0-cp312-cp312-macosx_11_0_arm64.whl"],
+        ),
         package("nvidia-cuda-runtime-cu12", &["nvidia_cuda_runtime_cu12-1.0-py3-none-manylinux2014_x86_64.whl"]),
         package("src", &["src-1.0.tar.gz"]),
         package("typing", &["typing-1.0.tar.gz"]),
@@ -53,7 +56,11 @@ fn inferred(lock: &Lock) -> Inferred {
     let mut inferred = Inferred::default();
     inferred.build_systems.insert(
         key(3, 0),
-        Ok(BuildFacts { requires: vec!["hatchling".into(), "hatch-vcs".into()], backend: "hatchling.build".into(), source: "pyproject.toml [build-system]".into() }),
+        Ok(BuildFacts {
+            requires: vec!["hatchling".into(), "hatch-vcs".into()],
+            backend: "hatchling.build".into(),
+            source: "pyproject.toml [build-system]".into(),
+        }),
     );
     let libs = |needed: &[&str], shipped: &[&str]| WheelLibraries {
         needed: needed.iter().map(ToString::to_string).collect(),
@@ -61,7 +68,9 @@ fn inferred(lock: &Lock) -> Inferred {
         elf_files: 1,
         ..WheelLibraries::default()
     };
-    inferred.natives.insert(key(1, 0), Ok(libs(&["libcudart.so.12", "libcuda.so.1", "libmystery.so.3", "libc.so.6"], &[])));
+    inferred
+        .natives
+        .insert(key(1, 0), Ok(libs(&["libcudart.so.12", "libcuda.so.1", "libmystery.so.3", "libc.so.6"], &[])));
     inferred.natives.insert(key(2, 0), Ok(libs(&[], &["libcudart.so.12"])));
     inferred
 }
@@ -74,7 +83,10 @@ fn inferred_build_system_maps_locked_and_nixpkgs_packages() {
     let src = &lock.packages[3];
     let fixups = fixes.fixups(src, &src.files[0], Kind::Sdist);
     assert_eq!(fixups.build_system, [PythonRef::Locked("hatchling".into()), PythonRef::Nixpkgs("hatch-vcs".into())]);
-    assert_eq!(fixups.provenance, ["inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"]);
+    assert_eq!(
+        fixups.provenance,
+        ["inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"]
+    );
 }
 
 #[test]
@@ -88,7 +100,12 @@ fn linux_wheels_get_patchelf_and_overrides_while_macos_wheels_do_not() {
     // The driver (from the override), and the CUDA runtime the nvidia wheel ships.
     assert!(linux.auto_patchelf_ignore_missing_deps.contains(&"libcuda.so.1".to_string()));
     assert!(linux.auto_patchelf_ignore_missing_deps.contains(&"libcudart.so.12".to_string()));
-    assert!(linux.provenance.iter().any(|l| l.contains("shipped by other locked wheels: libcudart.so.12 (nvidia-cuda-runtime-cu12)")));
+    assert!(
+        linux
+            .provenance
+            .iter()
+            .any(|l| l.contains("shipped by other locked wheels: libcudart.so.12 (nvidia-cuda-runtime-cu12)"))
+    );
     assert!(linux.provenance.iter().any(|l| l.starts_with("unknown sonames") && l.contains("libmystery.so.3")));
     assert!(linux.provenance.iter().any(|l| l.starts_with("override: native (fixes.toml): needs the driver")));
     let mac = fixes.fixups(native, &native.files[1], Kind::Wheel);

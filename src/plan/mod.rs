@@ -103,9 +103,7 @@ pub enum PlanError {
 /// The lock packages the fetch stage must locate: registry packages installed somewhere.
 pub fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
     (0..lock.packages.len())
-        .filter(|&i| {
-            matches!(lock.packages[i].source, Source::Registry { .. }) && resolution.packages[i].is_used()
-        })
+        .filter(|&i| matches!(lock.packages[i].source, Source::Registry { .. }) && resolution.packages[i].is_used())
         .collect()
 }
 
@@ -187,7 +185,11 @@ fn plan_version(
         }
         for (extra, list) in &state.optional {
             for &j in list.iter().filter(|&&j| !dropped[j]) {
-                let on = optional.entry(extra.to_string()).or_default().entry(lock.packages[j].name.to_string()).or_default();
+                let on = optional
+                    .entry(extra.to_string())
+                    .or_default()
+                    .entry(lock.packages[j].name.to_string())
+                    .or_default();
                 *on = on.with(t);
             }
         }
@@ -231,8 +233,12 @@ fn planned_artifact(
         Ok(Download { file: file.clone(), url: url.to_string(), hash })
     };
     Ok(match state.artifact {
-        ArtifactChoice::Wheel(f) => PlannedArtifact::Wheel(download(f)?, fixer.fixups(package, &package.files[f], Kind::Wheel)),
-        ArtifactChoice::Sdist(f) => PlannedArtifact::Sdist(download(f)?, fixer.fixups(package, &package.files[f], Kind::Sdist)),
+        ArtifactChoice::Wheel(f) => {
+            PlannedArtifact::Wheel(download(f)?, fixer.fixups(package, &package.files[f], Kind::Wheel))
+        }
+        ArtifactChoice::Sdist(f) => {
+            PlannedArtifact::Sdist(download(f)?, fixer.fixups(package, &package.files[f], Kind::Sdist))
+        }
         ArtifactChoice::Unusable(why) => PlannedArtifact::Unusable(why.explain().to_string()),
         ArtifactChoice::UnsupportedSource => PlannedArtifact::Unusable(format!(
             "it comes from a {} source, which this version of lock2nix does not generate yet; add it in your own overlay (see the README)",

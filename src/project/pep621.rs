@@ -25,9 +25,8 @@ pub(super) fn read_project(table: &toml::Table, project: &mut Project, ctx: &Con
         project.main = requirements(list, "[project] dependencies", ctx)?;
     }
     if let Some(extras) = table.get("optional-dependencies") {
-        let extras = extras
-            .as_table()
-            .ok_or_else(|| ctx.error("[project.optional-dependencies]", "must be a table"))?;
+        let extras =
+            extras.as_table().ok_or_else(|| ctx.error("[project.optional-dependencies]", "must be a table"))?;
         for (extra, list) in extras {
             let entry = format!("[project.optional-dependencies] {extra}");
             let name = ExtraName::new(extra.clone()).map_err(|e| ctx.error(&entry, e.to_string()))?;
@@ -39,10 +38,15 @@ pub(super) fn read_project(table: &toml::Table, project: &mut Project, ctx: &Con
 }
 
 /// PEP 735 groups; `{ include-group = "…" }` entries are expanded (cycles are an error).
-pub(super) fn read_dependency_groups(value: &toml::Value, project: &mut Project, ctx: &Context) -> Result<(), ProjectError> {
+pub(super) fn read_dependency_groups(
+    value: &toml::Value,
+    project: &mut Project,
+    ctx: &Context,
+) -> Result<(), ProjectError> {
     let table = value.as_table().ok_or_else(|| ctx.error("[dependency-groups]", "must be a table"))?;
     for group in table.keys() {
-        let name = GroupName::new(group).map_err(|e| ctx.error(format!("[dependency-groups] {group}"), e.to_string()))?;
+        let name =
+            GroupName::new(group).map_err(|e| ctx.error(format!("[dependency-groups] {group}"), e.to_string()))?;
         let deps = expand_group(table, group, &mut BTreeSet::new(), ctx)?;
         project.groups.entry(name).or_default().dependencies.extend(deps);
     }

@@ -152,7 +152,12 @@ fn read_dependencies(
     Ok((required, optional, python))
 }
 
-fn dependency(name: PackageName, spec: &toml::Value, entry: &str, ctx: &Context) -> Result<(Dependency, bool), ProjectError> {
+fn dependency(
+    name: PackageName,
+    spec: &toml::Value,
+    entry: &str,
+    ctx: &Context,
+) -> Result<(Dependency, bool), ProjectError> {
     let mut dep = plain(name);
     let table = match spec {
         toml::Value::String(text) => {

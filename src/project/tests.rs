@@ -94,9 +94,10 @@ lint = ["ruff"]
 fn errors_name_file_and_entry() {
     let err = parse("[project]\ndependencies = [\"requests >>= 2\"]\n", "app/pyproject.toml").unwrap_err().to_string();
     assert!(err.starts_with("app/pyproject.toml: [project] dependencies: invalid requirement"), "{err}");
-    let err = parse("[dependency-groups]\na = [{ include-group = \"b\" }]\nb = [{ include-group = \"a\" }]\n", "p.toml")
-        .unwrap_err()
-        .to_string();
+    let err =
+        parse("[dependency-groups]\na = [{ include-group = \"b\" }]\nb = [{ include-group = \"a\" }]\n", "p.toml")
+            .unwrap_err()
+            .to_string();
     assert!(err.contains("cycle"), "{err}");
     let err = parse("[tool.poetry\n", "p.toml").unwrap_err().to_string();
     assert!(err.contains("p.toml is not valid TOML") && err.contains("line 1"), "{err}");

@@ -54,10 +54,7 @@ mod tests {
     use crate::resolve::target::{PythonMinor, System};
 
     fn grid() -> Vec<Target> {
-        System::ALL
-            .iter()
-            .flat_map(|&system| [10u8, 11].map(|m| Target { system, python: PythonMinor(m) }))
-            .collect()
+        System::ALL.iter().flat_map(|&system| [10u8, 11].map(|m| Target { system, python: PythonMinor(m) })).collect()
     }
 
     fn set(indices: &[usize]) -> TargetSet {

@@ -11,7 +11,8 @@ use rayon::prelude::*;
 use writer::{NixWriter, Part, attr, interpolated, select, string};
 
 use crate::plan::{
-    Conditional, Download, Fixups, Plan, PlannedArtifact, PlannedName, PlannedVersion, PythonRef, RelaxDeps, RootPlan, TargetSet,
+    Conditional, Download, Fixups, Plan, PlannedArtifact, PlannedName, PlannedVersion, PythonRef, RelaxDeps, RootPlan,
+    TargetSet,
 };
 
 /// What the header records.
@@ -204,7 +205,9 @@ fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
         .artifacts
         .iter()
         .flat_map(|a| match a {
-            PlannedArtifact::Wheel(_, f) | PlannedArtifact::Sdist(_, f) => f.dependencies.iter().map(python_ref).collect(),
+            PlannedArtifact::Wheel(_, f) | PlannedArtifact::Sdist(_, f) => {
+                f.dependencies.iter().map(python_ref).collect()
+            }
             PlannedArtifact::Unusable(_) => Vec::new(),
         })
         .collect();

@@ -54,14 +54,22 @@ mod tests {
         assert!(holds("platform_machine == 'aarch64' and sys_platform == 'linux'", System::Aarch64Linux, 12, &[]));
         assert!(holds("platform_system == 'Darwin' and os_name == 'posix'", System::X86_64Darwin, 9, &[]));
         assert!(!holds("sys_platform == 'win32'", System::X86_64Linux, 12, &[]));
-        assert!(holds("implementation_name == 'cpython' and platform_python_implementation == 'CPython'", System::X86_64Linux, 12, &[]));
+        assert!(holds(
+            "implementation_name == 'cpython' and platform_python_implementation == 'CPython'",
+            System::X86_64Linux,
+            12,
+            &[]
+        ));
     }
 
     #[test]
     fn python_version_markers_compare_as_versions() {
         assert!(holds("python_version < '3.10'", System::X86_64Linux, 9, &[]));
         assert!(!holds("python_version < '3.10'", System::X86_64Linux, 10, &[]));
-        assert!(holds("python_version >= '3.10'", System::X86_64Linux, 14, &[]), "3.14 is not below 3.10 as a string would be");
+        assert!(
+            holds("python_version >= '3.10'", System::X86_64Linux, 14, &[]),
+            "3.14 is not below 3.10 as a string would be"
+        );
         // A late patch release stands for the minor.
         assert!(holds("python_full_version >= '3.11.4'", System::X86_64Linux, 11, &[]));
         assert!(!holds("python_full_version < '3.11.0'", System::X86_64Linux, 11, &[]));
@@ -71,6 +79,9 @@ mod tests {
     fn extra_markers_need_the_extra() {
         assert!(!holds("extra == 'socks'", System::X86_64Linux, 12, &[]));
         assert!(holds("extra == 'socks'", System::X86_64Linux, 12, &["socks"]));
-        assert!(holds("extra == 'Socks_Proxy'", System::X86_64Linux, 12, &["socks-proxy"]), "extras compare normalized");
+        assert!(
+            holds("extra == 'Socks_Proxy'", System::X86_64Linux, 12, &["socks-proxy"]),
+            "extras compare normalized"
+        );
     }
 }

@@ -143,10 +143,8 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .map(|p| p.files.iter().map(|f| select::file_systems(f, &options.platform)).collect())
         .collect();
     let shared = walk::Shared { index: &index, python_minors: &python_minors, wheel_systems: &wheel_systems };
-    let per_target: Vec<walk::TargetResolution> = targets
-        .par_iter()
-        .map(|target| walk::resolve_target(lock, project, &shared, target, options))
-        .collect();
+    let per_target: Vec<walk::TargetResolution> =
+        targets.par_iter().map(|target| walk::resolve_target(lock, project, &shared, target, options)).collect();
     if let Some((t, (name, entry))) =
         per_target.iter().enumerate().find_map(|(t, r)| r.missing.first().map(|m| (t, m.clone())))
     {

@@ -62,9 +62,7 @@ impl Unusable {
     /// Why, and what the user can do, for the generated file's evaluation error.
     pub fn explain(&self) -> &'static str {
         match self {
-            Unusable::NoFiles => {
-                "the lock lists no files for it; run `poetry lock` again so that Poetry records them"
-            }
+            Unusable::NoFiles => "the lock lists no files for it; run `poetry lock` again so that Poetry records them",
             Unusable::NoWheelNoSdist => {
                 "no locked wheel fits this platform and there is no sdist; pin a version that ships a wheel for it, or regenerate with --system/--python leaving this platform out"
             }

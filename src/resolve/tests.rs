@@ -22,7 +22,9 @@ fn lock(lock_version: &str, packages: &[&str]) -> Lock {
         text.push_str(tables);
         text.push('\n');
     }
-    text.push_str(&format!("[metadata]\nlock-version = \"{lock_version}\"\npython-versions = \">=3.9\"\ncontent-hash = \"x\"\n"));
+    text.push_str(&format!(
+        "[metadata]\nlock-version = \"{lock_version}\"\npython-versions = \">=3.9\"\ncontent-hash = \"x\"\n"
+    ));
     poetry::parse(&text, "poetry.lock").unwrap()
 }
 
@@ -80,7 +82,10 @@ fn extras_platform_markers_and_groups() {
     );
     let r = resolve(&lock, &project, &ResolveOptions::default()).unwrap();
     let linux = installed(&lock, &r, System::X86_64Linux, 10);
-    assert_eq!(linux, ["idna==3.10", "pysocks==1.7.1", "pytest==8.3.3", "requests==2.32.3", "tomli==2.0.2", "uvloop==0.21.0"]);
+    assert_eq!(
+        linux,
+        ["idna==3.10", "pysocks==1.7.1", "pytest==8.3.3", "requests==2.32.3", "tomli==2.0.2", "uvloop==0.21.0"]
+    );
     let darwin = installed(&lock, &r, System::Aarch64Darwin, 12);
     assert_eq!(darwin, ["idna==3.10", "pysocks==1.7.1", "pytest==8.3.3", "requests==2.32.3"]);
     // requests' dependencies include the requested extra's package.
@@ -117,7 +122,9 @@ fn root_missing_from_the_lock_is_an_error_only_where_it_holds() {
     let err = resolve(&lock, &stale, &ResolveOptions::default()).unwrap_err().to_string();
     assert!(err.contains("asks for `b` (dependencies)") && err.contains("run `poetry lock`"), "{err}");
     // Poetry does not lock what can never be installed in the project's Python range.
-    let fine = project("[tool.poetry.dependencies]\npython = \"^3.9\"\na = \"*\"\ntyped-ast = {version = \"*\", python = \"<3.8\"}\n");
+    let fine = project(
+        "[tool.poetry.dependencies]\npython = \"^3.9\"\na = \"*\"\ntyped-ast = {version = \"*\", python = \"<3.8\"}\n",
+    );
     assert!(resolve(&lock, &fine, &ResolveOptions::default()).is_ok());
 }
 
@@ -127,10 +134,10 @@ fn targets_follow_the_project_constraint_and_the_flags() {
     let p = project("[project]\nrequires-python = \">=3.11,<3.13\"\ndependencies = [\"a\"]\n");
     let options = ResolveOptions { systems: vec![System::Aarch64Darwin], ..ResolveOptions::default() };
     let targets = targets(&lock, &p, &options).unwrap();
-    assert_eq!(targets.iter().map(ToString::to_string).collect::<Vec<_>>(), [
-        "aarch64-darwin with CPython 3.11",
-        "aarch64-darwin with CPython 3.12"
-    ]);
+    assert_eq!(
+        targets.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        ["aarch64-darwin with CPython 3.11", "aarch64-darwin with CPython 3.12"]
+    );
     let old = ResolveOptions { pythons: vec![PythonMinor(9)], ..ResolveOptions::default() };
     let err = resolve(&lock, &p, &old).unwrap_err().to_string();
     assert!(err.contains("allows Python >=3.11") && err.contains("3.9"), "{err}");

@@ -149,8 +149,7 @@ impl Walk<'_> {
             return false;
         }
         // Optional edges belong to one of the package's extras, which must be requested.
-        !dep.optional
-            || extras.iter().any(|e| package.extras.get(e).is_some_and(|names| names.contains(&dep.name)))
+        !dep.optional || extras.iter().any(|e| package.extras.get(e).is_some_and(|names| names.contains(&dep.name)))
     }
 
     /// The locked package a dependency resolves to on this target: among the versions that
@@ -211,7 +210,13 @@ impl Walk<'_> {
             }
         }
         Some(Installed {
-            artifact: select_artifact(package, &self.wheel_systems[i], self.target, &options.platform, &options.artifacts),
+            artifact: select_artifact(
+                package,
+                &self.wheel_systems[i],
+                self.target,
+                &options.platform,
+                &options.artifacts,
+            ),
             dependencies: self.sorted(deps),
             extras,
             optional,
@@ -232,8 +237,9 @@ impl Walk<'_> {
 fn is_member(package: &Package, env: &MarkerEnvironment, root_extras: &[ExtraName]) -> bool {
     match &package.membership {
         None => true,
-        Some(membership) => membership.groups.iter().any(|group| {
-            membership.markers.get(group).is_none_or(|marker| marker.evaluate(env, root_extras))
-        }),
+        Some(membership) => membership
+            .groups
+            .iter()
+            .any(|group| membership.markers.get(group).is_none_or(|marker| marker.evaluate(env, root_extras))),
     }
 }

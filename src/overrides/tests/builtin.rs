@@ -21,8 +21,10 @@ fn package_files_on_disk() -> Vec<String> {
 fn every_file_in_overrides_packages_is_embedded() {
     let on_disk = package_files_on_disk();
     assert!(on_disk.iter().all(|f| f.ends_with(".toml")), "overrides/packages holds only .toml files: {on_disk:?}");
-    let embedded: Vec<String> =
-        embedded::PACKAGE_FILES.iter().map(|(path, _)| path.strip_prefix("overrides/packages/").unwrap().to_string()).collect();
+    let embedded: Vec<String> = embedded::PACKAGE_FILES
+        .iter()
+        .map(|(path, _)| path.strip_prefix("overrides/packages/").unwrap().to_string())
+        .collect();
     assert_eq!(embedded, on_disk, "build.rs embeds exactly overrides/packages/*.toml, sorted");
 }
 
@@ -45,7 +47,9 @@ fn the_builtin_database_loads_and_every_entry_is_valid() {
     let files: BTreeSet<&str> = embedded::PACKAGE_FILES.iter().map(|(path, _)| *path).collect();
     let mut with_entries = BTreeSet::new();
     for entry in db.entries() {
-        let Origin::Builtin { file } = &entry.origin else { panic!("a user entry in the built-in database: {entry:?}") };
+        let Origin::Builtin { file } = &entry.origin else {
+            panic!("a user entry in the built-in database: {entry:?}")
+        };
         assert!(files.contains(file.as_str()), "{file}");
         with_entries.insert(file.as_str());
         for path in entry.native_build_inputs.iter().chain(&entry.build_inputs).chain(&entry.runtime_dependencies) {
@@ -59,7 +63,11 @@ fn the_builtin_database_loads_and_every_entry_is_valid() {
             NamePattern::Exact(name) => name.to_string(),
             NamePattern::Prefix(prefix) => prefix.clone(),
         };
-        assert!(package.starts_with(stem.as_str()), "{file} holds an entry for {}, not named after the file", entry.package);
+        assert!(
+            package.starts_with(stem.as_str()),
+            "{file} holds an entry for {}, not named after the file",
+            entry.package
+        );
     }
     assert_eq!(with_entries, files, "every built-in file holds entries");
     for (soname, provider) in &db.sonames().providers {

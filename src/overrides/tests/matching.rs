@@ -14,7 +14,9 @@ fn matches(entry: &Entry, package: &str, v: &str, kind: Option<ArtifactKind>) ->
 
 #[test]
 fn names_and_globs() {
-    let db = one(&[entry("nvidia-*", "drop = true"), entry("Zope.Interface", "drop = true"), entry("tf*", "drop = true")].concat())
+    let db =
+        one(&[entry("nvidia-*", "drop = true"), entry("Zope.Interface", "drop = true"), entry("tf*", "drop = true")]
+            .concat())
         .unwrap();
     let [nvidia, zope, tf] = db.entries() else { panic!() };
     assert!(matches(nvidia, "nvidia-cublas-cu12", "12.1", None));
@@ -31,8 +33,12 @@ fn names_and_globs() {
 
 #[test]
 fn version_ranges() {
-    let db = one(&[entry("torch", "versions = \">=2.0,<3\"\ndrop = true"), entry("numpy", "versions = \"==1.26.*\"\ndrop = true")].concat())
-        .unwrap();
+    let db = one(&[
+        entry("torch", "versions = \">=2.0,<3\"\ndrop = true"),
+        entry("numpy", "versions = \"==1.26.*\"\ndrop = true"),
+    ]
+    .concat())
+    .unwrap();
     let [torch, numpy] = db.entries() else { panic!() };
     for v in ["2.0", "2.5.1", "2.1.0+cu121", "2.1.0rc1", "2.9.9.post1"] {
         assert!(matches(torch, "torch", v, None), "{v}");
@@ -65,7 +71,9 @@ fn applies_to_filters_by_kind() {
     let undecided = db.apply(&pkg, &v, None).unwrap();
     assert_eq!(undecided.entries.len(), 3);
     assert!(db.apply(&name("other"), &v, None).is_none());
-    assert!(db.apply(&pkg, &v, Some(ArtifactKind::Wheel)).unwrap().entries.iter().all(|e| e.package.to_string() == "pkg"));
+    assert!(
+        db.apply(&pkg, &v, Some(ArtifactKind::Wheel)).unwrap().entries.iter().all(|e| e.package.to_string() == "pkg")
+    );
 }
 
 #[test]
@@ -105,8 +113,13 @@ fn merge_rules_lists_unique_later_scalars_win_user_last() {
 
 #[test]
 fn relax_all_absorbs_lists() {
-    let db = one(&[entry("x", "python-relax-deps = [\"a\"]"), entry("x", "python-relax-deps = true"), entry("x", "python-relax-deps = [\"b\"]")].concat())
-        .unwrap();
+    let db = one(&[
+        entry("x", "python-relax-deps = [\"a\"]"),
+        entry("x", "python-relax-deps = true"),
+        entry("x", "python-relax-deps = [\"b\"]"),
+    ]
+    .concat())
+    .unwrap();
     assert_eq!(db.apply(&name("x"), &version("1"), None).unwrap().python_relax_deps, Some(RelaxDeps::All));
 }
 
@@ -131,9 +144,14 @@ fn forced_artifact_and_drop() {
 
 #[test]
 fn no_builtin_overrides_keeps_sonames_only() {
-    let sonames = "[sonames]\n\"libz.so.1\" = \"zlib\"\n[ignore]\nsonames = [\"libcuda.so.1\"]\nsystem = [\"libc.so.6\"]\n";
-    let db = Database::from_builtin_texts(&[("overrides/packages/t.toml", &entry("torch", "build-inputs = [\"zlib\"]"))], Some(sonames), Some(KNOWN))
-        .unwrap();
+    let sonames =
+        "[sonames]\n\"libz.so.1\" = \"zlib\"\n[ignore]\nsonames = [\"libcuda.so.1\"]\nsystem = [\"libc.so.6\"]\n";
+    let db = Database::from_builtin_texts(
+        &[("overrides/packages/t.toml", &entry("torch", "build-inputs = [\"zlib\"]"))],
+        Some(sonames),
+        Some(KNOWN),
+    )
+    .unwrap();
     assert_eq!(db.entries().len(), 1);
     let table = db.sonames().clone();
     assert_eq!(table.provider("libz.so.1"), Some("zlib"));
@@ -171,8 +189,14 @@ fn soname_table_is_validated() {
         error("[ignore]\nsonames = [\"libc.so.6\"]\nsystem = [\"libc.so.6\"]\n"),
         "overrides/sonames.toml: [ignore] `libc.so.6`: listed in both `sonames` and `system`"
     );
-    assert_eq!(error("[ignore]\nsystem = [\"libc.so.6\", \"libc.so.6\"]\n"), "overrides/sonames.toml: [ignore.system] `libc.so.6`: listed twice");
-    assert_eq!(error("[sonames]\n\"lib z.so\" = \"zlib\"\n"), "overrides/sonames.toml: [sonames] `lib z.so`: not a soname");
+    assert_eq!(
+        error("[ignore]\nsystem = [\"libc.so.6\", \"libc.so.6\"]\n"),
+        "overrides/sonames.toml: [ignore.system] `libc.so.6`: listed twice"
+    );
+    assert_eq!(
+        error("[sonames]\n\"lib z.so\" = \"zlib\"\n"),
+        "overrides/sonames.toml: [sonames] `lib z.so`: not a soname"
+    );
     assert!(error("[ignore]\ndriver = []\n").starts_with("overrides/sonames.toml is not valid TOML: "));
     assert!(error("[sonames]\n\"libz.so.1\" = 1\n").starts_with("overrides/sonames.toml is not valid TOML: "));
 }

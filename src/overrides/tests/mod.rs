@@ -11,7 +11,8 @@ use super::{Database, OverrideError};
 use crate::name::PackageName;
 
 /// The attribute list the inline "built-in" files are checked against.
-const KNOWN: &str = "# test list\nautoPatchelfHook\nzlib\nstdenv.cc.cc.lib\ncudaPackages.cuda_cudart\nopenssl\npkg-config\n";
+const KNOWN: &str =
+    "# test list\nautoPatchelfHook\nzlib\nstdenv.cc.cc.lib\ncudaPackages.cuda_cudart\nopenssl\npkg-config\n";
 
 /// A database built as `Database::builtin` builds one, from inline files.
 fn builtin(files: &[(&str, &str)]) -> Result<Database, OverrideError> {

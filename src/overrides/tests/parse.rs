@@ -99,11 +99,20 @@ fn unknown_and_mistyped_fields_name_the_field() {
     let unknown = torch_error("build-inputs = [\"zlib\"]\nbuildInputs = [\"zlib\"]");
     assert!(unknown.starts_with("field `buildInputs`: unknown field `buildInputs`, expected one of"), "{unknown}");
     let mistyped = torch_error("build-inputs = \"zlib\"");
-    assert!(mistyped.starts_with("field `build-inputs`: invalid type: string \"zlib\", expected a sequence"), "{mistyped}");
+    assert!(
+        mistyped.starts_with("field `build-inputs`: invalid type: string \"zlib\", expected a sequence"),
+        "{mistyped}"
+    );
     let applies = torch_error("drop = true\napplies-to = \"wheels\"");
-    assert!(applies.starts_with("field `applies-to`: unknown variant `wheels`, expected one of `wheel`, `sdist`, `both`"), "{applies}");
+    assert!(
+        applies.starts_with("field `applies-to`: unknown variant `wheels`, expected one of `wheel`, `sdist`, `both`"),
+        "{applies}"
+    );
     let artifact = torch_error("artifact = \"binary\"");
-    assert!(artifact.starts_with("field `artifact`: unknown variant `binary`, expected `wheel` or `sdist`"), "{artifact}");
+    assert!(
+        artifact.starts_with("field `artifact`: unknown variant `binary`, expected `wheel` or `sdist`"),
+        "{artifact}"
+    );
 }
 
 #[test]
@@ -113,12 +122,20 @@ fn required_fields() {
         "overrides/packages/t.toml: [[override]] #1 (package `?`): field `package`: missing: every entry names its package (or a glob such as `nvidia-*`)"
     );
     let no_reason = error("[[override]]\npackage = \"torch\"\nlink = \"https://e.org\"\ndrop = true\n");
-    assert!(no_reason.starts_with("overrides/packages/t.toml: [[override]] #1 (package `torch`): field `reason`: missing"), "{no_reason}");
+    assert!(
+        no_reason.starts_with("overrides/packages/t.toml: [[override]] #1 (package `torch`): field `reason`: missing"),
+        "{no_reason}"
+    );
     let no_link = error("[[override]]\npackage = \"torch\"\nreason = \"r\"\ndrop = true\n");
-    assert!(no_link.starts_with("overrides/packages/t.toml: [[override]] #1 (package `torch`): field `link`: missing"), "{no_link}");
-    let empty_reason = error("[[override]]\npackage = \"torch\"\nreason = \" \"\nlink = \"https://e.org\"\ndrop = true\n");
+    assert!(
+        no_link.starts_with("overrides/packages/t.toml: [[override]] #1 (package `torch`): field `link`: missing"),
+        "{no_link}"
+    );
+    let empty_reason =
+        error("[[override]]\npackage = \"torch\"\nreason = \" \"\nlink = \"https://e.org\"\ndrop = true\n");
     assert!(empty_reason.ends_with("field `reason`: empty"), "{empty_reason}");
-    let two_lines = error("[[override]]\npackage = \"torch\"\nreason = \"a\\nb\"\nlink = \"https://e.org\"\ndrop = true\n");
+    let two_lines =
+        error("[[override]]\npackage = \"torch\"\nreason = \"a\\nb\"\nlink = \"https://e.org\"\ndrop = true\n");
     assert!(two_lines.ends_with("field `reason`: must be one line"), "{two_lines}");
     let http = error("[[override]]\npackage = \"torch\"\nreason = \"r\"\nlink = \"http://e.org\"\ndrop = true\n");
     assert!(http.ends_with("field `link`: `http://e.org` is not an https:// address"), "{http}");
@@ -141,7 +158,10 @@ fn package_names_and_globs() {
 fn versions_must_be_pep_440() {
     let bad = torch_error("versions = \">=2.0,<<3\"\ndrop = true");
     assert!(bad.starts_with("field `versions`: not a PEP 440 specifier set:"), "{bad}");
-    assert_eq!(torch_error("versions = \"\"\ndrop = true"), "field `versions`: empty; omit `versions` to match every version");
+    assert_eq!(
+        torch_error("versions = \"\"\ndrop = true"),
+        "field `versions`: empty; omit `versions` to match every version"
+    );
 }
 
 #[test]
@@ -157,7 +177,8 @@ fn builtin_attribute_paths_must_be_known() {
 #[test]
 fn user_files_accept_well_formed_unknown_attribute_paths() {
     let user = |text: &str| Database::empty().with_user_text(text, "my-overrides.toml");
-    let db = user(&torch("build-inputs = [\"libfoo\", \"python3Packages.foo-bar\", \"gst_all_1.gst-plugins-base\"]")).unwrap();
+    let db = user(&torch("build-inputs = [\"libfoo\", \"python3Packages.foo-bar\", \"gst_all_1.gst-plugins-base\"]"))
+        .unwrap();
     assert_eq!(db.entries()[0].origin, Origin::User { file: "my-overrides.toml".into() });
     assert_eq!(db.entries()[0].build_inputs.len(), 3);
     for bad in ["zlib!", "a..b", ".zlib", "1zlib", "pkgs/zlib"] {
@@ -179,9 +200,18 @@ fn list_items_are_valid_and_unique() {
         torch_error("build-system = [\"Cython\", \"cython\"]"),
         "field `build-system`: `cython` is listed twice (as `cython`)"
     );
-    assert!(torch_error("dependencies = [\"num py\"]").starts_with("field `dependencies`: `num py` is not a valid package name"));
-    assert!(torch_error("python-remove-deps = [\"-x\"]").starts_with("field `python-remove-deps`: `-x` is not a valid package name"));
-    assert!(torch_error("python-relax-deps = [\"-x\"]").starts_with("field `python-relax-deps`: `-x` is not a valid package name"));
+    assert!(
+        torch_error("dependencies = [\"num py\"]")
+            .starts_with("field `dependencies`: `num py` is not a valid package name")
+    );
+    assert!(
+        torch_error("python-remove-deps = [\"-x\"]")
+            .starts_with("field `python-remove-deps`: `-x` is not a valid package name")
+    );
+    assert!(
+        torch_error("python-relax-deps = [\"-x\"]")
+            .starts_with("field `python-relax-deps`: `-x` is not a valid package name")
+    );
     assert_eq!(
         torch_error("auto-patchelf-ignore-missing-deps = [\"libcuda.so.1 libnvidia-ml.so.1\"]"),
         "field `auto-patchelf-ignore-missing-deps`: `libcuda.so.1 libnvidia-ml.so.1` is not a soname or soname glob"
@@ -191,12 +221,24 @@ fn list_items_are_valid_and_unique() {
 
 #[test]
 fn scalar_field_rules() {
-    assert_eq!(torch_error("env = { \"MY-VAR\" = \"1\" }"), "field `env`: `MY-VAR` is not an environment variable name");
+    assert_eq!(
+        torch_error("env = { \"MY-VAR\" = \"1\" }"),
+        "field `env`: `MY-VAR` is not an environment variable name"
+    );
     assert_eq!(torch_error("env = {}"), "field `env`: empty table; omit the field instead");
     assert_eq!(torch_error("pre-build = \"  \""), "field `pre-build`: empty; omit the field instead");
-    assert_eq!(torch_error("python-relax-deps = false"), "field `python-relax-deps`: `false` relaxes nothing; omit the field instead");
-    assert_eq!(torch_error("python-relax-deps = 3"), "field `python-relax-deps`: expected `true` or a list of package names");
-    assert_eq!(torch_error("python-relax-deps = [3]"), "field `python-relax-deps`: expected `true` or a list of package names");
+    assert_eq!(
+        torch_error("python-relax-deps = false"),
+        "field `python-relax-deps`: `false` relaxes nothing; omit the field instead"
+    );
+    assert_eq!(
+        torch_error("python-relax-deps = 3"),
+        "field `python-relax-deps`: expected `true` or a list of package names"
+    );
+    assert_eq!(
+        torch_error("python-relax-deps = [3]"),
+        "field `python-relax-deps`: expected `true` or a list of package names"
+    );
 }
 
 #[test]
@@ -222,29 +264,52 @@ fn an_entry_adds_something_consistent() {
 
 #[test]
 fn file_layout_errors_name_the_file() {
-    assert_eq!(error("[[overide]]\npackage = \"x\"\n"), "overrides/packages/t.toml: unknown top-level key `overide`; a file holds only [[override]] tables");
+    assert_eq!(
+        error("[[overide]]\npackage = \"x\"\n"),
+        "overrides/packages/t.toml: unknown top-level key `overide`; a file holds only [[override]] tables"
+    );
     assert_eq!(error(""), "overrides/packages/t.toml: holds no [[override]] entries");
-    assert_eq!(error("override = 3\n"), "overrides/packages/t.toml: `override` must be an array of tables, written [[override]]");
+    assert_eq!(
+        error("override = 3\n"),
+        "overrides/packages/t.toml: `override` must be an array of tables, written [[override]]"
+    );
     assert_eq!(error("override = [3]\n"), "overrides/packages/t.toml: [[override]] #1 is not a table");
     assert!(error("[[override]\n").starts_with("overrides/packages/t.toml is not valid TOML: "));
 }
 
 #[test]
 fn errors_name_the_entry_and_the_file_it_is_in() {
-    let second = format!("{}{}", torch("drop = true"), torch("build-inputs = [\"zlib\"]").replace("torch", "torchvision").replace("zlib", "zlib2"));
-    let message = builtin(&[("overrides/packages/a.toml", &torch("drop = true")), ("overrides/packages/b.toml", &second)])
-        .unwrap_err()
-        .to_string();
-    assert!(message.starts_with("overrides/packages/b.toml: [[override]] #2 (package `torchvision`): field `build-inputs`: `zlib2`"), "{message}");
+    let second = format!(
+        "{}{}",
+        torch("drop = true"),
+        torch("build-inputs = [\"zlib\"]").replace("torch", "torchvision").replace("zlib", "zlib2")
+    );
+    let message =
+        builtin(&[("overrides/packages/a.toml", &torch("drop = true")), ("overrides/packages/b.toml", &second)])
+            .unwrap_err()
+            .to_string();
+    assert!(
+        message.starts_with(
+            "overrides/packages/b.toml: [[override]] #2 (package `torchvision`): field `build-inputs`: `zlib2`"
+        ),
+        "{message}"
+    );
 }
 
 #[test]
 fn user_file_errors() {
-    let missing = Database::empty().with_user_file(std::path::Path::new("no/such/overrides.toml")).unwrap_err().to_string();
+    let missing =
+        Database::empty().with_user_file(std::path::Path::new("no/such/overrides.toml")).unwrap_err().to_string();
     assert!(missing.starts_with("cannot read no/such/overrides.toml: "), "{missing}");
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("o.toml");
     std::fs::write(&path, torch("env = { \"A B\" = \"1\" }")).unwrap();
     let message = Database::empty().with_user_file(&path).unwrap_err().to_string();
-    assert_eq!(message, format!("{}: [[override]] #1 (package `torch`): field `env`: `A B` is not an environment variable name", path.display()));
+    assert_eq!(
+        message,
+        format!(
+            "{}: [[override]] #1 (package `torch`): field `env`: `A B` is not an environment variable name",
+            path.display()
+        )
+    );
 }
