@@ -1,13 +1,13 @@
 //! The loaded database: built-in entries, then user entries, and the soname table; and the
 //! merge of every entry that matches one package version and artifact kind.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::path::Path;
 
 use pep440_rs::Version;
 
 use super::parse::{AttributePolicy, parse_entries};
-use super::schema::{ArtifactKind, Entry, Origin, RelaxDeps, extend_unique};
+use super::schema::{Additions, ArtifactKind, Entry, Origin};
 use super::sonames::{SonameTable, parse_sonames};
 use super::{ATTRIBUTES_FILE, OverrideError, SONAMES_FILE, attribute_lines, embedded, validate_attribute_file};
 use crate::name::PackageName;
@@ -20,55 +20,18 @@ pub struct Database {
     sonames: SonameTable,
 }
 
-/// The combination of every entry that matched, by the README's rules: lists concatenated
-/// without duplicates (first occurrence kept), `env` keys and scalar fields from the last entry
-/// that sets them, `python-relax-deps = true` absorbing any list, `drop` if any entry drops.
+/// Every entry that matched, and what they add together ([`Additions::merge`]).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Applied<'a> {
     /// The matching entries, in the order they were applied (provenance).
     pub entries: Vec<&'a Entry>,
-    pub native_build_inputs: Vec<String>,
-    pub build_inputs: Vec<String>,
-    pub build_system: Vec<PackageName>,
-    pub dependencies: Vec<PackageName>,
-    pub env: BTreeMap<String, String>,
-    pub auto_patchelf_ignore_missing_deps: Vec<String>,
-    pub runtime_dependencies: Vec<String>,
-    pub artifact: Option<ArtifactKind>,
-    pub pre_build: Option<String>,
-    pub post_install: Option<String>,
-    pub python_relax_deps: Option<RelaxDeps>,
-    pub python_remove_deps: Vec<String>,
-    pub drop: bool,
+    pub adds: Additions,
 }
 
 impl<'a> Applied<'a> {
     fn add(&mut self, entry: &'a Entry) {
         self.entries.push(entry);
-        extend_unique(&mut self.native_build_inputs, &entry.native_build_inputs);
-        extend_unique(&mut self.build_inputs, &entry.build_inputs);
-        extend_unique(&mut self.build_system, &entry.build_system);
-        extend_unique(&mut self.dependencies, &entry.dependencies);
-        self.env.extend(entry.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        extend_unique(&mut self.auto_patchelf_ignore_missing_deps, &entry.auto_patchelf_ignore_missing_deps);
-        extend_unique(&mut self.runtime_dependencies, &entry.runtime_dependencies);
-        if entry.artifact.is_some() {
-            self.artifact = entry.artifact;
-        }
-        if entry.pre_build.is_some() {
-            self.pre_build.clone_from(&entry.pre_build);
-        }
-        if entry.post_install.is_some() {
-            self.post_install.clone_from(&entry.post_install);
-        }
-        if let Some(relax) = &entry.python_relax_deps {
-            match &mut self.python_relax_deps {
-                Some(merged) => merged.merge(relax),
-                None => self.python_relax_deps = Some(relax.clone()),
-            }
-        }
-        extend_unique(&mut self.python_remove_deps, &entry.python_remove_deps);
-        self.drop |= entry.drop;
+        self.adds.merge(&entry.adds);
     }
 }
 
@@ -153,11 +116,11 @@ impl Database {
 
     /// The artifact kind the last matching entry with `artifact` forces, whatever its `applies-to`.
     pub fn forced_artifact(&self, name: &PackageName, version: &Version) -> Option<ArtifactKind> {
-        self.entries.iter().rev().filter(|e| e.matches(name, version, None)).find_map(|e| e.artifact)
+        self.entries.iter().rev().filter(|e| e.matches(name, version, None)).find_map(|e| e.adds.artifact)
     }
 
     /// Whether a matching entry says `drop = true`.
     pub fn is_dropped(&self, name: &PackageName, version: &Version) -> bool {
-        self.entries.iter().any(|e| e.drop && e.matches(name, version, None))
+        self.entries.iter().any(|e| e.adds.drop && e.matches(name, version, None))
     }
 }

@@ -42,20 +42,21 @@ pub fn format_list(db: &Database) -> String {
 fn adds_summary(entry: &Entry) -> String {
     let count = |n: usize| format!("({n})");
     let parts: Vec<String> = entry
+        .adds
         .added_fields()
         .into_iter()
         .map(|field| {
             let detail = match field {
-                "native-build-inputs" => count(entry.native_build_inputs.len()),
-                "build-inputs" => count(entry.build_inputs.len()),
-                "build-system" => count(entry.build_system.len()),
-                "dependencies" => count(entry.dependencies.len()),
-                "env" => count(entry.env.len()),
-                "auto-patchelf-ignore-missing-deps" => count(entry.auto_patchelf_ignore_missing_deps.len()),
-                "runtime-dependencies" => count(entry.runtime_dependencies.len()),
-                "python-remove-deps" => count(entry.python_remove_deps.len()),
-                "artifact" => entry.artifact.map(|a| format!("={a}")).unwrap_or_default(),
-                "python-relax-deps" => match &entry.python_relax_deps {
+                "native-build-inputs" => count(entry.adds.native_build_inputs.len()),
+                "build-inputs" => count(entry.adds.build_inputs.len()),
+                "build-system" => count(entry.adds.build_system.len()),
+                "dependencies" => count(entry.adds.dependencies.len()),
+                "env" => count(entry.adds.env.len()),
+                "auto-patchelf-ignore-missing-deps" => count(entry.adds.auto_patchelf_ignore_missing_deps.len()),
+                "runtime-dependencies" => count(entry.adds.runtime_dependencies.len()),
+                "python-remove-deps" => count(entry.adds.python_remove_deps.len()),
+                "artifact" => entry.adds.artifact.map(|a| format!("={a}")).unwrap_or_default(),
+                "python-relax-deps" => match &entry.adds.python_relax_deps {
                     Some(RelaxDeps::Names(names)) => count(names.len()),
                     _ => "=all".to_string(),
                 },
@@ -107,24 +108,24 @@ fn write_entry(out: &mut String, e: &Entry) {
     field("reason", string(&e.reason));
     field("link", string(&e.link));
     let lists: [(&str, &[String]); 4] = [
-        ("native-build-inputs", &e.native_build_inputs),
-        ("build-inputs", &e.build_inputs),
-        ("auto-patchelf-ignore-missing-deps", &e.auto_patchelf_ignore_missing_deps),
-        ("runtime-dependencies", &e.runtime_dependencies),
+        ("native-build-inputs", &e.adds.native_build_inputs),
+        ("build-inputs", &e.adds.build_inputs),
+        ("auto-patchelf-ignore-missing-deps", &e.adds.auto_patchelf_ignore_missing_deps),
+        ("runtime-dependencies", &e.adds.runtime_dependencies),
     ];
     for (key, list) in lists.into_iter().take(2) {
         if !list.is_empty() {
             field(key, strings(list));
         }
     }
-    if !e.build_system.is_empty() {
-        field("build-system", names(&e.build_system));
+    if !e.adds.build_system.is_empty() {
+        field("build-system", names(&e.adds.build_system));
     }
-    if !e.dependencies.is_empty() {
-        field("dependencies", names(&e.dependencies));
+    if !e.adds.dependencies.is_empty() {
+        field("dependencies", names(&e.adds.dependencies));
     }
-    if !e.env.is_empty() {
-        let pairs: Vec<String> = e.env.iter().map(|(k, v)| format!("{k} = {}", string(v))).collect();
+    if !e.adds.env.is_empty() {
+        let pairs: Vec<String> = e.adds.env.iter().map(|(k, v)| format!("{k} = {}", string(v))).collect();
         field("env", format!("{{ {} }}", pairs.join(", ")));
     }
     for (key, list) in lists.into_iter().skip(2) {
@@ -132,24 +133,24 @@ fn write_entry(out: &mut String, e: &Entry) {
             field(key, strings(list));
         }
     }
-    if let Some(artifact) = e.artifact {
+    if let Some(artifact) = e.adds.artifact {
         field("artifact", string(artifact.as_str()));
     }
-    if let Some(script) = &e.pre_build {
+    if let Some(script) = &e.adds.pre_build {
         field("pre-build", string(script));
     }
-    if let Some(script) = &e.post_install {
+    if let Some(script) = &e.adds.post_install {
         field("post-install", string(script));
     }
-    match &e.python_relax_deps {
+    match &e.adds.python_relax_deps {
         Some(RelaxDeps::All) => field("python-relax-deps", "true".to_string()),
         Some(RelaxDeps::Names(names)) => field("python-relax-deps", strings(names)),
         None => {}
     }
-    if !e.python_remove_deps.is_empty() {
-        field("python-remove-deps", strings(&e.python_remove_deps));
+    if !e.adds.python_remove_deps.is_empty() {
+        field("python-remove-deps", strings(&e.adds.python_remove_deps));
     }
-    if e.drop {
+    if e.adds.drop {
         field("drop", "true".to_string());
     }
 }

@@ -6,7 +6,7 @@ use pep440_rs::VersionSpecifiers;
 use serde::Deserialize;
 
 use super::OverrideError;
-use super::schema::{AppliesTo, ArtifactKind, Entry, NamePattern, Origin, RelaxDeps, is_attribute_path};
+use super::schema::{Additions, AppliesTo, ArtifactKind, Entry, NamePattern, Origin, RelaxDeps, is_attribute_path};
 use crate::name::PackageName;
 
 /// Which nixpkgs attribute paths a file may name.
@@ -142,23 +142,25 @@ fn parse_entry(
         reason,
         link,
         origin: origin.clone(),
-        native_build_inputs: attributes(&cx, "native-build-inputs", raw.native_build_inputs, policy)?,
-        build_inputs: attributes(&cx, "build-inputs", raw.build_inputs, policy)?,
-        build_system: package_names(&cx, "build-system", raw.build_system)?,
-        dependencies: package_names(&cx, "dependencies", raw.dependencies)?,
-        env: environment(&cx, raw.env)?,
-        auto_patchelf_ignore_missing_deps: sonames(
-            &cx,
-            "auto-patchelf-ignore-missing-deps",
-            raw.auto_patchelf_ignore_missing_deps,
-        )?,
-        runtime_dependencies: attributes(&cx, "runtime-dependencies", raw.runtime_dependencies, policy)?,
-        artifact: raw.artifact,
-        pre_build: script(&cx, "pre-build", raw.pre_build)?,
-        post_install: script(&cx, "post-install", raw.post_install)?,
-        python_relax_deps: relax_deps(&cx, raw.python_relax_deps)?,
-        python_remove_deps: written_names(&cx, "python-remove-deps", raw.python_remove_deps)?,
-        drop: raw.drop.unwrap_or(false),
+        adds: Additions {
+            native_build_inputs: attributes(&cx, "native-build-inputs", raw.native_build_inputs, policy)?,
+            build_inputs: attributes(&cx, "build-inputs", raw.build_inputs, policy)?,
+            build_system: package_names(&cx, "build-system", raw.build_system)?,
+            dependencies: package_names(&cx, "dependencies", raw.dependencies)?,
+            env: environment(&cx, raw.env)?,
+            auto_patchelf_ignore_missing_deps: sonames(
+                &cx,
+                "auto-patchelf-ignore-missing-deps",
+                raw.auto_patchelf_ignore_missing_deps,
+            )?,
+            runtime_dependencies: attributes(&cx, "runtime-dependencies", raw.runtime_dependencies, policy)?,
+            artifact: raw.artifact,
+            pre_build: script(&cx, "pre-build", raw.pre_build)?,
+            post_install: script(&cx, "post-install", raw.post_install)?,
+            python_relax_deps: relax_deps(&cx, raw.python_relax_deps)?,
+            python_remove_deps: written_names(&cx, "python-remove-deps", raw.python_remove_deps)?,
+            drop: raw.drop.unwrap_or(false),
+        },
     };
     check_whole(&entry, &cx)?;
     Ok(entry)
@@ -183,7 +185,7 @@ fn deserialize(table: &toml::Table, cx: &Context) -> Result<RawEntry, OverrideEr
 
 /// The entry-level rules: it adds something, and its fields do not contradict each other.
 fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
-    let added = entry.added_fields();
+    let added = entry.adds.added_fields();
     if added.is_empty() {
         return Err(cx.entry(
             "adds nothing: give at least one of native-build-inputs, build-inputs, build-system, dependencies, env, \
@@ -191,7 +193,7 @@ fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
              python-relax-deps, python-remove-deps, or drop = true",
         ));
     }
-    if entry.drop {
+    if entry.adds.drop {
         if let Some(other) = added.iter().find(|f| **f != "drop") {
             return Err(cx.field(
                 other,
@@ -204,8 +206,10 @@ fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
             );
         }
     }
-    let contradiction = match (entry.artifact, entry.applies_to) {
-        (Some(ArtifactKind::Sdist), AppliesTo::Wheel) | (Some(ArtifactKind::Wheel), AppliesTo::Sdist) => entry.artifact,
+    let contradiction = match (entry.adds.artifact, entry.applies_to) {
+        (Some(ArtifactKind::Sdist), AppliesTo::Wheel) | (Some(ArtifactKind::Wheel), AppliesTo::Sdist) => {
+            entry.adds.artifact
+        }
         _ => None,
     };
     if let Some(artifact) = contradiction {

@@ -195,6 +195,13 @@ pub struct Entry {
     pub reason: String,
     pub link: String,
     pub origin: Origin,
+    /// What the entry adds.
+    pub adds: Additions,
+}
+
+/// What an entry adds, and what the matching entries add together ([`Additions::merge`]).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Additions {
     pub native_build_inputs: Vec<String>,
     pub build_inputs: Vec<String>,
     pub build_system: Vec<PackageName>,
@@ -218,26 +225,6 @@ impl Entry {
             && self.versions.as_ref().is_none_or(|versions| versions.contains(version))
             && self.applies_to.includes(kind)
     }
-
-    /// The schema names of the fields this entry adds, in schema order.
-    pub fn added_fields(&self) -> Vec<&'static str> {
-        let present = [
-            ("native-build-inputs", !self.native_build_inputs.is_empty()),
-            ("build-inputs", !self.build_inputs.is_empty()),
-            ("build-system", !self.build_system.is_empty()),
-            ("dependencies", !self.dependencies.is_empty()),
-            ("env", !self.env.is_empty()),
-            ("auto-patchelf-ignore-missing-deps", !self.auto_patchelf_ignore_missing_deps.is_empty()),
-            ("runtime-dependencies", !self.runtime_dependencies.is_empty()),
-            ("artifact", self.artifact.is_some()),
-            ("pre-build", self.pre_build.is_some()),
-            ("post-install", self.post_install.is_some()),
-            ("python-relax-deps", self.python_relax_deps.is_some()),
-            ("python-remove-deps", !self.python_remove_deps.is_empty()),
-            ("drop", self.drop),
-        ];
-        present.into_iter().filter(|(_, p)| *p).map(|(name, _)| name).collect()
-    }
 }
 
 /// Appends each item of `more` not already in `list`, keeping first occurrences in order.
@@ -257,4 +244,56 @@ pub(crate) fn is_attribute_path(path: &str) -> bool {
         chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
             && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '-'))
     })
+}
+
+impl Additions {
+    /// The schema names of the fields these additions set, in schema order.
+    pub fn added_fields(&self) -> Vec<&'static str> {
+        let present = [
+            ("native-build-inputs", !self.native_build_inputs.is_empty()),
+            ("build-inputs", !self.build_inputs.is_empty()),
+            ("build-system", !self.build_system.is_empty()),
+            ("dependencies", !self.dependencies.is_empty()),
+            ("env", !self.env.is_empty()),
+            ("auto-patchelf-ignore-missing-deps", !self.auto_patchelf_ignore_missing_deps.is_empty()),
+            ("runtime-dependencies", !self.runtime_dependencies.is_empty()),
+            ("artifact", self.artifact.is_some()),
+            ("pre-build", self.pre_build.is_some()),
+            ("post-install", self.post_install.is_some()),
+            ("python-relax-deps", self.python_relax_deps.is_some()),
+            ("python-remove-deps", !self.python_remove_deps.is_empty()),
+            ("drop", self.drop),
+        ];
+        present.into_iter().filter(|(_, p)| *p).map(|(name, _)| name).collect()
+    }
+
+    /// Adds a later entry's additions, by the README's rules: lists concatenated without
+    /// duplicates (first occurrence kept), `env` keys and scalar fields from the last entry that
+    /// sets them, `python-relax-deps = true` absorbing any list, `drop` if any entry drops.
+    pub fn merge(&mut self, later: &Additions) {
+        extend_unique(&mut self.native_build_inputs, &later.native_build_inputs);
+        extend_unique(&mut self.build_inputs, &later.build_inputs);
+        extend_unique(&mut self.build_system, &later.build_system);
+        extend_unique(&mut self.dependencies, &later.dependencies);
+        self.env.extend(later.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        extend_unique(&mut self.auto_patchelf_ignore_missing_deps, &later.auto_patchelf_ignore_missing_deps);
+        extend_unique(&mut self.runtime_dependencies, &later.runtime_dependencies);
+        if later.artifact.is_some() {
+            self.artifact = later.artifact;
+        }
+        if later.pre_build.is_some() {
+            self.pre_build.clone_from(&later.pre_build);
+        }
+        if later.post_install.is_some() {
+            self.post_install.clone_from(&later.post_install);
+        }
+        if let Some(relax) = &later.python_relax_deps {
+            match &mut self.python_relax_deps {
+                Some(merged) => merged.merge(relax),
+                None => self.python_relax_deps = Some(relax.clone()),
+            }
+        }
+        extend_unique(&mut self.python_remove_deps, &later.python_remove_deps);
+        self.drop |= later.drop;
+    }
 }

@@ -120,7 +120,7 @@ impl Fixer for Fixes<'_> {
         let applied = self.db.apply(&package.name, &package.version, Some(kind));
         // What an entry says to ignore is not a build input, whatever the soname table maps it to
         // (CUDA sonames: the nvidia-* wheels provide them, not nixpkgs' unfree cudaPackages).
-        let ignored: &[String] = applied.as_ref().map_or(&[], |a| &a.auto_patchelf_ignore_missing_deps);
+        let ignored: &[String] = applied.as_ref().map_or(&[], |a| &a.adds.auto_patchelf_ignore_missing_deps);
         let inferred = match kind {
             Kind::Sdist => self.inferred_build(package, file),
             Kind::Wheel => self.inferred_native(package, file, ignored),
@@ -167,33 +167,33 @@ impl Fixes<'_> {
                 }
             }
         };
-        for name in &applied.build_system {
+        for name in &applied.adds.build_system {
             let reference = self.python_ref(name);
             if !fixups.build_system.contains(&reference) {
                 fixups.build_system.push(reference);
             }
         }
-        for name in &applied.dependencies {
+        for name in &applied.adds.dependencies {
             let reference = self.python_ref(name);
             if !fixups.dependencies.contains(&reference) {
                 fixups.dependencies.push(reference);
             }
         }
-        push_unique(&mut fixups.native_build_inputs, &applied.native_build_inputs);
-        push_unique(&mut fixups.build_inputs, &applied.build_inputs);
-        push_unique(&mut fixups.runtime_dependencies, &applied.runtime_dependencies);
-        push_unique(&mut fixups.auto_patchelf_ignore_missing_deps, &applied.auto_patchelf_ignore_missing_deps);
-        fixups.env.extend(applied.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if applied.pre_build.is_some() {
-            fixups.pre_build.clone_from(&applied.pre_build);
+        push_unique(&mut fixups.native_build_inputs, &applied.adds.native_build_inputs);
+        push_unique(&mut fixups.build_inputs, &applied.adds.build_inputs);
+        push_unique(&mut fixups.runtime_dependencies, &applied.adds.runtime_dependencies);
+        push_unique(&mut fixups.auto_patchelf_ignore_missing_deps, &applied.adds.auto_patchelf_ignore_missing_deps);
+        fixups.env.extend(applied.adds.env.iter().map(|(k, v)| (k.clone(), v.clone())));
+        if applied.adds.pre_build.is_some() {
+            fixups.pre_build.clone_from(&applied.adds.pre_build);
         }
-        if applied.post_install.is_some() {
-            fixups.post_install.clone_from(&applied.post_install);
+        if applied.adds.post_install.is_some() {
+            fixups.post_install.clone_from(&applied.adds.post_install);
         }
-        if applied.python_relax_deps.is_some() {
-            fixups.python_relax_deps.clone_from(&applied.python_relax_deps);
+        if applied.adds.python_relax_deps.is_some() {
+            fixups.python_relax_deps.clone_from(&applied.adds.python_relax_deps);
         }
-        push_unique(&mut fixups.python_remove_deps, &applied.python_remove_deps);
+        push_unique(&mut fixups.python_remove_deps, &applied.adds.python_remove_deps);
     }
 }
 

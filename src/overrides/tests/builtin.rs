@@ -52,7 +52,13 @@ fn the_builtin_database_loads_and_every_entry_is_valid() {
         };
         assert!(files.contains(file.as_str()), "{file}");
         with_entries.insert(file.as_str());
-        for path in entry.native_build_inputs.iter().chain(&entry.build_inputs).chain(&entry.runtime_dependencies) {
+        for path in entry
+            .adds
+            .native_build_inputs
+            .iter()
+            .chain(&entry.adds.build_inputs)
+            .chain(&entry.adds.runtime_dependencies)
+        {
             assert!(known_attributes().contains(path), "{file}: {} names unknown attribute {path}", entry.package);
         }
         // `packages/<name>.toml` holds the entries of one package or family.

@@ -63,11 +63,11 @@ fn applies_to_filters_by_kind() {
     let (pkg, v) = (name("pkg"), version("1"));
     let wheel = db.apply(&pkg, &v, Some(ArtifactKind::Wheel)).unwrap();
     assert_eq!(wheel.entries.len(), 2);
-    assert_eq!(wheel.build_inputs, ["zlib", "openssl"]);
-    assert!(wheel.build_system.is_empty());
+    assert_eq!(wheel.adds.build_inputs, ["zlib", "openssl"]);
+    assert!(wheel.adds.build_system.is_empty());
     let sdist = db.apply(&pkg, &v, Some(ArtifactKind::Sdist)).unwrap();
-    assert_eq!(sdist.build_inputs, ["openssl"]);
-    assert_eq!(sdist.build_system, [name("cython")]);
+    assert_eq!(sdist.adds.build_inputs, ["openssl"]);
+    assert_eq!(sdist.adds.build_system, [name("cython")]);
     let undecided = db.apply(&pkg, &v, None).unwrap();
     assert_eq!(undecided.entries.len(), 3);
     assert!(db.apply(&name("other"), &v, None).is_none());
@@ -98,16 +98,16 @@ fn merge_rules_lists_unique_later_scalars_win_user_last() {
     let applied = db.apply(&name("torch"), &version("2.3"), None).unwrap();
     let origins: Vec<&str> = applied.entries.iter().map(|e| e.origin.file()).collect();
     assert_eq!(origins, ["overrides/packages/a.toml", "overrides/packages/b.toml", "user.toml"]);
-    assert_eq!(applied.native_build_inputs, ["autoPatchelfHook"]);
-    assert_eq!(applied.build_inputs, ["zlib", "stdenv.cc.cc.lib", "openssl", "mylib"]);
-    assert_eq!(applied.build_system, [name("setuptools")]);
-    assert_eq!(applied.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), ["A=mine", "B=b2"]);
-    assert_eq!(applied.pre_build.as_deref(), Some("two"));
-    assert_eq!(applied.post_install, None);
-    assert_eq!(applied.artifact, Some(ArtifactKind::Sdist));
-    assert_eq!(applied.python_relax_deps, Some(RelaxDeps::Names(vec!["numpy".into(), "sympy".into()])));
-    assert_eq!(applied.python_remove_deps, ["triton"]);
-    assert!(!applied.drop);
+    assert_eq!(applied.adds.native_build_inputs, ["autoPatchelfHook"]);
+    assert_eq!(applied.adds.build_inputs, ["zlib", "stdenv.cc.cc.lib", "openssl", "mylib"]);
+    assert_eq!(applied.adds.build_system, [name("setuptools")]);
+    assert_eq!(applied.adds.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), ["A=mine", "B=b2"]);
+    assert_eq!(applied.adds.pre_build.as_deref(), Some("two"));
+    assert_eq!(applied.adds.post_install, None);
+    assert_eq!(applied.adds.artifact, Some(ArtifactKind::Sdist));
+    assert_eq!(applied.adds.python_relax_deps, Some(RelaxDeps::Names(vec!["numpy".into(), "sympy".into()])));
+    assert_eq!(applied.adds.python_remove_deps, ["triton"]);
+    assert!(!applied.adds.drop);
     assert_eq!(db.forced_artifact(&name("torch"), &version("2.3")), Some(ArtifactKind::Sdist));
 }
 
@@ -120,7 +120,7 @@ fn relax_all_absorbs_lists() {
     ]
     .concat())
     .unwrap();
-    assert_eq!(db.apply(&name("x"), &version("1"), None).unwrap().python_relax_deps, Some(RelaxDeps::All));
+    assert_eq!(db.apply(&name("x"), &version("1"), None).unwrap().adds.python_relax_deps, Some(RelaxDeps::All));
 }
 
 #[test]
@@ -139,7 +139,7 @@ fn forced_artifact_and_drop() {
     assert!(db.is_dropped(&name("typing"), &version("3.7.4.3")));
     assert!(!db.is_dropped(&name("typing"), &version("3.10.0.0")));
     assert!(!db.is_dropped(&name("mysqlclient"), &version("2.2")));
-    assert!(db.apply(&name("typing"), &version("3.7"), Some(ArtifactKind::Wheel)).unwrap().drop);
+    assert!(db.apply(&name("typing"), &version("3.7"), Some(ArtifactKind::Wheel)).unwrap().adds.drop);
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn no_builtin_overrides_keeps_sonames_only() {
     assert!(bare.apply(&name("torch"), &version("2"), None).is_none());
     let user = bare.with_user_text(&entry("torch", "build-inputs = [\"libtorchdeps\"]"), "u.toml").unwrap();
     let applied = user.apply(&name("torch"), &version("2"), None).unwrap();
-    assert_eq!(applied.build_inputs, ["libtorchdeps"]);
+    assert_eq!(applied.adds.build_inputs, ["libtorchdeps"]);
     assert_eq!(applied.entries.len(), 1);
 
     let empty = Database::empty();

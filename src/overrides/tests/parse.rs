@@ -60,31 +60,31 @@ python-relax-deps = true
     assert_eq!(full.reason, "manylinux wheel links libstdc++");
     assert_eq!(full.link, "https://example.org/torch");
     assert_eq!(full.origin, Origin::Builtin { file: "overrides/packages/t.toml".into() });
-    assert_eq!(full.native_build_inputs, ["autoPatchelfHook"]);
-    assert_eq!(full.build_inputs, ["stdenv.cc.cc.lib", "zlib"]);
-    assert_eq!(full.build_system, [name("setuptools"), name("cython")]);
-    assert_eq!(full.dependencies, [name("numpy")]);
+    assert_eq!(full.adds.native_build_inputs, ["autoPatchelfHook"]);
+    assert_eq!(full.adds.build_inputs, ["stdenv.cc.cc.lib", "zlib"]);
+    assert_eq!(full.adds.build_system, [name("setuptools"), name("cython")]);
+    assert_eq!(full.adds.dependencies, [name("numpy")]);
     let env: BTreeMap<String, String> =
         [("MYSQLCLIENT_CFLAGS", "-I include"), ("B_2", "")].map(|(k, v)| (k.to_string(), v.to_string())).into();
-    assert_eq!(full.env, env);
-    assert_eq!(full.auto_patchelf_ignore_missing_deps, ["libcuda.so.1", "libnv*.so*"]);
-    assert_eq!(full.runtime_dependencies, ["cudaPackages.cuda_cudart"]);
-    assert_eq!(full.artifact, Some(ArtifactKind::Wheel));
-    assert_eq!(full.pre_build.as_deref(), Some("export X=1"));
-    assert_eq!(full.post_install.as_deref(), Some("rm -r $out/bin"));
-    assert_eq!(full.python_relax_deps, Some(RelaxDeps::Names(vec!["NumPy".into()])));
-    assert_eq!(full.python_remove_deps, ["nvidia-nccl-cu12"]);
-    assert!(!full.drop);
+    assert_eq!(full.adds.env, env);
+    assert_eq!(full.adds.auto_patchelf_ignore_missing_deps, ["libcuda.so.1", "libnv*.so*"]);
+    assert_eq!(full.adds.runtime_dependencies, ["cudaPackages.cuda_cudart"]);
+    assert_eq!(full.adds.artifact, Some(ArtifactKind::Wheel));
+    assert_eq!(full.adds.pre_build.as_deref(), Some("export X=1"));
+    assert_eq!(full.adds.post_install.as_deref(), Some("rm -r $out/bin"));
+    assert_eq!(full.adds.python_relax_deps, Some(RelaxDeps::Names(vec!["NumPy".into()])));
+    assert_eq!(full.adds.python_remove_deps, ["nvidia-nccl-cu12"]);
+    assert!(!full.adds.drop);
 
     assert_eq!(drop.package, NamePattern::Exact(name("typing")));
     assert_eq!(drop.applies_to, AppliesTo::Both);
-    assert!(drop.drop);
-    assert_eq!(drop.added_fields(), ["drop"]);
-    assert!(drop.build_inputs.is_empty() && drop.env.is_empty() && drop.artifact.is_none());
+    assert!(drop.adds.drop);
+    assert_eq!(drop.adds.added_fields(), ["drop"]);
+    assert!(drop.adds.build_inputs.is_empty() && drop.adds.env.is_empty() && drop.adds.artifact.is_none());
 
     assert_eq!(glob.package, NamePattern::Prefix("nvidia-".into()));
     assert_eq!(glob.versions, None);
-    assert_eq!(glob.python_relax_deps, Some(RelaxDeps::All));
+    assert_eq!(glob.adds.python_relax_deps, Some(RelaxDeps::All));
 }
 
 #[test]
@@ -180,7 +180,7 @@ fn user_files_accept_well_formed_unknown_attribute_paths() {
     let db = user(&torch("build-inputs = [\"libfoo\", \"python3Packages.foo-bar\", \"gst_all_1.gst-plugins-base\"]"))
         .unwrap();
     assert_eq!(db.entries()[0].origin, Origin::User { file: "my-overrides.toml".into() });
-    assert_eq!(db.entries()[0].build_inputs.len(), 3);
+    assert_eq!(db.entries()[0].adds.build_inputs.len(), 3);
     for bad in ["zlib!", "a..b", ".zlib", "1zlib", "pkgs/zlib"] {
         let message = user(&torch(&format!("runtime-dependencies = [{bad:?}]"))).unwrap_err().to_string();
         assert_eq!(
