@@ -129,7 +129,8 @@ pub fn plan(
         by_name.entry(version.pname.clone()).or_default().push(version);
     }
     let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
-    Ok(Plan { targets: resolution.targets.clone(), packages, root: root_plan(lock, project, resolution, &dropped) })
+    let root = root_plan(lock, project, resolution, &dropped, &broken);
+    Ok(Plan { targets: resolution.targets.clone(), packages, root })
 }
 
 fn plan_version(
@@ -204,6 +205,20 @@ fn plan_version(
         optional_dependencies: optional.into_iter().map(|(e, d)| (e, conditionals(d))).collect(),
         cycle_breaks: cycle_breaks.into_iter().collect(),
     })
+}
+
+/// The targets of cut cycle edges whose source the roots reach on target `t` (uncut graph).
+fn cut_off(resolution: &Resolution, t: usize, roots: &[usize], broken: &BTreeSet<(usize, usize)>) -> Vec<usize> {
+    let mut seen: BTreeSet<usize> = roots.iter().copied().collect();
+    let mut stack: Vec<usize> = roots.to_vec();
+    while let Some(i) = stack.pop() {
+        for &j in resolution.packages[i].per_target[t].iter().flat_map(|s| &s.dependencies) {
+            if seen.insert(j) {
+                stack.push(j);
+            }
+        }
+    }
+    broken.iter().filter(|(from, to)| seen.contains(from) && seen.contains(to)).map(|&(_, to)| to).collect()
 }
 
 fn conditionals(map: BTreeMap<String, TargetSet>) -> Vec<Conditional> {
@@ -305,14 +320,30 @@ fn break_cycles(lock: &Lock, resolution: &Resolution, used: &[usize]) -> BTreeSe
         .collect()
 }
 
-fn root_plan(lock: &Lock, project: &Project, resolution: &Resolution, dropped: &[bool]) -> RootPlan {
+fn root_plan(
+    lock: &Lock,
+    project: &Project,
+    resolution: &Resolution,
+    dropped: &[bool],
+    broken: &BTreeSet<(usize, usize)>,
+) -> RootPlan {
     let attr = project.name.as_ref().map_or_else(|| "project".to_string(), ToString::to_string);
     let list = |per_target: &PerTarget| -> Vec<Conditional> {
         let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
         for (t, indices) in per_target.iter().enumerate() {
-            for &j in indices.iter().filter(|&&j| !dropped[j]) {
+            let mut add = |j: usize| {
                 let on = map.entry(lock.packages[j].name.to_string()).or_default();
                 *on = on.with(t);
+            };
+            for &j in indices.iter().filter(|&&j| !dropped[j]) {
+                add(j);
+            }
+            // A package reached only through an edge cut to break a cycle is listed here, so
+            // that the environment still holds every package the lock resolved.
+            if !broken.is_empty() {
+                for j in cut_off(resolution, t, indices, broken).into_iter().filter(|&j| !dropped[j]) {
+                    add(j);
+                }
             }
         }
         conditionals(map)
