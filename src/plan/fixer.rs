@@ -79,9 +79,9 @@ impl<'a> Fixes<'a> {
         let mut fixups = Fixups { native_build_inputs: vec!["autoPatchelfHook".into()], ..Fixups::default() };
         let mapped: Vec<String> = needs.build_inputs.iter().cloned().collect();
         fixups.provenance.push(if mapped.is_empty() {
-            format!("inferred: {} ELF files, no library needed from nixpkgs", libs.elf_files)
+            format!("inferred: {}, no library needed from nixpkgs", elf_files(libs.elf_files))
         } else {
-            format!("inferred: {} ELF files need {}", libs.elf_files, mapped.join(", "))
+            format!("inferred: {} need {}", elf_files(libs.elf_files), mapped.join(", "))
         });
         fixups.build_inputs = mapped;
         fixups.auto_patchelf_ignore_missing_deps.extend(needs.ignore_missing.iter().cloned());
@@ -143,6 +143,10 @@ impl Fixer for Fixes<'_> {
     fn dropped(&self, package: &Package) -> bool {
         self.db.is_dropped(&package.name, &package.version)
     }
+}
+
+fn elf_files(count: usize) -> String {
+    if count == 1 { "1 ELF file".to_string() } else { format!("{count} ELF files") }
 }
 
 /// Setup hooks that patch Linux ELF files, meaningless for other wheels.
