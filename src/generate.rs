@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
-use crate::inference;
+use crate::inference::{self, InferOptions};
 use crate::model::{Lock, Source};
 use crate::name::PackageName;
 use crate::overrides::{ArtifactKind as Kind, Database, OverrideError};
@@ -26,8 +26,9 @@ pub struct GenerateOptions {
     pub resolve: ResolveOptions,
     pub fetch: FetchOptions,
     pub overrides: OverrideOptions,
-    /// Read build systems and native libraries from the chosen artifacts (downloads them once).
-    pub infer: bool,
+    /// Read build systems and native libraries from the chosen artifacts (downloads them once);
+    /// `None` turns inference off.
+    pub infer: Option<InferOptions>,
     /// The command line, for the header.
     pub command: String,
 }
@@ -90,6 +91,8 @@ pub struct Stats {
     pub cache_hits: usize,
     /// Artifacts downloaded for inference.
     pub downloads: usize,
+    /// Artifacts inference left unread for their size.
+    pub too_large: usize,
     pub parse: Duration,
     pub resolve: Duration,
     pub fetch: Duration,
@@ -161,11 +164,12 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         resolution = second;
     }
 
-    let inferred = if options.infer {
+    let inferred = if let Some(limits) = &options.infer {
         let started = Instant::now();
-        let inferred = inference::infer(&lock, &resolution, &index, &options.fetch)?;
+        let inferred = inference::infer(&lock, &resolution, &index, &options.fetch, limits)?;
         stats.fetch += started.elapsed();
         stats.downloads = inferred.downloads;
+        stats.too_large = inferred.too_large;
         Some(inferred)
     } else {
         None
@@ -173,7 +177,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
 
     let started = Instant::now();
     let plan = plan::plan(&lock, &project, &resolution, &index, &plan::Fixes::new(&db, &lock, inferred.as_ref()))?;
-    warnings.extend(unknown_sonames(&plan));
+    warnings.extend(inference_gaps(&plan));
     drop(index);
     let nix = render::render(&plan, &header(&lock, &plan, options));
     stats.render = started.elapsed();
@@ -182,15 +186,20 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     Ok(Generated { nix, stats, warnings, intermediates: Intermediates { lock, project, resolution, located, plan } })
 }
 
-/// Inference's unknown sonames, which the generated file only mentions in a comment.
-fn unknown_sonames(plan: &Plan) -> Vec<String> {
+/// What inference could not settle (unknown sonames, artifacts it could not read or skipped
+/// for their size), which the generated file only mentions in a comment.
+fn inference_gaps(plan: &Plan) -> Vec<String> {
     let mut warnings = Vec::new();
     for version in plan.packages.iter().flat_map(|n| &n.versions) {
         for artifact in &version.artifacts {
-            if let plan::PlannedArtifact::Wheel(download, fixups) = artifact {
-                for line in fixups.provenance.iter().filter(|l| l.starts_with("unknown sonames")) {
-                    warnings.push(format!("{} {} ({}): {line}", version.pname, version.version, download.file));
-                }
+            let (plan::PlannedArtifact::Wheel(download, fixups) | plan::PlannedArtifact::Sdist(download, fixups)) =
+                artifact
+            else {
+                continue;
+            };
+            let gap = |line: &&String| line.starts_with("unknown sonames") || line.contains("not inferred");
+            for line in fixups.provenance.iter().filter(gap) {
+                warnings.push(format!("{} {} ({}): {line}", version.pname, version.version, download.file));
             }
         }
     }

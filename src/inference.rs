@@ -33,6 +33,16 @@ pub struct Inferred {
     pub natives: BTreeMap<(PackageName, String), Result<WheelLibraries, String>>,
     /// Artifacts downloaded by this run (0 when everything was cached).
     pub downloads: usize,
+    /// Artifacts left unread for being over [`InferOptions::max_size`].
+    pub too_large: usize,
+}
+
+/// How far inference goes.
+#[derive(Debug, Clone, Default)]
+pub struct InferOptions {
+    /// Artifacts larger than this many bytes are not downloaded: their facts stay unknown and
+    /// the output says so (the override database still applies).
+    pub max_size: Option<u64>,
 }
 
 /// Reads the facts of every chosen sdist and manylinux wheel.
@@ -41,6 +51,7 @@ pub fn infer(
     resolution: &Resolution,
     locations: &dyn Locations,
     options: &FetchOptions,
+    limits: &InferOptions,
 ) -> Result<Inferred, FetchError> {
     let mut sdists = BTreeSet::new();
     let mut wheels = BTreeSet::new();
@@ -74,8 +85,9 @@ pub fn infer(
     let sdist_artifacts = to_artifacts(&sdists);
     let wheel_artifacts = to_artifacts(&wheels);
     let list = |pairs: &[(PackageName, Artifact)]| pairs.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>();
-    let build = artifacts::describe("build-system", &list(&sdist_artifacts), options, |artifact, bytes| {
-        let found = infer::sdist_build_system(&artifact.filename, bytes).map_err(|e| e.to_string())?;
+    let max_size = limits.max_size;
+    let build = artifacts::describe("build-system", &list(&sdist_artifacts), options, max_size, |artifact, file| {
+        let found = infer::sdist_build_system(&artifact.filename, file).map_err(|e| e.to_string())?;
         Ok(BuildFacts {
             requires: found.requirement_names().iter().map(ToString::to_string).collect(),
             backend: found.effective_backend().to_string(),
@@ -90,10 +102,15 @@ pub fn infer(
             .to_string(),
         })
     })?;
-    let native = artifacts::describe("native-libraries", &list(&wheel_artifacts), options, |artifact, bytes| {
-        infer::wheel_libraries(&artifact.filename, bytes).map_err(|e| e.to_string())
-    })?;
-    let mut inferred = Inferred { downloads: build.downloads + native.downloads, ..Inferred::default() };
+    let native =
+        artifacts::describe("native-libraries", &list(&wheel_artifacts), options, max_size, |artifact, file| {
+            infer::wheel_libraries(&artifact.filename, file).map_err(|e| e.to_string())
+        })?;
+    let mut inferred = Inferred {
+        downloads: build.downloads + native.downloads,
+        too_large: build.too_large + native.too_large,
+        ..Inferred::default()
+    };
     for (name, artifact) in sdist_artifacts {
         if let Some(facts) = build.by_sha256.get(&artifact.sha256_hex) {
             inferred.build_systems.insert((name, artifact.filename), facts.clone());

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions, redact_url};
 use lock2nix::generate::{GenerateOptions, OverrideOptions, generate};
+use lock2nix::inference::InferOptions;
 use lock2nix::name::PackageName;
 use lock2nix::overrides::{format_list, format_show};
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
@@ -137,6 +138,10 @@ struct GenerateArgs {
     /// libraries (sdists then get setuptools + wheel, wheels no autoPatchelf).
     #[arg(long)]
     no_infer: bool,
+    /// Do not download artifacts larger than this for inference (e.g. 200MB, 1GiB); they
+    /// keep what the override database says, and a warning names them.
+    #[arg(long, value_name = "SIZE", conflicts_with = "no_infer")]
+    infer_max_size: Option<bytesize::ByteSize>,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -217,7 +222,7 @@ fn run() -> Result<(), Failure> {
             retries: cli.retries,
         },
         overrides: cli.overrides.options(),
-        infer: !cli.no_infer,
+        infer: (!cli.no_infer).then(|| InferOptions { max_size: cli.infer_max_size.map(|size| size.as_u64()) }),
         command,
     };
     let generated = generate(&options).map_err(|e| failure!("{e}"))?;
@@ -234,8 +239,13 @@ fn run() -> Result<(), Failure> {
     if !cli.quiet {
         let s = &generated.stats;
         eprintln!(
-            "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference",
-            s.packages, s.targets, s.requests, s.cache_hits, s.downloads
+            "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference{}",
+            s.packages,
+            s.targets,
+            s.requests,
+            s.cache_hits,
+            s.downloads,
+            if s.too_large > 0 { format!(", {} over --infer-max-size", s.too_large) } else { String::new() }
         );
     }
     if cli.verbose {

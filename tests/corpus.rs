@@ -23,22 +23,18 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use lock2nix::model::{HashAlgorithm, Lock, Source};
+use lock2nix::model::{HashAlgorithm, Lock};
 use serde_json::{Value, json};
+use support::corpus::{find_cases, foreign_sources, output_within, panic_text};
 use support::nix::{NIX_SETTINGS, instantiate_eval, instantiate_eval_expr, nix_tests_dir, require_nix};
 use support::{IndexServer, Reply};
 
-/// Overrides the corpus location.
-const CORPUS_ENV: &str = "LOCK2NIX_CORPUS";
-/// Runs only the cases whose name contains this text (for debugging one lock).
-const ONLY_ENV: &str = "LOCK2NIX_CORPUS_ONLY";
 /// Copies every generated file to `<this folder>/<case>/python-packages.nix` (for debugging).
 const KEEP_ENV: &str = "LOCK2NIX_CORPUS_KEEP";
 /// Cases run at the same time (the machine has 2 cores; each case runs lock2nix and Nix).
@@ -47,13 +43,6 @@ const PARALLEL_CASES: usize = 2;
 const GENERATE_TIMEOUT: Duration = Duration::from_secs(600);
 /// The systems every output is evaluated for, in the order the report lists them.
 const SYSTEMS: [&str; 4] = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"];
-
-fn corpus_dir() -> (PathBuf, bool) {
-    match std::env::var_os(CORPUS_ENV) {
-        Some(dir) if !dir.is_empty() => (PathBuf::from(dir), true),
-        _ => (Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"), false),
-    }
-}
 
 fn report_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("corpus-report.txt")
@@ -92,32 +81,10 @@ impl Outcome {
 #[test]
 fn every_pypi_only_corpus_lock_generates_and_evaluates() {
     let started = Instant::now();
-    let (corpus, explicit) = corpus_dir();
-    if !corpus.is_dir() {
-        let shown = if explicit {
-            format!("{} (${CORPUS_ENV})", corpus.display())
-        } else {
-            "../shared/corpus (next to the repository)".to_owned()
-        };
-        let message = format!("corpus: no corpus folder at {shown}");
-        if explicit || std::env::var_os("CI").is_some() {
-            panic!("{message}; CI (or an explicit ${CORPUS_ENV}) needs it");
-        }
-        let message = format!("{message}; nothing to test, set ${CORPUS_ENV} to point at one");
-        eprintln!("{message}");
-        // No stale report from an earlier run may remain.
-        let path = report_path();
-        let _ = std::fs::create_dir_all(path.parent().unwrap()).and_then(|()| std::fs::write(&path, message + "\n"));
-        return;
-    }
+    let Some(corpus) = support::corpus::locate("corpus", &report_path()) else { return };
     let evaluate = require_nix("corpus");
 
-    let mut cases = find_cases(&corpus);
-    assert!(!cases.is_empty(), "corpus: {} holds no poetry.lock", corpus.display());
-    if let Ok(only) = std::env::var(ONLY_ENV) {
-        cases.retain(|(name, _)| name.contains(&only));
-        eprintln!("corpus: ${ONLY_ENV}={only}: running {} cases", cases.len());
-    }
+    let cases = find_cases(&corpus, "corpus");
     let keep = std::env::var_os(KEEP_ENV).filter(|k| !k.is_empty()).map(PathBuf::from);
 
     let next = AtomicUsize::new(0);
@@ -228,27 +195,6 @@ fn every_pypi_only_corpus_lock_generates_and_evaluates() {
             .map(|f| format!("\n--- {} [{}]\n{}", f.case, f.stage, f.message.trim_end()))
             .collect::<String>()
     );
-}
-
-/// `(relative name, directory)` of every directory under `corpus` holding a poetry.lock, sorted.
-fn find_cases(corpus: &Path) -> Vec<(String, PathBuf)> {
-    let mut cases = Vec::new();
-    let mut stack = vec![corpus.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("cannot list {}: {e}", dir.display()));
-        for entry in entries {
-            let path = entry.expect("a directory entry").path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.file_name().is_some_and(|n| n == "poetry.lock") {
-                let dir = path.parent().unwrap().to_path_buf();
-                let name = dir.strip_prefix(corpus).unwrap_or(&dir).to_string_lossy().replace('\\', "/");
-                cases.push((if name.is_empty() { ".".to_owned() } else { name }, dir));
-            }
-        }
-    }
-    cases.sort();
-    cases
 }
 
 fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
@@ -390,21 +336,6 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     outcome
 }
 
-/// `kind: name==version` of every package that does not come from the default index.
-fn foreign_sources(lock: &Lock) -> Vec<String> {
-    lock.packages
-        .iter()
-        .filter(|p| !matches!(p.source, Source::Registry { index: None }))
-        .map(|p| {
-            let kind = match &p.source {
-                Source::Registry { index: Some(index) } => format!("index `{}`", index.name),
-                other => other.kind().to_owned(),
-            };
-            format!("{kind} {}", p.id())
-        })
-        .collect()
-}
-
 /// A PEP 691 page per package name listing every locked file of that name (all versions),
 /// each at `/files/<filename>` with the lock's sha256.
 fn synthesized_index(lock: &Lock) -> IndexServer {
@@ -498,38 +429,6 @@ fn run_lock2nix(dir: &Path, server: &IndexServer, work: &Path, output: &Path) ->
         .arg("--no-infer");
     support::project::hermetic(&mut command, work);
     output_within(command, GENERATE_TIMEOUT)
-}
-
-/// Runs `command` to completion, killing it after `timeout`.
-fn output_within(mut command: Command, timeout: Duration) -> Result<Output, String> {
-    let mut child = command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot run {command:?}: {e}"))?;
-    let drain = |mut pipe: Box<dyn std::io::Read + Send>| {
-        std::thread::spawn(move || {
-            let mut bytes = Vec::new();
-            let _ = pipe.read_to_end(&mut bytes);
-            bytes
-        })
-    };
-    let stdout = drain(Box::new(child.stdout.take().unwrap()));
-    let stderr = drain(Box::new(child.stderr.take().unwrap()));
-    let started = Instant::now();
-    let status = loop {
-        if let Some(status) = child.try_wait().map_err(|e| e.to_string())? {
-            break status;
-        }
-        if started.elapsed() > timeout {
-            let _ = child.kill();
-            let _ = child.wait();
-            return Err(format!("{command:?} did not finish within {} s and was killed", timeout.as_secs()));
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    Ok(Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() })
 }
 
 /// `nix-instantiate --parse FILE`, with the same settings as every other Nix call.
@@ -739,14 +638,6 @@ fn short_error(stderr: &str) -> String {
     } else {
         interesting.join("\n")
     }
-}
-
-fn panic_text(panic: &Box<dyn std::any::Any + Send>) -> String {
-    panic
-        .downcast_ref::<String>()
-        .cloned()
-        .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
-        .unwrap_or_else(|| "(no message)".to_owned())
 }
 
 // ------------------------------------------------------------------ targets a lock cannot serve

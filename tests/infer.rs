@@ -4,6 +4,7 @@
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::io::Cursor;
 use std::path::Path;
 
 use lock2nix::infer::{
@@ -16,7 +17,7 @@ const HATCHLING: &str = "[build-system]\nrequires = [\"hatchling>=1.18\"]\nbuild
                          [project]\nname = \"hello\"\nversion = \"1.0\"\n";
 
 fn build_system(artifact: &Artifact) -> BuildSystem {
-    sdist_build_system(&artifact.filename, &artifact.bytes).unwrap_or_else(|e| panic!("{e}"))
+    sdist_build_system(&artifact.filename, Cursor::new(&artifact.bytes)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn names(system: &BuildSystem) -> Vec<String> {
@@ -85,7 +86,7 @@ fn a_setup_cfg_only_sdist_and_an_empty_one() {
     );
 
     let empty = artifacts::sdist_tar_gz("empty-1.0", &[("README.md", "nothing to build")]);
-    let error = sdist_build_system(&empty.filename, &empty.bytes).unwrap_err();
+    let error = sdist_build_system(&empty.filename, Cursor::new(&empty.bytes)).unwrap_err();
     assert!(matches!(error, InferError::NoBuildConfig { .. }), "{error}");
     assert!(error.to_string().contains("empty-1.0.tar.gz"), "{error}");
 }
@@ -94,7 +95,7 @@ fn a_setup_cfg_only_sdist_and_an_empty_one() {
 fn a_malformed_pyproject_is_an_error_naming_the_file() {
     let sdist =
         artifacts::sdist_tar_gz("broken-1.0", &[("pyproject.toml", "[build-system\nrequires = [\"hatchling\"\n")]);
-    let error = sdist_build_system(&sdist.filename, &sdist.bytes).unwrap_err();
+    let error = sdist_build_system(&sdist.filename, Cursor::new(&sdist.bytes)).unwrap_err();
     assert!(matches!(error, InferError::InvalidPyproject { .. }), "{error}");
     let message = error.to_string();
     assert!(message.contains("broken-1.0.tar.gz") && message.contains("broken-1.0/pyproject.toml"), "{message}");
@@ -103,14 +104,14 @@ fn a_malformed_pyproject_is_an_error_naming_the_file() {
         "nreq-1.0",
         &[("pyproject.toml", "[build-system]\nbuild-backend = \"flit_core.buildapi\"\n")],
     );
-    let error = sdist_build_system(&no_requires.filename, &no_requires.bytes).unwrap_err();
+    let error = sdist_build_system(&no_requires.filename, Cursor::new(&no_requires.bytes)).unwrap_err();
     assert!(matches!(error, InferError::InvalidPyproject { .. }) && error.to_string().contains("requires"), "{error}");
 
     let bad = artifacts::sdist_tar_gz(
         "badreq-1.0",
         &[("pyproject.toml", "[build-system]\nrequires = [\"setuptools >=>= 1\"]\n")],
     );
-    let error = sdist_build_system(&bad.filename, &bad.bytes).unwrap_err();
+    let error = sdist_build_system(&bad.filename, Cursor::new(&bad.bytes)).unwrap_err();
     assert!(
         matches!(error, InferError::InvalidRequirement { ref requirement, .. } if requirement == "setuptools >=>= 1"),
         "{error}"
@@ -126,14 +127,14 @@ fn only_the_top_directorys_config_counts() {
         ("./nested-1.0/vendor/lib/pyproject.toml", HATCHLING),
         ("./nested-1.0/setup.py", "from setuptools import setup\nsetup()\n"),
     ]);
-    let system = sdist_build_system("nested-1.0.tgz", &bytes).unwrap();
+    let system = sdist_build_system("nested-1.0.tgz", Cursor::new(&bytes)).unwrap();
     assert_eq!(system.source, BuildSystemSource::SetupPyOnly);
 }
 
 // ---- wheels ------------------------------------------------------------------------------
 
 fn libraries(artifact: &Artifact) -> WheelLibraries {
-    wheel_libraries(&artifact.filename, &artifact.bytes).unwrap_or_else(|e| panic!("{e}"))
+    wheel_libraries(&artifact.filename, Cursor::new(&artifact.bytes)).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn set(items: &[&str]) -> BTreeSet<String> {
@@ -250,7 +251,7 @@ fn a_pure_wheel_has_no_elf_and_a_corrupt_one_is_an_error() {
     let pure = artifacts::wheel("pure", "1.0", &[("pure/__init__.py".into(), b"x = 1\n".to_vec())]);
     assert_eq!(libraries(&pure), WheelLibraries::default());
 
-    let error = wheel_libraries("broken-1.0-py3-none-any.whl", b"PK\x03\x04 truncated").unwrap_err();
+    let error = wheel_libraries("broken-1.0-py3-none-any.whl", Cursor::new(b"PK\x03\x04 truncated")).unwrap_err();
     assert!(matches!(error, InferError::Archive { .. }), "{error}");
     assert!(error.to_string().contains("broken-1.0-py3-none-any.whl"), "{error}");
 }

@@ -125,3 +125,48 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
         assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
     }
 }
+
+#[test]
+fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
+    let build = tempfile::tempdir().unwrap();
+    let sdist = artifacts::sdist_tar_gz(
+        "hatchpkg-1.0",
+        &[("pyproject.toml", "[build-system]\nrequires = [\"hatchling\"]\nbuild-backend = \"hatchling.build\"\n")],
+    );
+    let zext = artifacts::zlib_cxx_wheel(build.path());
+    assert!(sdist.bytes.len() < zext.bytes.len());
+    let server = serve(&[("hatchpkg", &sdist), ("zext", &zext)]);
+    let mut lock = lock_entry("hatchpkg", &sdist) + &lock_entry("zext", &zext);
+    lock.push_str("[metadata]\nlock-version = \"2.0\"\npython-versions = \"~3.11\"\ncontent-hash = \"0\"\n");
+    let project = Project::inline(
+        &lock,
+        "[tool.poetry]\nname = \"limited\"\nversion = \"0.1.0\"\n\n[tool.poetry.dependencies]\npython = \"~3.11\"\nhatchpkg = \"*\"\nzext = \"*\"\n",
+    );
+    let system = format!("{}-linux", artifacts::arch());
+    let base = ["--index-url", &server.index_url(), "--system", &system, "--python", "3.11"];
+    // A limit between the two sizes: the sdist is read, the wheel is not.
+    let limit = (sdist.bytes.len() + 1).to_string();
+    let out = project.run(&[&base[..], &["--infer-max-size", &limit]].concat());
+    assert!(out.status.success(), "{}", stderr(&out));
+    let log = stderr(&out);
+    assert!(log.contains("1 artifacts downloaded for inference, 1 over --infer-max-size"), "{log}");
+    assert!(log.contains(&format!("warning: zext 1.0 ({})", zext.filename)), "{log}");
+    assert!(log.contains("larger than the size limit for inference"), "{log}");
+    let nix = stdout(&out);
+    assert!(nix.contains("inferred: build system hatchling.build"), "{nix}");
+    assert!(
+        nix.contains("# lock2nix: native libraries not inferred: not downloaded: larger than the size limit"),
+        "{nix}"
+    );
+    assert!(!nix.contains("autoPatchelfHook"), "{nix}");
+
+    // Nothing was cached for the skipped wheel: without the limit it is read now.
+    let again = project.run(&base);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("1 artifacts downloaded for inference"), "{}", stderr(&again));
+    assert!(stdout(&again).contains("pkgs.autoPatchelfHook"), "{}", stdout(&again));
+
+    let bad = project.run(&[&base[..], &["--infer-max-size", "lots"]].concat());
+    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("--infer-max-size"), "{}", stderr(&bad));
+}

@@ -3,6 +3,7 @@
 //! caller, and the description cached by sha256 so that later runs download nothing.
 
 use std::collections::BTreeMap;
+use std::fs::File;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -10,7 +11,6 @@ use std::time::Duration;
 use futures_util::StreamExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::client::{Client, GetError};
@@ -32,24 +32,32 @@ pub struct Artifact {
     pub sha256_hex: String,
 }
 
-/// Descriptions by sha256; `Err` holds why the describer could not read the artifact.
+/// Descriptions by sha256; `Err` holds why the describer could not read the artifact, or
+/// that it was over the size limit (such results are not cached: a later run with a higher
+/// limit reads the file).
 pub struct Described<T> {
     pub by_sha256: BTreeMap<String, Result<T, String>>,
     pub downloads: usize,
     pub cache_hits: usize,
+    /// Artifacts left unread because they are larger than the limit.
+    pub too_large: usize,
 }
 
 /// Describes every artifact with `describe` (`kind` names the description in the cache, e.g.
-/// `build-system`), downloading only those without a cached description.
+/// `build-system`), downloading only those without a cached description. Files go to an
+/// anonymous temporary file, never whole into memory: in the cache folder when there is one
+/// (the system's temporary folder may be RAM), else in the system's. One larger than
+/// `max_size` bytes is abandoned as soon as that is known and described as an `Err`.
 pub fn describe<T, F>(
     kind: &str,
     artifacts: &[Artifact],
     options: &FetchOptions,
+    max_size: Option<u64>,
     describe: F,
 ) -> Result<Described<T>, FetchError>
 where
     T: Serialize + DeserializeOwned + Send + Sync,
-    F: Fn(&Artifact, &[u8]) -> Result<T, String> + Sync,
+    F: Fn(&Artifact, &mut File) -> Result<T, String> + Sync,
 {
     let dir = options.cache_dir.as_ref().map(|root| root.join(LAYOUT).join(kind));
     let mut by_sha256 = BTreeMap::new();
@@ -69,7 +77,7 @@ where
     }
     let cache_hits = by_sha256.len();
     if missing.is_empty() {
-        return Ok(Described { by_sha256, downloads: 0, cache_hits });
+        return Ok(Described { by_sha256, downloads: 0, cache_hits, too_large: 0 });
     }
     if options.offline {
         return Err(FetchError::Offline {
@@ -81,17 +89,24 @@ where
         .build()
         .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
     let client = Client::new(options.timeout, options.retries).map_err(|message| FetchError::Runtime { message })?;
-    let downloads = missing.len();
-    let results: Vec<(String, Result<T, String>)> = runtime.block_on(async {
+    let temp_dir = options.cache_dir.as_ref().map(|root| root.join(LAYOUT));
+    if let Some(temp_dir) = &temp_dir {
+        std::fs::create_dir_all(temp_dir)
+            .map_err(|e| FetchError::Cache { path: temp_dir.clone(), message: e.to_string() })?;
+    }
+    let results: Vec<(String, Fetched<T>)> = runtime.block_on(async {
         let jobs = options.jobs.clamp(1, MAX_DOWNLOADS);
         let mut stream = futures_util::stream::iter(missing.iter().map(|artifact| {
             let client = &client;
             let describe = &describe;
+            let temp_dir = temp_dir.as_deref();
             async move {
-                let bytes = download(client, artifact).await?;
-                // Parsing archives is CPU work: keep it off the async workers.
-                let described = tokio::task::block_in_place(|| describe(artifact, &bytes));
-                Ok::<_, FetchError>((artifact.sha256_hex.clone(), described))
+                let fetched = match download(client, artifact, max_size, temp_dir).await? {
+                    // Parsing archives is CPU work: keep it off the async workers.
+                    Some(mut file) => Fetched::Read(tokio::task::block_in_place(|| describe(artifact, &mut file))),
+                    None => Fetched::TooLarge(max_size.unwrap_or_default()),
+                };
+                Ok::<_, FetchError>((artifact.sha256_hex.clone(), fetched))
             }
         }))
         .buffer_unordered(jobs);
@@ -101,29 +116,57 @@ where
         }
         Ok::<_, FetchError>(out)
     })?;
-    for (sha256, described) in results {
-        if let Some(dir) = &dir {
-            store(dir, &sha256, &described)?;
-        }
-        by_sha256.insert(sha256, described);
+    let mut described = Described { by_sha256, downloads: 0, cache_hits, too_large: 0 };
+    for (sha256, fetched) in results {
+        let result = match fetched {
+            Fetched::Read(result) => {
+                if let Some(dir) = &dir {
+                    store(dir, &sha256, &result)?;
+                }
+                described.downloads += 1;
+                result
+            }
+            Fetched::TooLarge(limit) => {
+                described.too_large += 1;
+                Err(format!("not downloaded: larger than the size limit for inference ({})", megabytes(limit)))
+            }
+        };
+        described.by_sha256.insert(sha256, result);
     }
-    Ok(Described { by_sha256, downloads, cache_hits })
+    Ok(described)
 }
 
-async fn download(client: &Client, artifact: &Artifact) -> Result<Vec<u8>, FetchError> {
+enum Fetched<T> {
+    Read(Result<T, String>),
+    /// Over this limit (bytes).
+    TooLarge(u64),
+}
+
+fn megabytes(bytes: u64) -> String {
+    if bytes < 1_000_000 { format!("{bytes} bytes") } else { format!("{} MB", bytes / 1_000_000) }
+}
+
+/// The artifact in a rewound temporary file, its sha256 checked; `None` when it is larger
+/// than `max_size`.
+async fn download(
+    client: &Client,
+    artifact: &Artifact,
+    max_size: Option<u64>,
+    temp_dir: Option<&Path>,
+) -> Result<Option<File>, FetchError> {
     let shown = redact_url(&artifact.url);
     let fail = |message: String| FetchError::Artifact { file: artifact.filename.clone(), url: shown.clone(), message };
     let url = Url::parse(&artifact.url).map_err(|e| fail(e.to_string()))?;
-    let page = client.get_file(&url, FILE_TIMEOUT).await.map_err(|e| match e {
-        GetError::NotFound => fail("HTTP 404".into()),
-        GetError::Status(status) => fail(format!("HTTP {status}")),
-        GetError::Network(message) => fail(message),
-    })?;
-    let actual = hex(&Sha256::digest(&page.body));
+    let download = match client.get_file(&url, FILE_TIMEOUT, max_size, temp_dir).await {
+        Ok(download) => download,
+        Err(GetError::TooLarge(_)) => return Ok(None),
+        Err(other) => return Err(fail(other.to_string())),
+    };
+    let actual = hex(&download.sha256);
     if actual != artifact.sha256_hex {
         return Err(fail(format!("its sha256 is {actual}, but the lock and the index say {}", artifact.sha256_hex)));
     }
-    Ok(page.body)
+    Ok(Some(download.file))
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -1,11 +1,14 @@
 //! The HTTP side of the fetch stage: one shared reqwest client, credentials taken out of
 //! URLs, retries with exponential backoff.
 
+use std::io::{Seek, SeekFrom, Write};
+use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
+use sha2::{Digest, Sha256};
 use url::Url;
 
 use super::simple::strip_userinfo;
@@ -34,6 +37,22 @@ pub(crate) enum GetError {
     NotFound,
     Status(u16),
     Network(String),
+    /// The file is larger than the caller's limit (bytes known so far).
+    TooLarge(u64),
+    /// Writing the download to a local temporary file failed.
+    Local(String),
+}
+
+impl std::fmt::Display for GetError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            GetError::NotFound => write!(f, "HTTP 404"),
+            GetError::Status(status) => write!(f, "HTTP {status}"),
+            GetError::Network(message) => write!(f, "{message}"),
+            GetError::TooLarge(size) => write!(f, "larger than the limit ({size} bytes or more)"),
+            GetError::Local(message) => write!(f, "cannot write a temporary file: {message}"),
+        }
+    }
 }
 
 /// Outcome of one attempt: retryable failures carry the server's `Retry-After`, if any.
@@ -69,36 +88,56 @@ impl Client {
         self.get(url, ACCEPT_SIMPLE, None).await
     }
 
-    /// GETs a distribution file (sdist or wheel) whole; `timeout` replaces the page timeout,
-    /// since artifacts can be gigabytes.
-    pub async fn get_file(&self, url: &Url, timeout: Duration) -> Result<Page, GetError> {
-        self.get(url, "*/*", Some(timeout)).await
+    /// GETs a distribution file (sdist or wheel) into an anonymous temporary file in
+    /// `temp_dir` (the system's by default), hashing it on the way, so that a multi-gigabyte
+    /// wheel never sits in memory. `timeout` replaces the page timeout, since artifacts can be
+    /// gigabytes. A file larger than `max_size` (by its `Content-Length`, or by what arrives)
+    /// is abandoned with [`GetError::TooLarge`].
+    pub async fn get_file(
+        &self,
+        url: &Url,
+        timeout: Duration,
+        max_size: Option<u64>,
+        temp_dir: Option<&Path>,
+    ) -> Result<Download, GetError> {
+        let (url, credentials) = split_credentials(url);
+        self.retrying(|| self.file_attempt(&url, credentials.as_ref(), timeout, max_size, temp_dir)).await
     }
 
     async fn get(&self, url: &Url, accept: &str, timeout: Option<Duration>) -> Result<Page, GetError> {
         let (url, credentials) = split_credentials(url);
-        let mut attempt = 0;
+        self.retrying(|| self.attempt(&url, credentials.as_ref(), accept, timeout)).await
+    }
+
+    /// Runs `attempt` until it succeeds, fails for good, or the retries are used up.
+    async fn retrying<T, F, Fut>(&self, mut attempt: F) -> Result<T, GetError>
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = Result<T, Attempt>>,
+    {
+        let mut retry = 0;
         loop {
             self.requests.fetch_add(1, Ordering::Relaxed);
-            match self.attempt(&url, credentials.as_ref(), accept, timeout).await {
-                Ok(page) => return Ok(page),
-                Err(Attempt::Retry(_, retry_after)) if attempt < self.retries => {
-                    tokio::time::sleep(backoff(attempt, retry_after)).await;
-                    attempt += 1;
+            match attempt().await {
+                Ok(value) => return Ok(value),
+                Err(Attempt::Retry(_, retry_after)) if retry < self.retries => {
+                    tokio::time::sleep(backoff(retry, retry_after)).await;
+                    retry += 1;
                 }
-                Err(Attempt::Retry(error, _)) => return Err(with_attempts(error, attempt + 1)),
+                Err(Attempt::Retry(error, _)) => return Err(with_attempts(error, retry + 1)),
                 Err(Attempt::Fatal(error)) => return Err(error),
             }
         }
     }
 
-    async fn attempt(
+    /// Sends the request and sorts the status: a success is returned for its body to be read.
+    async fn send(
         &self,
         url: &Url,
         credentials: Option<&(String, Option<String>)>,
         accept: &str,
         timeout: Option<Duration>,
-    ) -> Result<Page, Attempt> {
+    ) -> Result<reqwest::Response, Attempt> {
         let mut request = self.http.get(url.clone()).header(ACCEPT, accept);
         if let Some(timeout) = timeout {
             request = request.timeout(timeout);
@@ -117,12 +156,63 @@ impl Client {
         if !status.is_success() {
             return Err(Attempt::Fatal(GetError::Status(status.as_u16())));
         }
+        Ok(response)
+    }
+
+    async fn attempt(
+        &self,
+        url: &Url,
+        credentials: Option<&(String, Option<String>)>,
+        accept: &str,
+        timeout: Option<Duration>,
+    ) -> Result<Page, Attempt> {
+        let response = self.send(url, credentials, accept, timeout).await?;
         let mut final_url = response.url().clone();
         strip_userinfo(&mut final_url);
         let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
         let body = response.bytes().await.map_err(transport)?;
         Ok(Page { url: final_url, content_type, body: body.to_vec() })
     }
+
+    async fn file_attempt(
+        &self,
+        url: &Url,
+        credentials: Option<&(String, Option<String>)>,
+        timeout: Duration,
+        max_size: Option<u64>,
+        temp_dir: Option<&Path>,
+    ) -> Result<Download, Attempt> {
+        let too_large = |size: u64| max_size.is_some_and(|max| size > max);
+        let mut response = self.send(url, credentials, "*/*", Some(timeout)).await?;
+        if let Some(size) = response.content_length().filter(|&size| too_large(size)) {
+            return Err(Attempt::Fatal(GetError::TooLarge(size)));
+        }
+        let local = |e: std::io::Error| Attempt::Fatal(GetError::Local(e.to_string()));
+        let mut file = match temp_dir {
+            Some(dir) => tempfile::tempfile_in(dir),
+            None => tempfile::tempfile(),
+        }
+        .map_err(local)?;
+        let mut hasher = Sha256::new();
+        let mut size: u64 = 0;
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            size += chunk.len() as u64;
+            if too_large(size) {
+                return Err(Attempt::Fatal(GetError::TooLarge(size)));
+            }
+            hasher.update(&chunk);
+            file.write_all(&chunk).map_err(local)?;
+        }
+        file.flush().map_err(local)?;
+        file.seek(SeekFrom::Start(0)).map_err(local)?;
+        Ok(Download { file, sha256: hasher.finalize().into() })
+    }
+}
+
+/// A downloaded file, rewound, with the sha256 of what arrived.
+pub(crate) struct Download {
+    pub file: std::fs::File,
+    pub sha256: [u8; 32],
 }
 
 /// Takes `user:pass@` out of `url`; the pair is sent as basic auth, never in the URL.

@@ -320,7 +320,7 @@ async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<Vec<Inde
             .map_err(|message| FetchError::Parse { project, index, message }),
         Err(GetError::NotFound) => Err(FetchError::ProjectNotFound { project, index }),
         Err(GetError::Status(status)) => Err(FetchError::Http { project, index, status }),
-        Err(GetError::Network(message)) => Err(FetchError::Network { project, index, message }),
+        Err(other) => Err(FetchError::Network { project, index, message: other.to_string() }),
     }
 }
 

@@ -1,7 +1,7 @@
 //! An sdist's build system: the `[build-system]` table of its top-level `pyproject.toml`
 //! (PEP 518/517), or the defaults pip applies without one.
 
-use std::io::{Cursor, Read};
+use std::io::{BufReader, Read, Seek};
 use std::str::FromStr;
 
 use pep508_rs::{MarkerEnvironment, Requirement};
@@ -66,18 +66,18 @@ impl BuildSystem {
 }
 
 /// Reads the build system of the sdist `filename` (`.tar.gz`, `.tgz`, `.tar` or `.zip`; the
-/// format is chosen by the name) from its bytes. The config files read are those in the
+/// format is chosen by the name) from `reader`, streamed. The config files read are those in the
 /// archive's top directory (`name-version/`): when several top directories hold one, the one
 /// named like the archive wins, else the first in archive order. Config files at the archive
 /// root (an sdist without a top directory) win over all of them.
-pub fn sdist_build_system(filename: &str, bytes: &[u8]) -> Result<BuildSystem, InferError> {
+pub fn sdist_build_system<R: Read + Seek>(filename: &str, reader: R) -> Result<BuildSystem, InferError> {
     let lower = filename.to_ascii_lowercase();
     let (configs, stem) = if let Some(stem) = strip_suffixes(&lower, &[".tar.gz", ".tgz"]) {
-        (scan_tar(filename, flate2::read::GzDecoder::new(bytes), "gzip")?, stem)
+        (scan_tar(filename, flate2::read::GzDecoder::new(BufReader::new(reader)), "gzip")?, stem)
     } else if let Some(stem) = strip_suffixes(&lower, &[".tar"]) {
-        (scan_tar(filename, bytes, "tar")?, stem)
+        (scan_tar(filename, BufReader::new(reader), "tar")?, stem)
     } else if let Some(stem) = strip_suffixes(&lower, &[".zip"]) {
-        (scan_zip(filename, bytes)?, stem)
+        (scan_zip(filename, reader)?, stem)
     } else {
         return Err(InferError::UnsupportedArchive { file: filename.to_string() });
     };
@@ -153,10 +153,10 @@ fn scan_tar(file: &str, reader: impl Read, kind: &'static str) -> Result<Vec<Con
     Ok(configs)
 }
 
-fn scan_zip(file: &str, bytes: &[u8]) -> Result<Vec<Config>, InferError> {
+fn scan_zip(file: &str, reader: impl Read + Seek) -> Result<Vec<Config>, InferError> {
     let error =
         |e: &dyn std::fmt::Display| InferError::Archive { file: file.to_string(), kind: "zip", message: e.to_string() };
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| error(&e))?;
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| error(&e))?;
     let mut configs = Vec::new();
     for index in 0..archive.len() {
         let mut entry = archive.by_index(index).map_err(|e| error(&e))?;
@@ -233,6 +233,7 @@ fn strip_suffixes<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Cursor;
 
     fn system(requires: &[&str]) -> BuildSystem {
         BuildSystem {
@@ -291,11 +292,11 @@ mod tests {
 
     #[test]
     fn unsupported_and_corrupt_archives_name_the_file() {
-        let e = sdist_build_system("foo-1.0.tar.bz2", b"BZh9").unwrap_err();
+        let e = sdist_build_system("foo-1.0.tar.bz2", Cursor::new(b"BZh9")).unwrap_err();
         assert!(matches!(e, InferError::UnsupportedArchive { .. }) && e.to_string().contains("foo-1.0.tar.bz2"), "{e}");
-        let e = sdist_build_system("foo-1.0.tar.gz", b"not gzip at all").unwrap_err();
+        let e = sdist_build_system("foo-1.0.tar.gz", Cursor::new(b"not gzip at all")).unwrap_err();
         assert!(matches!(e, InferError::Archive { kind: "gzip", .. }) && e.file() == "foo-1.0.tar.gz", "{e}");
-        let e = sdist_build_system("foo-1.0.zip", b"PK not really").unwrap_err();
+        let e = sdist_build_system("foo-1.0.zip", Cursor::new(b"PK not really")).unwrap_err();
         assert!(matches!(e, InferError::Archive { kind: "zip", .. }), "{e}");
     }
 

@@ -8,6 +8,7 @@
 //!   soname table (`overrides/sonames.toml`).
 
 pub mod build_system;
+mod elf;
 pub mod native;
 
 pub use build_system::{BuildSystem, BuildSystemSource, sdist_build_system};

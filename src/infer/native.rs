@@ -2,13 +2,10 @@
 //! them the wheel ships itself, and what the rest maps to through the soname table.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::io::{Cursor, Read};
-
-use object::elf;
-use object::read::elf::FileHeader;
-use object::{Endianness, FileKind};
+use std::io::{Read, Seek};
 
 use super::InferError;
+use super::elf::{ElfError, ElfInfo, Reopen, read_elf};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WheelLibraries {
@@ -29,30 +26,30 @@ pub struct WheelLibraries {
 }
 
 /// Reads the ELF files of the wheel `filename` (32- or 64-bit, either byte order, any machine;
-/// x86_64 and aarch64 alike) from the zip in `bytes`. Members are recognized by their ELF magic,
-/// whatever their name; everything else is skipped unread. `DT_NEEDED`/`DT_SONAME` come from
-/// the `SHT_DYNAMIC` section, so a file stripped of its section headers (`sstrip`) reads as
-/// needing nothing. An ELF member is decompressed whole while it is parsed: peak memory is
-/// `bytes` plus the largest ELF member.
-pub fn wheel_libraries(filename: &str, bytes: &[u8]) -> Result<WheelLibraries, InferError> {
+/// x86_64 and aarch64 alike) from the zip `reader`. Members are recognized by their ELF magic,
+/// whatever their name; everything else is skipped after 4 bytes. `DT_NEEDED`/`DT_SONAME` are
+/// found as the dynamic loader finds them, through the program headers, so a file stripped of
+/// its section headers (`sstrip`) reads the same. Members are streamed, never held whole:
+/// memory stays small for any wheel size (see [`super::elf`]).
+pub fn wheel_libraries<R: Read + Seek>(filename: &str, reader: R) -> Result<WheelLibraries, InferError> {
     let archive_error = |message: String| InferError::Archive { file: filename.to_string(), kind: "zip", message };
-    let mut archive = zip::ZipArchive::new(Cursor::new(bytes)).map_err(|e| archive_error(e.to_string()))?;
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| archive_error(e.to_string()))?;
     let mut found: Vec<(String, ElfInfo)> = Vec::new();
     for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(|e| archive_error(e.to_string()))?;
-        if entry.is_dir() || entry.size() < 4 {
+        let (member, size, is_dir) = {
+            let entry = archive.by_index_raw(index).map_err(|e| archive_error(e.to_string()))?;
+            (entry.name().to_string(), entry.size(), entry.is_dir())
+        };
+        if is_dir || size < 4 {
             continue;
         }
-        let member = entry.name().to_string();
-        let size = entry.size();
-        let data = read_if_elf(&mut entry, size).map_err(|e| archive_error(format!("{member}: {e}")))?;
-        let Some(data) = data else { continue };
-        let info = parse_elf(data.bytes()).map_err(|message| InferError::Elf {
-            file: filename.to_string(),
-            member: member.clone(),
-            message,
+        let read = read_elf(&mut Member { archive: &mut archive, index }).map_err(|e| match e {
+            ElfError::Io(e) => archive_error(format!("{member}: {e}")),
+            ElfError::Invalid(message) => {
+                InferError::Elf { file: filename.to_string(), member: member.clone(), message }
+            }
         })?;
-        if let Some(info) = info {
+        if let Some(info) = read {
             found.push((member, info));
         }
     }
@@ -79,73 +76,20 @@ pub fn wheel_libraries(filename: &str, bytes: &[u8]) -> Result<WheelLibraries, I
     Ok(libs)
 }
 
-/// The dynamic-section facts of one ELF executable or shared object.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct ElfInfo {
-    needed: Vec<String>,
-    soname: Option<String>,
-    /// `ET_DYN` (a shared object, or a PIE executable) rather than `ET_EXEC`.
-    shared: bool,
+/// One member of a zip archive, decompressed from its start at each `open`.
+struct Member<'a, R> {
+    archive: &'a mut zip::ZipArchive<R>,
+    index: usize,
 }
 
-/// The bytes of one member, at an 8-aligned address: `object` reads ELF structures in place
-/// and refuses misaligned ones, and a `Vec<u8>` promises no alignment.
-struct Aligned {
-    buffer: Vec<u8>,
-    start: usize,
-    len: usize,
-}
-
-impl Aligned {
-    fn bytes(&self) -> &[u8] {
-        &self.buffer[self.start..self.start + self.len]
+impl<R: Read + Seek> Reopen for Member<'_, R> {
+    type Reader<'b>
+        = zip::read::ZipFile<'b, R>
+    where
+        Self: 'b;
+    fn open(&mut self) -> std::io::Result<Self::Reader<'_>> {
+        self.archive.by_index(self.index).map_err(std::io::Error::other)
     }
-}
-
-/// Reads a member of `size` bytes whole if it starts with the ELF magic; `None` otherwise,
-/// after reading only the magic.
-fn read_if_elf(reader: &mut impl Read, size: u64) -> std::io::Result<Option<Aligned>> {
-    let mut magic = [0u8; 4];
-    reader.read_exact(&mut magic)?;
-    if magic != elf::ELFMAG {
-        return Ok(None);
-    }
-    let len = usize::try_from(size).map_err(std::io::Error::other)?;
-    let mut buffer = vec![0u8; len + 8];
-    let start = buffer.as_ptr().align_offset(8);
-    buffer[start..start + 4].copy_from_slice(&magic);
-    reader.read_exact(&mut buffer[start + 4..start + len])?;
-    Ok(Some(Aligned { buffer, start, len }))
-}
-
-/// `Ok(None)` for ELF files that are neither executables nor shared objects (`.o`, core).
-fn parse_elf(data: &[u8]) -> Result<Option<ElfInfo>, String> {
-    let parsed = match FileKind::parse(data).map_err(|e| e.to_string())? {
-        FileKind::Elf32 => parse_elf_as::<elf::FileHeader32<Endianness>>(data),
-        FileKind::Elf64 => parse_elf_as::<elf::FileHeader64<Endianness>>(data),
-        other => return Err(format!("unexpected file kind {other:?}")),
-    };
-    parsed.map_err(|e| e.to_string())
-}
-
-fn parse_elf_as<Elf: FileHeader<Endian = Endianness>>(data: &[u8]) -> object::read::Result<Option<ElfInfo>> {
-    let header = Elf::parse(data)?;
-    let endian = header.endian()?;
-    let kind = header.e_type(endian);
-    if kind != elf::ET_DYN && kind != elf::ET_EXEC {
-        return Ok(None);
-    }
-    let table = header.sections(endian, data)?.dynamic_table(endian, data)?;
-    let mut info = ElfInfo { shared: kind == elf::ET_DYN, ..ElfInfo::default() };
-    for entry in &table {
-        let text = || table.string(entry).map(|s| String::from_utf8_lossy(s).into_owned());
-        if entry.tag == elf::DT_NEEDED {
-            info.needed.push(text()?);
-        } else if entry.tag == elf::DT_SONAME {
-            info.soname = Some(text()?);
-        }
-    }
-    Ok(Some(info))
 }
 
 /// What a wheel needs from outside itself.
@@ -249,77 +193,6 @@ fn is_glibc(soname: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    /// A minimal little-endian ELF64 shared object: header, `.dynstr`, `.dynamic`, `.shstrtab`.
-    fn tiny_elf(machine: u16, needed: &[&str], soname: Option<&str>) -> Vec<u8> {
-        let mut dynstr = vec![0u8];
-        let mut dynamic: Vec<(u64, u64)> = Vec::new();
-        let tagged = needed.iter().map(|n| (1, *n)).chain(soname.map(|s| (14, s)));
-        for (tag, name) in tagged {
-            dynamic.push((tag, dynstr.len() as u64));
-            dynstr.extend(name.as_bytes().iter().chain([&0]));
-        }
-        dynamic.push((0, 0));
-        let shstrtab = b"\0.dynstr\0.dynamic\0.shstrtab\0";
-        let mut out = vec![0u8; 64];
-        out.extend(&dynstr);
-        out.resize(out.len().next_multiple_of(8), 0);
-        let dynamic_at = out.len();
-        dynamic.iter().for_each(|(tag, value)| out.extend(tag.to_le_bytes().into_iter().chain(value.to_le_bytes())));
-        let shstrtab_at = out.len();
-        out.extend(shstrtab);
-        out.resize(out.len().next_multiple_of(8), 0);
-        let sections_at = out.len() as u64;
-        let section = |name: u32, kind: u32, at: usize, size: usize, link: u32, entsize: u64| {
-            let words: [u64; 4] = [0, 0, at as u64, size as u64];
-            let mut s: Vec<u8> = name.to_le_bytes().into_iter().chain(kind.to_le_bytes()).collect();
-            words.iter().for_each(|w| s.extend(w.to_le_bytes()));
-            s.extend(
-                link.to_le_bytes()
-                    .into_iter()
-                    .chain(0u32.to_le_bytes())
-                    .chain(1u64.to_le_bytes())
-                    .chain(entsize.to_le_bytes()),
-            );
-            s
-        };
-        out.extend([0u8; 64]);
-        out.extend(section(1, elf::SHT_STRTAB.0, 64, dynstr.len(), 0, 0));
-        out.extend(section(9, elf::SHT_DYNAMIC.0, dynamic_at, dynamic.len() * 16, 1, 16));
-        out.extend(section(18, elf::SHT_STRTAB.0, shstrtab_at, shstrtab.len(), 0, 0));
-        out[..8].copy_from_slice(&[0x7f, b'E', b'L', b'F', 2, 1, 1, 0]);
-        let mut put = |at: usize, bytes: &[u8]| out[at..at + bytes.len()].copy_from_slice(bytes);
-        put(16, &3u16.to_le_bytes()); // ET_DYN
-        put(18, &machine.to_le_bytes());
-        put(20, &1u32.to_le_bytes());
-        put(40, &sections_at.to_le_bytes());
-        put(52, &[64, 0, 56, 0, 0, 0, 64, 0, 4, 0, 3, 0]); // ehsize, phentsize, phnum, shentsize, shnum, shstrndx
-        out
-    }
-
-    fn read(bytes: &[u8]) -> Option<ElfInfo> {
-        let data = read_if_elf(&mut Cursor::new(bytes), bytes.len() as u64).unwrap()?;
-        parse_elf(data.bytes()).unwrap()
-    }
-
-    #[test]
-    fn aarch64_and_x86_64_shared_objects_parse_alike() {
-        for machine in [elf::EM_AARCH64, elf::EM_X86_64] {
-            let info = read(&tiny_elf(machine.0, &["libz.so.1", "libc.so.6"], Some("libfoo.so.1"))).unwrap();
-            assert_eq!(info.needed, ["libz.so.1", "libc.so.6"]);
-            assert_eq!(info.soname.as_deref(), Some("libfoo.so.1"));
-            assert!(info.shared);
-        }
-    }
-
-    #[test]
-    fn non_elf_is_skipped_after_the_magic_and_broken_elf_is_an_error() {
-        assert!(read_if_elf(&mut Cursor::new(b"#!/usr/bin/env python\n"), 22).unwrap().is_none());
-        let mut broken = tiny_elf(elf::EM_X86_64.0, &["libz.so.1"], None);
-        broken.truncate(100);
-        let data = read_if_elf(&mut Cursor::new(&broken), broken.len() as u64).unwrap().unwrap();
-        assert!(parse_elf(data.bytes()).is_err());
-    }
 
     #[test]
     fn stems_drop_the_version_only() {

@@ -62,7 +62,12 @@ impl<'a> Fixes<'a> {
         let facts = self.inferred?.natives.get(&(package.name.clone(), file.filename.clone()))?;
         let libs = match facts {
             Ok(libs) if libs.elf_files > 0 => libs,
-            Ok(_) => return None,
+            Ok(_) => {
+                return Some(Fixups {
+                    provenance: vec!["inferred: no ELF files, nothing to patch".into()],
+                    ..Fixups::default()
+                });
+            }
             Err(why) => {
                 return Some(Fixups {
                     provenance: vec![format!("native libraries not inferred: {why}")],

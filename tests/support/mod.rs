@@ -2,6 +2,7 @@
 #![allow(dead_code, unused_imports)]
 
 pub mod artifacts;
+pub mod corpus;
 pub mod index_server;
 pub mod nix;
 pub mod project;

@@ -140,6 +140,13 @@ pub fn hermetic(command: &mut Command, home: &Path) {
     command.env("XDG_CACHE_HOME", home.join("xdg-cache")).env("HOME", home);
 }
 
+/// For runs against the live index: nothing from the environment may point the binary at
+/// another index or cache, but a proxy the machine needs to reach PyPI is kept.
+pub fn hermetic_live(command: &mut Command, home: &Path) {
+    command.env_remove("LOCK2NIX_INDEX_URL").env_remove("LOCK2NIX_CACHE_DIR");
+    command.env("XDG_CACHE_HOME", home.join("xdg-cache")).env("HOME", home);
+}
+
 /// `tests/fixtures/projects/<name>/`.
 pub fn fixture_dir(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/projects").join(name)
