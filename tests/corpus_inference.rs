@@ -8,6 +8,11 @@
 //!   no ELF files, skipped over the size limit;
 //! - anything inference could not read, and every unknown soname, by name.
 //!
+//! With Nix, each file is also evaluated against the nixpkgs stub for the 4 systems × the oldest
+//! and the newest CPython, next to a file generated with `--no-infer` from the same cached
+//! index: every target must evaluate exactly as it does without inference (the same derivation
+//! or the same failure, the same attributes throwing), so inferred inputs never break a file.
+//!
 //! The counts are printed and written to `target/corpus-inference-report.txt` (CI prints it).
 //! Artifacts larger than `$LOCK2NIX_CORPUS_INFER_MAX_SIZE` (default [`DEFAULT_MAX_SIZE`]) are
 //! not downloaded, which keeps CI's download volume bounded (CUDA wheels are gigabytes): they
@@ -27,6 +32,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use support::corpus::{find_cases, foreign_sources, locate, output_within, panic_text};
+use support::evaluate::{PairResult, evaluate_pairs, evaluation_pairs, nix_parse, root_attribute, short_error};
+use support::nix::require_nix;
 
 const MAX_SIZE_ENV: &str = "LOCK2NIX_CORPUS_INFER_MAX_SIZE";
 const DEFAULT_MAX_SIZE: &str = "100MB";
@@ -148,9 +155,11 @@ struct Outcome {
     artifacts: Vec<Artifact>,
     failure: Option<String>,
     line: String,
+    /// Targets evaluated, with and without inference, alike.
+    evaluated: usize,
 }
 
-fn run_case(dir: &Path, cache: &Path, max_size: &str) -> Outcome {
+fn run_case(dir: &Path, cache: &Path, max_size: &str, evaluate: bool) -> Outcome {
     let mut outcome = Outcome::default();
     let lock = match lock2nix::lockfile::read(&dir.join("poetry.lock")) {
         Ok(lock) => lock,
@@ -166,29 +175,78 @@ fn run_case(dir: &Path, cache: &Path, max_size: &str) -> Outcome {
     }
     outcome.eligible = true;
     let work = tempfile::tempdir().expect("a temporary directory");
-    let output = work.path().join("python-packages.nix");
-    let mut command = Command::new(env!("CARGO_BIN_EXE_lock2nix"));
-    command.current_dir(dir).arg("poetry.lock").arg("--cache-dir").arg(cache).arg("-o").arg(&output);
-    command.args(["--infer-max-size", max_size]);
-    support::project::hermetic_live(&mut command, work.path());
-    let result = output_within(command, GENERATE_TIMEOUT);
-    let run = match result {
-        Ok(run) if run.status.success() => run,
-        Ok(run) => {
-            outcome.failure = Some(format!("lock2nix failed:\n{}", String::from_utf8_lossy(&run.stderr)));
-            return outcome;
-        }
+    let inferred = work.path().join("inferred.nix");
+    let run = match generate(dir, cache, work.path(), &inferred, &["--infer-max-size", max_size]) {
+        Ok(run) => run,
         Err(message) => {
             outcome.failure = Some(message);
             return outcome;
         }
     };
-    let nix = std::fs::read_to_string(&output).unwrap_or_default();
+    let nix = std::fs::read_to_string(&inferred).unwrap_or_default();
     outcome.artifacts = artifacts(&nix);
-    let stderr = String::from_utf8_lossy(&run.stderr);
-    let summary = stderr.lines().rfind(|l| l.contains("artifacts downloaded for inference")).unwrap_or_default();
-    outcome.line = format!("{}; {}", counts(&outcome.artifacts), summary.trim_start_matches("lock2nix: "));
+    let summary = run.lines().rfind(|l| l.contains("artifacts downloaded for inference")).unwrap_or_default();
+    outcome.line = format!("{}; {}", counts(outcome.artifacts.iter()), summary.trim_start_matches("lock2nix: "));
+    if evaluate {
+        match evaluate_like_without_inference(dir, cache, work.path(), &inferred, &nix) {
+            Ok(targets) => {
+                outcome.evaluated = targets;
+                outcome.line.push_str(&format!("; {targets} targets evaluate as without inference"));
+            }
+            Err(message) => outcome.failure = Some(message),
+        }
+    }
     outcome
+}
+
+/// Runs lock2nix on the case's poetry.lock into `output`; its stderr on success.
+fn generate(dir: &Path, cache: &Path, work: &Path, output: &Path, extra: &[&str]) -> Result<String, String> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_lock2nix"));
+    command.current_dir(dir).arg("poetry.lock").arg("--cache-dir").arg(cache).arg("-o").arg(output).args(extra);
+    support::project::hermetic_live(&mut command, work);
+    let run = output_within(command, GENERATE_TIMEOUT)?;
+    let stderr = String::from_utf8_lossy(&run.stderr).into_owned();
+    if run.status.success() { Ok(stderr) } else { Err(format!("lock2nix {extra:?} failed:\n{stderr}")) }
+}
+
+/// Evaluates the inferred file and one generated with `--no-infer` (offline: the index answers
+/// are cached) for the same targets; they must agree target by target. The number of targets.
+fn evaluate_like_without_inference(
+    dir: &Path,
+    cache: &Path,
+    work: &Path,
+    inferred: &Path,
+    text: &str,
+) -> Result<usize, String> {
+    nix_parse(inferred)?;
+    let plain = work.join("plain.nix");
+    generate(dir, cache, work, &plain, &["--no-infer", "--offline"])?;
+    let root = root_attribute(text).ok_or("no root attribute in the output")?;
+    let pairs = evaluation_pairs(text)?;
+    let with = evaluate_pairs(inferred, &root, &pairs)?;
+    let without = evaluate_pairs(&plain, &root, &pairs)?;
+    let mut differences = Vec::new();
+    for (((system, python), a), b) in pairs.iter().zip(&with).zip(&without) {
+        let same = match (a, b) {
+            (PairResult::Ok { throws: t1, count: c1 }, PairResult::Ok { throws: t2, count: c2 }) => {
+                t1 == t2 && c1 == c2
+            }
+            (PairResult::Failed(_), PairResult::Failed(_)) => true,
+            _ => false,
+        };
+        if !same {
+            let show = |r: &PairResult| match r {
+                PairResult::Ok { throws, count } => format!("{count} attributes, throwing: {throws:?}"),
+                PairResult::Failed(stderr) => format!("failed: {}", short_error(stderr)),
+            };
+            differences.push(format!("{system}/{python}: with inference {}; without {}", show(a), show(b)));
+        }
+    }
+    if differences.is_empty() {
+        Ok(pairs.len())
+    } else {
+        Err(format!("inference changed how the file evaluates:\n{}", differences.join("\n")))
+    }
 }
 
 fn tally<'a>(artifacts: impl Iterator<Item = &'a Artifact>) -> BTreeMap<Finding, usize> {
@@ -199,8 +257,9 @@ fn tally<'a>(artifacts: impl Iterator<Item = &'a Artifact>) -> BTreeMap<Finding,
     counts
 }
 
-fn counts(artifacts: &[Artifact]) -> String {
-    let counts = tally(artifacts.iter());
+fn counts<'a>(artifacts: impl Iterator<Item = &'a Artifact>) -> String {
+    let artifacts: Vec<&Artifact> = artifacts.collect();
+    let counts = tally(artifacts.iter().copied());
     let n = |f: Finding| counts.get(&f).copied().unwrap_or(0);
     let sdists = artifacts.iter().filter(|a| is_sdist(&a.file)).count();
     let wheels = artifacts.len() - sdists;
@@ -221,6 +280,7 @@ fn corpus_sdists_and_manylinux_wheels_get_inferred_facts() {
     let cases = find_cases(&corpus, "corpus inference");
     let max_size = std::env::var(MAX_SIZE_ENV).unwrap_or_else(|_| DEFAULT_MAX_SIZE.to_string());
     let cache = target_dir().join("corpus-inference-cache");
+    let evaluate = require_nix("corpus inference");
 
     let next = AtomicUsize::new(0);
     let outcomes: Mutex<BTreeMap<usize, Outcome>> = Mutex::new(BTreeMap::new());
@@ -231,12 +291,13 @@ fn corpus_sdists_and_manylinux_wheels_get_inferred_facts() {
                     let i = next.fetch_add(1, Ordering::SeqCst);
                     let Some((name, dir)) = cases.get(i) else { break };
                     let case_started = Instant::now();
-                    let mut outcome =
-                        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_case(dir, &cache, &max_size)))
-                            .unwrap_or_else(|panic| Outcome {
-                                failure: Some(format!("the case panicked: {}", panic_text(&panic))),
-                                ..Outcome::default()
-                            });
+                    let mut outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        run_case(dir, &cache, &max_size, evaluate)
+                    }))
+                    .unwrap_or_else(|panic| Outcome {
+                        failure: Some(format!("the case panicked: {}", panic_text(&panic))),
+                        ..Outcome::default()
+                    });
                     let status = match (&outcome.failure, outcome.eligible) {
                         (Some(_), _) => "FAIL",
                         (None, true) => "ok",
@@ -259,20 +320,17 @@ fn corpus_sdists_and_manylinux_wheels_get_inferred_facts() {
         distinct.entry(&artifact.file).or_insert(artifact);
     }
     let eligible = outcomes.values().filter(|o| o.eligible).count();
-    let distinct_list: Vec<Artifact> = distinct
-        .values()
-        .map(|a| Artifact {
-            file: a.file.clone(),
-            finding: a.finding,
-            detail: a.detail.clone(),
-            unknown_sonames: a.unknown_sonames.clone(),
-        })
-        .collect();
+    let evaluated: usize = outcomes.values().map(|o| o.evaluated).sum();
+    let evaluation = if evaluate {
+        format!("{evaluated} targets evaluate against the nixpkgs stub exactly as without inference")
+    } else {
+        "evaluation skipped (no Nix)".to_string()
+    };
     let summary = format!(
-        "corpus inference: {eligible} of {} locks come only from PyPI; {} distinct artifacts over all their targets: {} (size limit {max_size}; {:.0} s)",
+        "corpus inference: {eligible} of {} locks come only from PyPI; {} distinct artifacts over all their targets: {}; {evaluation} (size limit {max_size}; {:.0} s)",
         cases.len(),
-        distinct_list.len(),
-        counts(&distinct_list),
+        distinct.len(),
+        counts(distinct.values().copied()),
         started.elapsed().as_secs_f64()
     );
     let mut report = format!("{summary}\n\nDistinct artifacts by finding:\n");

@@ -94,18 +94,28 @@ where
         std::fs::create_dir_all(temp_dir)
             .map_err(|e| FetchError::Cache { path: temp_dir.clone(), message: e.to_string() })?;
     }
-    let results: Vec<(String, Fetched<T>)> = runtime.block_on(async {
+    let bar = super::progress_bar(
+        options.progress,
+        Some(0),
+        "{spinner} artifacts for inference {bytes}/{total_bytes} ({bytes_per_sec}) {wide_msg}",
+    );
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let total = missing.len();
+    let results: Result<Vec<(String, Fetched<T>)>, FetchError> = runtime.block_on(async {
         let jobs = options.jobs.clamp(1, MAX_DOWNLOADS);
         let mut stream = futures_util::stream::iter(missing.iter().map(|artifact| {
             let client = &client;
             let describe = &describe;
             let temp_dir = temp_dir.as_deref();
+            let (bar, done) = (&bar, &done);
             async move {
-                let fetched = match download(client, artifact, max_size, temp_dir).await? {
+                let fetched = match download(client, artifact, max_size, temp_dir, bar).await? {
                     // Parsing archives is CPU work: keep it off the async workers.
                     Some(mut file) => Fetched::Read(tokio::task::block_in_place(|| describe(artifact, &mut file))),
                     None => Fetched::TooLarge(max_size.unwrap_or_default()),
                 };
+                let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
+                bar.set_message(format!("{done}/{total} files"));
                 Ok::<_, FetchError>((artifact.sha256_hex.clone(), fetched))
             }
         }))
@@ -115,7 +125,9 @@ where
             out.push(result?);
         }
         Ok::<_, FetchError>(out)
-    })?;
+    });
+    bar.finish_and_clear();
+    let results = results?;
     let mut described = Described { by_sha256, downloads: 0, cache_hits, too_large: 0 };
     for (sha256, fetched) in results {
         let result = match fetched {
@@ -153,11 +165,12 @@ async fn download(
     artifact: &Artifact,
     max_size: Option<u64>,
     temp_dir: Option<&Path>,
+    progress: &indicatif::ProgressBar,
 ) -> Result<Option<File>, FetchError> {
     let shown = redact_url(&artifact.url);
     let fail = |message: String| FetchError::Artifact { file: artifact.filename.clone(), url: shown.clone(), message };
     let url = Url::parse(&artifact.url).map_err(|e| fail(e.to_string()))?;
-    let download = match client.get_file(&url, FILE_TIMEOUT, max_size, temp_dir).await {
+    let download = match client.get_file(&url, FILE_TIMEOUT, max_size, temp_dir, progress).await {
         Ok(download) => download,
         Err(GetError::TooLarge(_)) => return Ok(None),
         Err(other) => return Err(fail(other.to_string())),

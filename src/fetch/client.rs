@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
+use indicatif::ProgressBar;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use sha2::{Digest, Sha256};
@@ -99,9 +100,10 @@ impl Client {
         timeout: Duration,
         max_size: Option<u64>,
         temp_dir: Option<&Path>,
+        progress: &ProgressBar,
     ) -> Result<Download, GetError> {
         let (url, credentials) = split_credentials(url);
-        self.retrying(|| self.file_attempt(&url, credentials.as_ref(), timeout, max_size, temp_dir)).await
+        self.retrying(|| self.file_attempt(&url, credentials.as_ref(), timeout, max_size, temp_dir, progress)).await
     }
 
     async fn get(&self, url: &Url, accept: &str, timeout: Option<Duration>) -> Result<Page, GetError> {
@@ -181,12 +183,14 @@ impl Client {
         timeout: Duration,
         max_size: Option<u64>,
         temp_dir: Option<&Path>,
+        progress: &ProgressBar,
     ) -> Result<Download, Attempt> {
         let too_large = |size: u64| max_size.is_some_and(|max| size > max);
         let mut response = self.send(url, credentials, "*/*", Some(timeout)).await?;
         if let Some(size) = response.content_length().filter(|&size| too_large(size)) {
             return Err(Attempt::Fatal(GetError::TooLarge(size)));
         }
+        progress.inc_length(response.content_length().unwrap_or_default());
         let local = |e: std::io::Error| Attempt::Fatal(GetError::Local(e.to_string()));
         let mut file = match temp_dir {
             Some(dir) => tempfile::tempfile_in(dir),
@@ -202,6 +206,7 @@ impl Client {
             }
             hasher.update(&chunk);
             file.write_all(&chunk).map_err(local)?;
+            progress.inc(chunk.len() as u64);
         }
         file.flush().map_err(local)?;
         file.seek(SeekFrom::Start(0)).map_err(local)?;

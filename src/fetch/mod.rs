@@ -231,7 +231,8 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
             .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
         let client =
             Client::new(options.timeout, options.retries).map_err(|message| FetchError::Runtime { message })?;
-        let bar = progress_bar(options.progress, to_fetch.len());
+        let bar =
+            progress_bar(options.progress, Some(to_fetch.len() as u64), "{spinner} index pages {pos}/{len} {wide_msg}");
         let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &bar, |key, files| {
             let entry = known.get_mut(key).expect("every group was loaded");
             merge(entry, &groups[key], files);
@@ -358,12 +359,13 @@ fn verify(key: &Key, file: &LockedFile, listed: &IndexFile) -> Result<Option<Fil
         .map(|sha256| FileLocation { url: listed.url.clone(), sha256_hex: sha256.clone() }))
 }
 
-fn progress_bar(enabled: bool, len: usize) -> ProgressBar {
+/// A bar on stderr drawn with indicatif's `template`, or a hidden one when not `enabled`.
+fn progress_bar(enabled: bool, len: Option<u64>, template: &str) -> ProgressBar {
     if !enabled {
         return ProgressBar::hidden();
     }
-    let bar = ProgressBar::with_draw_target(Some(len as u64), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{spinner} index pages {pos}/{len} {wide_msg}") {
+    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template(template) {
         bar.set_style(style);
     }
     bar.enable_steady_tick(Duration::from_millis(120));

@@ -1,5 +1,6 @@
-//! `overrides/sonames.toml`: which nixpkgs attribute provides a shared library, and which
-//! libraries are never build inputs (the GPU driver's, glibc's).
+//! `overrides/sonames.toml`: which nixpkgs attribute provides a shared library, which
+//! libraries are never build inputs (the GPU driver's, glibc's), and which sdist build
+//! requirements are programs nixpkgs has at top level rather than in its Python package set.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -17,6 +18,9 @@ pub struct SonameTable {
     pub driver: BTreeSet<String>,
     /// Provided by glibc, always present (`[ignore] system`).
     pub system: BTreeSet<String>,
+    /// `[build-tools]`: a PyPI build requirement that only wraps a program (normalized name) →
+    /// the nixpkgs attribute of that program, which goes to `nativeBuildInputs`.
+    pub build_tools: BTreeMap<String, String>,
 }
 
 impl SonameTable {
@@ -38,6 +42,8 @@ struct RawSonames {
     sonames: BTreeMap<String, String>,
     #[serde(default)]
     ignore: RawIgnore,
+    #[serde(default, rename = "build-tools")]
+    build_tools: BTreeMap<String, String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -80,6 +86,24 @@ pub(crate) fn parse_sonames(text: &str, file: &str, policy: AttributePolicy) -> 
         }
     }
 
+    for (requirement, attribute) in &raw.build_tools {
+        let normalized = crate::name::PackageName::new(requirement.clone()).map(|n| n.to_string());
+        if normalized.as_ref().ok() != Some(requirement) {
+            return Err(error("build-tools", requirement, "not a normalized (PEP 503) package name".to_string()));
+        }
+        let allowed = match policy {
+            AttributePolicy::Known(known) => known.contains(attribute),
+            AttributePolicy::WellFormed => super::schema::is_attribute_path(attribute),
+        };
+        if !allowed {
+            return Err(error(
+                "build-tools",
+                requirement,
+                format!("program `{attribute}` is not in overrides/nixpkgs-attributes.txt (a typo, or add it there)"),
+            ));
+        }
+    }
+
     let mut driver = BTreeSet::new();
     let mut system = BTreeSet::new();
     for (key, list, set) in [("sonames", &raw.ignore.sonames, &mut driver), ("system", &raw.ignore.system, &mut system)]
@@ -104,5 +128,5 @@ pub(crate) fn parse_sonames(text: &str, file: &str, policy: AttributePolicy) -> 
     if let Some(both) = driver.intersection(&system).next() {
         return Err(error("ignore", both, "listed in both `sonames` and `system`".to_string()));
     }
-    Ok(SonameTable { providers: raw.sonames, driver, system })
+    Ok(SonameTable { providers: raw.sonames, driver, system, build_tools: raw.build_tools })
 }

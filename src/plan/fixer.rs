@@ -39,14 +39,27 @@ impl<'a> Fixes<'a> {
             Ok(facts) => {
                 let names: Vec<PackageName> =
                     facts.requires.iter().filter_map(|n| PackageName::new(n.clone()).ok()).collect();
-                Fixups {
+                let mut fixups = Fixups {
                     provenance: vec![format!(
                         "inferred: build system {} from the sdist's {}",
                         facts.backend, facts.source
                     )],
-                    build_system: names.iter().map(|n| self.python_ref(n)).collect(),
                     ..Fixups::default()
+                };
+                let tools = &self.db.sonames().build_tools;
+                for name in &names {
+                    // A requirement that only wraps a program, unless the lock has it.
+                    match tools.get(&name.to_string()).filter(|_| !self.locked.contains(name)) {
+                        Some(program) => {
+                            fixups.native_build_inputs.push(program.clone());
+                            fixups.provenance.push(format!(
+                                "inferred: build requirement {name} is the program pkgs.{program} (nativeBuildInputs)"
+                            ));
+                        }
+                        None => fixups.build_system.push(self.python_ref(name)),
+                    }
                 }
+                fixups
             }
             Err(why) => {
                 let mut plain = Plain.fixups(package, file, Kind::Sdist);

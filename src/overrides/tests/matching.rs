@@ -197,6 +197,15 @@ fn soname_table_is_validated() {
         error("[sonames]\n\"lib z.so\" = \"zlib\"\n"),
         "overrides/sonames.toml: [sonames] `lib z.so`: not a soname"
     );
+    assert_eq!(load("[build-tools]\nmy-tool = \"zlib\"\n").unwrap().build_tools["my-tool"], "zlib");
+    assert_eq!(
+        error("[build-tools]\nMy_Tool = \"zlib\"\n"),
+        "overrides/sonames.toml: [build-tools] `My_Tool`: not a normalized (PEP 503) package name"
+    );
+    assert_eq!(
+        error("[build-tools]\nmy-tool = \"mytool\"\n"),
+        "overrides/sonames.toml: [build-tools] `my-tool`: program `mytool` is not in overrides/nixpkgs-attributes.txt (a typo, or add it there)"
+    );
     assert!(error("[ignore]\ndriver = []\n").starts_with("overrides/sonames.toml is not valid TOML: "));
     assert!(error("[sonames]\n\"libz.so.1\" = 1\n").starts_with("overrides/sonames.toml is not valid TOML: "));
 }
