@@ -17,7 +17,8 @@
 //! Artifacts larger than `$LOCK2NIX_CORPUS_INFER_MAX_SIZE` (default [`DEFAULT_MAX_SIZE`]) are
 //! not downloaded, which keeps CI's download volume bounded (CUDA wheels are gigabytes): they
 //! are counted as skipped, never as inferred. Facts are cached in
-//! `target/corpus-inference-cache`, so a second local run downloads nothing.
+//! `target/corpus-inference-cache`, so a second local run downloads nothing (and uses the facts
+//! an earlier run with a higher limit read).
 //!
 //! `#[ignore]`d because it needs PyPI; `.ci/run` runs it.
 

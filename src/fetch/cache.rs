@@ -87,16 +87,31 @@ impl Cache {
     }
 
     /// Writes atomically (temporary file + rename) so a crash never leaves half a file.
+    /// Writes `cache` for `project`, merged with what is on disk now: other lock2nix runs may
+    /// share the folder and have stored other files of the same project since this run loaded
+    /// it. Entries of `cache` win (they are fresher). Under an exclusive lock on the index
+    /// folder's `.lock` file, so that two runs cannot drop each other's entries; the file itself
+    /// is replaced atomically, so readers never see half of it.
     pub fn store(&self, project: &PackageName, cache: &ProjectCache) -> Result<(), FetchError> {
         let path = self.path(&cache.index, project);
         let dir = path.parent().expect("cache paths have a parent");
         let fail = |message: String| FetchError::Cache { path: path.clone(), message };
         std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
-        let mut text = serde_json::to_vec(cache).map_err(|e| fail(e.to_string()))?;
+        let lock = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(dir.join(".lock"))
+            .map_err(|e| fail(e.to_string()))?;
+        fs4::FileExt::lock(&lock).map_err(|e| fail(format!("cannot lock: {e}")))?;
+        let mut merged = self.load(&cache.index, project);
+        merged.files.extend(cache.files.iter().map(|(name, file)| (name.clone(), file.clone())));
+        let mut text = serde_json::to_vec(&merged).map_err(|e| fail(e.to_string()))?;
         text.push(b'\n');
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
         temp.write_all(&text).map_err(|e| fail(e.to_string()))?;
         temp.persist(&path).map_err(|e| fail(e.error.to_string()))?;
+        // Dropping `lock` releases the lock.
         Ok(())
     }
 }
@@ -139,5 +154,21 @@ mod tests {
         std::fs::create_dir_all(path.parent().unwrap()).unwrap();
         std::fs::write(&path, "{not json").unwrap();
         assert!(cache.load("https://index.example/simple/", &six()).files.is_empty());
+    }
+
+    #[test]
+    fn runs_sharing_the_folder_keep_each_others_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let index = "https://index.example/simple/";
+        let (first, second) = (Cache::new(dir.path()), Cache::new(dir.path()));
+        // Both runs load the (empty) entry before either stores.
+        let mut a = first.load(index, &six());
+        let mut b = second.load(index, &six());
+        a.files.insert("six-1.0.tar.gz".into(), None);
+        b.files.insert("six-2.0.tar.gz".into(), None);
+        first.store(&six(), &a).unwrap();
+        second.store(&six(), &b).unwrap();
+        let files: Vec<String> = Cache::new(dir.path()).load(index, &six()).files.into_keys().collect();
+        assert_eq!(files, ["six-1.0.tar.gz", "six-2.0.tar.gz"]);
     }
 }

@@ -63,16 +63,6 @@ pub(super) trait Reopen {
     fn open(&mut self) -> io::Result<Self::Reader<'_>>;
 }
 
-impl Reopen for &[u8] {
-    type Reader<'a>
-        = &'a [u8]
-    where
-        Self: 'a;
-    fn open(&mut self) -> io::Result<&[u8]> {
-        Ok(self)
-    }
-}
-
 /// Reads the facts of the ELF file `source` streams, opening it again when the strings lie
 /// behind the dynamic table. `Ok(None)`: not ELF (only 4 bytes read), or an ELF file that is
 /// neither an executable nor a shared object (`.o`, core).
