@@ -25,4 +25,8 @@ let
       builtins.elemAt artifacts slot
     else
       throw "lock2nix: ${pname} is not part of the lock's resolution for ${system} with CPython ${python}, yet something asked for it; it is installed only where its markers hold";
+  # A build requirement that is not locked and that lock2nix does not know nixpkgs to have.
+  fromNixpkgs =
+    name:
+    prev.${name} or (throw "lock2nix: a build system needs the Python package ${name}, which is neither in the lock nor in this nixpkgs' Python package set; add it to the lock, or give the package that needs it an --overrides entry (build-system, or native-build-inputs for a program)");
 in

@@ -170,3 +170,44 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
     assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
     assert!(stderr(&bad).contains("--infer-max-size"), "{}", stderr(&bad));
 }
+
+#[test]
+fn an_unknown_build_requirement_throws_naming_the_fix() {
+    let odd = artifacts::sdist_tar_gz(
+        "oddpkg-1.0",
+        &[(
+            "pyproject.toml",
+            "[build-system]\nrequires = [\"setuptools\", \"no-such-backend\"]\nbuild-backend = \"no_such_backend\"\n",
+        )],
+    );
+    let server = serve(&[("oddpkg", &odd)]);
+    let mut lock = lock_entry("oddpkg", &odd);
+    lock.push_str("[metadata]\nlock-version = \"2.0\"\npython-versions = \"~3.11\"\ncontent-hash = \"0\"\n");
+    let project = Project::inline(
+        &lock,
+        "[tool.poetry]\nname = \"odd\"\nversion = \"0.1.0\"\n\n[tool.poetry.dependencies]\npython = \"~3.11\"\noddpkg = \"*\"\n",
+    );
+    let args = ["--index-url", &server.index_url(), "--system", "x86_64-linux", "--python", "3.11", "-o", "out.nix"];
+    let out = project.run(&args);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let nix = project.read("out.nix").unwrap();
+    // setuptools is a package nixpkgs is known to have; the other is looked up with a guard.
+    let listed: Vec<&str> = nix.lines().map(str::trim).skip_while(|l| *l != "build-system = [").take(3).collect();
+    assert_eq!(listed, ["build-system = [", "prev.setuptools", "(fromNixpkgs \"no-such-backend\")"], "{nix}");
+
+    if require_nix("an_unknown_build_requirement_throws_naming_the_fix") {
+        let overlay = project.join("out.nix");
+        let expr = format!(
+            "let pkgs = import {stub} {{ system = \"x86_64-linux\"; }}; py = pkgs.python311.override {{ packageOverrides = import {overlay} {{ inherit pkgs; }}; self = py; }}; in py.pkgs.oddpkg.drvPath",
+            stub = nix_tests_dir().join("../stub").display(),
+            overlay = overlay.display()
+        );
+        // Evaluating the package throws lock2nix's message, not Nix's "attribute missing".
+        let error = support::nix::instantiate_eval_expr(&expr).unwrap_err();
+        assert!(
+            error.stderr.contains("lock2nix: a build system needs the Python package no-such-backend, which is neither in the lock nor in this nixpkgs' Python package set"),
+            "{}",
+            error.stderr
+        );
+    }
+}

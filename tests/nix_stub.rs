@@ -183,6 +183,7 @@ nix_test!(interpreters_platforms_and_nixpkgs_packages, {
     expect_true("interpreterAttributes");
     expect_true("platformAttributes");
     expect_true("nixpkgsBuildBackendsExist");
+    expect_true("listedPythonPackagesExist");
 });
 
 nix_test!(wheel_package_and_env_instantiate_for_all_four_systems, {
@@ -297,6 +298,7 @@ const CASES: &[&str] = &[
     "buildEnvIsDerivationWithOverride",
     "interpreterAttributes",
     "nixpkgsBuildBackendsExist",
+    "listedPythonPackagesExist",
     "platformAttributes",
     "failUnknownSystem",
     "sampleOverlayAllSystems",

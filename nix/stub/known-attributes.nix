@@ -10,7 +10,12 @@ let
   lines = builtins.filter (
     line: builtins.isString line && line != "" && builtins.substring 0 1 line != "#"
   ) (builtins.split "\n" (builtins.readFile attributesFile));
-  paths = map (line: builtins.filter builtins.isString (builtins.split "\\." line)) lines;
+  # `python3Packages.<name>` lines name Python packages, which nixpkgs-packages.nix provides
+  # (checked by nix/tests/stub-selftest.nix); looking at them here would recurse into the
+  # package set this overlay helps to build.
+  paths = builtins.filter (path: builtins.head path != "python3Packages") (
+    map (line: builtins.filter builtins.isString (builtins.split "\\." line)) lines
+  );
   has =
     set: path:
     path == [ ]

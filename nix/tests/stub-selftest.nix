@@ -464,6 +464,19 @@ in
     "packaging"
   ];
 
+  # Every Python package overrides/nixpkgs-attributes.txt lists (`python3Packages.<name>`,
+  # which generated files use as `prev.<name>` unguarded) is in the stub's package sets.
+  listedPythonPackagesExist =
+    let
+      lines = builtins.filter builtins.isString (
+        builtins.split "\n" (builtins.readFile ../../overrides/nixpkgs-attributes.txt)
+      );
+      prefix = "python3Packages.";
+      listed = map (l: lib.removePrefix prefix l) (builtins.filter (lib.hasPrefix prefix) lines);
+    in
+    builtins.length listed > 30
+    && builtins.all (n: force py.pkgs.${n} && force pkgs.python3Packages.${n}) listed;
+
   platformAttributes =
     let
       p = s: (import stub { system = s; }).stdenv.hostPlatform;

@@ -127,8 +127,10 @@ impl<'a> Fixes<'a> {
     fn python_ref(&self, name: &PackageName) -> PythonRef {
         if self.locked.contains(name) {
             PythonRef::Locked(name.to_string())
-        } else {
+        } else if crate::overrides::known_attributes().contains(&format!("python3Packages.{name}")) {
             PythonRef::Nixpkgs(name.to_string())
+        } else {
+            PythonRef::Unlisted(name.to_string())
         }
     }
 }

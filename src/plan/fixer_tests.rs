@@ -90,6 +90,25 @@ fn inferred_build_system_maps_locked_and_nixpkgs_packages() {
 }
 
 #[test]
+fn build_requirements_nixpkgs_is_not_known_to_have_are_unlisted() {
+    let (lock, db) = (lock(), db());
+    let key = (lock.packages[3].name.clone(), lock.packages[3].files[0].filename.clone());
+    let facts = BuildFacts {
+        requires: vec!["setuptools".into(), "no-such-backend".into()],
+        backend: "no_such_backend".into(),
+        source: "pyproject.toml [build-system]".into(),
+    };
+    let mut inferred = Inferred::default();
+    inferred.build_systems.insert(key, Ok(facts));
+    let src = &lock.packages[3];
+    let fixups = Fixes::new(&db, &lock, Some(&inferred)).fixups(src, &src.files[0], Kind::Sdist);
+    assert_eq!(
+        fixups.build_system,
+        [PythonRef::Nixpkgs("setuptools".into()), PythonRef::Unlisted("no-such-backend".into())]
+    );
+}
+
+#[test]
 fn a_build_requirement_that_wraps_a_program_becomes_that_program_unless_locked() {
     let mut lock = lock();
     let db = db();

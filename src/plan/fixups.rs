@@ -11,7 +11,10 @@ pub use crate::overrides::{ArtifactKind as Kind, RelaxDeps};
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum PythonRef {
     Locked(String),
+    /// One `overrides/nixpkgs-attributes.txt` lists as `python3Packages.x`.
     Nixpkgs(String),
+    /// Neither locked nor listed: nixpkgs' if it has one, else evaluation throws naming the fix.
+    Unlisted(String),
 }
 
 /// Everything added to one artifact's derivation. Empty means nothing to add.

@@ -288,11 +288,13 @@ fn fixup_attrs(w: &mut NixWriter, fixups: &Fixups, sdist: bool) {
     }
 }
 
-/// `final.x` for a locked package, `prev.x` for nixpkgs' own.
+/// `final.x` for a locked package, `prev.x` for nixpkgs' own, and the prelude's guarded
+/// lookup for a name lock2nix does not know nixpkgs to have.
 fn python_ref(reference: &PythonRef) -> String {
     match reference {
         PythonRef::Locked(name) => select("final", name),
         PythonRef::Nixpkgs(name) => select("prev", name),
+        PythonRef::Unlisted(name) => format!("(fromNixpkgs {})", string(name)),
     }
 }
 
