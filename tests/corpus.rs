@@ -25,13 +25,11 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use lock2nix::model::{HashAlgorithm, Lock};
 use serde_json::{Value, json};
-use support::corpus::{find_cases, foreign_sources, output_within, panic_text};
+use support::corpus::{CaseOutcome, find_cases, foreign_sources, output_within, run_cases};
 use support::evaluate::{
     PairResult, SYSTEMS, evaluate_pairs, evaluation_pairs, nix_parse, root_attribute, short_error,
 };
@@ -40,8 +38,6 @@ use support::{IndexServer, Reply};
 
 /// Copies every generated file to `<this folder>/<case>/python-packages.nix` (for debugging).
 const KEEP_ENV: &str = "LOCK2NIX_CORPUS_KEEP";
-/// Cases run at the same time (the machine has 2 cores; each case runs lock2nix and Nix).
-const PARALLEL_CASES: usize = 2;
 /// A hang guard for one lock2nix run, far above what any corpus lock needs.
 const GENERATE_TIMEOUT: Duration = Duration::from_secs(600);
 
@@ -79,6 +75,28 @@ impl Outcome {
     }
 }
 
+impl CaseOutcome for Outcome {
+    fn panicked(message: String) -> Self {
+        let mut outcome = Outcome::default();
+        outcome.fail("test", message);
+        outcome
+    }
+
+    fn status(&self) -> &'static str {
+        if !self.failures.is_empty() {
+            "FAIL"
+        } else if self.eligible == Some(true) {
+            "ok"
+        } else {
+            "skip"
+        }
+    }
+
+    fn line_mut(&mut self) -> &mut String {
+        &mut self.line
+    }
+}
+
 #[test]
 fn every_pypi_only_corpus_lock_generates_and_evaluates() {
     let started = Instant::now();
@@ -88,43 +106,8 @@ fn every_pypi_only_corpus_lock_generates_and_evaluates() {
     let cases = find_cases(&corpus, "corpus");
     let keep = std::env::var_os(KEEP_ENV).filter(|k| !k.is_empty()).map(PathBuf::from);
 
-    let next = AtomicUsize::new(0);
-    let outcomes: Mutex<BTreeMap<usize, Outcome>> = Mutex::new(BTreeMap::new());
-    std::thread::scope(|scope| {
-        for _ in 0..PARALLEL_CASES.min(cases.len()) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((name, dir)) = cases.get(i) else { break };
-                    let case_started = Instant::now();
-                    let mut outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        run_case(dir, evaluate, keep.as_ref().map(|k| k.join(name)))
-                    }))
-                    .unwrap_or_else(|panic| {
-                        let mut outcome = Outcome::default();
-                        outcome.fail("test", format!("the case panicked: {}", panic_text(&panic)));
-                        outcome
-                    });
-                    let status = if !outcome.failures.is_empty() {
-                        "FAIL"
-                    } else if outcome.eligible == Some(true) {
-                        "ok"
-                    } else {
-                        "skip"
-                    };
-                    outcome.line = format!(
-                        "{status:<4} {name} ({:.1} s){}{}",
-                        case_started.elapsed().as_secs_f64(),
-                        if outcome.line.is_empty() { "" } else { ": " },
-                        outcome.line
-                    );
-                    eprintln!("corpus: {}", outcome.line);
-                    outcomes.lock().unwrap_or_else(|e| e.into_inner()).insert(i, outcome);
-                }
-            });
-        }
-    });
-    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    let outcomes =
+        run_cases("corpus", &cases, |name, dir| run_case(dir, evaluate, keep.as_ref().map(|k| k.join(name))));
 
     let total = cases.len();
     let eligible = outcomes.values().filter(|o| o.eligible == Some(true)).count();

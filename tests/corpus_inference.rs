@@ -28,17 +28,14 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use support::corpus::{find_cases, foreign_sources, locate, output_within, panic_text};
+use support::corpus::{CaseOutcome, find_cases, foreign_sources, locate, output_within, run_cases};
 use support::evaluate::{PairResult, evaluate_pairs, evaluation_pairs, nix_parse, root_attribute, short_error};
 use support::nix::require_nix;
 
 const MAX_SIZE_ENV: &str = "LOCK2NIX_CORPUS_INFER_MAX_SIZE";
 const DEFAULT_MAX_SIZE: &str = "100MB";
-const PARALLEL_CASES: usize = 2;
 /// A hang guard for one run, downloads included.
 const GENERATE_TIMEOUT: Duration = Duration::from_secs(1200);
 
@@ -158,6 +155,24 @@ struct Outcome {
     line: String,
     /// Targets evaluated, with and without inference, alike.
     evaluated: usize,
+}
+
+impl CaseOutcome for Outcome {
+    fn panicked(message: String) -> Self {
+        Outcome { failure: Some(message), ..Outcome::default() }
+    }
+
+    fn status(&self) -> &'static str {
+        match (&self.failure, self.eligible) {
+            (Some(_), _) => "FAIL",
+            (None, true) => "ok",
+            (None, false) => "skip",
+        }
+    }
+
+    fn line_mut(&mut self) -> &mut String {
+        &mut self.line
+    }
 }
 
 fn run_case(dir: &Path, cache: &Path, max_size: &str, evaluate: bool) -> Outcome {
@@ -283,36 +298,7 @@ fn corpus_sdists_and_manylinux_wheels_get_inferred_facts() {
     let cache = target_dir().join("corpus-inference-cache");
     let evaluate = require_nix("corpus inference");
 
-    let next = AtomicUsize::new(0);
-    let outcomes: Mutex<BTreeMap<usize, Outcome>> = Mutex::new(BTreeMap::new());
-    std::thread::scope(|scope| {
-        for _ in 0..PARALLEL_CASES.min(cases.len()) {
-            scope.spawn(|| {
-                loop {
-                    let i = next.fetch_add(1, Ordering::SeqCst);
-                    let Some((name, dir)) = cases.get(i) else { break };
-                    let case_started = Instant::now();
-                    let mut outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                        run_case(dir, &cache, &max_size, evaluate)
-                    }))
-                    .unwrap_or_else(|panic| Outcome {
-                        failure: Some(format!("the case panicked: {}", panic_text(&panic))),
-                        ..Outcome::default()
-                    });
-                    let status = match (&outcome.failure, outcome.eligible) {
-                        (Some(_), _) => "FAIL",
-                        (None, true) => "ok",
-                        (None, false) => "skip",
-                    };
-                    outcome.line =
-                        format!("{status:<4} {name} ({:.1} s): {}", case_started.elapsed().as_secs_f64(), outcome.line);
-                    eprintln!("corpus inference: {}", outcome.line);
-                    outcomes.lock().unwrap_or_else(|e| e.into_inner()).insert(i, outcome);
-                }
-            });
-        }
-    });
-    let outcomes = outcomes.into_inner().unwrap_or_else(|e| e.into_inner());
+    let outcomes = run_cases("corpus inference", &cases, |_, dir| run_case(dir, &cache, &max_size, evaluate));
 
     // Per-lock artifacts, and the distinct files across the corpus (locks share many).
     let all: Vec<&Artifact> = outcomes.values().flat_map(|o| &o.artifacts).collect();

@@ -2,9 +2,12 @@
 //! next to the repository, or `$LOCK2NIX_CORPUS`): finding it and its cases, and running the
 //! binary on them. Used by `tests/corpus.rs` and `tests/corpus_inference.rs`.
 
+use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use lock2nix::model::{Lock, Source};
@@ -116,6 +119,54 @@ pub fn output_within(mut command: Command, timeout: Duration) -> Result<Output, 
         std::thread::sleep(Duration::from_millis(50));
     };
     Ok(Output { status, stdout: stdout.join().unwrap_or_default(), stderr: stderr.join().unwrap_or_default() })
+}
+
+/// Cases run at the same time (the machine has 2 cores; each case runs lock2nix and Nix).
+const PARALLEL_CASES: usize = 2;
+
+/// What a corpus test records for one case.
+pub trait CaseOutcome: Send {
+    /// The outcome of a case whose run panicked with `message`.
+    fn panicked(message: String) -> Self;
+    /// `FAIL`, `ok` or `skip`.
+    fn status(&self) -> &'static str;
+    /// The case's line for the report, without its status, name and time.
+    fn line_mut(&mut self) -> &mut String;
+}
+
+/// Runs `run(name, dir)` for every case, [`PARALLEL_CASES`] at a time, each panic caught.
+/// Each outcome's line gets the status, the name and the time in front and is printed as it
+/// ends, prefixed with `label`. Outcomes by case index.
+pub fn run_cases<O: CaseOutcome>(
+    label: &str,
+    cases: &[(String, PathBuf)],
+    run: impl Fn(&str, &Path) -> O + Sync,
+) -> BTreeMap<usize, O> {
+    let next = AtomicUsize::new(0);
+    let outcomes: Mutex<BTreeMap<usize, O>> = Mutex::new(BTreeMap::new());
+    std::thread::scope(|scope| {
+        for _ in 0..PARALLEL_CASES.min(cases.len()) {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, Ordering::SeqCst);
+                    let Some((name, dir)) = cases.get(i) else { break };
+                    let started = Instant::now();
+                    let mut outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run(name, dir)))
+                        .unwrap_or_else(|panic| O::panicked(format!("the case panicked: {}", panic_text(&panic))));
+                    let status = outcome.status();
+                    let line = outcome.line_mut();
+                    *line = format!(
+                        "{status:<4} {name} ({:.1} s){}{line}",
+                        started.elapsed().as_secs_f64(),
+                        if line.is_empty() { "" } else { ": " },
+                    );
+                    eprintln!("{label}: {line}");
+                    outcomes.lock().unwrap_or_else(|e| e.into_inner()).insert(i, outcome);
+                }
+            });
+        }
+    });
+    outcomes.into_inner().unwrap_or_else(|e| e.into_inner())
 }
 
 /// The message of a caught panic.
