@@ -97,6 +97,52 @@ impl Constraint {
         self.alternatives.iter().any(|a| a.contains(version))
     }
 
+    /// Both at once: every pair of alternatives, joined.
+    pub fn intersect(&self, other: &Self) -> Self {
+        if self.is_any() {
+            return other.clone();
+        }
+        if other.is_any() {
+            return self.clone();
+        }
+        let mut alternatives = Vec::new();
+        for a in &self.alternatives {
+            for b in &other.alternatives {
+                alternatives.push(a.iter().chain(b.iter()).cloned().collect());
+            }
+        }
+        Self::from_alternatives(alternatives)
+    }
+
+    /// The constraint as a marker on the interpreter's version, for marker algebra (whether
+    /// two requirements can hold at once). A two-part `==3.8` means every 3.8 release, as
+    /// poetry-core's `python_version == "3.8"` does. Anything the marker grammar cannot say
+    /// gives the always-true marker, which errs on the side of "they can".
+    pub fn python_marker(&self) -> pep508_rs::MarkerTree {
+        use pep508_rs::MarkerTree;
+        if self.is_any() {
+            return MarkerTree::TRUE;
+        }
+        let mut union = MarkerTree::FALSE;
+        for alternative in &self.alternatives {
+            let mut all = MarkerTree::TRUE;
+            for specifier in alternative.iter() {
+                let text = specifier.to_string();
+                let split = text.find(|c: char| !"<>=!~".contains(c)).unwrap_or(text.len());
+                let (op, version) = text.split_at(split);
+                let two_parts = specifier.version().release().len() == 2 && !version.ends_with(".*");
+                let version =
+                    if two_parts && matches!(op, "==" | "!=") { format!("{version}.*") } else { version.to_string() };
+                match MarkerTree::from_str(&format!("python_full_version {op} '{version}'")) {
+                    Ok(marker) => all.and(marker),
+                    Err(_) => return MarkerTree::TRUE,
+                }
+            }
+            union.or(all);
+        }
+        union
+    }
+
     /// Some patch release of 3.X satisfies it. Besides 3.X.0 and 3.X.99 this tries the patch
     /// releases the constraint itself names, so `==3.9.7` or `>=3.9.2,<3.9.5` count for 3.9.
     pub fn allows_python(&self, minor: PythonMinor) -> bool {
@@ -385,6 +431,21 @@ mod tests {
         let c = poetry(">=2.7, !=3.0.*, !=3.1.*");
         assert!(!c.contains(&v("3.1.4")) && c.contains(&v("3.2")));
         assert!(PythonMinor::all().all(|m| c.allows_python(m)));
+    }
+
+    #[test]
+    fn intersections_and_python_markers() {
+        assert_eq!(poetry(">=1").intersect(&poetry("<2")).to_string(), ">=1,<2");
+        assert_eq!(poetry("*").intersect(&poetry("<2")), poetry("<2"));
+        let union = poetry("<1 || >=2").intersect(&poetry("!=3"));
+        assert!(union.contains(&v("0.5")) && union.contains(&v("2.5")) && !union.contains(&v("3")));
+        let marker = |text: &str| poetry(text).python_marker().try_to_string().unwrap_or_else(|| "true".into());
+        assert_eq!(marker("^3.10"), "python_full_version >= '3.10' and python_full_version < '4.0'");
+        assert_eq!(marker("3.8"), "python_full_version == '3.8.*'");
+        assert_eq!(marker("*"), "true");
+        let mut both = poetry("<3.10").python_marker();
+        both.and(pep508_rs::MarkerTree::from_str("python_version >= '3.10'").unwrap());
+        assert!(both.is_false(), "{both:?}");
     }
 
     #[test]

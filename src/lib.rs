@@ -19,3 +19,5 @@ pub mod plan;
 pub mod project;
 pub mod render;
 pub mod resolve;
+pub mod toml_error;
+pub mod warning;

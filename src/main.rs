@@ -8,13 +8,14 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions, redact_url};
+use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions};
 use lock2nix::generate::{GenerateOptions, OverrideOptions, generate};
 use lock2nix::inference::InferOptions;
 use lock2nix::name::PackageName;
 use lock2nix::overrides::{format_list, format_show};
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
 use lock2nix::resolve::{ArtifactPolicy, Prefer, ResolveOptions};
+use lock2nix::warning::summarize;
 
 // A short-lived process that allocates many small strings: mimalloc makes the whole run
 // markedly faster than the system allocator (BENCHMARKS.md).
@@ -120,16 +121,27 @@ struct GenerateArgs {
     /// Work from the cache alone; fail naming what is missing.
     #[arg(long)]
     offline: bool,
+    /// Ask the index again for every page, whatever the cache holds.
+    #[arg(long, conflicts_with = "offline")]
+    refresh: bool,
     /// Seconds before an index request times out.
     #[arg(long, value_name = "SECS", default_value_t = 30)]
     timeout: u64,
     /// Retries after a timeout, 429 or 5xx.
     #[arg(long, default_value_t = 3)]
     retries: u32,
-    /// Print nothing but errors on stderr.
+    /// Generate even when the index no longer offers files the lock needs: those packages
+    /// become attributes that throw when used, and a warning lists them.
+    #[arg(long)]
+    allow_missing: bool,
+    /// Install what the dependency graph reaches, ignoring the per-package markers of a
+    /// lock 2.1 (like Poetry's installer.re-resolve = true).
+    #[arg(long)]
+    re_resolve: bool,
+    /// Print nothing but errors on stderr (no warnings, no summary).
     #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
-    /// Also print how long each stage took.
+    /// Also print every warning in full and how long each stage took.
     #[arg(short, long)]
     verbose: bool,
     #[command(flatten)]
@@ -191,13 +203,10 @@ fn run() -> Result<(), Failure> {
         return print_overrides(&action, &source);
     }
     let cli = parsed.generate;
-    let command = std::iter::once("lock2nix".to_string())
-        .chain(std::env::args().skip(1).map(|a| shell_quote(&a)))
-        .collect::<Vec<_>>()
-        .join(" ");
     let options = GenerateOptions {
         lock: cli.lock.clone(),
         pyproject: cli.pyproject.clone(),
+        output: cli.output.clone(),
         resolve: ResolveOptions {
             systems: if cli.systems.is_empty() { System::ALL.to_vec() } else { dedup(cli.systems.clone()) },
             pythons: if cli.pythons.is_empty() { PythonMinor::all().collect() } else { dedup(cli.pythons.clone()) },
@@ -211,19 +220,21 @@ fn run() -> Result<(), Failure> {
                 only_binary: names(&cli.only_binary, "--only-binary")?,
                 unavailable: BTreeSet::new(),
             },
+            re_resolve: cli.re_resolve,
         },
         fetch: FetchOptions {
             index_url: cli.index_url.clone(),
             jobs: cli.jobs.max(1),
             cache_dir: if cli.no_cache { None } else { cli.cache_dir.clone().or_else(FetchOptions::default_cache_dir) },
             offline: cli.offline,
+            refresh: cli.refresh,
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             timeout: Duration::from_secs(cli.timeout.max(1)),
             retries: cli.retries,
         },
         overrides: cli.overrides.options(),
         infer: (!cli.no_infer).then(|| InferOptions { max_size: cli.infer_max_size.map(|size| size.as_u64()) }),
-        command,
+        allow_missing: cli.allow_missing,
     };
     let generated = generate(&options).map_err(|e| failure!("{e}"))?;
     match &cli.output {
@@ -233,23 +244,24 @@ fn run() -> Result<(), Failure> {
             out.write_all(generated.nix.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))?;
         }
     }
-    for warning in &generated.warnings {
-        eprintln!("lock2nix: warning: {warning}");
+    if cli.quiet {
+        std::mem::forget(generated);
+        return Ok(());
     }
-    if !cli.quiet {
-        let s = &generated.stats;
-        eprintln!(
-            "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference{}",
-            s.packages,
-            s.targets,
-            s.requests,
-            s.cache_hits,
-            s.downloads,
-            if s.too_large > 0 { format!(", {} over --infer-max-size", s.too_large) } else { String::new() }
-        );
+    for line in summarize(&generated.warnings, cli.verbose) {
+        eprintln!("lock2nix: warning: {line}");
     }
+    let s = &generated.stats;
+    eprintln!(
+        "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference{}",
+        s.packages,
+        s.targets,
+        s.requests,
+        s.cache_hits,
+        s.downloads,
+        if s.too_large > 0 { format!(", {} over --infer-max-size", s.too_large) } else { String::new() }
+    );
     if cli.verbose {
-        let s = &generated.stats;
         eprintln!(
             "lock2nix: parse {:?}, resolve {:?}, fetch {:?}, plan + render {:?}",
             s.parse, s.resolve, s.fetch, s.render
@@ -293,32 +305,4 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     }
     file.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
-}
-
-/// Quotes an argument for the header the way a shell user would type it, with any URL
-/// credentials (`https://user:secret@…`) cut out.
-fn shell_quote(arg: &str) -> String {
-    // Only arguments that can carry userinfo are touched, so the rest stay exactly as typed.
-    let redacted = if arg.contains('@') && arg.contains("://") { redact_url(arg) } else { arg.to_string() };
-    let arg = redacted.as_str();
-    if !arg.is_empty() && arg.chars().all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c)) {
-        arg.to_string()
-    } else {
-        format!("'{}'", arg.replace('\'', r"'\''"))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn header_command_never_carries_credentials() {
-        assert_eq!(
-            shell_quote("--index-url=https://me:s3cret@example.org/simple/"),
-            "--index-url=https://example.org/simple/"
-        );
-        assert_eq!(shell_quote("https://example.org/a@b"), "https://example.org/a@b");
-        assert_eq!(shell_quote("it's"), r"'it'\''s'");
-    }
 }

@@ -182,6 +182,8 @@ pub struct Dependency {
     pub extras: Vec<ExtraName>,
     /// Poetry's `optional = true`: active only through one of the dependent's extras.
     pub optional: bool,
+    /// Poetry's `source = "…"`: the named index the package must come from.
+    pub source: Option<String>,
 }
 
 /// Lock 2.1 membership: the groups a package belongs to and, per group, when.

@@ -35,6 +35,7 @@ fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQ
         index_url: index.to_string(),
         project: name(project),
         files: files.iter().map(|(f, h)| locked(f, *h)).collect(),
+        chosen: Default::default(),
     }
 }
 
@@ -75,7 +76,12 @@ fn fixture_expectations(index: &str) -> (Vec<ProjectQuery>, BTreeMap<(PackageNam
                 FileLocation { url: file["url"].as_str().unwrap().to_string(), sha256_hex: sha256.to_string() };
             expected.insert((name(project), filename.to_string()), location);
         }
-        queries.push(ProjectQuery { index_url: index.to_string(), project: name(project), files });
+        queries.push(ProjectQuery {
+            index_url: index.to_string(),
+            project: name(project),
+            files,
+            chosen: Default::default(),
+        });
     }
     (queries, expected)
 }
@@ -247,15 +253,12 @@ fn retries_give_up_with_the_last_status() {
 }
 
 #[test]
-fn not_found_is_project_not_found_without_retry() {
+fn a_project_the_index_does_not_have_is_gone_without_retry() {
     let server = IndexServer::start();
     let queries = [query(&server.index_url(), "no-such-project", &[("no_such_project-1.0.tar.gz", None)])];
-    let error = locate(&queries, &options(None)).unwrap_err();
-    assert!(
-        matches!(&error, FetchError::ProjectNotFound { project, .. } if project.to_string() == "no-such-project"),
-        "{error:?}"
-    );
-    assert!(error.to_string().contains(&server.index_url()), "{error}");
+    let located = locate(&queries, &options(None)).unwrap();
+    assert!(located.files.is_empty());
+    assert_eq!(located.gone.iter().map(ToString::to_string).collect::<Vec<_>>(), ["no-such-project"]);
     assert_eq!(server.hits("/simple/no-such-project/"), 1);
 }
 
@@ -341,8 +344,11 @@ fn credentials_are_sent_but_never_stored_or_returned() {
         texts.push(entry.display().to_string());
         texts.push(std::fs::read_to_string(&entry).unwrap());
     }
+    let gone = locate(&[query(&index, "missing", &[("missing-1.0.tar.gz", None)])], &options(None)).unwrap();
+    texts.push(format!("{gone:?}"));
+    server.route("/simple/forbidden/", vec![Reply::status(403)]);
     let errors = [
-        locate(&[query(&index, "missing", &[("missing-1.0.tar.gz", None)])], &options(None)).unwrap_err(),
+        locate(&[query(&index, "forbidden", &[("forbidden-1.0.tar.gz", None)])], &options(None)).unwrap_err(),
         locate(&[query(&index, "demo", &[("demo-1.0.tar.gz", Some(&format!("sha256:{B}")))])], &options(None))
             .unwrap_err(),
         locate(

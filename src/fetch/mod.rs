@@ -7,7 +7,7 @@ mod cache;
 mod client;
 mod simple;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -16,7 +16,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use url::Url;
 
-use crate::model::{HashAlgorithm, LockedFile};
+use crate::model::{FileHash, HashAlgorithm, LockedFile};
 use crate::name::PackageName;
 use cache::{Cache, CachedFile, ProjectCache};
 use client::{Client, GetError};
@@ -45,6 +45,8 @@ pub struct FetchOptions {
     pub cache_dir: Option<PathBuf>,
     /// Never touch the network: everything must come from the cache.
     pub offline: bool,
+    /// Ask the index again for every page, whatever the cache holds (`--refresh`).
+    pub refresh: bool,
     /// Draw a progress bar on stderr.
     pub progress: bool,
     /// Per request, connecting and reading the body included.
@@ -60,6 +62,7 @@ impl Default for FetchOptions {
             jobs: 16,
             cache_dir: None,
             offline: false,
+            refresh: false,
             progress: false,
             timeout: Duration::from_secs(30),
             retries: 3,
@@ -75,6 +78,7 @@ impl std::fmt::Debug for FetchOptions {
             .field("jobs", &self.jobs)
             .field("cache_dir", &self.cache_dir)
             .field("offline", &self.offline)
+            .field("refresh", &self.refresh)
             .field("progress", &self.progress)
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
@@ -97,6 +101,9 @@ pub struct ProjectQuery {
     pub index_url: String,
     pub project: PackageName,
     pub files: Vec<LockedFile>,
+    /// The names of the files some target chose: a cached "not on the index" for one of them
+    /// is asked again (online), since the run would otherwise conclude from it.
+    pub chosen: BTreeSet<String>,
 }
 
 impl std::fmt::Debug for ProjectQuery {
@@ -105,6 +112,7 @@ impl std::fmt::Debug for ProjectQuery {
             .field("index_url", &redact_url(&self.index_url))
             .field("project", &self.project)
             .field("files", &self.files)
+            .field("chosen", &self.chosen)
             .finish()
     }
 }
@@ -121,6 +129,8 @@ pub struct FileLocation {
 pub struct Located {
     /// Queried files the index lists with a sha256; the rest are absent.
     pub files: BTreeMap<(PackageName, String), FileLocation>,
+    /// Projects the index does not have at all (HTTP 404): every file of theirs is absent.
+    pub gone: BTreeSet<PackageName>,
     /// HTTP requests sent, retries included.
     pub requests: usize,
     /// Projects answered entirely from the cache.
@@ -129,10 +139,11 @@ pub struct Located {
 
 #[derive(thiserror::Error, Debug)]
 pub enum FetchError {
-    #[error("{project}: hash mismatch for {file}: the lock records {lock} but index {index} lists {index_hash}")]
-    HashMismatch { project: PackageName, file: String, index: String, lock: String, index_hash: String },
-    #[error("{project}: project not found on index {index} (HTTP 404)")]
-    ProjectNotFound { project: PackageName, index: String },
+    #[error(
+        "{project}: hash mismatch for {file}: the lock records {lock} but index {index} lists {index_hash}{}",
+        if *.offline { " (an answer from the cache, which may be stale: run without --offline, or with --refresh)" } else { "" }
+    )]
+    HashMismatch { project: PackageName, file: String, index: String, lock: String, index_hash: String, offline: bool },
     #[error("{project}: cannot reach index {index}: {message}")]
     Network { project: PackageName, index: String, message: String },
     #[error("{project}: index {index} answered HTTP {status}")]
@@ -175,13 +186,26 @@ struct Group {
     /// Normalized index URL, credentials included (for the request only).
     index: Url,
     files: Vec<LockedFile>,
+    /// File names some target chose ([`ProjectQuery::chosen`]).
+    chosen: BTreeSet<String>,
 }
 
 /// (credential-free index URL, project).
 type Key = (String, PackageName);
 
+/// What the index said of one project: the cached page entries, and whether it has the
+/// project at all.
+struct Answer {
+    cached: ProjectCache,
+    gone: bool,
+}
+
 /// Finds every queried file on its index. Synchronous: runs its own tokio runtime (on a
 /// helper thread when called from inside one).
+///
+/// The cache answers first, unless it may lie: a chosen file it says the index lacks, or a
+/// file whose cached hash differs from the lock's, sends the page's request again (the index
+/// may have been fixed since). `--refresh` asks again for every page; `--offline` never asks.
 pub fn locate(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Located, FetchError> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return std::thread::scope(|s| s.spawn(|| locate_blocking(queries, options)).join())
@@ -193,29 +217,29 @@ pub fn locate(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Locate
 fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Located, FetchError> {
     let groups = group(queries)?;
     let cache = options.cache_dir.as_deref().map(Cache::new);
-    let mut known: BTreeMap<&Key, ProjectCache> = BTreeMap::new();
+    let mut known: BTreeMap<&Key, Answer> = BTreeMap::new();
     let mut to_fetch = Vec::new();
     let mut offline_missing = Vec::new();
     let mut cache_hits = 0;
     // Reading and parsing the cache files is most of a warm run's fetch stage: do it in parallel.
     let loaded: Vec<ProjectCache> = groups
         .par_iter()
-        .map(|(key, _)| match &cache {
-            Some(cache) => cache.load(&key.0, &key.1),
-            None => ProjectCache { index: key.0.clone(), project: key.1.to_string(), files: BTreeMap::new() },
+        .map(|(key, _)| match (&cache, options.refresh) {
+            (Some(cache), false) => cache.load(&key.0, &key.1),
+            _ => ProjectCache { index: key.0.clone(), project: key.1.to_string(), files: BTreeMap::new() },
         })
         .collect();
     for ((key, group), cached) in groups.iter().zip(loaded) {
         let missing: Vec<&str> =
             group.files.iter().map(|f| f.filename.as_str()).filter(|f| !cached.files.contains_key(*f)).collect();
-        if missing.is_empty() {
+        if missing.is_empty() && (options.offline || !may_be_stale(group, &cached)) {
             cache_hits += 1;
         } else if options.offline {
             offline_missing.extend(missing.iter().map(|f| format!("{}: {f}", key.1)));
         } else {
             to_fetch.push((key, group));
         }
-        known.insert(key, cached);
+        known.insert(key, Answer { cached, gone: false });
     }
     if !offline_missing.is_empty() {
         offline_missing.sort();
@@ -233,10 +257,11 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
             Client::new(options.timeout, options.retries).map_err(|message| FetchError::Runtime { message })?;
         let bar =
             progress_bar(options.progress, Some(to_fetch.len() as u64), "{spinner} index pages {pos}/{len} {wide_msg}");
-        let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &bar, |key, files| {
-            let entry = known.get_mut(key).expect("every group was loaded");
-            merge(entry, &groups[key], files);
-            cache.as_ref().map_or(Ok(()), |cache| cache.store(&key.1, entry))
+        let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &bar, |key, page| {
+            let answer = known.get_mut(key).expect("every group was loaded");
+            answer.gone = page.is_none();
+            merge(&mut answer.cached, &groups[key], page.unwrap_or_default());
+            cache.as_ref().map_or(Ok(()), |cache| cache.store(&key.1, &answer.cached))
         }));
         bar.finish_and_clear();
         requests = client.requests();
@@ -246,18 +271,29 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
     let verified: Vec<Vec<((PackageName, String), FileLocation)>> = groups
         .par_iter()
         .map(|(key, group)| {
-            let entries = &known[key].files;
+            let entries = &known[key].cached.files;
             let mut found = Vec::new();
             for file in &group.files {
                 let Some(Some(cached)) = entries.get(&file.filename) else { continue };
-                if let Some(location) = verify(key, file, &cached.to_index(&file.filename))? {
+                if let Some(location) = verify(key, file, &cached.to_index(&file.filename), options.offline)? {
                     found.push(((key.1.clone(), file.filename.clone()), location));
                 }
             }
             Ok(found)
         })
         .collect::<Result<_, FetchError>>()?;
-    Ok(Located { files: verified.into_iter().flatten().collect(), requests, cache_hits })
+    let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
+    Ok(Located { files: verified.into_iter().flatten().collect(), gone, requests, cache_hits })
+}
+
+/// Whether a cached answer must be checked with the index: it says a chosen file is not
+/// there, or it lists a hash that differs from the lock's.
+fn may_be_stale(group: &Group, cached: &ProjectCache) -> bool {
+    group.files.iter().any(|file| match cached.files.get(&file.filename) {
+        Some(None) => group.chosen.contains(&file.filename),
+        Some(Some(entry)) => hash_differs(file, &entry.to_index(&file.filename)).is_some(),
+        None => false,
+    })
 }
 
 fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
@@ -265,12 +301,17 @@ fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
     for query in queries.iter().filter(|q| !q.files.is_empty()) {
         let index = normalize_index(&query.index_url)?;
         let key = (redact_url(index.as_str()), query.project.clone());
-        let group = groups.entry(key).or_insert_with(|| Group { index: index.clone(), files: Vec::new() });
+        let group = groups.entry(key).or_insert_with(|| Group {
+            index: index.clone(),
+            files: Vec::new(),
+            chosen: BTreeSet::new(),
+        });
         // The same index with and without credentials: the credentials are meant for it.
         if group.index.username().is_empty() && !index.username().is_empty() {
             group.index = index;
         }
         group.files.extend(query.files.iter().cloned());
+        group.chosen.extend(query.chosen.iter().cloned());
     }
     Ok(groups)
 }
@@ -289,14 +330,14 @@ fn normalize_index(raw: &str) -> Result<Url, FetchError> {
     Ok(url)
 }
 
-/// Fetches the pages, at most `jobs` at once, handing each parsed page to `done` as it
-/// arrives; stops at the first error.
+/// Fetches the pages, at most `jobs` at once, handing each parsed page (`None`: the index
+/// has no such project) to `done` as it arrives; stops at the first error.
 async fn fetch_all<'g>(
     client: &Client,
     work: Vec<(&'g Key, &'g Group)>,
     jobs: usize,
     bar: &ProgressBar,
-    mut done: impl FnMut(&'g Key, Vec<IndexFile>) -> Result<(), FetchError>,
+    mut done: impl FnMut(&'g Key, Option<Vec<IndexFile>>) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
     let mut pages = futures_util::stream::iter(
         work.into_iter().map(|(key, group)| async move { (key, fetch_one(client, key, group).await) }),
@@ -310,7 +351,7 @@ async fn fetch_all<'g>(
     Ok(())
 }
 
-async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<Vec<IndexFile>, FetchError> {
+async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<Option<Vec<IndexFile>>, FetchError> {
     let (index, project) = (key.0.clone(), key.1.clone());
     let page_url = group
         .index
@@ -318,14 +359,17 @@ async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<Vec<Inde
         .map_err(|e| FetchError::InvalidIndexUrl { index: index.clone(), message: e.to_string() })?;
     match client.get_page(&page_url).await {
         Ok(page) => simple::parse_page(page.content_type.as_deref(), &page.body, &page.url)
+            .map(Some)
             .map_err(|message| FetchError::Parse { project, index, message }),
-        Err(GetError::NotFound) => Err(FetchError::ProjectNotFound { project, index }),
+        // The caller decides what a project gone from the index means (`--allow-missing`).
+        Err(GetError::NotFound) => Ok(None),
         Err(GetError::Status(status)) => Err(FetchError::Http { project, index, status }),
         Err(other) => Err(FetchError::Network { project, index, message: other.to_string() }),
     }
 }
 
-/// Records, for each queried file not yet cached, what the page says (or `None`).
+/// Records, for each queried file, what the fresh page says (or `None`), replacing what the
+/// cache said.
 fn merge(entry: &mut ProjectCache, group: &Group, page: Vec<IndexFile>) {
     let mut listed: HashMap<String, IndexFile> = HashMap::with_capacity(page.len());
     for file in page {
@@ -334,29 +378,33 @@ fn merge(entry: &mut ProjectCache, group: &Group, page: Vec<IndexFile>) {
     }
     for file in &group.files {
         let found = listed.get(&file.filename).map(CachedFile::from_index);
-        entry.files.entry(file.filename.clone()).or_insert(found);
+        entry.files.insert(file.filename.clone(), found);
     }
 }
 
 /// The lock's hash must equal the index's in the same algorithm; the location needs a sha256.
-fn verify(key: &Key, file: &LockedFile, listed: &IndexFile) -> Result<Option<FileLocation>, FetchError> {
-    // No let-chains: the crate's MSRV (1.85) predates them.
-    let lock_and_index = file.hash.as_ref().and_then(|lock| Some((lock, listed.hashes.get(&lock.algorithm)?)));
-    if let Some((lock, index_hex)) =
-        lock_and_index.filter(|(lock, index_hex)| !index_hex.eq_ignore_ascii_case(&lock.hex))
-    {
+fn verify(key: &Key, file: &LockedFile, listed: &IndexFile, offline: bool) -> Result<Option<FileLocation>, FetchError> {
+    if let Some((lock, index_hex)) = hash_differs(file, listed) {
         return Err(FetchError::HashMismatch {
             project: key.1.clone(),
             file: file.filename.clone(),
             index: key.0.clone(),
-            lock: format!("{}:{}", lock.algorithm.as_str(), lock.hex.to_ascii_lowercase()),
+            lock: lock.to_string(),
             index_hash: format!("{}:{index_hex}", lock.algorithm.as_str()),
+            offline,
         });
     }
     Ok(listed
         .hashes
         .get(&HashAlgorithm::Sha256)
         .map(|sha256| FileLocation { url: listed.url.clone(), sha256_hex: sha256.clone() }))
+}
+
+/// The lock's hash and the index's digest in the same algorithm, when they differ.
+fn hash_differs<'a>(file: &'a LockedFile, listed: &'a IndexFile) -> Option<(&'a FileHash, &'a str)> {
+    let lock = file.hash.as_ref()?;
+    let index_hex = listed.hashes.get(&lock.algorithm)?;
+    (!index_hex.eq_ignore_ascii_case(&lock.hex)).then_some((lock, index_hex.as_str()))
 }
 
 /// A bar on stderr drawn with indicatif's `template`, or a hidden one when not `enabled`.
@@ -395,7 +443,12 @@ mod tests {
     fn debug_output_hides_credentials() {
         let index_url = "https://u:secret@index.example/simple/".to_string();
         let options = FetchOptions { index_url: index_url.clone(), ..FetchOptions::default() };
-        let query = ProjectQuery { index_url, project: PackageName::new("six".into()).unwrap(), files: Vec::new() };
+        let query = ProjectQuery {
+            index_url,
+            project: PackageName::new("six".into()).unwrap(),
+            files: Vec::new(),
+            chosen: BTreeSet::new(),
+        };
         for text in [format!("{options:?}"), format!("{query:?}")] {
             assert!(text.contains("index.example") && !text.contains("secret"), "{text}");
         }

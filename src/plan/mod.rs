@@ -17,9 +17,10 @@ use rayon::prelude::*;
 use crate::model::{Lock, Source};
 use crate::name::PackageName;
 use crate::project::Project;
+use crate::resolve::select::Unusable;
 use crate::resolve::{ArtifactChoice, Installed, PerTarget, Resolution};
 pub use fixer::Fixes;
-pub use fixups::{Fixer, Fixups, Kind, Plain, PythonRef, RelaxDeps};
+pub use fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef, RelaxDeps};
 pub use targets::TargetSet;
 
 /// Where a locked file can be downloaded, as the fetch stage found it.
@@ -57,6 +58,9 @@ pub struct PlannedVersion {
     pub optional_dependencies: BTreeMap<String, Vec<Conditional>>,
     /// Dependencies left out to break cycles, for a comment.
     pub cycle_breaks: Vec<String>,
+    /// Whether some target has nothing to install because the index no longer offers the
+    /// files the lock names (`--allow-missing`).
+    pub gone_from_index: bool,
 }
 
 /// A dependency (attribute name) and the targets on which it holds.
@@ -85,7 +89,11 @@ pub struct Download {
 /// The project itself: a meta-package whose passthru offers every group and extra.
 #[derive(Debug, Clone)]
 pub struct RootPlan {
+    /// Its attribute: the project's name, unless that is taken (see [`Self::renamed`]).
     pub attr: String,
+    /// Why the attribute is not the project's name: a locked package or the Python package
+    /// set itself uses that name.
+    pub renamed: Option<String>,
     pub version: String,
     pub main: Vec<Conditional>,
     pub groups: BTreeMap<String, Vec<Conditional>>,
@@ -152,9 +160,11 @@ fn plan_version(
     let mut optional: BTreeMap<String, BTreeMap<String, TargetSet>> = BTreeMap::new();
     let mut cycle_breaks = BTreeSet::new();
     let mut slot_of: FxHashMap<ArtifactChoice, usize> = FxHashMap::default();
+    let mut gone_from_index = false;
     for (t, state) in states.iter().enumerate() {
         let Some(state) = state else { continue };
         installed = installed.with(t);
+        gone_from_index |= state.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex);
         // Each distinct choice is planned once, whatever the number of targets using it.
         let slot = match slot_of.get(&state.artifact) {
             Some(&slot) => slot,
@@ -204,6 +214,7 @@ fn plan_version(
         dependencies: conditionals(deps),
         optional_dependencies: optional.into_iter().map(|(e, d)| (e, conditionals(d))).collect(),
         cycle_breaks: cycle_breaks.into_iter().collect(),
+        gone_from_index,
     })
 }
 
@@ -254,12 +265,48 @@ fn planned_artifact(
         ArtifactChoice::Sdist(f) => {
             PlannedArtifact::Sdist(download(f)?, fixer.fixups(package, &package.files[f], Kind::Sdist))
         }
+        ArtifactChoice::Unusable(Unusable::GoneFromIndex) => {
+            let missing: Vec<&str> = package
+                .files
+                .iter()
+                .map(|f| f.filename.as_str())
+                .filter(|f| locations.find(&package.name, f).is_none())
+                .collect();
+            PlannedArtifact::Unusable(format!(
+                "the index no longer offers {} (deleted after the lock was written; generated with --allow-missing); re-lock with `poetry lock` to choose files that exist, or give {} a `src` in an overlay composed after this one",
+                first_few(&missing),
+                package.name
+            ))
+        }
         ArtifactChoice::Unusable(why) => PlannedArtifact::Unusable(why.explain().to_string()),
         ArtifactChoice::UnsupportedSource => PlannedArtifact::Unusable(format!(
             "it comes from a {} source, which this version of lock2nix does not generate yet; add it in your own overlay (see the README)",
             package.source.kind()
         )),
     })
+}
+
+/// Up to five names and how many more there are.
+fn first_few(names: &[&str]) -> String {
+    const SHOWN: usize = 5;
+    let head = names.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
+    match names.len().saturating_sub(SHOWN) {
+        0 => head,
+        more => format!("{head} and {more} more"),
+    }
+}
+
+impl Plan {
+    /// `name version` of every package some target cannot install because the index no
+    /// longer offers its files (`--allow-missing`).
+    pub fn throwing_for_missing_files(&self) -> Vec<String> {
+        self.packages
+            .iter()
+            .flat_map(|n| &n.versions)
+            .filter(|v| v.gone_from_index)
+            .map(|v| format!("{} {}", v.pname, v.version))
+            .collect()
+    }
 }
 
 /// `sha256-<base64>` from a hex digest.
@@ -327,7 +374,7 @@ fn root_plan(
     dropped: &[bool],
     broken: &BTreeSet<(usize, usize)>,
 ) -> RootPlan {
-    let attr = project.name.as_ref().map_or_else(|| "project".to_string(), ToString::to_string);
+    let (attr, renamed) = project_attribute(lock, project);
     let list = |per_target: &PerTarget| -> Vec<Conditional> {
         let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
         for (t, indices) in per_target.iter().enumerate() {
@@ -350,9 +397,60 @@ fn root_plan(
     };
     RootPlan {
         attr,
+        renamed,
         version: project.version.clone().unwrap_or_else(|| "0".to_string()),
         main: list(&resolution.roots.main),
         groups: resolution.roots.groups.iter().map(|(g, l)| (g.to_string(), list(l))).collect(),
         extras: resolution.roots.extras.iter().map(|(e, l)| (e.to_string(), list(l))).collect(),
     }
+}
+
+/// Names of nixpkgs' Python package set that are not packages but its own machinery, which a
+/// package attribute would replace (`python` is the interpreter every package builds with).
+/// From nixpkgs' `python-packages-base.nix`, `passthrufun.nix` and `python-packages.nix`.
+pub const RESERVED_ATTRIBUTES: &[&str] = &[
+    "buildPythonApplication",
+    "buildPythonPackage",
+    "buildSetupcfg",
+    "callPackage",
+    "disabled",
+    "hasPythonModule",
+    "isPy27",
+    "isPy3k",
+    "isPyPy",
+    "lib",
+    "makePythonPath",
+    "mkPythonEditablePackage",
+    "mkPythonMetaPackage",
+    "pkgs",
+    "python",
+    "pythonAtLeast",
+    "pythonOlder",
+    "pythonPackages",
+    "requiredPythonModules",
+    "stdenv",
+    "toPythonApplication",
+    "toPythonModule",
+];
+
+/// The project's attribute: its name (or `project`), unless a locked package or the package
+/// set's machinery uses that name; then the first of `<name>-project`, `<name>-project-2`, …
+/// that nothing uses, and why.
+fn project_attribute(lock: &Lock, project: &Project) -> (String, Option<String>) {
+    let name = project.name.as_ref().map_or_else(|| "project".to_string(), ToString::to_string);
+    let locked = |attr: &str| lock.packages.iter().any(|p| p.name.as_ref() == attr);
+    let taken = |attr: &str| locked(attr) || RESERVED_ATTRIBUTES.contains(&attr);
+    if !taken(&name) {
+        return (name, None);
+    }
+    let why = if locked(&name) {
+        format!("`{name}` is the attribute of the locked package {name}")
+    } else {
+        format!("`{name}` is an attribute of the Python package set itself")
+    };
+    let attr = std::iter::once(format!("{name}-project"))
+        .chain((2..).map(|k| format!("{name}-project-{k}")))
+        .find(|attr| !taken(attr))
+        .expect("an endless list has a free name");
+    (attr, Some(why))
 }

@@ -10,6 +10,8 @@ use std::path::Path;
 use crate::constraint::Constraint;
 use crate::model::Dependency;
 use crate::name::{ExtraName, GroupName, PackageName};
+use crate::toml_error::{self, TomlError};
+use crate::warning::Warning;
 
 /// The roots a resolution starts from.
 #[derive(Debug, Clone)]
@@ -23,6 +25,8 @@ pub struct Project {
     pub main: Vec<Dependency>,
     pub groups: BTreeMap<GroupName, Group>,
     pub extras: BTreeMap<ExtraName, Vec<Dependency>>,
+    /// What reading found odd but Poetry accepts (an extra naming no dependency).
+    pub warnings: Vec<Warning>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -40,8 +44,12 @@ pub enum ProjectError {
     Missing { path: String },
     #[error("cannot read {path}: {message}")]
     Io { path: String, message: String },
-    #[error("{path} is not valid TOML: {message}")]
-    Toml { path: String, message: String },
+    #[error("{path} is not a valid pyproject.toml: {source}")]
+    Toml {
+        path: String,
+        #[source]
+        source: TomlError,
+    },
     #[error("{path}: {entry}: {message}")]
     Entry { path: String, entry: String, message: String },
 }
@@ -60,7 +68,7 @@ pub fn read(path: &Path) -> Result<Project, ProjectError> {
 /// Parses pyproject.toml text; `origin` names the file in errors.
 pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
     let doc: toml::Table =
-        toml::from_str(text).map_err(|e| ProjectError::Toml { path: origin.into(), message: e.to_string() })?;
+        toml_error::from_str(text).map_err(|source| ProjectError::Toml { path: origin.into(), source })?;
     let mut project = Project {
         origin: origin.to_string(),
         name: None,
@@ -69,6 +77,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         main: Vec::new(),
         groups: BTreeMap::new(),
         extras: BTreeMap::new(),
+        warnings: Vec::new(),
     };
     let ctx = Context { origin };
     let pep621 = doc.get("project").and_then(|v| v.as_table());
@@ -77,7 +86,20 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         pep621::read_project(table, &mut project, &ctx)?;
     }
     if let Some(table) = tool_poetry {
-        poetry::read_tool_poetry(table, pep621.is_some_and(|p| p.contains_key("dependencies")), &mut project, &ctx)?;
+        let declares = |p: &toml::Table| {
+            p.contains_key("dependencies")
+                || p.get("optional-dependencies").and_then(|v| v.as_table()).is_some_and(|t| !t.is_empty())
+        };
+        let dynamic = |p: &toml::Table| {
+            p.get("dynamic")
+                .and_then(|v| v.as_array())
+                .is_some_and(|d| d.iter().any(|v| v.as_str() == Some("dependencies")))
+        };
+        let flags = poetry::Pep621 {
+            declares_dependencies: pep621.is_some_and(declares),
+            dynamic_dependencies: pep621.is_some_and(dynamic),
+        };
+        poetry::read_tool_poetry(table, flags, &mut project, &ctx)?;
     }
     if let Some(groups) = doc.get("dependency-groups") {
         pep621::read_dependency_groups(groups, &mut project, &ctx)?;

@@ -115,5 +115,6 @@ pub(super) fn requirement(text: &str, entry: &str, ctx: &Context) -> Result<Depe
         python: Constraint::any(),
         extras: req.extras,
         optional: false,
+        source: None,
     })
 }

@@ -1,21 +1,31 @@
 //! `[tool.poetry]`: dependencies, groups (with `optional` and `include-groups`), the legacy
-//! `dev-dependencies`, and `extras`.
+//! `dev-dependencies`, and `extras`, read as poetry-core reads them; with a PEP 621
+//! `[project]`, the enrichment of its dependencies by `[tool.poetry.dependencies]`.
 
 use std::collections::BTreeMap;
 
-use pep508_rs::MarkerTree;
-
 use super::{Context, Group, Project, ProjectError};
 use crate::constraint::Constraint;
-use crate::lockfile::poetry::parse_marker;
+use crate::lockfile::poetry::{RawEntry, convert_dependency, requirement_name};
 use crate::model::Dependency;
 use crate::name::{ExtraName, GroupName, PackageName};
+use crate::warning::{Warning, WarningKind};
 
-/// Reads `[tool.poetry]`. With PEP 621 dependencies present, those are the main
-/// dependencies and `[tool.poetry.dependencies]` only enriches them (Poetry 2 semantics).
+/// What `[project]` declares that changes how `[tool.poetry]` is read.
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct Pep621 {
+    /// `[project] dependencies`, or non-empty `optional-dependencies`: then they are the main
+    /// dependencies, `[tool.poetry.dependencies]` only enriches them and `[tool.poetry.extras]`
+    /// is ignored (poetry-core's `_configure_package_dependencies`).
+    pub declares_dependencies: bool,
+    /// `dependencies` is in `[project] dynamic`: `[tool.poetry.dependencies]` adds to them.
+    pub dynamic_dependencies: bool,
+}
+
+/// Reads `[tool.poetry]`.
 pub(super) fn read_tool_poetry(
     table: &toml::Table,
-    has_pep621_dependencies: bool,
+    pep621: Pep621,
     project: &mut Project,
     ctx: &Context,
 ) -> Result<(), ProjectError> {
@@ -28,39 +38,112 @@ pub(super) fn read_tool_poetry(
     if project.version.is_none() {
         project.version = table.get("version").and_then(|v| v.as_str()).map(str::to_string);
     }
-    let (main, optional, python) = read_dependencies(table.get("dependencies"), "[tool.poetry.dependencies]", ctx)?;
+    let (main, python) = read_dependencies(table.get("dependencies"), "[tool.poetry.dependencies]", ctx)?;
     if let Some(python) = python {
         if project.python.is_any() {
             project.python = python;
         }
     }
-    if !has_pep621_dependencies {
-        project.main = main;
-    }
-    if let Some(extras) = table.get("extras").and_then(|v| v.as_table()) {
-        for (extra, names) in extras {
-            let entry = format!("[tool.poetry.extras] {extra}");
-            let extra_name = ExtraName::new(extra.clone()).map_err(|e| ctx.error(&entry, e.to_string()))?;
-            let names = names.as_array().ok_or_else(|| ctx.error(&entry, "must be an array of names"))?;
-            let deps = project.extras.entry(extra_name).or_default();
-            for name in names {
-                let name = name.as_str().ok_or_else(|| ctx.error(&entry, "must be an array of names"))?;
-                let name = PackageName::new(name.into()).map_err(|e| ctx.error(&entry, e.to_string()))?;
-                match optional.get(&name) {
-                    Some(found) => deps.extend(found.iter().cloned()),
-                    None => deps.push(plain(name)),
-                }
-            }
+    if pep621.declares_dependencies {
+        enrich_all(&mut project.main, &main);
+        for deps in project.extras.values_mut() {
+            enrich_all(deps, &main);
         }
+        if pep621.dynamic_dependencies {
+            let declared: Vec<PackageName> = project.main.iter().map(|d| d.name.clone()).collect();
+            project.main.extend(main.iter().filter(|d| !d.optional && !declared.contains(&d.name)).cloned());
+        }
+        if table.contains_key("extras") {
+            project.warnings.push(Warning::new(
+                WarningKind::PoetryExtrasIgnored,
+                "[tool.poetry.extras]",
+                format!(
+                    "{}: [tool.poetry.extras] is ignored because [project] declares the dependencies (Poetry 2 reads [project.optional-dependencies])",
+                    ctx.origin
+                ),
+            ));
+        }
+    } else {
+        project.main = main.iter().filter(|d| !d.optional).cloned().collect();
+        read_extras(table, &main, project, ctx)?;
     }
     if let Some(dev) = table.get("dev-dependencies") {
-        let (deps, _, _) = read_dependencies(Some(dev), "[tool.poetry.dev-dependencies]", ctx)?;
-        project.groups.entry(GroupName::new("dev").expect("valid")).or_default().dependencies.extend(deps);
+        let (deps, _) = read_dependencies(Some(dev), "[tool.poetry.dev-dependencies]", ctx)?;
+        project.groups.entry(GroupName::new("dev").expect("valid")).or_default().dependencies.extend(required(deps));
     }
     if let Some(groups) = table.get("group").and_then(|v| v.as_table()) {
         read_groups(groups, project, ctx)?;
     }
     Ok(())
+}
+
+/// `[tool.poetry.extras]`: each name is a requirement string whose name selects every main
+/// dependency of that name, optional or not. A name that selects none is ignored, as Poetry
+/// does (`poetry check` reports it), with a warning.
+fn read_extras(
+    table: &toml::Table,
+    main: &[Dependency],
+    project: &mut Project,
+    ctx: &Context,
+) -> Result<(), ProjectError> {
+    let Some(extras) = table.get("extras").and_then(|v| v.as_table()) else { return Ok(()) };
+    for (extra, names) in extras {
+        let entry = format!("[tool.poetry.extras] {extra}");
+        let extra_name = ExtraName::new(extra.clone()).map_err(|e| ctx.error(&entry, e.to_string()))?;
+        let names = names.as_array().ok_or_else(|| ctx.error(&entry, "must be an array of names"))?;
+        let deps = project.extras.entry(extra_name).or_default();
+        for item in names {
+            let text = item.as_str().ok_or_else(|| ctx.error(&entry, "must be an array of names"))?;
+            let name =
+                PackageName::new(requirement_name(text).to_string()).map_err(|e| ctx.error(&entry, e.to_string()))?;
+            let declared: Vec<&Dependency> = main.iter().filter(|d| d.name == name).collect();
+            if declared.is_empty() {
+                project.warnings.push(Warning::new(
+                    WarningKind::ExtraNamesNoDependency,
+                    format!("{extra}: {text}"),
+                    format!(
+                        "{}: extra `{extra}` names `{text}`, which is not a dependency in [tool.poetry.dependencies]; Poetry ignores the name (`poetry check`: Cannot find dependency \"{text}\" for extra \"{extra}\" in main dependencies), and so does lock2nix",
+                        ctx.origin
+                    ),
+                ));
+            }
+            deps.extend(declared.into_iter().cloned());
+        }
+    }
+    Ok(())
+}
+
+/// Each `[project]` dependency enriched by the `[tool.poetry.dependencies]` entries of its name
+/// that can hold together with it: both constraints, both markers, the entry's `python` and
+/// `source`; the project's extras and optional flag. With no such entry it stays as it is.
+fn enrich_all(deps: &mut Vec<Dependency>, entries: &[Dependency]) {
+    let mut out = Vec::with_capacity(deps.len());
+    for dep in deps.drain(..) {
+        let mut enriched: Vec<Dependency> = entries
+            .iter()
+            .filter(|entry| entry.name == dep.name)
+            .filter_map(|entry| {
+                let mut marker = dep.marker.clone();
+                marker.and(entry.marker.clone());
+                let mut with_python = marker.clone();
+                with_python.and(entry.python.python_marker());
+                (!with_python.is_false()).then(|| Dependency {
+                    name: dep.name.clone(),
+                    constraint: dep.constraint.intersect(&entry.constraint),
+                    marker,
+                    python: dep.python.intersect(&entry.python),
+                    extras: dep.extras.clone(),
+                    optional: dep.optional,
+                    source: entry.source.clone(),
+                })
+            })
+            .collect();
+        if enriched.is_empty() {
+            enriched.push(dep);
+        }
+        out.extend(enriched);
+    }
+    *deps = out;
 }
 
 fn read_groups(groups: &toml::Table, project: &mut Project, ctx: &Context) -> Result<(), ProjectError> {
@@ -69,7 +152,7 @@ fn read_groups(groups: &toml::Table, project: &mut Project, ctx: &Context) -> Re
         let entry = format!("[tool.poetry.group.{name}]");
         let group_name = GroupName::new(name).map_err(|e| ctx.error(&entry, e.to_string()))?;
         let body = body.as_table().ok_or_else(|| ctx.error(&entry, "must be a table"))?;
-        let (deps, _, _) = read_dependencies(body.get("dependencies"), &format!("{entry} dependencies"), ctx)?;
+        let (deps, _) = read_dependencies(body.get("dependencies"), &format!("{entry} dependencies"), ctx)?;
         let optional = body.get("optional").and_then(|v| v.as_bool()).unwrap_or(false);
         let includes = body
             .get("include-groups")
@@ -84,7 +167,7 @@ fn read_groups(groups: &toml::Table, project: &mut Project, ctx: &Context) -> Re
             })
             .transpose()?
             .unwrap_or_default();
-        own.insert(group_name, (Group { dependencies: deps, optional }, includes));
+        own.insert(group_name, (Group { dependencies: required(deps), optional }, includes));
     }
     for name in own.keys() {
         let mut deps = Vec::new();
@@ -117,16 +200,20 @@ fn collect_group(
     Ok(())
 }
 
-type Optional = BTreeMap<PackageName, Vec<Dependency>>;
+/// The dependencies that are not optional (optional ones come in through extras only).
+fn required(deps: Vec<Dependency>) -> Vec<Dependency> {
+    deps.into_iter().filter(|d| !d.optional).collect()
+}
 
-/// Reads a Poetry dependency table: (required dependencies, optional ones by name, python).
+/// Reads a Poetry dependency table: every entry (one per constraint table, optional ones
+/// included) and the `python` constraint.
 fn read_dependencies(
     value: Option<&toml::Value>,
     entry: &str,
     ctx: &Context,
-) -> Result<(Vec<Dependency>, Optional, Option<Constraint>), ProjectError> {
-    let (mut required, mut optional, mut python) = (Vec::new(), Optional::new(), None);
-    let Some(value) = value else { return Ok((required, optional, python)) };
+) -> Result<(Vec<Dependency>, Option<Constraint>), ProjectError> {
+    let (mut deps, mut python) = (Vec::new(), None);
+    let Some(value) = value else { return Ok((deps, python)) };
     let table = value.as_table().ok_or_else(|| ctx.error(entry, "must be a table"))?;
     for (raw_name, spec) in table {
         let here = format!("{entry} {raw_name}");
@@ -136,63 +223,12 @@ fn read_dependencies(
             continue;
         }
         let name = PackageName::new(raw_name.clone()).map_err(|e| ctx.error(&here, e.to_string()))?;
-        let specs: Vec<&toml::Value> = match spec {
-            toml::Value::Array(items) => items.iter().collect(),
-            other => vec![other],
-        };
-        for spec in specs {
-            let (dep, is_optional) = dependency(name.clone(), spec, &here, ctx)?;
-            if is_optional {
-                optional.entry(name.clone()).or_default().push(dep);
-            } else {
-                required.push(dep);
-            }
+        let parsed: RawEntry = spec.clone().try_into().map_err(|e: toml::de::Error| {
+            ctx.error(&here, format!("must be a constraint string, a table or a list of tables: {}", e.message()))
+        })?;
+        for table in parsed.tables() {
+            deps.push(convert_dependency(name.clone(), &table).map_err(|e| ctx.error(&here, e.to_string()))?);
         }
     }
-    Ok((required, optional, python))
-}
-
-fn dependency(
-    name: PackageName,
-    spec: &toml::Value,
-    entry: &str,
-    ctx: &Context,
-) -> Result<(Dependency, bool), ProjectError> {
-    let mut dep = plain(name);
-    let table = match spec {
-        toml::Value::String(text) => {
-            dep.constraint = Constraint::parse_poetry(text).map_err(|e| ctx.error(entry, e.to_string()))?;
-            return Ok((dep, false));
-        }
-        toml::Value::Table(table) => table,
-        _ => return Err(ctx.error(entry, "must be a constraint string or a table")),
-    };
-    if let Some(text) = table.get("version").and_then(|v| v.as_str()) {
-        dep.constraint = Constraint::parse_poetry(text).map_err(|e| ctx.error(entry, e.to_string()))?;
-    }
-    if let Some(text) = table.get("python").and_then(|v| v.as_str()) {
-        dep.python = Constraint::parse_poetry(text).map_err(|e| ctx.error(entry, format!("python: {e}")))?;
-    }
-    if let Some(text) = table.get("markers").and_then(|v| v.as_str()) {
-        dep.marker = parse_marker(text).map_err(|m| ctx.error(entry, m))?;
-    }
-    if let Some(extras) = table.get("extras").and_then(|v| v.as_array()) {
-        for extra in extras {
-            let extra = extra.as_str().ok_or_else(|| ctx.error(entry, "extras must be names"))?;
-            dep.extras.push(ExtraName::new(extra.into()).map_err(|e| ctx.error(entry, e.to_string()))?);
-        }
-    }
-    let optional = table.get("optional").and_then(|v| v.as_bool()).unwrap_or(false);
-    Ok((dep, optional))
-}
-
-fn plain(name: PackageName) -> Dependency {
-    Dependency {
-        name,
-        constraint: Constraint::any(),
-        marker: MarkerTree::TRUE,
-        python: Constraint::any(),
-        extras: Vec::new(),
-        optional: false,
-    }
+    Ok((deps, python))
 }

@@ -100,7 +100,7 @@ fn errors_name_file_and_entry() {
             .to_string();
     assert!(err.contains("cycle"), "{err}");
     let err = parse("[tool.poetry\n", "p.toml").unwrap_err().to_string();
-    assert!(err.contains("p.toml is not valid TOML") && err.contains("line 1"), "{err}");
+    assert!(err.starts_with("p.toml is not a valid pyproject.toml: line 1, column "), "{err}");
     let missing = read(std::path::Path::new("does/not/exist/pyproject.toml")).unwrap_err().to_string();
     assert!(missing.contains("does/not/exist/pyproject.toml not found"), "{missing}");
 }

@@ -1,6 +1,7 @@
 //! Resolve: for every target (system × CPython minor), which locked packages are installed,
 //! with which extras and dependency edges, and which artifact each one uses.
 
+mod disagreement;
 pub mod environment;
 pub mod select;
 pub mod tags;
@@ -16,6 +17,7 @@ use rayon::prelude::*;
 use crate::model::Lock;
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::project::Project;
+pub use disagreement::Disagreement;
 pub use select::{ArtifactChoice, ArtifactPolicy, Prefer};
 use target::{PlatformPolicy, PythonMinor, System, Target};
 
@@ -28,6 +30,10 @@ pub struct ResolveOptions {
     pub pythons: Vec<PythonMinor>,
     pub platform: PlatformPolicy,
     pub artifacts: ArtifactPolicy,
+    /// Walk the dependency graph and ignore a lock 2.1's per-package markers (Poetry's
+    /// `installer.re-resolve = true`); by default those markers decide, as Poetry's installer
+    /// does since 2.3.
+    pub re_resolve: bool,
 }
 
 impl Default for ResolveOptions {
@@ -37,6 +43,7 @@ impl Default for ResolveOptions {
             pythons: PythonMinor::all().collect(),
             platform: PlatformPolicy::default(),
             artifacts: ArtifactPolicy::default(),
+            re_resolve: false,
         }
     }
 }
@@ -48,6 +55,10 @@ pub struct Resolution {
     /// Aligned with `lock.packages`.
     pub packages: Vec<PackageResolution>,
     pub roots: Roots,
+    /// Whether the lock's own per-package markers (lock 2.1) decided what is installed.
+    pub follows_lock_markers: bool,
+    /// Where those markers leave out packages that the dependency graph reaches.
+    pub disagreement: Option<Disagreement>,
 }
 
 /// One locked package on every target; `None` where it is not installed.
@@ -143,8 +154,11 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .map(|p| p.files.iter().map(|f| select::file_systems(f, &options.platform)).collect())
         .collect();
     let shared = walk::Shared { index: &index, python_minors: &python_minors, wheel_systems: &wheel_systems };
-    let per_target: Vec<walk::TargetResolution> =
-        targets.par_iter().map(|target| walk::resolve_target(lock, project, &shared, target, options)).collect();
+    let lock_markers = !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());
+    let per_target: Vec<walk::TargetResolution> = targets
+        .par_iter()
+        .map(|target| walk::resolve_target(lock, project, &shared, target, options, lock_markers))
+        .collect();
     if let Some((t, (name, entry))) =
         per_target.iter().enumerate().find_map(|(t, r)| r.missing.first().map(|m| (t, m.clone())))
     {
@@ -169,7 +183,17 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
             }
         }
     }
-    Ok(transpose(lock, targets, per_target))
+    let disagreement = if lock_markers {
+        let graph: Vec<Vec<bool>> =
+            targets.par_iter().map(|target| walk::reachable(lock, project, &shared, target)).collect();
+        Disagreement::find(&graph, &per_target)
+    } else {
+        None
+    };
+    let mut resolution = transpose(lock, targets, per_target);
+    resolution.follows_lock_markers = lock_markers;
+    resolution.disagreement = disagreement;
+    Ok(resolution)
 }
 
 fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetResolution>) -> Resolution {
@@ -187,7 +211,7 @@ fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetReso
             roots.extras.entry(extra).or_default().push(list);
         }
     }
-    Resolution { targets, packages, roots }
+    Resolution { targets, packages, roots, follows_lock_markers: false, disagreement: None }
 }
 
 /// Package indices by name (a name may be locked at several versions).

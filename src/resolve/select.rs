@@ -56,6 +56,8 @@ pub enum Unusable {
     OnlyBinaryNoWheel,
     /// `--no-binary`, but there is no sdist.
     NoBinaryNoSdist,
+    /// Something would fit, but the index no longer offers those files (`--allow-missing`).
+    GoneFromIndex,
 }
 
 impl Unusable {
@@ -72,6 +74,9 @@ impl Unusable {
             Unusable::NoBinaryNoSdist => {
                 "--no-binary asks for an sdist but the lock has none; drop it from --no-binary"
             }
+            Unusable::GoneFromIndex => {
+                "the index no longer offers the files the lock names for it; re-lock (`poetry lock`) to choose files that exist, or give it a `src` in an overlay composed after this one"
+            }
         }
     }
 }
@@ -86,6 +91,8 @@ pub fn file_systems(file: &LockedFile, platform: &PlatformPolicy) -> u8 {
 }
 
 /// Chooses the artifact for `package` on `target`; `systems` is [`file_systems`] of each file.
+/// When nothing is left only because the index no longer offers files that would fit, the
+/// choice is [`Unusable::GoneFromIndex`].
 pub fn select_artifact(
     package: &Package,
     systems: &[u8],
@@ -93,14 +100,34 @@ pub fn select_artifact(
     platform: &PlatformPolicy,
     policy: &ArtifactPolicy,
 ) -> ArtifactChoice {
+    let choice = choose(package, systems, target, platform, policy, true);
+    let lost_files = || policy.unavailable.iter().any(|(name, _)| name == &package.name);
+    if matches!(choice, ArtifactChoice::Unusable(_))
+        && lost_files()
+        && !matches!(choose(package, systems, target, platform, policy, false), ArtifactChoice::Unusable(_))
+    {
+        return ArtifactChoice::Unusable(Unusable::GoneFromIndex);
+    }
+    choice
+}
+
+/// [`select_artifact`], with or without the files the index does not offer.
+fn choose(
+    package: &Package,
+    systems: &[u8],
+    target: &Target,
+    platform: &PlatformPolicy,
+    policy: &ArtifactPolicy,
+    only_available: bool,
+) -> ArtifactChoice {
     if !matches!(package.source, Source::Registry { .. }) {
         return ArtifactChoice::UnsupportedSource;
     }
     if package.files.is_empty() {
         return ArtifactChoice::Unusable(Unusable::NoFiles);
     }
-    let wheel = best_wheel(package, systems, target, platform, policy);
-    let sdist = best_sdist(package, policy);
+    let wheel = best_wheel(package, systems, target, platform, policy, only_available);
+    let sdist = best_sdist(package, policy, only_available);
     if policy.no_binary.contains(&package.name) {
         return sdist.map_or(ArtifactChoice::Unusable(Unusable::NoBinaryNoSdist), ArtifactChoice::Sdist);
     }
@@ -120,13 +147,14 @@ fn best_wheel(
     target: &Target,
     platform: &PlatformPolicy,
     policy: &ArtifactPolicy,
+    only_available: bool,
 ) -> Option<usize> {
     let bit = 1 << System::ALL.iter().position(|s| *s == target.system).expect("a known system");
     package
         .files
         .iter()
         .enumerate()
-        .filter(|(i, file)| systems[*i] & bit != 0 && policy.usable(package, &file.filename))
+        .filter(|(i, file)| systems[*i] & bit != 0 && (!only_available || policy.usable(package, &file.filename)))
         .filter_map(|(i, file)| match &file.dist {
             DistFilename::Wheel(wheel) => wheel_priority(wheel, target, platform).map(|p| (p, &file.filename, i)),
             _ => None,
@@ -136,12 +164,14 @@ fn best_wheel(
 }
 
 /// The sdist; `.tar.gz` wins over other archive kinds, then the file name decides.
-fn best_sdist(package: &Package, policy: &ArtifactPolicy) -> Option<usize> {
+fn best_sdist(package: &Package, policy: &ArtifactPolicy, only_available: bool) -> Option<usize> {
     package
         .files
         .iter()
         .enumerate()
-        .filter(|(_, f)| matches!(f.dist, DistFilename::Sdist(_)) && policy.usable(package, &f.filename))
+        .filter(|(_, f)| {
+            matches!(f.dist, DistFilename::Sdist(_)) && (!only_available || policy.usable(package, &f.filename))
+        })
         .min_by_key(|(_, f)| (!f.filename.ends_with(".tar.gz"), &f.filename))
         .map(|(i, _)| i)
 }

@@ -45,63 +45,95 @@ pub(super) struct Shared<'a> {
     pub wheel_systems: &'a [Vec<u8>],
 }
 
+/// Resolves one target. With `lock_markers`, only packages whose lock 2.1 markers hold may be
+/// installed (what Poetry's installer does with `installer.re-resolve = false`); without, the
+/// graph alone decides.
 pub(super) fn resolve_target(
     lock: &Lock,
     project: &Project,
     shared: &Shared<'_>,
     target: &Target,
     options: &ResolveOptions,
+    lock_markers: bool,
 ) -> TargetResolution {
-    let index = shared.index;
-    let env = marker_environment(target);
-    // Lock 2.1 markers may test the project's extras; every extra is a root, so all count.
-    let root_extras: Vec<ExtraName> =
-        project.extras.keys().chain(lock.root_extras.keys()).cloned().collect::<BTreeSet<_>>().into_iter().collect();
-    let member = lock
-        .packages
-        .iter()
-        .zip(shared.python_minors)
-        .map(|(p, minors)| minors & (1 << target.python.0) != 0 && is_member(p, &env, &root_extras))
-        .collect();
-    let mut walk = Walk {
-        lock,
-        wheel_systems: shared.wheel_systems,
-        project,
-        index,
-        target,
-        env,
-        member,
-        requested: vec![None; lock.packages.len()],
-        queue: Vec::new(),
-        missing: Vec::new(),
-    };
-    let main = walk.roots(&project.main, &[], "dependencies");
-    let groups = project
-        .groups
-        .iter()
-        .map(|(g, group)| (g.clone(), walk.roots(&group.dependencies, &[], &format!("group {g}"))))
-        .collect();
-    let extras = project
-        .extras
-        .iter()
-        .map(|(e, deps)| (e.clone(), walk.roots(deps, std::slice::from_ref(e), &format!("extra {e}"))))
-        .collect();
-    while let Some(i) = walk.queue.pop() {
-        let extras: Vec<ExtraName> = walk.requested[i].iter().flatten().cloned().collect();
-        let package = &lock.packages[i];
-        for dep in &package.dependencies {
-            if walk.edge_active(package, dep, &extras) {
-                if let Some(j) = walk.candidate(dep) {
-                    walk.request(j, &dep.extras);
-                }
-            }
-        }
-    }
+    let mut walk = Walk::new(lock, project, shared, target, lock_markers);
+    let (main, groups, extras) = walk.run();
     let installed = (0..lock.packages.len()).map(|i| walk.installed(i, options)).collect();
     TargetResolution { installed, main, groups, extras, missing: walk.missing }
 }
 
-impl Walk<'_> {
+/// Which packages the dependency graph reaches from the roots on `target`, markers of lock
+/// 2.1 ignored (Poetry's `installer.re-resolve = true`).
+pub(super) fn reachable(lock: &Lock, project: &Project, shared: &Shared<'_>, target: &Target) -> Vec<bool> {
+    let mut walk = Walk::new(lock, project, shared, target, false);
+    walk.run();
+    walk.requested.iter().map(Option::is_some).collect()
+}
+
+type RootLists = (Vec<usize>, BTreeMap<GroupName, Vec<usize>>, BTreeMap<ExtraName, Vec<usize>>);
+
+impl<'a> Walk<'a> {
+    fn new(lock: &'a Lock, project: &'a Project, shared: &Shared<'a>, target: &'a Target, lock_markers: bool) -> Self {
+        let env = marker_environment(target);
+        // Lock 2.1 markers may test the project's extras; every extra is a root, so all count.
+        let root_extras: Vec<ExtraName> = project
+            .extras
+            .keys()
+            .chain(lock.root_extras.keys())
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let member = lock
+            .packages
+            .iter()
+            .zip(shared.python_minors)
+            .map(|(p, minors)| {
+                minors & (1 << target.python.0) != 0 && (!lock_markers || is_member(p, &env, &root_extras))
+            })
+            .collect();
+        Walk {
+            lock,
+            wheel_systems: shared.wheel_systems,
+            project,
+            index: shared.index,
+            target,
+            env,
+            member,
+            requested: vec![None; lock.packages.len()],
+            queue: Vec::new(),
+            missing: Vec::new(),
+        }
+    }
+
+    /// Walks from every root list through the active edges; returns the root lists.
+    fn run(&mut self) -> RootLists {
+        let project = self.project;
+        let main = self.roots(&project.main, &[], "dependencies");
+        let groups = project
+            .groups
+            .iter()
+            .map(|(g, group)| (g.clone(), self.roots(&group.dependencies, &[], &format!("group {g}"))))
+            .collect();
+        let extras = project
+            .extras
+            .iter()
+            .map(|(e, deps)| (e.clone(), self.roots(deps, std::slice::from_ref(e), &format!("extra {e}"))))
+            .collect();
+        while let Some(i) = self.queue.pop() {
+            let extras: Vec<ExtraName> = self.requested[i].iter().flatten().cloned().collect();
+            let package = &self.lock.packages[i];
+            for dep in &package.dependencies {
+                if self.edge_active(package, dep, &extras) {
+                    if let Some(j) = self.candidate(dep) {
+                        self.request(j, &dep.extras);
+                    }
+                }
+            }
+        }
+        (main, groups, extras)
+    }
+
     /// Resolves a list of root requirements, returning the chosen package indices (sorted).
     fn roots(&mut self, deps: &[Dependency], extras: &[ExtraName], entry: &str) -> Vec<usize> {
         let mut chosen = BTreeSet::new();

@@ -1,21 +1,27 @@
 //! The whole pipeline behind `lock2nix`: read → resolve → fetch → plan → render.
 
+mod header;
+mod missing;
+
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
-use std::path::PathBuf;
-use std::time::{Duration, Instant};
 
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::inference::{self, InferOptions};
-use crate::model::{Lock, Source};
+use crate::lockfile;
+use crate::model::{Lock, Package, Source};
 use crate::name::PackageName;
 use crate::overrides::{ArtifactKind as Kind, Database, OverrideError};
-use crate::plan::{self, Locations, Plan};
+use crate::plan::{self, Locations, Plan, Provenance};
 use crate::project::{self, Project};
-use crate::render::{self, Header};
-use crate::resolve::{self, Resolution, ResolveOptions};
-use crate::{lockfile, model::LockFormat};
+use crate::render;
+use crate::resolve::{self, ArtifactChoice, Resolution, ResolveOptions};
+use crate::warning::{Warning, WarningKind};
+use header::header;
+pub use header::recorded_command;
 
 /// Everything one run needs.
 #[derive(Debug, Clone)]
@@ -23,14 +29,18 @@ pub struct GenerateOptions {
     pub lock: PathBuf,
     /// Defaults to the pyproject.toml next to the lock.
     pub pyproject: Option<PathBuf>,
+    /// Where the file goes (`None`: standard output). Paths the file records are relative to
+    /// its folder; for standard output, to the working directory.
+    pub output: Option<PathBuf>,
     pub resolve: ResolveOptions,
     pub fetch: FetchOptions,
     pub overrides: OverrideOptions,
     /// Read build systems and native libraries from the chosen artifacts (downloads them once);
     /// `None` turns inference off.
     pub infer: Option<InferOptions>,
-    /// The command line, for the header.
-    pub command: String,
+    /// Generate even when the index no longer offers files the lock needs: such packages
+    /// become attributes that throw when used (`--allow-missing`).
+    pub allow_missing: bool,
 }
 
 /// Which override entries apply.
@@ -49,12 +59,17 @@ impl Default for OverrideOptions {
 }
 
 impl OverrideOptions {
-    /// The database these options describe.
+    /// The database these options describe; a user file's entries name it as given.
     pub fn database(&self) -> Result<Database, OverrideError> {
+        self.database_naming_file(|path| path.display().to_string())
+    }
+
+    /// [`Self::database`], the user file named by `name` in its entries' provenance.
+    fn database_naming_file(&self, name: impl Fn(&Path) -> String) -> Result<Database, OverrideError> {
         let db = Database::builtin()?;
         let db = if self.builtin { db } else { db.without_entries() };
         match &self.file {
-            Some(file) => db.with_user_file(file),
+            Some(file) => db.with_user_file(file, &name(file)),
             None => Ok(db),
         }
     }
@@ -66,7 +81,7 @@ pub struct Generated {
     pub nix: String,
     pub stats: Stats,
     /// Things the user should know that did not stop the run.
-    pub warnings: Vec<String>,
+    pub warnings: Vec<Warning>,
     /// The pipeline's intermediate data, handed to the caller rather than freed here: a
     /// process that exits right after writing the file can skip freeing it (a measurable
     /// share of a warm run).
@@ -107,16 +122,21 @@ pub enum GenerateError {
     Project(#[from] project::ProjectError),
     #[error(transparent)]
     Resolve(#[from] resolve::ResolveError),
+    /// Boxed: its largest variant would make every `Result` of the pipeline large.
     #[error(transparent)]
-    Fetch(#[from] fetch::FetchError),
+    Fetch(Box<fetch::FetchError>),
     #[error(transparent)]
     Plan(#[from] plan::PlanError),
     #[error(transparent)]
     Overrides(#[from] OverrideError),
-    #[error(
-        "{package}: {lock} lists {files}, but the index {index} offers none of them with a sha256 (deleted, never uploaded there, or the lock is stale); run `poetry lock` again"
-    )]
-    NotOnIndex { package: String, files: String, lock: String, index: String },
+    #[error(transparent)]
+    Missing(#[from] missing::MissingError),
+}
+
+impl From<fetch::FetchError> for GenerateError {
+    fn from(error: fetch::FetchError) -> Self {
+        Self::Fetch(Box::new(error))
+    }
 }
 
 /// Runs the pipeline.
@@ -124,18 +144,17 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let mut stats = Stats::default();
     let started = Instant::now();
     let lock = lockfile::read(&options.lock)?;
-    let pyproject = options
-        .pyproject
-        .clone()
-        .unwrap_or_else(|| options.lock.parent().unwrap_or(std::path::Path::new(".")).join("pyproject.toml"));
-    let project = project::read(&pyproject)?;
-    let db = options.overrides.database()?;
+    let project = project::read(&pyproject_path(options))?;
+    let paths = header::RecordedPaths::new(options);
+    let db = options.overrides.database_naming_file(|path| paths.relative(path))?;
     stats.parse = started.elapsed();
+    let mut warnings = project.warnings.clone();
 
     let started = Instant::now();
     let resolve_options = with_forced_artifacts(&options.resolve, &lock, &db);
     let mut resolution = resolve::resolve(&lock, &project, &resolve_options)?;
     stats.resolve = started.elapsed();
+    warnings.extend(resolution.disagreement.as_ref().map(|d| d.warning(&lock, &resolution.targets)));
 
     let started = Instant::now();
     let located = fetch::locate(&queries(&lock, &resolution, &options.fetch.index_url), &options.fetch)?;
@@ -145,22 +164,14 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
 
     // A locked file the index does not offer: choose again without such files, and say so.
     let index = LocationIndex::new(&located);
-    let mut warnings = Vec::new();
-    let missing = missing_files(&lock, &resolution, &index);
-    let chosen_missing = chosen(&lock, &resolution, &missing);
-    if !chosen_missing.is_empty() {
-        for (package, file) in &chosen_missing {
-            warnings.push(format!(
-                "{package}: {file} is listed in {} but the index does not offer it; using the next best artifact",
-                lock.origin
-            ));
-        }
+    let gaps = missing::IndexGaps::find(&lock, &resolution, &index, &located);
+    if !gaps.is_empty() {
         let mut retry = resolve_options.clone();
-        retry.artifacts.unavailable.extend(missing);
+        retry.artifacts.unavailable.extend(gaps.unavailable().iter().cloned());
         let started = Instant::now();
         let second = resolve::resolve(&lock, &project, &retry)?;
         stats.resolve += started.elapsed();
-        check_nothing_lost(&lock, &resolution, &second, &options.fetch.index_url)?;
+        warnings.extend(gaps.outcome(&lock, &second, options)?);
         resolution = second;
     }
 
@@ -178,17 +189,36 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let started = Instant::now();
     let plan = plan::plan(&lock, &project, &resolution, &index, &plan::Fixes::new(&db, &lock, inferred.as_ref()))?;
     warnings.extend(inference_gaps(&plan));
+    warnings.extend(plan.root.renamed.as_ref().map(|why| {
+        Warning::new(
+            WarningKind::ProjectAttributeRenamed,
+            &plan.root.attr,
+            format!("the project's attribute is `{}`: {why}", plan.root.attr),
+        )
+    }));
+    if plan.root.main.is_empty() && plan.root.groups.values().all(Vec::is_empty) && plan.packages.is_empty() {
+        warnings.push(Warning::new(
+            WarningKind::EmptyProject,
+            &plan.root.attr,
+            format!("{} resolves to no package: the file holds only the project's attribute", lock.origin),
+        ));
+    }
     drop(index);
-    let nix = render::render(&plan, &header(&lock, &plan, options));
+    let nix = render::render(&plan, &header(&lock, &plan, &resolution, options, &paths));
     stats.render = started.elapsed();
     stats.packages = plan.packages.len();
     stats.targets = plan.targets.len();
     Ok(Generated { nix, stats, warnings, intermediates: Intermediates { lock, project, resolution, located, plan } })
 }
 
+/// The pyproject.toml the options name, or the one next to the lock.
+fn pyproject_path(options: &GenerateOptions) -> PathBuf {
+    options.pyproject.clone().unwrap_or_else(|| options.lock.parent().unwrap_or(Path::new(".")).join("pyproject.toml"))
+}
+
 /// What inference could not settle (unknown sonames, artifacts it could not read or skipped
 /// for their size), which the generated file only mentions in a comment.
-fn inference_gaps(plan: &Plan) -> Vec<String> {
+fn inference_gaps(plan: &Plan) -> Vec<Warning> {
     let mut warnings = Vec::new();
     for version in plan.packages.iter().flat_map(|n| &n.versions) {
         for artifact in &version.artifacts {
@@ -197,9 +227,12 @@ fn inference_gaps(plan: &Plan) -> Vec<String> {
             else {
                 continue;
             };
-            let gap = |line: &&String| line.starts_with("unknown sonames") || line.contains("not inferred");
-            for line in fixups.provenance.iter().filter(gap) {
-                warnings.push(format!("{} {} ({}): {line}", version.pname, version.version, download.file));
+            for provenance in &fixups.provenance {
+                if let Provenance::Gap(gap) = provenance {
+                    let subject = format!("{} {}", version.pname, version.version);
+                    let message = format!("{subject} ({}): {provenance}", download.file);
+                    warnings.push(Warning::new(gap.warning_kind(), subject, message));
+                }
             }
         }
     }
@@ -224,74 +257,6 @@ fn with_forced_artifacts(options: &ResolveOptions, lock: &Lock, db: &Database) -
     options
 }
 
-/// Falling back must not leave a package-target that had a file with none at all.
-fn check_nothing_lost(
-    lock: &Lock,
-    before: &Resolution,
-    after: &Resolution,
-    default_index: &str,
-) -> Result<(), GenerateError> {
-    use resolve::ArtifactChoice::{Sdist, Unusable, Wheel};
-    for (i, (old, new)) in before.packages.iter().zip(&after.packages).enumerate() {
-        let lost = old.per_target.iter().zip(&new.per_target).any(|(a, b)| {
-            matches!((a, b), (Some(a), Some(b)) if matches!(a.artifact, Wheel(_) | Sdist(_)) && matches!(b.artifact, Unusable(_)))
-        });
-        if lost {
-            let package = &lock.packages[i];
-            let index = match &package.source {
-                Source::Registry { index: Some(index) } => &index.url,
-                _ => default_index,
-            };
-            let files = package.files.iter().map(|f| f.filename.as_str()).collect::<Vec<_>>().join(", ");
-            return Err(GenerateError::NotOnIndex {
-                package: package.id(),
-                files,
-                lock: lock.origin.clone(),
-                index: fetch::redact_url(index),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// Files of located packages that the index did not list (with a sha256).
-fn missing_files(lock: &Lock, resolution: &Resolution, located: &LocationIndex<'_>) -> BTreeSet<(PackageName, String)> {
-    plan::packages_to_locate(lock, resolution)
-        .into_iter()
-        .flat_map(|i| {
-            let package = &lock.packages[i];
-            package
-                .files
-                .iter()
-                .filter(|f| located.find(&package.name, &f.filename).is_none())
-                .map(|f| (package.name.clone(), f.filename.clone()))
-        })
-        .collect()
-}
-
-/// The members of `missing` that some target chose.
-fn chosen(
-    lock: &Lock,
-    resolution: &Resolution,
-    missing: &BTreeSet<(PackageName, String)>,
-) -> BTreeSet<(PackageName, String)> {
-    let mut out = BTreeSet::new();
-    if missing.is_empty() {
-        return out;
-    }
-    for (package, state) in lock.packages.iter().zip(&resolution.packages) {
-        for installed in state.per_target.iter().flatten() {
-            if let resolve::ArtifactChoice::Wheel(f) | resolve::ArtifactChoice::Sdist(f) = installed.artifact {
-                let key = (package.name.clone(), package.files[f].filename.clone());
-                if missing.contains(&key) {
-                    out.insert(key);
-                }
-            }
-        }
-    }
-    out
-}
-
 /// Parses, resolves and plans with given locations (no network): used by tests and benches.
 /// Like a run without inference: the override database's forced artifacts and fixups apply.
 pub fn plan_offline(
@@ -306,20 +271,33 @@ pub fn plan_offline(
     Ok((resolution, plan))
 }
 
-/// One query per (index, project), holding the files of every locked version of it.
+/// The index a registry package comes from: its own source, else the default.
+fn index_of<'a>(package: &'a Package, default_index: &'a str) -> &'a str {
+    match &package.source {
+        Source::Registry { index: Some(index) } => &index.url,
+        _ => default_index,
+    }
+}
+
+/// One query per (index, project), holding the files of every locked version of it and the
+/// names of those some target chose.
 pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str) -> Vec<ProjectQuery> {
-    let mut grouped: BTreeMap<(String, PackageName), ProjectQuery> = BTreeMap::new();
+    let mut grouped: BTreeMap<(&str, &PackageName), ProjectQuery> = BTreeMap::new();
     for i in plan::packages_to_locate(lock, resolution) {
         let package = &lock.packages[i];
-        let index_url = match &package.source {
-            Source::Registry { index: Some(index) } => index.url.clone(),
-            _ => default_index.to_string(),
-        };
-        grouped
-            .entry((index_url.clone(), package.name.clone()))
-            .or_insert_with(|| ProjectQuery { index_url, project: package.name.clone(), files: Vec::new() })
-            .files
-            .extend(package.files.iter().cloned());
+        let index_url = index_of(package, default_index);
+        let query = grouped.entry((index_url, &package.name)).or_insert_with(|| ProjectQuery {
+            index_url: index_url.to_string(),
+            project: package.name.clone(),
+            files: Vec::new(),
+            chosen: BTreeSet::new(),
+        });
+        query.files.extend(package.files.iter().cloned());
+        for installed in resolution.packages[i].per_target.iter().flatten() {
+            if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact {
+                query.chosen.insert(package.files[f].filename.clone());
+            }
+        }
     }
     grouped.into_values().collect()
 }
@@ -337,50 +315,4 @@ impl Locations for LocationIndex<'_> {
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
         self.0.get(&(package, filename)).map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
     }
-}
-
-/// The header: tool, command, and what the file was generated for.
-pub fn header(lock: &Lock, plan: &Plan, options: &GenerateOptions) -> Header {
-    let LockFormat::Poetry { lock_version } = &lock.format;
-    let systems: Vec<&str> = {
-        let mut s: Vec<&str> = plan.targets.iter().map(|t| t.system.as_nix()).collect();
-        s.dedup();
-        s
-    };
-    let mut pythons: Vec<String> = plan.targets.iter().map(|t| t.python.to_string()).collect();
-    pythons.sort_by_key(|p| p.split('.').nth(1).and_then(|m| m.parse::<u32>().ok()));
-    pythons.dedup();
-    let policy = &options.resolve;
-    Header {
-        tool: format!("lock2nix {}", env!("CARGO_PKG_VERSION")),
-        command: options.command.clone(),
-        notes: vec![
-            format!(
-                "Lock: Poetry lock {}, {} packages",
-                lock_version.as_deref().unwrap_or("1.0 (unversioned)"),
-                lock.packages.len()
-            ),
-            format!("Systems: {}; CPython {}", systems.join(", "), pythons.join(", ")),
-            format!(
-                "Artifacts: prefer {}; manylinux up to glibc {}.{}; macOS {}.{} or newer",
-                match policy.artifacts.prefer {
-                    resolve::Prefer::Wheel => "wheels",
-                    resolve::Prefer::Sdist => "sdists",
-                },
-                policy.platform.glibc.0,
-                policy.platform.glibc.1,
-                policy.platform.macos.0,
-                policy.platform.macos.1
-            ) + &name_list("; from source", &policy.artifacts.no_binary)
-                + &name_list("; never from source", &policy.artifacts.only_binary),
-        ],
-    }
-}
-
-/// `label: a, b` for a non-empty set of names, else nothing.
-fn name_list(label: &str, names: &BTreeSet<PackageName>) -> String {
-    if names.is_empty() {
-        return String::new();
-    }
-    format!("{label}: {}", names.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "))
 }

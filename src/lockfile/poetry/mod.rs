@@ -5,15 +5,19 @@ use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use pep440_rs::Version;
-use pep508_rs::MarkerTree;
 use rayon::prelude::*;
 use serde::Deserialize;
+
+mod dependency;
+
+pub use dependency::{RawEntry, SpecError, convert as convert_dependency, parse_marker};
 
 use super::LockError;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
-use crate::model::{Dependency, FileHash, IndexRef, Lock, LockFormat, LockedFile, Membership, Package, Source};
+use crate::model::{FileHash, IndexRef, Lock, LockFormat, LockedFile, Membership, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
+use crate::toml_error;
 
 #[derive(Deserialize)]
 struct RawLock {
@@ -41,7 +45,7 @@ struct RawPackage {
     python_versions: Option<String>,
     files: Option<Vec<RawFile>>,
     #[serde(default)]
-    dependencies: BTreeMap<String, RawDependency>,
+    dependencies: BTreeMap<String, RawEntry>,
     #[serde(default)]
     extras: BTreeMap<String, Vec<String>>,
     source: Option<RawSource>,
@@ -55,25 +59,6 @@ struct RawPackage {
 struct RawFile {
     file: String,
     hash: Option<String>,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum RawDependency {
-    Constraint(String),
-    Table(RawDependencyTable),
-    Alternatives(Vec<RawDependencyTable>),
-}
-
-#[derive(Deserialize)]
-struct RawDependencyTable {
-    version: Option<String>,
-    markers: Option<String>,
-    python: Option<String>,
-    #[serde(default)]
-    extras: Vec<String>,
-    #[serde(default)]
-    optional: bool,
 }
 
 #[derive(Deserialize)]
@@ -145,10 +130,8 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
 /// strings, a piece that does not parse, tables split across pieces) takes the serial path,
 /// which also gives errors their true line and column.
 fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
-    let serial = || {
-        toml::from_str::<RawLock>(text)
-            .map_err(|e| LockError::Toml { path: origin.to_string(), message: e.to_string() })
-    };
+    let serial =
+        || toml_error::from_str::<RawLock>(text).map_err(|source| LockError::Toml { path: origin.to_string(), source });
     const PIECE: usize = 32 * 1024;
     let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
     if text.len() < 2 * PIECE || has("'''") || has("\"\"\"") {
@@ -223,23 +206,12 @@ fn convert_package(
             .collect::<Result<Vec<_>, _>>()?,
     };
     let mut dependencies = Vec::new();
-    for (dep_name, dep) in &raw.dependencies {
+    for (dep_name, entry) in &raw.dependencies {
         let dep_name = PackageName::new(dep_name.clone()).map_err(|e| err(format!("dependency `{dep_name}`: {e}")))?;
-        let tables: Vec<RawDependencyTable> = match dep {
-            RawDependency::Constraint(c) => vec![RawDependencyTable {
-                version: Some(c.clone()),
-                markers: None,
-                python: None,
-                extras: vec![],
-                optional: false,
-            }],
-            RawDependency::Table(t) => vec![clone_table(t)],
-            RawDependency::Alternatives(ts) => ts.iter().map(clone_table).collect(),
-        };
-        for table in tables {
+        for table in entry.tables() {
             dependencies.push(
-                convert_dependency(dep_name.clone(), &table)
-                    .map_err(|m| err(format!("dependency `{dep_name}`: {m}")))?,
+                dependency::convert(dep_name.clone(), &table)
+                    .map_err(|e| err(format!("dependency `{dep_name}`: {e}")))?,
             );
         }
     }
@@ -284,37 +256,6 @@ fn convert_package(
     Ok(Package { name, version, version_text: raw.version, python, source, files, dependencies, extras, membership })
 }
 
-fn clone_table(t: &RawDependencyTable) -> RawDependencyTable {
-    RawDependencyTable {
-        version: t.version.clone(),
-        markers: t.markers.clone(),
-        python: t.python.clone(),
-        extras: t.extras.clone(),
-        optional: t.optional,
-    }
-}
-
-fn convert_dependency(name: PackageName, table: &RawDependencyTable) -> Result<Dependency, String> {
-    let constraint = match table.version.as_deref() {
-        Some(text) => Constraint::parse_poetry(text).map_err(|e| e.to_string())?,
-        None => Constraint::any(),
-    };
-    let python = match table.python.as_deref() {
-        Some(text) => Constraint::parse_poetry(text).map_err(|e| format!("python: {e}"))?,
-        None => Constraint::any(),
-    };
-    let marker = match table.markers.as_deref() {
-        Some(text) => parse_marker(text)?,
-        None => MarkerTree::TRUE,
-    };
-    let extras = table
-        .extras
-        .iter()
-        .map(|e| ExtraName::new(e.clone()).map_err(|err| format!("extra `{e}`: {err}")))
-        .collect::<Result<Vec<_>, _>>()?;
-    Ok(Dependency { name, constraint, marker, python, extras, optional: table.optional })
-}
-
 fn convert_source(raw: Option<RawSource>, develop: bool) -> Source {
     let Some(raw) = raw else { return Source::Registry { index: None } };
     match raw.kind.as_str() {
@@ -330,11 +271,6 @@ fn convert_source(raw: Option<RawSource>, develop: bool) -> Source {
         // "legacy" and anything else an index-like source.
         _ => Source::Registry { index: Some(IndexRef { name: raw.reference.unwrap_or_default(), url: raw.url }) },
     }
-}
-
-/// Parses a PEP 508 marker expression.
-pub fn parse_marker(text: &str) -> Result<MarkerTree, String> {
-    MarkerTree::from_str(text).map_err(|e| format!("invalid marker `{text}`: {e}"))
 }
 
 /// The distribution name at the start of a requirement such as `pkginfo (>=1.10)` or
@@ -379,5 +315,4 @@ fn file_version_matches(filename: &str, version: &Version) -> bool {
 const SDIST_SUFFIXES: [&str; 6] = [".tar.gz", ".zip", ".tar.bz2", ".tar.xz", ".tgz", ".tar"];
 
 #[cfg(test)]
-#[path = "poetry_tests.rs"]
 mod tests;

@@ -136,8 +136,19 @@ fn unversioned_lock_is_read_like_1_1() {
 #[test]
 fn errors_name_the_file_and_the_entry() {
     let err = parse("[[package]\nname = 1", "sub/poetry.lock").unwrap_err().to_string();
-    assert!(err.starts_with("sub/poetry.lock is not valid TOML"), "{err}");
-    assert!(err.contains("line 1"), "line and column are shown: {err}");
+    assert_eq!(
+        err,
+        "sub/poetry.lock is not a valid poetry.lock: line 1, column 11: unclosed array table, expected `]`"
+    );
+
+    // A value of the wrong type: the key path says which package and which file.
+    let text =
+        "[[package]]\nname = \"six\"\nversion = \"1.17.0\"\nfiles = [{file = \"six-1.17.0.tar.gz\", hash = 7}]\n";
+    let err = parse(text, "poetry.lock").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "poetry.lock is not a valid poetry.lock: line 4, column 46: package[0].files[0].hash: invalid type: integer `7`, expected a string"
+    );
 
     let err = parse("[metadata]\nlock-version = \"3.0\"\n", "poetry.lock").unwrap_err().to_string();
     assert!(err.contains("lock-version 3.0"), "{err}");

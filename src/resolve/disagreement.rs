@@ -1,0 +1,114 @@
+//! Lock 2.1 markers against the dependency graph: packages the graph reaches from the
+//! project's roots on a target, but that the lock's own markers leave out there. Some Poetry
+//! 2.x releases wrote such markers; Poetry's installer follows them, and so does lock2nix by
+//! default, but the user should hear of it.
+
+use std::collections::BTreeMap;
+
+use super::target::Target;
+use super::walk::TargetResolution;
+use crate::model::Lock;
+use crate::warning::{Warning, WarningKind};
+
+/// Package → the targets where the graph reaches it but the lock's markers leave it out.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Disagreement {
+    /// Lock package index → target indices, both ascending.
+    pub left_out: BTreeMap<usize, Vec<usize>>,
+}
+
+/// At most this many packages are named in the warning.
+const NAMED: usize = 10;
+
+impl Disagreement {
+    /// Compares, per target, what the graph reaches (`graph[target][package]`) with what the
+    /// walk restricted by the lock's markers installed.
+    pub(super) fn find(graph: &[Vec<bool>], by_lock: &[TargetResolution]) -> Option<Self> {
+        let mut left_out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (t, (reached, resolved)) in graph.iter().zip(by_lock).enumerate() {
+            for (i, (&reached, installed)) in reached.iter().zip(&resolved.installed).enumerate() {
+                if reached && installed.is_none() {
+                    left_out.entry(i).or_default().push(t);
+                }
+            }
+        }
+        (!left_out.is_empty()).then_some(Self { left_out })
+    }
+
+    /// One warning naming the packages, the targets and the ways out.
+    pub fn warning(&self, lock: &Lock, targets: &[Target]) -> Warning {
+        let mut named: Vec<String> = self
+            .left_out
+            .iter()
+            .take(NAMED)
+            .map(|(&i, on)| format!("{} on {}", lock.packages[i].id(), describe_targets(on, targets)))
+            .collect();
+        if self.left_out.len() > NAMED {
+            named.push(format!("and {} more", self.left_out.len() - NAMED));
+        }
+        Warning::new(
+            WarningKind::LockMarkersDisagree,
+            &lock.origin,
+            format!(
+                "{}: the lock's markers leave out {} package(s) that the dependency graph reaches from the project's roots: {}. Poetry's installer follows the markers (installer.re-resolve = false), and so does this file; re-lock with Poetry 2.1.2 or newer (`poetry lock --regenerate`) to correct them, or pass --re-resolve to install what the graph reaches",
+                lock.origin,
+                self.left_out.len(),
+                named.join("; ")
+            ),
+        )
+    }
+}
+
+/// `every target`, or per system either the system alone (all its CPython minors) or the
+/// system with the minors: `x86_64-linux, aarch64-darwin (3.12, 3.13)`.
+pub fn describe_targets(indices: &[usize], targets: &[Target]) -> String {
+    if indices.len() == targets.len() {
+        return "every target".to_string();
+    }
+    let mut systems: Vec<(&str, Vec<String>, usize)> = Vec::new();
+    for target in targets {
+        let system = target.system.as_nix();
+        match systems.iter_mut().find(|(s, _, _)| *s == system) {
+            Some(entry) => entry.2 += 1,
+            None => systems.push((system, Vec::new(), 1)),
+        }
+    }
+    for &t in indices {
+        let target = &targets[t];
+        let entry = systems.iter_mut().find(|(s, _, _)| *s == target.system.as_nix()).expect("a known system");
+        entry.1.push(target.python.to_string());
+    }
+    systems
+        .into_iter()
+        .filter(|(_, minors, _)| !minors.is_empty())
+        .map(
+            |(system, minors, all)| {
+                if minors.len() == all { system.to_string() } else { format!("{system} ({})", minors.join(", ")) }
+            },
+        )
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::resolve::target::{PythonMinor, System};
+
+    fn targets() -> Vec<Target> {
+        let mut out = Vec::new();
+        for system in System::ALL {
+            for minor in [12, 13] {
+                out.push(Target { system, python: PythonMinor(minor) });
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn targets_are_described_per_system() {
+        let all = targets();
+        assert_eq!(describe_targets(&(0..8).collect::<Vec<_>>(), &all), "every target");
+        assert_eq!(describe_targets(&[0, 1, 7], &all), "x86_64-linux, aarch64-darwin (3.13)");
+    }
+}

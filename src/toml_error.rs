@@ -1,0 +1,148 @@
+//! TOML errors in one line: where (line and column), which key (`package[12].files[3]`),
+//! and what — instead of the `toml` crate's multi-line report with a source excerpt.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+
+/// A TOML document that did not parse or did not have the expected shape.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TomlError {
+    /// 1-based; `None` when the parser gave no position.
+    pub line: Option<usize>,
+    pub column: Option<usize>,
+    /// The key path as `package[12].files[3]`; empty for syntax errors and the top level.
+    pub key: String,
+    pub message: String,
+}
+
+impl fmt::Display for TomlError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let (Some(line), Some(column)) = (self.line, self.column) {
+            write!(f, "line {line}, column {column}: ")?;
+        }
+        if !self.key.is_empty() {
+            write!(f, "{}: ", self.key)?;
+        }
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for TomlError {}
+
+/// Deserializes `text` into `T`, recording the key path of a shape error.
+pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, TomlError> {
+    let deserializer = toml::Deserializer::parse(text).map_err(|e| TomlError::new(text, &e, String::new()))?;
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let key = key_path(e.path());
+        TomlError::new(text, e.inner(), key)
+    })
+}
+
+impl TomlError {
+    fn new(text: &str, error: &toml::de::Error, key: String) -> Self {
+        let (line, column) = match error.span() {
+            Some(span) => {
+                let (line, column) = line_column(text, span.start);
+                (Some(line), Some(column))
+            }
+            None => (None, None),
+        };
+        // The message is one line; the crate's own `Display` adds a source excerpt.
+        let message = error.message().trim().replace('\n', "; ");
+        Self { line, column, key, message }
+    }
+}
+
+/// `serde_path_to_error`'s path as `a.b[3].c`.
+fn key_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut out = String::new();
+    for segment in path.iter() {
+        match segment {
+            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Map { key } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
+                    out.push_str(key);
+                } else {
+                    out.push_str(&format!("{key:?}"));
+                }
+            }
+            Segment::Enum { variant } => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(variant);
+            }
+            Segment::Unknown => out.push_str(".?"),
+        }
+    }
+    out
+}
+
+/// 1-based line and column (in characters) of byte `offset`.
+fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let mut offset = offset.min(text.len());
+    while !text.is_char_boundary(offset) {
+        offset -= 1;
+    }
+    let before = &text[..offset];
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    (line, column)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Doc {
+        package: Vec<Package>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct Package {
+        name: String,
+        files: Vec<File>,
+    }
+
+    #[derive(Deserialize, Debug)]
+    #[allow(dead_code)]
+    struct File {
+        file: String,
+    }
+
+    #[test]
+    fn shape_errors_name_line_column_and_key_path() {
+        let text = "[[package]]\nname = \"a\"\nfiles = []\n\n[[package]]\nname = \"b\"\nfiles = [{file = \"x\"}, {file = 3}]\n";
+        let err = from_str::<Doc>(text).unwrap_err();
+        assert_eq!(err.key, "package[1].files[1].file");
+        assert_eq!((err.line, err.column), (Some(7), Some(32)));
+        assert_eq!(
+            err.to_string(),
+            "line 7, column 32: package[1].files[1].file: invalid type: integer `3`, expected a string"
+        );
+    }
+
+    #[test]
+    fn syntax_errors_have_a_position_and_one_line() {
+        let err = from_str::<Doc>("[[package]]\nname = \"a\nfiles = []\n").unwrap_err();
+        assert_eq!(err.line, Some(2));
+        assert!(err.key.is_empty());
+        assert!(!err.to_string().contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn missing_fields_name_the_table() {
+        let err = from_str::<Doc>("[[package]]\nname = \"a\"\n").unwrap_err();
+        assert_eq!(err.key, "package[0]");
+        assert!(err.message.contains("missing field `files`"), "{err}");
+    }
+}
