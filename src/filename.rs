@@ -27,6 +27,46 @@ impl DistFilename {
     }
 }
 
+/// The operating system an artifact's compiled code is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Os {
+    Linux,
+    Darwin,
+    Windows,
+}
+
+impl Os {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Os::Linux => "linux",
+            Os::Darwin => "darwin",
+            Os::Windows => "windows",
+        }
+    }
+}
+
+impl DistFilename {
+    /// The system a wheel's platform tags are for; `None` for pure wheels, sdists and the rest,
+    /// which are built or installed alike everywhere.
+    pub fn os(&self) -> Option<Os> {
+        let DistFilename::Wheel(wheel) = self else { return None };
+        wheel.platform.iter().find_map(|tag| match tag {
+            PlatformTag::Manylinux { .. } | PlatformTag::Musllinux { .. } | PlatformTag::LinuxPlain { .. } => {
+                Some(Os::Linux)
+            }
+            PlatformTag::Macos { .. } => Some(Os::Darwin),
+            PlatformTag::Windows => Some(Os::Windows),
+            PlatformTag::Any | PlatformTag::Other(_) => None,
+        })
+    }
+
+    /// A Linux wheel with compiled code: the only artifacts with ELF files for autoPatchelf.
+    pub fn is_linux_binary(&self) -> bool {
+        self.os() == Some(Os::Linux)
+    }
+}
+
 fn has_suffix_ignore_case(text: &str, suffix: &str) -> bool {
     text.len() >= suffix.len()
         && text.is_char_boundary(text.len() - suffix.len())

@@ -8,7 +8,6 @@ use serde::{Deserialize, Serialize};
 
 use crate::fetch::artifacts::{self, Artifact};
 use crate::fetch::{FetchError, FetchOptions};
-use crate::filename::{DistFilename, PlatformTag};
 use crate::infer::{self, BuildSystemSource, WheelLibraries};
 use crate::model::Lock;
 use crate::name::PackageName;
@@ -61,7 +60,7 @@ pub fn infer(
                 ArtifactChoice::Sdist(f) => {
                     sdists.insert((i, f));
                 }
-                ArtifactChoice::Wheel(f) if is_manylinux(&package.files[f].dist) => {
+                ArtifactChoice::Wheel(f) if package.files[f].dist.is_linux_binary() => {
                     wheels.insert((i, f));
                 }
                 _ => {}
@@ -122,9 +121,4 @@ pub fn infer(
         }
     }
     Ok(inferred)
-}
-
-/// Linux wheels with compiled code are the ones whose ELF files autoPatchelf must fix.
-fn is_manylinux(dist: &DistFilename) -> bool {
-    matches!(dist, DistFilename::Wheel(w) if w.platform.iter().any(|p| matches!(p, PlatformTag::Manylinux { .. })))
 }

@@ -23,6 +23,7 @@ use lock2nix::warning::summarize;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A failure already worded for the user.
+#[derive(Debug)]
 struct Failure(String);
 
 macro_rules! failure {
@@ -203,39 +204,7 @@ fn run() -> Result<(), Failure> {
         return print_overrides(&action, &source);
     }
     let cli = parsed.generate;
-    let options = GenerateOptions {
-        lock: cli.lock.clone(),
-        pyproject: cli.pyproject.clone(),
-        output: cli.output.clone(),
-        resolve: ResolveOptions {
-            systems: if cli.systems.is_empty() { System::ALL.to_vec() } else { dedup(cli.systems.clone()) },
-            pythons: if cli.pythons.is_empty() { PythonMinor::all().collect() } else { dedup(cli.pythons.clone()) },
-            platform: PlatformPolicy { glibc: cli.glibc, macos: cli.macos },
-            artifacts: ArtifactPolicy {
-                prefer: match cli.prefer {
-                    PreferArg::Wheel => Prefer::Wheel,
-                    PreferArg::Sdist => Prefer::Sdist,
-                },
-                no_binary: names(&cli.no_binary, "--no-binary")?,
-                only_binary: names(&cli.only_binary, "--only-binary")?,
-                unavailable: BTreeSet::new(),
-            },
-            re_resolve: cli.re_resolve,
-        },
-        fetch: FetchOptions {
-            index_url: cli.index_url.clone(),
-            jobs: cli.jobs.max(1),
-            cache_dir: if cli.no_cache { None } else { cli.cache_dir.clone().or_else(FetchOptions::default_cache_dir) },
-            offline: cli.offline,
-            refresh: cli.refresh,
-            progress: !cli.quiet && std::io::stderr().is_terminal(),
-            timeout: Duration::from_secs(cli.timeout.max(1)),
-            retries: cli.retries,
-        },
-        overrides: cli.overrides.options(),
-        infer: (!cli.no_infer).then(|| InferOptions { max_size: cli.infer_max_size.map(|size| size.as_u64()) }),
-        allow_missing: cli.allow_missing,
-    };
+    let options = generate_options(&cli)?;
     let generated = generate(&options).map_err(|e| failure!("{e}"))?;
     match &cli.output {
         Some(path) => write_atomically(path, &generated.nix)?,
@@ -272,6 +241,43 @@ fn run() -> Result<(), Failure> {
     Ok(())
 }
 
+/// The library's options for the command line's arguments.
+fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
+    Ok(GenerateOptions {
+        lock: cli.lock.clone(),
+        pyproject: cli.pyproject.clone(),
+        output: cli.output.clone(),
+        resolve: ResolveOptions {
+            systems: if cli.systems.is_empty() { System::ALL.to_vec() } else { dedup(cli.systems.clone()) },
+            pythons: if cli.pythons.is_empty() { PythonMinor::all().collect() } else { dedup(cli.pythons.clone()) },
+            platform: PlatformPolicy { glibc: cli.glibc, macos: cli.macos },
+            artifacts: ArtifactPolicy {
+                prefer: match cli.prefer {
+                    PreferArg::Wheel => Prefer::Wheel,
+                    PreferArg::Sdist => Prefer::Sdist,
+                },
+                no_binary: names(&cli.no_binary, "--no-binary")?,
+                only_binary: names(&cli.only_binary, "--only-binary")?,
+                unavailable: BTreeSet::new(),
+            },
+            re_resolve: cli.re_resolve,
+        },
+        fetch: FetchOptions {
+            index_url: cli.index_url.clone(),
+            jobs: cli.jobs.max(1),
+            cache_dir: if cli.no_cache { None } else { cli.cache_dir.clone().or_else(FetchOptions::default_cache_dir) },
+            offline: cli.offline,
+            refresh: cli.refresh,
+            progress: !cli.quiet && std::io::stderr().is_terminal(),
+            timeout: Duration::from_secs(cli.timeout.max(1)),
+            retries: cli.retries,
+        },
+        overrides: cli.overrides.options(),
+        infer: (!cli.no_infer).then(|| InferOptions { max_size: cli.infer_max_size.map(|size| size.as_u64()) }),
+        allow_missing: cli.allow_missing,
+    })
+}
+
 /// `lock2nix overrides list|show NAME`.
 fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<(), Failure> {
     let db = source.options().database().map_err(|e| failure!("{e}"))?;
@@ -305,4 +311,70 @@ fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     }
     file.persist(path).map_err(|e| fail(e.error))?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The options the command line `args` gives, and the command the header records for them.
+    fn recorded(args: &[&str]) -> String {
+        let cli = Cli::try_parse_from(std::iter::once("lock2nix").chain(args.iter().copied())).unwrap();
+        lock2nix::generate::recorded_command(&generate_options(&cli.generate).unwrap())
+    }
+
+    #[test]
+    fn the_recorded_command_reproduces_itself_and_omits_what_changes_no_byte() {
+        let args = [
+            "--system",
+            "aarch64-darwin,x86_64-linux",
+            "--python",
+            "3.12",
+            "--python",
+            "3.11",
+            "--prefer",
+            "sdist",
+            "--no-binary",
+            "Numpy,scipy",
+            "--only-binary",
+            "torch",
+            "--glibc",
+            "2.28",
+            "--macos-version",
+            "12",
+            "--re-resolve",
+            "--index-url",
+            "https://me:s3cret@mirror.example/simple/",
+            "--infer-max-size",
+            "200MB",
+            "--allow-missing",
+            "--jobs",
+            "3",
+            "--timeout",
+            "9",
+            "--retries",
+            "0",
+            "--offline",
+            "-q",
+            "--cache-dir",
+            "/var/cache/x",
+            "-o",
+            "out.nix",
+            "poetry.lock",
+        ];
+        let command = recorded(&args);
+        assert_eq!(
+            command,
+            "lock2nix --system x86_64-linux,aarch64-darwin --python 3.11,3.12 --prefer sdist --no-binary numpy,scipy \
+             --only-binary torch --glibc 2.28 --macos-version 12.0 --re-resolve --index-url https://mirror.example/simple/ \
+             --infer-max-size 200000000 --allow-missing poetry.lock"
+        );
+        let again: Vec<&str> = command.split(' ').skip(1).collect();
+        assert_eq!(recorded(&again), command, "the recorded command records itself");
+        assert_eq!(recorded(&["poetry.lock"]), "lock2nix poetry.lock", "defaults are not recorded");
+        assert_eq!(
+            recorded(&["--no-infer", "--no-builtin-overrides"]),
+            "lock2nix --no-builtin-overrides --no-infer poetry.lock"
+        );
+    }
 }

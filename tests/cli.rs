@@ -461,6 +461,60 @@ fn a_malformed_lock_is_reported_with_line_and_column() {
 }
 
 #[test]
+fn a_value_of_the_wrong_type_names_its_key_path() {
+    let server = recorded_index();
+    let project = Project::fixture("poetry-2.0");
+    project.edit_lock(|lock| lock.replacen("python-versions = \">=3.6\"", "python-versions = 3.6", 1));
+    let err = failure(&run(&project, &server, &[]));
+    assert!(
+        err.starts_with("lock2nix: error: poetry.lock is not a valid poetry.lock: line ")
+            && err.contains(": package[1].python-versions: invalid type: floating point `3.6`, expected a string"),
+        "{err}"
+    );
+}
+
+/// Other lock formats, a pyproject.toml and a requirements file, given where the poetry.lock
+/// belongs: one line that says what the file is and what lock2nix reads.
+#[test]
+fn other_kinds_of_file_are_named_not_misread() {
+    let server = recorded_index();
+    let cases = [
+        (
+            "uv.lock",
+            "version = 1\nrevision = 3\nrequires-python = \">=3.12\"\n\n[[package]]\nname = \"six\"\nversion = \"1.17.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
+            "uv.lock is a uv.lock (uv's own lock format), not a poetry.lock; this version of lock2nix reads Poetry's poetry.lock (with the pyproject.toml beside it); uv.lock and pylock.toml are planned",
+        ),
+        (
+            "pylock.toml",
+            "lock-version = \"1.0\"\ncreated-by = \"uv\"\n\n[[packages]]\nname = \"six\"\nversion = \"1.17.0\"\n",
+            "pylock.toml is a pylock.toml (the PEP 751 lock format), not a poetry.lock; this version of lock2nix reads Poetry's poetry.lock (with the pyproject.toml beside it); uv.lock and pylock.toml are planned",
+        ),
+        (
+            "requirements.txt",
+            "six==1.17.0 \\\n    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\nidna>=3.10\n",
+            "requirements.txt is a pip requirements file, not a poetry.lock; lock2nix reads Poetry's poetry.lock (with the pyproject.toml beside it); run `poetry lock` to make one",
+        ),
+        (
+            "pyproject.toml",
+            "[tool.poetry]\nname = \"demo-app\"\n\n[tool.poetry.dependencies]\npython = \"^3.9\"\n",
+            "pyproject.toml is a pyproject.toml (the project, not its lock), not a poetry.lock; pass the poetry.lock next to it: lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)",
+        ),
+    ];
+    for (name, text, message) in cases {
+        let project = Project::fixture("poetry-2.0");
+        project.write(name, text);
+        let err = failure(&run(&project, &server, &[name, "-o", "out.nix"]));
+        assert_eq!(err, format!("lock2nix: error: {message}\n"), "{name}");
+        // The content decides, whatever the name.
+        project.write("poetry.lock", text);
+        let err = failure(&run(&project, &server, &["poetry.lock"]));
+        assert!(err.starts_with("lock2nix: error: poetry.lock is "), "{name}: {err}");
+        assert!(project.read("out.nix").is_none());
+    }
+    assert_eq!(server.total_hits(), 0);
+}
+
+#[test]
 fn an_unknown_lock_version_is_refused() {
     let server = recorded_index();
     let project = Project::fixture("poetry-2.0");

@@ -6,7 +6,8 @@ mod support;
 use std::path::Path;
 
 use lock2nix::resolve::ResolveOptions;
-use support::nix::{instantiate_eval_expr, nix_tests_dir, require_nix, stub_dir};
+use support::evaluate::{evaluate_targets, package_set_attr, throws};
+use support::nix::{instantiate_eval_expr, require_nix, stub_dir};
 use support::render::{example_url, render_dir, render_fixture};
 
 /// Writes fixture `name` rendered to `dir/python-packages.nix`; returns its targets as
@@ -17,36 +18,14 @@ fn write_fixture(name: &str, dir: &Path) -> Vec<(String, String)> {
     plan.targets.iter().map(|t| (t.system.as_nix().to_string(), t.python.version())).collect()
 }
 
-/// `{ "<system>/<python>" = { env; throws; }; … }` for all targets, in one evaluation;
-/// `env` is null where building the environment throws.
+/// [`evaluate_targets`] of `dir/python-packages.nix`.
 fn evaluate_all(dir: &Path, root: &str, targets: &[(String, String)]) -> serde_json::Value {
-    let pairs: Vec<String> = targets
-        .iter()
-        .map(|(system, python)| {
-            format!(
-                "\"{system}/{python}\" = let r = import {harness} {{ overlay = {overlay}; root = \"{root}\"; system = \"{system}\"; python = \"{python}\"; }}; e = builtins.tryEval r.env; in {{ env = if e.success then e.value else null; inherit (r) throws; }};",
-                harness = nix_tests_dir().join("eval-overlay.nix").display(),
-                overlay = dir.join("python-packages.nix").display(),
-            )
-        })
-        .collect();
-    let text = instantiate_eval_expr(&format!("{{ {} }}", pairs.join(" "))).unwrap_or_else(|e| panic!("{e}"));
-    serde_json::from_str(&text).unwrap()
+    evaluate_targets(&dir.join("python-packages.nix"), root, targets)
 }
 
-fn throws(results: &serde_json::Value, key: &str) -> Vec<String> {
-    results[key]["throws"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
-}
-
-/// Evaluates `attr` of the package set for one system and python; the error text on failure.
+/// [`package_set_attr`] of `dir/python-packages.nix`.
 fn package_attr(dir: &Path, system: &str, python: &str, attr: &str) -> Result<String, String> {
-    let py = format!("python{}", python.replace('.', ""));
-    let expr = format!(
-        "let pkgs = import {stub} {{ system = \"{system}\"; }}; py = pkgs.{py}.override {{ packageOverrides = import {file} {{ inherit pkgs; }}; self = py; }}; in py.pkgs.{attr}",
-        stub = stub_dir().display(),
-        file = dir.join("python-packages.nix").display(),
-    );
-    instantiate_eval_expr(&expr).map_err(|e| e.stderr)
+    package_set_attr(&dir.join("python-packages.nix"), system, python, attr)
 }
 
 #[test]

@@ -10,6 +10,7 @@ use super::parse::{AttributePolicy, parse_entries};
 use super::schema::{Additions, ArtifactKind, Entry, Origin};
 use super::sonames::{SonameTable, parse_sonames};
 use super::{ATTRIBUTES_FILE, OverrideError, SONAMES_FILE, attribute_lines, embedded, validate_attribute_file};
+use crate::filename::Os;
 use crate::name::PackageName;
 
 /// The override entries in the order they apply (built-in files sorted by name, each in file
@@ -117,6 +118,33 @@ impl Database {
         let mut applied: Option<Applied<'_>> = None;
         for entry in self.entries.iter().filter(|e| e.matches(name, version, kind)) {
             applied.get_or_insert_with(Applied::default).add(entry);
+        }
+        applied
+    }
+
+    /// [`Self::apply`] for one artifact: `kind`, for `os` (`None`: pure wheels and sdists).
+    /// Entries whose `platforms` exclude it, or that add nothing to it (Linux library fixes on a
+    /// macOS or pure wheel), do not apply, so neither their additions nor their provenance
+    /// reach it.
+    pub fn apply_to_artifact(
+        &self,
+        name: &PackageName,
+        version: &Version,
+        kind: ArtifactKind,
+        os: Option<Os>,
+    ) -> Option<Applied<'_>> {
+        // A wheel without Linux ELF files has nothing for library fixes to act on; an sdist is
+        // built on every system, Linux included, so it keeps them.
+        let binary_elsewhere = kind == ArtifactKind::Wheel && os != Some(Os::Linux);
+        let mut applied: Option<Applied<'_>> = None;
+        for entry in self.entries.iter().filter(|e| e.matches(name, version, Some(kind)) && e.applies_on(os)) {
+            let adds = if binary_elsewhere { entry.adds.without_linux_binary_fixes() } else { entry.adds.clone() };
+            if adds.added_fields().is_empty() {
+                continue;
+            }
+            let applied = applied.get_or_insert_with(Applied::default);
+            applied.entries.push(entry);
+            applied.adds.merge(&adds);
         }
         applied
     }

@@ -18,7 +18,12 @@ pub fn format_list(db: &Database) -> String {
         .iter()
         .map(|e| {
             let versions = e.versions.as_ref().map_or_else(|| "*".to_string(), ToString::to_string);
-            [e.package.to_string(), versions, e.applies_to.to_string(), adds_summary(e), e.reason.clone()]
+            let mut applies_to = e.applies_to.to_string();
+            if !e.platforms.is_empty() {
+                let platforms: Vec<&str> = e.platforms.iter().map(|p| p.as_str()).collect();
+                applies_to.push_str(&format!(" ({})", platforms.join(", ")));
+            }
+            [e.package.to_string(), versions, applies_to, adds_summary(e), e.reason.clone()]
         })
         .collect();
     let mut widths = [0; 4];
@@ -105,6 +110,9 @@ fn write_entry(out: &mut String, e: &Entry) {
         field("versions", string(&versions.to_string()));
     }
     field("applies-to", string(e.applies_to.as_str()));
+    if !e.platforms.is_empty() {
+        field("platforms", strings(&e.platforms.iter().map(|p| p.as_str().to_string()).collect::<Vec<_>>()));
+    }
     field("reason", string(&e.reason));
     field("link", string(&e.link));
     let lists: [(&str, &[String]); 4] = [

@@ -23,7 +23,7 @@ use std::sync::OnceLock;
 
 pub use database::{Applied, Database};
 pub use format::{format_list, format_show};
-pub use schema::{Additions, AppliesTo, ArtifactKind, Entry, NamePattern, Origin, RelaxDeps};
+pub use schema::{Additions, AppliesTo, ArtifactKind, Entry, LINUX_ONLY_HOOKS, NamePattern, Origin, RelaxDeps};
 pub use sonames::SonameTable;
 
 mod embedded {

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::OverrideError;
 use super::schema::{Additions, AppliesTo, ArtifactKind, Entry, NamePattern, Origin, RelaxDeps, is_attribute_path};
+use crate::filename::Os;
 use crate::name::PackageName;
 
 /// Which nixpkgs attribute paths a file may name.
@@ -26,6 +27,7 @@ struct RawEntry {
     package: Option<String>,
     versions: Option<String>,
     applies_to: Option<AppliesTo>,
+    platforms: Option<Vec<Os>>,
     reason: Option<String>,
     link: Option<String>,
     native_build_inputs: Option<Vec<String>>,
@@ -124,6 +126,19 @@ fn parse_entry(
             })?),
         };
     let applies_to = raw.applies_to.unwrap_or_default();
+    let platforms_given = raw.platforms.is_some();
+    let platforms = raw.platforms.unwrap_or_default();
+    if platforms_given {
+        if platforms.is_empty() {
+            return Err(cx.field("platforms", "empty; omit `platforms` to apply to every artifact"));
+        }
+        if applies_to != AppliesTo::Wheel {
+            return Err(cx.field(
+                "platforms",
+                "selects wheels by their platform tags; add applies-to = \"wheel\" (an sdist builds on every system)",
+            ));
+        }
+    }
     let reason = required_text(&cx, "reason", raw.reason)?;
     if reason.contains('\n') {
         return Err(cx.field("reason", "must be one line"));
@@ -139,6 +154,7 @@ fn parse_entry(
         package,
         versions,
         applies_to,
+        platforms,
         reason,
         link,
         origin: origin.clone(),

@@ -7,6 +7,7 @@ use std::fmt;
 use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 
+use crate::filename::Os;
 use crate::name::PackageName;
 
 /// Which artifact kinds an entry applies to (`applies-to`, default `both`).
@@ -192,6 +193,8 @@ pub struct Entry {
     /// `None`: every version.
     pub versions: Option<VersionSpecifiers>,
     pub applies_to: AppliesTo,
+    /// `platforms`: the systems whose wheels the entry applies to (empty: all artifacts).
+    pub platforms: Vec<Os>,
     pub reason: String,
     pub link: String,
     pub origin: Origin,
@@ -225,7 +228,16 @@ impl Entry {
             && self.versions.as_ref().is_none_or(|versions| versions.contains(version))
             && self.applies_to.includes(kind)
     }
+
+    /// Whether the entry applies to an artifact for `os` (`None`: pure wheels and sdists).
+    pub fn applies_on(&self, os: Option<Os>) -> bool {
+        self.platforms.is_empty() || os.is_some_and(|os| self.platforms.contains(&os))
+    }
 }
+
+/// Setup hooks that patch Linux ELF files: meaningless for other artifacts, and absent from
+/// nixpkgs off Linux.
+pub const LINUX_ONLY_HOOKS: [&str; 2] = ["autoPatchelfHook", "autoAddDriverRunpath"];
 
 /// Appends each item of `more` not already in `list`, keeping first occurrences in order.
 pub(crate) fn extend_unique<T: PartialEq + Clone>(list: &mut Vec<T>, more: &[T]) {
@@ -265,6 +277,24 @@ impl Additions {
             ("drop", self.drop),
         ];
         present.into_iter().filter(|(_, p)| *p).map(|(name, _)| name).collect()
+    }
+
+    /// What of these additions applies to a wheel without Linux ELF files (a macOS or pure
+    /// wheel; an sdist, built on every system, keeps everything): no library inputs, no
+    /// patchelf settings, no Linux-only hooks.
+    pub fn without_linux_binary_fixes(&self) -> Additions {
+        Additions {
+            native_build_inputs: self
+                .native_build_inputs
+                .iter()
+                .filter(|attr| !LINUX_ONLY_HOOKS.contains(&attr.as_str()))
+                .cloned()
+                .collect(),
+            build_inputs: Vec::new(),
+            runtime_dependencies: Vec::new(),
+            auto_patchelf_ignore_missing_deps: Vec::new(),
+            ..self.clone()
+        }
     }
 
     /// Adds a later entry's additions, by the README's rules: lists concatenated without

@@ -8,6 +8,8 @@ use serde::Deserialize;
 
 use super::OverrideError;
 use super::parse::AttributePolicy;
+use super::schema::NamePattern;
+use crate::name::PackageName;
 
 /// The soname table used by native-library inference.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -21,9 +23,18 @@ pub struct SonameTable {
     /// `[build-tools]`: a PyPI build requirement that only wraps a program (normalized name) →
     /// the nixpkgs attribute of that program, which goes to `nativeBuildInputs`.
     pub build_tools: BTreeMap<String, String>,
+    /// `[shared-libraries] packages`: the packages whose wheels' shared libraries other wheels
+    /// load at run time (torch preloads the nvidia-* CUDA libraries from sys.path). Only their
+    /// sonames count as provided by another locked wheel.
+    pub shared_by: Vec<NamePattern>,
 }
 
 impl SonameTable {
+    /// Whether other wheels can load the shared libraries `package`'s wheel ships.
+    pub fn shares_libraries(&self, package: &PackageName) -> bool {
+        self.shared_by.iter().any(|pattern| pattern.matches(package))
+    }
+
     /// The nixpkgs attribute that provides `soname`, if the table knows one.
     pub fn provider(&self, soname: &str) -> Option<&str> {
         self.providers.get(soname).map(String::as_str)
@@ -44,6 +55,15 @@ struct RawSonames {
     ignore: RawIgnore,
     #[serde(default, rename = "build-tools")]
     build_tools: BTreeMap<String, String>,
+    #[serde(default, rename = "shared-libraries")]
+    shared_libraries: RawShared,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawShared {
+    #[serde(default)]
+    packages: Vec<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -128,5 +148,11 @@ pub(crate) fn parse_sonames(text: &str, file: &str, policy: AttributePolicy) -> 
     if let Some(both) = driver.intersection(&system).next() {
         return Err(error("ignore", both, "listed in both `sonames` and `system`".to_string()));
     }
-    Ok(SonameTable { providers: raw.sonames, driver, system, build_tools: raw.build_tools })
+    let shared_by = raw
+        .shared_libraries
+        .packages
+        .iter()
+        .map(|p| NamePattern::parse(p).map_err(|message| error("shared-libraries", p, message)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(SonameTable { providers: raw.sonames, driver, system, build_tools: raw.build_tools, shared_by })
 }

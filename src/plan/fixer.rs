@@ -4,11 +4,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef};
-use crate::filename::{DistFilename, PlatformTag};
 use crate::infer::native_needs;
 use crate::inference::Inferred;
 use crate::model::{Lock, LockedFile, Package};
 use crate::name::PackageName;
+use crate::overrides::LINUX_ONLY_HOOKS;
 use crate::overrides::{Applied, Database};
 
 /// Fixups for the packages of one lock.
@@ -17,14 +17,17 @@ pub struct Fixes<'a> {
     /// Names the lock has: a build-system or dependency name maps to `final.x` when locked.
     locked: BTreeSet<&'a PackageName>,
     inferred: Option<&'a Inferred>,
-    /// soname → package, for the sonames the chosen wheels ship (the nvidia-* CUDA wheels).
+    /// soname → package, for the sonames that chosen wheels of packages declared to share their
+    /// libraries ship (`[shared-libraries]` of the soname table: the nvidia-* CUDA wheels).
     shipped: BTreeMap<String, String>,
 }
 
 impl<'a> Fixes<'a> {
     pub fn new(db: &'a Database, lock: &'a Lock, inferred: Option<&'a Inferred>) -> Self {
         let mut shipped = BTreeMap::new();
-        for ((package, _), facts) in inferred.iter().flat_map(|i| &i.natives) {
+        let shared =
+            inferred.iter().flat_map(|i| &i.natives).filter(|((package, _), _)| db.sonames().shares_libraries(package));
+        for ((package, _), facts) in shared {
             for soname in facts.iter().flat_map(|f| &f.shipped) {
                 shipped.entry(soname.clone()).or_insert_with(|| package.to_string());
             }
@@ -125,7 +128,7 @@ impl<'a> Fixes<'a> {
 
     fn python_ref(&self, name: &PackageName) -> PythonRef {
         if self.locked.contains(name) {
-            PythonRef::Locked(name.to_string())
+            PythonRef::Locked(super::package_attribute(name.as_ref()))
         } else if crate::overrides::known_attributes().contains(&format!("python3Packages.{name}")) {
             PythonRef::Nixpkgs(name.to_string())
         } else {
@@ -136,7 +139,7 @@ impl<'a> Fixes<'a> {
 
 impl Fixer for Fixes<'_> {
     fn fixups(&self, package: &Package, file: &LockedFile, kind: Kind) -> Fixups {
-        let applied = self.db.apply(&package.name, &package.version, Some(kind));
+        let applied = self.db.apply_to_artifact(&package.name, &package.version, kind, file.dist.os());
         // What an entry says to ignore is not a build input, whatever the soname table maps it to
         // (CUDA sonames: the nvidia-* wheels provide them, not nixpkgs' unfree cudaPackages).
         let ignored: &[String] = applied.as_ref().map_or(&[], |a| &a.adds.auto_patchelf_ignore_missing_deps);
@@ -148,7 +151,7 @@ impl Fixer for Fixes<'_> {
         if let Some(applied) = &applied {
             self.add(&mut fixups, applied);
         }
-        if kind == Kind::Wheel && !is_linux_binary(file) {
+        if kind == Kind::Wheel && !file.dist.is_linux_binary() {
             // Patching ELF files is for Linux binaries: a macOS or pure wheel has none, and
             // the patchelf hooks do not exist off Linux.
             fixups.native_build_inputs.retain(|attr| !LINUX_ONLY_HOOKS.contains(&attr.as_str()));
@@ -166,14 +169,6 @@ impl Fixer for Fixes<'_> {
 
 fn elf_files(count: usize) -> String {
     if count == 1 { "1 ELF file".to_string() } else { format!("{count} ELF files") }
-}
-
-/// Setup hooks that patch Linux ELF files, meaningless for other wheels.
-const LINUX_ONLY_HOOKS: [&str; 2] = ["autoPatchelfHook", "autoAddDriverRunpath"];
-
-/// A wheel with Linux platform tags (manylinux or plain linux), the only ones with ELF files.
-fn is_linux_binary(file: &LockedFile) -> bool {
-    matches!(&file.dist, DistFilename::Wheel(w) if w.platform.iter().any(|p| matches!(p, PlatformTag::Manylinux { .. } | PlatformTag::LinuxPlain { .. })))
 }
 
 impl Fixes<'_> {

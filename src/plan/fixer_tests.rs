@@ -21,6 +21,7 @@ fn lock() -> Lock {
         package("nvidia-cuda-runtime-cu12", &["nvidia_cuda_runtime_cu12-1.0-py3-none-manylinux2014_x86_64.whl"]),
         package("src", &["src-1.0.tar.gz"]),
         package("typing", &["typing-1.0.tar.gz"]),
+        package("vendoring", &["vendoring-1.0-cp312-cp312-manylinux_2_17_x86_64.whl"]),
     ]
     .concat();
     poetry::parse(&text, "poetry.lock").unwrap()
@@ -39,6 +40,21 @@ reason = "needs the driver"
 link = "https://example.org/native"
 auto-patchelf-ignore-missing-deps = ["libcuda.so.1"]
 env = { NATIVE = "1" }
+
+[[override]]
+package = "native"
+applies-to = "wheel"
+reason = "Linux only: CUDA runtime from the driver"
+link = "https://example.org/native-cuda"
+auto-patchelf-ignore-missing-deps = ["libnvToolsExt.so.*"]
+
+[[override]]
+package = "native"
+applies-to = "wheel"
+platforms = ["linux"]
+reason = "Linux only: do not strip"
+link = "https://example.org/native-strip"
+env = { dontStrip = "1" }
 
 [[override]]
 package = "typing"
@@ -72,6 +88,8 @@ fn inferred(lock: &Lock) -> Inferred {
         .natives
         .insert(key(1, 0), Ok(libs(&["libcudart.so.12", "libcuda.so.1", "libmystery.so.3", "libc.so.6"], &[])));
     inferred.natives.insert(key(2, 0), Ok(libs(&[], &["libcudart.so.12"])));
+    // A private copy in another wheel (auditwheel's `vendoring.libs/`), which nothing else loads.
+    inferred.natives.insert(key(5, 0), Ok(libs(&[], &["libmystery.so.3"])));
     inferred
 }
 
@@ -153,9 +171,34 @@ fn linux_wheels_get_patchelf_and_overrides_while_macos_wheels_do_not() {
     );
     assert!(linux_lines.iter().any(|l| l.starts_with("unknown sonames") && l.contains("libmystery.so.3")));
     assert!(linux_lines.iter().any(|l| l.starts_with("override: native (fixes.toml): needs the driver")));
+    assert!(linux_lines.iter().any(|l| l.starts_with("override: native (fixes.toml): Linux only: CUDA runtime")));
+    assert_eq!(linux.env.get("dontStrip").map(String::as_str), Some("1"));
     let mac = fixes.fixups(native, &native.files[1], Kind::Wheel);
     assert!(mac.native_build_inputs.is_empty() && mac.auto_patchelf_ignore_missing_deps.is_empty(), "{mac:?}");
     assert_eq!(mac.env.get("NATIVE").map(String::as_str), Some("1"), "other additions still apply");
+    // An entry whose additions are all Linux library fixes, or that names the Linux platform,
+    // is not applied to the macOS wheel: neither its additions nor its comment.
+    assert_eq!(lines(&mac), ["override: native (fixes.toml): needs the driver"]);
+    assert!(!mac.env.contains_key("dontStrip"), "{mac:?}");
+}
+
+#[test]
+fn only_wheels_declared_to_share_their_libraries_provide_them() {
+    let (lock, db) = (lock(), db());
+    let inferred = inferred(&lock);
+    let fixes = Fixes::new(&db, &lock, Some(&inferred));
+    let native = &lock.packages[1];
+    let linux = lines(&fixes.fixups(native, &native.files[0], Kind::Wheel));
+    // nvidia-* shares libcudart (sonames.toml [shared-libraries]); `vendoring`'s copy of
+    // libmystery is its own, so libmystery stays an unknown soname to report.
+    assert!(
+        linux
+            .iter()
+            .any(|l| l == "inferred: shipped by other locked wheels: libcudart.so.12 (nvidia-cuda-runtime-cu12)"),
+        "{linux:?}"
+    );
+    assert!(linux.iter().any(|l| l.starts_with("unknown sonames") && l.contains("libmystery.so.3")), "{linux:?}");
+    assert!(!linux.iter().any(|l| l.contains("(vendoring)")), "{linux:?}");
 }
 
 #[test]

@@ -134,7 +134,7 @@ pub fn plan(
         .map(|&i| plan_version(lock, resolution, locations, fixer, &broken, &dropped, i))
         .collect::<Result<_, PlanError>>()?;
     for version in versions {
-        by_name.entry(version.pname.clone()).or_default().push(version);
+        by_name.entry(package_attribute(&version.pname)).or_default().push(version);
     }
     let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
     let root = root_plan(lock, project, resolution, &dropped, &broken);
@@ -186,7 +186,7 @@ fn plan_version(
             if dropped[j] {
                 continue;
             }
-            let attr = lock.packages[j].name.to_string();
+            let attr = package_attribute(lock.packages[j].name.as_ref());
             if broken.contains(&(i, j)) {
                 cycle_breaks.insert(attr);
                 continue;
@@ -199,7 +199,7 @@ fn plan_version(
                 let on = optional
                     .entry(extra.to_string())
                     .or_default()
-                    .entry(lock.packages[j].name.to_string())
+                    .entry(package_attribute(lock.packages[j].name.as_ref()))
                     .or_default();
                 *on = on.with(t);
             }
@@ -379,7 +379,7 @@ fn root_plan(
         let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
         for (t, indices) in per_target.iter().enumerate() {
             let mut add = |j: usize| {
-                let on = map.entry(lock.packages[j].name.to_string()).or_default();
+                let on = map.entry(package_attribute(lock.packages[j].name.as_ref())).or_default();
                 *on = on.with(t);
             };
             for &j in indices.iter().filter(|&&j| !dropped[j]) {
@@ -405,46 +405,32 @@ fn root_plan(
     }
 }
 
-/// Names of nixpkgs' Python package set that are not packages but its own machinery, which a
-/// package attribute would replace (`python` is the interpreter every package builds with).
-/// From nixpkgs' `python-packages-base.nix`, `passthrufun.nix` and `python-packages.nix`.
-pub const RESERVED_ATTRIBUTES: &[&str] = &[
-    "buildPythonApplication",
-    "buildPythonPackage",
-    "buildSetupcfg",
-    "callPackage",
-    "disabled",
-    "hasPythonModule",
-    "isPy27",
-    "isPy3k",
-    "isPyPy",
-    "lib",
-    "makePythonPath",
-    "mkPythonEditablePackage",
-    "mkPythonMetaPackage",
-    "pkgs",
-    "python",
-    "pythonAtLeast",
-    "pythonOlder",
-    "pythonPackages",
-    "requiredPythonModules",
-    "stdenv",
-    "toPythonApplication",
-    "toPythonModule",
-];
+/// Names in nixpkgs' Python package set that are its own machinery, not packages, and that a
+/// PEP 503 name can spell (its camelCase helpers, `buildPythonPackage` and the like, cannot
+/// collide). `python` is the interpreter every package builds with; `lib`, `pkgs`, `stdenv`,
+/// `packages` and `bootstrap` are read by nixpkgs' own package definitions. From nixpkgs'
+/// `python-packages-base.nix`, `python-packages.nix` and `lib/customisation.nix`.
+pub const RESERVED_ATTRIBUTES: &[&str] = &["bootstrap", "disabled", "lib", "packages", "pkgs", "python", "stdenv"];
+
+/// The attribute of the locked package `name` (PEP 503-normalized): the name itself, unless the
+/// package set uses it for its machinery; then `<name>-package`, so that the overlay never
+/// replaces what every other package is built with.
+pub fn package_attribute(name: &str) -> String {
+    if RESERVED_ATTRIBUTES.contains(&name) { format!("{name}-package") } else { name.to_string() }
+}
 
 /// The project's attribute: its name (or `project`), unless a locked package or the package
 /// set's machinery uses that name; then the first of `<name>-project`, `<name>-project-2`, …
 /// that nothing uses, and why.
 fn project_attribute(lock: &Lock, project: &Project) -> (String, Option<String>) {
     let name = project.name.as_ref().map_or_else(|| "project".to_string(), ToString::to_string);
-    let locked = |attr: &str| lock.packages.iter().any(|p| p.name.as_ref() == attr);
+    let locked = |attr: &str| lock.packages.iter().any(|p| package_attribute(p.name.as_ref()) == attr);
     let taken = |attr: &str| locked(attr) || RESERVED_ATTRIBUTES.contains(&attr);
     if !taken(&name) {
         return (name, None);
     }
     let why = if locked(&name) {
-        format!("`{name}` is the attribute of the locked package {name}")
+        format!("`{name}` is the attribute of a locked package")
     } else {
         format!("`{name}` is an attribute of the Python package set itself")
     };
@@ -453,4 +439,39 @@ fn project_attribute(lock: &Lock, project: &Project) -> (String, Option<String>)
         .find(|attr| !taken(attr))
         .expect("an endless list has a free name");
     (attr, Some(why))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn attribute_of(project_name: &str, locked: &[&str]) -> (String, Option<String>) {
+        let lock: String =
+            locked.iter().map(|n| format!("[[package]]\nname = \"{n}\"\nversion = \"1.0\"\nfiles = []\n\n")).collect();
+        let lock = crate::lockfile::poetry::parse(&lock, "poetry.lock").unwrap();
+        let pyproject = format!("[tool.poetry]\nname = \"{project_name}\"\n");
+        let project = crate::project::parse(&pyproject, "pyproject.toml").unwrap();
+        project_attribute(&lock, &project)
+    }
+
+    #[test]
+    fn the_project_attribute_never_collides() {
+        assert_eq!(attribute_of("my-app", &["six"]), ("my-app".into(), None));
+        let (attr, why) = attribute_of("Six", &["six", "six-project"]);
+        assert_eq!(attr, "six-project-2");
+        assert_eq!(why.as_deref(), Some("`six` is the attribute of a locked package"));
+        let (attr, why) = attribute_of("python", &[]);
+        assert_eq!(attr, "python-project");
+        assert_eq!(why.as_deref(), Some("`python` is an attribute of the Python package set itself"));
+        // A locked package named like the machinery has its own attribute, which the project
+        // may then not take either.
+        assert_eq!(attribute_of("lib-package", &["lib"]).0, "lib-package-project");
+    }
+
+    #[test]
+    fn packages_named_like_the_package_sets_machinery_are_renamed() {
+        assert_eq!(package_attribute("python"), "python-package");
+        assert_eq!(package_attribute("pkgs"), "pkgs-package");
+        assert_eq!(package_attribute("requests"), "requests");
+    }
 }

@@ -158,10 +158,12 @@ fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &st
 }
 
 /// The artifact when every installed target uses the same usable one: no selection needed
-/// (targets where the package is not installed never force it).
+/// (targets where the package is not installed never force it). A package whose files are
+/// gone from the index everywhere gets its throwing `src` this way too, so that only building
+/// it throws, not reading its name or version.
 fn single_artifact(v: &PlannedVersion) -> Option<&PlannedArtifact> {
     match v.artifacts.as_slice() {
-        [one] if !matches!(one, PlannedArtifact::Unusable(_)) => Some(one),
+        [one] if !matches!(one, PlannedArtifact::Unusable(_)) || v.gone_from_index => Some(one),
         _ => None,
     }
 }
@@ -237,6 +239,8 @@ fn artifact_attrs(w: &mut NixWriter, v: &PlannedVersion, artifact: &PlannedArtif
             fixup_attrs(w, fixups, true);
         }
         PlannedArtifact::Unusable(why) => {
+            // A format, so that building reaches the `src` that says why.
+            w.assign("pyproject", "false");
             w.assign("src", &unusable(v, why));
         }
     }

@@ -3,11 +3,12 @@
 //! 2.x releases wrote such markers; Poetry's installer follows them, and so does lock2nix by
 //! default, but the user should hear of it.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::target::Target;
 use super::walk::TargetResolution;
 use crate::model::Lock;
+use crate::name::PackageName;
 use crate::warning::{Warning, WarningKind};
 
 /// Package → the targets where the graph reaches it but the lock's markers leave it out.
@@ -22,12 +23,21 @@ const NAMED: usize = 10;
 
 impl Disagreement {
     /// Compares, per target, what the graph reaches (`graph[target][package]`) with what the
-    /// walk restricted by the lock's markers installed.
-    pub(super) fn find(graph: &[Vec<bool>], by_lock: &[TargetResolution]) -> Option<Self> {
+    /// walk restricted by the lock's markers installed. Names are compared, not versions: where
+    /// a lock holds several versions of one name, the graph alone cannot always tell which one
+    /// a target gets (that takes Poetry's solver), but it can tell that one is needed.
+    pub(super) fn find(lock: &Lock, graph: &[Vec<bool>], by_lock: &[TargetResolution]) -> Option<Self> {
         let mut left_out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
         for (t, (reached, resolved)) in graph.iter().zip(by_lock).enumerate() {
-            for (i, (&reached, installed)) in reached.iter().zip(&resolved.installed).enumerate() {
-                if reached && installed.is_none() {
+            let installed: BTreeSet<&PackageName> = resolved
+                .installed
+                .iter()
+                .zip(&lock.packages)
+                .filter(|(installed, _)| installed.is_some())
+                .map(|(_, package)| &package.name)
+                .collect();
+            for (i, &reached) in reached.iter().enumerate() {
+                if reached && !installed.contains(&lock.packages[i].name) {
                     left_out.entry(i).or_default().push(t);
                 }
             }

@@ -186,7 +186,7 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     let disagreement = if lock_markers {
         let graph: Vec<Vec<bool>> =
             targets.par_iter().map(|target| walk::reachable(lock, project, &shared, target)).collect();
-        Disagreement::find(&graph, &per_target)
+        Disagreement::find(lock, &graph, &per_target)
     } else {
         None
     };
@@ -214,7 +214,8 @@ fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetReso
     Resolution { targets, packages, roots, follows_lock_markers: false, disagreement: None }
 }
 
-/// Package indices by name (a name may be locked at several versions).
+/// Package indices by name (a name may be locked at several versions), the highest version
+/// first: where several versions fit a dependency, Poetry's solver takes the highest.
 pub struct NameIndex {
     by_name: FxHashMap<PackageName, Vec<usize>>,
 }
@@ -224,6 +225,9 @@ impl NameIndex {
         let mut by_name: FxHashMap<PackageName, Vec<usize>> = FxHashMap::default();
         for (i, package) in lock.packages.iter().enumerate() {
             by_name.entry(package.name.clone()).or_default().push(i);
+        }
+        for indices in by_name.values_mut().filter(|indices| indices.len() > 1) {
+            indices.sort_by(|&a, &b| lock.packages[b].version.cmp(&lock.packages[a].version));
         }
         Self { by_name }
     }

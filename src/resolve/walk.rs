@@ -9,7 +9,7 @@ use super::environment::marker_environment;
 use super::select::select_artifact;
 use super::target::Target;
 use super::{Installed, NameIndex, ResolveOptions};
-use crate::model::{Dependency, Lock, Package};
+use crate::model::{Dependency, Lock, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::project::Project;
 
@@ -57,7 +57,11 @@ pub(super) fn resolve_target(
     lock_markers: bool,
 ) -> TargetResolution {
     let mut walk = Walk::new(lock, project, shared, target, lock_markers);
-    let (main, groups, extras) = walk.run();
+    let mut lists = walk.run();
+    if lock_markers {
+        walk.adopt_unreached_members(&mut lists);
+    }
+    let (main, groups, extras) = lists;
     let installed = (0..lock.packages.len()).map(|i| walk.installed(i, options)).collect();
     TargetResolution { installed, main, groups, extras, missing: walk.missing }
 }
@@ -120,6 +124,12 @@ impl<'a> Walk<'a> {
             .iter()
             .map(|(e, deps)| (e.clone(), self.roots(deps, std::slice::from_ref(e), &format!("extra {e}"))))
             .collect();
+        self.follow_edges();
+        (main, groups, extras)
+    }
+
+    /// Requests, transitively, what the active edges of every requested package reach.
+    fn follow_edges(&mut self) {
         while let Some(i) = self.queue.pop() {
             let extras: Vec<ExtraName> = self.requested[i].iter().flatten().cloned().collect();
             let package = &self.lock.packages[i];
@@ -131,7 +141,50 @@ impl<'a> Walk<'a> {
                 }
             }
         }
-        (main, groups, extras)
+    }
+
+    /// Packages a lock 2.1's markers install on this target that no root reaches through the
+    /// graph: Poetry's installer (re-resolve = false) installs them all the same, so they join
+    /// the root list of each group (or root extra) whose marker holds.
+    fn adopt_unreached_members(&mut self, lists: &mut RootLists) {
+        let main = GroupName::main();
+        let mut adopted = Vec::new();
+        for (i, package) in self.lock.packages.iter().enumerate() {
+            let Some(membership) = &package.membership else { continue };
+            if !self.member[i] || self.requested[i].is_some() {
+                continue;
+            }
+            for group in &membership.groups {
+                let holds = |extras: &[ExtraName]| {
+                    membership.markers.get(group).is_none_or(|marker| marker.evaluate(&self.env, extras))
+                };
+                if holds(&[]) {
+                    let list = if *group == main { Some(&mut lists.0) } else { lists.1.get_mut(group) };
+                    if let Some(list) = list {
+                        list.push(i);
+                        adopted.push(i);
+                    }
+                } else if *group == main {
+                    for (extra, list) in lists.2.iter_mut() {
+                        if holds(std::slice::from_ref(extra)) {
+                            list.push(i);
+                            adopted.push(i);
+                        }
+                    }
+                }
+            }
+        }
+        if adopted.is_empty() {
+            return;
+        }
+        for i in adopted {
+            self.request(i, &[]);
+        }
+        self.follow_edges();
+        let mut resort = |list: &mut Vec<usize>| *list = self.sorted(list.drain(..).collect());
+        resort(&mut lists.0);
+        lists.1.values_mut().for_each(&mut resort);
+        lists.2.values_mut().for_each(&mut resort);
     }
 
     /// Resolves a list of root requirements, returning the chosen package indices (sorted).
@@ -186,18 +239,29 @@ impl<'a> Walk<'a> {
 
     /// The locked package a dependency resolves to on this target: among the versions that
     /// may be installed here, one the constraint allows, else the only one there is.
+    /// A dependency naming a source (`source = "private"`) prefers the version locked from it.
     fn candidate(&self, dep: &Dependency) -> Option<usize> {
         let mut fallback = None;
+        let mut matching = None;
         for &i in self.index.get(&dep.name) {
             if !self.member[i] {
                 continue;
             }
-            if dep.constraint.contains(&self.lock.packages[i].version) {
-                return Some(i);
+            let package = &self.lock.packages[i];
+            if dep.constraint.contains(&package.version) {
+                let from_source = match (&dep.source, &package.source) {
+                    (Some(name), Source::Registry { index: Some(index) }) => index.name.eq_ignore_ascii_case(name),
+                    (Some(_), _) => false,
+                    (None, _) => true,
+                };
+                if from_source {
+                    return Some(i);
+                }
+                matching.get_or_insert(i);
             }
             fallback.get_or_insert(i);
         }
-        fallback
+        matching.or(fallback)
     }
 
     fn request(&mut self, i: usize, extras: &[ExtraName]) {

@@ -8,7 +8,7 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use super::nix::{NIX_SETTINGS, instantiate_eval, instantiate_eval_expr, nix_tests_dir};
+use super::nix::{NIX_SETTINGS, instantiate_eval, instantiate_eval_expr, nix_tests_dir, stub_dir};
 
 /// The systems every output is evaluated for, in the order the reports list them.
 pub const SYSTEMS: [&str; 4] = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"];
@@ -220,4 +220,66 @@ pub fn short_error(stderr: &str) -> String {
     } else {
         interesting.join("\n")
     }
+}
+
+/// `{ "<system>/<python>" = { env; throws; }; … }` for all `targets` of the generated `file`, in
+/// one evaluation (`nix/tests/eval-overlay.nix`); `env` is null where building the project's
+/// environment (every group and extra) throws.
+pub fn evaluate_targets(file: &Path, root: &str, targets: &[(String, String)]) -> Value {
+    let pairs: Vec<String> = targets
+        .iter()
+        .map(|(system, python)| {
+            format!(
+                "\"{system}/{python}\" = let r = import {harness} {{ overlay = {overlay}; root = {root}; system = \"{system}\"; python = \"{python}\"; }}; e = builtins.tryEval r.env; in {{ env = if e.success then e.value else null; inherit (r) throws; }};",
+                harness = nix_path(&nix_tests_dir().join("eval-overlay.nix")),
+                overlay = nix_path(file),
+                root = nix_string(root),
+            )
+        })
+        .collect();
+    let text = instantiate_eval_expr(&format!("{{ {} }}", pairs.join(" "))).unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The attributes whose derivation throws on target `key` (`system/python`) of [`evaluate_targets`].
+pub fn throws(results: &Value, key: &str) -> Vec<String> {
+    results[key]["throws"].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+}
+
+/// Evaluates `attr` of the package set built with the generated `file` for one system and
+/// CPython; the error text on failure.
+pub fn package_set_attr(file: &Path, system: &str, python: &str, attr: &str) -> Result<String, String> {
+    package_set_eval(file, system, python, &format!("ps.{attr}"))
+}
+
+/// Evaluates `body`, a Nix expression of `ps` (the package set built with the generated `file`
+/// for one system and CPython), to JSON text; the error text on failure.
+pub fn package_set_eval(file: &Path, system: &str, python: &str, body: &str) -> Result<String, String> {
+    let py = format!("python{}", python.replace('.', ""));
+    let expr = format!(
+        "let pkgs = import {stub} {{ system = \"{system}\"; }}; py = pkgs.{py}.override {{ packageOverrides = import {file} {{ inherit pkgs; }}; self = py; }}; ps = py.pkgs; in {body}",
+        stub = nix_path(&stub_dir()),
+        file = nix_path(file),
+    );
+    instantiate_eval_expr(&expr).map_err(|e| e.stderr)
+}
+
+/// The names of the project's main dependencies on one target (the root's `dependencies`).
+pub fn root_dependencies(file: &Path, system: &str, python: &str, root: &str) -> Vec<String> {
+    let text = package_set_eval(file, system, python, &format!("map (d: d.pname) (ps.{root}.dependencies or [ ])"))
+        .unwrap_or_else(|e| panic!("{e}"));
+    serde_json::from_str(&text).unwrap()
+}
+
+/// Every `(system, python)` target the generated text was made for (its `generated` list).
+pub fn generated_targets(text: &str) -> Vec<(String, String)> {
+    let list = text.lines().find_map(|l| l.trim().strip_prefix("generated = [")).expect("a `generated` list");
+    list.split('"')
+        .skip(1)
+        .step_by(2)
+        .map(|item| {
+            let (system, python) = item.split_once('/').expect("system/3.X");
+            (system.to_string(), python.to_string())
+        })
+        .collect()
 }

@@ -315,3 +315,24 @@ fn user_file_errors() {
         )
     );
 }
+
+#[test]
+fn platforms_select_wheels_by_their_system() {
+    let db = one(&torch("applies-to = \"wheel\"\nplatforms = [\"linux\", \"darwin\"]\nenv = { A = \"1\" }")).unwrap();
+    let entry = &db.entries()[0];
+    assert_eq!(entry.platforms, [crate::filename::Os::Linux, crate::filename::Os::Darwin]);
+    assert!(entry.applies_on(Some(crate::filename::Os::Darwin)));
+    assert!(!entry.applies_on(Some(crate::filename::Os::Windows)) && !entry.applies_on(None));
+    assert_eq!(
+        torch_error("platforms = [\"linux\"]\nenv = { A = \"1\" }"),
+        "field `platforms`: selects wheels by their platform tags; add applies-to = \"wheel\" (an sdist builds on every system)"
+    );
+    assert_eq!(
+        torch_error("applies-to = \"wheel\"\nplatforms = []\nenv = { A = \"1\" }"),
+        "field `platforms`: empty; omit `platforms` to apply to every artifact"
+    );
+    assert!(
+        torch_error("applies-to = \"wheel\"\nplatforms = [\"beos\"]\nenv = { A = \"1\" }")
+            .starts_with("field `platforms`: ")
+    );
+}
