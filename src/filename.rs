@@ -27,6 +27,25 @@ impl DistFilename {
     }
 }
 
+impl DistFilename {
+    /// Whether the wheel or sdist `filename` is of `version` (an sdist's version is what follows
+    /// its last `-`; `_` stands for `-` as in escaped names).
+    pub fn is_of_version(filename: &str, version: &pep440_rs::Version) -> bool {
+        let text = match DistFilename::parse(filename) {
+            DistFilename::Wheel(wheel) => wheel.version,
+            DistFilename::Sdist(sdist) => {
+                let stem = &filename[..filename.len() - sdist.extension.as_str().len()];
+                match stem.rsplit_once('-') {
+                    Some((_, v)) => v.to_string(),
+                    None => return false,
+                }
+            }
+            DistFilename::Other => return false,
+        };
+        text.replace('_', "-").parse::<pep440_rs::Version>().is_ok_and(|v| &v == version)
+    }
+}
+
 /// The operating system an artifact's compiled code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]

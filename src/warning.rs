@@ -36,6 +36,8 @@ pub enum WarningKind {
     ProjectAttributeRenamed,
     /// Lock 2.1 markers and the dependency graph disagree about a package on a target.
     LockMarkersDisagree,
+    /// The lock names no files for a package; the index's files of its version are used.
+    FilesFromIndex,
     /// A locked file is gone from the index; the next best artifact is used.
     FileNotOnIndex,
     /// Every usable file of a package is gone from the index (`--allow-missing`).
@@ -60,6 +62,7 @@ impl WarningKind {
             Self::PoetryExtrasIgnored => "[tool.poetry.extras] ignored beside [project] dependencies",
             Self::ProjectAttributeRenamed => "project attribute renamed",
             Self::LockMarkersDisagree => "lock markers disagree with the dependency graph",
+            Self::FilesFromIndex => "packages the lock names no files for; the index's files of their version are used",
             Self::FileNotOnIndex => "locked files the index no longer offers; the next best artifact is used",
             Self::MissingFromIndex => "packages without any file on the index; their attributes throw when used",
             Self::BuildSystemNotInferred => {

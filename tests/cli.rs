@@ -537,10 +537,11 @@ fn a_missing_pyproject_is_named() {
 }
 
 #[test]
-fn a_used_package_without_files_is_an_error_naming_it() {
-    // `files = []` on a package the project needs: nothing could ever be fetched for it, so
-    // the run fails before asking the index anything and writes no file.
+fn a_used_package_without_files_anywhere_is_an_error_naming_it() {
+    // `files = []` on a package the project needs, and an index that lists no file of that
+    // version either: nothing could ever be fetched for it, so the run fails and writes no file.
     let server = recorded_index();
+    server.route(page("certifi"), vec![Reply::json(json_page("certifi", &[]))]);
     let project = Project::fixture("poetry-2.0");
     project.edit_lock(|lock| {
         let start = lock.find("files = [\n    {file = \"certifi-").unwrap();
@@ -549,7 +550,7 @@ fn a_used_package_without_files_is_an_error_naming_it() {
     });
     let err = failure(&run(&project, &server, &["-o", "out.nix"]));
     assert_mentions(&err, &["poetry.lock", "certifi==2026.7.22", "lists no files", "poetry lock"]);
-    assert_eq!(server.total_hits(), 0);
+    assert_eq!(server.total_hits(), 1, "only the index's listing of that version was asked");
     assert!(project.read("out.nix").is_none());
 }
 

@@ -36,6 +36,7 @@ fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQ
         project: name(project),
         files: files.iter().map(|(f, h)| locked(f, *h)).collect(),
         chosen: Default::default(),
+        versions: Default::default(),
     }
 }
 
@@ -81,6 +82,7 @@ fn fixture_expectations(index: &str) -> (Vec<ProjectQuery>, BTreeMap<(PackageNam
             project: name(project),
             files,
             chosen: Default::default(),
+            versions: Default::default(),
         });
     }
     (queries, expected)
@@ -389,4 +391,23 @@ fn concurrency_is_limited_to_jobs() {
     assert_eq!(located.files.len(), 8);
     let max = server.max_in_flight();
     assert!((2..=3).contains(&max), "max in flight {max}");
+}
+
+#[test]
+fn every_file_of_a_version_is_listed_when_asked_and_cached() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = fixture_server(false);
+    let mut query = query(&server.index_url(), "six", &[]);
+    query.versions.insert("1.16.0".to_string());
+    let located = locate(std::slice::from_ref(&query), &options(Some(cache.path()))).unwrap();
+    let names = &located.listed[&(name("six"), "1.16.0".to_string())];
+    assert_eq!(names, &["six-1.16.0-py2.py3-none-any.whl", "six-1.16.0.tar.gz"]);
+    for file in names {
+        assert!(located.files.contains_key(&(name("six"), file.clone())), "{file} has a location");
+    }
+    // From the cache, offline too.
+    let offline = FetchOptions { offline: true, ..options(Some(cache.path())) };
+    let again = locate(std::slice::from_ref(&query), &offline).unwrap();
+    assert_eq!((again.listed, again.requests), (located.listed.clone(), 0));
+    assert_eq!(server.hits("/simple/six/"), 1);
 }

@@ -8,7 +8,7 @@ use std::process::Output;
 
 use support::evaluate::{evaluate_targets, generated_targets, package_set_attr, throws};
 use support::nix::require_nix;
-use support::project::{Project, json_page, stderr, stdout};
+use support::project::{Project, json_page, sri, stderr, stdout};
 use support::synthetic::{Package, lock, page, serve, sha256_of};
 use support::{IndexServer, Reply};
 
@@ -195,4 +195,35 @@ fn offline_failures_say_the_cached_answer_may_be_stale() {
         stderr(&offline)
     );
     assert_eq!(server.hits("/simple/kept/"), 1, "offline asks nothing");
+}
+
+/// An old lock with an empty `[metadata.files]` entry: Poetry installs that version from the
+/// index without checking hashes, and lock2nix takes the index's files of that version.
+#[test]
+fn a_package_the_lock_names_no_files_for_takes_the_index_files_of_its_version() {
+    let server = IndexServer::with_routes(
+        ["six", "idna", "certifi", "packaging"]
+            .map(|p| (format!("/simple/{p}/"), vec![Reply::json(support::fixture(&format!("index/{p}.json")))])),
+    );
+    let project = Project::fixture("poetry-1.1");
+    project.edit_lock(|lock| {
+        let start = lock.find("idna = [\n").unwrap();
+        let end = start + lock[start..].find("]\n").unwrap() + 2;
+        format!("{}idna = []\n{}", &lock[..start], &lock[end..])
+    });
+    let output = run(&project, &server, &[]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("lock2nix: warning: idna 3.10: poetry.lock names no files for it; using the 2 file(s) the index lists for that version, with the index's hashes, as Poetry installs it (re-lock with `poetry lock` to record them)"),
+        "{}",
+        stderr(&output)
+    );
+    let nix = stdout(&output);
+    assert!(nix.contains("name = \"idna-3.10-py3-none-any.whl\";"), "{nix}");
+    let index_sha256 = sri("946d195a0d259cbba61165e88e65941f16e9b36ea6ddb97f00452bae8b1287d3");
+    assert!(nix.contains(&format!("hash = \"{index_sha256}\";")), "the index's sha256:\n{nix}");
+    // A second run answers the listing from the cache.
+    let again = run(&project, &server, &[]);
+    assert_eq!(stdout(&again), nix);
+    assert_eq!(server.hits("/simple/idna/"), 1);
 }

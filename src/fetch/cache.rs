@@ -23,6 +23,10 @@ pub(crate) struct ProjectCache {
     pub index: String,
     pub project: String,
     pub files: BTreeMap<String, Option<CachedFile>>,
+    /// Version → the names of all its files on the index, for versions whose files a lock
+    /// does not name.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub versions: BTreeMap<String, Vec<String>>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
@@ -30,6 +34,18 @@ pub(crate) struct CachedFile {
     pub url: String,
     /// Algorithm name → lower-case hex, as the index listed them.
     pub hashes: BTreeMap<String, String>,
+}
+
+impl ProjectCache {
+    /// Nothing known yet of `project` on `index`.
+    pub fn empty(index: &str, project: &PackageName) -> Self {
+        Self {
+            index: index.to_string(),
+            project: project.to_string(),
+            files: BTreeMap::new(),
+            versions: BTreeMap::new(),
+        }
+    }
 }
 
 impl CachedFile {
@@ -78,7 +94,7 @@ impl Cache {
 
     /// The cached entries; a missing or unreadable file is an empty cache (it is refetched).
     pub fn load(&self, index: &str, project: &PackageName) -> ProjectCache {
-        let empty = || ProjectCache { index: index.to_string(), project: project.to_string(), files: BTreeMap::new() };
+        let empty = || ProjectCache::empty(index, project);
         let Ok(text) = std::fs::read(self.path(index, project)) else { return empty() };
         match serde_json::from_slice::<ProjectCache>(&text) {
             Ok(cache) if cache.index == index && cache.project == project.to_string() => cache,
@@ -106,6 +122,7 @@ impl Cache {
         fs4::FileExt::lock(&lock).map_err(|e| fail(format!("cannot lock: {e}")))?;
         let mut merged = self.load(&cache.index, project);
         merged.files.extend(cache.files.iter().map(|(name, file)| (name.clone(), file.clone())));
+        merged.versions.extend(cache.versions.iter().map(|(version, names)| (version.clone(), names.clone())));
         let mut text = serde_json::to_vec(&merged).map_err(|e| fail(e.to_string()))?;
         text.push(b'\n');
         let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;

@@ -2,6 +2,7 @@
 
 mod header;
 mod missing;
+mod unlisted;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -143,12 +144,19 @@ impl From<fetch::FetchError> for GenerateError {
 pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let mut stats = Stats::default();
     let started = Instant::now();
-    let lock = lockfile::read(&options.lock)?;
+    let mut lock = lockfile::read(&options.lock)?;
     let project = project::read(&pyproject_path(options))?;
     let paths = header::RecordedPaths::new(options);
     let db = options.overrides.database_naming_file(|path| paths.relative(path))?;
     stats.parse = started.elapsed();
     let mut warnings = project.warnings.clone();
+
+    let started = Instant::now();
+    let (from_index, lookup) = unlisted::fill_from_index(&mut lock, &options.fetch)?;
+    warnings.extend(from_index);
+    stats.fetch = started.elapsed();
+    stats.requests = lookup.requests;
+    stats.cache_hits = lookup.cache_hits;
 
     let started = Instant::now();
     let resolve_options = with_forced_artifacts(&options.resolve, &lock, &db);
@@ -158,9 +166,9 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
 
     let started = Instant::now();
     let located = fetch::locate(&queries(&lock, &resolution, &options.fetch.index_url), &options.fetch)?;
-    stats.fetch = started.elapsed();
-    stats.requests = located.requests;
-    stats.cache_hits = located.cache_hits;
+    stats.fetch += started.elapsed();
+    stats.requests += located.requests;
+    stats.cache_hits += located.cache_hits;
 
     // A locked file the index does not offer: choose again without such files, and say so.
     let index = LocationIndex::new(&located);
@@ -291,6 +299,7 @@ pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str) -> Vec
             project: package.name.clone(),
             files: Vec::new(),
             chosen: BTreeSet::new(),
+            versions: BTreeSet::new(),
         });
         query.files.extend(package.files.iter().cloned());
         for installed in resolution.packages[i].per_target.iter().flatten() {

@@ -1,0 +1,288 @@
+//! Finding locked files on their index: the cache first (unless it may lie), then one page per
+//! (index, project), fetched concurrently; every lock hash checked against the index's.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use futures_util::StreamExt;
+use indicatif::ProgressBar;
+use rayon::prelude::*;
+use url::Url;
+
+use super::cache::{Cache, CachedFile, ProjectCache};
+use super::client::{Client, GetError};
+use super::simple::{self, IndexFile};
+use super::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, progress_bar, redact_url};
+use crate::filename::DistFilename;
+use crate::model::{FileHash, HashAlgorithm, LockedFile};
+use crate::name::PackageName;
+
+/// One (index, project) page and every locked file asked about on it.
+struct Group {
+    /// Normalized index URL, credentials included (for the request only).
+    index: Url,
+    files: Vec<LockedFile>,
+    /// File names some target chose ([`ProjectQuery::chosen`]).
+    chosen: BTreeSet<String>,
+    /// Versions whose every file is wanted ([`ProjectQuery::versions`]).
+    versions: BTreeSet<String>,
+}
+
+/// (credential-free index URL, project).
+type Key = (String, PackageName);
+
+/// What the index said of one project: the cached page entries, and whether it has the
+/// project at all.
+struct Answer {
+    cached: ProjectCache,
+    gone: bool,
+}
+
+/// Finds every queried file on its index. Synchronous: runs its own tokio runtime (on a
+/// helper thread when called from inside one).
+///
+/// The cache answers first, unless it may lie: a chosen file it says the index lacks, or a
+/// file whose cached hash differs from the lock's, sends the page's request again (the index
+/// may have been fixed since). `--refresh` asks again for every page; `--offline` never asks.
+pub fn locate(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Located, FetchError> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return std::thread::scope(|s| s.spawn(|| locate_blocking(queries, options)).join())
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+    }
+    locate_blocking(queries, options)
+}
+
+fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Located, FetchError> {
+    let groups = group(queries)?;
+    let cache = options.cache_dir.as_deref().map(Cache::new);
+    let mut known: BTreeMap<&Key, Answer> = BTreeMap::new();
+    let mut to_fetch = Vec::new();
+    let mut offline_missing = Vec::new();
+    let mut cache_hits = 0;
+    // Reading and parsing the cache files is most of a warm run's fetch stage: do it in parallel.
+    let loaded: Vec<ProjectCache> = groups
+        .par_iter()
+        .map(|(key, _)| match (&cache, options.refresh) {
+            (Some(cache), false) => cache.load(&key.0, &key.1),
+            _ => ProjectCache::empty(&key.0, &key.1),
+        })
+        .collect();
+    for ((key, group), cached) in groups.iter().zip(loaded) {
+        let missing: Vec<&str> = group
+            .files
+            .iter()
+            .map(|f| f.filename.as_str())
+            .filter(|f| !cached.files.contains_key(*f))
+            .chain(group.versions.iter().map(String::as_str).filter(|v| !cached.versions.contains_key(*v)))
+            .collect();
+        if missing.is_empty() && (options.offline || !may_be_stale(group, &cached)) {
+            cache_hits += 1;
+        } else if options.offline {
+            offline_missing.extend(missing.iter().map(|f| format!("{}: {f}", key.1)));
+        } else {
+            to_fetch.push((key, group));
+        }
+        known.insert(key, Answer { cached, gone: false });
+    }
+    if !offline_missing.is_empty() {
+        offline_missing.sort();
+        offline_missing.dedup();
+        return Err(FetchError::Offline { missing: offline_missing });
+    }
+
+    let mut requests = 0;
+    if !to_fetch.is_empty() {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
+        let client =
+            Client::new(options.timeout, options.retries).map_err(|message| FetchError::Runtime { message })?;
+        let bar =
+            progress_bar(options.progress, Some(to_fetch.len() as u64), "{spinner} index pages {pos}/{len} {wide_msg}");
+        let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &bar, |key, page| {
+            let answer = known.get_mut(key).expect("every group was loaded");
+            answer.gone = page.is_none();
+            merge(&mut answer.cached, &groups[key], page.unwrap_or_default());
+            cache.as_ref().map_or(Ok(()), |cache| cache.store(&key.1, &answer.cached))
+        }));
+        bar.finish_and_clear();
+        requests = client.requests();
+        outcome?;
+    }
+
+    let mut listed = BTreeMap::new();
+    for (key, group) in &groups {
+        for version in &group.versions {
+            let names = known[key].cached.versions.get(version).cloned().unwrap_or_default();
+            listed.insert((key.1.clone(), version.clone()), names);
+        }
+    }
+    let verified: Vec<Vec<((PackageName, String), FileLocation)>> = groups
+        .par_iter()
+        .map(|(key, group)| {
+            let entries = &known[key].cached.files;
+            let mut found = Vec::new();
+            // The files of a listed version: the lock names none, so there is no hash to check.
+            let unnamed: Vec<LockedFile> = group
+                .versions
+                .iter()
+                .flat_map(|v| known[key].cached.versions.get(v).into_iter().flatten())
+                .map(|name| LockedFile { filename: name.clone(), hash: None, dist: DistFilename::parse(name) })
+                .collect();
+            for file in group.files.iter().chain(&unnamed) {
+                let Some(Some(cached)) = entries.get(&file.filename) else { continue };
+                if let Some(location) = verify(key, file, &cached.to_index(&file.filename), options.offline)? {
+                    found.push(((key.1.clone(), file.filename.clone()), location));
+                }
+            }
+            Ok(found)
+        })
+        .collect::<Result<_, FetchError>>()?;
+    let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
+    Ok(Located { files: verified.into_iter().flatten().collect(), gone, listed, requests, cache_hits })
+}
+
+/// Whether a cached answer must be checked with the index: it says a chosen file is not
+/// there, or it lists a hash that differs from the lock's.
+fn may_be_stale(group: &Group, cached: &ProjectCache) -> bool {
+    group.files.iter().any(|file| match cached.files.get(&file.filename) {
+        Some(None) => group.chosen.contains(&file.filename),
+        Some(Some(entry)) => hash_differs(file, &entry.to_index(&file.filename)).is_some(),
+        None => false,
+    })
+}
+
+fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
+    let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+    for query in queries.iter().filter(|q| !q.files.is_empty() || !q.versions.is_empty()) {
+        let index = normalize_index(&query.index_url)?;
+        let key = (redact_url(index.as_str()), query.project.clone());
+        let group = groups.entry(key).or_insert_with(|| Group {
+            index: index.clone(),
+            files: Vec::new(),
+            chosen: BTreeSet::new(),
+            versions: BTreeSet::new(),
+        });
+        // The same index with and without credentials: the credentials are meant for it.
+        if group.index.username().is_empty() && !index.username().is_empty() {
+            group.index = index;
+        }
+        group.files.extend(query.files.iter().cloned());
+        group.chosen.extend(query.chosen.iter().cloned());
+        group.versions.extend(query.versions.iter().cloned());
+    }
+    Ok(groups)
+}
+
+/// Parses an index URL and gives it the trailing slash that `join` needs.
+fn normalize_index(raw: &str) -> Result<Url, FetchError> {
+    let invalid = |message: String| FetchError::InvalidIndexUrl { index: redact_url(raw), message };
+    let mut url = Url::parse(raw.trim()).map_err(|e| invalid(e.to_string()))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(invalid("only http and https indexes are supported".to_string()));
+    }
+    if !url.path().ends_with('/') {
+        url.set_path(&format!("{}/", url.path()));
+    }
+    url.set_fragment(None);
+    Ok(url)
+}
+
+/// Fetches the pages, at most `jobs` at once, handing each parsed page (`None`: the index
+/// has no such project) to `done` as it arrives; stops at the first error.
+async fn fetch_all<'g>(
+    client: &Client,
+    work: Vec<(&'g Key, &'g Group)>,
+    jobs: usize,
+    bar: &ProgressBar,
+    mut done: impl FnMut(&'g Key, Option<Vec<IndexFile>>) -> Result<(), FetchError>,
+) -> Result<(), FetchError> {
+    let mut pages = futures_util::stream::iter(
+        work.into_iter().map(|(key, group)| async move { (key, fetch_one(client, key, group).await) }),
+    )
+    .buffer_unordered(jobs.max(1));
+    while let Some((key, result)) = pages.next().await {
+        done(key, result?)?;
+        bar.set_message(key.1.to_string());
+        bar.inc(1);
+    }
+    Ok(())
+}
+
+async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<Option<Vec<IndexFile>>, FetchError> {
+    let (index, project) = (key.0.clone(), key.1.clone());
+    let page_url = group
+        .index
+        .join(&format!("{project}/"))
+        .map_err(|e| FetchError::InvalidIndexUrl { index: index.clone(), message: e.to_string() })?;
+    match client.get_page(&page_url).await {
+        Ok(page) => simple::parse_page(page.content_type.as_deref(), &page.body, &page.url)
+            .map(Some)
+            .map_err(|message| FetchError::Parse { project, index, message }),
+        // The caller decides what a project gone from the index means (`--allow-missing`).
+        Err(GetError::NotFound) => Ok(None),
+        Err(GetError::Status(status)) => Err(FetchError::Http { project, index, status }),
+        Err(other) => Err(FetchError::Network { project, index, message: other.to_string() }),
+    }
+}
+
+/// Records, for each queried file, what the fresh page says (or `None`), replacing what the
+/// cache said.
+fn merge(entry: &mut ProjectCache, group: &Group, page: Vec<IndexFile>) {
+    let mut listed: HashMap<String, IndexFile> = HashMap::with_capacity(page.len());
+    for file in page {
+        // A page listing one name twice: the first entry wins, as in pip.
+        listed.entry(file.filename.clone()).or_insert(file);
+    }
+    for file in &group.files {
+        let found = listed.get(&file.filename).map(CachedFile::from_index);
+        entry.files.insert(file.filename.clone(), found);
+    }
+    for version in &group.versions {
+        let Ok(wanted) = version.parse::<pep440_rs::Version>() else { continue };
+        let mut names: Vec<String> =
+            listed.keys().filter(|name| DistFilename::is_of_version(name, &wanted)).cloned().collect();
+        names.sort();
+        for name in &names {
+            entry.files.insert(name.clone(), listed.get(name).map(CachedFile::from_index));
+        }
+        entry.versions.insert(version.clone(), names);
+    }
+}
+
+/// The lock's hash must equal the index's in the same algorithm; the location needs a sha256.
+fn verify(key: &Key, file: &LockedFile, listed: &IndexFile, offline: bool) -> Result<Option<FileLocation>, FetchError> {
+    if let Some((lock, index_hex)) = hash_differs(file, listed) {
+        return Err(FetchError::HashMismatch {
+            project: key.1.clone(),
+            file: file.filename.clone(),
+            index: key.0.clone(),
+            lock: lock.to_string(),
+            index_hash: format!("{}:{index_hex}", lock.algorithm.as_str()),
+            offline,
+        });
+    }
+    Ok(listed
+        .hashes
+        .get(&HashAlgorithm::Sha256)
+        .map(|sha256| FileLocation { url: listed.url.clone(), sha256_hex: sha256.clone() }))
+}
+
+/// The lock's hash and the index's digest in the same algorithm, when they differ.
+fn hash_differs<'a>(file: &'a LockedFile, listed: &'a IndexFile) -> Option<(&'a FileHash, &'a str)> {
+    let lock = file.hash.as_ref()?;
+    let index_hex = listed.hashes.get(&lock.algorithm)?;
+    (!index_hex.eq_ignore_ascii_case(&lock.hex)).then_some((lock, index_hex.as_str()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn index_urls_get_a_trailing_slash_and_need_http() {
+        assert_eq!(normalize_index("https://index.example/simple").unwrap().as_str(), "https://index.example/simple/");
+        let err = normalize_index("ftp://u:secret@index.example/").unwrap_err().to_string();
+        assert!(err.contains("ftp://index.example/") && !err.contains("secret"), "{err}");
+    }
+}
