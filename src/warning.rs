@@ -75,6 +75,16 @@ impl WarningKind {
     }
 }
 
+/// `a, b, c and 7 more`: the first `shown` items of a list that may be long, for a message
+/// that stays one readable line.
+pub fn first_few<S: AsRef<str>>(items: &[S], shown: usize) -> String {
+    let head = items.iter().take(shown).map(AsRef::as_ref).collect::<Vec<_>>().join(", ");
+    match items.len().saturating_sub(shown) {
+        0 => head,
+        more => format!("{head} and {more} more"),
+    }
+}
+
 /// At most this many warnings of one kind are printed whole; more make one summary line.
 const WHOLE: usize = 3;
 /// The subjects a summary line names.
@@ -123,6 +133,12 @@ mod tests {
             ]
         );
         assert_eq!(summarize(&many, true).len(), 300);
+    }
+
+    #[test]
+    fn long_lists_are_cut() {
+        assert_eq!(first_few(&["a", "b"], 5), "a, b");
+        assert_eq!(first_few(&["a", "b", "c"], 2), "a, b and 1 more");
     }
 
     #[test]

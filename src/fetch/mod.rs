@@ -19,16 +19,7 @@ use url::Url;
 
 use crate::model::LockedFile;
 use crate::name::PackageName;
-
-/// Up to ten entries and how many more there are: a cold cache can miss thousands of files.
-fn first_few(list: &[String]) -> String {
-    const SHOWN: usize = 10;
-    let head = list.iter().take(SHOWN).cloned().collect::<Vec<_>>().join(", ");
-    match list.len().saturating_sub(SHOWN) {
-        0 => head,
-        more => format!("{head} and {more} more"),
-    }
-}
+use crate::warning::first_few;
 
 /// PyPI's simple index: the ONE place its URL appears in the code (default of --index-url).
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
@@ -158,7 +149,7 @@ pub enum FetchError {
     #[error(
         "offline: {} file(s) are not in the cache: {}; run once without --offline (with the same --index-url and --cache-dir) to fill it",
         .missing.len(),
-        first_few(.missing)
+        first_few(.missing, 10)
     )]
     Offline { missing: Vec<String> },
     #[error("cache file {}: {message}", .path.display())]

@@ -9,7 +9,7 @@ use crate::model::Lock;
 use crate::name::PackageName;
 use crate::plan::{self, Locations};
 use crate::resolve::{ArtifactChoice, Resolution, select::Unusable};
-use crate::warning::{Warning, WarningKind};
+use crate::warning::{Warning, WarningKind, first_few};
 
 /// The index lacks files the lock needs, and no other locked file can stand in for them.
 #[derive(Debug, thiserror::Error)]
@@ -104,7 +104,7 @@ impl<'a> IndexGaps<'a> {
                     .map(|f| f.filename.as_str())
                     .filter(|f| self.unavailable.contains(&(package.name.clone(), (*f).to_string())))
                     .collect();
-                format!("{} not on index {index}", gone.join(", "))
+                format!("{} not on index {index}", first_few(&gone, 5))
             };
             if gone_on == 0 {
                 for file in files {

@@ -19,6 +19,7 @@ use crate::name::PackageName;
 use crate::project::Project;
 use crate::resolve::select::Unusable;
 use crate::resolve::{ArtifactChoice, Installed, PerTarget, Resolution};
+use crate::warning::first_few;
 pub use fixer::Fixes;
 pub use fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef, RelaxDeps};
 pub use targets::TargetSet;
@@ -274,7 +275,7 @@ fn planned_artifact(
                 .collect();
             PlannedArtifact::Unusable(format!(
                 "the index no longer offers {} (deleted after the lock was written; generated with --allow-missing); re-lock with `poetry lock` to choose files that exist, or give {} a `src` in an overlay composed after this one",
-                first_few(&missing),
+                first_few(&missing, 5),
                 package.name
             ))
         }
@@ -284,16 +285,6 @@ fn planned_artifact(
             package.source.kind()
         )),
     })
-}
-
-/// Up to five names and how many more there are.
-fn first_few(names: &[&str]) -> String {
-    const SHOWN: usize = 5;
-    let head = names.iter().take(SHOWN).copied().collect::<Vec<_>>().join(", ");
-    match names.len().saturating_sub(SHOWN) {
-        0 => head,
-        more => format!("{head} and {more} more"),
-    }
 }
 
 impl Plan {
