@@ -42,8 +42,12 @@ pub enum ProjectError {
         "{path} not found: lock2nix reads the project's roots (dependencies, groups, extras) from the pyproject.toml next to the lock; pass --pyproject to point at it"
     )]
     Missing { path: String },
-    #[error("cannot read {path}: {message}")]
-    Io { path: String, message: String },
+    #[error("cannot read {path}: {source}")]
+    Io {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{path} is not a valid pyproject.toml: {source}")]
     Toml {
         path: String,
@@ -60,7 +64,7 @@ pub fn read(path: &Path) -> Result<Project, ProjectError> {
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ProjectError::Missing { path: origin }),
-        Err(e) => return Err(ProjectError::Io { path: origin, message: e.to_string() }),
+        Err(source) => return Err(ProjectError::Io { path: origin, source }),
     };
     parse(&text, &origin)
 }

@@ -104,3 +104,66 @@ fn errors_name_file_and_entry() {
     let missing = read(std::path::Path::new("does/not/exist/pyproject.toml")).unwrap_err().to_string();
     assert!(missing.contains("does/not/exist/pyproject.toml not found"), "{missing}");
 }
+
+#[test]
+fn tool_poetry_enriches_pep_621_dependencies_as_poetry_2_does() {
+    use crate::resolve::environment::marker_environment;
+    use crate::resolve::target::{PythonMinor, System, Target};
+    let p = parse(
+        r#"
+[project]
+name = "enriched"
+requires-python = ">=3.10"
+dependencies = ["requests>=2", "numpy ; python_version >= '3.10'", "six"]
+
+[tool.poetry.dependencies]
+requests = { version = "<3", source = "private", platform = "linux || darwin", markers = "platform_machine == 'x86_64'" }
+numpy = { version = "<2", python = "<3.10" }
+only-here = "^1.0"
+
+[tool.poetry.extras]
+ignored = ["six"]
+"#,
+        "pyproject.toml",
+    )
+    .unwrap();
+    assert_eq!(names(&p.main), ["requests", "numpy", "six"], "names only in [tool.poetry] are dropped");
+    let requests = &p.main[0];
+    assert_eq!(requests.constraint.to_string(), ">=2,<3");
+    assert_eq!(requests.source.as_deref(), Some("private"));
+    let holds = |system: System| {
+        requests.marker.evaluate(&marker_environment(&Target { system, python: PythonMinor(12) }), &[])
+    };
+    assert!(holds(System::X86_64Linux) && holds(System::X86_64Darwin));
+    assert!(!holds(System::Aarch64Linux), "the entry's markers hold too");
+    // An entry that cannot hold together with the dependency leaves it as it is.
+    let numpy = &p.main[1];
+    assert!(numpy.constraint.is_any() && numpy.python.is_any(), "{numpy:?}");
+    assert!(p.extras.is_empty(), "[tool.poetry.extras] is ignored beside [project] dependencies");
+    assert_eq!(p.warnings.len(), 1);
+    assert!(
+        p.warnings[0].message.contains("[tool.poetry.extras] is ignored because [project] declares the dependencies")
+    );
+}
+
+#[test]
+fn extras_select_main_dependencies_by_name_and_warn_about_the_rest() {
+    let p = parse(
+        r#"
+[tool.poetry.dependencies]
+python = "^3.10"
+requests = "^2"
+psycopg = [{ version = "^3", optional = true, python = "<3.13" }, { version = "^3.2", optional = true, python = ">=3.13" }]
+
+[tool.poetry.extras]
+db = ["psycopg[binary]", "requests (>=2)", "ansible"]
+"#,
+        "pyproject.toml",
+    )
+    .unwrap();
+    let db = &p.extras[&ExtraName::new("db".into()).unwrap()];
+    assert_eq!(names(db), ["psycopg", "psycopg", "requests"], "every constraint table of a name, optional or not");
+    assert_eq!(names(&p.main), ["requests"]);
+    let [warning] = p.warnings.as_slice() else { panic!("{:?}", p.warnings) };
+    assert_eq!(warning.subject, "db: ansible");
+}

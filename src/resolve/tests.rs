@@ -163,3 +163,63 @@ fn macos_arm64_only_stack_selects_per_target() {
         }
     }
 }
+
+#[test]
+fn the_highest_fitting_version_wins_and_a_named_source_is_preferred() {
+    let lock = lock(
+        "2.0",
+        &[
+            "name = \"urllib3\"\nversion = \"1.26.20\"\n",
+            "name = \"urllib3\"\nversion = \"2.3.0\"\n",
+            "name = \"torch\"\nversion = \"2.5.1\"\n[package.source]\ntype = \"legacy\"\nurl = \"https://download.example/whl/cpu\"\nreference = \"pytorch-cpu\"\n",
+            "name = \"torch\"\nversion = \"2.5.1+cu124\"\n[package.source]\ntype = \"legacy\"\nurl = \"https://download.example/whl/cu124\"\nreference = \"pytorch-cuda\"\n",
+        ],
+    );
+    let r = |pyproject: &str| {
+        let project = project(pyproject);
+        let r = resolve(&lock, &project, &ResolveOptions::default()).unwrap();
+        installed(&lock, &r, System::X86_64Linux, 12)
+    };
+    // Both fit `>=1.21,<3`: Poetry's solver takes the highest.
+    assert_eq!(r("[tool.poetry.dependencies]\npython = \"^3.9\"\nurllib3 = \">=1.21,<3\"\n"), ["urllib3==2.3.0"]);
+    assert_eq!(r("[tool.poetry.dependencies]\npython = \"^3.9\"\nurllib3 = \"<2\"\n"), ["urllib3==1.26.20"]);
+    // `source` names the index: the version locked from it, although another fits too.
+    assert_eq!(
+        r("[tool.poetry.dependencies]\npython = \"^3.9\"\ntorch = { version = \"*\", source = \"pytorch-cpu\" }\n"),
+        ["torch==2.5.1"]
+    );
+    assert_eq!(
+        r("[tool.poetry.dependencies]\npython = \"^3.9\"\ntorch = { version = \"*\", source = \"PyTorch-CUDA\" }\n"),
+        ["torch==2.5.1+cu124"]
+    );
+}
+
+#[test]
+fn lock_markers_decide_and_their_disagreement_with_the_graph_is_found() {
+    let lock = lock(
+        "2.1",
+        &[
+            "name = \"app-lib\"\nversion = \"1.0\"\ngroups = [\"main\"]\n[package.dependencies]\nsix = \"*\"\n",
+            "name = \"six\"\nversion = \"1.17.0\"\ngroups = [\"main\"]\nmarkers = \"sys_platform == 'darwin'\"\n",
+            "name = \"lonely\"\nversion = \"1.0\"\ngroups = [\"dev\"]\n",
+        ],
+    );
+    let project = project(
+        "[tool.poetry.dependencies]\npython = \"^3.9\"\napp-lib = \"*\"\n[tool.poetry.group.dev.dependencies]\npytest = { version = \"*\", python = \"<3.9\" }\n",
+    );
+    let r = resolve(&lock, &project, &ResolveOptions::default()).unwrap();
+    assert!(r.follows_lock_markers);
+    // six: the graph reaches it everywhere, the lock installs it on macOS only.
+    assert_eq!(installed(&lock, &r, System::X86_64Linux, 12), ["app-lib==1.0", "lonely==1.0"]);
+    assert_eq!(installed(&lock, &r, System::Aarch64Darwin, 12), ["app-lib==1.0", "lonely==1.0", "six==1.17.0"]);
+    let disagreement = r.disagreement.as_ref().expect("six is left out on Linux");
+    let on: Vec<String> = disagreement.left_out[&1].iter().map(|&t| r.targets[t].to_string()).collect();
+    assert!(on.iter().all(|t| t.contains("linux")) && on.len() == 12, "{on:?}");
+    // `lonely` is in the dev group, reached by nothing: Poetry installs it with the group.
+    let dev = &r.roots.groups[&crate::name::GroupName::new("dev").unwrap()];
+    assert!(dev.iter().all(|list| list == &[2]), "{dev:?}");
+
+    let graph = resolve(&lock, &project, &ResolveOptions { re_resolve: true, ..ResolveOptions::default() }).unwrap();
+    assert!(!graph.follows_lock_markers && graph.disagreement.is_none());
+    assert_eq!(installed(&lock, &graph, System::X86_64Linux, 12), ["app-lib==1.0", "six==1.17.0"]);
+}
