@@ -54,6 +54,20 @@ impl TomlError {
     }
 }
 
+/// The line and column where the value at `path` (table keys, as written) starts in `text`,
+/// for errors found after parsing, by code that read the document as plain tables.
+pub fn position(text: &str, path: &[&str]) -> Option<(usize, usize)> {
+    let root = toml::de::DeTable::parse(text).ok()?;
+    let mut span = root.span();
+    let mut value = toml::de::DeValue::Table(root.into_inner());
+    for key in path {
+        let next = value.get(*key)?;
+        span = next.span();
+        value = next.get_ref().clone();
+    }
+    Some(line_column(text, span.start))
+}
+
 /// `serde_path_to_error`'s path as `a.b[3].c`.
 fn key_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
@@ -137,6 +151,14 @@ mod tests {
         assert_eq!(err.line, Some(2));
         assert!(err.key.is_empty());
         assert!(!err.to_string().contains('\n'), "{err}");
+    }
+
+    #[test]
+    fn positions_of_keys_found_later() {
+        let text = "[tool.poetry]\nname = \"x\"\n\n[tool.poetry.dependencies]\npython = \"^3.10\"\nsix = { platform = \"a,b\" }\n";
+        assert_eq!(position(text, &["tool", "poetry", "dependencies", "six"]), Some((6, 7)));
+        assert_eq!(position(text, &["tool", "poetry", "name"]), Some((2, 8)));
+        assert_eq!(position(text, &["tool", "nothing"]), None);
     }
 
     #[test]

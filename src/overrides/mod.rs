@@ -41,8 +41,12 @@ pub const ATTRIBUTES_FILE: &str = "overrides/nixpkgs-attributes.txt";
 pub enum OverrideError {
     #[error("cannot read {file}: {message}")]
     Io { file: String, message: String },
-    #[error("{file} is not valid TOML: {message}")]
-    Toml { file: String, message: String },
+    #[error("{file} is not a valid override file: {source}")]
+    Toml {
+        file: String,
+        #[source]
+        source: crate::toml_error::TomlError,
+    },
     /// The file's top level is wrong (an unknown table, `override` not an array of tables).
     #[error("{file}: {message}")]
     Layout { file: String, message: String },

@@ -50,7 +50,7 @@ pub(crate) fn parse_entries(text: &str, origin: &Origin, policy: AttributePolicy
     let file = origin.file();
     let layout = |message: String| OverrideError::Layout { file: file.to_string(), message };
     let doc: toml::Table =
-        toml::from_str(text).map_err(|e| OverrideError::Toml { file: file.to_string(), message: tidy(&e) })?;
+        crate::toml_error::from_str(text).map_err(|source| OverrideError::Toml { file: file.to_string(), source })?;
     if let Some(key) = doc.keys().find(|key| *key != "override") {
         return Err(layout(format!("unknown top-level key `{key}`; a file holds only [[override]] tables")));
     }

@@ -78,8 +78,8 @@ struct RawIgnore {
 /// Parses and validates a soname table. Every provider must satisfy `policy`; a soname may be
 /// listed once only, in one of the three places.
 pub(crate) fn parse_sonames(text: &str, file: &str, policy: AttributePolicy) -> Result<SonameTable, OverrideError> {
-    let raw: RawSonames = toml::from_str(text)
-        .map_err(|e| OverrideError::Toml { file: file.to_string(), message: e.to_string().trim_end().to_string() })?;
+    let raw: RawSonames =
+        crate::toml_error::from_str(text).map_err(|source| OverrideError::Toml { file: file.to_string(), source })?;
     let error = |table: &str, key: &str, message: String| OverrideError::Soname {
         file: file.to_string(),
         table: table.to_string(),

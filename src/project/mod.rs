@@ -54,8 +54,8 @@ pub enum ProjectError {
         #[source]
         source: TomlError,
     },
-    #[error("{path}: {entry}: {message}")]
-    Entry { path: String, entry: String, message: String },
+    #[error("{path}: {}{entry}: {message}", .position.map(|(l, c)| format!("line {l}, column {c}: ")).unwrap_or_default())]
+    Entry { path: String, entry: String, message: String, position: Option<(usize, usize)> },
 }
 
 /// Reads the pyproject.toml at `path`.
@@ -83,7 +83,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         extras: BTreeMap::new(),
         warnings: Vec::new(),
     };
-    let ctx = Context { origin };
+    let ctx = Context { origin, text };
     let pep621 = doc.get("project").and_then(|v| v.as_table());
     let tool_poetry = doc.get("tool").and_then(|t| t.get("poetry")).and_then(|v| v.as_table());
     if let Some(table) = pep621 {
@@ -114,12 +114,29 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
 /// Error context shared by the two readers.
 pub(crate) struct Context<'a> {
     pub origin: &'a str,
+    /// The document, to find where an entry is.
+    pub text: &'a str,
 }
 
 impl Context<'_> {
+    /// An error about `entry`, written as `[table.path] key key`: the message names it, and its
+    /// line and column are looked up in the document.
     pub fn error(&self, entry: impl Into<String>, message: impl Into<String>) -> ProjectError {
-        ProjectError::Entry { path: self.origin.into(), entry: entry.into(), message: message.into() }
+        let entry = entry.into();
+        let position = entry_path(&entry).and_then(|path| {
+            let keys: Vec<&str> = path.iter().map(String::as_str).collect();
+            toml_error::position(self.text, &keys)
+        });
+        ProjectError::Entry { path: self.origin.into(), entry, message: message.into(), position }
     }
+}
+
+/// `[tool.poetry.group.dev] dependencies pytest` → `tool`, `poetry`, `group`, `dev`,
+/// `dependencies`, `pytest`.
+fn entry_path(entry: &str) -> Option<Vec<String>> {
+    let rest = entry.strip_prefix('[')?;
+    let (table, keys) = rest.split_once(']')?;
+    Some(table.split('.').chain(keys.split_whitespace()).map(str::to_string).collect())
 }
 
 #[cfg(test)]

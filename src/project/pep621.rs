@@ -103,7 +103,11 @@ fn requirements(value: &toml::Value, entry: &str, ctx: &Context) -> Result<Vec<D
 /// Converts one PEP 508 requirement string.
 pub(super) fn requirement(text: &str, entry: &str, ctx: &Context) -> Result<Dependency, ProjectError> {
     let req = Requirement::<VerbatimUrl>::from_str(text)
-        .map_err(|e| ctx.error(entry, format!("invalid requirement `{text}`: {e}")))?;
+        // The parser's message ends with the requirement and a caret line: keep the first line.
+        .map_err(|e| {
+            let message = e.to_string();
+            ctx.error(entry, format!("invalid requirement `{text}`: {}", message.lines().next().unwrap_or_default()))
+        })?;
     let constraint = match req.version_or_url {
         Some(VersionOrUrl::VersionSpecifier(specifiers)) => Constraint::from_specifiers(specifiers),
         _ => Constraint::any(),

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 
 use super::{Context, Group, Project, ProjectError};
 use crate::constraint::Constraint;
-use crate::lockfile::poetry::{RawEntry, convert_dependency, requirement_name};
+use crate::lockfile::poetry::{RawEntry, RawTable, convert_dependency, requirement_name};
 use crate::model::Dependency;
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::warning::{Warning, WarningKind};
@@ -223,12 +223,26 @@ fn read_dependencies(
             continue;
         }
         let name = PackageName::new(raw_name.clone()).map_err(|e| ctx.error(&here, e.to_string()))?;
-        let parsed: RawEntry = spec.clone().try_into().map_err(|e: toml::de::Error| {
-            ctx.error(&here, format!("must be a constraint string, a table or a list of tables: {}", e.message()))
-        })?;
+        let parsed: RawEntry = spec.clone().try_into().map_err(|_| ctx.error(&here, entry_error(spec)))?;
         for table in parsed.tables() {
             deps.push(convert_dependency(name.clone(), &table).map_err(|e| ctx.error(&here, e.to_string()))?);
         }
     }
     Ok((deps, python))
+}
+
+/// Why a dependency entry is not a constraint string, a table or a list of tables: the first
+/// table's own error (`optional: invalid type: string "yes", expected a boolean`) when there
+/// is one, rather than "did not match any variant".
+fn entry_error(spec: &toml::Value) -> String {
+    let tables: Vec<&toml::Value> = match spec {
+        toml::Value::Array(items) => items.iter().collect(),
+        other => vec![other],
+    };
+    for table in tables {
+        if let Err(e) = table.clone().try_into::<RawTable>() {
+            return format!("not a dependency table: {}", e.message().trim());
+        }
+    }
+    "must be a constraint string, a table or a list of tables".to_string()
 }

@@ -93,7 +93,10 @@ lint = ["ruff"]
 #[test]
 fn errors_name_file_and_entry() {
     let err = parse("[project]\ndependencies = [\"requests >>= 2\"]\n", "app/pyproject.toml").unwrap_err().to_string();
-    assert!(err.starts_with("app/pyproject.toml: [project] dependencies: invalid requirement"), "{err}");
+    assert_eq!(
+        err,
+        "app/pyproject.toml: line 2, column 16: [project] dependencies: invalid requirement `requests >>= 2`: no such comparison operator \">>=\", must be one of ~= == != <= >= < > ==="
+    );
     let err =
         parse("[dependency-groups]\na = [{ include-group = \"b\" }]\nb = [{ include-group = \"a\" }]\n", "p.toml")
             .unwrap_err()
@@ -166,4 +169,16 @@ db = ["psycopg[binary]", "requests (>=2)", "ansible"]
     assert_eq!(names(&p.main), ["requests"]);
     let [warning] = p.warnings.as_slice() else { panic!("{:?}", p.warnings) };
     assert_eq!(warning.subject, "db: ansible");
+}
+
+#[test]
+fn dependency_entry_errors_say_where_and_why() {
+    let text = "[tool.poetry.dependencies]\npython = \"^3.10\"\npywin32 = { version = \"*\", platform = \"linux,darwin\" }\nsix = { version = \"*\", optional = \"yes\" }\n";
+    let err = parse(text, "pyproject.toml").unwrap_err().to_string();
+    assert_eq!(
+        err,
+        "pyproject.toml: line 3, column 11: [tool.poetry.dependencies] pywin32: platform `linux,darwin`: no platform satisfies it (did you mean `||` instead of `,`?)"
+    );
+    let err = parse(&text.replace("linux,darwin", "linux || darwin"), "pyproject.toml").unwrap_err().to_string();
+    assert!(err.starts_with("pyproject.toml: line 4, column 7: [tool.poetry.dependencies] six: not a dependency table: invalid type: string \"yes\", expected a boolean"), "{err}");
 }

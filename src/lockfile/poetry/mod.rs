@@ -10,7 +10,7 @@ use serde::Deserialize;
 
 mod dependency;
 
-pub use dependency::{RawEntry, SpecError, convert as convert_dependency, parse_marker};
+pub use dependency::{RawEntry, RawTable, SpecError, convert as convert_dependency, parse_marker};
 
 use super::LockError;
 use crate::constraint::Constraint;

@@ -206,8 +206,14 @@ fn soname_table_is_validated() {
         error("[build-tools]\nmy-tool = \"mytool\"\n"),
         "overrides/sonames.toml: [build-tools] `my-tool`: program `mytool` is not in overrides/nixpkgs-attributes.txt (a typo, or add it there)"
     );
-    assert!(error("[ignore]\ndriver = []\n").starts_with("overrides/sonames.toml is not valid TOML: "));
-    assert!(error("[sonames]\n\"libz.so.1\" = 1\n").starts_with("overrides/sonames.toml is not valid TOML: "));
+    assert_eq!(
+        error("[ignore]\ndriver = []\n"),
+        "overrides/sonames.toml is not a valid override file: line 2, column 1: ignore.driver: unknown field `driver`, expected `sonames` or `system`"
+    );
+    assert_eq!(
+        error("[sonames]\n\"libz.so.1\" = 1\n"),
+        "overrides/sonames.toml is not a valid override file: line 2, column 15: sonames.\"libz.so.1\": invalid type: integer `1`, expected a string"
+    );
 }
 
 #[test]

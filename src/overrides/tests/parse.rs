@@ -274,7 +274,10 @@ fn file_layout_errors_name_the_file() {
         "overrides/packages/t.toml: `override` must be an array of tables, written [[override]]"
     );
     assert_eq!(error("override = [3]\n"), "overrides/packages/t.toml: [[override]] #1 is not a table");
-    assert!(error("[[override]\n").starts_with("overrides/packages/t.toml is not valid TOML: "));
+    assert_eq!(
+        error("[[override]\n"),
+        "overrides/packages/t.toml is not a valid override file: line 1, column 12: unclosed array table, expected `]`"
+    );
 }
 
 #[test]
