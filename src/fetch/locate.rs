@@ -72,12 +72,14 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
             .iter()
             .map(|f| f.filename.as_str())
             .filter(|f| !cached.files.contains_key(*f))
-            .chain(group.versions.iter().map(String::as_str).filter(|v| !cached.versions.contains_key(*v)))
             .collect();
-        if missing.is_empty() && (options.offline || !may_be_stale(group, &cached)) {
+        let missing_versions: Vec<&str> =
+            group.versions.iter().map(String::as_str).filter(|v| !cached.versions.contains_key(*v)).collect();
+        if missing.is_empty() && missing_versions.is_empty() && (options.offline || !may_be_stale(group, &cached)) {
             cache_hits += 1;
         } else if options.offline {
             offline_missing.extend(missing.iter().map(|f| format!("{}: {f}", key.1)));
+            offline_missing.extend(missing_versions.iter().map(|v| format!("{}: every file of version {v}", key.1)));
         } else {
             to_fetch.push((key, group));
         }
