@@ -213,11 +213,17 @@ fn run() -> Result<(), Failure> {
             out.write_all(generated.nix.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))?;
         }
     }
-    if cli.quiet {
-        std::mem::forget(generated);
-        return Ok(());
+    if !cli.quiet {
+        report(&generated, cli.verbose);
     }
-    for line in summarize(&generated.warnings, cli.verbose) {
+    // The process ends here: freeing the pipeline's data would only cost time.
+    std::mem::forget(generated);
+    Ok(())
+}
+
+/// Warnings (summarised per kind unless `verbose`), then what the run did.
+fn report(generated: &lock2nix::generate::Generated, verbose: bool) {
+    for line in summarize(&generated.warnings, verbose) {
         eprintln!("lock2nix: warning: {line}");
     }
     let s = &generated.stats;
@@ -230,15 +236,12 @@ fn run() -> Result<(), Failure> {
         s.downloads,
         if s.too_large > 0 { format!(", {} over --infer-max-size", s.too_large) } else { String::new() }
     );
-    if cli.verbose {
+    if verbose {
         eprintln!(
             "lock2nix: parse {:?}, resolve {:?}, fetch {:?}, plan + render {:?}",
             s.parse, s.resolve, s.fetch, s.render
         );
     }
-    // The process ends here: freeing the pipeline's data would only cost time.
-    std::mem::forget(generated);
-    Ok(())
 }
 
 /// The library's options for the command line's arguments.

@@ -551,6 +551,9 @@ fn a_used_package_without_files_anywhere_is_an_error_naming_it() {
     assert_mentions(&err, &["poetry.lock", "certifi==2026.7.22", "lists no files", "poetry lock"]);
     assert_eq!(server.total_hits(), 1, "only the index's listing of that version was asked");
     assert!(project.read("out.nix").is_none());
+    // "No file of that version" is not trusted from the cache: the next run asks again.
+    failure(&run(&project, &server, &["-o", "out.nix"]));
+    assert_eq!(server.hits(&page("certifi")), 2);
 }
 
 #[test]

@@ -67,12 +67,8 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
         })
         .collect();
     for ((key, group), cached) in groups.iter().zip(loaded) {
-        let missing: Vec<&str> = group
-            .files
-            .iter()
-            .map(|f| f.filename.as_str())
-            .filter(|f| !cached.files.contains_key(*f))
-            .collect();
+        let missing: Vec<&str> =
+            group.files.iter().map(|f| f.filename.as_str()).filter(|f| !cached.files.contains_key(*f)).collect();
         let missing_versions: Vec<&str> =
             group.versions.iter().map(String::as_str).filter(|v| !cached.versions.contains_key(*v)).collect();
         if missing.is_empty() && missing_versions.is_empty() && (options.offline || !may_be_stale(group, &cached)) {
@@ -145,13 +141,15 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
 }
 
 /// Whether a cached answer must be checked with the index: it says a chosen file is not
-/// there, or it lists a hash that differs from the lock's.
+/// there, lists a hash that differs from the lock's, or knows no file of a wanted version.
 fn may_be_stale(group: &Group, cached: &ProjectCache) -> bool {
-    group.files.iter().any(|file| match cached.files.get(&file.filename) {
+    let file_may_be_stale = |file: &LockedFile| match cached.files.get(&file.filename) {
         Some(None) => group.chosen.contains(&file.filename),
         Some(Some(entry)) => hash_differs(file, &entry.to_index(&file.filename)).is_some(),
         None => false,
-    })
+    };
+    group.files.iter().any(file_may_be_stale)
+        || group.versions.iter().any(|v| cached.versions.get(v).is_some_and(Vec::is_empty))
 }
 
 fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
