@@ -1,9 +1,11 @@
 //! lock2nix: turn a Python lock file into one pure, multi-platform Nix overlay.
 //!
-//! The pipeline, one module per stage:
+//! The pipeline, one module per stage, run in order by [`generate`]:
 //! lock formats ([`lockfile`], [`project`]) → the format-neutral [`model`] →
 //! [`resolve`] (markers, wheel tags, selection per target) → [`fetch`] (index client, cache;
-//! the only I/O) → [`plan`] (build systems, cycles, per-target grouping) → [`render`] (Nix).
+//! the only I/O) → [`infer`] (build systems and native libraries read from artifacts, driven
+//! by [`inference`]) → [`plan`] (fixups from inference and [`overrides`], cycles, per-target
+//! grouping) → [`render`] (Nix). [`warning`]s are data the binary prints.
 
 pub mod constraint;
 pub mod fetch;
