@@ -124,7 +124,7 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
             let unnamed: Vec<LockedFile> = group
                 .versions
                 .iter()
-                .flat_map(|v| known[key].cached.versions.get(v).into_iter().flatten())
+                .flat_map(|v| &listed[&(key.1.clone(), v.clone())])
                 .map(|name| LockedFile { filename: name.clone(), hash: None, dist: DistFilename::parse(name) })
                 .collect();
             for file in group.files.iter().chain(&unnamed) {
@@ -145,7 +145,9 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
 fn may_be_stale(group: &Group, cached: &ProjectCache) -> bool {
     let file_may_be_stale = |file: &LockedFile| match cached.files.get(&file.filename) {
         Some(None) => group.chosen.contains(&file.filename),
-        Some(Some(entry)) => hash_differs(file, &entry.to_index(&file.filename)).is_some(),
+        Some(Some(entry)) => file.hash.as_ref().is_some_and(|lock| {
+            entry.hashes.get(lock.algorithm.as_str()).is_some_and(|hex| !hex.eq_ignore_ascii_case(&lock.hex))
+        }),
         None => false,
     };
     group.files.iter().any(file_may_be_stale)

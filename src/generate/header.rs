@@ -53,28 +53,20 @@ fn absolute(path: &Path) -> Option<PathBuf> {
     }
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name()?;
-    let mut base = absolute_dir(parent)?;
-    base.push(name);
-    Some(base)
-}
-
-fn absolute_dir(dir: &Path) -> Option<PathBuf> {
-    if let Ok(real) = dir.canonicalize() {
-        return Some(real);
-    }
-    let mut out = std::path::absolute(dir).ok()?;
-    let mut clean = PathBuf::new();
-    for component in out.components() {
-        match component {
-            Component::ParentDir => {
-                clean.pop();
+    let base = match parent.canonicalize() {
+        Ok(real) => real,
+        Err(_) => std::path::absolute(parent).ok()?.components().fold(PathBuf::new(), |mut clean, component| {
+            match component {
+                Component::ParentDir => {
+                    clean.pop();
+                }
+                Component::CurDir => {}
+                other => clean.push(other),
             }
-            Component::CurDir => {}
-            other => clean.push(other),
-        }
-    }
-    out = clean;
-    Some(out)
+            clean
+        }),
+    };
+    Some(base.join(name))
 }
 
 /// The command that reproduces the file: the options that change its text, in a fixed order,
