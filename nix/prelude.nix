@@ -1,9 +1,37 @@
 { pkgs, ... }:
 let
-  inherit (pkgs) fetchurl lib;
+  inherit (pkgs) fetchgit fetchurl lib;
   system = pkgs.stdenv.hostPlatform.system;
   # Every system/CPython pair this file was generated for.
   generated = [ @targets@ ];
+  # A folder beside this file, without VCS files, editor backups (lib.cleanSourceFilter) and
+  # Python build debris, so that unrelated changes do not rebuild it.
+  cleanSource =
+    src:
+    lib.cleanSourceWith {
+      inherit src;
+      name = "source";
+      filter =
+        path: type:
+        let
+          base = baseNameOf path;
+          directory = type == "directory";
+        in
+        lib.cleanSourceFilter path type
+        && !(builtins.elem base [ "__pycache__" ".venv" ".tox" ".nox" ".mypy_cache" ".pytest_cache" ".ruff_cache" ".direnv" ".eggs" ])
+        && !(directory && lib.hasSuffix ".egg-info" base)
+        && !(directory && builtins.elem base [ "build" "dist" ] && dirOf path == toString src);
+    };
+  # A netrc file for `machine` from the builder's environment (nixpkgs' fetchurl netrcPhase),
+  # Poetry's `<variables>_USERNAME`/`_PASSWORD` set for the Nix daemon (or the shell, for
+  # single-user Nix); without them the download is anonymous.
+  netrcPhase = machine: variables: ''
+    if [ -n "''${${variables}_USERNAME:-}" ]; then
+      printf 'machine %s login %s password %s\n' ${machine} "''$${variables}_USERNAME" "''${${variables}_PASSWORD:-}" > netrc
+    else
+      touch netrc
+    fi
+  '';
 in
 final: prev:
 let

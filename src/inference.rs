@@ -25,6 +25,25 @@ pub struct BuildFacts {
     pub source: String,
 }
 
+impl BuildFacts {
+    /// The facts of a build system as read from a source.
+    pub fn of(found: &infer::BuildSystem) -> Self {
+        Self {
+            requires: found.requirement_names().iter().map(ToString::to_string).collect(),
+            backend: found.effective_backend().to_string(),
+            source: match found.source {
+                BuildSystemSource::PyprojectBuildSystem => "pyproject.toml [build-system]",
+                BuildSystemSource::PyprojectWithoutBuildSystem => {
+                    "pyproject.toml (no [build-system]: PEP 518's default)"
+                }
+                BuildSystemSource::SetupPyOnly => "setup.py (no pyproject.toml: setuptools)",
+                BuildSystemSource::SetupCfgOnly => "setup.cfg (no pyproject.toml: setuptools)",
+            }
+            .to_string(),
+        }
+    }
+}
+
 /// Per (package, file name): the facts, or why the artifact could not be read.
 #[derive(Debug, Default)]
 pub struct Inferred {
@@ -87,19 +106,7 @@ pub fn infer(
     let max_size = limits.max_size;
     let build = artifacts::describe("build-system", &list(&sdist_artifacts), options, max_size, |artifact, file| {
         let found = infer::sdist_build_system(&artifact.filename, file).map_err(|e| e.to_string())?;
-        Ok(BuildFacts {
-            requires: found.requirement_names().iter().map(ToString::to_string).collect(),
-            backend: found.effective_backend().to_string(),
-            source: match found.source {
-                BuildSystemSource::PyprojectBuildSystem => "pyproject.toml [build-system]",
-                BuildSystemSource::PyprojectWithoutBuildSystem => {
-                    "pyproject.toml (no [build-system]: PEP 518's default)"
-                }
-                BuildSystemSource::SetupPyOnly => "setup.py (no pyproject.toml: setuptools)",
-                BuildSystemSource::SetupCfgOnly => "setup.cfg (no pyproject.toml: setuptools)",
-            }
-            .to_string(),
-        })
+        Ok(BuildFacts::of(&found))
     })?;
     let native =
         artifacts::describe("native-libraries", &list(&wheel_artifacts), options, max_size, |artifact, file| {

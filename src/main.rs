@@ -131,10 +131,20 @@ struct GenerateArgs {
     /// Retries after a timeout, 429 or 5xx.
     #[arg(long, default_value_t = 3)]
     retries: u32,
-    /// Generate even when the index no longer offers files the lock needs: those packages
-    /// become attributes that throw when used, and a warning lists them.
+    /// Generate even when the index no longer offers files the lock needs, or a git or url
+    /// remote cannot be reached: those packages become attributes that throw when used, and a
+    /// warning lists them.
     #[arg(long)]
     allow_missing: bool,
+    /// Point the named index source NAME (of the lock or pyproject.toml; `pypi` for the
+    /// default index) at another index URL, such as a mirror; files are still checked
+    /// against the lock's hashes (repeatable).
+    #[arg(long = "source", value_name = "NAME=URL", value_parser = parse_source)]
+    sources: Vec<(String, String)>,
+    /// A file of hashes computed for git checkouts and url files the lock gives none for:
+    /// read, then extended with what this run computed (commit it beside the lock).
+    #[arg(long, value_name = "FILE")]
+    hashes: Option<PathBuf>,
     /// Install what the dependency graph reaches, ignoring the per-package markers of a
     /// lock 2.1 (like Poetry's installer.re-resolve = true).
     #[arg(long)]
@@ -274,10 +284,13 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             timeout: Duration::from_secs(cli.timeout.max(1)),
             retries: cli.retries,
+            credentials: lock2nix::fetch::credentials::Credentials::default(),
         },
         overrides: cli.overrides.options(),
         infer: (!cli.no_infer).then(|| InferOptions { max_size: cli.infer_max_size.map(|size| size.as_u64()) }),
         allow_missing: cli.allow_missing,
+        hashes: cli.hashes.clone(),
+        sources: cli.sources.iter().cloned().collect(),
     })
 }
 
@@ -293,6 +306,16 @@ fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<()
     std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))
 }
 
+/// `NAME=URL` of `--source`.
+fn parse_source(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, url)) if !name.trim().is_empty() && !url.trim().is_empty() => {
+            Ok((name.trim().to_string(), url.trim().to_string()))
+        }
+        _ => Err("expected NAME=URL, such as `mirror=https://index.example/simple/`".to_string()),
+    }
+}
+
 fn dedup<T: Ord>(mut list: Vec<T>) -> Vec<T> {
     list.sort();
     list.dedup();
@@ -304,6 +327,8 @@ fn dedup<T: Ord>(mut list: Vec<T>) -> Vec<T> {
 fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let fail = |e: std::io::Error| failure!("cannot write {}: {e}", path.display());
+    // `-o nix/python-packages.nix` in a project without `nix/` yet.
+    std::fs::create_dir_all(dir).map_err(fail)?;
     let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
     file.write_all(text.as_bytes()).map_err(fail)?;
     #[cfg(unix)]

@@ -42,6 +42,12 @@ pub enum WarningKind {
     FileNotOnIndex,
     /// Every usable file of a package is gone from the index (`--allow-missing`).
     MissingFromIndex,
+    /// pyproject.toml gives a named source another URL than the lock records.
+    SourceUrlChanged,
+    /// The netrc file could not be parsed; it is ignored.
+    UnreadableNetrc,
+    /// A git or url remote could not be reached and no hash is known (`--allow-missing`).
+    UnreachableRemote,
     /// An sdist's build system was not read (no inference, or the sdist could not be read).
     BuildSystemNotInferred,
     /// A wheel's native libraries were not read.
@@ -65,6 +71,9 @@ impl WarningKind {
             Self::FilesFromIndex => "packages the lock names no files for; the index's files of their version are used",
             Self::FileNotOnIndex => "locked files the index no longer offers; the next best artifact is used",
             Self::MissingFromIndex => "packages without any file on the index; their attributes throw when used",
+            Self::SourceUrlChanged => "sources whose URL in pyproject.toml differs from the lock's",
+            Self::UnreadableNetrc => "netrc files that could not be read",
+            Self::UnreachableRemote => "packages whose remote cannot be reached; their attributes throw when used",
             Self::BuildSystemNotInferred => {
                 "sdists whose build system was not inferred; nixpkgs' setuptools and wheel are used"
             }

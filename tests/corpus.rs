@@ -3,11 +3,14 @@
 //! For every case directory with a poetry.lock under the corpus (`../shared/corpus` next to
 //! the repository, or `$LOCK2NIX_CORPUS`):
 //!
-//! 1. the lock is read with the library and counted as *eligible* when every package comes
-//!    from the default index (no git/url/directory/file/legacy source);
-//! 2. for an eligible lock, a PEP 691 index synthesized from the lock itself is served on
-//!    127.0.0.1 (every locked file, with the lock's sha256) and the `lock2nix` binary is run
-//!    against it in the case directory;
+//! 1. the lock is read with the library; a lock with a package from elsewhere than the default
+//!    index (git, url, directory, file, or a named index) counts as *foreign*;
+//! 2. a PEP 691 index synthesized from the lock itself is served on 127.0.0.1 (every locked
+//!    file, with the lock's sha256) and the `lock2nix` binary is run against it in the case
+//!    directory, with every named index source pointed at it (`--source NAME=URL`). A foreign
+//!    lock whose git or url remotes this machine cannot reach (or whose path sources are not in
+//!    the corpus) must stop with the one-line unreachable-remote (or missing-path) error; it is
+//!    then generated again with `--allow-missing`;
 //! 3. the output is parsed (`nix-instantiate --parse`) and evaluated with
 //!    `nix/tests/eval-overlay.nix` against the nixpkgs stub for the 4 systems × the oldest
 //!    and the newest CPython the file was generated for, in one `nix-instantiate` call per
@@ -27,7 +30,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use lock2nix::model::{HashAlgorithm, Lock};
+use lock2nix::model::{HashAlgorithm, Lock, Source};
 use serde_json::{Value, json};
 use support::corpus::{CaseOutcome, find_cases, foreign_sources, output_within, run_cases};
 use support::evaluate::{
@@ -57,6 +60,10 @@ struct Failure {
 struct Outcome {
     /// `None` when the lock could not even be read.
     eligible: Option<bool>,
+    /// Some package comes from git, a url, a path or a named index.
+    foreign: bool,
+    /// The error a first run stopped with (an unreachable remote or a missing path).
+    stopped: Option<String>,
     /// One line for the report.
     line: String,
     generated: bool,
@@ -98,7 +105,7 @@ impl CaseOutcome for Outcome {
 }
 
 #[test]
-fn every_pypi_only_corpus_lock_generates_and_evaluates() {
+fn every_corpus_lock_generates_and_evaluates() {
     let started = Instant::now();
     let Some(corpus) = support::corpus::locate("corpus", &report_path()) else { return };
     let evaluate = require_nix("corpus");
@@ -124,7 +131,12 @@ fn every_pypi_only_corpus_lock_generates_and_evaluates() {
         })
         .collect();
 
-    let mut summary = format!("corpus: {eligible} of {total} locks come only from PyPI; ");
+    let foreign = outcomes.values().filter(|o| o.foreign).count();
+    let stopped = outcomes.values().filter(|o| o.stopped.is_some()).count();
+    let mut summary = format!(
+        "corpus: {eligible} of {total} locks read; {foreign} take packages from git, url, path or named-index sources: {} of them generated as they are, {stopped} stopped with the unreachable-remote or missing-path error (then generated with --allow-missing); ",
+        foreign - stopped
+    );
     if evaluate {
         write!(
             summary,
@@ -191,20 +203,45 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
         }
     };
     let foreign = foreign_sources(&lock);
-    outcome.eligible = Some(foreign.is_empty());
-    if !foreign.is_empty() {
-        outcome.line = format!("{} packages; not only PyPI: {}", lock.packages.len(), foreign.join(", "));
-        return outcome;
-    }
+    outcome.eligible = Some(true);
+    outcome.foreign = !foreign.is_empty();
+    let mut named: Vec<String> = lock
+        .packages
+        .iter()
+        .filter_map(|p| match &p.source {
+            Source::Registry { index: Some(index) } => Some(index.name.clone()),
+            _ => None,
+        })
+        .collect();
+    named.sort();
+    named.dedup();
 
     // 2. Generate against an index synthesized from the lock.
     let server = synthesized_index(&lock);
     let work = tempfile::tempdir().expect("a temporary directory");
     let output_path = work.path().join("python-packages.nix");
     let generate_started = Instant::now();
-    let ran = run_lock2nix(dir, &server, work.path(), &output_path);
+    let mut ran = run_lock2nix(dir, &server, work.path(), &output_path, &named, false);
+    let mut prefix = String::new();
+    if let Ok(output) = &ran {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let remote_or_path = stderr.contains("cannot reach") || stderr.contains("is not an existing");
+        if outcome.foreign && !output.status.success() && remote_or_path {
+            if stderr.trim_end().lines().count() != 1 {
+                outcome.fail("generate", format!("the unreachable-remote error is not one line:\n{stderr}"));
+            }
+            outcome.stopped = Some(stderr.trim().to_string());
+            prefix = format!("stopped: {}; ", stderr.trim());
+            ran = run_lock2nix(dir, &server, work.path(), &output_path, &named, true);
+        }
+    }
     let generate_time = generate_started.elapsed();
-    let mut line = format!("{} packages, generated in {:.1} s", lock.packages.len(), generate_time.as_secs_f64());
+    let mut line = format!(
+        "{} packages{}, {prefix}generated in {:.1} s",
+        lock.packages.len(),
+        if foreign.is_empty() { String::new() } else { format!(" ({} not from the default index)", foreign.len()) },
+        generate_time.as_secs_f64()
+    );
     match ran {
         Err(message) => {
             outcome.fail("generate", message);
@@ -243,7 +280,8 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     }
     let requests = server.total_hits();
     write!(line, " ({requests} index requests)").unwrap();
-    if requests == 0 && !lock.packages.is_empty() {
+    let from_an_index = lock.packages.iter().any(|p| matches!(p.source, Source::Registry { .. }));
+    if requests == 0 && from_an_index {
         outcome.fail("generate", "lock2nix never asked the synthesized index (with an empty cache)");
     }
     drop(server);
@@ -294,6 +332,12 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
                     PairResult::Ok { throws: names, count: n } => {
                         count = Some(*n);
                         throws.push(format!("{system}/{python} {}", names.len()));
+                    }
+                    // A package whose remote or path is not here throws, as --allow-missing says.
+                    PairResult::Failed(stderr)
+                        if outcome.stopped.is_some() && stderr.contains("(generated with --allow-missing)") =>
+                    {
+                        throws.push(format!("{system}/{python} needs an unreachable source"));
                     }
                     PairResult::Failed(stderr) => match not_installable(&lock, system, python, stderr) {
                         Ok(why) => {
@@ -362,11 +406,47 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
         let sha256 = file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256).map(|h| h.hex.as_str());
         locked.entry(&file.filename).or_insert(sha256);
     }
+    // Url sources keep the lock's URL; git sources are fetchgit, checked by the git tests.
+    let mut own_urls: BTreeMap<String, Option<&str>> = BTreeMap::new();
+    for package in &lock.packages {
+        match &package.source {
+            Source::Url { url, .. } => {
+                let sha256 =
+                    package.files.iter().find_map(|f| f.hash.as_ref()).filter(|h| h.algorithm == HashAlgorithm::Sha256);
+                own_urls.insert(lock2nix::fetch::redact_url(url), sha256.map(|h| h.hex.as_str()));
+            }
+            Source::Git { url, .. } => {
+                own_urls.insert(lock2nix::fetch::redact_url(url), None);
+            }
+            _ => {}
+        }
+    }
     let mut problems = Vec::new();
     let mut checked = 0;
     let lines: Vec<&str> = text.lines().map(str::trim).collect();
     for (i, line) in lines.iter().enumerate() {
         let Some(url) = line.strip_prefix("url = \"").and_then(|l| l.strip_suffix("\";")) else { continue };
+        let hex_at = |k: usize| {
+            lines
+                .get(k)
+                .and_then(|l| l.strip_prefix("hash = \"sha256-"))
+                .and_then(|l| l.strip_suffix("\";"))
+                .and_then(|h| base64::engine::general_purpose::STANDARD.decode(h).ok())
+                .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+        };
+        match own_urls.get(url) {
+            Some(Some(expected)) if hex_at(i + 1).as_deref() == Some(*expected) => {
+                checked += 1;
+                continue;
+            }
+            Some(Some(expected)) => {
+                problems
+                    .push(format!("line {}: the url source {url} is not given the lock's sha256 {expected}", i + 1));
+                continue;
+            }
+            Some(None) => continue,
+            None => {}
+        }
         let filename = match url.strip_prefix("http://127.0.0.1:").and_then(|rest| rest.split_once("/files/")) {
             Some((port, filename)) if port.bytes().all(|b| b.is_ascii_digit()) => filename,
             _ => {
@@ -397,7 +477,14 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
 
 /// `lock2nix poetry.lock --index-url … --cache-dir … -o … -q` in the case directory, with
 /// nothing from the environment pointing it at another index, cache or proxy.
-fn run_lock2nix(dir: &Path, server: &IndexServer, work: &Path, output: &Path) -> Result<Output, String> {
+fn run_lock2nix(
+    dir: &Path,
+    server: &IndexServer,
+    work: &Path,
+    output: &Path,
+    named: &[String],
+    allow_missing: bool,
+) -> Result<Output, String> {
     let index = server.index_url();
     let mut command = Command::new(env!("CARGO_BIN_EXE_lock2nix"));
     command
@@ -411,6 +498,12 @@ fn run_lock2nix(dir: &Path, server: &IndexServer, work: &Path, output: &Path) ->
         .arg("-q")
         // The synthesized index lists made-up file URLs: nothing to download for inference.
         .arg("--no-infer");
+    for name in named {
+        command.arg("--source").arg(format!("{name}={index}"));
+    }
+    if allow_missing {
+        command.arg("--allow-missing");
+    }
     support::project::hermetic(&mut command, work);
     output_within(command, GENERATE_TIMEOUT)
 }

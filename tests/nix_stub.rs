@@ -95,6 +95,21 @@ nix_test!(fetchurl_accepts_documented_forms, {
     }
 });
 
+// ---------------------------------------------------------------- fetchgit
+
+nix_test!(fetchgit_defaults_and_refusals, {
+    expect_true("fetchgitDefaults");
+    expect_true("fetchgitTagSha256AndNoHash");
+    expect_failure("failFetchgitUnexpectedArgument", &["called with unexpected argument 'submodules'"]);
+    expect_failure("failFetchgitTwoHashes", &["fetcher called with mutually-incompatible arguments: hash, sha256"]);
+    expect_failure(
+        "failFetchgitRevAndTag",
+        &["fetchgit requires one of either `rev` or `tag` to be provided (not both)."],
+    );
+    expect_failure("failFetchgitLeaveDotGit", &["lock2nix nix stub: fetchgit: leaveDotGit"]);
+    expect_failure("failFetchgitPostFetch", &["lock2nix nix stub: fetchgit: postFetch is not supported"]);
+});
+
 // ---------------------------------------------------------------- buildPythonPackage
 
 nix_test!(build_python_package_rejects_format_and_pyproject_together, {
@@ -266,6 +281,13 @@ const CASES: &[&str] = &[
     "fetchurlNoHashUsesFakeHash",
     "fetchurlHexSha256AndUrls",
     "fetchurlFinalAttrsForm",
+    "fetchgitDefaults",
+    "fetchgitTagSha256AndNoHash",
+    "failFetchgitUnexpectedArgument",
+    "failFetchgitTwoHashes",
+    "failFetchgitRevAndTag",
+    "failFetchgitLeaveDotGit",
+    "failFetchgitPostFetch",
     "failBothFormatAndPyproject",
     "failNeitherFormatNorPyproject",
     "failUnknownArgument",

@@ -212,8 +212,11 @@ let
       builtins.substring 33 (-1) (baseNameOf src)
     else if builtins.isString src then
       baseNameOf src
+    # A source with `outPath`, such as lib.cleanSourceWith's result: its store path.
+    else if builtins.isAttrs src && src ? outPath then
+      builtins.substring 33 (-1) (baseNameOf (toString src.outPath))
     else
-      stubError "src must be a derivation or a path, got a ${builtins.typeOf src}";
+      stubError "src must be a derivation, a path or a set with outPath, got a ${builtins.typeOf src}";
 
   isPythonModule = drv: drv ? pythonModule && !(builtins.isBool drv.pythonModule);
 

@@ -19,10 +19,14 @@
 #               the build machine. When given and `system` is the machine's
 #               own, every derivation really builds with it; otherwise
 #               derivations instantiate (drvPath) but refuse to build.
+#   hostGit     absolute path (a string) of a real git on the build machine:
+#               `fetchgit` derivations really clone with it (same rules as
+#               hostPython: only for the machine's own system).
 #   overlays    top-level overlays (`final: prev: { ... }`), as for nixpkgs.
 {
   system ? builtins.currentSystem,
   hostPython ? null,
+  hostGit ? null,
   overlays ? [ ],
 }:
 let
@@ -46,6 +50,12 @@ let
       hostPython
     else
       abort "lock2nix nix stub: hostPython must be an absolute path given as a string (use --argstr), got ${builtins.typeOf hostPython}";
+
+  hostGitChecked =
+    if hostGit == null || (builtins.isString hostGit && lib.hasPrefix "/" hostGit) then
+      hostGit
+    else
+      abort "lock2nix nix stub: hostGit must be an absolute path given as a string (use --argstr), got ${builtins.typeOf hostGit}";
 
   pythonVersions = {
     python39 = "3.9";
@@ -77,6 +87,13 @@ let
       stdenvNoCC = final.stdenv;
 
       fetchurl = import ./fetchurl.nix { inherit lib; };
+
+      fetchgit = import ./fetchgit.nix {
+        inherit lib;
+        system = checkedSystem;
+        buildSystem = builtins.currentSystem;
+        hostGit = hostGitChecked;
+      };
 
       # As pkgs/top-level/all-packages.nix: applied to every interpreter's
       # package set, before the interpreter's own `packageOverrides`.

@@ -9,8 +9,11 @@
 # The result is a real fixed-output derivation made by Nix's built-in fetcher
 # (`<nix/fetchurl.nix>`), so with a build machine and network (or a file://
 # URL) it really downloads and checks the hash. Things the built-in fetcher
-# cannot do (postFetch, netrc, curl options, mirror:// URLs) are refused with
-# a "lock2nix nix stub:" message instead of being ignored.
+# cannot do (postFetch, curl options, mirror:// URLs) are refused with a
+# "lock2nix nix stub:" message instead of being ignored. `netrcPhase` and
+# `netrcImpureEnvVars` are type-checked and accepted, as nixpkgs accepts them,
+# but the built-in fetcher downloads anonymously: building a file from an index
+# that needs credentials fails through the stub.
 { lib }:
 let
   inherit (lib)
@@ -175,8 +178,10 @@ let
           unsupported "postFetch"
         else if downloadToTemp then
           unsupported "downloadToTemp"
-        else if netrcPhase != null then
-          unsupported "netrcPhase"
+        else if netrcPhase != null && !(builtins.isString netrcPhase) then
+          throw "fetchurl: netrcPhase must be a string of shell code"
+        else if !(builtins.isList netrcImpureEnvVars && builtins.all builtins.isString netrcImpureEnvVars) then
+          throw "fetchurl: netrcImpureEnvVars must be a list of variable names"
         else if recursiveHash then
           unsupported "recursiveHash"
         else if showURLs then

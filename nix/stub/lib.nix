@@ -187,6 +187,59 @@ let
 
   getName = x: if isString x then x else x.pname or x.name;
 
+  # -------------------------------------------------------------------- sources
+  # lib/sources.nix: `cleanSourceFilter` drops VCS folders (.git anywhere, and
+  # .svn, CVS, .hg, .jj, .pijul, _darcs folders), editor backups (`*~`, vim swap
+  # files), `*.o`/`*.so`, `result*` symlinks and unknown file types;
+  # `cleanSourceWith { src; filter ? all; name ? null; }` composes filters over
+  # one copy (`builtins.path`), the name defaulting to the inner one or "source".
+  cleanSourceFilter =
+    name: type:
+    let
+      baseName = baseNameOf (toString name);
+    in
+    !(
+      (
+        baseName == ".git"
+        || type == "directory"
+          && elem baseName [ ".svn" "CVS" ".hg" ".jj" ".pijul" "_darcs" ]
+      )
+      || hasSuffix "~" baseName
+      || builtins.match "^\\.sw[a-z]$" baseName != null
+      || builtins.match "^\\..*\\.sw[a-z]$" baseName != null
+      || hasSuffix ".o" baseName
+      || hasSuffix ".so" baseName
+      || (type == "symlink" && hasPrefix "result" baseName)
+      || type == "unknown"
+    );
+
+  cleanSourceWith =
+    {
+      src,
+      filter ? _path: _type: true,
+      name ? null,
+    }:
+    let
+      filtered = src ? _isLibCleanSourceWith;
+      origSrc = if filtered then src.origSrc else src;
+      innerFilter = if filtered then src.filter else _: _: true;
+      combined = path: type: filter path type && innerFilter path type;
+      finalName = if name != null then name else if filtered then src.name else "source";
+    in
+    {
+      _isLibCleanSourceWith = true;
+      inherit origSrc;
+      filter = combined;
+      name = finalName;
+      outPath = builtins.path {
+        filter = combined;
+        name = finalName;
+        path = origSrc;
+      };
+    };
+
+  cleanSource = src: cleanSourceWith { filter = cleanSourceFilter; inherit src; };
+
   # ---------------------------------------------------------------- derivations
   # `extendDerivation condition extra drv`: `drv` plus `extra`, where forcing
   # `drvPath` / `outPath` (of the derivation or of any output) first checks
@@ -297,6 +350,9 @@ in
     getName
     extendDerivation
     platforms
+    cleanSourceFilter
+    cleanSourceWith
+    cleanSource
     ;
   inherit (builtins)
     attrNames
@@ -340,6 +396,9 @@ in
   };
   attrsets = {
     inherit optionalAttrs filterAttrs mapAttrsToList genAttrs attrByPath;
+  };
+  sources = {
+    inherit cleanSourceFilter cleanSourceWith cleanSource;
   };
   strings = {
     inherit hasPrefix hasSuffix hasInfix removePrefix removeSuffix optionalString concatMapStringsSep splitString escapeShellArg;

@@ -6,17 +6,19 @@
 #     --argstr python 3.11
 #   ./result/bin/python -c 'import requests'
 #
-# hostPython is the absolute path of a real CPython whose version is `python`;
+# hostPython is the absolute path of a real CPython whose version is `python`
+# (hostGit, of git, for sources from git);
 # the environment holds the root, all its dependency groups and all its extras.
 {
   overlay,
   root,
   hostPython,
+  hostGit ? null,
   python ? "3.11",
   stub ? ../stub,
 }:
 let
-  pkgs = import stub { inherit hostPython; };
+  pkgs = import stub { inherit hostPython hostGit; };
   inherit (pkgs) lib;
   attr = "python" + builtins.replaceStrings [ "." ] [ "" ] python;
   py = pkgs.${attr}.override {

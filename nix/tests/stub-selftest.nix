@@ -129,6 +129,90 @@ in
     in
     force f && f.name == "six-1.16.0";
 
+  # ------------------------------------------------------------------ fetchgit
+  fetchgitDefaults =
+    let
+      gitUrl = "https://example.invalid/owner/repo.git";
+      rev = "0123456789abcdef0123456789abcdef01234567";
+      f = pkgs.fetchgit {
+        url = gitUrl;
+        inherit rev;
+        hash = sha;
+      };
+    in
+    force f
+    && f.name == "repo-0123456"
+    && f.outputHash == sha
+    && f.outputHashMode == "recursive"
+    && f.rev == rev
+    && f.url == gitUrl
+    && f.fetchSubmodules == true
+    && f.leaveDotGit == false
+    && f.gitRepoUrl == gitUrl
+    && f.passthru.gitRepoUrl == gitUrl;
+
+  fetchgitTagSha256AndNoHash =
+    let
+      tagged = pkgs.fetchgit {
+        url = "git://example.invalid/some/project";
+        tag = "v1.2";
+        sha256 = "78ae46fa5d1c2657327d889cd418990b92a9aa17b75f90197bf0aaff6d336c26";
+        fetchSubmodules = false;
+      };
+      unhashed = pkgs.fetchgit {
+        url = "https://example.invalid/repo";
+        rev = "abcdef0123456789abcdef0123456789abcdef01";
+      };
+    in
+    force tagged
+    && tagged.rev == "refs/tags/v1.2"
+    && tagged.name == "project"
+    && tagged.outputHashAlgo == "sha256"
+    && tagged.fetchSubmodules == false
+    && unhashed.outputHash == lib.fakeHash
+    && unhashed.name == "repo-abcdef0"
+    && force unhashed;
+
+  failFetchgitUnexpectedArgument =
+    (pkgs.fetchgit {
+      url = "https://example.invalid/repo.git";
+      rev = "0123456789abcdef0123456789abcdef01234567";
+      hash = sha;
+      submodules = true;
+    }).drvPath;
+
+  failFetchgitTwoHashes =
+    (pkgs.fetchgit {
+      url = "https://example.invalid/repo.git";
+      rev = "0123456789abcdef0123456789abcdef01234567";
+      hash = sha;
+      sha256 = "78ae46fa5d1c2657327d889cd418990b92a9aa17b75f90197bf0aaff6d336c26";
+    }).drvPath;
+
+  failFetchgitRevAndTag =
+    (pkgs.fetchgit {
+      url = "https://example.invalid/repo.git";
+      rev = "0123456789abcdef0123456789abcdef01234567";
+      tag = "v1";
+      hash = sha;
+    }).drvPath;
+
+  failFetchgitLeaveDotGit =
+    (pkgs.fetchgit {
+      url = "https://example.invalid/repo.git";
+      rev = "0123456789abcdef0123456789abcdef01234567";
+      hash = sha;
+      leaveDotGit = true;
+    }).drvPath;
+
+  failFetchgitPostFetch =
+    (pkgs.fetchgit {
+      url = "https://example.invalid/repo.git";
+      rev = "0123456789abcdef0123456789abcdef01234567";
+      hash = sha;
+      postFetch = "rm -r $out/docs";
+    }).drvPath;
+
   # ------------------------------------------------------------------ buildPythonPackage
   failBothFormatAndPyproject =
     (sixFor py.pkgs {

@@ -88,7 +88,7 @@ where
         .enable_all()
         .build()
         .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
-    let client = Client::new(options.timeout, options.retries).map_err(|message| FetchError::Runtime { message })?;
+    let client = Client::new(options).map_err(|message| FetchError::Runtime { message })?;
     let temp_dir = options.cache_dir.as_ref().map(|root| root.join(LAYOUT));
     if let Some(temp_dir) = &temp_dir {
         std::fs::create_dir_all(temp_dir)

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use super::FetchError;
+use super::hashes::{GitFacts, GitKey};
 use super::simple::IndexFile;
 use crate::model::HashAlgorithm;
 use crate::name::PackageName;
@@ -133,9 +134,77 @@ impl Cache {
     }
 }
 
+/// Facts about non-index sources, one small file per source under `<root>/sources/`, named by
+/// the sha256 of its key (credential-free URL, commit, subdirectory).
+impl Cache {
+    fn source_path(&self, kind: &str, key: &str) -> PathBuf {
+        let digest = Sha256::digest(key.as_bytes());
+        let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        self.root.join("sources").join(format!("{kind}-{name}.json"))
+    }
+
+    fn git_key(key: &GitKey) -> String {
+        format!("{}\n{}\n{}", key.0, key.1, key.2.as_deref().unwrap_or(""))
+    }
+
+    pub fn git_facts(&self, key: &GitKey) -> Option<GitFacts> {
+        let text = std::fs::read(self.source_path("git", &Self::git_key(key))).ok()?;
+        let (stored, facts): (String, GitFacts) = serde_json::from_slice(&text).ok()?;
+        (stored == Self::git_key(key)).then_some(facts)
+    }
+
+    pub fn store_git_facts(&self, key: &GitKey, facts: &GitFacts) -> Result<(), FetchError> {
+        self.store_source(&self.source_path("git", &Self::git_key(key)), &(Self::git_key(key), facts))
+    }
+
+    /// The sha256 hex of the file at `url` (credential-free).
+    pub fn url_sha256(&self, url: &str) -> Option<String> {
+        let text = std::fs::read(self.source_path("url", url)).ok()?;
+        let (stored, hex): (String, String) = serde_json::from_slice(&text).ok()?;
+        (stored == url).then_some(hex)
+    }
+
+    pub fn store_url_sha256(&self, url: &str, hex: &str) -> Result<(), FetchError> {
+        self.store_source(&self.source_path("url", url), &(url, hex))
+    }
+
+    /// Written atomically; the key is stored too, so a digest collision reads as absent.
+    fn store_source(&self, path: &Path, value: &impl serde::Serialize) -> Result<(), FetchError> {
+        let fail = |message: String| FetchError::Cache { path: path.to_path_buf(), message };
+        let dir = path.parent().expect("cache paths have a parent");
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        let text = serde_json::to_vec(value).map_err(|e| fail(e.to_string()))?;
+        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
+        temp.write_all(&text).map_err(|e| fail(e.to_string()))?;
+        temp.persist(path).map_err(|e| fail(e.error.to_string()))?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn source_facts_round_trip_by_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = Cache::new(dir.path());
+        let key: GitKey = ("https://git.example/r.git".into(), "a".repeat(40), Some("pkg".into()));
+        assert_eq!(cache.git_facts(&key), None);
+        let facts = GitFacts {
+            hash: "sha256-x".into(),
+            submodules: false,
+            build_backend: "b".into(),
+            build_requires: vec![],
+            build_source: "s".into(),
+        };
+        cache.store_git_facts(&key, &facts).unwrap();
+        assert_eq!(cache.git_facts(&key), Some(facts));
+        assert_eq!(cache.git_facts(&(key.0.clone(), key.1.clone(), None)), None);
+        cache.store_url_sha256("https://f.example/a.whl", "ab").unwrap();
+        assert_eq!(cache.url_sha256("https://f.example/a.whl").as_deref(), Some("ab"));
+        assert_eq!(cache.url_sha256("https://f.example/b.whl"), None);
+    }
 
     fn six() -> PackageName {
         PackageName::new("six".to_string()).unwrap()

@@ -12,6 +12,8 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use sha2::{Digest, Sha256};
 use url::Url;
 
+use super::FetchOptions;
+use super::credentials::Credentials;
 use super::simple::strip_userinfo;
 
 /// PEP 691 content negotiation: JSON preferred, HTML accepted (uv sends the same).
@@ -66,17 +68,20 @@ pub(crate) struct Client {
     http: reqwest::Client,
     retries: u32,
     requests: AtomicUsize,
+    /// For URLs without their own `user:password@`, by host.
+    credentials: Credentials,
 }
 
 impl Client {
-    pub fn new(timeout: Duration, retries: u32) -> Result<Self, String> {
+    pub fn new(options: &FetchOptions) -> Result<Self, String> {
+        let (timeout, retries) = (options.timeout, options.retries);
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
             .timeout(timeout)
             .connect_timeout(timeout)
             .build()
             .map_err(|e| error_chain(&e))?;
-        Ok(Self { http, retries, requests: AtomicUsize::new(0) })
+        Ok(Self { http, retries, requests: AtomicUsize::new(0), credentials: options.credentials.clone() })
     }
 
     /// HTTP requests sent so far, retries included.
@@ -102,13 +107,20 @@ impl Client {
         temp_dir: Option<&Path>,
         progress: &ProgressBar,
     ) -> Result<Download, GetError> {
-        let (url, credentials) = split_credentials(url);
+        let (url, credentials) = self.credentials_for(url);
         self.retrying(|| self.file_attempt(&url, credentials.as_ref(), timeout, max_size, temp_dir, progress)).await
     }
 
     async fn get(&self, url: &Url, accept: &str, timeout: Option<Duration>) -> Result<Page, GetError> {
-        let (url, credentials) = split_credentials(url);
+        let (url, credentials) = self.credentials_for(url);
         self.retrying(|| self.attempt(&url, credentials.as_ref(), accept, timeout)).await
+    }
+
+    /// `url` without credentials, and the credentials to send: its own, else its host's.
+    fn credentials_for(&self, url: &Url) -> (Url, Option<(String, Option<String>)>) {
+        let (url, own) = split_credentials(url);
+        let credentials = own.or_else(|| self.credentials.for_url(&url));
+        (url, credentials)
     }
 
     /// Runs `attempt` until it succeeds, fails for good, or the retries are used up.

@@ -93,8 +93,7 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
             .enable_all()
             .build()
             .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
-        let client =
-            Client::new(options.timeout, options.retries).map_err(|message| FetchError::Runtime { message })?;
+        let client = Client::new(options).map_err(|message| FetchError::Runtime { message })?;
         let bar =
             progress_bar(options.progress, Some(to_fetch.len() as u64), "{spinner} index pages {pos}/{len} {wide_msg}");
         let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &bar, |key, page| {
@@ -129,15 +128,26 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
                 .collect();
             for file in group.files.iter().chain(&unnamed) {
                 let Some(Some(cached)) = entries.get(&file.filename) else { continue };
-                if let Some(location) = verify(key, file, &cached.to_index(&file.filename), options.offline)? {
-                    found.push(((key.1.clone(), file.filename.clone()), location));
-                }
+                let listed = cached.to_index(&file.filename);
+                let location = match verify(key, file, &listed, options.offline)? {
+                    Some(location) => location,
+                    // Listed without a sha256 (md5 only, or no hash): the lock's sha256 is
+                    // as good, since Nix checks it when it downloads.
+                    None => match file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256) {
+                        Some(lock) => FileLocation { url: listed.url.clone(), sha256_hex: lock.hex.clone() },
+                        None => FileLocation { url: listed.url.clone(), sha256_hex: String::new() },
+                    },
+                };
+                found.push(((key.1.clone(), file.filename.clone()), location));
             }
             Ok(found)
         })
         .collect::<Result<_, FetchError>>()?;
     let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
-    Ok(Located { files: verified.into_iter().flatten().collect(), gone, listed, requests, cache_hits })
+    let (files, unhashed): (BTreeMap<_, _>, BTreeMap<_, _>) =
+        verified.into_iter().flatten().partition(|(_, location)| !location.sha256_hex.is_empty());
+    let unhashed = unhashed.into_iter().map(|(key, location)| (key, location.url)).collect();
+    Ok(Located { files, unhashed, gone, listed, requests, cache_hits })
 }
 
 /// Whether a cached answer must be checked with the index: it says a chosen file is not

@@ -5,10 +5,16 @@
 pub mod artifacts;
 mod cache;
 mod client;
+pub mod credentials;
+pub mod git;
+pub mod hashes;
 mod locate;
+pub mod nar;
 mod simple;
+mod sources;
 
 pub use locate::locate;
+pub use sources::{PinOptions, Pinned, pin};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -42,6 +48,8 @@ pub struct FetchOptions {
     pub timeout: Duration,
     /// Extra attempts after a timeout, connection error, 429 or 5xx.
     pub retries: u32,
+    /// For indexes that ask for them; never printed.
+    pub credentials: credentials::Credentials,
 }
 
 impl Default for FetchOptions {
@@ -55,6 +63,7 @@ impl Default for FetchOptions {
             progress: false,
             timeout: Duration::from_secs(30),
             retries: 3,
+            credentials: credentials::Credentials::default(),
         }
     }
 }
@@ -71,6 +80,7 @@ impl std::fmt::Debug for FetchOptions {
             .field("progress", &self.progress)
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
+            .field("credentials", &self.credentials)
             .finish()
     }
 }
@@ -120,8 +130,11 @@ pub struct FileLocation {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Located {
-    /// Queried files the index lists with a sha256; the rest are absent.
+    /// Queried files the index lists, with the index's sha256 or else the lock's.
     pub files: BTreeMap<(PackageName, String), FileLocation>,
+    /// Files the index lists with no sha256 while the lock has none either: their URL, to be
+    /// downloaded and hashed.
+    pub unhashed: BTreeMap<(PackageName, String), String>,
     /// Projects the index does not have at all (HTTP 404): every file of theirs is absent.
     pub gone: BTreeSet<PackageName>,
     /// For each queried (project, version), the names of its files on the index, sorted; each
@@ -160,6 +173,14 @@ pub enum FetchError {
     Runtime { message: String },
     #[error("{file}: cannot use {url}: {message}")]
     Artifact { file: String, url: String, message: String },
+    #[error(
+        "{package}: cannot reach {url}: {message}; record its hash in a --hashes FILE from a run that can reach it, or pass --allow-missing to generate it as an attribute that throws when used"
+    )]
+    Unreachable { package: String, url: String, message: String },
+    #[error(
+        "{package}: the lock's path `{path}` is not an existing {kind} (paths are relative to the project's folder)"
+    )]
+    PathMissing { package: String, path: String, kind: &'static str },
 }
 
 /// `url` without `user:pass@`, for messages, cache keys and output.

@@ -112,6 +112,9 @@ fn recorded(options: &GenerateOptions, paths: &RecordedPaths) -> String {
     if options.fetch.index_url != DEFAULT_INDEX_URL {
         flag("--index-url", Some(redact_url(&options.fetch.index_url)));
     }
+    for (name, url) in &options.sources {
+        flag("--source", Some(format!("{name}={}", redact_url(url))));
+    }
     if let Some(file) = &options.overrides.file {
         flag("--overrides", Some(paths.relative(file)));
     }
@@ -128,6 +131,9 @@ fn recorded(options: &GenerateOptions, paths: &RecordedPaths) -> String {
     }
     if options.allow_missing {
         flag("--allow-missing", None);
+    }
+    if let Some(file) = &options.hashes {
+        flag("--hashes", Some(paths.relative(file)));
     }
     let lock_next_to = options.lock.parent().unwrap_or(Path::new(".")).join("pyproject.toml");
     let pyproject = pyproject_path(options);

@@ -1,6 +1,7 @@
 //! The whole pipeline behind `lock2nix`: read → resolve → fetch → plan → render.
 
 mod header;
+mod indexes;
 mod missing;
 mod unlisted;
 
@@ -39,9 +40,14 @@ pub struct GenerateOptions {
     /// Read build systems and native libraries from the chosen artifacts (downloads them once);
     /// `None` turns inference off.
     pub infer: Option<InferOptions>,
-    /// Generate even when the index no longer offers files the lock needs: such packages
-    /// become attributes that throw when used (`--allow-missing`).
+    /// Generate even when the index no longer offers files the lock needs, or a remote cannot
+    /// be reached: such packages become attributes that throw when used (`--allow-missing`).
     pub allow_missing: bool,
+    /// `--hashes FILE`: hashes computed for git and url sources, read and then extended.
+    pub hashes: Option<PathBuf>,
+    /// `--source NAME=URL`: named index sources pointed at another index (`pypi` is the
+    /// default index).
+    pub sources: BTreeMap<String, String>,
 }
 
 /// Which override entries apply.
@@ -132,6 +138,10 @@ pub enum GenerateError {
     Overrides(#[from] OverrideError),
     #[error(transparent)]
     Missing(#[from] missing::MissingError),
+    #[error(transparent)]
+    Hashes(#[from] fetch::hashes::HashesError),
+    #[error(transparent)]
+    Source(#[from] indexes::SourceError),
 }
 
 impl From<fetch::FetchError> for GenerateError {
@@ -151,8 +161,18 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     stats.parse = started.elapsed();
     let mut warnings = project.warnings.clone();
 
+    // Named index sources: the URL pyproject.toml or --source gives them, and credentials.
+    let (default_index, source_warnings) =
+        indexes::point_sources(&mut lock, &project, &options.sources, &options.fetch.index_url)?;
+    warnings.extend(source_warnings);
+    let named = indexes::named_sources(&lock);
+    let (credentials, netrc_warnings) = fetch::credentials::Credentials::discover(&named, &default_index);
+    warnings.extend(netrc_warnings);
+    let fetch_options = FetchOptions { index_url: default_index, credentials, ..options.fetch.clone() };
+    let fetch_options = &fetch_options;
+
     let started = Instant::now();
-    let (from_index, lookup) = unlisted::fill_from_index(&mut lock, &options.fetch)?;
+    let (from_index, lookup) = unlisted::fill_from_index(&mut lock, fetch_options)?;
     warnings.extend(from_index);
     stats.fetch = started.elapsed();
     stats.requests = lookup.requests;
@@ -165,13 +185,35 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     warnings.extend(resolution.disagreement.as_ref().map(|d| d.warning(&lock, &resolution.targets)));
 
     let started = Instant::now();
-    let located = fetch::locate(&queries(&lock, &resolution, &options.fetch.index_url), &options.fetch)?;
+    let located = fetch::locate(&queries(&lock, &resolution, &fetch_options.index_url), fetch_options)?;
     stats.fetch += started.elapsed();
     stats.requests += located.requests;
     stats.cache_hits += located.cache_hits;
 
+    // Git, url and path sources: pinned to a commit, a hash or a path beside the output.
+    let started = Instant::now();
+    let known = match &options.hashes {
+        Some(path) => fetch::hashes::Hashes::read(path)?,
+        None => fetch::hashes::Hashes::default(),
+    };
+    let pyproject = pyproject_path(options);
+    let project_dir = pyproject.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let relative = |path: &Path| paths.relative(path);
+    let pin_options =
+        fetch::PinOptions { project_dir, relative: &relative, known: &known, allow_missing: options.allow_missing };
+    let to_pin = plan::packages_to_pin(&lock, &resolution);
+    let pinned = fetch::pin(&lock, &to_pin, &located.unhashed, fetch_options, &pin_options)?;
+    stats.fetch += started.elapsed();
+    stats.requests += pinned.fetched;
+    warnings.extend(unreachable_warnings(&lock, &pinned));
+
+    // In package mode, with a build system to build it with, the project is built from its
+    // own folder.
+    let project_source = (project.package_mode && project.declares_build_system && project.name.is_some())
+        .then(|| plan::LocalPath { path: paths.relative(project_dir), directory: true });
+
     // A locked file the index does not offer: choose again without such files, and say so.
-    let index = LocationIndex::new(&located);
+    let index = LocationIndex::new(&located, &pinned, project_source, indexes::build_auth(&named));
     let gaps = missing::IndexGaps::find(&lock, &resolution, &index, &located);
     if !gaps.is_empty() {
         let mut retry = resolve_options.clone();
@@ -185,7 +227,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
 
     let inferred = if let Some(limits) = &options.infer {
         let started = Instant::now();
-        let inferred = inference::infer(&lock, &resolution, &index, &options.fetch, limits)?;
+        let inferred = inference::infer(&lock, &resolution, &index, fetch_options, limits)?;
         stats.fetch += started.elapsed();
         stats.downloads = inferred.downloads;
         stats.too_large = inferred.too_large;
@@ -214,6 +256,12 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     drop(index);
     let nix = render::render(&plan, &header(&lock, &plan, &resolution, options, &paths));
     stats.render = started.elapsed();
+    if let Some(path) = &options.hashes {
+        let mut all = known;
+        all.git.extend(pinned.hashes.git);
+        all.urls.extend(pinned.hashes.urls);
+        all.write(path)?;
+    }
     stats.packages = plan.packages.len();
     stats.targets = plan.targets.len();
     Ok(Generated { nix, stats, warnings, intermediates: Intermediates { lock, project, resolution, located, plan } })
@@ -230,15 +278,11 @@ fn inference_gaps(plan: &Plan) -> Vec<Warning> {
     let mut warnings = Vec::new();
     for version in plan.packages.iter().flat_map(|n| &n.versions) {
         for artifact in &version.artifacts {
-            let (plan::PlannedArtifact::Wheel(download, fixups) | plan::PlannedArtifact::Sdist(download, fixups)) =
-                artifact
-            else {
-                continue;
-            };
-            for provenance in &fixups.provenance {
+            let Some(build) = artifact.build() else { continue };
+            for provenance in &build.fixups.provenance {
                 if let Provenance::Gap(gap) = provenance {
                     let subject = format!("{} {}", version.pname, version.version);
-                    let message = format!("{subject} ({}): {provenance}", download.file);
+                    let message = format!("{subject} ({}): {provenance}", build.src.label());
                     warnings.push(Warning::new(gap.warning_kind(), subject, message));
                 }
             }
@@ -311,17 +355,72 @@ pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str) -> Vec
     grouped.into_values().collect()
 }
 
-/// [`Located`] keyed by borrowed names, so that planning looks files up without allocating.
-struct LocationIndex<'a>(FxHashMap<(&'a PackageName, &'a str), &'a FileLocation>);
+/// Packages whose remote could not be reached (`--allow-missing`): they throw when used.
+fn unreachable_warnings(lock: &Lock, pinned: &fetch::Pinned) -> Vec<Warning> {
+    pinned
+        .sources
+        .iter()
+        .filter_map(|(&i, source)| match source {
+            plan::PinnedSource::Unreachable(why) => {
+                let package = &lock.packages[i];
+                Some(Warning::new(
+                    WarningKind::UnreachableRemote,
+                    package.id(),
+                    format!(
+                        "{}: {why}; generated as an attribute that throws when used (--allow-missing)",
+                        package.id()
+                    ),
+                ))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// [`Located`] and the pinned sources keyed by borrowed names, so that planning looks files up
+/// without allocating.
+struct LocationIndex<'a> {
+    files: FxHashMap<(&'a PackageName, &'a str), &'a FileLocation>,
+    pinned: &'a fetch::Pinned,
+    project: Option<plan::LocalPath>,
+    /// By source name.
+    auth: BTreeMap<String, plan::NetrcAuth>,
+}
 
 impl<'a> LocationIndex<'a> {
-    fn new(located: &'a Located) -> Self {
-        Self(located.files.iter().map(|((package, file), location)| ((package, file.as_str()), location)).collect())
+    fn new(
+        located: &'a Located,
+        pinned: &'a fetch::Pinned,
+        project: Option<plan::LocalPath>,
+        auth: BTreeMap<String, plan::NetrcAuth>,
+    ) -> Self {
+        let files = located
+            .files
+            .iter()
+            .chain(&pinned.files)
+            .map(|((package, file), location)| ((package, file.as_str()), location))
+            .collect();
+        Self { files, pinned, project, auth }
     }
 }
 
 impl Locations for LocationIndex<'_> {
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
-        self.0.get(&(package, filename)).map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
+        self.files.get(&(package, filename)).map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
+    }
+
+    fn pinned(&self, index: usize) -> Option<&plan::PinnedSource> {
+        self.pinned.sources.get(&index)
+    }
+
+    fn project_source(&self) -> Option<&plan::LocalPath> {
+        self.project.as_ref()
+    }
+
+    fn auth(&self, package: &Package) -> Option<&plan::NetrcAuth> {
+        match &package.source {
+            Source::Registry { index: Some(index) } => self.auth.get(&index.name),
+            _ => None,
+        }
     }
 }

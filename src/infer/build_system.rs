@@ -97,6 +97,26 @@ pub fn sdist_build_system<R: Read + Seek>(filename: &str, reader: R) -> Result<B
     Ok(BuildSystem { requires: default_requires(), backend: None, source })
 }
 
+/// The build system of a source tree (a git checkout, a local folder) from the text of its
+/// `pyproject.toml`, if any, and whether it has a `setup.py`; `label` names it in errors.
+pub fn tree_build_system(label: &str, pyproject: Option<&str>, setup_py: bool) -> Result<BuildSystem, InferError> {
+    match pyproject {
+        Some(text) => {
+            let config = Config {
+                top: None,
+                name: "pyproject.toml",
+                member: "pyproject.toml".to_string(),
+                contents: Some(text.as_bytes().to_vec()),
+            };
+            parse_pyproject(label, &config)
+        }
+        None if setup_py => {
+            Ok(BuildSystem { requires: default_requires(), backend: None, source: BuildSystemSource::SetupPyOnly })
+        }
+        None => Err(InferError::NoBuildConfig { file: label.to_string() }),
+    }
+}
+
 /// A config file found at depth 1 (`top == None`) or 2 of the archive.
 struct Config {
     top: Option<String>,

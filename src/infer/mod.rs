@@ -11,7 +11,7 @@ pub mod build_system;
 mod elf;
 pub mod native;
 
-pub use build_system::{BuildSystem, BuildSystemSource, sdist_build_system};
+pub use build_system::{BuildSystem, BuildSystemSource, sdist_build_system, tree_build_system};
 pub use native::{NativeNeeds, WheelLibraries, native_needs, wheel_libraries};
 
 /// Why an artifact could not be read. Every variant names the artifact's file name.

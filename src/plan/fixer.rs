@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef};
 use crate::infer::native_needs;
-use crate::inference::Inferred;
+use crate::inference::{BuildFacts, Inferred};
 use crate::model::{Lock, LockedFile, Package};
 use crate::name::PackageName;
 use crate::overrides::LINUX_ONLY_HOOKS;
@@ -38,13 +38,18 @@ impl<'a> Fixes<'a> {
     /// An sdist's build system as its own pyproject.toml (or setup.py) declares it.
     fn inferred_build(&self, package: &Package, file: &LockedFile) -> Option<Fixups> {
         let facts = self.inferred?.build_systems.get(&(package.name.clone(), file.filename.clone()))?;
-        Some(match facts {
+        Some(self.build_fixups(facts, "the sdist's"))
+    }
+
+    /// The build-system fixups of what a source declares (`whose`: "the sdist's", …).
+    fn build_fixups(&self, facts: &Result<BuildFacts, String>, whose: &str) -> Fixups {
+        match facts {
             Ok(facts) => {
                 let names: Vec<PackageName> =
                     facts.requires.iter().filter_map(|n| PackageName::new(n.clone()).ok()).collect();
                 let mut fixups = Fixups {
                     provenance: vec![Provenance::Inferred(format!(
-                        "build system {} from the sdist's {}",
+                        "build system {} from {whose} {}",
                         facts.backend, facts.source
                     ))],
                     ..Fixups::default()
@@ -64,12 +69,12 @@ impl<'a> Fixes<'a> {
                 }
                 fixups
             }
-            Err(why) => {
-                let mut plain = Plain.fixups(package, file, Kind::Sdist);
-                plain.provenance = vec![Provenance::Gap(Gap::BuildSystem(Some(why.clone())))];
-                plain
-            }
-        })
+            Err(why) => Fixups {
+                provenance: vec![Provenance::Gap(Gap::BuildSystem(Some(why.clone())))],
+                build_system: super::fixups::setuptools_and_wheel(),
+                ..Fixups::default()
+            },
+        }
     }
 
     /// A manylinux wheel's native libraries: autoPatchelf with the nixpkgs libraries its ELF
@@ -160,6 +165,21 @@ impl Fixer for Fixes<'_> {
             fixups.auto_patchelf_ignore_missing_deps.clear();
         }
         fixups
+    }
+
+    fn tree_fixups(&self, package: &Package, facts: Option<&Result<BuildFacts, String>>) -> Fixups {
+        let mut fixups = self.build_system_fixups(facts);
+        if let Some(applied) = self.db.apply_to_artifact(&package.name, &package.version, Kind::Sdist, None) {
+            self.add(&mut fixups, &applied);
+        }
+        fixups
+    }
+
+    fn build_system_fixups(&self, facts: Option<&Result<BuildFacts, String>>) -> Fixups {
+        match facts {
+            Some(facts) => self.build_fixups(facts, "its"),
+            None => Plain.build_system_fixups(None),
+        }
     }
 
     fn dropped(&self, package: &Package) -> bool {

@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
+use crate::inference::BuildFacts;
 use crate::model::{LockedFile, Package};
 pub use crate::overrides::{ArtifactKind as Kind, RelaxDeps};
 use crate::warning::WarningKind;
@@ -44,6 +45,21 @@ pub struct Fixups {
 /// inference results, and by [`Plain`] when there are none.
 pub trait Fixer: Sync {
     fn fixups(&self, package: &Package, file: &LockedFile, kind: Kind) -> Fixups;
+
+    /// The fixups of a source tree or a local file built from source, given what the fetch
+    /// stage read of its build system (`None`: nothing read).
+    fn tree_fixups(&self, _package: &Package, facts: Option<&Result<BuildFacts, String>>) -> Fixups {
+        self.build_system_fixups(facts)
+    }
+
+    /// The build system a source declares, as fixups (`None`: nothing read).
+    fn build_system_fixups(&self, facts: Option<&Result<BuildFacts, String>>) -> Fixups {
+        Fixups {
+            provenance: vec![Provenance::Gap(Gap::BuildSystem(facts.and_then(|f| f.as_ref().err().cloned())))],
+            build_system: setuptools_and_wheel(),
+            ..Fixups::default()
+        }
+    }
 
     /// Whether the package is left out of the generated set altogether.
     fn dropped(&self, _package: &Package) -> bool {

@@ -5,6 +5,7 @@
 mod cycles;
 mod fixer;
 pub mod fixups;
+mod source;
 mod targets;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -22,12 +23,28 @@ use crate::resolve::{ArtifactChoice, Installed, PerTarget, Resolution};
 use crate::warning::first_few;
 pub use fixer::Fixes;
 pub use fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef, RelaxDeps};
+pub use source::{Build, Download, Format, GitCheckout, LocalPath, NetrcAuth, PinnedSource, PlannedArtifact, Src};
 pub use targets::TargetSet;
 
-/// Where a locked file can be downloaded, as the fetch stage found it.
+/// Where each source can be had, as the fetch stage found it.
 pub trait Locations: Sync {
-    /// `(url, sha256 hex)` of `filename` of `package`.
+    /// `(url, sha256 hex)` of `filename` of `package` (an index file or a `url` source's file).
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)>;
+
+    /// The pinned git checkout or local path of the lock's package `index`.
+    fn pinned(&self, _index: usize) -> Option<&PinnedSource> {
+        None
+    }
+
+    /// The project's own folder, when it is built as a package (Poetry's package mode).
+    fn project_source(&self) -> Option<&LocalPath> {
+        None
+    }
+
+    /// The credentials a package's files need at build time (an index that asks for them).
+    fn auth(&self, _package: &crate::model::Package) -> Option<&NetrcAuth> {
+        None
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -60,8 +77,11 @@ pub struct PlannedVersion {
     /// Dependencies left out to break cycles, for a comment.
     pub cycle_breaks: Vec<String>,
     /// Whether some target has nothing to install because the index no longer offers the
-    /// files the lock names (`--allow-missing`).
+    /// files the lock names, or the remote cannot be reached (`--allow-missing`).
     pub gone_from_index: bool,
+    /// A `develop = true` path dependency: its folder relative to the generated file, which a
+    /// dev shell installs editable.
+    pub editable: Option<String>,
 }
 
 /// A dependency (attribute name) and the targets on which it holds.
@@ -69,22 +89,6 @@ pub struct PlannedVersion {
 pub struct Conditional {
     pub attr: String,
     pub on: TargetSet,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PlannedArtifact {
-    Wheel(Download, Fixups),
-    Sdist(Download, Fixups),
-    /// Evaluation must fail here with this explanation.
-    Unusable(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct Download {
-    pub file: String,
-    pub url: String,
-    /// SRI `sha256-…`.
-    pub hash: String,
 }
 
 /// The project itself: a meta-package whose passthru offers every group and extra.
@@ -96,9 +100,22 @@ pub struct RootPlan {
     /// set itself uses that name.
     pub renamed: Option<String>,
     pub version: String,
+    /// In package mode, how the project itself is built; else it is a meta-package.
+    pub build: Option<RootBuild>,
     pub main: Vec<Conditional>,
     pub groups: BTreeMap<String, Vec<Conditional>>,
     pub extras: BTreeMap<String, Vec<Conditional>>,
+}
+
+/// The project built from its own folder.
+#[derive(Debug, Clone)]
+pub struct RootBuild {
+    /// The project's name as its metadata spells it.
+    pub pname: String,
+    pub src: LocalPath,
+    pub fixups: Fixups,
+    /// Whether the version is known, so that nixpkgs may check the built metadata against it.
+    pub version_known: bool,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -107,12 +124,23 @@ pub enum PlanError {
     FileNotOnIndex { package: String, file: String, lock: String },
     #[error("{package}: the index gave an unreadable sha256 `{hash}` for {file}")]
     BadHash { package: String, file: String, hash: String },
+    /// A caller's bug: the fetch stage did not pin a source the resolution uses.
+    #[error("{package}: its {kind} source was not fetched before planning")]
+    NotPinned { package: String, kind: &'static str },
 }
 
 /// The lock packages the fetch stage must locate: registry packages installed somewhere.
 pub fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
     (0..lock.packages.len())
         .filter(|&i| matches!(lock.packages[i].source, Source::Registry { .. }) && resolution.packages[i].is_used())
+        .collect()
+}
+
+/// The lock packages whose source the fetch stage must pin (git, url, directory, file),
+/// installed somewhere.
+pub fn packages_to_pin(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
+    (0..lock.packages.len())
+        .filter(|&i| !matches!(lock.packages[i].source, Source::Registry { .. }) && resolution.packages[i].is_used())
         .collect()
 }
 
@@ -138,7 +166,15 @@ pub fn plan(
         by_name.entry(package_attribute(&version.pname)).or_default().push(version);
     }
     let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
-    let root = root_plan(lock, project, resolution, &dropped, &broken);
+    let mut root = root_plan(lock, project, resolution, &dropped, &broken);
+    if let (true, Some(name), Some(src)) = (project.package_mode, &project.name, locations.project_source()) {
+        root.build = Some(RootBuild {
+            pname: name.to_string(),
+            src: src.clone(),
+            fixups: fixer.build_system_fixups(Some(&project.build)),
+            version_known: project.version.is_some(),
+        });
+    }
     Ok(Plan { targets: resolution.targets.clone(), packages, root })
 }
 
@@ -165,7 +201,8 @@ fn plan_version(
     for (t, state) in states.iter().enumerate() {
         let Some(state) = state else { continue };
         installed = installed.with(t);
-        gone_from_index |= state.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex);
+        gone_from_index |= state.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex)
+            || matches!(locations.pinned(i), Some(PinnedSource::Unreachable(_)));
         // Each distinct choice is planned once, whatever the number of targets using it.
         let slot = match slot_of.get(&state.artifact) {
             Some(&slot) => slot,
@@ -216,6 +253,10 @@ fn plan_version(
         optional_dependencies: optional.into_iter().map(|(e, d)| (e, conditionals(d))).collect(),
         cycle_breaks: cycle_breaks.into_iter().collect(),
         gone_from_index,
+        editable: match (&package.source, locations.pinned(i)) {
+            (Source::Directory { develop: true, .. }, Some(PinnedSource::Path { path, .. })) => Some(path.path.clone()),
+            _ => None,
+        },
     })
 }
 
@@ -245,8 +286,19 @@ fn planned_artifact(
     fixer: &dyn Fixer,
 ) -> Result<PlannedArtifact, PlanError> {
     let package = &lock.packages[i];
-    let download = |file: usize| -> Result<Download, PlanError> {
+    if let Some(PinnedSource::Unreachable(why)) = locations.pinned(i) {
+        return Ok(PlannedArtifact::Unusable(format!(
+            "{why} (generated with --allow-missing); make it reachable and regenerate, or record its hash with --hashes"
+        )));
+    }
+    let file_src = |file: usize| -> Result<(Src, Option<String>), PlanError> {
         let file = &package.files[file].filename;
+        if let Source::File { .. } = package.source {
+            return match locations.pinned(i) {
+                Some(PinnedSource::Path { path, .. }) => Ok((Src::Path(path.clone()), None)),
+                _ => Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
+            };
+        }
         let (url, sha256) = locations.find(&package.name, file).ok_or_else(|| PlanError::FileNotOnIndex {
             package: package.id(),
             file: file.clone(),
@@ -257,15 +309,48 @@ fn planned_artifact(
             file: file.clone(),
             hash: sha256.to_string(),
         })?;
-        Ok(Download { file: file.clone(), url: url.to_string(), hash })
+        let auth = locations.auth(package).cloned();
+        let subdirectory = match &package.source {
+            Source::Url { subdirectory, .. } => subdirectory.clone(),
+            _ => None,
+        };
+        Ok((Src::Url(Download { file: file.clone(), url: url.to_string(), hash, auth }), subdirectory))
     };
     Ok(match state.artifact {
         ArtifactChoice::Wheel(f) => {
-            PlannedArtifact::Wheel(download(f)?, fixer.fixups(package, &package.files[f], Kind::Wheel))
+            let (src, _) = file_src(f)?;
+            let fixups = fixer.fixups(package, &package.files[f], Kind::Wheel);
+            PlannedArtifact::Build(Box::new(Build { src, format: Format::Wheel, subdirectory: None, fixups }))
         }
         ArtifactChoice::Sdist(f) => {
-            PlannedArtifact::Sdist(download(f)?, fixer.fixups(package, &package.files[f], Kind::Sdist))
+            let (src, subdirectory) = file_src(f)?;
+            let fixups = match (&package.source, locations.pinned(i)) {
+                (Source::File { .. }, Some(PinnedSource::Path { build, .. })) => {
+                    fixer.tree_fixups(package, build.as_ref())
+                }
+                _ => fixer.fixups(package, &package.files[f], Kind::Sdist),
+            };
+            PlannedArtifact::Build(Box::new(Build { src, format: Format::Pyproject, subdirectory, fixups }))
         }
+        ArtifactChoice::Tree => match (&package.source, locations.pinned(i)) {
+            (Source::Git { subdirectory, .. }, Some(PinnedSource::Git { checkout, build })) => {
+                PlannedArtifact::Build(Box::new(Build {
+                    src: Src::Git(checkout.clone()),
+                    format: Format::Pyproject,
+                    subdirectory: subdirectory.clone(),
+                    fixups: fixer.tree_fixups(package, Some(build)),
+                }))
+            }
+            (Source::Directory { .. }, Some(PinnedSource::Path { path, build })) => {
+                PlannedArtifact::Build(Box::new(Build {
+                    src: Src::Path(path.clone()),
+                    format: Format::Pyproject,
+                    subdirectory: None,
+                    fixups: fixer.tree_fixups(package, build.as_ref()),
+                }))
+            }
+            _ => return Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
+        },
         ArtifactChoice::Unusable(Unusable::GoneFromIndex) => {
             let missing: Vec<&str> = package
                 .files
@@ -280,10 +365,6 @@ fn planned_artifact(
             ))
         }
         ArtifactChoice::Unusable(why) => PlannedArtifact::Unusable(why.explain().to_string()),
-        ArtifactChoice::UnsupportedSource => PlannedArtifact::Unusable(format!(
-            "it comes from a {} source, which this version of lock2nix does not generate yet; add it in your own overlay (see the README)",
-            package.source.kind()
-        )),
     })
 }
 
@@ -390,6 +471,7 @@ fn root_plan(
         attr,
         renamed,
         version: project.version.clone().unwrap_or_else(|| "0".to_string()),
+        build: None,
         main: list(&resolution.roots.main),
         groups: resolution.roots.groups.iter().map(|(g, l)| (g.to_string(), list(l))).collect(),
         extras: resolution.roots.extras.iter().map(|(e, l)| (e.to_string(), list(l))).collect(),

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use crate::constraint::Constraint;
+use crate::inference::BuildFacts;
 use crate::model::Dependency;
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::toml_error::{self, TomlError};
@@ -27,6 +28,37 @@ pub struct Project {
     pub extras: BTreeMap<ExtraName, Vec<Dependency>>,
     /// What reading found odd but Poetry accepts (an extra naming no dependency).
     pub warnings: Vec<Warning>,
+    /// Poetry's `package-mode` (default true): the project is itself a package, built from
+    /// its folder; `false` makes it only a set of dependencies.
+    pub package_mode: bool,
+    /// The project's `[build-system]` (or PEP 518's default), or why it cannot be read.
+    pub build: Result<BuildFacts, String>,
+    /// Whether pyproject.toml has a `[build-system]` table: without one the project is taken
+    /// for a set of dependencies, not a package to build (Poetry, too, only warns when it
+    /// finds nothing to install for the root).
+    pub declares_build_system: bool,
+    /// `[[tool.poetry.source]]`, in file order.
+    pub sources: Vec<IndexSource>,
+}
+
+/// A package source of `[[tool.poetry.source]]`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IndexSource {
+    pub name: String,
+    /// `None` for the implicit PyPI source configured by name only.
+    pub url: Option<String>,
+    pub priority: SourcePriority,
+}
+
+/// Poetry's source priorities; the legacy `default = true` and `secondary = true` map to
+/// `Default` and `Secondary`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourcePriority {
+    Default,
+    Primary,
+    Secondary,
+    Supplemental,
+    Explicit,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -82,6 +114,12 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         groups: BTreeMap::new(),
         extras: BTreeMap::new(),
         warnings: Vec::new(),
+        package_mode: true,
+        build: crate::infer::tree_build_system(origin, Some(text), false)
+            .map(|found| BuildFacts::of(&found))
+            .map_err(|e| e.to_string()),
+        sources: Vec::new(),
+        declares_build_system: doc.contains_key("build-system"),
     };
     let ctx = Context { origin, text };
     let pep621 = doc.get("project").and_then(|v| v.as_table());
@@ -90,6 +128,8 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         pep621::read_project(table, &mut project, &ctx)?;
     }
     if let Some(table) = tool_poetry {
+        project.package_mode = table.get("package-mode").and_then(toml::Value::as_bool).unwrap_or(true);
+        project.sources = read_sources(table.get("source"), &ctx)?;
         let declares = |p: &toml::Table| {
             p.contains_key("dependencies")
                 || p.get("optional-dependencies").and_then(|v| v.as_table()).is_some_and(|t| !t.is_empty())
@@ -109,6 +149,45 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         pep621::read_dependency_groups(groups, &mut project, &ctx)?;
     }
     Ok(project)
+}
+
+/// `[[tool.poetry.source]]`: name, url and priority (`priority = "…"`, or the legacy
+/// `default`/`secondary` flags; primary when none is given).
+fn read_sources(value: Option<&toml::Value>, ctx: &Context) -> Result<Vec<IndexSource>, ProjectError> {
+    let Some(value) = value else { return Ok(Vec::new()) };
+    let entries = value.as_array().ok_or_else(|| ctx.error("[tool.poetry] source", "must be an array of tables"))?;
+    let mut sources = Vec::new();
+    for (k, entry) in entries.iter().enumerate() {
+        let at = |what: &str| format!("[[tool.poetry.source]] #{} {what}", k + 1);
+        let table = entry.as_table().ok_or_else(|| ctx.error(at(""), "must be a table"))?;
+        let name = table
+            .get("name")
+            .and_then(toml::Value::as_str)
+            .ok_or_else(|| ctx.error(at("name"), "a source needs a name"))?
+            .to_string();
+        let url = table.get("url").and_then(toml::Value::as_str).map(str::to_string);
+        let flag = |key: &str| table.get(key).and_then(toml::Value::as_bool).unwrap_or(false);
+        let priority = match table.get("priority").and_then(toml::Value::as_str) {
+            Some("default") => SourcePriority::Default,
+            Some("primary") => SourcePriority::Primary,
+            Some("secondary") => SourcePriority::Secondary,
+            Some("supplemental") => SourcePriority::Supplemental,
+            Some("explicit") => SourcePriority::Explicit,
+            Some(other) => {
+                return Err(ctx.error(
+                    at("priority"),
+                    format!(
+                        "`{other}` is not one of primary, supplemental, explicit (or the legacy default, secondary)"
+                    ),
+                ));
+            }
+            None if flag("default") => SourcePriority::Default,
+            None if flag("secondary") => SourcePriority::Secondary,
+            None => SourcePriority::Primary,
+        };
+        sources.push(IndexSource { name, url, priority });
+    }
+    Ok(sources)
 }
 
 /// Error context shared by the two readers.

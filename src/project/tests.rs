@@ -182,3 +182,49 @@ fn dependency_entry_errors_say_where_and_why() {
     let err = parse(&text.replace("linux,darwin", "linux || darwin"), "pyproject.toml").unwrap_err().to_string();
     assert!(err.starts_with("pyproject.toml: line 4, column 7: [tool.poetry.dependencies] six: not a dependency table: invalid type: string \"yes\", expected a boolean"), "{err}");
 }
+
+#[test]
+fn poetry_sources_with_priorities_old_and_new() {
+    let text = r#"
+[tool.poetry]
+name = "p"
+
+[[tool.poetry.source]]
+name = "private"
+url = "https://index.example/simple/"
+priority = "explicit"
+
+[[tool.poetry.source]]
+name = "old-default"
+url = "https://old.example/simple/"
+default = true
+
+[[tool.poetry.source]]
+name = "old-secondary"
+url = "https://old2.example/simple/"
+secondary = true
+
+[[tool.poetry.source]]
+name = "PyPI"
+priority = "supplemental"
+"#;
+    let project = parse(text, "pyproject.toml").unwrap();
+    let got: Vec<(&str, Option<&str>, SourcePriority)> =
+        project.sources.iter().map(|s| (s.name.as_str(), s.url.as_deref(), s.priority)).collect();
+    assert_eq!(
+        got,
+        [
+            ("private", Some("https://index.example/simple/"), SourcePriority::Explicit),
+            ("old-default", Some("https://old.example/simple/"), SourcePriority::Default),
+            ("old-secondary", Some("https://old2.example/simple/"), SourcePriority::Secondary),
+            ("PyPI", None, SourcePriority::Supplemental),
+        ]
+    );
+    assert!(project.package_mode);
+    let err = parse("[tool.poetry]\n[[tool.poetry.source]]\nname = \"x\"\npriority = \"first\"\n", "pyproject.toml")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("`first` is not one of primary"), "{err}");
+    let off = parse("[tool.poetry]\nname = \"p\"\npackage-mode = false\n", "pyproject.toml").unwrap();
+    assert!(!off.package_mode);
+}

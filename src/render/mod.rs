@@ -8,11 +8,11 @@ use std::collections::BTreeMap;
 
 use condition::{condition, target_key};
 use rayon::prelude::*;
-use writer::{NixWriter, Part, attr, interpolated, select, string};
+use writer::{NixWriter, Part, attr, interpolated, path, select, string};
 
 use crate::plan::{
-    Conditional, Download, Fixups, Plan, PlannedArtifact, PlannedName, PlannedVersion, PythonRef, RelaxDeps, RootPlan,
-    TargetSet,
+    Build, Conditional, Fixups, Format, Plan, PlannedArtifact, PlannedName, PlannedVersion, PythonRef, RelaxDeps,
+    RootPlan, Src, TargetSet,
 };
 
 /// What the header records.
@@ -69,7 +69,7 @@ pub fn render_single_target(plan: &Plan, header: &Header, target: usize) -> Stri
     w.comment(&format!("Single-target baseline by {} for {}", header.tool, target_key(&plan.targets[target])));
     w.line("{ pkgs, ... }:");
     w.line("let");
-    w.line("  inherit (pkgs) fetchurl;");
+    w.line("  inherit (pkgs) fetchurl fetchgit lib;");
     w.line("in");
     w.line("final: prev:");
     w.open("{");
@@ -206,12 +206,8 @@ fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
     let mut added: Vec<String> = v
         .artifacts
         .iter()
-        .flat_map(|a| match a {
-            PlannedArtifact::Wheel(_, f) | PlannedArtifact::Sdist(_, f) => {
-                f.dependencies.iter().map(python_ref).collect()
-            }
-            PlannedArtifact::Unusable(_) => Vec::new(),
-        })
+        .filter_map(PlannedArtifact::build)
+        .flat_map(|build| build.fixups.dependencies.iter().map(python_ref))
         .collect();
     added.sort();
     added.dedup();
@@ -224,26 +220,37 @@ fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
         w.close("};");
     }
     w.assign("doCheck", "false");
+    if let Some(path) = &v.editable {
+        // `develop = true`: a dev shell installs it editable from this folder.
+        w.open("passthru.lock2nix = {");
+        w.assign_string("editablePath", path);
+        w.close("};");
+    }
 }
 
 fn artifact_attrs(w: &mut NixWriter, v: &PlannedVersion, artifact: &PlannedArtifact) {
     match artifact {
-        PlannedArtifact::Wheel(download, fixups) => {
-            w.assign_string("format", "wheel");
-            fetch(w, download);
-            fixup_attrs(w, fixups, false);
-        }
-        PlannedArtifact::Sdist(download, fixups) => {
-            w.assign("pyproject", "true");
-            fetch(w, download);
-            fixup_attrs(w, fixups, true);
-        }
+        PlannedArtifact::Build(build) => build_attrs(w, build),
         PlannedArtifact::Unusable(why) => {
             // A format, so that building reaches the `src` that says why.
             w.assign("pyproject", "false");
             w.assign("src", &unusable(v, why));
         }
     }
+}
+
+/// How it is built (`format`/`pyproject`), where from (`src`), and the fixups.
+fn build_attrs(w: &mut NixWriter, build: &Build) {
+    match build.format {
+        Format::Wheel => w.assign_string("format", "wheel"),
+        Format::Pyproject => w.assign("pyproject", "true"),
+    }
+    source(w, &build.src);
+    if let Some(subdirectory) = &build.subdirectory {
+        // The project is a folder of the unpacked source.
+        w.assign_string("postUnpack", &format!("sourceRoot=\"$sourceRoot\"/{}", shell_word(subdirectory)));
+    }
+    fixup_attrs(w, &build.fixups, build.format == Format::Pyproject);
 }
 
 /// The attributes an override or an inference adds, each decision explained by a comment.
@@ -307,12 +314,43 @@ fn pkgs_path(path: &str) -> String {
     std::iter::once("pkgs".to_string()).chain(path.split('.').map(attr)).collect::<Vec<_>>().join(".")
 }
 
-fn fetch(w: &mut NixWriter, download: &Download) {
-    w.open("src = fetchurl {");
-    w.assign_string("name", &download.file);
-    w.assign_string("url", &download.url);
-    w.assign_string("hash", &download.hash);
-    w.close("};");
+/// `src = …;` for where the source comes from.
+fn source(w: &mut NixWriter, src: &Src) {
+    match src {
+        Src::Url(download) => {
+            w.open("src = fetchurl {");
+            w.assign_string("name", &download.file);
+            w.assign_string("url", &download.url);
+            w.assign_string("hash", &download.hash);
+            if let Some(auth) = &download.auth {
+                // The index needs credentials: curl reads them from a netrc file that the
+                // fetcher writes from the builder's environment.
+                w.assign("netrcPhase", &format!("netrcPhase {} {}", string(&auth.machine), string(&auth.variables)));
+                let variables = [format!("{}_USERNAME", auth.variables), format!("{}_PASSWORD", auth.variables)];
+                w.list("netrcImpureEnvVars = ", &variables.map(|v| string(&v)), ";");
+            }
+            w.close("};");
+        }
+        Src::Git(git) => {
+            w.open("src = fetchgit {");
+            w.assign_string("url", &git.url);
+            w.assign_string("rev", &git.rev);
+            w.assign_string("hash", &git.hash);
+            w.assign("fetchSubmodules", if git.submodules { "true" } else { "false" });
+            w.close("};");
+        }
+        Src::Path(local) if local.directory => w.assign("src", &format!("cleanSource {}", path(&local.path))),
+        Src::Path(local) => w.assign("src", &path(&local.path)),
+    }
+}
+
+/// `word` quoted for a POSIX shell when it needs to be.
+fn shell_word(word: &str) -> String {
+    if !word.is_empty() && word.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-/+".contains(&b)) {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
 }
 
 fn unusable(v: &PlannedVersion, why: &str) -> String {
@@ -380,8 +418,28 @@ fn open_root(w: &mut NixWriter, root: &RootPlan) {
 fn render_root(w: &mut NixWriter, plan: &Plan) {
     let root = &plan.root;
     let all = TargetSet::all(plan.targets.len());
-    w.comment("The project itself: a meta-package carrying its dependencies; passthru offers each group and extra.");
-    open_root(w, root);
+    match &root.build {
+        None => {
+            w.comment(
+                "The project itself: a meta-package carrying its dependencies; passthru offers each group and extra.",
+            );
+            open_root(w, root);
+        }
+        Some(build) => {
+            w.comment("The project itself: built from its folder; passthru offers each group and extra.");
+            w.open(&format!("{} = final.buildPythonPackage {{", attr(&root.attr)));
+            w.assign_string("pname", &build.pname);
+            w.assign_string("version", &root.version);
+            w.assign("pyproject", "true");
+            source(w, &Src::Path(build.src.clone()));
+            fixup_attrs(w, &build.fixups, true);
+            if !build.version_known {
+                // The version is dynamic: only the build knows it.
+                w.assign("dontCheckPythonMetadata", "true");
+            }
+            w.assign("doCheck", "false");
+        }
+    }
     dependency_list(w, plan, "dependencies = ", &root.main, &[], all, ";");
     w.open("passthru = {");
     named_lists(w, plan, "optional-dependencies", &root.extras);

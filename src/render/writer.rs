@@ -162,6 +162,28 @@ pub fn attr(name: &str) -> String {
     if plain { name.to_string() } else { string(name) }
 }
 
+/// A Nix path for `relative` (with `/` separators, relative to the generated file's folder):
+/// a path literal when Nix's grammar allows one, else `./.` plus an escaped string. Nix
+/// resolves both against the file's folder and normalises `..`.
+pub fn path(relative: &str) -> String {
+    let relative = relative.trim_end_matches('/');
+    match relative {
+        "" | "." => return "./.".to_string(),
+        ".." => return "../.".to_string(),
+        _ => {}
+    }
+    let segments_ok = relative.split('/').all(|segment| {
+        !segment.is_empty() && segment.bytes().all(|b| b.is_ascii_alphanumeric() || b"._-+".contains(&b))
+    });
+    if segments_ok {
+        if relative.starts_with("../") {
+            return relative.to_string();
+        }
+        return format!("./{}", relative.strip_prefix("./").unwrap_or(relative));
+    }
+    format!("(./. + {})", string(&format!("/{}", relative.strip_prefix("./").unwrap_or(relative))))
+}
+
 /// `base.name`, quoting the name when needed.
 pub fn select(base: &str, name: &str) -> String {
     format!("{base}.{}", attr(name))
@@ -202,6 +224,18 @@ mod tests {
         assert_eq!(attr("x86_64-linux/3.11"), r#""x86_64-linux/3.11""#);
         assert_eq!(attr("assert"), r#""assert""#);
         assert_eq!(select("final", "2captcha"), r#"final."2captcha""#);
+    }
+
+    #[test]
+    fn paths_are_literals_when_nix_allows_and_strings_otherwise() {
+        assert_eq!(path("."), "./.");
+        assert_eq!(path(""), "./.");
+        assert_eq!(path("libs/a"), "./libs/a");
+        assert_eq!(path("./libs/a/"), "./libs/a");
+        assert_eq!(path("../dist/a-1.0-py3-none-any.whl"), "../dist/a-1.0-py3-none-any.whl");
+        assert_eq!(path(".."), "../.");
+        assert_eq!(path("my lib"), r#"(./. + "/my lib")"#);
+        assert_eq!(path("x/${y}"), r#"(./. + "/x/\${y}")"#);
     }
 
     #[test]

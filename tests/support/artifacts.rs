@@ -91,18 +91,28 @@ pub fn extension_filename(module: &str) -> String {
 }
 
 /// A wheel of `files` (archive path, bytes) plus a minimal `{name}-{version}.dist-info/`
-/// (METADATA, WHEEL, RECORD with real sha256 digests).
+/// (METADATA, WHEEL, RECORD with real sha256 digests), for CPython 3.11 on this machine.
 pub fn wheel(name: &str, version: &str, files: &[(String, Vec<u8>)]) -> Artifact {
+    let built = tagged_wheel(name, version, &format!("cp311-cp311-manylinux_2_17_{}", arch()), files);
+    Artifact { filename: wheel_filename(name, version), ..built }
+}
+
+/// [`wheel`] for every Python and platform (`py3-none-any`).
+pub fn pure_wheel(name: &str, version: &str, files: &[(String, Vec<u8>)]) -> Artifact {
+    tagged_wheel(name, version, "py3-none-any", files)
+}
+
+fn tagged_wheel(name: &str, version: &str, tag: &str, files: &[(String, Vec<u8>)]) -> Artifact {
     let dist_info = format!("{}-{version}.dist-info", name.replace('-', "_"));
-    let tag = format!("cp311-cp311-manylinux_2_17_{}", arch());
     let mut all: Vec<(String, Vec<u8>)> = files.to_vec();
     all.push((
         format!("{dist_info}/METADATA"),
         format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n").into_bytes(),
     ));
+    let purelib = tag.ends_with("-any");
     all.push((
         format!("{dist_info}/WHEEL"),
-        format!("Wheel-Version: 1.0\nGenerator: lock2nix-tests\nRoot-Is-Purelib: false\nTag: {tag}\n").into_bytes(),
+        format!("Wheel-Version: 1.0\nGenerator: lock2nix-tests\nRoot-Is-Purelib: {purelib}\nTag: {tag}\n").into_bytes(),
     ));
     let mut record = String::new();
     for (path, bytes) in &all {
@@ -112,7 +122,7 @@ pub fn wheel(name: &str, version: &str, files: &[(String, Vec<u8>)]) -> Artifact
     record.push_str(&format!("{dist_info}/RECORD,,\n"));
     all.push((format!("{dist_info}/RECORD"), record.into_bytes()));
     let entries: Vec<(&str, &[u8])> = all.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())).collect();
-    Artifact { filename: wheel_filename(name, version), bytes: zip(&entries) }
+    Artifact { filename: format!("{}-{version}-{tag}.whl", name.replace('-', "_")), bytes: zip(&entries) }
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -221,4 +231,48 @@ pub fn vendoring_wheel(dir: &Path, in_libs_dir: bool) -> Artifact {
         (format!("{library_dir}/libfoo.so.1"), read(&library)),
     ];
     wheel("vend", "1.0", &files)
+}
+
+/// The files of a project built by an in-tree PEP 517 backend (`backend.py`, standard library
+/// only), so that building it needs no build tool on the host: `pyproject.toml`, the backend,
+/// and `module/__init__.py` holding `init`. `scripts` are console scripts (`name`, `module:function`).
+pub fn in_tree_project(
+    name: &str,
+    version: &str,
+    module: &str,
+    init: &str,
+    scripts: &[(&str, &str)],
+) -> Vec<(String, String)> {
+    let dist = name.replace('-', "_");
+    let entry_points: String = if scripts.is_empty() {
+        String::new()
+    } else {
+        let lines: String = scripts.iter().map(|(s, target)| format!("{s} = {target}\\n")).collect();
+        format!("        z.writestr(di + \"/entry_points.txt\", \"[console_scripts]\\n{lines}\")\n")
+    };
+    let backend = format!(
+        r#"import os, zipfile
+def get_requires_for_build_wheel(config_settings=None):
+    return []
+def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
+    fn = "{dist}-{version}-py3-none-any.whl"
+    di = "{dist}-{version}.dist-info"
+    with zipfile.ZipFile(os.path.join(wheel_directory, fn), "w") as z:
+        for root, _, files in os.walk("{module}"):
+            for f in files:
+                z.write(os.path.join(root, f))
+        z.writestr(di + "/METADATA", "Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n\n")
+        z.writestr(di + "/WHEEL", "Wheel-Version: 1.0\nGenerator: in-tree\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+{entry_points}        z.writestr(di + "/RECORD", "")
+    return fn
+"#
+    );
+    let pyproject = format!(
+        "[build-system]\nrequires = []\nbuild-backend = \"backend\"\nbackend-path = [\".\"]\n\n[project]\nname = \"{name}\"\nversion = \"{version}\"\n"
+    );
+    vec![
+        ("pyproject.toml".to_string(), pyproject),
+        ("backend.py".to_string(), backend),
+        (format!("{module}/__init__.py"), init.to_string()),
+    ]
 }

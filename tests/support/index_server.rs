@@ -92,6 +92,8 @@ struct State {
     requests: Vec<Request>,
     in_flight: usize,
     max_in_flight: usize,
+    /// `Authorization` header value every request must carry, else 401.
+    required_auth: Option<String>,
 }
 
 pub struct IndexServer {
@@ -129,6 +131,14 @@ impl IndexServer {
             server.route(path, replies);
         }
         server
+    }
+
+    /// From now on, every request without these basic-auth credentials gets 401.
+    pub fn require_basic_auth(&self, user: &str, password: &str) -> &Self {
+        use base64::Engine as _;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        self.lock().required_auth = Some(format!("Basic {token}"));
+        self
     }
 
     /// Sets (or replaces) the replies for `path`, e.g. `/simple/six/`.
@@ -221,7 +231,12 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
             let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
             s.in_flight += 1;
             s.max_in_flight = s.max_in_flight.max(s.in_flight);
+            let authorized = match &s.required_auth {
+                Some(expected) => request.header("authorization") == Some(expected.as_str()),
+                None => true,
+            };
             let reply = match s.routes.get_mut(&request.path) {
+                _ if !authorized => Reply::status(401),
                 Some((replies, served)) => {
                     let reply = replies[(*served).min(replies.len() - 1)].clone();
                     *served += 1;

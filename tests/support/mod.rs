@@ -4,6 +4,7 @@
 pub mod artifacts;
 pub mod corpus;
 pub mod evaluate;
+pub mod git;
 pub mod index_server;
 pub mod nix;
 pub mod project;

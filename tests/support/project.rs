@@ -95,9 +95,15 @@ impl Project {
 
     /// Runs `lock2nix` in the project directory with exactly `args`.
     pub fn run_bare(&self, args: &[&str]) -> Output {
+        self.run_with_env(args, &[])
+    }
+
+    /// [`Self::run_bare`] with these environment variables set.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Output {
         let mut command = Command::new(env!("CARGO_BIN_EXE_lock2nix"));
         command.args(args).current_dir(self.path());
         hermetic(&mut command, self.path());
+        command.envs(env.iter().copied());
         command.output().expect("run lock2nix")
     }
 
@@ -135,6 +141,13 @@ pub fn hermetic(command: &mut Command, home: &Path) {
         "all_proxy",
     ] {
         command.env_remove(var);
+    }
+    // Nor may the machine's credentials reach a test.
+    command.env_remove("NETRC");
+    for (name, _) in std::env::vars_os() {
+        if name.to_string_lossy().starts_with("POETRY_HTTP_BASIC_") {
+            command.env_remove(name);
+        }
     }
     command.env("NO_PROXY", "127.0.0.1").env("no_proxy", "127.0.0.1");
     command.env("XDG_CACHE_HOME", home.join("xdg-cache")).env("HOME", home);

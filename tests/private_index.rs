@@ -1,0 +1,256 @@
+//! Named index sources, end to end against indexes on 127.0.0.1: one that requires basic auth
+//! (an HTML page with relative links, an md5-only link, a link without any hash, and a JSON
+//! page), credentials from Poetry's variables, a netrc file or the source URL, and never in
+//! the output, the cache, stdout or stderr; `--source NAME=URL` pointing a source at a mirror.
+
+mod support;
+
+use sha2::{Digest, Sha256};
+use support::artifacts::Artifact;
+use support::nix::{arg_path, argstr, instantiate_eval_json, nix_tests_dir, require_nix};
+use support::project::{Project, sri, stderr, stdout};
+use support::{IndexServer, Reply};
+
+const SECRET: &str = "pa55-Wörd_x9";
+
+fn sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn md5_of(bytes: &[u8]) -> String {
+    // md5 is only what the index lists; lock2nix never checks it. Any 32 hex digits do.
+    sha256(bytes)[..32].to_string()
+}
+
+fn file(name: &str) -> Artifact {
+    Artifact { filename: name.to_string(), bytes: format!("contents of {name}").into_bytes() }
+}
+
+/// The private index: `/private/simple/<project>/` pages, files under `/private/files/`.
+fn private_index(files: &[(&str, &Artifact)]) -> IndexServer {
+    let server = IndexServer::start();
+    let [(_, md5_only), (_, hashless), (_, json)] = files else { panic!("three files") };
+    // HTML with links relative to the page: one md5-only, one with no hash at all.
+    let html = |artifact: &Artifact, fragment: String| {
+        format!(
+            "<!DOCTYPE html><html><body><a href=\"../../files/{0}{fragment}\">{0}</a></body></html>",
+            artifact.filename
+        )
+    };
+    server.route(
+        "/private/simple/md5only/",
+        vec![Reply::html(html(md5_only, format!("#md5={}", md5_of(&md5_only.bytes))))],
+    );
+    server.route("/private/simple/hashless/", vec![Reply::html(html(hashless, String::new()))]);
+    let page = format!(
+        r#"{{"meta":{{"api-version":"1.0"}},"name":"jsonpkg","files":[{{"filename":"{}","url":"../../files/{}","hashes":{{"sha256":"{}"}}}}]}}"#,
+        json.filename,
+        json.filename,
+        sha256(&json.bytes)
+    );
+    server.route("/private/simple/jsonpkg/", vec![Reply::json(page)]);
+    for (_, artifact) in files {
+        server.route(
+            format!("/private/files/{}", artifact.filename),
+            vec![Reply::new(200, "application/octet-stream", artifact.bytes.clone())],
+        );
+    }
+    server.require_basic_auth("alice", SECRET);
+    server
+}
+
+fn lock(files: &[(&str, &Artifact)], hashless_hash: bool, index: &str) -> String {
+    let mut text = String::new();
+    for (name, artifact) in files {
+        let hash = if *name == "hashless" && !hashless_hash {
+            String::new()
+        } else {
+            format!(", hash = \"sha256:{}\"", sha256(&artifact.bytes))
+        };
+        text += &format!(
+            "[[package]]\nname = \"{name}\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = [\n    {{file = \"{}\"{hash}}},\n]\n\n[package.source]\ntype = \"legacy\"\nurl = \"{index}\"\nreference = \"private\"\n\n",
+            artifact.filename
+        );
+    }
+    text + "[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.11\"\ncontent-hash = \"0\"\n"
+}
+
+const PYPROJECT: &str = "[tool.poetry]\nname = \"consumer\"\nversion = \"1.0\"\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nmd5only = { version = \"*\", source = \"private\" }\nhashless = { version = \"*\", source = \"private\" }\njsonpkg = { version = \"*\", source = \"private\" }\n\n[[tool.poetry.source]]\nname = \"private\"\nurl = \"INDEX\"\npriority = \"explicit\"\n";
+
+struct Fixture {
+    project: Project,
+    server: IndexServer,
+    files: Vec<(&'static str, Artifact)>,
+}
+
+fn fixture() -> Fixture {
+    let files = vec![
+        ("md5only", file("md5only-1.0-py3-none-any.whl")),
+        ("hashless", file("hashless-1.0.tar.gz")),
+        ("jsonpkg", file("jsonpkg-1.0-py3-none-any.whl")),
+    ];
+    let refs: Vec<(&str, &Artifact)> = files.iter().map(|(n, a)| (*n, a)).collect();
+    let server = private_index(&refs);
+    let index = server.url("/private/simple/");
+    let project = Project::inline(&lock(&refs, false, &index), &PYPROJECT.replace("INDEX", &index));
+    Fixture { project, server, files }
+}
+
+/// No file of the project (cache included) and no output holds the secret.
+fn assert_secret_kept(project: &Project, outputs: &[&std::process::Output]) {
+    for output in outputs {
+        assert!(!stdout(output).contains(SECRET) && !stderr(output).contains(SECRET), "{}", stderr(output));
+    }
+    for (path, bytes) in project.files_under(".") {
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        if name == ".netrc" || name == "netrc" {
+            continue;
+        }
+        assert!(!String::from_utf8_lossy(&bytes).contains(SECRET), "{} holds the secret", path.display());
+        assert!(!path.to_string_lossy().contains(SECRET));
+    }
+}
+
+const ARGS: [&str; 7] = ["--no-infer", "--system", "x86_64-linux", "--python", "3.11", "-o", "out.nix"];
+
+#[test]
+fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
+    let Fixture { project, server, files } = fixture();
+
+    // Without credentials: one clear error, naming the index and the status.
+    let denied = project.run(&ARGS);
+    assert_eq!(denied.status.code(), Some(1), "{}", stderr(&denied));
+    assert!(stderr(&denied).contains("HTTP 401"), "{}", stderr(&denied));
+
+    // Poetry's variables for the source name.
+    let vars = [("POETRY_HTTP_BASIC_PRIVATE_USERNAME", "alice"), ("POETRY_HTTP_BASIC_PRIVATE_PASSWORD", SECRET)];
+    let mut cache_args = vec!["--cache-dir", "cache-env"];
+    cache_args.extend(ARGS);
+    let by_env = project.run_with_env(&cache_args, &vars);
+    assert!(by_env.status.success(), "{}", stderr(&by_env));
+    let nix = project.read("out.nix").unwrap();
+    let hashless = &files[1].1;
+    // The md5-only file keeps the lock's sha256; the hash-less one was downloaded and hashed.
+    assert!(nix.contains(&sri(&sha256(&files[0].1.bytes))), "{nix}");
+    assert!(nix.contains(&sri(&sha256(&hashless.bytes))), "{nix}");
+    assert!(nix.contains(&server.url("/private/files/hashless-1.0.tar.gz")), "relative links resolved: {nix}");
+    // The build authenticates with the same variables, through nixpkgs' netrc support.
+    assert!(nix.contains("netrcPhase = netrcPhase \"127.0.0.1\" \"POETRY_HTTP_BASIC_PRIVATE\";"), "{nix}");
+    assert!(nix.contains("\"POETRY_HTTP_BASIC_PRIVATE_PASSWORD\""), "{nix}");
+
+    // A netrc file.
+    project.write(".netrc", &format!("machine 127.0.0.1\nlogin alice\npassword {SECRET}\n"));
+    let netrc = project.join(".netrc");
+    let by_netrc = project.run_with_env(
+        &[
+            "--cache-dir",
+            "cache-netrc",
+            "--no-infer",
+            "--system",
+            "x86_64-linux",
+            "--python",
+            "3.11",
+            "-o",
+            "netrc.nix",
+        ],
+        &[("NETRC", netrc.to_str().unwrap())],
+    );
+    assert!(by_netrc.status.success(), "{}", stderr(&by_netrc));
+    assert_eq!(
+        support::project::without_command(&project.read("netrc.nix").unwrap()),
+        support::project::without_command(&nix)
+    );
+
+    // The URL's own credentials (here through --source).
+    let with_userinfo = server.url("/private/simple/").replace("http://", &format!("http://alice:{SECRET}@"));
+    let by_url = project.run_bare(&[
+        "--cache-dir",
+        "cache-url",
+        "--source",
+        &format!("private={with_userinfo}"),
+        "--no-infer",
+        "--system",
+        "x86_64-linux",
+        "--python",
+        "3.11",
+        "-o",
+        "url.nix",
+    ]);
+    assert!(by_url.status.success(), "{}", stderr(&by_url));
+    assert!(project.read("url.nix").unwrap().contains("--source private=http://127.0.0.1:"), "redacted in the header");
+
+    // Credentials were only ever sent to the index, and nothing kept them.
+    assert!(server.requests().iter().all(|r| r.path.starts_with("/private/")));
+    assert_secret_kept(&project, &[&denied, &by_env, &by_netrc, &by_url]);
+
+    if require_nix("credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index") {
+        let result = instantiate_eval_json(
+            &nix_tests_dir().join("eval-overlay.nix"),
+            &[
+                arg_path("overlay", &project.join("out.nix")),
+                argstr("root", "consumer"),
+                argstr("system", "x86_64-linux"),
+                argstr("python", "3.11"),
+            ],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
+    }
+}
+
+#[test]
+fn a_source_pointed_at_a_mirror_is_still_checked_against_the_lock() {
+    let Fixture { project, server, files } = fixture();
+    let vars = [("POETRY_HTTP_BASIC_MIRROR_USERNAME", "alice"), ("POETRY_HTTP_BASIC_MIRROR_PASSWORD", SECRET)];
+    // The lock was made against a source named `mirror` that this machine cannot reach.
+    let refs: Vec<(&str, &Artifact)> = files.iter().map(|(n, a)| (*n, a)).collect();
+    let text =
+        lock(&refs, true, "http://127.0.0.1:9/simple/").replace("reference = \"private\"", "reference = \"mirror\"");
+    project.write("poetry.lock", &text);
+    project.write("pyproject.toml", "[tool.poetry]\nname = \"consumer\"\nversion = \"1.0\"\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nmd5only = \"*\"\nhashless = \"*\"\njsonpkg = \"*\"\n");
+    let mirror = server.url("/private/simple/");
+    let mut args = vec!["--source".to_string(), format!("mirror={mirror}"), "--retries".into(), "0".into()];
+    args.extend(ARGS.iter().map(|a| a.to_string()));
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let out = project.run_with_env(&[&["--cache-dir", "cache"][..], &args].concat(), &vars);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(project.read("out.nix").unwrap().contains(&server.url("/private/files/jsonpkg-1.0-py3-none-any.whl")));
+
+    // The mirror serves other bytes for a file than the lock recorded: a hard error.
+    let tampered = text.replace(&sha256(&files[2].1.bytes), &"0".repeat(64));
+    project.write("poetry.lock", &tampered);
+    let bad = project.run_with_env(&[&["--cache-dir", "cache-2"][..], &args].concat(), &vars);
+    assert_eq!(bad.status.code(), Some(1), "{}", stderr(&bad));
+    assert!(stderr(&bad).contains("hash mismatch") && stderr(&bad).contains("jsonpkg"), "{}", stderr(&bad));
+
+    // An unknown name is refused, naming the known ones.
+    let unknown = project.run(&["--source", "nosuch=http://127.0.0.1:9/", "-o", "x.nix"]);
+    assert_eq!(unknown.status.code(), Some(1));
+    assert!(stderr(&unknown).contains("nosuch") && stderr(&unknown).contains("mirror"), "{}", stderr(&unknown));
+    assert_secret_kept(&project, &[&out, &bad, &unknown]);
+}
+
+#[test]
+fn credentials_do_not_follow_a_redirect_to_another_origin() {
+    let Fixture { project, server, files } = fixture();
+    // The index sends the JSON page's request to another server (another origin).
+    let elsewhere = IndexServer::start();
+    let page = format!(
+        r#"{{"meta":{{"api-version":"1.0"}},"name":"jsonpkg","files":[{{"filename":"{}","url":"{}","hashes":{{"sha256":"{}"}}}}]}}"#,
+        files[2].1.filename,
+        server.url(&format!("/private/files/{}", files[2].1.filename)),
+        sha256(&files[2].1.bytes)
+    );
+    elsewhere.route("/simple/jsonpkg/", vec![Reply::json(page)]);
+    server.route(
+        "/private/simple/jsonpkg/",
+        vec![Reply::status(302).header("location", &elsewhere.url("/simple/jsonpkg/"))],
+    );
+    let vars = [("POETRY_HTTP_BASIC_PRIVATE_USERNAME", "alice"), ("POETRY_HTTP_BASIC_PRIVATE_PASSWORD", SECRET)];
+    let out = project.run_with_env(&[&["--cache-dir", "cache"][..], &ARGS].concat(), &vars);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let requests = elsewhere.requests();
+    assert_eq!(requests.len(), 1, "the redirect was followed");
+    assert_eq!(requests[0].header("authorization"), None, "no credentials for another origin");
+    assert!(server.requests().iter().any(|r| r.header("authorization").is_some()), "the index got them");
+}
