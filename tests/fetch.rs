@@ -37,6 +37,7 @@ fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQ
         files: files.iter().map(|(f, h)| locked(f, *h)).collect(),
         chosen: Default::default(),
         versions: Default::default(),
+        may_be_unreachable: false,
     }
 }
 
@@ -83,6 +84,7 @@ fn fixture_expectations(index: &str) -> (Vec<ProjectQuery>, BTreeMap<(PackageNam
             files,
             chosen: Default::default(),
             versions: Default::default(),
+            may_be_unreachable: false,
         });
     }
     (queries, expected)

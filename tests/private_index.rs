@@ -254,3 +254,24 @@ fn credentials_do_not_follow_a_redirect_to_another_origin() {
     assert_eq!(requests[0].header("authorization"), None, "no credentials for another origin");
     assert!(server.requests().iter().any(|r| r.header("authorization").is_some()), "the index got them");
 }
+
+#[test]
+fn an_unreachable_named_index_stops_the_run_or_throws_with_allow_missing() {
+    let Fixture { project, files, .. } = fixture();
+    let refs: Vec<(&str, &Artifact)> = files.iter().map(|(n, a)| (*n, a)).collect();
+    project.write("poetry.lock", &lock(&refs, true, "http://127.0.0.1:9/simple/"));
+    project.write("pyproject.toml", "[tool.poetry]\nname = \"consumer\"\nversion = \"1.0\"\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nmd5only = \"*\"\n");
+    let args = ["--retries", "0", "--no-infer", "--system", "x86_64-linux", "--python", "3.11", "-o", "out.nix"];
+    let stopped = project.run(&args);
+    assert_eq!(stopped.status.code(), Some(1), "{}", stderr(&stopped));
+    assert!(stderr(&stopped).contains("cannot reach index http://127.0.0.1:9/simple/"), "{}", stderr(&stopped));
+    let allowed = project.run(&[&["--allow-missing"][..], &args].concat());
+    assert!(allowed.status.success(), "{}", stderr(&allowed));
+    assert!(stderr(&allowed).contains("could not be reached"), "{}", stderr(&allowed));
+    let nix = project.read("out.nix").unwrap();
+    assert!(
+        nix.contains("index http://127.0.0.1:9/simple/ could not be reached when this file was generated"),
+        "{nix}"
+    );
+    assert!(nix.contains("--source NAME=URL"), "{nix}");
+}

@@ -25,6 +25,8 @@ struct Group {
     chosen: BTreeSet<String>,
     /// Versions whose every file is wanted ([`ProjectQuery::versions`]).
     versions: BTreeSet<String>,
+    /// [`ProjectQuery::may_be_unreachable`].
+    may_be_unreachable: bool,
 }
 
 /// (credential-free index URL, project).
@@ -88,6 +90,7 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
     }
 
     let mut requests = 0;
+    let mut unreachable = BTreeMap::new();
     if !to_fetch.is_empty() {
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .enable_all()
@@ -98,6 +101,15 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
             progress_bar(options.progress, Some(to_fetch.len() as u64), "{spinner} index pages {pos}/{len} {wide_msg}");
         let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &bar, |key, page| {
             let answer = known.get_mut(key).expect("every group was loaded");
+            let page = match page {
+                PageOutcome::Listed(page) => Some(page),
+                PageOutcome::NotFound => None,
+                // Nothing is concluded, so nothing is cached: its files stay absent.
+                PageOutcome::Unreachable(message) => {
+                    unreachable.entry(key.0.clone()).or_insert(message);
+                    return Ok(());
+                }
+            };
             answer.gone = page.is_none();
             merge(&mut answer.cached, &groups[key], page.unwrap_or_default());
             cache.as_ref().map_or(Ok(()), |cache| cache.store(&key.1, &answer.cached))
@@ -147,7 +159,7 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
     let (files, unhashed): (BTreeMap<_, _>, BTreeMap<_, _>) =
         verified.into_iter().flatten().partition(|(_, location)| !location.sha256_hex.is_empty());
     let unhashed = unhashed.into_iter().map(|(key, location)| (key, location.url)).collect();
-    Ok(Located { files, unhashed, gone, listed, requests, cache_hits })
+    Ok(Located { files, unhashed, gone, listed, unreachable, requests, cache_hits })
 }
 
 /// Whether a cached answer must be checked with the index: it says a chosen file is not
@@ -174,6 +186,7 @@ fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
             files: Vec::new(),
             chosen: BTreeSet::new(),
             versions: BTreeSet::new(),
+            may_be_unreachable: true,
         });
         // The same index with and without credentials: the credentials are meant for it.
         if group.index.username().is_empty() && !index.username().is_empty() {
@@ -182,8 +195,14 @@ fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
         group.files.extend(query.files.iter().cloned());
         group.chosen.extend(query.chosen.iter().cloned());
         group.versions.extend(query.versions.iter().cloned());
+        group.may_be_unreachable &= query.may_be_unreachable;
     }
     Ok(groups)
+}
+
+/// How [`Located`] names an index: its URL normalized (trailing slash) and without credentials.
+pub fn index_key(raw: &str) -> String {
+    normalize_index(raw).map_or_else(|_| redact_url(raw), |url| redact_url(url.as_str()))
 }
 
 /// Parses an index URL and gives it the trailing slash that `join` needs.
@@ -207,7 +226,7 @@ async fn fetch_all<'g>(
     work: Vec<(&'g Key, &'g Group)>,
     jobs: usize,
     bar: &ProgressBar,
-    mut done: impl FnMut(&'g Key, Option<Vec<IndexFile>>) -> Result<(), FetchError>,
+    mut done: impl FnMut(&'g Key, PageOutcome) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
     let mut pages = futures_util::stream::iter(
         work.into_iter().map(|(key, group)| async move { (key, fetch_one(client, key, group).await) }),
@@ -221,7 +240,16 @@ async fn fetch_all<'g>(
     Ok(())
 }
 
-async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<Option<Vec<IndexFile>>, FetchError> {
+/// What one page request came to.
+enum PageOutcome {
+    Listed(Vec<IndexFile>),
+    /// The index has no such project (HTTP 404).
+    NotFound,
+    /// The index could not be reached (`FetchOptions::tolerate_unreachable`): why.
+    Unreachable(String),
+}
+
+async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<PageOutcome, FetchError> {
     let (index, project) = (key.0.clone(), key.1.clone());
     let page_url = group
         .index
@@ -229,11 +257,12 @@ async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<Option<V
         .map_err(|e| FetchError::InvalidIndexUrl { index: index.clone(), message: e.to_string() })?;
     match client.get_page(&page_url).await {
         Ok(page) => simple::parse_page(page.content_type.as_deref(), &page.body, &page.url)
-            .map(Some)
+            .map(PageOutcome::Listed)
             .map_err(|message| FetchError::Parse { project, index, message }),
         // The caller decides what a project gone from the index means (`--allow-missing`).
-        Err(GetError::NotFound) => Ok(None),
+        Err(GetError::NotFound) => Ok(PageOutcome::NotFound),
         Err(GetError::Status(status)) => Err(FetchError::Http { project, index, status }),
+        Err(other) if group.may_be_unreachable => Ok(PageOutcome::Unreachable(other.to_string())),
         Err(other) => Err(FetchError::Network { project, index, message: other.to_string() }),
     }
 }

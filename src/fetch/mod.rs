@@ -13,7 +13,7 @@ pub mod nar;
 mod simple;
 mod sources;
 
-pub use locate::locate;
+pub use locate::{index_key, locate};
 pub use sources::{PinOptions, Pinned, pin};
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -106,6 +106,9 @@ pub struct ProjectQuery {
     /// Versions (normalized) whose every file on the index is wanted, for a lock that names
     /// none of their files ([`Located::listed`]).
     pub versions: BTreeSet<String>,
+    /// An index that cannot be reached leaves these files absent ([`Located::unreachable`])
+    /// instead of stopping the run (`--allow-missing`, for named sources).
+    pub may_be_unreachable: bool,
 }
 
 impl std::fmt::Debug for ProjectQuery {
@@ -116,6 +119,7 @@ impl std::fmt::Debug for ProjectQuery {
             .field("files", &self.files)
             .field("chosen", &self.chosen)
             .field("versions", &self.versions)
+            .field("may_be_unreachable", &self.may_be_unreachable)
             .finish()
     }
 }
@@ -140,6 +144,9 @@ pub struct Located {
     /// For each queried (project, version), the names of its files on the index, sorted; each
     /// one that has a sha256 is in `files`.
     pub listed: BTreeMap<(PackageName, String), Vec<String>>,
+    /// Indexes that could not be reached (credential-free URL → why), when the queries allowed
+    /// it.
+    pub unreachable: BTreeMap<String, String>,
     /// HTTP requests sent, retries included.
     pub requests: usize,
     /// Projects answered entirely from the cache.
@@ -153,7 +160,9 @@ pub enum FetchError {
         if *.offline { " (an answer from the cache, which may be stale: run without --offline, or with --refresh)" } else { "" }
     )]
     HashMismatch { project: PackageName, file: String, index: String, lock: String, index_hash: String, offline: bool },
-    #[error("{project}: cannot reach index {index}: {message}")]
+    #[error(
+        "{project}: cannot reach index {index}: {message}; point the source at a reachable mirror with --source NAME=URL, or pass --allow-missing to make the packages of a named source throw when used"
+    )]
     Network { project: PackageName, index: String, message: String },
     #[error("{project}: index {index} answered HTTP {status}")]
     Http { project: PackageName, index: String, status: u16 },
@@ -233,6 +242,7 @@ mod tests {
             files: Vec::new(),
             chosen: BTreeSet::new(),
             versions: BTreeSet::new(),
+            may_be_unreachable: false,
         };
         for text in [format!("{options:?}"), format!("{query:?}")] {
             assert!(text.contains("index.example") && !text.contains("secret"), "{text}");

@@ -6,6 +6,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+use futures_util::StreamExt;
 use rayon::prelude::*;
 use url::Url;
 
@@ -55,177 +56,232 @@ pub fn pin(
     options: &FetchOptions,
     pin: &PinOptions,
 ) -> Result<Pinned, FetchError> {
+    let ctx = Context { options, pin, cache: options.cache_dir.as_deref().map(Cache::new) };
     let mut pinned = Pinned::default();
-    let cache = options.cache_dir.as_deref().map(Cache::new);
     let mut gits = Vec::new();
-    let mut urls = Vec::new();
+    let mut files = Vec::new();
     for &i in packages {
         let package = &lock.packages[i];
-        // A path that is not there stops the run, unless --allow-missing makes it throw.
-        let missing = |error: FetchError| match error {
-            FetchError::PathMissing { .. } if pin.allow_missing => Ok(PinnedSource::Unreachable(error.to_string())),
-            other => Err(other),
-        };
         match &package.source {
             Source::Directory { path, .. } => {
-                let pinned_path = match local(package, path, true, pin) {
-                    Ok(found) => PinnedSource::Path {
-                        path: found,
-                        build: Some(tree_build(package, &pin.project_dir.join(path))),
-                    },
-                    Err(error) => missing(error)?,
-                };
-                pinned.sources.insert(i, pinned_path);
+                let local = local(package, path, true, pin).map(|found| PinnedSource::Path {
+                    path: found,
+                    build: Some(tree_build(package, &pin.project_dir.join(path))),
+                });
+                pinned.sources.insert(i, ctx.tolerate(local)?);
             }
             Source::File { path } => {
-                let pinned_path = match local(package, path, false, pin) {
-                    Ok(found) => PinnedSource::Path { path: found, build: sdist_build(&pin.project_dir.join(path)) },
-                    Err(error) => missing(error)?,
-                };
-                pinned.sources.insert(i, pinned_path);
+                let local = local(package, path, false, pin)
+                    .map(|found| PinnedSource::Path { path: found, build: sdist_build(&pin.project_dir.join(path)) });
+                pinned.sources.insert(i, ctx.tolerate(local)?);
             }
-            Source::Git { url, reference, resolved_reference, subdirectory } => {
-                gits.push((i, url, reference, resolved_reference, subdirectory));
-            }
-            Source::Url { url, .. } => urls.push((i, url)),
+            Source::Git { .. } => gits.push(i),
+            Source::Url { url, .. } => files.extend(package.files.iter().map(|file| UrlFile {
+                key: (package.name.clone(), file.filename.clone()),
+                url: url.clone(),
+                lock_sha256: file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256).map(|h| h.hex.clone()),
+                label: package.id(),
+                package: Some(i),
+            })),
             Source::Registry { .. } => {}
         }
     }
+    // Index files the index and the lock give no sha256 for.
+    files.extend(unhashed.iter().map(|(key, url)| UrlFile {
+        key: key.clone(),
+        url: url.clone(),
+        lock_sha256: None,
+        label: format!("{} ({})", key.0, key.1),
+        package: None,
+    }));
 
-    // Git: the hashes file, then the cache, then a clone (several at once).
-    let work = |(i, url, reference, resolved, subdirectory): &(
-        usize,
-        &String,
-        &Option<String>,
-        &Option<String>,
-        &Option<String>,
-    )| {
-        let package = &lock.packages[*i];
-        git_facts(
-            package,
-            url,
-            reference.as_deref(),
-            resolved.as_deref(),
-            subdirectory.as_deref(),
-            options,
-            cache.as_ref(),
-            pin,
-        )
-        .map(|outcome| (*i, outcome))
-    };
+    // Git checkouts, several at once (each runs git processes).
     let pool = rayon::ThreadPoolBuilder::new().num_threads(options.jobs.clamp(1, 8)).build();
-    let outcomes: Vec<(usize, GitOutcome)> = match pool {
+    let work = |&i: &usize| ctx.git(&lock.packages[i]).map(|outcome| (i, outcome));
+    let outcomes: Vec<(usize, GitPin)> = match pool {
         Ok(pool) => pool.install(|| gits.par_iter().map(work).collect::<Result<_, _>>())?,
         Err(_) => gits.iter().map(work).collect::<Result<_, _>>()?,
     };
     for (i, outcome) in outcomes {
         match outcome {
-            GitOutcome::Pinned { key, facts, fetched } => {
-                pinned.fetched += usize::from(fetched);
+            GitPin::Pinned { key, facts, cloned } => {
+                pinned.fetched += usize::from(cloned);
                 let checkout = GitCheckout {
-                    url: redact_url(&key.0),
+                    url: key.0.clone(),
                     rev: key.1.clone(),
                     hash: facts.hash.clone(),
                     submodules: facts.submodules,
                 };
                 pinned.sources.insert(i, PinnedSource::Git { checkout, build: Ok(facts.build()) });
-                pinned.hashes.git.insert((redact_url(&key.0), key.1, key.2), facts);
+                pinned.hashes.git.insert(key, facts);
             }
-            GitOutcome::Unreachable(why) => {
+            GitPin::Unreachable(why) => {
                 pinned.sources.insert(i, PinnedSource::Unreachable(why));
             }
         }
     }
+    ctx.hash_files(files, &mut pinned)?;
+    Ok(pinned)
+}
 
-    // Url files: the lock's sha256, else the hashes file or the cache, else a download.
-    let mut to_download: Vec<(usize, String)> = Vec::new();
-    for (i, url) in urls {
-        let package = &lock.packages[i];
-        let shown = redact_url(url);
-        for file in &package.files {
-            let sha256 = match &file.hash {
-                Some(hash) if hash.algorithm == HashAlgorithm::Sha256 => Some(hash.hex.clone()),
-                _ => pin.known.urls.get(&shown).cloned().or_else(|| cache.as_ref().and_then(|c| c.url_sha256(&shown))),
-            };
-            match sha256 {
-                Some(hex) => {
-                    if file.hash.as_ref().is_none_or(|h| h.algorithm != HashAlgorithm::Sha256) {
-                        pinned.hashes.urls.insert(shown.clone(), hex.clone());
-                    }
-                    pinned.files.insert(
-                        (package.name.clone(), file.filename.clone()),
-                        FileLocation { url: shown.clone(), sha256_hex: hex },
-                    );
-                }
-                None => to_download.push((i, url.clone())),
+/// A file to be located by URL: a `url` source's, or an index file without any sha256.
+struct UrlFile {
+    key: (PackageName, String),
+    /// May carry credentials.
+    url: String,
+    lock_sha256: Option<String>,
+    /// What messages name it by.
+    label: String,
+    /// The lock package a `url` source file belongs to (it throws when the URL is unreachable
+    /// under `--allow-missing`); an index file is left absent instead.
+    package: Option<usize>,
+}
+
+/// What became of a git package.
+enum GitPin {
+    /// `cloned` says whether the remote was asked (else `--hashes` or the cache knew it).
+    Pinned { key: GitKey, facts: GitFacts, cloned: bool },
+    /// The remote cannot be reached and `--allow-missing` lets the package throw: why.
+    Unreachable(String),
+}
+
+struct Context<'a> {
+    options: &'a FetchOptions,
+    pin: &'a PinOptions<'a>,
+    cache: Option<Cache>,
+}
+
+impl Context<'_> {
+    /// A local path that is not there stops the run, unless --allow-missing makes it throw.
+    fn tolerate(&self, local: Result<PinnedSource, FetchError>) -> Result<PinnedSource, FetchError> {
+        match local {
+            Err(error @ FetchError::PathMissing { .. }) if self.pin.allow_missing => {
+                Ok(PinnedSource::Unreachable(error.to_string()))
             }
+            other => other,
         }
     }
-    to_download.dedup();
-    if !to_download.is_empty() {
-        let work: Vec<(String, String)> =
-            to_download.iter().map(|(i, url)| (lock.packages[*i].id(), url.clone())).collect();
-        let hashed = download_hashes(&work, options)?;
-        for ((i, url), outcome) in to_download.iter().zip(hashed) {
-            let package = &lock.packages[*i];
-            let shown = redact_url(url);
+
+    /// The sha256 the `--hashes` file or the cache knows for `url` (credential-free).
+    fn known_sha256(&self, url: &str) -> Option<String> {
+        self.pin.known.urls.get(url).cloned().or_else(|| self.cache.as_ref().and_then(|c| c.url_sha256(url)))
+    }
+
+    /// Locates every file: the lock's sha256, else the hashes file or the cache, else a
+    /// download. What was not in the lock is recorded for the `--hashes` file.
+    fn hash_files(&self, files: Vec<UrlFile>, pinned: &mut Pinned) -> Result<(), FetchError> {
+        let mut to_download: Vec<UrlFile> = Vec::new();
+        for file in files {
+            let shown = redact_url(&file.url);
+            let sha256 = match &file.lock_sha256 {
+                Some(hex) => hex.clone(),
+                None => match self.known_sha256(&shown) {
+                    Some(hex) => {
+                        pinned.hashes.urls.insert(shown.clone(), hex.clone());
+                        hex
+                    }
+                    None => {
+                        to_download.push(file);
+                        continue;
+                    }
+                },
+            };
+            pinned.files.insert(file.key, FileLocation { url: shown, sha256_hex: sha256 });
+        }
+        if to_download.is_empty() {
+            return Ok(());
+        }
+        let work: Vec<(String, String)> = to_download.iter().map(|f| (f.label.clone(), f.url.clone())).collect();
+        for (file, outcome) in to_download.into_iter().zip(download_hashes(&work, self.options)?) {
+            let shown = redact_url(&file.url);
             match outcome {
                 Ok(hex) => {
                     pinned.fetched += 1;
-                    if let Some(cache) = &cache {
+                    if let Some(cache) = &self.cache {
                         cache.store_url_sha256(&shown, &hex)?;
                     }
                     pinned.hashes.urls.insert(shown.clone(), hex.clone());
-                    for file in &package.files {
-                        pinned.files.insert(
-                            (package.name.clone(), file.filename.clone()),
-                            FileLocation { url: shown.clone(), sha256_hex: hex.clone() },
-                        );
+                    pinned.files.insert(file.key, FileLocation { url: shown, sha256_hex: hex });
+                }
+                Err(message) if self.pin.allow_missing => {
+                    if let Some(i) = file.package {
+                        pinned
+                            .sources
+                            .insert(i, PinnedSource::Unreachable(format!("cannot download {shown}: {message}")));
                     }
+                    // An index file left absent counts as not offered by the index.
                 }
-                Err(message) if pin.allow_missing => {
-                    pinned.sources.insert(*i, PinnedSource::Unreachable(format!("cannot download {shown}: {message}")));
-                }
-                Err(message) => {
-                    return Err(FetchError::Unreachable { package: package.id(), url: shown, message });
-                }
+                Err(message) => return Err(FetchError::Unreachable { package: file.label, url: shown, message }),
             }
         }
+        Ok(())
     }
 
-    // Index files without any sha256: the same, keyed by the index's (credential-free) URL.
-    let mut to_hash: Vec<(&(PackageName, String), &String)> = Vec::new();
-    for (key, url) in unhashed {
-        match pin.known.urls.get(url).cloned().or_else(|| cache.as_ref().and_then(|c| c.url_sha256(url))) {
-            Some(hex) => {
-                pinned.hashes.urls.insert(url.clone(), hex.clone());
-                pinned.files.insert(key.clone(), FileLocation { url: url.clone(), sha256_hex: hex });
+    /// A git package's checkout, from `--hashes`, the cache, or a clone.
+    fn git(&self, package: &Package) -> Result<GitPin, FetchError> {
+        let Source::Git { url, reference, resolved_reference, subdirectory } = &package.source else {
+            unreachable!("only git packages are pinned here")
+        };
+        let shown = redact_url(url);
+        let unreachable = |message: String| {
+            if self.pin.allow_missing {
+                Ok(GitPin::Unreachable(format!("cannot fetch {shown}: {message}")))
+            } else {
+                Err(FetchError::Unreachable { package: package.id(), url: shown.clone(), message })
             }
-            None => to_hash.push((key, url)),
+        };
+        let named = reference.as_deref().or(resolved_reference.as_deref()).unwrap_or("HEAD");
+        let rev = match resolved_reference.as_deref().filter(|r| is_commit(r)) {
+            Some(rev) => rev.to_string(),
+            None if self.options.offline => {
+                return unreachable(format!(
+                    "the lock names `{named}` but no commit, and --offline forbids asking the remote"
+                ));
+            }
+            None => match git::resolve_reference(url, named) {
+                Ok(rev) => rev,
+                Err(e) => return unreachable(e.to_string()),
+            },
+        };
+        let key: GitKey = (shown.clone(), rev.clone(), subdirectory.clone());
+        let known =
+            self.pin.known.git.get(&key).cloned().or_else(|| self.cache.as_ref().and_then(|c| c.git_facts(&key)));
+        if let Some(facts) = known {
+            return Ok(GitPin::Pinned { key, facts, cloned: false });
         }
-    }
-    if !to_hash.is_empty() {
-        let work: Vec<(String, String)> =
-            to_hash.iter().map(|((name, file), url)| (format!("{name} ({file})"), (*url).clone())).collect();
-        for (((key, url), (label, _)), outcome) in to_hash.iter().zip(&work).zip(download_hashes(&work, options)?) {
-            match outcome {
-                Ok(hex) => {
-                    pinned.fetched += 1;
-                    if let Some(cache) = &cache {
-                        cache.store_url_sha256(url, &hex)?;
-                    }
-                    pinned.hashes.urls.insert((*url).clone(), hex.clone());
-                    pinned.files.insert((*key).clone(), FileLocation { url: (*url).clone(), sha256_hex: hex });
-                }
-                // Left absent: the file then counts as not offered by the index.
-                Err(_) if pin.allow_missing => {}
-                Err(message) => {
-                    return Err(FetchError::Unreachable { package: label.clone(), url: (*url).clone(), message });
+        if self.options.offline {
+            return unreachable("--offline, and neither --hashes nor the cache knows this commit".to_string());
+        }
+        let work_dir = self.options.cache_dir.clone().unwrap_or_else(std::env::temp_dir);
+        let _ = std::fs::create_dir_all(&work_dir);
+        let tree = match git::prefetch(url, &rev, subdirectory.as_deref(), &work_dir) {
+            Ok(tree) => tree,
+            Err(e) => return unreachable(e.to_string()),
+        };
+        let label = format!("{} ({shown} at {})", package.name, &rev[..rev.len().min(12)]);
+        let build = match infer::tree_build_system(&label, tree.pyproject.as_deref(), tree.setup_py) {
+            Ok(found) => BuildFacts::of(&found),
+            // Unreadable: what pip would do, and the reason kept where the file shows it.
+            Err(why) => {
+                let default = infer::tree_build_system(&label, None, true).expect("setup.py gets the defaults");
+                BuildFacts {
+                    source: format!("the default, since its build system is unreadable: {why}"),
+                    ..BuildFacts::of(&default)
                 }
             }
+        };
+        let facts = GitFacts {
+            hash: tree.hash,
+            submodules: tree.submodules,
+            build_backend: build.backend,
+            build_requires: build.requires,
+            build_source: build.source,
+        };
+        if let Some(cache) = &self.cache {
+            cache.store_git_facts(&key, &facts)?;
         }
+        Ok(GitPin::Pinned { key, facts, cloned: true })
     }
-    Ok(pinned)
 }
 
 /// A local folder or file of the lock, checked to exist, as the generated file names it.
@@ -263,73 +319,6 @@ fn sdist_build(file: &Path) -> Option<Result<BuildFacts, String>> {
     Some(read.map(|found| BuildFacts::of(&found)))
 }
 
-enum GitOutcome {
-    Pinned { key: GitKey, facts: GitFacts, fetched: bool },
-    Unreachable(String),
-}
-
-#[allow(clippy::too_many_arguments)]
-fn git_facts(
-    package: &Package,
-    url: &str,
-    reference: Option<&str>,
-    resolved: Option<&str>,
-    subdirectory: Option<&str>,
-    options: &FetchOptions,
-    cache: Option<&Cache>,
-    pin: &PinOptions,
-) -> Result<GitOutcome, FetchError> {
-    let shown = redact_url(url);
-    let unreachable = |message: String| -> Result<GitOutcome, FetchError> {
-        if pin.allow_missing {
-            Ok(GitOutcome::Unreachable(format!("cannot fetch {shown}: {message}")))
-        } else {
-            Err(FetchError::Unreachable { package: package.id(), url: shown.clone(), message })
-        }
-    };
-    let rev = match resolved.filter(|r| is_commit(r)) {
-        Some(rev) => rev.to_string(),
-        None if options.offline => {
-            return unreachable(format!(
-                "the lock names `{}` but no commit, and --offline forbids asking the remote",
-                reference.or(resolved).unwrap_or("HEAD")
-            ));
-        }
-        None => match git::resolve_reference(url, reference.or(resolved).unwrap_or("HEAD")) {
-            Ok(rev) => rev,
-            Err(e) => return unreachable(e.to_string()),
-        },
-    };
-    let key: GitKey = (shown.clone(), rev.clone(), subdirectory.map(str::to_string));
-    if let Some(facts) = pin.known.git.get(&key).cloned().or_else(|| cache.and_then(|c| c.git_facts(&key))) {
-        return Ok(GitOutcome::Pinned { key, facts, fetched: false });
-    }
-    if options.offline {
-        return unreachable("--offline, and neither --hashes nor the cache knows this commit".to_string());
-    }
-    let work_dir = options.cache_dir.clone().unwrap_or_else(std::env::temp_dir);
-    let _ = std::fs::create_dir_all(&work_dir);
-    let tree = match git::prefetch(url, &rev, subdirectory, &work_dir) {
-        Ok(tree) => tree,
-        Err(e) => return unreachable(e.to_string()),
-    };
-    let label = format!("{} ({shown} at {})", package.name, &rev[..rev.len().min(12)]);
-    let build = infer::tree_build_system(&label, tree.pyproject.as_deref(), tree.setup_py)
-        .map(|found| BuildFacts::of(&found))
-        .unwrap_or_else(|_| BuildFacts::of(&infer::tree_build_system(&label, None, true).expect("setup.py defaults")));
-    let facts = GitFacts {
-        hash: tree.hash,
-        submodules: tree.submodules,
-        build_backend: build.backend,
-        build_requires: build.requires,
-        build_source: build.source,
-    };
-    if let Some(cache) = cache {
-        cache.store_git_facts(&key, &facts)?;
-    }
-    Ok(GitOutcome::Pinned { key, facts, fetched: true })
-}
-
 fn is_commit(text: &str) -> bool {
     text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
@@ -351,21 +340,20 @@ fn download_hashes(
     let bar = progress_bar(options.progress, None, "{spinner} downloading {bytes} {wide_msg}");
     // Downloads go to a temporary file in the cache folder when there is one.
     let temp_dir = options.cache_dir.clone().filter(|dir| std::fs::create_dir_all(dir).is_ok());
-    let outcome = runtime.block_on(async {
-        let mut results = Vec::with_capacity(work.len());
-        for (_, url) in work {
-            let result = match Url::parse(url) {
-                Ok(parsed) => client
-                    .get_file(&parsed, std::time::Duration::from_secs(30 * 60), None, temp_dir.as_deref(), &bar)
-                    .await
-                    .map(|download| download.sha256.iter().map(|b| format!("{b:02x}")).collect::<String>())
-                    .map_err(|e: GetError| e.to_string()),
-                Err(e) => Err(format!("not a URL: {e}")),
-            };
-            results.push(result);
+    // A few at once, in order: files can be large, unlike index pages.
+    let downloads = work.iter().map(|(_, url)| {
+        let (client, bar, temp_dir) = (&client, &bar, temp_dir.as_deref());
+        async move {
+            let parsed = Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+            client
+                .get_file(&parsed, std::time::Duration::from_secs(30 * 60), None, temp_dir, bar)
+                .await
+                .map(|download| download.sha256.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                .map_err(|e: GetError| e.to_string())
         }
-        results
     });
+    let outcome: Vec<Result<String, String>> =
+        runtime.block_on(futures_util::stream::iter(downloads).buffered(options.jobs.clamp(1, 4)).collect());
     bar.finish_and_clear();
     Ok(outcome)
 }

@@ -95,7 +95,11 @@ impl<'a> IndexGaps<'a> {
                 .filter(|s| s.as_ref().is_some_and(|s| s.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex)))
                 .count();
             let index = redact_url(index_of(package, &options.fetch.index_url));
-            let what = if self.located.gone.contains(&package.name) {
+            let unreachable =
+                self.located.unreachable.get(&crate::fetch::index_key(index_of(package, &options.fetch.index_url)));
+            let what = if let Some(why) = unreachable {
+                format!("index {index} could not be reached ({why})")
+            } else if self.located.gone.contains(&package.name) {
                 format!("project not found on index {index} (HTTP 404)")
             } else {
                 let gone: Vec<&str> = package
@@ -119,7 +123,7 @@ impl<'a> IndexGaps<'a> {
                 }
             } else if options.allow_missing {
                 warnings.push(Warning::new(
-                    WarningKind::MissingFromIndex,
+                    if unreachable.is_some() { WarningKind::UnreachableRemote } else { WarningKind::MissingFromIndex },
                     &subject,
                     format!(
                         "{subject}: {what}; its attribute throws when used on {gone_on} of {total} targets (--allow-missing)"

@@ -185,7 +185,8 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     warnings.extend(resolution.disagreement.as_ref().map(|d| d.warning(&lock, &resolution.targets)));
 
     let started = Instant::now();
-    let located = fetch::locate(&queries(&lock, &resolution, &fetch_options.index_url), fetch_options)?;
+    let located =
+        fetch::locate(&queries(&lock, &resolution, &fetch_options.index_url, options.allow_missing), fetch_options)?;
     stats.fetch += started.elapsed();
     stats.requests += located.requests;
     stats.cache_hits += located.cache_hits;
@@ -332,8 +333,9 @@ fn index_of<'a>(package: &'a Package, default_index: &'a str) -> &'a str {
 }
 
 /// One query per (index, project), holding the files of every locked version of it and the
-/// names of those some target chose.
-pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str) -> Vec<ProjectQuery> {
+/// names of those some target chose. With `allow_missing`, a named index that cannot be reached
+/// leaves its packages throwing instead of stopping the run.
+pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str, allow_missing: bool) -> Vec<ProjectQuery> {
     let mut grouped: BTreeMap<(&str, &PackageName), ProjectQuery> = BTreeMap::new();
     for i in plan::packages_to_locate(lock, resolution) {
         let package = &lock.packages[i];
@@ -344,6 +346,7 @@ pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str) -> Vec
             files: Vec::new(),
             chosen: BTreeSet::new(),
             versions: BTreeSet::new(),
+            may_be_unreachable: allow_missing && matches!(package.source, Source::Registry { index: Some(_) }),
         });
         query.files.extend(package.files.iter().cloned());
         for installed in resolution.packages[i].per_target.iter().flatten() {
@@ -381,6 +384,8 @@ fn unreachable_warnings(lock: &Lock, pinned: &fetch::Pinned) -> Vec<Warning> {
 /// without allocating.
 struct LocationIndex<'a> {
     files: FxHashMap<(&'a PackageName, &'a str), &'a FileLocation>,
+    /// Indexes that could not be reached (credential-free URL → why).
+    unreachable: &'a BTreeMap<String, String>,
     pinned: &'a fetch::Pinned,
     project: Option<plan::LocalPath>,
     /// By source name.
@@ -400,7 +405,7 @@ impl<'a> LocationIndex<'a> {
             .chain(&pinned.files)
             .map(|((package, file), location)| ((package, file.as_str()), location))
             .collect();
-        Self { files, pinned, project, auth }
+        Self { files, unreachable: &located.unreachable, pinned, project, auth }
     }
 }
 
@@ -415,6 +420,11 @@ impl Locations for LocationIndex<'_> {
 
     fn project_source(&self) -> Option<&plan::LocalPath> {
         self.project.as_ref()
+    }
+
+    fn unreachable_index(&self, package: &Package) -> Option<(&str, &str)> {
+        let Source::Registry { index: Some(index) } = &package.source else { return None };
+        self.unreachable.get_key_value(&fetch::index_key(&index.url)).map(|(url, why)| (url.as_str(), why.as_str()))
     }
 
     fn auth(&self, package: &Package) -> Option<&plan::NetrcAuth> {

@@ -33,6 +33,7 @@ pub(super) fn fill_from_index(lock: &mut Lock, options: &FetchOptions) -> Result
                 files: Vec::new(),
                 chosen: BTreeSet::new(),
                 versions: BTreeSet::new(),
+                may_be_unreachable: false,
             })
             .versions
             .insert(package.version.to_string());

@@ -41,6 +41,11 @@ pub trait Locations: Sync {
         None
     }
 
+    /// Why the index of a package could not be reached, when it could not (`--allow-missing`).
+    fn unreachable_index(&self, _package: &crate::model::Package) -> Option<(&str, &str)> {
+        None
+    }
+
     /// The credentials a package's files need at build time (an index that asks for them).
     fn auth(&self, _package: &crate::model::Package) -> Option<&NetrcAuth> {
         None
@@ -351,6 +356,12 @@ fn planned_artifact(
             }
             _ => return Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
         },
+        ArtifactChoice::Unusable(Unusable::GoneFromIndex) if locations.unreachable_index(package).is_some() => {
+            let (index, why) = locations.unreachable_index(package).expect("checked");
+            PlannedArtifact::Unusable(format!(
+                "index {index} could not be reached when this file was generated ({why}; --allow-missing); make it reachable, or point its source at a mirror with --source NAME=URL, and regenerate"
+            ))
+        }
         ArtifactChoice::Unusable(Unusable::GoneFromIndex) => {
             let missing: Vec<&str> = package
                 .files
