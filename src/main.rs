@@ -272,6 +272,7 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
                 no_binary: names(&cli.no_binary, "--no-binary")?,
                 only_binary: names(&cli.only_binary, "--only-binary")?,
                 unavailable: BTreeSet::new(),
+                unreachable: BTreeSet::new(),
             },
             re_resolve: cli.re_resolve,
         },

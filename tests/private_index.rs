@@ -113,6 +113,15 @@ fn assert_secret_kept(project: &Project, outputs: &[&std::process::Output]) {
 
 const ARGS: [&str; 7] = ["--no-infer", "--system", "x86_64-linux", "--python", "3.11", "-o", "out.nix"];
 
+/// `--cache-dir CACHE EXTRA… --no-infer` for one target, written to `output`.
+fn args<'a>(cache: &'a str, extra: &[&'a str], output: &'a str) -> Vec<&'a str> {
+    let mut all = vec!["--cache-dir", cache];
+    all.extend_from_slice(extra);
+    all.extend_from_slice(&ARGS[..5]);
+    all.extend(["-o", output]);
+    all
+}
+
 #[test]
 fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
     let Fixture { project, server, files } = fixture();
@@ -141,20 +150,7 @@ fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
     // A netrc file.
     project.write(".netrc", &format!("machine 127.0.0.1\nlogin alice\npassword {SECRET}\n"));
     let netrc = project.join(".netrc");
-    let by_netrc = project.run_with_env(
-        &[
-            "--cache-dir",
-            "cache-netrc",
-            "--no-infer",
-            "--system",
-            "x86_64-linux",
-            "--python",
-            "3.11",
-            "-o",
-            "netrc.nix",
-        ],
-        &[("NETRC", netrc.to_str().unwrap())],
-    );
+    let by_netrc = project.run_with_env(&args("cache-netrc", &[], "netrc.nix"), &[("NETRC", netrc.to_str().unwrap())]);
     assert!(by_netrc.status.success(), "{}", stderr(&by_netrc));
     assert_eq!(
         support::project::without_command(&project.read("netrc.nix").unwrap()),
@@ -163,19 +159,8 @@ fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
 
     // The URL's own credentials (here through --source).
     let with_userinfo = server.url("/private/simple/").replace("http://", &format!("http://alice:{SECRET}@"));
-    let by_url = project.run_bare(&[
-        "--cache-dir",
-        "cache-url",
-        "--source",
-        &format!("private={with_userinfo}"),
-        "--no-infer",
-        "--system",
-        "x86_64-linux",
-        "--python",
-        "3.11",
-        "-o",
-        "url.nix",
-    ]);
+    let source = format!("private={with_userinfo}");
+    let by_url = project.run_bare(&args("cache-url", &["--source", &source], "url.nix"));
     assert!(by_url.status.success(), "{}", stderr(&by_url));
     assert!(project.read("url.nix").unwrap().contains("--source private=http://127.0.0.1:"), "redacted in the header");
 
@@ -259,8 +244,10 @@ fn credentials_do_not_follow_a_redirect_to_another_origin() {
 fn an_unreachable_named_index_stops_the_run_or_throws_with_allow_missing() {
     let Fixture { project, files, .. } = fixture();
     let refs: Vec<(&str, &Artifact)> = files.iter().map(|(n, a)| (*n, a)).collect();
-    project.write("poetry.lock", &lock(&refs, true, "http://127.0.0.1:9/simple/"));
-    project.write("pyproject.toml", "[tool.poetry]\nname = \"consumer\"\nversion = \"1.0\"\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nmd5only = \"*\"\n");
+    // Plus a package the lock names no files for, which lock2nix would list from the index.
+    let nofiles = "[[package]]\nname = \"nofiles\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = []\n\n[package.source]\ntype = \"legacy\"\nurl = \"http://127.0.0.1:9/simple/\"\nreference = \"private\"\n\n";
+    project.write("poetry.lock", &format!("{nofiles}{}", lock(&refs, true, "http://127.0.0.1:9/simple/")));
+    project.write("pyproject.toml", "[tool.poetry]\nname = \"consumer\"\nversion = \"1.0\"\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nmd5only = \"*\"\nnofiles = \"*\"\n");
     let args = ["--retries", "0", "--no-infer", "--system", "x86_64-linux", "--python", "3.11", "-o", "out.nix"];
     let stopped = project.run(&args);
     assert_eq!(stopped.status.code(), Some(1), "{}", stderr(&stopped));
@@ -274,4 +261,6 @@ fn an_unreachable_named_index_stops_the_run_or_throws_with_allow_missing() {
         "{nix}"
     );
     assert!(nix.contains("--source NAME=URL"), "{nix}");
+    let nofiles = &nix[nix.find("\n  nofiles = ").expect("nofiles")..];
+    assert!(nofiles[..nofiles.find("\n  };").unwrap()].contains("could not be reached"), "{nix}");
 }

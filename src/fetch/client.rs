@@ -232,6 +232,11 @@ pub(crate) struct Download {
     pub sha256: [u8; 32],
 }
 
+/// `%XX` escapes decoded (lossily, as text).
+fn decoded(text: &str) -> String {
+    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
+}
+
 /// Takes `user:pass@` out of `url`; the pair is sent as basic auth, never in the URL.
 pub(crate) fn split_credentials(url: &Url) -> (Url, Option<(String, Option<String>)>) {
     let mut clean = url.clone();
@@ -239,28 +244,8 @@ pub(crate) fn split_credentials(url: &Url) -> (Url, Option<(String, Option<Strin
     if url.username().is_empty() && url.password().is_none() {
         return (clean, None);
     }
-    let user = percent_decode(url.username());
-    (clean, Some((user, url.password().map(percent_decode))))
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = bytes.get(i + 1..i + 3).and_then(|h| std::str::from_utf8(h).ok());
-        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
-            (b'%', Some(byte)) => {
-                out.push(byte);
-                i += 3;
-            }
-            (byte, _) => {
-                out.push(byte);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    let user = decoded(url.username());
+    (clean, Some((user, url.password().map(decoded))))
 }
 
 fn transport(error: reqwest::Error) -> Attempt {

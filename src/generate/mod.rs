@@ -172,21 +172,40 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let fetch_options = &fetch_options;
 
     let started = Instant::now();
-    let (from_index, lookup) = unlisted::fill_from_index(&mut lock, fetch_options)?;
+    let (from_index, lookup) = unlisted::fill_from_index(&mut lock, fetch_options, options.allow_missing)?;
     warnings.extend(from_index);
     stats.fetch = started.elapsed();
     stats.requests = lookup.requests;
     stats.cache_hits = lookup.cache_hits;
 
     let started = Instant::now();
-    let resolve_options = with_forced_artifacts(&options.resolve, &lock, &db);
+    let mut resolve_options = with_forced_artifacts(&options.resolve, &lock, &db);
+    // Packages the lock names no files for, on an index that could not be reached.
+    resolve_options.artifacts.unreachable = lock
+        .packages
+        .iter()
+        .filter(|p| {
+            p.files.is_empty()
+                && lookup.unreachable.contains_key(&fetch::index_key(index_of(p, &fetch_options.index_url)))
+        })
+        .map(|p| p.name.clone())
+        .collect();
     let mut resolution = resolve::resolve(&lock, &project, &resolve_options)?;
     stats.resolve = started.elapsed();
     warnings.extend(resolution.disagreement.as_ref().map(|d| d.warning(&lock, &resolution.targets)));
 
     let started = Instant::now();
-    let located =
+    let mut located =
         fetch::locate(&queries(&lock, &resolution, &fetch_options.index_url, options.allow_missing), fetch_options)?;
+    // Packages the lock names no files for, whose index could not be reached (--allow-missing).
+    for (index, why) in lookup.unreachable {
+        warnings.push(Warning::new(
+            WarningKind::UnreachableRemote,
+            &index,
+            format!("index {index} could not be reached ({why}); the packages the lock names no files for on it throw when used (--allow-missing)"),
+        ));
+        located.unreachable.entry(index).or_insert(why);
+    }
     stats.fetch += started.elapsed();
     stats.requests += located.requests;
     stats.cache_hits += located.cache_hits;

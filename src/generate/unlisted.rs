@@ -14,7 +14,11 @@ use crate::warning::{Warning, WarningKind};
 /// Gives every registry package without files the files the index lists for its version.
 /// Returns the warnings and what the index lookup cost; nothing is asked when every package
 /// names its files.
-pub(super) fn fill_from_index(lock: &mut Lock, options: &FetchOptions) -> Result<(Vec<Warning>, Located), FetchError> {
+pub(super) fn fill_from_index(
+    lock: &mut Lock,
+    options: &FetchOptions,
+    allow_missing: bool,
+) -> Result<(Vec<Warning>, Located), FetchError> {
     let unlisted: Vec<usize> = (0..lock.packages.len())
         .filter(|&i| lock.packages[i].files.is_empty() && matches!(lock.packages[i].source, Source::Registry { .. }))
         .collect();
@@ -33,7 +37,7 @@ pub(super) fn fill_from_index(lock: &mut Lock, options: &FetchOptions) -> Result
                 files: Vec::new(),
                 chosen: BTreeSet::new(),
                 versions: BTreeSet::new(),
-                may_be_unreachable: false,
+                may_be_unreachable: allow_missing && matches!(package.source, Source::Registry { index: Some(_) }),
             })
             .versions
             .insert(package.version.to_string());

@@ -19,10 +19,10 @@ use crate::model::{Lock, Source};
 use crate::name::PackageName;
 use crate::project::Project;
 use crate::resolve::select::Unusable;
-use crate::resolve::{ArtifactChoice, Installed, PerTarget, Resolution};
-use crate::warning::first_few;
+use crate::resolve::{ArtifactChoice, PerTarget, Resolution};
 pub use fixer::Fixes;
 pub use fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef, RelaxDeps};
+use source::planned_artifact;
 pub use source::{Build, Download, Format, GitCheckout, LocalPath, NetrcAuth, PinnedSource, PlannedArtifact, Src};
 pub use targets::TargetSet;
 
@@ -96,7 +96,8 @@ pub struct Conditional {
     pub on: TargetSet,
 }
 
-/// The project itself: a meta-package whose passthru offers every group and extra.
+/// The project itself: built from its folder in package mode, else a meta-package; its
+/// passthru offers every group and extra.
 #[derive(Debug, Clone)]
 pub struct RootPlan {
     /// Its attribute: the project's name, unless that is taken (see [`Self::renamed`]).
@@ -281,102 +282,6 @@ fn cut_off(resolution: &Resolution, t: usize, roots: &[usize], broken: &BTreeSet
 
 fn conditionals(map: BTreeMap<String, TargetSet>) -> Vec<Conditional> {
     map.into_iter().map(|(attr, on)| Conditional { attr, on }).collect()
-}
-
-fn planned_artifact(
-    lock: &Lock,
-    i: usize,
-    state: &Installed,
-    locations: &dyn Locations,
-    fixer: &dyn Fixer,
-) -> Result<PlannedArtifact, PlanError> {
-    let package = &lock.packages[i];
-    if let Some(PinnedSource::Unreachable(why)) = locations.pinned(i) {
-        return Ok(PlannedArtifact::Unusable(format!(
-            "{why} (generated with --allow-missing); make it reachable and regenerate, or record its hash with --hashes"
-        )));
-    }
-    let file_src = |file: usize| -> Result<(Src, Option<String>), PlanError> {
-        let file = &package.files[file].filename;
-        if let Source::File { .. } = package.source {
-            return match locations.pinned(i) {
-                Some(PinnedSource::Path { path, .. }) => Ok((Src::Path(path.clone()), None)),
-                _ => Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
-            };
-        }
-        let (url, sha256) = locations.find(&package.name, file).ok_or_else(|| PlanError::FileNotOnIndex {
-            package: package.id(),
-            file: file.clone(),
-            lock: lock.origin.clone(),
-        })?;
-        let hash = sri_sha256(sha256).ok_or_else(|| PlanError::BadHash {
-            package: package.id(),
-            file: file.clone(),
-            hash: sha256.to_string(),
-        })?;
-        let auth = locations.auth(package).cloned();
-        let subdirectory = match &package.source {
-            Source::Url { subdirectory, .. } => subdirectory.clone(),
-            _ => None,
-        };
-        Ok((Src::Url(Download { file: file.clone(), url: url.to_string(), hash, auth }), subdirectory))
-    };
-    Ok(match state.artifact {
-        ArtifactChoice::Wheel(f) => {
-            let (src, _) = file_src(f)?;
-            let fixups = fixer.fixups(package, &package.files[f], Kind::Wheel);
-            PlannedArtifact::Build(Box::new(Build { src, format: Format::Wheel, subdirectory: None, fixups }))
-        }
-        ArtifactChoice::Sdist(f) => {
-            let (src, subdirectory) = file_src(f)?;
-            let fixups = match (&package.source, locations.pinned(i)) {
-                (Source::File { .. }, Some(PinnedSource::Path { build, .. })) => {
-                    fixer.tree_fixups(package, build.as_ref())
-                }
-                _ => fixer.fixups(package, &package.files[f], Kind::Sdist),
-            };
-            PlannedArtifact::Build(Box::new(Build { src, format: Format::Pyproject, subdirectory, fixups }))
-        }
-        ArtifactChoice::Tree => match (&package.source, locations.pinned(i)) {
-            (Source::Git { subdirectory, .. }, Some(PinnedSource::Git { checkout, build })) => {
-                PlannedArtifact::Build(Box::new(Build {
-                    src: Src::Git(checkout.clone()),
-                    format: Format::Pyproject,
-                    subdirectory: subdirectory.clone(),
-                    fixups: fixer.tree_fixups(package, Some(build)),
-                }))
-            }
-            (Source::Directory { .. }, Some(PinnedSource::Path { path, build })) => {
-                PlannedArtifact::Build(Box::new(Build {
-                    src: Src::Path(path.clone()),
-                    format: Format::Pyproject,
-                    subdirectory: None,
-                    fixups: fixer.tree_fixups(package, build.as_ref()),
-                }))
-            }
-            _ => return Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
-        },
-        ArtifactChoice::Unusable(Unusable::GoneFromIndex) if locations.unreachable_index(package).is_some() => {
-            let (index, why) = locations.unreachable_index(package).expect("checked");
-            PlannedArtifact::Unusable(format!(
-                "index {index} could not be reached when this file was generated ({why}; --allow-missing); make it reachable, or point its source at a mirror with --source NAME=URL, and regenerate"
-            ))
-        }
-        ArtifactChoice::Unusable(Unusable::GoneFromIndex) => {
-            let missing: Vec<&str> = package
-                .files
-                .iter()
-                .map(|f| f.filename.as_str())
-                .filter(|f| locations.find(&package.name, f).is_none())
-                .collect();
-            PlannedArtifact::Unusable(format!(
-                "the index no longer offers {} (deleted after the lock was written; generated with --allow-missing); re-lock with `poetry lock` to choose files that exist, or give {} a `src` in an overlay composed after this one",
-                first_few(&missing, 5),
-                package.name
-            ))
-        }
-        ArtifactChoice::Unusable(why) => PlannedArtifact::Unusable(why.explain().to_string()),
-    })
 }
 
 impl Plan {

@@ -26,6 +26,9 @@ pub struct ArtifactPolicy {
     pub only_binary: BTreeSet<PackageName>,
     /// Files the lock lists but the index does not offer: `(package, file name)`.
     pub unavailable: BTreeSet<(PackageName, String)>,
+    /// Packages the lock lists no files for whose index could not be reached
+    /// (`--allow-missing`): they throw when used instead of stopping the run.
+    pub unreachable: BTreeSet<PackageName>,
 }
 
 impl ArtifactPolicy {
@@ -125,7 +128,8 @@ fn choose(
         return ArtifactChoice::Tree;
     }
     if package.files.is_empty() {
-        return ArtifactChoice::Unusable(Unusable::NoFiles);
+        let unreachable = policy.unreachable.contains(&package.name);
+        return ArtifactChoice::Unusable(if unreachable { Unusable::GoneFromIndex } else { Unusable::NoFiles });
     }
     let wheel = best_wheel(package, systems, target, platform, policy, only_available);
     let sdist = best_sdist(package, policy, only_available);
