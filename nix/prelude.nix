@@ -27,7 +27,7 @@ let
   # single-user Nix); without them the download is anonymous.
   netrcPhase = machine: variables: ''
     if [ -n "''${${variables}_USERNAME:-}" ]; then
-      printf 'machine %s login %s password %s\n' ${machine} "''$${variables}_USERNAME" "''${${variables}_PASSWORD:-}" > netrc
+      printf 'machine %s login %s password %s\n' ${lib.escapeShellArg machine} "''$${variables}_USERNAME" "''${${variables}_PASSWORD:-}" > netrc
     else
       touch netrc
     fi

@@ -139,8 +139,8 @@ struct GenerateArgs {
     /// Point the named index source NAME (of the lock or pyproject.toml; `pypi` for the
     /// default index) at another index URL, such as a mirror; files are still checked
     /// against the lock's hashes (repeatable).
-    #[arg(long = "source", value_name = "NAME=URL", value_parser = parse_source)]
-    sources: Vec<(String, String)>,
+    #[arg(long = "source", value_name = "NAME=URL")]
+    sources: Vec<String>,
     /// A file of hashes computed for git checkouts and url files the lock gives none for:
     /// read, then extended with what this run computed (commit it beside the lock).
     #[arg(long, value_name = "FILE")]
@@ -238,13 +238,14 @@ fn report(generated: &lock2nix::generate::Generated, verbose: bool) {
     }
     let s = &generated.stats;
     eprintln!(
-        "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference{}",
+        "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference{}{}",
         s.packages,
         s.targets,
         s.requests,
         s.cache_hits,
         s.downloads,
-        if s.too_large > 0 { format!(", {} over --infer-max-size", s.too_large) } else { String::new() }
+        if s.too_large > 0 { format!(", {} over --infer-max-size", s.too_large) } else { String::new() },
+        if s.remote_sources > 0 { format!("; {} git or url sources fetched", s.remote_sources) } else { String::new() }
     );
     if verbose {
         eprintln!(
@@ -291,7 +292,7 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
         infer: (!cli.no_infer).then(|| InferOptions { max_size: cli.infer_max_size.map(|size| size.as_u64()) }),
         allow_missing: cli.allow_missing,
         hashes: cli.hashes.clone(),
-        sources: cli.sources.iter().cloned().collect(),
+        sources: cli.sources.iter().map(|text| parse_source(text)).collect::<Result<_, _>>()?,
     })
 }
 
@@ -307,13 +308,17 @@ fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<()
     std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))
 }
 
-/// `NAME=URL` of `--source`.
-fn parse_source(text: &str) -> Result<(String, String), String> {
+/// `NAME=URL` of `--source`; checked here rather than by clap, whose error would print the
+/// value, credentials included.
+fn parse_source(text: &str) -> Result<(String, String), Failure> {
     match text.split_once('=') {
         Some((name, url)) if !name.trim().is_empty() && !url.trim().is_empty() => {
             Ok((name.trim().to_string(), url.trim().to_string()))
         }
-        _ => Err("expected NAME=URL, such as `mirror=https://index.example/simple/`".to_string()),
+        _ => Err(failure!(
+            "--source {}: expected NAME=URL, such as `mirror=https://index.example/simple/`",
+            lock2nix::fetch::redact_url(text)
+        )),
     }
 }
 

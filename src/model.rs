@@ -58,8 +58,9 @@ impl Package {
     }
 }
 
-/// Where a package's artifacts come from.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where a package's artifacts come from. `Debug` by hand: git and url sources may carry
+/// credentials in their URL.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Source {
     /// A package index; `None` is the default index (`--index-url`).
     Registry {
@@ -84,6 +85,29 @@ pub enum Source {
     },
 }
 
+impl std::fmt::Debug for Source {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = crate::fetch::redact_url;
+        match self {
+            Source::Registry { index } => f.debug_struct("Registry").field("index", index).finish(),
+            Source::Git { url, reference, resolved_reference, subdirectory } => f
+                .debug_struct("Git")
+                .field("url", &redact(url))
+                .field("reference", reference)
+                .field("resolved_reference", resolved_reference)
+                .field("subdirectory", subdirectory)
+                .finish(),
+            Source::Url { url, subdirectory } => {
+                f.debug_struct("Url").field("url", &redact(url)).field("subdirectory", subdirectory).finish()
+            }
+            Source::Directory { path, develop } => {
+                f.debug_struct("Directory").field("path", path).field("develop", develop).finish()
+            }
+            Source::File { path } => f.debug_struct("File").field("path", path).finish(),
+        }
+    }
+}
+
 impl Source {
     pub fn kind(&self) -> &'static str {
         match self {
@@ -97,11 +121,18 @@ impl Source {
     }
 }
 
-/// A named secondary index (`[package.source] type = "legacy"`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A named secondary index (`[package.source] type = "legacy"`). `Debug` by hand: the URL
+/// may carry credentials.
+#[derive(Clone, PartialEq, Eq)]
 pub struct IndexRef {
     pub name: String,
     pub url: String,
+}
+
+impl std::fmt::Debug for IndexRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexRef").field("name", &self.name).field("url", &crate::fetch::redact_url(&self.url)).finish()
+    }
 }
 
 /// One artifact listed in the lock: a file name and the hash the lock recorded.
@@ -195,4 +226,29 @@ pub struct Membership {
     pub groups: Vec<GroupName>,
     /// Group → marker; a group of `groups` missing here is unconditional.
     pub markers: BTreeMap<GroupName, MarkerTree>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_output_hides_credentials_of_source_urls() {
+        let sources = [
+            Source::Git {
+                url: "https://user:s3cret@git.example/r.git".into(),
+                reference: None,
+                resolved_reference: None,
+                subdirectory: None,
+            },
+            Source::Url { url: "https://tok3n@files.example/a.whl".into(), subdirectory: None },
+            Source::Registry {
+                index: Some(IndexRef { name: "private".into(), url: "https://u:s3cret@index.example/".into() }),
+            },
+        ];
+        for source in sources {
+            let shown = format!("{source:?}");
+            assert!(!shown.contains("s3cret") && !shown.contains("tok3n") && shown.contains(".example"), "{shown}");
+        }
+    }
 }

@@ -85,7 +85,7 @@ fn allow_missing_generates_attributes_that_throw_only_when_used() {
     let nix = project.read("out.nix").unwrap();
     assert!(nix.contains(" --no-infer --allow-missing poetry.lock\n"), "the header records the flag:\n{nix}");
     assert!(nix.contains(
-        "# Missing from the index, throwing when used (--allow-missing): gone-project 2.0, gone-version 3.0\n"
+        "# Missing from the index or unreachable, throwing when used (--allow-missing): gone-project 2.0, gone-version 3.0\n"
     ));
 
     if !require_nix("allow_missing_generates_attributes_that_throw_only_when_used") {

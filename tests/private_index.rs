@@ -264,3 +264,37 @@ fn an_unreachable_named_index_stops_the_run_or_throws_with_allow_missing() {
     let nofiles = &nix[nix.find("\n  nofiles = ").expect("nofiles")..];
     assert!(nofiles[..nofiles.find("\n  };").unwrap()].contains("could not be reached"), "{nix}");
 }
+
+#[test]
+fn the_build_writes_a_netrc_from_poetrys_variables_or_downloads_anonymously() {
+    if !require_nix("the_build_writes_a_netrc_from_poetrys_variables_or_downloads_anonymously") {
+        return;
+    }
+    let Fixture { project, server: _server, .. } = fixture();
+    let vars = [("POETRY_HTTP_BASIC_PRIVATE_USERNAME", "alice"), ("POETRY_HTTP_BASIC_PRIVATE_PASSWORD", SECRET)];
+    let out = project.run_with_env(&[&["--cache-dir", "cache"][..], &ARGS].concat(), &vars);
+    assert!(out.status.success(), "{}", stderr(&out));
+    // The fetcher's netrcPhase, as nixpkgs' fetchurl runs it before curl.
+    let expr = format!(
+        "let pkgs = import {} {{ system = \"x86_64-linux\"; }}; py = pkgs.python311.override {{ packageOverrides = import {} {{ inherit pkgs; }}; }}; in py.pkgs.jsonpkg.src.netrcPhase",
+        support::nix::stub_dir().display(),
+        project.join("out.nix").display()
+    );
+    let json = support::nix::instantiate_eval_expr(&expr).unwrap_or_else(|e| panic!("{e}"));
+    let script: String = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
+    let run = |env: &[(&str, &str)]| {
+        let dir = tempfile::tempdir().unwrap();
+        let status = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(&script)
+            .current_dir(dir.path())
+            .env_clear()
+            .envs(env.iter().copied())
+            .status()
+            .unwrap();
+        assert!(status.success(), "{script}");
+        std::fs::read_to_string(dir.path().join("netrc")).unwrap()
+    };
+    assert_eq!(run(&vars), format!("machine 127.0.0.1 login alice password {SECRET}\n"));
+    assert_eq!(run(&[]), "", "without the variables: anonymous");
+}

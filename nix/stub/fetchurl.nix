@@ -231,6 +231,9 @@ let
         // r.passthru;
         inherit (r) url;
         resolvedUrl = r.url;
+        # nixpkgs passes these to the derivation, so they are attributes of it.
+        netrcPhase = attrs.netrcPhase or null;
+        netrcImpureEnvVars = attrs.netrcImpureEnvVars or [ ];
         overrideAttrs =
           f:
           fromAttrs (

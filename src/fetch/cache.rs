@@ -191,13 +191,7 @@ mod tests {
         let cache = Cache::new(dir.path());
         let key: GitKey = ("https://git.example/r.git".into(), "a".repeat(40), Some("pkg".into()));
         assert_eq!(cache.git_facts(&key), None);
-        let facts = GitFacts {
-            hash: "sha256-x".into(),
-            submodules: false,
-            build_backend: "b".into(),
-            build_requires: vec![],
-            build_source: "s".into(),
-        };
+        let facts = GitFacts::new("sha256-x".into(), false, Err("unreadable".into()));
         cache.store_git_facts(&key, &facts).unwrap();
         assert_eq!(cache.git_facts(&key), Some(facts));
         assert_eq!(cache.git_facts(&(key.0.clone(), key.1.clone(), None)), None);

@@ -233,7 +233,7 @@ pub(crate) struct Download {
 }
 
 /// `%XX` escapes decoded (lossily, as text).
-fn decoded(text: &str) -> String {
+pub(crate) fn decoded(text: &str) -> String {
     percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
 }
 

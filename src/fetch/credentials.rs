@@ -37,11 +37,17 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// A named index source, for the environment variables that may hold its credentials.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct NamedSource {
     pub name: String,
     /// May carry `user:password@`.
     pub url: String,
+}
+
+impl std::fmt::Debug for NamedSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NamedSource").field("name", &self.name).field("url", &super::redact_url(&self.url)).finish()
+    }
 }
 
 /// The prefix of Poetry's variables for source `name`: `POETRY_HTTP_BASIC_<NAME>`, the name

@@ -23,14 +23,36 @@ pub struct GitFacts {
     pub build_requires: Vec<String>,
     /// Where the build system was read (`pyproject.toml [build-system]`, …).
     pub build_source: String,
+    /// Why the build system could not be read; then the fields above say nothing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub build_error: Option<String>,
 }
 
 impl GitFacts {
-    pub fn build(&self) -> BuildFacts {
-        BuildFacts {
-            requires: self.build_requires.clone(),
-            backend: self.build_backend.clone(),
-            source: self.build_source.clone(),
+    pub fn new(hash: String, submodules: bool, build: Result<BuildFacts, String>) -> Self {
+        let (facts, build_error) = match build {
+            Ok(facts) => (facts, None),
+            Err(why) => (BuildFacts { requires: Vec::new(), backend: String::new(), source: String::new() }, Some(why)),
+        };
+        Self {
+            hash,
+            submodules,
+            build_backend: facts.backend,
+            build_requires: facts.requires,
+            build_source: facts.source,
+            build_error,
+        }
+    }
+
+    /// The build system of the checkout, or why it could not be read.
+    pub fn build(&self) -> Result<BuildFacts, String> {
+        match &self.build_error {
+            Some(why) => Err(why.clone()),
+            None => Ok(BuildFacts {
+                requires: self.build_requires.clone(),
+                backend: self.build_backend.clone(),
+                source: self.build_source.clone(),
+            }),
         }
     }
 }
@@ -155,15 +177,19 @@ mod tests {
     #[test]
     fn the_file_round_trips_sorted() {
         let mut hashes = Hashes::default();
-        let facts = GitFacts {
-            hash: "sha256-AAAA".into(),
-            submodules: true,
-            build_backend: "poetry.core.masonry.api".into(),
-            build_requires: vec!["poetry-core".into()],
-            build_source: "pyproject.toml [build-system]".into(),
-        };
+        let facts = GitFacts::new(
+            "sha256-AAAA".into(),
+            true,
+            Ok(BuildFacts {
+                requires: vec!["poetry-core".into()],
+                backend: "poetry.core.masonry.api".into(),
+                source: "pyproject.toml [build-system]".into(),
+            }),
+        );
         hashes.git.insert(("https://b.example/r.git".into(), "2".repeat(40), Some("pkg".into())), facts.clone());
         hashes.git.insert(("https://a.example/r.git".into(), "1".repeat(40), None), facts);
+        let unreadable = GitFacts::new("sha256-BBBB".into(), false, Err("pyproject.toml: invalid TOML".into()));
+        hashes.git.insert(("https://c.example/r.git".into(), "3".repeat(40), None), unreadable);
         hashes.urls.insert("https://z.example/z-1.0.tar.gz".into(), "f".repeat(64));
         hashes.urls.insert("https://a.example/a-1.0.tar.gz".into(), "0".repeat(64));
         let text = hashes.to_text();

@@ -187,14 +187,24 @@ pub enum FetchError {
     )]
     Unreachable { package: String, url: String, message: String },
     #[error(
+        "{package}: its git source {url} is a repository on this machine, which a Nix build cannot fetch and the generated file must not name; depend on it as a path (`path = \"…\"`) or push it to a remote"
+    )]
+    LocalGit { package: String, url: String },
+    #[error(
         "{package}: the lock's path `{path}` is not an existing {kind} (paths are relative to the project's folder)"
     )]
     PathMissing { package: String, path: String, kind: &'static str },
 }
 
-/// `url` without `user:pass@`, for messages, cache keys and output.
+/// `url` without `user:pass@`, for messages, cache keys and output. A user name alone is kept
+/// for ssh (`ssh://git@host/…`: it is who logs in, not a secret); for every other scheme it may
+/// be a token and goes too.
 pub fn redact_url(url: &str) -> String {
     if let Ok(mut parsed) = Url::parse(url) {
+        let ssh = matches!(parsed.scheme(), "ssh" | "git+ssh");
+        if ssh && parsed.password().is_none() {
+            return parsed.to_string();
+        }
         simple::strip_userinfo(&mut parsed);
         return parsed.to_string();
     }
@@ -230,6 +240,9 @@ mod tests {
         assert_eq!(redact_url("https://index.example/simple/"), "https://index.example/simple/");
         assert_eq!(redact_url("https://u:sec@ret@bad host/x"), "https://bad host/x");
         assert_eq!(redact_url("not a url"), "not a url");
+        assert_eq!(redact_url("ssh://git@github.com/o/r.git"), "ssh://git@github.com/o/r.git");
+        assert_eq!(redact_url("ssh://git:secret@github.com/o/r.git"), "ssh://github.com/o/r.git");
+        assert_eq!(redact_url("https://ghp_token@github.com/o/r.git"), "https://github.com/o/r.git");
     }
 
     #[test]

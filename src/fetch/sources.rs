@@ -112,11 +112,11 @@ pub fn pin(
                     hash: facts.hash.clone(),
                     submodules: facts.submodules,
                 };
-                pinned.sources.insert(i, PinnedSource::Git { checkout, build: Ok(facts.build()) });
+                pinned.sources.insert(i, PinnedSource::Git { checkout, build: facts.build() });
                 pinned.hashes.git.insert(key, facts);
             }
-            GitPin::Unreachable(why) => {
-                pinned.sources.insert(i, PinnedSource::Unreachable(why));
+            GitPin::Unreachable(source) => {
+                pinned.sources.insert(i, source);
             }
         }
     }
@@ -141,8 +141,8 @@ struct UrlFile {
 enum GitPin {
     /// `cloned` says whether the remote was asked (else `--hashes` or the cache knew it).
     Pinned { key: GitKey, facts: GitFacts, cloned: bool },
-    /// The remote cannot be reached and `--allow-missing` lets the package throw: why.
-    Unreachable(String),
+    /// The remote cannot be reached and `--allow-missing` lets the package throw.
+    Unreachable(PinnedSource),
 }
 
 struct Context<'a> {
@@ -156,7 +156,11 @@ impl Context<'_> {
     fn tolerate(&self, local: Result<PinnedSource, FetchError>) -> Result<PinnedSource, FetchError> {
         match local {
             Err(error @ FetchError::PathMissing { .. }) if self.pin.allow_missing => {
-                Ok(PinnedSource::Unreachable(error.to_string()))
+                let FetchError::PathMissing { path, .. } = &error else { unreachable!() };
+                let message = format!(
+                    "the lock's path `{path}` was not there when this file was generated (--allow-missing); restore it (paths are relative to the project's folder) and regenerate"
+                );
+                Ok(PinnedSource::Unreachable { message, detail: error.to_string() })
             }
             other => other,
         }
@@ -192,7 +196,13 @@ impl Context<'_> {
             return Ok(());
         }
         let work: Vec<(String, String)> = to_download.iter().map(|f| (f.label.clone(), f.url.clone())).collect();
-        for (file, outcome) in to_download.into_iter().zip(download_hashes(&work, self.options)?) {
+        let outcomes = if self.options.offline {
+            let why = "--offline, and neither --hashes nor the cache knows its sha256".to_string();
+            vec![Err(why); work.len()]
+        } else {
+            download_hashes(&work, self.options)?
+        };
+        for (file, outcome) in to_download.into_iter().zip(outcomes) {
             let shown = redact_url(&file.url);
             match outcome {
                 Ok(hex) => {
@@ -207,7 +217,7 @@ impl Context<'_> {
                     if let Some(i) = file.package {
                         pinned
                             .sources
-                            .insert(i, PinnedSource::Unreachable(format!("cannot download {shown}: {message}")));
+                            .insert(i, unreachable_remote(&shown, format!("cannot download {shown}: {message}")));
                     }
                     // An index file left absent counts as not offered by the index.
                 }
@@ -223,15 +233,19 @@ impl Context<'_> {
             unreachable!("only git packages are pinned here")
         };
         let shown = redact_url(url);
+        // A build cannot fetch from this machine, and the file would hold its path.
+        if git::is_local_url(url) {
+            return Err(FetchError::LocalGit { package: package.id(), url: shown });
+        }
         let unreachable = |message: String| {
             if self.pin.allow_missing {
-                Ok(GitPin::Unreachable(format!("cannot fetch {shown}: {message}")))
+                Ok(GitPin::Unreachable(unreachable_remote(&shown, format!("cannot fetch {shown}: {message}"))))
             } else {
                 Err(FetchError::Unreachable { package: package.id(), url: shown.clone(), message })
             }
         };
         let named = reference.as_deref().or(resolved_reference.as_deref()).unwrap_or("HEAD");
-        let rev = match resolved_reference.as_deref().filter(|r| is_commit(r)) {
+        let rev = match resolved_reference.as_deref().filter(|r| git::is_full_commit(r)) {
             Some(rev) => rev.to_string(),
             None if self.options.offline => {
                 return unreachable(format!(
@@ -252,36 +266,31 @@ impl Context<'_> {
         if self.options.offline {
             return unreachable("--offline, and neither --hashes nor the cache knows this commit".to_string());
         }
-        let work_dir = self.options.cache_dir.clone().unwrap_or_else(std::env::temp_dir);
-        let _ = std::fs::create_dir_all(&work_dir);
-        let tree = match git::prefetch(url, &rev, subdirectory.as_deref(), &work_dir) {
+        // The system's temporary folder (private to the user), not the cache: the clone's
+        // configuration holds the URL, credentials included, until it is removed.
+        let tree = match git::prefetch(url, &rev, subdirectory.as_deref(), &std::env::temp_dir()) {
             Ok(tree) => tree,
             Err(e) => return unreachable(e.to_string()),
         };
         let label = format!("{} ({shown} at {})", package.name, &rev[..rev.len().min(12)]);
-        let build = match infer::tree_build_system(&label, tree.pyproject.as_deref(), tree.setup_py) {
-            Ok(found) => BuildFacts::of(&found),
-            // Unreadable: what pip would do, and the reason kept where the file shows it.
-            Err(why) => {
-                let default = infer::tree_build_system(&label, None, true).expect("setup.py gets the defaults");
-                BuildFacts {
-                    source: format!("the default, since its build system is unreadable: {why}"),
-                    ..BuildFacts::of(&default)
-                }
-            }
-        };
-        let facts = GitFacts {
-            hash: tree.hash,
-            submodules: tree.submodules,
-            build_backend: build.backend,
-            build_requires: build.requires,
-            build_source: build.source,
-        };
+        let build = infer::tree_build_system(&label, tree.pyproject.as_deref(), tree.setup_py)
+            .map(|found| BuildFacts::of(&found))
+            .map_err(|e| e.to_string());
+        let facts = GitFacts::new(tree.hash, tree.submodules, build);
         if let Some(cache) = &self.cache {
             cache.store_git_facts(&key, &facts)?;
         }
         Ok(GitPin::Pinned { key, facts, cloned: true })
     }
+}
+
+/// A remote (`url`, credential-free) that could not be reached, with `--allow-missing`: the
+/// generated file says the same on every machine; `detail` is for this run's warning.
+fn unreachable_remote(url: &str, detail: String) -> PinnedSource {
+    let message = format!(
+        "{url} could not be fetched when this file was generated (--allow-missing); make it reachable, or record its hash in a --hashes FILE from a machine that reaches it, and regenerate"
+    );
+    PinnedSource::Unreachable { message, detail }
 }
 
 /// A local folder or file of the lock, checked to exist, as the generated file names it.
@@ -317,10 +326,6 @@ fn sdist_build(file: &Path) -> Option<Result<BuildFacts, String>> {
         .map_err(|e| e.to_string())
         .and_then(|f| infer::sdist_build_system(&name, std::io::BufReader::new(f)).map_err(|e| e.to_string()));
     Some(read.map(|found| BuildFacts::of(&found)))
-}
-
-fn is_commit(text: &str) -> bool {
-    text.len() == 40 && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// Downloads each `(label, url)` and hashes it: sha256 hex, or why it could not be had.

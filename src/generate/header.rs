@@ -190,7 +190,10 @@ pub(super) fn header(
     ];
     let throwing = plan.throwing_for_missing_files();
     if !throwing.is_empty() {
-        notes.push(format!("Missing from the index, throwing when used (--allow-missing): {}", throwing.join(", ")));
+        notes.push(format!(
+            "Missing from the index or unreachable, throwing when used (--allow-missing): {}",
+            throwing.join(", ")
+        ));
     }
     Header { tool: format!("lock2nix {}", env!("CARGO_PKG_VERSION")), command: recorded(options, paths), notes }
 }

@@ -5,12 +5,9 @@
 
 use std::collections::BTreeMap;
 
-use url::Url;
-
 use crate::fetch::credentials::{NamedSource, poetry_variables};
 use crate::fetch::redact_url;
 use crate::model::{Lock, Source};
-use crate::plan::NetrcAuth;
 use crate::project::Project;
 use crate::warning::{Warning, WarningKind};
 
@@ -95,17 +92,10 @@ pub(super) fn named_sources(lock: &Lock) -> Vec<NamedSource> {
     sources
 }
 
-/// How a build authenticates to each named source: a netrc entry for the index's host from
-/// Poetry's variables for that name. Every named source gets one (whether it needs
-/// credentials cannot be known from the lock, and the file must not depend on the machine);
-/// without the variables the download is anonymous.
-pub(super) fn build_auth(sources: &[NamedSource]) -> BTreeMap<String, NetrcAuth> {
-    sources
-        .iter()
-        .filter_map(|source| {
-            let url = Url::parse(&source.url).ok()?;
-            let machine = url.host_str()?.to_string();
-            Some((source.name.clone(), NetrcAuth { machine, variables: poetry_variables(&source.name) }))
-        })
-        .collect()
+/// How a build authenticates to each named source: the prefix of Poetry's variables for its
+/// name. Every named source gets one (whether it needs credentials cannot be known from the
+/// lock, and the file must not depend on the machine); without the variables the download is
+/// anonymous.
+pub(super) fn build_auth(sources: &[NamedSource]) -> BTreeMap<String, String> {
+    sources.iter().map(|source| (source.name.clone(), poetry_variables(&source.name))).collect()
 }

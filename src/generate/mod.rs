@@ -25,8 +25,8 @@ use crate::warning::{Warning, WarningKind};
 use header::header;
 pub use header::recorded_command;
 
-/// Everything one run needs.
-#[derive(Debug, Clone)]
+/// Everything one run needs. `Debug` by hand: `sources` may hold credentials.
+#[derive(Clone)]
 pub struct GenerateOptions {
     pub lock: PathBuf,
     /// Defaults to the pyproject.toml next to the lock.
@@ -48,6 +48,25 @@ pub struct GenerateOptions {
     /// `--source NAME=URL`: named index sources pointed at another index (`pypi` is the
     /// default index).
     pub sources: BTreeMap<String, String>,
+}
+
+impl std::fmt::Debug for GenerateOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let sources: BTreeMap<&String, String> =
+            self.sources.iter().map(|(name, url)| (name, fetch::redact_url(url))).collect();
+        f.debug_struct("GenerateOptions")
+            .field("lock", &self.lock)
+            .field("pyproject", &self.pyproject)
+            .field("output", &self.output)
+            .field("resolve", &self.resolve)
+            .field("fetch", &self.fetch)
+            .field("overrides", &self.overrides)
+            .field("infer", &self.infer)
+            .field("allow_missing", &self.allow_missing)
+            .field("hashes", &self.hashes)
+            .field("sources", &sources)
+            .finish()
+    }
 }
 
 /// Which override entries apply.
@@ -115,6 +134,9 @@ pub struct Stats {
     pub downloads: usize,
     /// Artifacts inference left unread for their size.
     pub too_large: usize,
+    /// Git repositories cloned and files downloaded to hash them (none when `--hashes` or the
+    /// cache knew them).
+    pub remote_sources: usize,
     pub parse: Duration,
     pub resolve: Duration,
     pub fetch: Duration,
@@ -224,7 +246,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let to_pin = plan::packages_to_pin(&lock, &resolution);
     let pinned = fetch::pin(&lock, &to_pin, &located.unhashed, fetch_options, &pin_options)?;
     stats.fetch += started.elapsed();
-    stats.requests += pinned.fetched;
+    stats.remote_sources = pinned.fetched;
     warnings.extend(unreachable_warnings(&lock, &pinned));
 
     // In package mode, with a build system to build it with, the project is built from its
@@ -383,7 +405,7 @@ fn unreachable_warnings(lock: &Lock, pinned: &fetch::Pinned) -> Vec<Warning> {
         .sources
         .iter()
         .filter_map(|(&i, source)| match source {
-            plan::PinnedSource::Unreachable(why) => {
+            plan::PinnedSource::Unreachable { detail: why, .. } => {
                 let package = &lock.packages[i];
                 Some(Warning::new(
                     WarningKind::UnreachableRemote,
@@ -407,8 +429,8 @@ struct LocationIndex<'a> {
     unreachable: &'a BTreeMap<String, String>,
     pinned: &'a fetch::Pinned,
     project: Option<plan::LocalPath>,
-    /// By source name.
-    auth: BTreeMap<String, plan::NetrcAuth>,
+    /// Source name → the prefix of its credentials' variables.
+    auth: BTreeMap<String, String>,
 }
 
 impl<'a> LocationIndex<'a> {
@@ -416,7 +438,7 @@ impl<'a> LocationIndex<'a> {
         located: &'a Located,
         pinned: &'a fetch::Pinned,
         project: Option<plan::LocalPath>,
-        auth: BTreeMap<String, plan::NetrcAuth>,
+        auth: BTreeMap<String, String>,
     ) -> Self {
         let files = located
             .files
@@ -441,14 +463,14 @@ impl Locations for LocationIndex<'_> {
         self.project.as_ref()
     }
 
-    fn unreachable_index(&self, package: &Package) -> Option<(&str, &str)> {
+    fn unreachable_index(&self, package: &Package) -> Option<&str> {
         let Source::Registry { index: Some(index) } = &package.source else { return None };
-        self.unreachable.get_key_value(&fetch::index_key(&index.url)).map(|(url, why)| (url.as_str(), why.as_str()))
+        self.unreachable.get_key_value(&fetch::index_key(&index.url)).map(|(url, _)| url.as_str())
     }
 
-    fn auth(&self, package: &Package) -> Option<&plan::NetrcAuth> {
+    fn auth_variables(&self, package: &Package) -> Option<&str> {
         match &package.source {
-            Source::Registry { index: Some(index) } => self.auth.get(&index.name),
+            Source::Registry { index: Some(index) } => self.auth.get(&index.name).map(String::as_str),
             _ => None,
         }
     }

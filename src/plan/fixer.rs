@@ -69,11 +69,7 @@ impl<'a> Fixes<'a> {
                 }
                 fixups
             }
-            Err(why) => Fixups {
-                provenance: vec![Provenance::Gap(Gap::BuildSystem(Some(why.clone())))],
-                build_system: super::fixups::setuptools_and_wheel(),
-                ..Fixups::default()
-            },
+            Err(_) => Plain.build_system_fixups(Some(facts)),
         }
     }
 

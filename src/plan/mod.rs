@@ -41,13 +41,14 @@ pub trait Locations: Sync {
         None
     }
 
-    /// Why the index of a package could not be reached, when it could not (`--allow-missing`).
-    fn unreachable_index(&self, _package: &crate::model::Package) -> Option<(&str, &str)> {
+    /// The index of a package, when it could not be reached (`--allow-missing`).
+    fn unreachable_index(&self, _package: &crate::model::Package) -> Option<&str> {
         None
     }
 
-    /// The credentials a package's files need at build time (an index that asks for them).
-    fn auth(&self, _package: &crate::model::Package) -> Option<&NetrcAuth> {
+    /// The prefix of the environment variables holding the credentials a package's files may
+    /// need at build time (Poetry's `POETRY_HTTP_BASIC_<SOURCE>`), for a named index source.
+    fn auth_variables(&self, _package: &crate::model::Package) -> Option<&str> {
         None
     }
 }
@@ -208,7 +209,7 @@ fn plan_version(
         let Some(state) = state else { continue };
         installed = installed.with(t);
         gone_from_index |= state.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex)
-            || matches!(locations.pinned(i), Some(PinnedSource::Unreachable(_)));
+            || matches!(locations.pinned(i), Some(PinnedSource::Unreachable { .. }));
         // Each distinct choice is planned once, whatever the number of targets using it.
         let slot = match slot_of.get(&state.artifact) {
             Some(&slot) => slot,

@@ -119,8 +119,15 @@ pub enum PinnedSource {
         path: LocalPath,
         build: Option<Result<BuildFacts, String>>,
     },
-    /// The remote could not be reached and no hash is known (`--allow-missing`): why.
-    Unreachable(String),
+    /// The remote could not be reached and no hash is known, or the path is not there
+    /// (`--allow-missing`).
+    Unreachable {
+        /// What the generated file says when the package is built: the same on every
+        /// machine (no error text of the network or the system), with what to do.
+        message: String,
+        /// Why, for the warning of this run.
+        detail: String,
+    },
 }
 
 /// What package `i` builds on the targets whose choice is `state`'s.
@@ -132,90 +139,99 @@ pub(super) fn planned_artifact(
     fixer: &dyn Fixer,
 ) -> Result<PlannedArtifact, PlanError> {
     let package = &lock.packages[i];
-    if let Some(PinnedSource::Unreachable(why)) = locations.pinned(i) {
-        return Ok(PlannedArtifact::Unusable(format!(
-            "{why} (generated with --allow-missing); make it reachable and regenerate, or record its hash with --hashes"
-        )));
-    }
-    let file_src = |file: usize| -> Result<(Src, Option<String>), PlanError> {
-        let file = &package.files[file].filename;
-        if let Source::File { .. } = package.source {
-            return match locations.pinned(i) {
-                Some(PinnedSource::Path { path, .. }) => Ok((Src::Path(path.clone()), None)),
-                _ => Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
-            };
-        }
-        let (url, sha256) = locations.find(&package.name, file).ok_or_else(|| PlanError::FileNotOnIndex {
-            package: package.id(),
-            file: file.clone(),
-            lock: lock.origin.clone(),
-        })?;
-        let hash = sri_sha256(sha256).ok_or_else(|| PlanError::BadHash {
-            package: package.id(),
-            file: file.clone(),
-            hash: sha256.to_string(),
-        })?;
-        let auth = locations.auth(package).cloned();
-        let subdirectory = match &package.source {
-            Source::Url { subdirectory, .. } => subdirectory.clone(),
-            _ => None,
-        };
-        Ok((Src::Url(Download { file: file.clone(), url: url.to_string(), hash, auth }), subdirectory))
+    let not_pinned = || PlanError::NotPinned { package: package.id(), kind: package.source.kind() };
+    let build = |src, format, subdirectory, fixups| {
+        PlannedArtifact::Build(Box::new(Build { src, format, subdirectory, fixups }))
     };
-    Ok(match state.artifact {
-        ArtifactChoice::Wheel(f) => {
-            let (src, _) = file_src(f)?;
+    Ok(match (state.artifact, locations.pinned(i)) {
+        (_, Some(PinnedSource::Unreachable { message, .. })) => PlannedArtifact::Unusable(message.clone()),
+        (ArtifactChoice::Wheel(f), pinned) => {
             let fixups = fixer.fixups(package, &package.files[f], Kind::Wheel);
-            PlannedArtifact::Build(Box::new(Build { src, format: Format::Wheel, subdirectory: None, fixups }))
+            build(file_src(lock, i, f, pinned, locations)?, Format::Wheel, None, fixups)
         }
-        ArtifactChoice::Sdist(f) => {
-            let (src, subdirectory) = file_src(f)?;
-            let fixups = match (&package.source, locations.pinned(i)) {
+        (ArtifactChoice::Sdist(f), pinned) => {
+            let fixups = match (&package.source, pinned) {
+                // A local sdist: its build system was read when it was pinned.
                 (Source::File { .. }, Some(PinnedSource::Path { build, .. })) => {
                     fixer.tree_fixups(package, build.as_ref())
                 }
                 _ => fixer.fixups(package, &package.files[f], Kind::Sdist),
             };
-            PlannedArtifact::Build(Box::new(Build { src, format: Format::Pyproject, subdirectory, fixups }))
+            let subdirectory = match &package.source {
+                Source::Url { subdirectory, .. } => subdirectory.clone(),
+                _ => None,
+            };
+            build(file_src(lock, i, f, pinned, locations)?, Format::Pyproject, subdirectory, fixups)
         }
-        ArtifactChoice::Tree => match (&package.source, locations.pinned(i)) {
-            (Source::Git { subdirectory, .. }, Some(PinnedSource::Git { checkout, build })) => {
-                PlannedArtifact::Build(Box::new(Build {
-                    src: Src::Git(checkout.clone()),
-                    format: Format::Pyproject,
-                    subdirectory: subdirectory.clone(),
-                    fixups: fixer.tree_fixups(package, Some(build)),
-                }))
-            }
-            (Source::Directory { .. }, Some(PinnedSource::Path { path, build })) => {
-                PlannedArtifact::Build(Box::new(Build {
-                    src: Src::Path(path.clone()),
-                    format: Format::Pyproject,
-                    subdirectory: None,
-                    fixups: fixer.tree_fixups(package, build.as_ref()),
-                }))
-            }
-            _ => return Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
-        },
-        ArtifactChoice::Unusable(Unusable::GoneFromIndex) if locations.unreachable_index(package).is_some() => {
-            let (index, why) = locations.unreachable_index(package).expect("checked");
-            PlannedArtifact::Unusable(format!(
-                "index {index} could not be reached when this file was generated ({why}; --allow-missing); make it reachable, or point its source at a mirror with --source NAME=URL, and regenerate"
-            ))
+        (ArtifactChoice::Tree, Some(PinnedSource::Git { checkout, build: facts })) => {
+            let Source::Git { subdirectory, .. } = &package.source else { return Err(not_pinned()) };
+            let fixups = fixer.tree_fixups(package, Some(facts));
+            build(Src::Git(checkout.clone()), Format::Pyproject, subdirectory.clone(), fixups)
         }
-        ArtifactChoice::Unusable(Unusable::GoneFromIndex) => {
-            let missing: Vec<&str> = package
-                .files
-                .iter()
-                .map(|f| f.filename.as_str())
-                .filter(|f| locations.find(&package.name, f).is_none())
-                .collect();
-            PlannedArtifact::Unusable(format!(
-                "the index no longer offers {} (deleted after the lock was written; generated with --allow-missing); re-lock with `poetry lock` to choose files that exist, or give {} a `src` in an overlay composed after this one",
-                first_few(&missing, 5),
-                package.name
-            ))
+        (ArtifactChoice::Tree, Some(PinnedSource::Path { path, build: facts })) => {
+            build(Src::Path(path.clone()), Format::Pyproject, None, fixer.tree_fixups(package, facts.as_ref()))
         }
-        ArtifactChoice::Unusable(why) => PlannedArtifact::Unusable(why.explain().to_string()),
+        (ArtifactChoice::Tree, _) => return Err(not_pinned()),
+        (ArtifactChoice::Unusable(Unusable::GoneFromIndex), _) => {
+            PlannedArtifact::Unusable(gone_from_index(package, locations))
+        }
+        (ArtifactChoice::Unusable(why), _) => PlannedArtifact::Unusable(why.explain().to_string()),
     })
+}
+
+/// Where file `f` of package `i` comes from: the local file of a `file` source, else a
+/// download (an index file or a `url` source's), with the netrc entry for the file's host
+/// when its index may ask for credentials.
+fn file_src(
+    lock: &Lock,
+    i: usize,
+    f: usize,
+    pinned: Option<&PinnedSource>,
+    locations: &dyn Locations,
+) -> Result<Src, PlanError> {
+    let package = &lock.packages[i];
+    let file = &package.files[f].filename;
+    if let Source::File { .. } = package.source {
+        return match pinned {
+            Some(PinnedSource::Path { path, .. }) => Ok(Src::Path(path.clone())),
+            _ => Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
+        };
+    }
+    let (url, sha256) = locations.find(&package.name, file).ok_or_else(|| PlanError::FileNotOnIndex {
+        package: package.id(),
+        file: file.clone(),
+        lock: lock.origin.clone(),
+    })?;
+    let hash = sri_sha256(sha256).ok_or_else(|| PlanError::BadHash {
+        package: package.id(),
+        file: file.clone(),
+        hash: sha256.to_string(),
+    })?;
+    let auth = locations.auth_variables(package).and_then(|variables| {
+        // The host the file is downloaded from, which may not be the index's own.
+        let machine = url::Url::parse(url).ok()?.host_str()?.to_string();
+        Some(NetrcAuth { machine, variables: variables.to_string() })
+    });
+    Ok(Src::Url(Download { file: file.clone(), url: url.to_string(), hash, auth }))
+}
+
+/// Why a package whose files the index does not offer throws (`--allow-missing`): the index
+/// could not be reached, or the files were deleted from it. The same text on every machine.
+fn gone_from_index(package: &crate::model::Package, locations: &dyn Locations) -> String {
+    if let Some(index) = locations.unreachable_index(package) {
+        return format!(
+            "index {index} could not be reached when this file was generated (--allow-missing); make it reachable, or point its source at a mirror with --source NAME=URL, and regenerate"
+        );
+    }
+    let missing: Vec<&str> = package
+        .files
+        .iter()
+        .map(|f| f.filename.as_str())
+        .filter(|f| locations.find(&package.name, f).is_none())
+        .collect();
+    format!(
+        "the index no longer offers {} (deleted after the lock was written; generated with --allow-missing); re-lock with `poetry lock` to choose files that exist, or give {} a `src` in an overlay composed after this one",
+        first_few(&missing, 5),
+        package.name
+    )
 }

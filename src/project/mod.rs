@@ -41,13 +41,24 @@ pub struct Project {
     pub sources: Vec<IndexSource>,
 }
 
-/// A package source of `[[tool.poetry.source]]`.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A package source of `[[tool.poetry.source]]`. `Debug` by hand: the URL may carry
+/// credentials.
+#[derive(Clone, PartialEq, Eq)]
 pub struct IndexSource {
     pub name: String,
     /// `None` for the implicit PyPI source configured by name only.
     pub url: Option<String>,
     pub priority: SourcePriority,
+}
+
+impl std::fmt::Debug for IndexSource {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IndexSource")
+            .field("name", &self.name)
+            .field("url", &self.url.as_deref().map(crate::fetch::redact_url))
+            .field("priority", &self.priority)
+            .finish()
+    }
 }
 
 /// Poetry's source priorities; the legacy `default = true` and `secondary = true` map to

@@ -70,6 +70,9 @@ pub fn render_single_target(plan: &Plan, header: &Header, target: usize) -> Stri
     w.line("{ pkgs, ... }:");
     w.line("let");
     w.line("  inherit (pkgs) fetchurl fetchgit lib;");
+    // What `source` refers to, without the prelude's filter and credentials: cost only.
+    w.line("  cleanSource = lib.cleanSource;");
+    w.line("  netrcPhase = machine: variables: \"touch netrc\";");
     w.line("in");
     w.line("final: prev:");
     w.open("{");

@@ -1,15 +1,12 @@
 //! What git says, made safe to show: the secrets of a URL found, redacted from free text, and
 //! stderr cut to a bounded single line.
 
+use crate::fetch::client::decoded;
+
 /// At most this much of git's stderr reaches a message.
 pub(super) const STDERR_LIMIT: usize = 2048;
 /// The last lines of git's stderr that reach a message.
 pub(super) const STDERR_LINES: usize = 20;
-
-/// `%XX` escapes decoded (lossily, as text).
-fn decoded(text: &str) -> String {
-    percent_encoding::percent_decode_str(text).decode_utf8_lossy().into_owned()
-}
 
 /// The password of a URL (raw and percent-decoded), or a long user name standing for a token.
 pub(super) fn url_secrets(url: &str) -> Vec<String> {

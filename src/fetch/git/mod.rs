@@ -442,12 +442,12 @@ fn check_url(url: &str) -> Result<(), GitError> {
 }
 
 /// 40 (SHA-1) or 64 (SHA-256) hex digits.
-fn is_full_commit(rev: &str) -> bool {
+pub fn is_full_commit(rev: &str) -> bool {
     (rev.len() == 40 || rev.len() == 64) && rev.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A `file://` URL or a path: its submodules may be local too, which git only allows when told.
-fn is_local_url(url: &str) -> bool {
+pub(crate) fn is_local_url(url: &str) -> bool {
     url.starts_with("file://") || url.starts_with('/') || url.starts_with("./") || url.starts_with("../")
 }
 
