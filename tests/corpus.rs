@@ -335,7 +335,7 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
                     }
                     // A package whose remote or path is not here throws, as --allow-missing says.
                     PairResult::Failed(stderr)
-                        if outcome.stopped.is_some() && stderr.contains("(generated with --allow-missing)") =>
+                        if outcome.stopped.is_some() && stderr.contains("(--allow-missing)") =>
                     {
                         throws.push(format!("{system}/{python} needs an unreachable source"));
                     }

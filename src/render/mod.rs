@@ -326,8 +326,8 @@ fn source(w: &mut NixWriter, src: &Src) {
             w.assign_string("url", &download.url);
             w.assign_string("hash", &download.hash);
             if let Some(auth) = &download.auth {
-                // The index needs credentials: curl reads them from a netrc file that the
-                // fetcher writes from the builder's environment.
+                // A named index may ask for credentials: curl reads them from a netrc file
+                // that the fetcher writes from the builder's environment, when it has them.
                 w.assign("netrcPhase", &format!("netrcPhase {} {}", string(&auth.machine), string(&auth.variables)));
                 let variables = [format!("{}_USERNAME", auth.variables), format!("{}_PASSWORD", auth.variables)];
                 w.list("netrcImpureEnvVars = ", &variables.map(|v| string(&v)), ";");
