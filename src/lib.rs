@@ -7,6 +7,7 @@
 //! by [`inference`]) → [`plan`] (fixups from inference and [`overrides`], cycles, per-target
 //! grouping) → [`render`] (Nix). [`warning`]s are data the binary prints.
 
+pub mod check;
 pub mod constraint;
 pub mod fetch;
 pub mod filename;

@@ -334,9 +334,7 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
                         throws.push(format!("{system}/{python} {}", names.len()));
                     }
                     // A package whose remote or path is not here throws, as --allow-missing says.
-                    PairResult::Failed(stderr)
-                        if outcome.stopped.is_some() && stderr.contains("(--allow-missing)") =>
-                    {
+                    PairResult::Failed(stderr) if outcome.stopped.is_some() && stderr.contains("(--allow-missing)") => {
                         throws.push(format!("{system}/{python} needs an unreachable source"));
                     }
                     PairResult::Failed(stderr) => match not_installable(&lock, system, python, stderr) {

@@ -45,6 +45,8 @@ pub struct GenerateOptions {
     pub allow_missing: bool,
     /// `--hashes FILE`: hashes computed for git and url sources, read and then extended.
     pub hashes: Option<PathBuf>,
+    /// Whether to write what this run computed to the `--hashes` file (not for `check`).
+    pub update_hashes: bool,
     /// `--source NAME=URL`: named index sources pointed at another index (`pypi` is the
     /// default index).
     pub sources: BTreeMap<String, String>,
@@ -64,6 +66,7 @@ impl std::fmt::Debug for GenerateOptions {
             .field("infer", &self.infer)
             .field("allow_missing", &self.allow_missing)
             .field("hashes", &self.hashes)
+            .field("update_hashes", &self.update_hashes)
             .field("sources", &sources)
             .finish()
     }
@@ -298,7 +301,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     drop(index);
     let nix = render::render(&plan, &header(&lock, &plan, &resolution, options, &paths));
     stats.render = started.elapsed();
-    if let Some(path) = &options.hashes {
+    if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
         let mut all = known;
         all.git.extend(pinned.hashes.git);
         all.urls.extend(pinned.hashes.urls);
