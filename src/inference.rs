@@ -26,6 +26,12 @@ pub struct BuildFacts {
 }
 
 impl BuildFacts {
+    /// The build system of a source tree (a checkout, a folder, the project itself) from the
+    /// text of its pyproject.toml and whether it has a setup.py, or why it cannot be read.
+    pub fn of_tree(label: &str, pyproject: Option<&str>, setup_py: bool) -> Result<Self, String> {
+        infer::tree_build_system(label, pyproject, setup_py).map(|found| Self::of(&found)).map_err(|e| e.to_string())
+    }
+
     /// The facts of a build system as read from a source.
     pub fn of(found: &infer::BuildSystem) -> Self {
         Self {

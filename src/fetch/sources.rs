@@ -273,9 +273,7 @@ impl Context<'_> {
             Err(e) => return unreachable(e.to_string()),
         };
         let label = format!("{} ({shown} at {})", package.name, &rev[..rev.len().min(12)]);
-        let build = infer::tree_build_system(&label, tree.pyproject.as_deref(), tree.setup_py)
-            .map(|found| BuildFacts::of(&found))
-            .map_err(|e| e.to_string());
+        let build = BuildFacts::of_tree(&label, tree.pyproject.as_deref(), tree.setup_py);
         let facts = GitFacts::new(tree.hash, tree.submodules, build);
         if let Some(cache) = &self.cache {
             cache.store_git_facts(&key, &facts)?;
@@ -311,9 +309,7 @@ fn local(package: &Package, path: &str, directory: bool, pin: &PinOptions) -> Re
 fn tree_build(package: &Package, folder: &Path) -> Result<BuildFacts, String> {
     let pyproject = std::fs::read_to_string(folder.join("pyproject.toml")).ok();
     let label = format!("{} (a folder)", package.name);
-    infer::tree_build_system(&label, pyproject.as_deref(), folder.join("setup.py").is_file())
-        .map(|found| BuildFacts::of(&found))
-        .map_err(|e| e.to_string())
+    BuildFacts::of_tree(&label, pyproject.as_deref(), folder.join("setup.py").is_file())
 }
 
 /// A local sdist's build system (`None` for a wheel, which needs none).

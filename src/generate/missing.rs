@@ -94,9 +94,9 @@ impl<'a> IndexGaps<'a> {
                 .iter()
                 .filter(|s| s.as_ref().is_some_and(|s| s.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex)))
                 .count();
-            let index = redact_url(index_of(package, &options.fetch.index_url));
-            let unreachable =
-                self.located.unreachable.get(&crate::fetch::index_key(index_of(package, &options.fetch.index_url)));
+            let index_url = index_of(package, &options.fetch.index_url);
+            let index = redact_url(index_url);
+            let unreachable = self.located.unreachable.get(&crate::fetch::index_key(index_url));
             let what = if let Some(why) = unreachable {
                 format!("index {index} could not be reached ({why})")
             } else if self.located.gone.contains(&package.name) {

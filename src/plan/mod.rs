@@ -204,12 +204,13 @@ fn plan_version(
     let mut optional: BTreeMap<String, BTreeMap<String, TargetSet>> = BTreeMap::new();
     let mut cycle_breaks = BTreeSet::new();
     let mut slot_of: FxHashMap<ArtifactChoice, usize> = FxHashMap::default();
-    let mut gone_from_index = false;
+    // A source that could not be reached throws wherever the package is installed.
+    let mut gone_from_index =
+        matches!(locations.pinned(i), Some(PinnedSource::Unreachable { .. })) && states.iter().any(Option::is_some);
     for (t, state) in states.iter().enumerate() {
         let Some(state) = state else { continue };
         installed = installed.with(t);
-        gone_from_index |= state.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex)
-            || matches!(locations.pinned(i), Some(PinnedSource::Unreachable { .. }));
+        gone_from_index |= state.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex);
         // Each distinct choice is planned once, whatever the number of targets using it.
         let slot = match slot_of.get(&state.artifact) {
             Some(&slot) => slot,

@@ -126,9 +126,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         extras: BTreeMap::new(),
         warnings: Vec::new(),
         package_mode: true,
-        build: crate::infer::tree_build_system(origin, Some(text), false)
-            .map(|found| BuildFacts::of(&found))
-            .map_err(|e| e.to_string()),
+        build: BuildFacts::of_tree(origin, Some(text), false),
         sources: Vec::new(),
         declares_build_system: doc.contains_key("build-system"),
     };
