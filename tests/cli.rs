@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::project::{Project, json_page, sri, stderr, stdout, without_command};
-use support::{IndexServer, Reply, fixture};
+use support::{IndexServer, Reply, attribute, fixture};
 
 /// The projects whose pages tests/fixtures/index/ recorded.
 const RECORDED: [&str; 4] = ["six", "idna", "certifi", "packaging"];
@@ -79,29 +79,6 @@ fn assert_mentions(err: &str, needles: &[&str]) {
     }
 }
 
-/// The text of attribute `name` of the overlay: from `  name =` to the next line at the
-/// attribute level (the next attribute, the root's comment or the closing brace).
-fn attribute<'a>(nix: &'a str, name: &str) -> &'a str {
-    let start = [" ", "\n"]
-        .iter()
-        .find_map(|after| nix.find(&format!("\n  {name} ={after}")))
-        .unwrap_or_else(|| panic!("no attribute `{name}` in:\n{nix}"))
-        + 1;
-    let rest = &nix[start..];
-    let mut end = rest.len();
-    let mut offset = 0;
-    for (k, line) in rest.split_inclusive('\n').enumerate() {
-        let closes_it = line.starts_with("  }") || line.starts_with("  )");
-        let at_attribute_level = line.starts_with("  ") && !line.starts_with("   ") && !closes_it;
-        if k > 0 && (at_attribute_level || !line.starts_with(' ')) {
-            end = offset;
-            break;
-        }
-        offset += line.len();
-    }
-    &rest[..end]
-}
-
 /// The `name = "…"` of the artifacts in an attribute (fetchurl names are the file names).
 fn chosen_files(nix: &str, name: &str) -> Vec<String> {
     attribute(nix, name)
@@ -149,7 +126,7 @@ fn poetry_2_0_lock_generates_the_output_file() {
     );
     assert!(nix.contains("hash = \"sha256-RyHzke2QVB/drKtaz5R6oNPcfSey4ejtor6JcFhsMnQ=\";"));
     for name in RECORDED {
-        assert!(nix.contains(&format!("\n  {name} = final.buildPythonPackage {{\n    pname = \"{name}\";")), "{name}");
+        assert!(attribute(&nix, name).starts_with(&format!("  {name} = final.buildPythonPackage {{\n    pname = \"{name}\";")), "{name}");
     }
     let root = attribute(&nix, "demo-app");
     assert!(
@@ -162,7 +139,7 @@ fn poetry_2_0_lock_generates_the_output_file() {
         "{root}"
     );
     assert!(root.contains("dependency-groups = {\n        dev = [ final.packaging ];\n      };"), "{root}");
-    assert!(nix.ends_with("  };\n}\n"));
+    assert!(nix.ends_with("  __functor = _self: overlay;\n}\n"));
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

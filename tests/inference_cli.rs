@@ -5,42 +5,11 @@
 
 mod support;
 
-use sha2::{Digest, Sha256};
-use support::artifacts::{self, Artifact};
+use support::artifacts;
 use support::nix::{arg_path, argstr, instantiate_eval_json, nix_tests_dir, require_nix};
 use support::project::{Project, stderr, stdout};
-use support::{IndexServer, Reply};
 
-fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// Serves each artifact at `/files/<name>` and a PEP 691 page per project.
-fn serve(projects: &[(&str, &Artifact)]) -> IndexServer {
-    let server = IndexServer::start();
-    for (project, artifact) in projects {
-        let url = server.url(&format!("/files/{}", artifact.filename));
-        let page = format!(
-            r#"{{"meta":{{"api-version":"1.1"}},"name":"{project}","files":[{{"filename":"{}","url":"{url}","hashes":{{"sha256":"{}"}}}}]}}"#,
-            artifact.filename,
-            sha256(&artifact.bytes)
-        );
-        server.route(format!("/simple/{project}/"), vec![Reply::json(page)]);
-        server.route(
-            format!("/files/{}", artifact.filename),
-            vec![Reply::new(200, "application/octet-stream", artifact.bytes.clone())],
-        );
-    }
-    server
-}
-
-fn lock_entry(name: &str, artifact: &Artifact) -> String {
-    format!(
-        "[[package]]\nname = \"{name}\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = [\n    {{file = \"{}\", hash = \"sha256:{}\"}},\n]\n\n",
-        artifact.filename,
-        sha256(&artifact.bytes)
-    )
-}
+use support::artifacts::{lock_entry, serve};
 
 #[test]
 fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
@@ -77,8 +46,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     assert!(stderr(&out).contains("4 artifacts downloaded for inference"), "{}", stderr(&out));
     let nix = project.read("python-packages.nix").unwrap();
     let section = |name: &str| {
-        let start = nix.find(&format!("\n  {name} = ")).unwrap_or_else(|| panic!("{name} in {nix}"));
-        nix[start..start + nix[start..].find("\n  };").unwrap()].to_string()
+        support::attribute(&nix, name).to_string()
     };
     let hatch = section("hatchpkg");
     assert!(

@@ -40,8 +40,7 @@ fn a_user_override_file_adds_inputs_with_provenance_and_drops_packages() {
     let out = project.run(&["--index-url", &server.index_url(), "--overrides", "fixes.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let nix = stdout(&out);
-    let six = &nix[nix.find("  six = ").expect("six is generated")..];
-    let six = &six[..six.find("\n  };").unwrap()];
+    let six = support::attribute(&nix, "six");
     assert!(six.contains("# lock2nix: override: six (fixes.toml): test: six's wheel wants zlib"), "{six}");
     // six's wheel is pure Python: library inputs only matter for patching Linux binaries.
     assert!(!six.contains("buildInputs"), "{six}");

@@ -261,8 +261,7 @@ fn an_unreachable_named_index_stops_the_run_or_throws_with_allow_missing() {
         "{nix}"
     );
     assert!(nix.contains("--source NAME=URL"), "{nix}");
-    let nofiles = &nix[nix.find("\n  nofiles = ").expect("nofiles")..];
-    assert!(nofiles[..nofiles.find("\n  };").unwrap()].contains("could not be reached"), "{nix}");
+    assert!(support::attribute(&nix, "nofiles").contains("could not be reached"), "{nix}");
 }
 
 #[test]

@@ -28,13 +28,12 @@ fn the_readme_overrides_file_loads_and_applies() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render/ml-stack");
     let (_, nix) = render_dir_with(&dir, &Default::default(), example_url, &db);
     let section = |name: &str| {
-        let start = nix.find(&format!("\n  {name} = ")).unwrap_or_else(|| panic!("{name}"));
-        nix[start..start + nix[start..].find("\n  };").unwrap()].to_string()
+        support::attribute(&nix, name).to_string()
     };
     // Forced to the sdist although no wheel exists either way, with the example's build system.
     let pyreaper = section("pyreaper");
     assert!(pyreaper.contains("pyproject = true;") && pyreaper.contains("prev.cython"), "{pyreaper}");
-    assert!(!nix.contains("\n  typing = "), "typing is dropped");
+    assert!(!support::has_attribute(&nix, "typing"), "typing is dropped");
     assert!(section("openai-whisper").contains(r#"postInstall = "rm -f $out/lib/python*/site-packages/LICENSE";"#));
     let onnx = section("onnxruntime-gpu");
     assert!(onnx.contains("pkgs.cudaPackages.cudnn") && onnx.contains("\"libnvidia-ml.so.1\""), "{onnx}");

@@ -153,9 +153,8 @@ fn fixture() -> Fixture {
     Fixture { project, server, url_d, daemon, _repositories: repositories }
 }
 
-fn section<'a>(nix: &'a str, name: &str) -> &'a str {
-    let start = nix.find(&format!("\n  {name} = ")).unwrap_or_else(|| panic!("{name} in {nix}"));
-    &nix[start..start + nix[start..].find("\n  };").unwrap()]
+fn section(nix: &str, name: &str) -> String {
+    support::attribute(nix, name)
 }
 
 #[test]
@@ -171,7 +170,10 @@ fn path_url_and_project_sources_generate_evaluate_and_build() {
     let a = section(&nix, "local-a");
     assert!(a.contains("src = cleanSource ../libs/local-a;"), "{a}");
     assert!(a.contains("pyproject = true;") && a.contains("build-system = [ ];"), "{a}");
-    assert!(a.contains("editablePath = \"../libs/local-a\";"), "{a}");
+    assert!(
+        nix.contains("      local-a = {\n        pname = \"local-a\";\n        version = \"1.0\";\n        path = \"../libs/local-a\";\n        roots = [ \".\" ];\n"),
+        "the helpers' metadata lists local-a as editable: {nix}"
+    );
     // The local wheel: the file itself.
     let b = section(&nix, "local-b");
     assert!(b.contains("format = \"wheel\";") && b.contains("src = ../dist/local_b-1.0-py3-none-any.whl;"), "{b}");

@@ -227,7 +227,8 @@ let
     finalPackage = result;
   };
 
-  unknown = filter (n: !(allowedNames ? ${n})) (attrNames attrs);
+  # `stub*` attributes are the stub's own (mkPythonEditablePackage passes its data that way).
+  unknown = filter (n: !(allowedNames ? ${n}) && !(lib.hasPrefix "stub" n)) (attrNames attrs);
 
   name =
     if attrs ? name then

@@ -389,7 +389,9 @@ WHEEL_RE = re.compile(r"^(?P<name>[^-]+)-(?P<version>[^-]+)(-(?P<build>[0-9][^-]
 
 
 def script_preamble(paths):
-    return "import sys\nsys.path[0:0] = %r\n" % (paths,)
+    # nixpkgs' wrapPythonPrograms goes through site.addsitedir, so .pth files (editable
+    # installs) of the program's dependencies take effect.
+    return "import site, sys\nsys.path[0:0] = %r\nfor _p in %r: site.addsitedir(_p)\n" % (paths, paths)
 
 
 def runtime_paths():
@@ -578,6 +580,31 @@ def step_metadata_check():
         )
 
 
+def step_editable_wheel():
+    """mkPythonEditablePackage's wheel: the .pth pointer, metadata and entry points."""
+    pname, version = ENV["pname"], ENV["version"]
+    dist = re.sub(r"[-_.]+", "_", pname)
+    info = "%s-%s.dist-info" % (dist, version)
+    entry_points = json.loads(ENV.get("stubEditableEntryPoints", "{}"))
+    files = {
+        "_%s.pth" % pname: 'import os.path, sys; sys.path.insert(0, os.path.expandvars("%s"))\n'
+        % ENV["stubEditableRoot"],
+        info + "/METADATA": "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (pname, version),
+        info + "/WHEEL": "Wheel-Version: 1.0\nGenerator: lock2nix-nix-stub\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        info
+        + "/entry_points.txt": "".join(
+            "[%s]\n%s\n" % (group, "".join("%s = %s\n" % kv for kv in sorted(items.items())))
+            for group, items in sorted(entry_points.items())
+            if items
+        ),
+    }
+    files[info + "/RECORD"] = "".join("%s,,\n" % n for n in sorted(files)) + info + "/RECORD,,\n"
+    os.makedirs("dist", exist_ok=True)
+    with zipfile.ZipFile("dist/%s-%s-py3-none-any.whl" % (dist, version), "w") as z:
+        for name, text in sorted(files.items()):
+            z.writestr(zipfile.ZipInfo(name, (1980, 1, 2, 0, 0, 0)), text)
+
+
 def step_output_dist():
     if not os.path.isdir("dist"):
         fail("The build contains no ./dist directory")
@@ -591,6 +618,7 @@ STEPS = {
     "imports-check": step_imports_check,
     "metadata-check": step_metadata_check,
     "output-dist": step_output_dist,
+    "editable-wheel": step_editable_wheel,
 }
 
 

@@ -143,6 +143,11 @@ let
         f (builtins.intersectAttrs (builtins.functionArgs f) final // args);
 
       extend = overlay: mkPkgs (overlays ++ [ overlay ]);
+    }
+    // import ./tools.nix {
+      inherit lib final;
+    }
+    // {
       appendOverlays = more: mkPkgs (overlays ++ more);
     }
     // builtins.mapAttrs (

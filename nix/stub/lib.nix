@@ -158,12 +158,33 @@ let
   optionalString = cond: s: if cond then s else "";
 
   concatMapStringsSep = sep: f: xs: concatStringsSep sep (map f xs);
+  concatMapStrings = f: xs: concatStringsSep "" (map f xs);
 
   splitString =
     sep: s: filter isString (builtins.split (escapeRegex sep) s);
 
   makeSearchPath =
     subDir: paths: concatStringsSep ":" (map (p: "${p}/${subDir}") (filter (p: p != null) paths));
+  makeBinPath = makeSearchPath "bin";
+
+  # lib/lists.nix
+  subtractLists = e: filter (x: !(elem x e));
+  reverseList =
+    xs:
+    let
+      l = length xs;
+    in
+    genList (n: builtins.elemAt xs (l - n - 1)) l;
+
+  # lib/customisation.nix `makeOverridable`, reduced to `override` (no overrideDerivation):
+  # `.override` re-calls `f` with the arguments merged (a function of the old ones, or a set).
+  makeOverridable =
+    f: args:
+    let
+      result = f args;
+      override = newArgs: makeOverridable f (args // (if isFunction newArgs then newArgs args else newArgs));
+    in
+    if isAttrs result then result // { inherit override; } else result;
 
   escapeShellArg = s: "'${builtins.replaceStrings [ "'" ] [ "'\\''" ] (toString s)}'";
   escapeShellArgs = xs: concatStringsSep " " (map escapeShellArg xs);
@@ -296,6 +317,13 @@ let
     unix = linux ++ darwin;
     all = unix;
   };
+  # lib/systems/flake-systems.nix, reduced to the four systems the stub knows.
+  systems.flakeExposed = [
+    "x86_64-linux"
+    "aarch64-linux"
+    "x86_64-darwin"
+    "aarch64-darwin"
+  ];
 in
 {
   inherit
@@ -328,6 +356,11 @@ in
     escapeRegex
     optionalString
     concatMapStringsSep
+    concatMapStrings
+    makeBinPath
+    subtractLists
+    reverseList
+    makeOverridable
     splitString
     toUpper
     toLower
@@ -353,6 +386,7 @@ in
     cleanSourceFilter
     cleanSourceWith
     cleanSource
+    systems
     ;
   inherit (builtins)
     attrNames

@@ -102,6 +102,56 @@ let
       };
     });
 
+  # editable.nix: exactly its formals (no `...`) and its `assert lib.isString root`. The
+  # result is nixpkgs' wheel: `_<pname>.pth` with the same line (`root` goes through
+  # os.path.expandvars when Python starts, so `$REPO_ROOT/src` names the working tree), the
+  # PEP 621 entry points, `build-system` as runtime dependencies. nixpkgs builds that wheel
+  # with hatchling from a generated pyproject.toml; the stub writes it itself (builder.py
+  # `editable-wheel`), as hostPython has no hatchling.
+  mkPythonEditablePackage =
+    {
+      pname,
+      version,
+      root,
+      derivationArgs ? { },
+      dependencies ? [ ],
+      optional-dependencies ? { },
+      build-system ? [ ],
+      scripts ? { },
+      gui-scripts ? { },
+      entry-points ? { },
+      passthru ? { },
+      meta ? { },
+    }:
+    assert lib.isString root;
+    buildPythonPackage (
+      {
+        inherit
+          pname
+          version
+          optional-dependencies
+          passthru
+          meta
+          ;
+        dependencies = dependencies ++ build-system;
+        pyproject = true;
+        unpackPhase = "mkdir source && cd source";
+        buildPhase = "stubStep editable-wheel";
+      }
+      // derivationArgs
+      // {
+        stubEditableRoot = root;
+        stubEditableEntryPoints = builtins.toJSON (
+          {
+            console_scripts = scripts;
+            gui_scripts = gui-scripts;
+          }
+          // entry-points
+        );
+        preferLocalBuild = true;
+      }
+    );
+
   disabled =
     drv: throw "${removePythonPrefix (drv.pname or drv.name)} not supported for interpreter ${python.executable}";
 
@@ -132,6 +182,7 @@ in
     disabledIf
     toPythonModule
     toPythonApplication
+    mkPythonEditablePackage
     ;
 
   python = toPythonModule python;

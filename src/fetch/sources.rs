@@ -20,6 +20,7 @@ use crate::inference::BuildFacts;
 use crate::model::{HashAlgorithm, Lock, Package, Source};
 use crate::name::PackageName;
 use crate::plan::{GitCheckout, LocalPath, PinnedSource};
+use crate::project::EditableLayout;
 
 /// Where the lock's paths start, and how the generated file names a path.
 pub struct PinOptions<'a> {
@@ -64,15 +65,24 @@ pub fn pin(
         let package = &lock.packages[i];
         match &package.source {
             Source::Directory { path, .. } => {
-                let local = local(package, path, true, pin).map(|found| PinnedSource::Path {
-                    path: found,
-                    build: Some(tree_build(package, &pin.project_dir.join(path))),
+                let folder = pin.project_dir.join(path);
+                let local = local(package, path, true, pin).map(|found| {
+                    let pyproject = std::fs::read_to_string(folder.join("pyproject.toml")).ok();
+                    PinnedSource::Path {
+                        path: found,
+                        build: Some(tree_build(package, &folder, pyproject.as_deref())),
+                        layout: Some(EditableLayout::of_folder(&folder, pyproject.as_deref())),
+                    }
                 });
                 pinned.sources.insert(i, ctx.tolerate(local)?);
             }
             Source::File { path } => {
                 let local = local(package, path, false, pin)
-                    .map(|found| PinnedSource::Path { path: found, build: sdist_build(&pin.project_dir.join(path)) });
+                    .map(|found| PinnedSource::Path {
+                        path: found,
+                        build: sdist_build(&pin.project_dir.join(path)),
+                        layout: None,
+                    });
                 pinned.sources.insert(i, ctx.tolerate(local)?);
             }
             Source::Git { .. } => gits.push(i),
@@ -306,10 +316,9 @@ fn local(package: &Package, path: &str, directory: bool, pin: &PinOptions) -> Re
 }
 
 /// A local folder's build system, from its pyproject.toml or setup.py.
-fn tree_build(package: &Package, folder: &Path) -> Result<BuildFacts, String> {
-    let pyproject = std::fs::read_to_string(folder.join("pyproject.toml")).ok();
+fn tree_build(package: &Package, folder: &Path, pyproject: Option<&str>) -> Result<BuildFacts, String> {
     let label = format!("{} (a folder)", package.name);
-    BuildFacts::of_tree(&label, pyproject.as_deref(), folder.join("setup.py").is_file())
+    BuildFacts::of_tree(&label, pyproject, folder.join("setup.py").is_file())
 }
 
 /// A local sdist's build system (`None` for a wheel, which needs none).

@@ -17,7 +17,7 @@ use rayon::prelude::*;
 
 use crate::model::{Lock, Source};
 use crate::name::PackageName;
-use crate::project::Project;
+use crate::project::{EditableLayout, Project};
 use crate::resolve::select::Unusable;
 use crate::resolve::{ArtifactChoice, PerTarget, Resolution};
 pub use fixer::Fixes;
@@ -85,9 +85,16 @@ pub struct PlannedVersion {
     /// Whether some target has nothing to install because the index no longer offers the
     /// files the lock names, or the remote cannot be reached (`--allow-missing`).
     pub gone_from_index: bool,
-    /// A `develop = true` path dependency: its folder relative to the generated file, which a
-    /// dev shell installs editable.
-    pub editable: Option<String>,
+    /// A `develop = true` path dependency, which a dev shell installs editable.
+    pub editable: Option<Editable>,
+}
+
+/// A folder a dev shell installs editable from the working tree.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Editable {
+    /// Relative to the generated file.
+    pub path: String,
+    pub layout: EditableLayout,
 }
 
 /// A dependency (attribute name) and the targets on which it holds.
@@ -123,6 +130,8 @@ pub struct RootBuild {
     pub fixups: Fixups,
     /// Whether the version is known, so that nixpkgs may check the built metadata against it.
     pub version_known: bool,
+    /// Its import roots and console scripts, for a dev shell's editable install.
+    pub layout: EditableLayout,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,6 +189,7 @@ pub fn plan(
             src: src.clone(),
             fixups: fixer.build_system_fixups(Some(&project.build)),
             version_known: project.version.is_some(),
+            layout: project.layout.clone(),
         });
     }
     Ok(Plan { targets: resolution.targets.clone(), packages, root })
@@ -262,7 +272,9 @@ fn plan_version(
         cycle_breaks: cycle_breaks.into_iter().collect(),
         gone_from_index,
         editable: match (&package.source, locations.pinned(i)) {
-            (Source::Directory { develop: true, .. }, Some(PinnedSource::Path { path, .. })) => Some(path.path.clone()),
+            (Source::Directory { develop: true, .. }, Some(PinnedSource::Path { path, layout, .. })) => {
+                Some(Editable { path: path.path.clone(), layout: layout.clone().unwrap_or_default() })
+            }
             _ => None,
         },
     })

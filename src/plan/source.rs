@@ -6,6 +6,7 @@ use super::fixups::{Fixer, Fixups, Kind};
 use super::{Locations, PlanError, sri_sha256};
 use crate::inference::BuildFacts;
 use crate::model::{Lock, Source};
+use crate::project::EditableLayout;
 use crate::resolve::select::Unusable;
 use crate::resolve::{ArtifactChoice, Installed};
 use crate::warning::first_few;
@@ -118,6 +119,8 @@ pub enum PinnedSource {
     Path {
         path: LocalPath,
         build: Option<Result<BuildFacts, String>>,
+        /// A folder's import roots and console scripts, for an editable install.
+        layout: Option<EditableLayout>,
     },
     /// The remote could not be reached and no hash is known, or the path is not there
     /// (`--allow-missing`).
@@ -168,7 +171,7 @@ pub(super) fn planned_artifact(
             let fixups = fixer.tree_fixups(package, Some(facts));
             build(Src::Git(checkout.clone()), Format::Pyproject, subdirectory.clone(), fixups)
         }
-        (ArtifactChoice::Tree, Some(PinnedSource::Path { path, build: facts })) => {
+        (ArtifactChoice::Tree, Some(PinnedSource::Path { path, build: facts, .. })) => {
             build(Src::Path(path.clone()), Format::Pyproject, None, fixer.tree_fixups(package, facts.as_ref()))
         }
         (ArtifactChoice::Tree, _) => return Err(not_pinned()),

@@ -1,8 +1,11 @@
 //! The project's roots from pyproject.toml: main dependencies, groups and extras, from
 //! `[tool.poetry]` and from PEP 621 `[project]` with PEP 735 `[dependency-groups]`.
 
+mod layout;
 mod pep621;
 mod poetry;
+
+pub use layout::EditableLayout;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -39,6 +42,8 @@ pub struct Project {
     pub declares_build_system: bool,
     /// `[[tool.poetry.source]]`, in file order.
     pub sources: Vec<IndexSource>,
+    /// Where its import packages and console scripts are, for an editable install.
+    pub layout: EditableLayout,
 }
 
 /// A package source of `[[tool.poetry.source]]`. `Debug` by hand: the URL may carry
@@ -109,7 +114,10 @@ pub fn read(path: &Path) -> Result<Project, ProjectError> {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ProjectError::Missing { path: origin }),
         Err(source) => return Err(ProjectError::Io { path: origin, source }),
     };
-    parse(&text, &origin)
+    let mut project = parse(&text, &origin)?;
+    let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    project.layout = EditableLayout::of_folder(folder, Some(&text));
+    Ok(project)
 }
 
 /// Parses pyproject.toml text; `origin` names the file in errors.
@@ -129,6 +137,8 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         build: BuildFacts::of_tree(origin, Some(text), false),
         sources: Vec::new(),
         declares_build_system: doc.contains_key("build-system"),
+        // Without the folder, no `src` is seen: `read` looks.
+        layout: EditableLayout::of(Some(text), |_| false),
     };
     let ctx = Context { origin, text };
     let pep621 = doc.get("project").and_then(|v| v.as_table());

@@ -27,6 +27,8 @@ pub struct Header {
 }
 
 const PRELUDE: &str = include_str!("../../nix/prelude.nix");
+/// The overlay's attributes sit inside `overlay = final: prev: let … in {`.
+const OVERLAY_DEPTH: usize = 3;
 
 /// Renders the whole file.
 pub fn render(plan: &Plan, header: &Header) -> String {
@@ -39,16 +41,17 @@ pub fn render(plan: &Plan, header: &Header) -> String {
     }
     let generated: Vec<String> = plan.targets.iter().map(|t| string(&target_key(t))).collect();
     let prelude = PRELUDE.replace("@targets@", &generated.join(" "));
-    for line in prelude.lines() {
+    let (before, rest) = prelude.split_once("@packages@\n").expect("the prelude has @packages@");
+    let (between, after) = rest.split_once("@metadata@\n").expect("the prelude has @metadata@");
+    for line in before.lines() {
         w.line(line);
     }
-    w.open("{");
     // Each package's text depends only on the plan: render them in parallel, join in order.
     let pieces: Vec<NixWriter> = plan
         .packages
         .par_iter()
         .map(|name| {
-            let mut piece = NixWriter::at_depth(1);
+            let mut piece = NixWriter::at_depth(OVERLAY_DEPTH);
             render_name(&mut piece, plan, name);
             piece
         })
@@ -56,8 +59,18 @@ pub fn render(plan: &Plan, header: &Header) -> String {
     for piece in pieces {
         w.append(piece);
     }
-    render_root(&mut w, plan);
-    w.close("}");
+    let mut root = NixWriter::at_depth(OVERLAY_DEPTH);
+    render_root(&mut root, plan);
+    w.append(root);
+    for line in between.lines() {
+        w.line(line);
+    }
+    let mut metadata = NixWriter::at_depth(1);
+    render_metadata(&mut metadata, plan);
+    w.append(metadata);
+    for line in after.lines() {
+        w.line(line);
+    }
     w.finish()
 }
 
@@ -223,12 +236,6 @@ fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
         w.close("};");
     }
     w.assign("doCheck", "false");
-    if let Some(path) = &v.editable {
-        // `develop = true`: a dev shell installs it editable from this folder.
-        w.open("passthru.lock2nix = {");
-        w.assign_string("editablePath", path);
-        w.close("};");
-    }
 }
 
 fn artifact_attrs(w: &mut NixWriter, v: &PlannedVersion, artifact: &PlannedArtifact) {
@@ -460,6 +467,50 @@ fn named_lists(w: &mut NixWriter, plan: &Plan, name: &str, lists: &BTreeMap<Stri
     w.open(&format!("{name} = {{"));
     for (key, deps) in lists {
         dependency_list(w, plan, &format!("{} = ", attr(key)), deps, &[], all, ";");
+    }
+    w.close("};");
+}
+
+/// What lock2nix's Nix helpers read: the project's attribute and the folders a dev shell
+/// installs editable (the project when it is built, and `develop = true` path dependencies).
+fn render_metadata(w: &mut NixWriter, plan: &Plan) {
+    w.comment("What lock2nix's Nix helpers (mkEnv, mkDevShell, …) read: the project's attribute, and the");
+    w.comment("folders a dev shell installs editable from the working tree (paths relative to this file).");
+    w.open("lock2nix = {");
+    w.assign("format", "1");
+    w.assign_string("project", &plan.root.attr);
+    let root = plan.root.build.as_ref().map(|build| {
+        (plan.root.attr.as_str(), &build.pname, plan.root.version.as_str(), build.src.path.as_str(), &build.layout)
+    });
+    let develop = plan.packages.iter().flat_map(|name| {
+        name.versions.iter().filter_map(move |v| {
+            v.editable.as_ref().map(|e| (name.attr.as_str(), &v.pname, v.version.as_str(), e.path.as_str(), &e.layout))
+        })
+    });
+    let editable: Vec<_> = root.into_iter().chain(develop).collect();
+    if editable.is_empty() {
+        w.assign("editable", "{ }");
+    } else {
+        w.open("editable = {");
+        for (attr_name, pname, version, path, layout) in editable {
+            w.open(&format!("{} = {{", attr(attr_name)));
+            w.assign_string("pname", pname);
+            w.assign_string("version", version);
+            w.assign_string("path", path);
+            let roots: Vec<String> = layout.roots.iter().map(|r| string(r)).collect();
+            w.list("roots = ", &roots, ";");
+            if layout.scripts.is_empty() {
+                w.assign("scripts", "{ }");
+            } else {
+                w.open("scripts = {");
+                for (script, target) in &layout.scripts {
+                    w.assign_string(script, target);
+                }
+                w.close("};");
+            }
+            w.close("};");
+        }
+        w.close("};");
     }
     w.close("};");
 }

@@ -276,3 +276,32 @@ def build_wheel(wheel_directory, config_settings=None, metadata_directory=None):
         (format!("{module}/__init__.py"), init.to_string()),
     ]
 }
+
+/// A loopback index serving each artifact at `/files/<name>`, with a PEP 691 page per project.
+pub fn serve(projects: &[(&str, &Artifact)]) -> crate::support::IndexServer {
+    let server = crate::support::IndexServer::start();
+    for (project, artifact) in projects {
+        let url = server.url(&format!("/files/{}", artifact.filename));
+        let page = crate::support::project::json_page(project, &[(&artifact.filename, &url, &hex_sha256(&artifact.bytes))]);
+        server.route(format!("/simple/{project}/"), vec![crate::support::Reply::json(page)]);
+        server.route(
+            format!("/files/{}", artifact.filename),
+            vec![crate::support::Reply::new(200, "application/octet-stream", artifact.bytes.clone())],
+        );
+    }
+    server
+}
+
+/// A poetry.lock `[[package]]` of version 1.0 with this one file.
+pub fn lock_entry(name: &str, artifact: &Artifact) -> String {
+    format!(
+        "[[package]]\nname = \"{name}\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = [\n    {{file = \"{}\", hash = \"sha256:{}\"}},\n]\n\n",
+        artifact.filename,
+        hex_sha256(&artifact.bytes)
+    )
+}
+
+/// The sha256 of `bytes` in hex, as locks and index pages give it.
+pub fn hex_sha256(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}

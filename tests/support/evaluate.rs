@@ -37,12 +37,13 @@ pub fn nix_parse(file: &Path) -> Result<(), String> {
     }
 }
 
-/// The root meta-package: the attribute after the `# The project itself: …` comment.
+/// The project's attribute, as the file's metadata for the Nix helpers names it.
 pub fn root_attribute(text: &str) -> Option<String> {
+    // The helpers' metadata names it: `lock2nix = { … project = "name"; … }`.
     let mut lines = text.lines();
-    lines.find(|l| l.trim_start().starts_with("# The project itself:"))?;
-    let line = lines.next()?;
-    let name = line.strip_prefix("  ")?.strip_suffix(" = final.buildPythonPackage {")?;
+    lines.find(|l| *l == "  lock2nix = {")?;
+    let line = lines.find(|l| l.starts_with("    project = "))?;
+    let name = line.strip_prefix("    project = \"")?.strip_suffix("\";")?;
     (!name.is_empty() && !name.contains(char::is_whitespace)).then(|| name.to_owned())
 }
 

@@ -20,3 +20,32 @@ pub fn fixture(relative: &str) -> String {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures").join(relative);
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("cannot read fixture {}: {e}", path.display()))
 }
+
+/// How deep a generated file's package attributes are indented (`overlay = final: prev: let … in {`).
+pub const ATTRIBUTE_INDENT: &str = "      ";
+
+/// The text of the overlay's attribute `name` in a generated file, from its line to the next
+/// line at the attribute level (the next attribute, a comment before one, or the closing brace),
+/// shifted left so that the attribute starts two spaces in, as a top-level overlay would write it.
+pub fn attribute(nix: &str, name: &str) -> String {
+    let start = [" ", "\n"]
+        .iter()
+        .find_map(|after| nix.find(&format!("\n{ATTRIBUTE_INDENT}{name} ={after}")))
+        .unwrap_or_else(|| panic!("no attribute `{name}` in:\n{nix}"))
+        + 1;
+    let deeper = format!("{ATTRIBUTE_INDENT} ");
+    let mut lines = Vec::new();
+    for (k, line) in nix[start..].split_inclusive('\n').enumerate() {
+        let closing = line.strip_prefix(ATTRIBUTE_INDENT).is_some_and(|r| r.starts_with(['}', ')', ']']));
+        if k > 0 && !line.starts_with(&deeper) && !closing {
+            break;
+        }
+        lines.push(line.strip_prefix("    ").unwrap_or(line));
+    }
+    lines.concat()
+}
+
+/// Whether the overlay has an attribute `name`.
+pub fn has_attribute(nix: &str, name: &str) -> bool {
+    [" ", "\n"].iter().any(|after| nix.contains(&format!("\n{ATTRIBUTE_INDENT}{name} ={after}")))
+}
