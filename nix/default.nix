@@ -14,7 +14,7 @@
 #              one, in order.
 {
   pkgs ? null,
-  # lock2nix itself, for dev shells; the flake passes its own package.
+  # lock2nix itself, for dev shells (default: built from this source tree).
   lock2nix ? null,
 }:
 let
@@ -160,6 +160,8 @@ let
       # More tools for the shell, and more shell code.
       extraPackages ? [ ],
       shellHook ? "",
+      # lock2nix itself in the shell, to regenerate python-packages.nix.
+      includeLock2nix ? true,
       ...
     }@args:
     let
@@ -173,12 +175,19 @@ let
           attr: folder:
           let
             built = prev.${attr};
+            # The folder's import root (`src` for the src layout). mkPythonEditablePackage takes
+            # one: a project whose packages live in several folders gets the first.
             root = builtins.head folder.roots;
-            path = if root == "." then folder.path else "${folder.path}/${root}";
           in
           final.mkPythonEditablePackage {
             inherit (folder) pname version scripts;
-            root = if path == "." then workingTree else "${workingTree}/${path}";
+            root = builtins.concatStringsSep "/" (
+              [ workingTree ]
+              ++ builtins.filter (part: part != ".") [
+                folder.path
+                root
+              ]
+            );
             dependencies = built.dependencies or [ ];
             optional-dependencies = built.optional-dependencies or { };
             passthru = lib.optionalAttrs (attr == meta.project) {
@@ -201,7 +210,7 @@ let
         env
         poetry
       ]
-      ++ lib.optional (lock2nix != null) lock2nix
+      ++ lib.optional includeLock2nix (if lock2nix != null then lock2nix else pkgs'.callPackage ./package.nix { })
       ++ extraPackages;
       passthru = {
         inherit env;

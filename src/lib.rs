@@ -14,6 +14,7 @@ pub mod filename;
 pub mod generate;
 pub mod infer;
 pub mod inference;
+pub mod init;
 pub mod lockfile;
 pub mod model;
 pub mod name;

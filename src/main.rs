@@ -58,6 +58,16 @@ enum Command {
         #[arg(short, long)]
         verbose: bool,
     },
+    /// Generate python-packages.nix and write the starter files beside the lock: flake.nix using
+    /// lock2nix's Nix helpers, .envrc (direnv) and .vscode/settings.json. Existing files are
+    /// kept unless --force.
+    Init {
+        #[command(flatten)]
+        generate: Box<GenerateArgs>,
+        /// Replace files that exist.
+        #[arg(long)]
+        force: bool,
+    },
     /// Print the override database (built-in entries, then those of --overrides).
     Overrides {
         #[command(subcommand)]
@@ -231,6 +241,7 @@ fn run() -> Result<(), Failure> {
         Some(Command::Check { file, cache_dir, offline, verbose }) => {
             return check(&file, cache_dir, offline, verbose);
         }
+        Some(Command::Init { generate, force }) => return init(*generate, force),
         None => {}
     }
     let cli = parsed.generate;
@@ -299,6 +310,49 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
         "{shown} is out of date: {}{version}; regenerate it with `{command} -o {shown}` from its folder (-v shows the diff)",
         comparison.summary()
     ))
+}
+
+/// `lock2nix init`: python-packages.nix and the starter files beside the lock, each only when
+/// it is not there yet (or with `--force`); a failed generation writes nothing.
+fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
+    let folder = cli.lock.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let output = cli.output.clone().unwrap_or_else(|| folder.join("python-packages.nix"));
+    cli.output = Some(output.clone());
+    let starter_paths = ["flake.nix", ".envrc", ".vscode/settings.json"].map(|p| folder.join(p));
+    let wanted = |path: &Path| force || !path.exists();
+    let shown = |path: &Path| path.strip_prefix(".").unwrap_or(path).display().to_string();
+    let kept: Vec<String> =
+        std::iter::once(&output).chain(&starter_paths).filter(|p| !wanted(p)).map(|p| shown(p)).collect();
+    if kept.len() == starter_paths.len() + 1 {
+        eprintln!("lock2nix: init: {} exist; nothing written (--force replaces them)", kept.join(", "));
+        return Ok(());
+    }
+    // Generated first: the flake is fitted to the project (its interpreter, whether it is a package).
+    let options = generate_options(&cli)?;
+    let generated = generate(&options).map_err(|e| failure!("{e}"))?;
+    let mut written = Vec::new();
+    if wanted(&output) {
+        write_atomically(&output, &generated.nix)?;
+        written.push(shown(&output));
+    }
+    for file in lock2nix::init::starter_files(&generated.intermediates.plan) {
+        let path = folder.join(file.path);
+        if wanted(&path) {
+            write_atomically(&path, &file.text)?;
+            written.push(shown(&path));
+        }
+    }
+    if !cli.quiet {
+        report(&generated, cli.verbose);
+    }
+    let kept =
+        if kept.is_empty() { String::new() } else { format!("; kept {} (--force replaces them)", kept.join(", ")) };
+    eprintln!("lock2nix: init: wrote {}{kept}", written.join(", "));
+    eprintln!(
+        "lock2nix: init: next: `git add {}` (flakes only see tracked files), then `direnv allow` or `nix develop`",
+        written.join(" ")
+    );
+    Ok(())
 }
 
 /// Warnings (summarised per kind unless `verbose`), then what the run did.

@@ -126,7 +126,11 @@ fn poetry_2_0_lock_generates_the_output_file() {
     );
     assert!(nix.contains("hash = \"sha256-RyHzke2QVB/drKtaz5R6oNPcfSey4ejtor6JcFhsMnQ=\";"));
     for name in RECORDED {
-        assert!(attribute(&nix, name).starts_with(&format!("  {name} = final.buildPythonPackage {{\n    pname = \"{name}\";")), "{name}");
+        assert!(
+            attribute(&nix, name)
+                .starts_with(&format!("  {name} = final.buildPythonPackage {{\n    pname = \"{name}\";")),
+            "{name}"
+        );
     }
     let root = attribute(&nix, "demo-app");
     assert!(

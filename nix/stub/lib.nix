@@ -317,6 +317,17 @@ let
     unix = linux ++ darwin;
     all = unix;
   };
+  # lib/licenses.nix: the two lock2nix's own package names.
+  licenses = {
+    mit = {
+      spdxId = "MIT";
+      fullName = "MIT License";
+    };
+    asl20 = {
+      spdxId = "Apache-2.0";
+      fullName = "Apache License 2.0";
+    };
+  };
   # lib/systems/flake-systems.nix, reduced to the four systems the stub knows.
   systems.flakeExposed = [
     "x86_64-linux"
@@ -387,6 +398,7 @@ in
     cleanSourceWith
     cleanSource
     systems
+    licenses
     ;
   inherit (builtins)
     attrNames

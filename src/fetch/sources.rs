@@ -77,12 +77,11 @@ pub fn pin(
                 pinned.sources.insert(i, ctx.tolerate(local)?);
             }
             Source::File { path } => {
-                let local = local(package, path, false, pin)
-                    .map(|found| PinnedSource::Path {
-                        path: found,
-                        build: sdist_build(&pin.project_dir.join(path)),
-                        layout: None,
-                    });
+                let local = local(package, path, false, pin).map(|found| PinnedSource::Path {
+                    path: found,
+                    build: sdist_build(&pin.project_dir.join(path)),
+                    layout: None,
+                });
                 pinned.sources.insert(i, ctx.tolerate(local)?);
             }
             Source::Git { .. } => gits.push(i),

@@ -85,14 +85,19 @@ fn normalize(path: &str) -> String {
 /// and `type = "console"`; Poetry's file scripts are not console scripts).
 fn scripts(doc: &toml::Table) -> BTreeMap<String, String> {
     let mut found = BTreeMap::new();
-    for (table, poetry) in [(get(doc, &["project", "scripts"]), false), (get(doc, &["tool", "poetry", "scripts"]), true)]
+    for (table, poetry) in
+        [(get(doc, &["project", "scripts"]), false), (get(doc, &["tool", "poetry", "scripts"]), true)]
     {
         for (name, value) in table.and_then(toml::Value::as_table).into_iter().flatten() {
             let target = match value {
                 toml::Value::String(target) => Some(target.as_str()),
                 toml::Value::Table(entry) if poetry => {
                     let console = entry.get("type").and_then(toml::Value::as_str).is_none_or(|t| t == "console");
-                    entry.get("reference").or_else(|| entry.get("callable")).and_then(toml::Value::as_str).filter(|_| console)
+                    entry
+                        .get("reference")
+                        .or_else(|| entry.get("callable"))
+                        .and_then(toml::Value::as_str)
+                        .filter(|_| console)
                 }
                 _ => None,
             };

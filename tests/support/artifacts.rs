@@ -282,7 +282,8 @@ pub fn serve(projects: &[(&str, &Artifact)]) -> crate::support::IndexServer {
     let server = crate::support::IndexServer::start();
     for (project, artifact) in projects {
         let url = server.url(&format!("/files/{}", artifact.filename));
-        let page = crate::support::project::json_page(project, &[(&artifact.filename, &url, &hex_sha256(&artifact.bytes))]);
+        let page =
+            crate::support::project::json_page(project, &[(&artifact.filename, &url, &hex_sha256(&artifact.bytes))]);
         server.route(format!("/simple/{project}/"), vec![crate::support::Reply::json(page)]);
         server.route(
             format!("/files/{}", artifact.filename),

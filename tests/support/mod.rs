@@ -9,6 +9,7 @@ pub mod index_server;
 pub mod nix;
 pub mod project;
 pub mod render;
+pub mod shop;
 pub mod synthetic;
 
 pub use index_server::{IndexServer, Reply, Request};

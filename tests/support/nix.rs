@@ -209,3 +209,12 @@ pub fn python_version(python: &Path) -> String {
 pub fn python_can(python: &Path, code: &str) -> bool {
     Command::new(python).args(["-c", code]).output().map(|o| o.status.success()).unwrap_or(false)
 }
+
+/// `nix-build -E EXPR -A ATTR --out-link OUT_LINK`; the realised output path.
+pub fn nix_build_expr(expr: &str, attr: &str, out_link: &Path) -> Result<PathBuf, NixError> {
+    let mut cmd = nix_command("nix-build");
+    cmd.args(["-E", expr, "-A", attr]).arg("--out-link").arg(out_link);
+    let stdout = run(cmd)?;
+    let last = stdout.lines().last().unwrap_or_default().trim().to_owned();
+    Ok(PathBuf::from(last))
+}
