@@ -1,11 +1,14 @@
 //! The project's roots from pyproject.toml: main dependencies, groups and extras, from
 //! `[tool.poetry]` and from PEP 621 `[project]` with PEP 735 `[dependency-groups]`.
 
+pub mod content_hash;
 mod pep621;
 mod poetry;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+
+pub use content_hash::{ContentHashes, Freshness};
 
 use crate::constraint::Constraint;
 use crate::inference::BuildFacts;
@@ -39,6 +42,8 @@ pub struct Project {
     pub declares_build_system: bool,
     /// `[[tool.poetry.source]]`, in file order.
     pub sources: Vec<IndexSource>,
+    /// Poetry's content hashes of the file, to tell whether the lock is stale against it.
+    pub content_hashes: ContentHashes,
 }
 
 /// A package source of `[[tool.poetry.source]]`. `Debug` by hand: the URL may carry
@@ -129,6 +134,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         build: BuildFacts::of_tree(origin, Some(text), false),
         sources: Vec::new(),
         declares_build_system: doc.contains_key("build-system"),
+        content_hashes: ContentHashes::of(&doc),
     };
     let ctx = Context { origin, text };
     let pep621 = doc.get("project").and_then(|v| v.as_table());
