@@ -28,6 +28,8 @@ impl fmt::Display for Warning {
 /// The kinds of warning, in the order a summary lists them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum WarningKind {
+    /// The lock's content-hash is not Poetry's hash of pyproject.toml: `poetry lock` is due.
+    StaleLock,
     /// `[tool.poetry.extras]` names a package that is no dependency of the project.
     ExtraNamesNoDependency,
     /// `[tool.poetry.extras]` beside a `[project]` that declares dependencies: Poetry 2 ignores it.
@@ -62,6 +64,7 @@ impl WarningKind {
     /// What a summary line says of many warnings of this kind, before the count.
     fn summary(self) -> &'static str {
         match self {
+            Self::StaleLock => "locks stale against their pyproject.toml",
             Self::ExtraNamesNoDependency => {
                 "extras name packages that are no dependency of the project (Poetry ignores them)"
             }

@@ -1,5 +1,6 @@
 //! `lock2nix check`: a fresh file exits 0; a stale one exits 1 naming what changed (packages,
-//! header, the version that wrote it), with a unified diff under `-v`; nothing is written.
+//! header, the version that wrote it), with a unified diff under `-v`; nothing is written. A lock
+//! stale against pyproject.toml exits 1 too; a check that cannot regenerate the file exits 2.
 
 mod support;
 
@@ -7,6 +8,9 @@ use support::project::{Project, stderr, stdout};
 use support::{IndexServer, Reply, fixture};
 
 const RECORDED: [&str; 4] = ["six", "idna", "certifi", "packaging"];
+/// The content-hash Poetry 2.5.1 computes for the fixture's pyproject.toml with
+/// `six = "^1.17"`.
+const RELOCKED: &str = "3afef464e7d507d5240877a402b1b6d041c1ecfa9d7559596c2fdfde5e30eb13";
 
 fn recorded_index() -> IndexServer {
     IndexServer::with_routes(
@@ -58,4 +62,88 @@ fn a_fresh_file_passes_and_a_stale_one_says_what_changed() {
         "{}",
         stderr(&foreign)
     );
+}
+
+/// The project's generated file, made against the recorded index into `nix/`.
+fn generated(server: &IndexServer) -> Project {
+    let project = Project::fixture("poetry-2.0");
+    let made = project.run(&["--index-url", &server.index_url(), "-o", "nix/python-packages.nix"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    assert!(!stderr(&made).contains("stale"), "the fixture's content-hash is Poetry's: {}", stderr(&made));
+    project
+}
+
+#[test]
+fn a_lock_stale_against_pyproject_fails_the_check_even_when_the_file_is_up_to_date() {
+    let server = recorded_index();
+    let project = generated(&server);
+    // A constraint edited after locking: Poetry's content-hash changes, the file does not.
+    let pyproject = project.read("pyproject.toml").unwrap();
+    project.write("pyproject.toml", &pyproject.replace("six = \"^1.16\"", "six = \"^1.17\""));
+
+    let out = project.run_bare(&["check", "nix/python-packages.nix", "--cache-dir", "cache"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.contains("poetry.lock is stale against nix/../pyproject.toml (its content-hash b71aa1b9e18b… is not the "),
+        "{err}"
+    );
+    assert!(err.contains("run `poetry lock`, then regenerate nix/python-packages.nix with `lock2nix "), "{err}");
+    assert!(err.contains("(nix/python-packages.nix is up to date with the lock as it is)"), "{err}");
+
+    // Generating says so in a warning, and still generates.
+    let run = project.run(&["--index-url", &server.index_url()]);
+    assert!(run.status.success(), "{}", stderr(&run));
+    assert!(
+        stderr(&run).contains(
+            "lock2nix: warning: poetry.lock is stale against pyproject.toml (its content-hash b71aa1b9e18b… is not the "
+        ),
+        "{}",
+        stderr(&run)
+    );
+    assert!(
+        stderr(&run).contains("): run `poetry lock` (Poetry refuses to install from the lock until then"),
+        "{}",
+        stderr(&run)
+    );
+
+    // Both stale: one line each.
+    let text = project.read("nix/python-packages.nix").unwrap();
+    project.write("nix/python-packages.nix", &text.replacen("version = \"", "version = \"0.0.0-edited", 1));
+    let both = project.run_bare(&["check", "nix/python-packages.nix", "--cache-dir", "cache"]);
+    assert_eq!(both.status.code(), Some(1), "{}", stderr(&both));
+    let err = stderr(&both);
+    let lines: Vec<&str> = err.lines().collect();
+    assert_eq!(lines.len(), 2, "{err}");
+    assert!(lines[0].starts_with("lock2nix: error: nix/../poetry.lock is stale"), "{err}");
+    assert!(!lines[0].contains("is up to date with the lock"), "{err}");
+    assert!(lines[1].starts_with("lock2nix: error: nix/python-packages.nix is out of date: 1 changed ("), "{err}");
+
+    // Re-locked (the hash Poetry 2.5.1 computes for the edited pyproject): fresh again.
+    project.write("nix/python-packages.nix", &text);
+    project
+        .edit_lock(|lock| lock.replace("b71aa1b9e18b2463f818c8bb5f649e4bbdaada697e44fab55413f3d43db71237", RELOCKED));
+    let fresh = project.run_bare(&["check", "nix/python-packages.nix", "--cache-dir", "cache"]);
+    assert_eq!(fresh.status.code(), Some(0), "{}", stderr(&fresh));
+}
+
+#[test]
+fn offline_with_a_cold_cache_cannot_decide_and_names_what_is_missing() {
+    let server = recorded_index();
+    let project = generated(&server);
+    let out = project.run_bare(&["check", "nix/python-packages.nix", "--cache-dir", "empty-cache", "--offline"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert_eq!(err.lines().count(), 1, "one line: {err}");
+    assert!(
+        err.starts_with("lock2nix: error: cannot tell whether nix/python-packages.nix is up to date: regenerating it failed: offline: "),
+        "{err}"
+    );
+    let pages = format!(
+        "the cache holds no page of index {} for 4 project(s): certifi, idna, packaging, six; run once without --offline",
+        server.index_url()
+    );
+    assert!(err.contains(&pages), "{err}");
+    assert_eq!(server.total_hits(), 4, "only the generating run asked the index");
 }

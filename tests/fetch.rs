@@ -319,14 +319,25 @@ fn offline_with_cold_cache_names_what_is_missing() {
     let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None), ("six-1.16.0.tar.gz", None)])];
     let offline = FetchOptions { offline: true, ..options(Some(cache.path())) };
     let error = locate(&queries, &offline).unwrap_err();
-    let FetchError::Offline { missing } = &error else { panic!("{error:?}") };
-    assert_eq!(missing, &["six: six-1.16.0.tar.gz", "six: six-1.17.0.tar.gz"]);
-    assert!(error.to_string().contains("six: six-1.17.0.tar.gz"), "{error}");
+    let FetchError::Offline { pages, missing } = &error else { panic!("{error:?}") };
+    let index = server.index_url();
+    assert_eq!(pages, &BTreeMap::from([(index.clone(), vec!["six".to_string()])]));
+    assert!(missing.is_empty(), "{missing:?}");
+    let message = format!("the cache holds no page of index {index} for 1 project(s): six; run once without --offline");
+    assert!(error.to_string().contains(&message), "{error}");
     assert_eq!(server.total_hits(), 0);
 
     let warm = locate(&queries, &options(Some(cache.path()))).unwrap();
     assert_eq!(locate(&queries, &offline).unwrap(), Located { requests: 0, cache_hits: 1, ..warm });
     assert_eq!(server.total_hits(), 1);
+
+    // A cached page without a file the lock names: the file is named.
+    let more = [query(&index, "six", &[("six-1.17.0.tar.gz", None), ("six-0.9.tar.gz", None)])];
+    let error = locate(&more, &offline).unwrap_err();
+    let FetchError::Offline { pages, missing } = &error else { panic!("{error:?}") };
+    assert!(pages.is_empty(), "{pages:?}");
+    assert_eq!(missing, &["six: six-0.9.tar.gz"]);
+    assert!(error.to_string().contains("offline: 1 file(s) are not in the cache: six: six-0.9.tar.gz;"), "{error}");
 }
 
 #[test]

@@ -81,6 +81,7 @@ where
     }
     if options.offline {
         return Err(FetchError::Offline {
+            pages: BTreeMap::new(),
             missing: missing.iter().map(|a| format!("artifact {}", a.filename)).collect(),
         });
     }

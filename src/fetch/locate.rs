@@ -59,6 +59,7 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
     let mut known: BTreeMap<&Key, Answer> = BTreeMap::new();
     let mut to_fetch = Vec::new();
     let mut offline_missing = Vec::new();
+    let mut offline_pages: BTreeMap<String, Vec<String>> = BTreeMap::new();
     let mut cache_hits = 0;
     // Reading and parsing the cache files is most of a warm run's fetch stage: do it in parallel.
     let loaded: Vec<ProjectCache> = groups
@@ -75,6 +76,8 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
             group.versions.iter().map(String::as_str).filter(|v| !cached.versions.contains_key(*v)).collect();
         if missing.is_empty() && missing_versions.is_empty() && (options.offline || !may_be_stale(group, &cached)) {
             cache_hits += 1;
+        } else if options.offline && cached.files.is_empty() && cached.versions.is_empty() {
+            offline_pages.entry(key.0.clone()).or_default().push(key.1.to_string());
         } else if options.offline {
             offline_missing.extend(missing.iter().map(|f| format!("{}: {f}", key.1)));
             offline_missing.extend(missing_versions.iter().map(|v| format!("{}: every file of version {v}", key.1)));
@@ -83,10 +86,10 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
         }
         known.insert(key, Answer { cached, gone: false });
     }
-    if !offline_missing.is_empty() {
+    if !offline_missing.is_empty() || !offline_pages.is_empty() {
         offline_missing.sort();
         offline_missing.dedup();
-        return Err(FetchError::Offline { missing: offline_missing });
+        return Err(FetchError::Offline { pages: offline_pages, missing: offline_missing });
     }
 
     let mut requests = 0;

@@ -169,11 +169,15 @@ pub enum FetchError {
     #[error("{project}: cannot read the page of index {index}: {message}")]
     Parse { project: PackageName, index: String, message: String },
     #[error(
-        "offline: {} file(s) are not in the cache: {}; run once without --offline (with the same --index-url and --cache-dir) to fill it",
-        .missing.len(),
-        first_few(.missing, 10)
+        "offline: {}; run once without --offline (with the same --index-url and --cache-dir) to fill it",
+        offline_gaps(.pages, .missing)
     )]
-    Offline { missing: Vec<String> },
+    Offline {
+        /// Index URL → the projects whose page the cache does not hold at all.
+        pages: BTreeMap<String, Vec<String>>,
+        /// Files (or versions, artifacts, url files) missing beside cached pages.
+        missing: Vec<String>,
+    },
     #[error("cache file {}: {message}", .path.display())]
     Cache { path: PathBuf, message: String },
     #[error("invalid index URL {index}: {message}")]
@@ -194,6 +198,20 @@ pub enum FetchError {
         "{package}: the lock's path `{path}` is not an existing {kind} (paths are relative to the project's folder)"
     )]
     PathMissing { package: String, path: String, kind: &'static str },
+}
+
+/// What an offline run lacks: whole pages first (a cold cache), then single files.
+fn offline_gaps(pages: &BTreeMap<String, Vec<String>>, missing: &[String]) -> String {
+    let pages = pages.iter().map(|(index, projects)| {
+        format!(
+            "the cache holds no page of index {index} for {} project(s): {}",
+            projects.len(),
+            first_few(projects, 10)
+        )
+    });
+    let files = (!missing.is_empty())
+        .then(|| format!("{} file(s) are not in the cache: {}", missing.len(), first_few(missing, 10)));
+    pages.chain(files).collect::<Vec<_>>().join("; ")
 }
 
 /// `url` without `user:pass@`, for messages, cache keys and output. A user name alone is kept

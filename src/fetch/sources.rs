@@ -339,7 +339,7 @@ fn download_hashes(
 ) -> Result<Vec<Result<String, String>>, FetchError> {
     if options.offline {
         let missing: Vec<String> = work.iter().map(|(label, url)| format!("{label}: {}", redact_url(url))).collect();
-        return Err(FetchError::Offline { missing });
+        return Err(FetchError::Offline { pages: BTreeMap::new(), missing });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

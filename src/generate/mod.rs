@@ -111,6 +111,8 @@ pub struct Generated {
     pub stats: Stats,
     /// Things the user should know that did not stop the run.
     pub warnings: Vec<Warning>,
+    /// The lock is stale against pyproject.toml (also among the warnings).
+    pub stale_lock: Option<StaleLock>,
     /// The pipeline's intermediate data, handed to the caller rather than freed here: a
     /// process that exits right after writing the file can skip freeing it (a measurable
     /// share of a warm run).
@@ -184,7 +186,18 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let paths = header::RecordedPaths::new(options);
     let db = options.overrides.database_naming_file(|path| paths.relative(path))?;
     stats.parse = started.elapsed();
-    let mut warnings = project.warnings.clone();
+    let stale = stale_lock(&lock, &project);
+    let mut warnings: Vec<Warning> = stale
+        .iter()
+        .map(|stale| {
+            Warning::new(
+                WarningKind::StaleLock,
+                &stale.lock,
+                format!("{stale}: run `poetry lock` (Poetry refuses to install from the lock until then; this file follows the lock as it is)"),
+            )
+        })
+        .collect();
+    warnings.extend(project.warnings.iter().cloned());
 
     // Named index sources: the URL pyproject.toml or --source gives them, and credentials.
     let (default_index, source_warnings) =
@@ -309,7 +322,50 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     }
     stats.packages = plan.packages.len();
     stats.targets = plan.targets.len();
-    Ok(Generated { nix, stats, warnings, intermediates: Intermediates { lock, project, resolution, located, plan } })
+    Ok(Generated {
+        nix,
+        stats,
+        warnings,
+        stale_lock: stale,
+        intermediates: Intermediates { lock, project, resolution, located, plan },
+    })
+}
+
+/// A lock whose content-hash Poetry rejects: pyproject.toml changed since locking.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaleLock {
+    pub lock: String,
+    pub pyproject: String,
+    /// The lock's content-hash, and the one Poetry computes today.
+    pub recorded: String,
+    pub expected: String,
+}
+
+impl std::fmt::Display for StaleLock {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let short = |hash: &str| format!("{}…", hash.get(..12).unwrap_or(hash));
+        write!(
+            f,
+            "{} is stale against {} (its content-hash {} is not the {} Poetry computes from the dependencies, groups, extras and sources {} declares now)",
+            self.lock,
+            self.pyproject,
+            short(&self.recorded),
+            short(&self.expected),
+            Path::new(&self.pyproject).file_name().and_then(|name| name.to_str()).unwrap_or(&self.pyproject),
+        )
+    }
+}
+
+/// Whether Poetry would call the lock stale against the project. `None` also when the lock
+/// records no hash or Poetry could not hash the pyproject.toml.
+pub fn stale_lock(lock: &Lock, project: &Project) -> Option<StaleLock> {
+    let recorded = lock.content_hash.as_deref()?;
+    match project.content_hashes.freshness(recorded, lock.generated_by.as_ref()) {
+        project::Freshness::Stale { recorded, expected } => {
+            Some(StaleLock { lock: lock.origin.clone(), pyproject: project.origin.clone(), recorded, expected })
+        }
+        project::Freshness::Fresh | project::Freshness::Unknown => None,
+    }
 }
 
 /// The pyproject.toml the options name, or the one next to the lock.

@@ -1,14 +1,16 @@
 //! The project's roots from pyproject.toml: main dependencies, groups and extras, from
 //! `[tool.poetry]` and from PEP 621 `[project]` with PEP 735 `[dependency-groups]`.
 
+pub mod content_hash;
 mod layout;
 mod pep621;
 mod poetry;
 
-pub use layout::EditableLayout;
-
 use std::collections::BTreeMap;
 use std::path::Path;
+
+pub use content_hash::{ContentHashes, Freshness};
+pub use layout::EditableLayout;
 
 use crate::constraint::Constraint;
 use crate::inference::BuildFacts;
@@ -44,6 +46,8 @@ pub struct Project {
     pub sources: Vec<IndexSource>,
     /// Where its import packages and console scripts are, for an editable install.
     pub layout: EditableLayout,
+    /// Poetry's content hashes of the file, to tell whether the lock is stale against it.
+    pub content_hashes: ContentHashes,
 }
 
 /// A package source of `[[tool.poetry.source]]`. `Debug` by hand: the URL may carry
@@ -139,6 +143,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         declares_build_system: doc.contains_key("build-system"),
         // Without the folder, no `src` is seen: `read` looks.
         layout: EditableLayout::of(Some(text), |_| false),
+        content_hashes: ContentHashes::of(&doc),
     };
     let ctx = Context { origin, text };
     let pep621 = doc.get("project").and_then(|v| v.as_table());

@@ -32,6 +32,7 @@ struct RawLock {
 struct RawMetadata {
     lock_version: Option<String>,
     python_versions: Option<String>,
+    content_hash: Option<String>,
     #[serde(default)]
     files: BTreeMap<String, Vec<RawFile>>,
     hashes: Option<toml::Value>,
@@ -83,6 +84,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
     let raw = read_raw(text, origin)?;
     let metadata = raw.metadata.unwrap_or_default();
     let lock_version = metadata.lock_version.clone();
+    let content_hash = metadata.content_hash.clone();
     if let Some(version) = &lock_version {
         let major = version.split('.').next().unwrap_or_default();
         if major != "1" && major != "2" {
@@ -129,6 +131,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         packages,
         root_extras,
         generated_by: generated_by(text),
+        content_hash,
     })
 }
 

@@ -37,6 +37,7 @@ content-hash = "abc"
 fn lock_2_0_packages_files_dependencies_and_extras() {
     let lock = parse(V20, "poetry.lock").unwrap();
     assert_eq!(lock.format, LockFormat::Poetry { lock_version: Some("2.0".into()) });
+    assert_eq!(lock.content_hash.as_deref(), Some("abc"));
     assert!(lock.python.allows_python(crate::resolve::target::PythonMinor(9)));
     let p = &lock.packages[0];
     assert_eq!(p.name.to_string(), "requests");
