@@ -1,6 +1,7 @@
 # lock2nix nix stub: the non-Python parts of nixpkgs that lock2nix's helpers (nix/default.nix)
 # and its flake use, each with nixpkgs' formals:
-#   mkShell                      pkgs/build-support/mkshell/default.nix
+#   mkShell                      pkgs/build-support/mkshell/default.nix (built by the host's
+#                                /bin/bash with shell/setup, so that `nix develop` takes it)
 #   poetry                       pkgs/by-name/po/poetry/package.nix (an application; `override
 #                                { python3 = …; }` re-calls it, as by-name's callPackage does)
 #   rustPlatform.buildRustPackage pkgs/build-support/rust/build-rust-package/default.nix with
@@ -68,6 +69,15 @@ in
           } >> "$out"
         '';
         preferLocalBuild = true;
+        # Built by bash with a minimal setup script (shell/), not by the stub's Python builder:
+        # `nix develop` runs only derivations whose builder is bash, and sources
+        # `$stdenv/setup` to put the inputs on PATH.
+        builder = "/bin/bash";
+        args = [
+          "-e"
+          ./shell/builder.sh
+        ];
+        stdenv = ./shell;
       }
       // rest
     );
