@@ -3,40 +3,30 @@
 
 mod support;
 
-use support::nix::{instantiate_eval_expr, repo_root, require_nix, stub_dir};
+use support::nix::{instantiate_eval_expr, repo_root, require_nix, with_flakes};
 use support::project::stderr;
 use support::shop;
 
 /// The flake's and the project's outputs, with `nixpkgs` the stub for each system.
 fn outputs_expr(project: &std::path::Path) -> String {
-    format!(
+    with_flakes(
+        project,
         r#"
 let
-  stub = {stub};
-  systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
-  nixpkgs = {{
-    lib = import (stub + "/lib.nix");
-    legacyPackages = builtins.listToAttrs (map (system: {{ name = system; value = import stub {{ inherit system; }}; }}) systems);
-  }};
-  lock2nix = (import {repo}/flake.nix).outputs {{ self = lock2nix; inherit nixpkgs; }};
-  project = (import {project}/flake.nix).outputs {{ self = project; inherit nixpkgs lock2nix; }};
   drvPaths = builtins.mapAttrs (_: drv: drv.drvPath);
 in
-{{
+{
   packages = builtins.mapAttrs (_: drvPaths) lock2nix.packages;
   names = builtins.mapAttrs (_: p: p.default.name) lock2nix.packages;
-  apps = builtins.mapAttrs (_: a: {{ inherit (a.default) type program; }}) lock2nix.apps;
-  overlay = (import stub {{ overlays = [ lock2nix.overlays.default ]; }}).lock2nix.name;
+  apps = builtins.mapAttrs (_: a: { inherit (a.default) type program; }) lock2nix.apps;
+  overlay = (import stub { overlays = [ lock2nix.overlays.default ]; }).lock2nix.name;
   lib = builtins.attrNames lock2nix.lib;
   template = builtins.attrNames (builtins.readDir lock2nix.templates.default.path);
   devShell = lock2nix.devShells.x86_64-linux.default.drvPath;
   projectPackages = builtins.mapAttrs (_: drvPaths) project.packages;
   projectShells = builtins.mapAttrs (_: drvPaths) project.devShells;
-}}
+}
 "#,
-        stub = stub_dir().display(),
-        repo = repo_root().display(),
-        project = project.display(),
     )
 }
 

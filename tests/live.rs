@@ -4,7 +4,10 @@
 
 mod support;
 
-use support::nix::{arg_path, argstr, host_python, nix_build, nix_tests_dir, python_version, require_nix};
+use support::nix::{
+    arg_path, argstr, host_python, nix_build, nix_build_expr, nix_tests_dir, python_version, repo_root, require_nix,
+    stub_dir,
+};
 use support::project::{Project, stderr, without_command};
 use support::{IndexServer, Reply, fixture};
 
@@ -49,6 +52,41 @@ fn real_pypi_wheels_build_into_an_environment_that_imports() {
         String::from_utf8_lossy(&run.stdout).trim(),
         "attrs==26.1.0 certifi==2026.7.22 idna==3.10 packaging==26.3 six==1.17.0 typing_extensions==4.16.0"
     );
+}
+
+#[test]
+#[ignore = "downloads PyPI wheels; .ci/run runs it"]
+fn mk_env_holds_the_dev_group_only_when_asked() {
+    if !require_nix("mk_env_holds_the_dev_group_only_when_asked") {
+        return;
+    }
+    let python = host_python();
+    let minor = python_version(&python);
+    let server = recorded_index();
+    let project = Project::fixture("real-env");
+    let out = project.run(&["--index-url", &server.index_url(), "--python", &minor, "-o", "python-packages.nix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let expr = format!(
+        "let pkgs = import {stub} {{ hostPython = \"{host}\"; }}; h = import {helpers} {{ inherit pkgs; }}; \
+         args = {{ python = pkgs.python{attr}; packages = {file}; }}; \
+         in {{ main = h.mkEnv args; dev = h.mkEnv (args // {{ groups = [ \"dev\" ]; }}); }}",
+        stub = stub_dir().display(),
+        host = python.display(),
+        helpers = repo_root().join("nix").display(),
+        attr = minor.replace('.', ""),
+        file = project.join("python-packages.nix").display(),
+    );
+    let imports = |env: &std::path::Path, module: &str| {
+        let run = std::process::Command::new(env.join("bin/python")).args(["-c", &format!("import {module}")]).output();
+        run.unwrap().status.success()
+    };
+    let main = nix_build_expr(&expr, "main", &project.join("result-main")).unwrap_or_else(|e| panic!("{e}"));
+    for module in ["attr", "certifi", "idna", "six", "typing_extensions"] {
+        assert!(imports(&main, module), "{module} in the main environment");
+    }
+    assert!(!imports(&main, "packaging"), "the dev group's packaging is not in the main environment");
+    let dev = nix_build_expr(&expr, "dev", &project.join("result-dev")).unwrap_or_else(|e| panic!("{e}"));
+    assert!(imports(&dev, "packaging") && imports(&dev, "six"), "the dev group is added");
 }
 
 #[test]

@@ -6,8 +6,10 @@ mod support;
 use std::path::Path;
 
 use lock2nix::overrides::Database;
-use support::nix::{instantiate_eval_expr, require_nix, stub_dir};
+use support::nix::{instantiate_eval_expr, repo_root, require_nix, stub_dir, with_flakes};
+use support::project::stderr;
 use support::render::{example_url, render_dir_with};
+use support::shop;
 
 /// The fenced block right after the `<!-- tested: NAME -->` marker.
 fn readme_block(name: &str) -> String {
@@ -66,4 +68,36 @@ fn the_readme_overlay_composes_after_the_generated_file() {
         serde_json::json!("numpy-2.0.2-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl"),
         "src comes from nixpkgs"
     );
+}
+
+#[test]
+fn the_readme_cuda_flake_and_devenv_file_use_the_helpers() {
+    if !require_nix("the_readme_cuda_flake_and_devenv_file_use_the_helpers") {
+        return;
+    }
+    let (project, server) = shop::project();
+    let made = project.run(&["--index-url", &server.index_url(), "-o", "python-packages.nix"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    project.write("flake.nix", &readme_block("cuda-flake.nix"));
+    let shell = with_flakes(
+        project.path(),
+        "let shell = project.devShells.x86_64-linux.default; in { drv = shell.drvPath; hook = shell.shellHook; }",
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&instantiate_eval_expr(&shell).unwrap_or_else(|e| panic!("{e}"))).unwrap();
+    assert!(result["drv"].as_str().unwrap().ends_with("-shop-dev.drv"), "{result}");
+    assert!(result["hook"].as_str().unwrap().ends_with("export TRITON_LIBCUDA_PATH=/run/opengl-driver/lib"));
+
+    project.write("devenv.nix", &readme_block("devenv.nix"));
+    let devenv = format!(
+        "let pkgs = import {stub} {{ system = \"x86_64-linux\"; }}; d = import {dir}/devenv.nix {{ inherit pkgs; inputs.lock2nix = {repo}; }}; \
+         in {{ packages = map (p: p.drvPath) d.packages; inherit (d) enterShell; }}",
+        stub = stub_dir().display(),
+        dir = project.path().display(),
+        repo = repo_root().display(),
+    );
+    let result: serde_json::Value =
+        serde_json::from_str(&instantiate_eval_expr(&devenv).unwrap_or_else(|e| panic!("{e}"))).unwrap();
+    assert!(result["packages"][0].as_str().unwrap().ends_with("-env.drv"), "{result}");
+    assert!(result["enterShell"].as_str().unwrap().contains("/.lock2nix/python"), "{result}");
 }

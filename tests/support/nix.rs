@@ -218,3 +218,27 @@ pub fn nix_build_expr(expr: &str, attr: &str, out_link: &Path) -> Result<PathBuf
     let last = stdout.lines().last().unwrap_or_default().trim().to_owned();
     Ok(PathBuf::from(last))
 }
+
+/// A Nix expression evaluating `body` with `nixpkgs` (the stub for every system, as a flake
+/// input gives it), `lock2nix` (this repository's flake outputs) and `project` (the outputs
+/// of the flake.nix in `project_dir`) in scope.
+pub fn with_flakes(project_dir: &Path, body: &str) -> String {
+    format!(
+        r#"
+let
+  stub = {stub};
+  systems = [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
+  nixpkgs = {{
+    lib = import (stub + "/lib.nix");
+    legacyPackages = builtins.listToAttrs (map (system: {{ name = system; value = import stub {{ inherit system; }}; }}) systems);
+  }};
+  lock2nix = (import {repo}/flake.nix).outputs {{ self = lock2nix; inherit nixpkgs; }};
+  project = (import {project}/flake.nix).outputs {{ self = project; inherit nixpkgs lock2nix; }};
+in
+{body}
+"#,
+        stub = stub_dir().display(),
+        repo = repo_root().display(),
+        project = project_dir.display(),
+    )
+}
