@@ -326,6 +326,14 @@ const CASES: &[&str] = &[
     "sampleOverlayAllSystems",
     "infoWheelEnvAllSystems",
     "infoSampleOverlayKeys",
+    "mkShellKeepsItsInputsAndHook",
+    "poetryOverrideChangesItsPython",
+    "failEditableRootNotString",
+    "failEditableUnexpectedArgument",
+    "failPoetryUnexpectedArgument",
+    "failRustWithoutVendoring",
+    "failRustLockFileAndContents",
+    "failRustCrateWithoutChecksum",
 ];
 
 nix_test!(every_selftest_case_is_exercised, {
@@ -591,4 +599,15 @@ nix_test!(build_fails_on_file_collision_in_env, {
     let err = fx.build(&overlay).expect_err("two different depmod.py must collide");
     assert!(err.stderr.contains("collision between"), "{err}");
     assert!(err.stderr.contains("site-packages/depmod.py"), "{err}");
+});
+
+nix_test!(the_tools_the_helpers_use_have_nixpkgs_formals, {
+    expect_true("mkShellKeepsItsInputsAndHook");
+    expect_true("poetryOverrideChangesItsPython");
+    expect_failure("failEditableRootNotString", &["assertion '((lib).isString root)' failed"]);
+    expect_failure("failEditableUnexpectedArgument", &["called with unexpected argument 'src'"]);
+    expect_failure("failPoetryUnexpectedArgument", &["called with unexpected argument 'python'"]);
+    expect_failure("failRustWithoutVendoring", &["cargoHash, cargoVendorDir, cargoDeps, or cargoLock must be set"]);
+    expect_failure("failRustLockFileAndContents", &["assertion '((lockFile == null) != (lockFileContents == null))' failed"]);
+    expect_failure("failRustCrateWithoutChecksum", &["Package a does not have a checksum."]);
 });

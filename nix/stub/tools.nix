@@ -160,6 +160,8 @@ in
     stdenv.mkDerivation {
       inherit (args) pname version;
       inherit meta;
+      # An input of the build, as in nixpkgs: evaluating the package checks the vendoring.
+      cargoDeps = if vendored == null then "" else vendored;
       buildCommand = ''
         echo ${lib.escapeShellArg "lock2nix nix stub: ${args.pname}: the stub does not build Rust packages"} >&2
         exit 1

@@ -605,4 +605,55 @@ in
   ) [ "x86_64-linux" "aarch64-linux" "x86_64-darwin" "aarch64-darwin" ];
 
   infoSampleOverlayKeys = builtins.attrNames (sampleOverlay { inherit pkgs; } null null);
+
+  # tools.nix: nixpkgs' formals for what the helpers and the flake use.
+  mkShellKeepsItsInputsAndHook =
+    let
+      shell = pkgs.mkShell {
+        packages = [ pkgs.git ];
+        shellHook = "echo hi";
+        FOO = "bar";
+      };
+    in
+    shell.name == "nix-shell" && shell.shellHook == "echo hi" && shell.FOO == "bar" && shell.nativeBuildInputs == [ pkgs.git ];
+  failEditableRootNotString = (py.pkgs.mkPythonEditablePackage {
+    pname = "a";
+    version = "1";
+    root = ./.;
+  }).drvPath;
+  failEditableUnexpectedArgument = (py.pkgs.mkPythonEditablePackage {
+    pname = "a";
+    version = "1";
+    root = "$REPO_ROOT";
+    src = ./.;
+  }).drvPath;
+  poetryOverrideChangesItsPython =
+    (pkgs.poetry.override { python3 = pkgs.python312; }).python.pythonVersion == "3.12"
+    && pkgs.poetry.python.pythonVersion == "3.13";
+  failPoetryUnexpectedArgument = (pkgs.poetry.override { python = pkgs.python312; }).drvPath;
+  failRustWithoutVendoring = (pkgs.rustPlatform.buildRustPackage {
+    pname = "x";
+    version = "1";
+    src = ./.;
+  }).drvPath;
+  failRustLockFileAndContents = (pkgs.rustPlatform.buildRustPackage {
+    pname = "x";
+    version = "1";
+    src = ./.;
+    cargoLock = {
+      lockFile = ../../Cargo.lock;
+      lockFileContents = "";
+    };
+  }).passthru.cargoDeps.drvPath;
+  failRustCrateWithoutChecksum = (pkgs.rustPlatform.buildRustPackage {
+    pname = "x";
+    version = "1";
+    src = ./.;
+    cargoLock.lockFileContents = ''
+      [[package]]
+      name = "a"
+      version = "1.0.0"
+      source = "registry+https://github.com/rust-lang/crates.io-index"
+    '';
+  }).passthru.cargoDeps.drvPath;
 }
