@@ -20,18 +20,25 @@ fn recorded_index() -> IndexServer {
     )
 }
 
-#[test]
-#[ignore = "downloads six wheels from PyPI's file host; .ci/run runs it"]
-fn real_pypi_wheels_build_into_an_environment_that_imports() {
-    if !require_nix("real_pypi_wheels_build_into_an_environment_that_imports") {
-        return;
-    }
+/// The real-env fixture generated for the host's CPython (from the recorded pages), with that
+/// Python and its minor version.
+fn real_env_for_host_python() -> (Project, std::path::PathBuf, String) {
     let python = host_python();
     let minor = python_version(&python);
     let server = recorded_index();
     let project = Project::fixture("real-env");
     let out = project.run(&["--index-url", &server.index_url(), "--python", &minor, "-o", "python-packages.nix"]);
     assert!(out.status.success(), "{}", stderr(&out));
+    (project, python, minor)
+}
+
+#[test]
+#[ignore = "downloads six wheels from PyPI's file host; .ci/run runs it"]
+fn real_pypi_wheels_build_into_an_environment_that_imports() {
+    if !require_nix("real_pypi_wheels_build_into_an_environment_that_imports") {
+        return;
+    }
+    let (project, python, minor) = real_env_for_host_python();
     let result = project.join("result");
     let built = nix_build(
         &nix_tests_dir().join("build-env.nix"),
@@ -60,12 +67,7 @@ fn mk_env_holds_the_dev_group_only_when_asked() {
     if !require_nix("mk_env_holds_the_dev_group_only_when_asked") {
         return;
     }
-    let python = host_python();
-    let minor = python_version(&python);
-    let server = recorded_index();
-    let project = Project::fixture("real-env");
-    let out = project.run(&["--index-url", &server.index_url(), "--python", &minor, "-o", "python-packages.nix"]);
-    assert!(out.status.success(), "{}", stderr(&out));
+    let (project, python, minor) = real_env_for_host_python();
     let expr = format!(
         "let pkgs = import {stub} {{ hostPython = \"{host}\"; }}; h = import {helpers} {{ inherit pkgs; }}; \
          args = {{ python = pkgs.python{attr}; packages = {file}; }}; \

@@ -608,6 +608,9 @@ nix_test!(the_tools_the_helpers_use_have_nixpkgs_formals, {
     expect_failure("failEditableUnexpectedArgument", &["called with unexpected argument 'src'"]);
     expect_failure("failPoetryUnexpectedArgument", &["called with unexpected argument 'python'"]);
     expect_failure("failRustWithoutVendoring", &["cargoHash, cargoVendorDir, cargoDeps, or cargoLock must be set"]);
-    expect_failure("failRustLockFileAndContents", &["assertion '((lockFile == null) != (lockFileContents == null))' failed"]);
+    expect_failure(
+        "failRustLockFileAndContents",
+        &["assertion '((lockFile == null) != (lockFileContents == null))' failed"],
+    );
     expect_failure("failRustCrateWithoutChecksum", &["Package a does not have a checksum."]);
 });
