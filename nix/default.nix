@@ -134,18 +134,24 @@ let
         groups = [ ];
       };
       scripts = builtins.attrNames project.scripts;
+      # `nix run` starts the script named after the project, else the only one.
+      named = builtins.filter (script: script == project.pname || script == meta.project) scripts;
+      main = if named != [ ] then builtins.head named else builtins.head scripts;
     in
-    pkgs'.runCommand "${project.pname}-${project.version}"
-      {
-        passthru = { inherit env; };
-        meta = pkgs'.lib.optionalAttrs (scripts != [ ]) { mainProgram = builtins.head scripts; };
-      }
-      ''
-        mkdir -p "$out/bin"
-        ${pkgs'.lib.concatMapStrings (script: ''
-          ln -s ${env}/bin/${pkgs'.lib.escapeShellArg script} "$out/bin/"
-        '') scripts}
-      '';
+    if scripts == [ ] then
+      throw "lock2nix: mkApplication: the project ${meta.project} has no console scripts ([project.scripts] or [tool.poetry.scripts]); use mkEnv for an environment that holds it"
+    else
+      pkgs'.runCommand "${project.pname}-${project.version}"
+        {
+          passthru = { inherit env; };
+          meta.mainProgram = main;
+        }
+        ''
+          mkdir -p "$out/bin"
+          ${pkgs'.lib.concatMapStrings (script: ''
+            ln -s ${env}/bin/${pkgs'.lib.escapeShellArg script} "$out/bin/"
+          '') scripts}
+        '';
 
   mkDevShell =
     {
@@ -155,7 +161,9 @@ let
       extras ? null,
       overlays ? [ ],
       editable ? true,
-      # Where the folder holding the generated file is when the shell runs (a shell expression).
+      # Where the folder holding the generated file is when the shell runs (a shell
+      # expression): `lock2nix init` writes "$REPO_ROOT/<folder>" for a project below the top
+      # of its git repository.
       workingTree ? "$REPO_ROOT",
       # More tools for the shell, and more shell code.
       extraPackages ? [ ],
@@ -218,10 +226,11 @@ let
       };
       shellHook = ''
         export REPO_ROOT="''${REPO_ROOT:-$(git rev-parse --show-toplevel 2>/dev/null || pwd)}"
-        # A stable interpreter path for editors (.vscode/settings.json): kept current here.
-        mkdir -p "$REPO_ROOT/.lock2nix"
-        printf '*\n' > "$REPO_ROOT/.lock2nix/.gitignore"
-        ln -sfn ${env} "$REPO_ROOT/.lock2nix/python"
+        # A stable interpreter path for editors (.vscode/settings.json beside the generated
+        # file): kept current here.
+        mkdir -p "${workingTree}/.lock2nix"
+        printf '*\n' > "${workingTree}/.lock2nix/.gitignore"
+        ln -sfn ${env} "${workingTree}/.lock2nix/python"
       ''
       + shellHook;
     };

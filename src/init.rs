@@ -2,13 +2,17 @@
 //! gives (`nix/template`), fitted to the project: flake.nix using lock2nix's Nix helpers,
 //! `.envrc` for direnv, and VSCode settings pointing at the dev shell's interpreter.
 
-use crate::plan::Plan;
+use std::collections::BTreeMap;
+
+use crate::plan::{Plan, PlannedArtifact};
+use crate::render::writer::string;
 
 const FLAKE: &str = include_str!("../nix/template/flake.nix");
 const ENVRC: &str = include_str!("../nix/template/.envrc");
 const VSCODE: &str = include_str!("../nix/template/.vscode/settings.json");
 
-/// The CPython minor nixpkgs' `python3` is (nixos-unstable and 25.11).
+/// The CPython minor nixpkgs' `python3` was when this was written; init names the minor
+/// explicitly (`python313`), so a later nixpkgs moving `python3` changes nothing.
 const NIXPKGS_PYTHON3_MINOR: u8 = 13;
 
 /// A file `init` writes, relative to the project's folder.
@@ -18,35 +22,52 @@ pub struct StarterFile {
     pub text: String,
 }
 
-/// flake.nix, .envrc and .vscode/settings.json for the project `plan` was made for.
-pub fn starter_files(plan: &Plan) -> Vec<StarterFile> {
+/// flake.nix, .envrc and .vscode/settings.json for the project `plan` was made for;
+/// `subfolder` is the project's folder below the top of its git repository, if it is not the top.
+pub fn starter_files(plan: &Plan, subfolder: Option<&str>) -> Vec<StarterFile> {
     vec![
-        StarterFile { path: "flake.nix", text: flake(plan) },
+        StarterFile { path: "flake.nix", text: flake(plan, subfolder) },
         StarterFile { path: ".envrc", text: ENVRC.to_string() },
         StarterFile { path: ".vscode/settings.json", text: VSCODE.to_string() },
     ]
 }
 
-/// The template's flake.nix with the project's interpreter, and without the application when
-/// the project is not a package (Poetry's package-mode = false, or no [build-system]).
-fn flake(plan: &Plan) -> String {
-    let interpreter = interpreter(plan);
-    let mut text = FLAKE.replacen("python = pkgs.python3;", &format!("python = pkgs.{interpreter};"), 1);
-    if plan.root.build.is_none() {
+/// The template's flake.nix fitted to the project: its interpreter, where it sits in its
+/// repository, and no application unless the project is built with console scripts.
+fn flake(plan: &Plan, subfolder: Option<&str>) -> String {
+    let python = format!("python = pkgs.python3{};", interpreter_minor(plan));
+    let mut text = FLAKE.replacen("python = pkgs.python3;", &python, 1);
+    if let Some(folder) = subfolder.map(|f| f.trim_matches('/')).filter(|f| !f.is_empty()) {
+        // The dev shell finds the working tree at run time: `$REPO_ROOT` is the git top level.
+        let working_tree =
+            format!("overlays = [ ];\n        workingTree = {};", string(&format!("$REPO_ROOT/{folder}")));
+        text = text.replacen("overlays = [ ];", &working_tree, 1);
+    }
+    let application = plan.root.build.as_ref().is_some_and(|build| !build.layout.scripts.is_empty());
+    if !application {
         let app = "        # The project as an application: its console scripts, without its dev groups.\n        app = lock2nix.lib.mkApplication (project pkgs);\n";
         text = text.replacen(app, "", 1);
     }
     text
 }
 
-/// nixpkgs' `python3` when the file serves its minor, else the newest CPython it serves.
-fn interpreter(plan: &Plan) -> String {
-    let minors: Vec<u8> = plan.targets.iter().map(|t| t.python.0).collect();
-    match minors.iter().copied().max() {
-        _ if minors.contains(&NIXPKGS_PYTHON3_MINOR) => "python3".to_string(),
-        Some(newest) => format!("python3{newest}"),
-        None => "python3".to_string(),
+/// The CPython minor whose targets install the most systems completely (no package without a
+/// usable artifact); among those nixpkgs' `python3`, then the closest to it, newer first.
+fn interpreter_minor(plan: &Plan) -> u8 {
+    let complete = |t: usize| {
+        plan.packages.iter().flat_map(|name| &name.versions).all(|v| {
+            !v.installed.contains(t)
+                || v.artifact_of[t].is_some_and(|slot| !matches!(v.artifacts[slot], PlannedArtifact::Unusable(_)))
+        })
+    };
+    let mut score: BTreeMap<u8, usize> = BTreeMap::new();
+    for (t, target) in plan.targets.iter().enumerate() {
+        *score.entry(target.python.0).or_default() += usize::from(complete(t));
     }
+    score
+        .into_iter()
+        .max_by_key(|&(minor, systems)| (systems, std::cmp::Reverse(minor.abs_diff(NIXPKGS_PYTHON3_MINOR)), minor))
+        .map_or(NIXPKGS_PYTHON3_MINOR, |(minor, _)| minor)
 }
 
 #[cfg(test)]

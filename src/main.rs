@@ -362,7 +362,16 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
         write_atomically(&output, &generated.nix)?;
         written.push(shown(&output));
     }
-    for file in lock2nix::init::starter_files(&generated.intermediates.plan) {
+    // Below the top of a git repository, the dev shell must know where (`workingTree`).
+    let subfolder = std::process::Command::new("git")
+        .arg("-C")
+        .arg(&folder)
+        .args(["rev-parse", "--show-prefix"])
+        .output()
+        .ok()
+        .filter(|out| out.status.success())
+        .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
+    for file in lock2nix::init::starter_files(&generated.intermediates.plan, subfolder.as_deref()) {
         let path = folder.join(file.path);
         if wanted(&path) {
             write_atomically(&path, &file.text)?;
@@ -375,6 +384,15 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
     let kept =
         if kept.is_empty() { String::new() } else { format!("; kept {} (--force replaces them)", kept.join(", ")) };
     eprintln!("lock2nix: init: wrote {}{kept}", written.join(", "));
+    // A flake of the project's own (poetry2nix, say) was kept: it may not use the new file.
+    let generated_name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let flake = folder.join("flake.nix");
+    if !wanted(&flake) && std::fs::read_to_string(&flake).is_ok_and(|text| !text.contains(&generated_name)) {
+        eprintln!(
+            "lock2nix: init: warning: the kept {} does not use {generated_name}; see the README's \"The Nix helpers\", or replace it with --force",
+            shown(&flake)
+        );
+    }
     eprintln!(
         "lock2nix: init: next: `git add {}` (flakes only see tracked files), then `direnv allow` or `nix develop`",
         written.join(" ")

@@ -8,7 +8,8 @@ use std::path::Path;
 /// A source folder's import roots and console scripts.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EditableLayout {
-    /// Folders relative to the source folder that go on `sys.path` (`.` or `src`), sorted.
+    /// Folders relative to the source folder that go on `sys.path` (`.` or `src`), in the order
+    /// the configuration names them.
     pub roots: Vec<String>,
     /// Console scripts: name → `module:function`.
     pub scripts: BTreeMap<String, String>,
@@ -50,7 +51,18 @@ fn declared_roots(doc: &toml::Table) -> Option<Vec<String>> {
     let mut roots: Vec<String> = Vec::new();
     if let Some(packages) = get(doc, &["tool", "poetry", "packages"]).and_then(toml::Value::as_array) {
         // poetry-core: `{ include = "pkg", from = "src" }`; without `from`, the folder itself.
-        roots.extend(packages.iter().map(|p| p.get("from").and_then(toml::Value::as_str).unwrap_or(".").to_string()));
+        // Entries only the sdist gets (`format = "sdist"`) are not installed.
+        let in_wheel = |p: &toml::Value| match p.get("format") {
+            Some(toml::Value::String(format)) => format == "wheel",
+            Some(toml::Value::Array(formats)) => formats.iter().any(|f| f.as_str() == Some("wheel")),
+            _ => true,
+        };
+        roots.extend(
+            packages
+                .iter()
+                .filter(|p| in_wheel(p))
+                .map(|p| p.get("from").and_then(toml::Value::as_str).unwrap_or(".").to_string()),
+        );
     } else if let Some(packages) = get(doc, &["tool", "hatch", "build", "targets", "wheel", "packages"]) {
         // hatchling: `packages = ["src/pkg"]` installs `pkg` from `src`.
         roots.extend(strings(packages).iter().map(|p| parent(p)));
@@ -63,10 +75,14 @@ fn declared_roots(doc: &toml::Table) -> Option<Vec<String>> {
     } else if let Some(dir) = get(doc, &["tool", "maturin", "python-source"]).and_then(toml::Value::as_str) {
         roots.push(dir.to_string());
     }
-    let mut roots: Vec<String> = roots.into_iter().map(|r| normalize(&r)).collect();
-    roots.sort();
-    roots.dedup();
-    (!roots.is_empty()).then_some(roots)
+    // In the order declared: the first is the one an editable install uses.
+    let mut unique: Vec<String> = Vec::new();
+    for root in roots.into_iter().map(|r| normalize(&r)) {
+        if !unique.contains(&root) {
+            unique.push(root);
+        }
+    }
+    (!unique.is_empty()).then_some(unique)
 }
 
 /// `src/pkg` → `src`; `pkg` → `.`.
@@ -122,7 +138,10 @@ mod tests {
         assert_eq!(layout("[project]\nname = \"a\"\n", &["src"]).roots, ["src"]);
         assert_eq!(layout("[project]\nname = \"a\"\n", &[]).roots, ["."]);
         let poetry = "[tool.poetry]\npackages = [{ include = \"a\", from = \"lib\" }, { include = \"b\" }]\n";
-        assert_eq!(layout(poetry, &["src"]).roots, [".", "lib"]);
+        assert_eq!(layout(poetry, &["src"]).roots, ["lib", "."]);
+        // What only the sdist gets is not installed (meltano's tests and docs).
+        let sdist_only = "[tool.poetry]\npackages = [{ include = \"tests\", format = \"sdist\" }, { include = \"m\", from = \"src\", format = [\"wheel\", \"sdist\"] }]\n";
+        assert_eq!(layout(sdist_only, &[]).roots, ["src"]);
         let hatch = "[tool.hatch.build.targets.wheel]\npackages = [\"python/a\"]\n";
         assert_eq!(layout(hatch, &["src"]).roots, ["python"]);
         assert_eq!(layout("[tool.setuptools.package-dir]\n\"\" = \"./code/\"\n", &[]).roots, ["code"]);
