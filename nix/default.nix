@@ -6,7 +6,7 @@
 #
 #   helpers.mkEnv { python = pkgs.python312; packages = ./python-packages.nix; groups = [ "dev" ]; }
 #
-# Every helper takes:
+# Every helper takes (and nothing else: a misspelt argument is an error):
 #   pkgs       nixpkgs (optional when given to `import ./nix`);
 #   python     the interpreter, e.g. pkgs.python312;
 #   packages   the generated file (./python-packages.nix), or what importing it gave;
@@ -24,7 +24,8 @@ let
   withPkgs =
     args: helper:
     let
-      given = args.pkgs or pkgs;
+      # An argument of the call wins over the one of `import ./nix`.
+      given = if args.pkgs or null != null then args.pkgs else pkgs;
     in
     if given == null then
       throw "lock2nix: ${helper} needs `pkgs` (nixpkgs): pass `pkgs = …;`, or `import <lock2nix>/nix { inherit pkgs; }`"
@@ -54,7 +55,8 @@ let
       python,
       packages,
       overlays ? [ ],
-      ...
+      # nixpkgs, when the helpers were imported without it (the flake's `lib`).
+      pkgs ? null,
     }@args:
     let
       pkgs' = withPkgs args "mkPythonSet";
@@ -102,7 +104,8 @@ let
       groups ? [ ],
       extras ? [ ],
       overlays ? [ ],
-      ...
+      # nixpkgs, when the helpers were imported without it (the flake's `lib`).
+      pkgs ? null,
     }@args:
     let
       pkgs' = withPkgs args "mkEnv";
@@ -120,7 +123,8 @@ let
       packages,
       extras ? [ ],
       overlays ? [ ],
-      ...
+      # nixpkgs, when the helpers were imported without it (the flake's `lib`).
+      pkgs ? null,
     }@args:
     let
       pkgs' = withPkgs args "mkApplication";
@@ -170,7 +174,8 @@ let
       shellHook ? "",
       # lock2nix itself in the shell, to regenerate python-packages.nix.
       includeLock2nix ? true,
-      ...
+      # nixpkgs, when the helpers were imported without it (the flake's `lib`).
+      pkgs ? null,
     }@args:
     let
       pkgs' = withPkgs args "mkDevShell";

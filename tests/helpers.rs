@@ -71,6 +71,11 @@ fn every_helper_evaluates_for_every_system() {
         expr(&project, "system = \"x86_64-linux\";", "3.12", "(h.mkEnv (args // { groups = [ \"docs\" ]; })).drvPath");
     let err = instantiate_eval_expr(&unknown).unwrap_err().stderr;
     assert!(err.contains("lock2nix: the project has no dependency group docs; it has: dev"), "{err}");
+    // A misspelt argument is an error, not silently ignored.
+    let typo =
+        expr(&project, "system = \"x86_64-linux\";", "3.12", "(h.mkEnv (args // { group = [ \"dev\" ]; })).drvPath");
+    let err = instantiate_eval_expr(&typo).unwrap_err().stderr;
+    assert!(err.contains("called with unexpected argument 'group'"), "{err}");
     // A file from before the metadata existed is named as such.
     project.write("old.nix", "{ pkgs }: final: prev: { }\n");
     let old =
