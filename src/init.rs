@@ -52,21 +52,32 @@ fn flake(plan: &Plan, subfolder: Option<&str>) -> String {
 }
 
 /// The CPython minor whose targets install the most systems completely (no package without a
-/// usable artifact); among those nixpkgs' `python3`, then the closest to it, newer first.
+/// usable artifact), then the one with the fewest packages left without one over all systems;
+/// among equals nixpkgs' `python3`, then the closest to it, newer first.
 fn interpreter_minor(plan: &Plan) -> u8 {
-    let complete = |t: usize| {
-        plan.packages.iter().flat_map(|name| &name.versions).all(|v| {
-            !v.installed.contains(t)
-                || v.artifact_of[t].is_some_and(|slot| !matches!(v.artifacts[slot], PlannedArtifact::Unusable(_)))
-        })
+    // Per target, how many installed packages have no usable artifact there.
+    let unusable = |t: usize| {
+        plan.packages
+            .iter()
+            .flat_map(|name| &name.versions)
+            .filter(|v| {
+                v.installed.contains(t)
+                    && v.artifact_of[t].is_none_or(|slot| matches!(v.artifacts[slot], PlannedArtifact::Unusable(_)))
+            })
+            .count()
     };
-    let mut score: BTreeMap<u8, usize> = BTreeMap::new();
+    let mut score: BTreeMap<u8, (usize, usize)> = BTreeMap::new();
     for (t, target) in plan.targets.iter().enumerate() {
-        *score.entry(target.python.0).or_default() += usize::from(complete(t));
+        let missing = unusable(t);
+        let (complete, gaps) = score.entry(target.python.0).or_default();
+        *complete += usize::from(missing == 0);
+        *gaps += missing;
     }
     score
         .into_iter()
-        .max_by_key(|&(minor, systems)| (systems, std::cmp::Reverse(minor.abs_diff(NIXPKGS_PYTHON3_MINOR)), minor))
+        .max_by_key(|&(minor, (complete, gaps))| {
+            (complete, std::cmp::Reverse(gaps), std::cmp::Reverse(minor.abs_diff(NIXPKGS_PYTHON3_MINOR)), minor)
+        })
         .map_or(NIXPKGS_PYTHON3_MINOR, |(minor, _)| minor)
 }
 

@@ -117,6 +117,13 @@ fn the_interpreter_is_the_one_whose_wheels_cover_the_most_systems() {
         "fast-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
     ]);
     assert_eq!(interpreter(dir.path(), None), "python = pkgs.python311;");
+    // Two Linux systems on 3.12 beat one on 3.11, though no minor serves macOS.
+    let linux_only = wheels_only(&[
+        "fast-1.0-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "fast-1.0-cp312-cp312-manylinux_2_17_x86_64.manylinux2014_x86_64.whl",
+        "fast-1.0-cp312-cp312-manylinux_2_17_aarch64.manylinux2014_aarch64.whl",
+    ]);
+    assert_eq!(interpreter(linux_only.path(), None), "python = pkgs.python312;");
     // A pure wheel serves every minor alike: 3.13, named explicitly.
     let pure = wheels_only(&["fast-1.0-py3-none-any.whl"]);
     assert_eq!(interpreter(pure.path(), None), "python = pkgs.python313;");
