@@ -1,14 +1,14 @@
 //! Version constraints: Poetry's syntax (caret, tilde, wildcards, `||`) and strict PEP 440.
 //!
-//! Everything is lowered to PEP 440 specifiers, so matching uses `pep440_rs`' semantics and a
+//! Everything is lowered to PEP 440 specifiers, so matching uses `uv_pep440`' semantics and a
 //! constraint prints as text any PEP 440 tool understands (except `||`, which has no PEP 440
 //! spelling).
 
 use std::fmt;
 use std::str::FromStr;
 
-use pep440_rs::{Version, VersionSpecifier, VersionSpecifiers};
 use thiserror::Error;
+use uv_pep440::{Version, VersionSpecifier, VersionSpecifiers};
 
 use crate::resolve::target::PythonMinor;
 
@@ -118,8 +118,8 @@ impl Constraint {
     /// two requirements can hold at once). A two-part `==3.8` means every 3.8 release, as
     /// poetry-core's `python_version == "3.8"` does. Anything the marker grammar cannot say
     /// gives the always-true marker, which errs on the side of "they can".
-    pub fn python_marker(&self) -> pep508_rs::MarkerTree {
-        use pep508_rs::MarkerTree;
+    pub fn python_marker(&self) -> uv_pep508::MarkerTree {
+        use uv_pep508::MarkerTree;
         if self.is_any() {
             return MarkerTree::TRUE;
         }
@@ -134,11 +134,11 @@ impl Constraint {
                 let version =
                     if two_parts && matches!(op, "==" | "!=") { format!("{version}.*") } else { version.to_string() };
                 match MarkerTree::from_str(&format!("python_full_version {op} '{version}'")) {
-                    Ok(marker) => all.and(marker),
+                    Ok(marker) => all = all.and(marker),
                     Err(_) => return MarkerTree::TRUE,
                 }
             }
-            union.or(all);
+            union = union.or(all);
         }
         union
     }
@@ -152,7 +152,7 @@ impl Constraint {
         let x = u64::from(minor.0);
         let mut candidates = vec![Version::new([3, x, 0]), Version::new([3, x, 99])];
         for specifier in self.alternatives.iter().flat_map(|a| a.iter()) {
-            if let [3, y, rest @ ..] = specifier.version().release() {
+            if let [3, y, rest @ ..] = &*specifier.version().release() {
                 if *y == x {
                     let patch = rest.first().copied().unwrap_or(0);
                     candidates.push(Version::new([3, x, patch]));
@@ -311,7 +311,14 @@ fn bounded(version: Version, bump: usize) -> Vec<VersionSpecifier> {
             std::cmp::Ordering::Greater => 0,
         })
         .collect();
-    let upper = Version::new(upper).with_epoch(version.epoch());
+    let upper = match version.epoch() {
+        0 => Version::new(upper),
+        // An epoch (rare) only reaches a version through its text.
+        epoch => {
+            let release: Vec<String> = upper.iter().map(u64::to_string).collect();
+            Version::from_str(&format!("{epoch}!{}", release.join("."))).unwrap_or_else(|_| Version::new(upper))
+        }
+    };
     vec![VersionSpecifier::greater_than_equal_version(version), VersionSpecifier::less_than_version(upper)]
 }
 
@@ -440,11 +447,11 @@ mod tests {
         let union = poetry("<1 || >=2").intersect(&poetry("!=3"));
         assert!(union.contains(&v("0.5")) && union.contains(&v("2.5")) && !union.contains(&v("3")));
         let marker = |text: &str| poetry(text).python_marker().try_to_string().unwrap_or_else(|| "true".into());
-        assert_eq!(marker("^3.10"), "python_full_version >= '3.10' and python_full_version < '4.0'");
+        assert_eq!(marker("^3.10"), "python_full_version >= '3.10' and python_full_version < '4'");
         assert_eq!(marker("3.8"), "python_full_version == '3.8.*'");
         assert_eq!(marker("*"), "true");
-        let mut both = poetry("<3.10").python_marker();
-        both.and(pep508_rs::MarkerTree::from_str("python_version >= '3.10'").unwrap());
+        let both =
+            poetry("<3.10").python_marker().and(uv_pep508::MarkerTree::from_str("python_version >= '3.10'").unwrap());
         assert!(both.is_false(), "{both:?}");
     }
 

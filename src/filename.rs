@@ -30,7 +30,7 @@ impl DistFilename {
 impl DistFilename {
     /// Whether the wheel or sdist `filename` is of `version` (an sdist's version is what follows
     /// its last `-`; `_` stands for `-` as in escaped names).
-    pub fn is_of_version(filename: &str, version: &pep440_rs::Version) -> bool {
+    pub fn is_of_version(filename: &str, version: &uv_pep440::Version) -> bool {
         let text = match DistFilename::parse(filename) {
             DistFilename::Wheel(wheel) => wheel.version,
             DistFilename::Sdist(sdist) => {
@@ -42,7 +42,7 @@ impl DistFilename {
             }
             DistFilename::Other => return false,
         };
-        text.replace('_', "-").parse::<pep440_rs::Version>().is_ok_and(|v| &v == version)
+        text.replace('_', "-").parse::<uv_pep440::Version>().is_ok_and(|v| &v == version)
     }
 }
 

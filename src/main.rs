@@ -225,7 +225,7 @@ fn parse_pair(text: &str) -> Result<(u16, u16), String> {
 }
 
 fn names(list: &[String], flag: &str) -> Result<BTreeSet<PackageName>, Failure> {
-    list.iter().map(|n| PackageName::new(n.clone()).map_err(|e| failure!("{flag} {n}: {e}"))).collect()
+    list.iter().map(|n| PackageName::from_owned(n.clone()).map_err(|e| failure!("{flag} {n}: {e}"))).collect()
 }
 
 /// The one reporting layer: every error reaches the user here, on one line per message so

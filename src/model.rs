@@ -3,8 +3,8 @@
 
 use std::collections::BTreeMap;
 
-use pep440_rs::Version;
-use pep508_rs::MarkerTree;
+use uv_pep440::Version;
+use uv_pep508::MarkerTree;
 
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;

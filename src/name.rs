@@ -1,6 +1,6 @@
 //! PEP 503 normalized names: packages, extras and dependency groups.
 
-pub use pep508_rs::{ExtraName, InvalidNameError, PackageName};
+pub use uv_normalize::{ExtraName, InvalidNameError, PackageName};
 
 /// A dependency-group name (Poetry groups, PEP 735 `[dependency-groups]`), PEP 503-normalized
 /// like package names so that `Dev`, `dev` and `DEV` are one group.
@@ -11,7 +11,7 @@ impl GroupName {
     /// Normalizes `name`; fails on names PEP 503 does not allow.
     pub fn new(name: &str) -> Result<Self, InvalidNameError> {
         // Reuse the package-name rules so groups and packages normalize identically.
-        PackageName::new(name.to_string()).map(|n| Self(n.to_string()))
+        PackageName::from_owned(name.to_string()).map(|n| Self(n.to_string()))
     }
 
     /// The implicit group of a project's main dependencies.
@@ -36,8 +36,8 @@ mod tests {
 
     #[test]
     fn names_normalize_per_pep_503() {
-        assert_eq!(PackageName::new("Typing_Extensions".into()).unwrap().to_string(), "typing-extensions");
-        assert_eq!(PackageName::new("zope.interface".into()).unwrap().to_string(), "zope-interface");
+        assert_eq!(PackageName::from_owned("Typing_Extensions".into()).unwrap().to_string(), "typing-extensions");
+        assert_eq!(PackageName::from_owned("zope.interface".into()).unwrap().to_string(), "zope-interface");
         assert_eq!(GroupName::new("Dev_Tools").unwrap().as_str(), "dev-tools");
         assert!(GroupName::new("-bad").is_err());
     }

@@ -526,7 +526,7 @@ fn not_installable(lock: &Lock, system: &str, python: &str, stderr: &str) -> Res
         rest.starts_with(&expected).then(|| (name.to_owned(), version.to_owned()))
     });
     let Some((name, version)) = claim else { return Err(short) };
-    let wanted = lock2nix::name::PackageName::new(name.clone()).ok();
+    let wanted = lock2nix::name::PackageName::from_owned(name.clone()).ok();
     let package = lock.packages.iter().find(|p| Some(&p.name) == wanted.as_ref() && p.version_text == version);
     let Some(package) = package else {
         return Err(format!("{short}\n(the lock has no package {name} {version})"));

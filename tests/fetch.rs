@@ -19,7 +19,7 @@ const A: &str = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa
 const B: &str = "bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb";
 
 fn name(text: &str) -> PackageName {
-    PackageName::new(text.to_string()).unwrap()
+    PackageName::from_owned(text.to_string()).unwrap()
 }
 
 fn locked(filename: &str, hash: Option<&str>) -> LockedFile {

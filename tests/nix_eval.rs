@@ -107,7 +107,7 @@ fn a_target_without_any_artifact_throws_with_the_reason() {
     // so on every other target forcing it must explain why.
     let dir = tempfile::tempdir().unwrap();
     let mut options = ResolveOptions::default();
-    options.artifacts.only_binary.insert(lock2nix::name::PackageName::new("ruff".into()).unwrap());
+    options.artifacts.only_binary.insert(lock2nix::name::PackageName::from_owned("ruff".into()).unwrap());
     options.artifacts.prefer = lock2nix::resolve::Prefer::Sdist;
     let (_, nix) = render_fixture("poetry2", &options, example_url);
     std::fs::write(dir.path().join("python-packages.nix"), nix).unwrap();

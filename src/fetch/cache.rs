@@ -201,7 +201,7 @@ mod tests {
     }
 
     fn six() -> PackageName {
-        PackageName::new("six".to_string()).unwrap()
+        PackageName::from_owned("six".to_string()).unwrap()
     }
 
     #[test]

@@ -283,7 +283,7 @@ fn merge(entry: &mut ProjectCache, group: &Group, page: Vec<IndexFile>) {
         entry.files.insert(file.filename.clone(), found);
     }
     for version in &group.versions {
-        let Ok(wanted) = version.parse::<pep440_rs::Version>() else { continue };
+        let Ok(wanted) = version.parse::<uv_pep440::Version>() else { continue };
         let mut names: Vec<String> =
             listed.keys().filter(|name| DistFilename::is_of_version(name, &wanted)).cloned().collect();
         names.sort();

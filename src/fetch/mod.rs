@@ -269,7 +269,7 @@ mod tests {
         let options = FetchOptions { index_url: index_url.clone(), ..FetchOptions::default() };
         let query = ProjectQuery {
             index_url,
-            project: PackageName::new("six".into()).unwrap(),
+            project: PackageName::from_owned("six".into()).unwrap(),
             files: Vec::new(),
             chosen: BTreeSet::new(),
             versions: BTreeSet::new(),

@@ -4,8 +4,8 @@
 use std::io::{BufReader, Read, Seek};
 use std::str::FromStr;
 
-use pep508_rs::{MarkerEnvironment, Requirement};
 use serde::Deserialize;
+use uv_pep508::{MarkerEnvironment, Requirement};
 
 use super::InferError;
 use crate::name::PackageName;

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use pep440_rs::Version;
+use uv_pep440::Version;
 
 use super::parse::{AttributePolicy, parse_entries};
 use super::schema::{Additions, ArtifactKind, Entry, Origin};

@@ -2,8 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pep440_rs::VersionSpecifiers;
 use serde::Deserialize;
+use uv_pep440::VersionSpecifiers;
 
 use super::OverrideError;
 use super::schema::{Additions, AppliesTo, ArtifactKind, Entry, NamePattern, Origin, RelaxDeps, is_attribute_path};
@@ -296,7 +296,7 @@ fn package_names(cx: &Context, field: &str, value: Option<Vec<String>>) -> Resul
     let list = nonempty_list(cx, field, value)?;
     let mut names: Vec<PackageName> = Vec::with_capacity(list.len());
     for text in list {
-        let name = PackageName::new(text.clone())
+        let name = PackageName::from_owned(text.clone())
             .map_err(|e| cx.field(field, format!("`{text}` is not a valid package name: {e}")))?;
         if names.contains(&name) {
             return Err(cx.field(field, format!("`{text}` is listed twice (as `{name}`)")));

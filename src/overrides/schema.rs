@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::fmt;
 
-use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
+use uv_pep440::{Version, VersionSpecifiers};
 
 use crate::filename::Os;
 use crate::name::PackageName;
@@ -102,7 +102,7 @@ impl NamePattern {
             if text.contains('*') {
                 return Err("a glob has one `*`, at the end (`nvidia-*`)".to_string());
             }
-            return PackageName::new(text.to_string())
+            return PackageName::from_owned(text.to_string())
                 .map(NamePattern::Exact)
                 .map_err(|e| format!("not a valid package name: {e}"));
         };

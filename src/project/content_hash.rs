@@ -7,8 +7,8 @@
 //! the key sets changed over its history ([`Rules`]), and from 2.3 on Poetry also accepts the
 //! pre-2.3 hash in a lock written before 2.3 (`Locker.is_fresh`).
 
-use pep440_rs::Version;
 use sha2::{Digest, Sha256};
+use uv_pep440::Version;
 
 /// The key sets Poetry hashed, by the version that introduced them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::str::FromStr;
 
-use pep508_rs::{Requirement, VerbatimUrl, VersionOrUrl};
+use uv_pep508::{Requirement, VerbatimUrl, VersionOrUrl};
 
 use super::{Context, Project, ProjectError};
 use crate::constraint::Constraint;
@@ -12,7 +12,8 @@ use crate::name::{ExtraName, GroupName, PackageName};
 
 pub(super) fn read_project(table: &toml::Table, project: &mut Project, ctx: &Context) -> Result<(), ProjectError> {
     if let Some(name) = table.get("name").and_then(|v| v.as_str()) {
-        project.name = Some(PackageName::new(name.into()).map_err(|e| ctx.error("[project] name", e.to_string()))?);
+        project.name =
+            Some(PackageName::from_owned(name.into()).map_err(|e| ctx.error("[project] name", e.to_string()))?);
     }
     if let Some(version) = table.get("version").and_then(|v| v.as_str()) {
         project.version = Some(version.to_string());
@@ -29,7 +30,7 @@ pub(super) fn read_project(table: &toml::Table, project: &mut Project, ctx: &Con
             extras.as_table().ok_or_else(|| ctx.error("[project.optional-dependencies]", "must be a table"))?;
         for (extra, list) in extras {
             let entry = format!("[project.optional-dependencies] {extra}");
-            let name = ExtraName::new(extra.clone()).map_err(|e| ctx.error(&entry, e.to_string()))?;
+            let name = ExtraName::from_owned(extra.clone()).map_err(|e| ctx.error(&entry, e.to_string()))?;
             let deps = requirements(list, &entry, ctx)?;
             project.extras.entry(name).or_default().extend(deps);
         }
@@ -117,7 +118,7 @@ pub(super) fn requirement(text: &str, entry: &str, ctx: &Context) -> Result<Depe
         constraint,
         marker: req.marker,
         python: Constraint::any(),
-        extras: req.extras,
+        extras: req.extras.into_vec(),
         optional: false,
         source: None,
     })

@@ -32,7 +32,7 @@ pub(super) fn read_tool_poetry(
     if project.name.is_none() {
         if let Some(name) = table.get("name").and_then(|v| v.as_str()) {
             project.name =
-                Some(PackageName::new(name.into()).map_err(|e| ctx.error("[tool.poetry] name", e.to_string()))?);
+                Some(PackageName::from_owned(name.into()).map_err(|e| ctx.error("[tool.poetry] name", e.to_string()))?);
         }
     }
     if project.version.is_none() {
@@ -89,13 +89,13 @@ fn read_extras(
     let Some(extras) = table.get("extras").and_then(|v| v.as_table()) else { return Ok(()) };
     for (extra, names) in extras {
         let entry = format!("[tool.poetry.extras] {extra}");
-        let extra_name = ExtraName::new(extra.clone()).map_err(|e| ctx.error(&entry, e.to_string()))?;
+        let extra_name = ExtraName::from_owned(extra.clone()).map_err(|e| ctx.error(&entry, e.to_string()))?;
         let names = names.as_array().ok_or_else(|| ctx.error(&entry, "must be an array of names"))?;
         let deps = project.extras.entry(extra_name).or_default();
         for item in names {
             let text = item.as_str().ok_or_else(|| ctx.error(&entry, "must be an array of names"))?;
-            let name =
-                PackageName::new(requirement_name(text).to_string()).map_err(|e| ctx.error(&entry, e.to_string()))?;
+            let name = PackageName::from_owned(requirement_name(text).to_string())
+                .map_err(|e| ctx.error(&entry, e.to_string()))?;
             let declared: Vec<&Dependency> = main.iter().filter(|d| d.name == name).collect();
             if declared.is_empty() {
                 project.warnings.push(Warning::new(
@@ -123,10 +123,10 @@ fn enrich_all(deps: &mut Vec<Dependency>, entries: &[Dependency]) {
             .iter()
             .filter(|entry| entry.name == dep.name)
             .filter_map(|entry| {
-                let mut marker = dep.marker.clone();
-                marker.and(entry.marker.clone());
-                let mut with_python = marker.clone();
-                with_python.and(entry.python.python_marker());
+                let mut marker = dep.marker;
+                marker = marker.and(entry.marker);
+                let mut with_python = marker;
+                with_python = with_python.and(entry.python.python_marker());
                 (!with_python.is_false()).then(|| Dependency {
                     name: dep.name.clone(),
                     constraint: dep.constraint.intersect(&entry.constraint),
@@ -222,7 +222,7 @@ fn read_dependencies(
             python = Some(Constraint::parse_poetry(text).map_err(|e| ctx.error(&here, e.to_string()))?);
             continue;
         }
-        let name = PackageName::new(raw_name.clone()).map_err(|e| ctx.error(&here, e.to_string()))?;
+        let name = PackageName::from_owned(raw_name.clone()).map_err(|e| ctx.error(&here, e.to_string()))?;
         let parsed: RawEntry = spec.clone().try_into().map_err(|_| ctx.error(&here, entry_error(spec)))?;
         for table in parsed.tables() {
             deps.push(convert_dependency(name.clone(), &table).map_err(|e| ctx.error(&here, e.to_string()))?);

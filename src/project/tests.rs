@@ -54,7 +54,7 @@ tox = "*"
     assert_eq!(main, ["numpy", "numpy", "requests"], "optional psycopg2 is not main");
     let requests = p.main.iter().find(|d| d.name.to_string() == "requests").unwrap();
     assert_eq!(requests.extras[0].to_string(), "socks");
-    assert_eq!(names(&p.extras[&ExtraName::new("postgres".into()).unwrap()]), ["psycopg2"]);
+    assert_eq!(names(&p.extras[&ExtraName::from_owned("postgres".into()).unwrap()]), ["psycopg2"]);
     assert_eq!(names(&group(&p, "dev").dependencies), ["pytest"]);
     assert!(group(&p, "docs").optional);
     assert_eq!(names(&group(&p, "ci").dependencies), ["tox", "sphinx"], "include-groups pulls docs in");
@@ -86,7 +86,7 @@ lint = ["ruff"]
     assert_eq!(names(&p.main), ["fastapi", "uvloop", "svc"], "[project] wins over [tool.poetry.dependencies]");
     assert!(p.python.allows_python(crate::resolve::target::PythonMinor(13)));
     assert!(!p.python.allows_python(crate::resolve::target::PythonMinor(14)));
-    assert!(p.extras.contains_key(&ExtraName::new("gpu".into()).unwrap()), "extras are normalized");
+    assert!(p.extras.contains_key(&ExtraName::from_owned("gpu".into()).unwrap()), "extras are normalized");
     assert_eq!(names(&group(&p, "test").dependencies), ["pytest", "ruff"]);
 }
 
@@ -164,7 +164,7 @@ db = ["psycopg[binary]", "requests (>=2)", "ansible"]
         "pyproject.toml",
     )
     .unwrap();
-    let db = &p.extras[&ExtraName::new("db".into()).unwrap()];
+    let db = &p.extras[&ExtraName::from_owned("db".into()).unwrap()];
     assert_eq!(names(db), ["psycopg", "psycopg", "requests"], "every constraint table of a name, optional or not");
     assert_eq!(names(&p.main), ["requests"]);
     let [warning] = p.warnings.as_slice() else { panic!("{:?}", p.warnings) };

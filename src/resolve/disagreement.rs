@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::target::Target;
 use super::walk::TargetResolution;
-use pep440_rs::Version;
+use uv_pep440::Version;
 
 use crate::model::Lock;
 use crate::name::PackageName;

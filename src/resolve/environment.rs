@@ -1,6 +1,6 @@
 //! The PEP 508 marker environment of a target.
 
-use pep508_rs::{MarkerEnvironment, MarkerEnvironmentBuilder};
+use uv_pep508::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
 use super::target::{Arch, Target};
 
@@ -35,13 +35,14 @@ pub fn marker_environment(target: &Target) -> MarkerEnvironment {
 mod tests {
     use std::str::FromStr;
 
-    use pep508_rs::{ExtraName, MarkerTree};
+    use uv_normalize::ExtraName;
+    use uv_pep508::MarkerTree;
 
     use super::*;
     use crate::resolve::target::{PythonMinor, System};
 
     fn holds(marker: &str, system: System, minor: u8, extras: &[&str]) -> bool {
-        let extras: Vec<ExtraName> = extras.iter().map(|e| ExtraName::new(e.to_string()).unwrap()).collect();
+        let extras: Vec<ExtraName> = extras.iter().map(|e| ExtraName::from_owned(e.to_string()).unwrap()).collect();
         let env = marker_environment(&Target { system, python: PythonMinor(minor) });
         MarkerTree::from_str(marker).unwrap().evaluate(&env, &extras)
     }

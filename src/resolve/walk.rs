@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use pep508_rs::MarkerEnvironment;
+use uv_pep508::MarkerEnvironment;
 
 use super::environment::marker_environment;
 use super::select::select_artifact;

@@ -10,8 +10,8 @@
 
 use std::str::FromStr;
 
-use pep508_rs::MarkerTree;
 use serde::Deserialize;
+use uv_pep508::MarkerTree;
 
 use crate::constraint::Constraint;
 use crate::model::Dependency;
@@ -101,13 +101,14 @@ pub fn convert(name: PackageName, table: &RawTable) -> Result<Dependency, SpecEr
         None => MarkerTree::TRUE,
     };
     if let Some(platform) = table.platform.as_deref() {
-        marker.and(platform_marker(platform)?);
+        marker = marker.and(platform_marker(platform)?);
     }
     let extras = table
         .extras
         .iter()
         .map(|e| {
-            ExtraName::new(e.clone()).map_err(|err| SpecError::Extra { text: e.clone(), message: err.to_string() })
+            ExtraName::from_owned(e.clone())
+                .map_err(|err| SpecError::Extra { text: e.clone(), message: err.to_string() })
         })
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Dependency { name, constraint, marker, python, extras, optional: table.optional, source: table.source.clone() })
@@ -145,9 +146,9 @@ pub fn platform_marker(text: &str) -> Result<MarkerTree, SpecError> {
                 return Err(invalid("a platform name cannot hold both kinds of quote"));
             }
             let op = if negated { "!=" } else { "==" };
-            all.and(parse_marker(&format!("sys_platform {op} {quote}{value}{quote}"))?);
+            all = all.and(parse_marker(&format!("sys_platform {op} {quote}{value}{quote}"))?);
         }
-        union.or(all);
+        union = union.or(all);
     }
     if union.is_false() {
         // Poetry itself fails on such a constraint (an empty intersection).
@@ -175,7 +176,7 @@ mod tests {
     }
 
     fn dep(toml: &str) -> Dependency {
-        convert(PackageName::new("pkg".into()).unwrap(), &table(toml)).unwrap()
+        convert(PackageName::from_owned("pkg".into()).unwrap(), &table(toml)).unwrap()
     }
 
     #[test]
@@ -233,7 +234,7 @@ source = "private"
 allow-prereleases = true
 develop = false"#);
         assert!(d.optional);
-        assert_eq!(d.extras, [ExtraName::new("socks".into()).unwrap()]);
+        assert_eq!(d.extras, [ExtraName::from_owned("socks".into()).unwrap()]);
         assert_eq!(d.source.as_deref(), Some("private"));
         assert!(toml::from_str::<RawTable>(r#"allow-prereleases = "yes""#).is_err());
     }

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
-use pep440_rs::Version;
 use rayon::prelude::*;
 use serde::Deserialize;
+use uv_pep440::Version;
 
 mod dependency;
 
@@ -190,7 +190,7 @@ fn convert_package(
 ) -> Result<Package, LockError> {
     let entry = format!("{} {}", raw.name, raw.version);
     let err = |message: String| LockError::Entry { path: origin.into(), package: entry.clone(), message };
-    let name = PackageName::new(raw.name.clone()).map_err(|e| err(e.to_string()))?;
+    let name = PackageName::from_owned(raw.name.clone()).map_err(|e| err(e.to_string()))?;
     let version = Version::from_str(&raw.version).map_err(|e| err(format!("invalid version: {e}")))?;
     let python = match raw.python_versions.as_deref() {
         Some(text) => Constraint::parse_poetry(text).map_err(|e| err(format!("python-versions: {e}")))?,
@@ -217,7 +217,8 @@ fn convert_package(
     };
     let mut dependencies = Vec::new();
     for (dep_name, entry) in &raw.dependencies {
-        let dep_name = PackageName::new(dep_name.clone()).map_err(|e| err(format!("dependency `{dep_name}`: {e}")))?;
+        let dep_name =
+            PackageName::from_owned(dep_name.clone()).map_err(|e| err(format!("dependency `{dep_name}`: {e}")))?;
         for table in entry.tables() {
             dependencies.push(
                 dependency::convert(dep_name.clone(), &table)
@@ -227,11 +228,12 @@ fn convert_package(
     }
     let mut extras = BTreeMap::new();
     for (extra, requirements) in &raw.extras {
-        let extra = ExtraName::new(extra.clone()).map_err(|e| err(format!("extra `{extra}`: {e}")))?;
+        let extra = ExtraName::from_owned(extra.clone()).map_err(|e| err(format!("extra `{extra}`: {e}")))?;
         let names = requirements
             .iter()
             .map(|r| {
-                PackageName::new(requirement_name(r).to_string()).map_err(|e| err(format!("extra `{extra}`: {e}")))
+                PackageName::from_owned(requirement_name(r).to_string())
+                    .map_err(|e| err(format!("extra `{extra}`: {e}")))
             })
             .collect::<Result<Vec<_>, _>>()?;
         extras.insert(extra, names);
@@ -249,7 +251,7 @@ fn convert_package(
                 Some(RawMarkers::All(text)) => {
                     let marker = parse_marker(&text).map_err(|m| err(format!("markers: {m}")))?;
                     for g in &groups {
-                        markers.insert(g.clone(), marker.clone());
+                        markers.insert(g.clone(), marker);
                     }
                 }
                 Some(RawMarkers::PerGroup(table)) => {
@@ -299,7 +301,7 @@ pub fn requirement_name(requirement: &str) -> &str {
 }
 
 fn normalize(name: &str, origin: &str, entry: &str) -> Result<PackageName, LockError> {
-    PackageName::new(name.to_string()).map_err(|e| LockError::Entry {
+    PackageName::from_owned(name.to_string()).map_err(|e| LockError::Entry {
         path: origin.into(),
         package: entry.into(),
         message: format!("`{name}`: {e}"),
@@ -307,7 +309,7 @@ fn normalize(name: &str, origin: &str, entry: &str) -> Result<PackageName, LockE
 }
 
 fn extra_name(name: &str, origin: &str, entry: &str) -> Result<ExtraName, LockError> {
-    ExtraName::new(name.to_string()).map_err(|e| LockError::Entry {
+    ExtraName::from_owned(name.to_string()).map_err(|e| LockError::Entry {
         path: origin.into(),
         package: entry.into(),
         message: format!("`{name}`: {e}"),

@@ -54,7 +54,7 @@ fn lock_2_0_packages_files_dependencies_and_extras() {
     assert_eq!(names, ["certifi", "charset-normalizer", "numpy", "numpy", "pysocks"]);
     let socks = p.dependencies.iter().find(|d| d.name.to_string() == "pysocks").unwrap();
     assert!(socks.optional);
-    assert_eq!(p.extras[&ExtraName::new("socks".into()).unwrap()][0].to_string(), "pysocks");
+    assert_eq!(p.extras[&ExtraName::from_owned("socks".into()).unwrap()][0].to_string(), "pysocks");
     assert!(p.membership.is_none());
 }
 

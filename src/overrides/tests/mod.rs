@@ -5,7 +5,7 @@ mod format;
 mod matching;
 mod parse;
 
-use pep440_rs::Version;
+use uv_pep440::Version;
 
 use super::{Database, OverrideError};
 use crate::name::PackageName;
@@ -30,7 +30,7 @@ fn error(text: &str) -> String {
 }
 
 fn name(text: &str) -> PackageName {
-    PackageName::new(text.to_string()).unwrap()
+    PackageName::from_owned(text.to_string()).unwrap()
 }
 
 fn version(text: &str) -> Version {
