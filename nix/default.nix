@@ -109,13 +109,15 @@ let
     }@args:
     let
       pkgs' = withPkgs args "mkEnv";
+      # Imported once: the set below takes what importing gave.
+      generated = generatedOf pkgs' packages;
       set = mkPythonSet {
         pkgs = pkgs';
-        inherit python packages overlays;
+        inherit python overlays;
+        packages = generated.overlay;
       };
-      inherit (generatedOf pkgs' packages) meta;
     in
-    set.withPackages (selection meta groups extras);
+    set.withPackages (selection generated.meta groups extras);
 
   mkApplication =
     {
@@ -128,13 +130,15 @@ let
     }@args:
     let
       pkgs' = withPkgs args "mkApplication";
-      inherit (generatedOf pkgs' packages) meta;
+      generated = generatedOf pkgs' packages;
+      inherit (generated) meta;
       project =
         meta.editable.${meta.project}
           or (throw "lock2nix: mkApplication: the project ${meta.project} is not built from its folder (Poetry's package-mode = false, or pyproject.toml has no [build-system]); use mkEnv for its dependencies");
       env = mkEnv {
         pkgs = pkgs';
-        inherit python packages overlays extras;
+        inherit python overlays extras;
+        packages = generated.overlay;
         groups = [ ];
       };
       scripts = builtins.attrNames project.scripts;
@@ -180,7 +184,8 @@ let
     let
       pkgs' = withPkgs args "mkDevShell";
       inherit (pkgs') lib;
-      inherit (generatedOf pkgs' packages) meta;
+      generated = generatedOf pkgs' packages;
+      inherit (generated) meta;
       # Each editable folder replaces its package: dependents see the working tree too.
       editables =
         final: prev:
@@ -210,7 +215,8 @@ let
         ) meta.editable;
       set = mkPythonSet {
         pkgs = pkgs';
-        inherit python packages;
+        inherit python;
+        packages = generated.overlay;
         overlays = overlays ++ lib.optional editable editables;
       };
       env = set.withPackages (selection meta groups extras);
