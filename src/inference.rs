@@ -98,7 +98,7 @@ pub fn infer(
             .filter_map(|&(i, f)| {
                 let package = &lock.packages[i];
                 let filename = &package.files[f].filename;
-                let (url, sha256) = locations.find(&package.name, filename)?;
+                let (url, sha256) = locations.locate(package, &package.files[f])?;
                 Some((
                     package.name.clone(),
                     Artifact { filename: filename.clone(), url: url.to_string(), sha256_hex: sha256.to_string() },

@@ -36,7 +36,7 @@ macro_rules! failure {
 /// `lock2nix check`'s exit code when it could not tell whether the file is up to date.
 const UNDECIDED: u8 = 2;
 
-/// Turn a poetry.lock into one pure, multi-platform Nix overlay of buildPythonPackage derivations.
+/// Turn a poetry.lock or uv.lock into one pure, multi-platform Nix overlay of buildPythonPackage derivations.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -109,9 +109,8 @@ impl OverrideArgs {
 
 #[derive(Args, Debug)]
 struct GenerateArgs {
-    /// The lock file.
-    #[arg(default_value = "poetry.lock")]
-    lock: PathBuf,
+    /// The lock: poetry.lock or uv.lock [default: the one lock in the current folder]
+    lock: Option<PathBuf>,
     /// Write here (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
@@ -291,7 +290,7 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
     let mut cli = recorded.generate;
     // Recorded paths are relative to the file's folder.
     let folder = file.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    cli.lock = folder.join(&cli.lock);
+    cli.lock = cli.lock.map(|lock| folder.join(lock));
     cli.pyproject = cli.pyproject.map(|p| folder.join(p));
     cli.overrides.file = cli.overrides.file.map(|p| folder.join(p));
     cli.hashes = cli.hashes.map(|p| folder.join(p));
@@ -342,7 +341,8 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
 /// `lock2nix init`: python-packages.nix and the starter files beside the lock, each only when
 /// it is not there yet (or with `--force`); a failed generation writes nothing.
 fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
-    let folder = cli.lock.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
+    let lock = lock_path(&cli)?;
+    let folder = lock.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
     let output = cli.output.clone().unwrap_or_else(|| folder.join("python-packages.nix"));
     cli.output = Some(output.clone());
     let starter_paths = ["flake.nix", ".envrc", ".vscode/settings.json"].map(|p| folder.join(p));
@@ -424,10 +424,18 @@ fn report(generated: &lock2nix::generate::Generated, verbose: bool) {
     }
 }
 
+/// The lock the command line names, else the one lock in the current folder.
+fn lock_path(cli: &GenerateArgs) -> Result<PathBuf, Failure> {
+    match &cli.lock {
+        Some(lock) => Ok(lock.clone()),
+        None => lock2nix::lockfile::find_in(Path::new("")).map_err(|e| failure!("{e}")),
+    }
+}
+
 /// The library's options for the command line's arguments.
 fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
     Ok(GenerateOptions {
-        lock: cli.lock.clone(),
+        lock: lock_path(cli)?,
         pyproject: cli.pyproject.clone(),
         output: cli.output.clone(),
         resolve: ResolveOptions {
@@ -577,7 +585,7 @@ mod tests {
         assert_eq!(recorded(&again), command, "the recorded command records itself");
         assert_eq!(recorded(&["poetry.lock"]), "lock2nix poetry.lock", "defaults are not recorded");
         assert_eq!(
-            recorded(&["--no-infer", "--no-builtin-overrides"]),
+            recorded(&["--no-infer", "--no-builtin-overrides", "poetry.lock"]),
             "lock2nix --no-builtin-overrides --no-infer poetry.lock"
         );
     }

@@ -28,12 +28,64 @@ pub struct Lock {
     /// Poetry's `[metadata] content-hash`: the hash of pyproject.toml's relevant parts when
     /// the lock was written.
     pub content_hash: Option<String>,
+    /// The project's roots when the lock records them (uv.lock); `None` when they come from
+    /// pyproject.toml (poetry.lock).
+    pub roots: Option<LockRoots>,
+}
+
+/// The project as a lock that records it describes it: its name, whether it is built, and the
+/// edges of its dependencies, groups and extras (each may target an exact locked package).
+#[derive(Debug, Clone, Default)]
+pub struct LockRoots {
+    /// `None` for a workspace whose root is not a project.
+    pub name: Option<PackageName>,
+    pub version: Option<String>,
+    /// Built from its folder as a package (uv's `editable = "."`), not only a set of
+    /// dependencies (`virtual = "."`).
+    pub built: bool,
+    pub main: Vec<Dependency>,
+    pub groups: BTreeMap<GroupName, Vec<Dependency>>,
+    pub extras: BTreeMap<ExtraName, Vec<Dependency>>,
+    /// Extras and groups that `conflicts` forbids to install together with another one: a
+    /// file holds one environment per system, so these are left out (and named in a warning).
+    pub conflicting: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockFormat {
     /// `lock_version` is `None` for the unversioned Poetry 1.0-era locks.
     Poetry { lock_version: Option<String> },
+    /// uv.lock: `version` and `revision` (absent before revision 1: 0).
+    Uv { version: u32, revision: u32 },
+}
+
+impl LockFormat {
+    /// The command that writes the lock again from pyproject.toml.
+    pub fn relock_command(&self) -> &'static str {
+        match self {
+            Self::Poetry { .. } => "poetry lock",
+            Self::Uv { .. } => "uv lock",
+        }
+    }
+
+    /// The tool that writes the lock, for messages ("as Poetry installs it").
+    pub fn tool(&self) -> &'static str {
+        match self {
+            Self::Poetry { .. } => "Poetry",
+            Self::Uv { .. } => "uv",
+        }
+    }
+}
+
+impl std::fmt::Display for LockFormat {
+    /// As the generated file's header names the lock.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Poetry { lock_version: Some(version) } => write!(f, "Poetry lock {version}"),
+            Self::Poetry { lock_version: None } => write!(f, "Poetry lock 1.0 (unversioned)"),
+            Self::Uv { version, revision } => write!(f, "uv.lock version {version}, revision {revision}"),
+        }
+    }
 }
 
 /// One locked distribution at one version.
@@ -43,6 +95,9 @@ pub struct Package {
     pub version: Version,
     /// The version string exactly as locked (the derivation's `version`).
     pub version_text: String,
+    /// False when the lock gives no version (uv.lock's path packages of dynamic version): then
+    /// `version` is a stand-in `0` and only the build knows the real one.
+    pub version_known: bool,
     /// `python-versions` of the package; `Constraint::any()` when absent or `*`.
     pub python: Constraint,
     pub source: Source,
@@ -138,12 +193,30 @@ impl std::fmt::Debug for IndexRef {
     }
 }
 
-/// One artifact listed in the lock: a file name and the hash the lock recorded.
+/// One artifact listed in the lock: a file name and the hash the lock recorded, and where
+/// the lock says it is (uv.lock and pylock.toml do; poetry.lock leaves it to the index).
 #[derive(Debug, Clone)]
 pub struct LockedFile {
     pub filename: String,
     pub hash: Option<FileHash>,
     pub dist: DistFilename,
+    /// Absolute; may carry credentials (never printed: see `fetch::redact_url`).
+    pub url: Option<String>,
+}
+
+impl LockedFile {
+    /// A file known by name and hash only (poetry.lock).
+    pub fn named(filename: String, hash: Option<FileHash>) -> Self {
+        let dist = DistFilename::parse(&filename);
+        Self { filename, hash, dist, url: None }
+    }
+
+    /// The lock's own URL and sha256 (hex) of the file, when it records both: such a file
+    /// needs no index.
+    pub fn locked_location(&self) -> Option<(&str, &str)> {
+        let hash = self.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256)?;
+        Some((self.url.as_deref()?, hash.hex.as_str()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -221,6 +294,9 @@ pub struct Dependency {
     pub optional: bool,
     /// Poetry's `source = "…"`: the named index the package must come from.
     pub source: Option<String>,
+    /// The one locked package (index into `Lock::packages`) the edge leads to, when the lock
+    /// says (uv.lock); else the walk picks by name and constraint.
+    pub target: Option<usize>,
 }
 
 /// Lock 2.1 membership: the groups a package belongs to and, per group, when.

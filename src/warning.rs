@@ -58,6 +58,8 @@ pub enum WarningKind {
     UnknownSonames,
     /// The project has no dependencies at all.
     EmptyProject,
+    /// Extras or groups that uv's `conflicts` keeps apart are left out of the file.
+    ConflictingExtras,
 }
 
 impl WarningKind {
@@ -83,6 +85,7 @@ impl WarningKind {
             Self::NativeLibrariesNotInferred => "wheels whose native libraries were not inferred",
             Self::UnknownSonames => "wheels need libraries overrides/sonames.toml does not know; add an override",
             Self::EmptyProject => "empty project",
+            Self::ConflictingExtras => "conflicting extras or groups left out",
         }
     }
 }

@@ -445,31 +445,26 @@ fn a_value_of_the_wrong_type_names_its_key_path() {
     );
 }
 
-/// Other lock formats, a pyproject.toml and a requirements file, given where the poetry.lock
-/// belongs: one line that says what the file is and what lock2nix reads.
+/// A pylock.toml (not read yet), a pyproject.toml and a requirements file, given where the
+/// lock belongs: one line that says what the file is and what lock2nix reads.
 #[test]
 fn other_kinds_of_file_are_named_not_misread() {
     let server = recorded_index();
     let cases = [
         (
-            "uv.lock",
-            "version = 1\nrevision = 3\nrequires-python = \">=3.12\"\n\n[[package]]\nname = \"six\"\nversion = \"1.17.0\"\nsource = { registry = \"https://pypi.org/simple\" }\n",
-            "uv.lock is a uv.lock (uv's own lock format), not a poetry.lock; this version of lock2nix reads Poetry's poetry.lock (with the pyproject.toml beside it); uv.lock and pylock.toml are planned",
-        ),
-        (
             "pylock.toml",
             "lock-version = \"1.0\"\ncreated-by = \"uv\"\n\n[[packages]]\nname = \"six\"\nversion = \"1.17.0\"\n",
-            "pylock.toml is a pylock.toml (the PEP 751 lock format), not a poetry.lock; this version of lock2nix reads Poetry's poetry.lock (with the pyproject.toml beside it); uv.lock and pylock.toml are planned",
+            "pylock.toml is a pylock.toml (the PEP 751 lock format), not a lock lock2nix reads; this version of lock2nix reads poetry.lock and uv.lock (with the pyproject.toml beside it); pylock.toml is planned",
         ),
         (
             "requirements.txt",
             "six==1.17.0 \\\n    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\nidna>=3.10\n",
-            "requirements.txt is a pip requirements file, not a poetry.lock; lock2nix reads Poetry's poetry.lock (with the pyproject.toml beside it); run `poetry lock` to make one",
+            "requirements.txt is a pip requirements file, not a lock lock2nix reads; lock2nix reads Poetry's poetry.lock and uv's uv.lock (with the pyproject.toml beside it); run `poetry lock` or `uv lock` to make one",
         ),
         (
             "pyproject.toml",
             "[tool.poetry]\nname = \"demo-app\"\n\n[tool.poetry.dependencies]\npython = \"^3.9\"\n",
-            "pyproject.toml is a pyproject.toml (the project, not its lock), not a poetry.lock; pass the poetry.lock next to it: lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)",
+            "pyproject.toml is a pyproject.toml (the project, not its lock), not a lock lock2nix reads; pass the lock next to it (poetry.lock or uv.lock): lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)",
         ),
     ];
     for (name, text, message) in cases {
@@ -773,7 +768,7 @@ fn artifact_flags_change_the_chosen_files() {
 
     // Policies nothing in the lock can satisfy: evaluation-time errors naming the flag.
     let impossible = generate(&["--only-binary", "puresrc", "--no-binary", "fastnum"]);
-    let why = "no locked wheel fits this platform and --only-binary forbids the sdist; drop it from --only-binary or leave this platform out with --system/--python";
+    let why = "no locked wheel fits this platform and the sdist is not to be built (--only-binary, [tool.uv] no-build, or an override database entry with artifact = wheel, for a build nixpkgs cannot do from it); pin a version with a wheel for this platform, or leave the platform out with --system/--python";
     assert!(attribute(&impossible, "puresrc").contains(&throw_text("puresrc", "0.3.0", why)), "{impossible}");
     let why = "--no-binary asks for an sdist but the lock has none; drop it from --no-binary";
     assert!(attribute(&impossible, "fastnum").contains(&throw_text("fastnum", "1.0.0", why)), "{impossible}");

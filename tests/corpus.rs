@@ -1,12 +1,14 @@
-//! The shared corpus of real public poetry.lock + pyproject.toml pairs, end to end.
+//! The shared corpus of real public locks (poetry.lock or uv.lock, with their pyproject.toml),
+//! end to end.
 //!
-//! For every case directory with a poetry.lock under the corpus (`../shared/corpus` next to
+//! For every case directory with a poetry.lock or a uv.lock under the corpus (`../shared/corpus` next to
 //! the repository, or `$LOCK2NIX_CORPUS`):
 //!
 //! 1. the lock is read with the library; a lock with a package from elsewhere than the default
 //!    index (git, url, directory, file, or a named index) counts as *foreign*;
 //! 2. a PEP 691 index synthesized from the lock itself is served on 127.0.0.1 (every locked
-//!    file, with the lock's sha256) and the `lock2nix` binary is run against it in the case
+//!    file, with the lock's sha256; a uv.lock, which records every file's URL, must send it no
+//!    request) and the `lock2nix` binary is run against it in the case
 //!    directory, with every named index source pointed at it (`--source NAME=URL`). A foreign
 //!    lock whose git or url remotes this machine cannot reach (or whose path sources are not in
 //!    the corpus) must stop with the one-line unreachable-remote (or missing-path) error; it is
@@ -32,7 +34,7 @@ use std::time::{Duration, Instant};
 
 use lock2nix::model::{HashAlgorithm, Lock, Source};
 use serde_json::{Value, json};
-use support::corpus::{CaseOutcome, find_cases, foreign_sources, output_within, run_cases};
+use support::corpus::{CaseOutcome, find_cases, foreign_sources, lock_of, output_within, run_cases};
 use support::evaluate::{
     PairResult, SYSTEMS, evaluate_pairs, evaluation_pairs, nix_parse, root_attribute, short_error,
 };
@@ -110,7 +112,7 @@ fn every_corpus_lock_generates_and_evaluates() {
     let Some(corpus) = support::corpus::locate("corpus", &report_path()) else { return };
     let evaluate = require_nix("corpus");
 
-    let cases = find_cases(&corpus, "corpus");
+    let cases = find_cases(&corpus, "corpus", &["poetry.lock", "uv.lock"]);
     let keep = std::env::var_os(KEEP_ENV).filter(|k| !k.is_empty()).map(PathBuf::from);
 
     let outcomes =
@@ -195,7 +197,8 @@ fn every_corpus_lock_generates_and_evaluates() {
 
 fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     let mut outcome = Outcome::default();
-    let lock = match lock2nix::lockfile::read(&dir.join("poetry.lock")) {
+    let lock_file = lock_of(dir);
+    let lock = match lock2nix::lockfile::read(&dir.join(lock_file)) {
         Ok(lock) => lock,
         Err(e) => {
             outcome.fail("read", format!("lock2nix::lockfile::read failed: {e}"));
@@ -205,9 +208,18 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     let foreign = foreign_sources(&lock);
     outcome.eligible = Some(true);
     outcome.foreign = !foreign.is_empty();
+    // A lock that records file URLs (uv.lock) is not pointed at the synthesized index: it
+    // must need no index at all.
+    let records_urls = lock
+        .packages
+        .iter()
+        .filter(|p| matches!(p.source, Source::Registry { .. }))
+        .flat_map(|p| &p.files)
+        .all(|f| f.locked_location().is_some());
     let mut named: Vec<String> = lock
         .packages
         .iter()
+        .filter(|_| !records_urls)
         .filter_map(|p| match &p.source {
             Source::Registry { index: Some(index) } => Some(index.name.clone()),
             _ => None,
@@ -221,7 +233,7 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     let work = tempfile::tempdir().expect("a temporary directory");
     let output_path = work.path().join("python-packages.nix");
     let generate_started = Instant::now();
-    let mut ran = run_lock2nix(dir, &server, work.path(), &output_path, &named, false);
+    let mut ran = run_lock2nix(dir, lock_file, &server, work.path(), &output_path, &named, false);
     let mut prefix = String::new();
     if let Ok(output) = &ran {
         let stderr = String::from_utf8_lossy(&output.stderr);
@@ -232,7 +244,7 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
             }
             outcome.stopped = Some(stderr.trim().to_string());
             prefix = format!("stopped: {}; ", stderr.trim());
-            ran = run_lock2nix(dir, &server, work.path(), &output_path, &named, true);
+            ran = run_lock2nix(dir, lock_file, &server, work.path(), &output_path, &named, true);
         }
     }
     let generate_time = generate_started.elapsed();
@@ -252,7 +264,7 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
             outcome.fail(
                 "generate",
                 format!(
-                    "lock2nix poetry.lock exited with {}\n{}",
+                    "lock2nix {lock_file} exited with {}\n{}",
                     output.status,
                     String::from_utf8_lossy(&output.stderr).trim_end()
                 ),
@@ -281,8 +293,14 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     let requests = server.total_hits();
     write!(line, " ({requests} index requests)").unwrap();
     let from_an_index = lock.packages.iter().any(|p| matches!(p.source, Source::Registry { .. }));
-    if requests == 0 && from_an_index {
+    if requests == 0 && from_an_index && !records_urls {
         outcome.fail("generate", "lock2nix never asked the synthesized index (with an empty cache)");
+    }
+    if requests > 0 && records_urls {
+        outcome.fail(
+            "generate",
+            format!("the lock records every file's URL and hash, yet lock2nix sent {requests} index requests"),
+        );
     }
     drop(server);
     match check_sources(&text, &lock) {
@@ -406,6 +424,11 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
     }
     // Url sources keep the lock's URL; git sources are fetchgit, checked by the git tests.
     let mut own_urls: BTreeMap<String, Option<&str>> = BTreeMap::new();
+    for file in lock.packages.iter().flat_map(|p| &p.files) {
+        if let Some((url, sha256)) = file.locked_location() {
+            own_urls.insert(lock2nix::fetch::redact_url(url), Some(sha256));
+        }
+    }
     for package in &lock.packages {
         match &package.source {
             Source::Url { url, .. } => {
@@ -473,10 +496,11 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
     if problems.is_empty() { Ok(checked) } else { Err(problems.join("\n")) }
 }
 
-/// `lock2nix poetry.lock --index-url … --cache-dir … -o … -q` in the case directory, with
+/// `lock2nix LOCK --index-url … --cache-dir … -o … -q` in the case directory, with
 /// nothing from the environment pointing it at another index, cache or proxy.
 fn run_lock2nix(
     dir: &Path,
+    lock_file: &str,
     server: &IndexServer,
     work: &Path,
     output: &Path,
@@ -487,7 +511,7 @@ fn run_lock2nix(
     let mut command = Command::new(env!("CARGO_BIN_EXE_lock2nix"));
     command
         .current_dir(dir)
-        .arg("poetry.lock")
+        .arg(lock_file)
         .args(["--index-url", &index])
         .arg("--cache-dir")
         .arg(work.join("cache"))
@@ -510,6 +534,8 @@ fn run_lock2nix(
 
 /// The throw lock2nix renders for a package none of whose locked files installs on a target.
 const NO_ARTIFACT: &str = "no locked wheel fits this platform and there is no sdist";
+/// The throw of a package whose sdist the override database (or a flag) forbids to build.
+const SDIST_FORBIDDEN: &str = "no locked wheel fits this platform and the sdist is not to be built";
 
 /// When `stderr` is lock2nix's "cannot be installed" throw for this target and the lock
 /// really ships no artifact for the named package that installs there (checked here against
@@ -522,10 +548,12 @@ fn not_installable(lock: &Lock, system: &str, python: &str, stderr: &str) -> Res
         let mut words = rest.split(' ');
         let (name, version) = (words.next()?, words.next()?);
         let rest = words.collect::<Vec<_>>().join(" ");
-        let expected = format!("cannot be installed on {system} with CPython {python}: {NO_ARTIFACT}");
-        rest.starts_with(&expected).then(|| (name.to_owned(), version.to_owned()))
+        let head = format!("cannot be installed on {system} with CPython {python}: ");
+        let why = rest.strip_prefix(&head)?;
+        let forbidden = why.starts_with(SDIST_FORBIDDEN);
+        (why.starts_with(NO_ARTIFACT) || forbidden).then(|| (name.to_owned(), version.to_owned(), forbidden))
     });
-    let Some((name, version)) = claim else { return Err(short) };
+    let Some((name, version, sdist_forbidden)) = claim else { return Err(short) };
     let wanted = lock2nix::name::PackageName::from_owned(name.clone()).ok();
     let package = lock.packages.iter().find(|p| Some(&p.name) == wanted.as_ref() && p.version_text == version);
     let Some(package) = package else {
@@ -535,7 +563,7 @@ fn not_installable(lock: &Lock, system: &str, python: &str, stderr: &str) -> Res
         .strip_prefix("3.")
         .and_then(|m| m.parse().ok())
         .ok_or_else(|| format!("{short}\n(unexpected CPython {python})"))?;
-    if let Some(sdist) = package.files.iter().find(|f| is_sdist(&f.filename)) {
+    if let Some(sdist) = package.files.iter().find(|f| is_sdist(&f.filename)).filter(|_| !sdist_forbidden) {
         return Err(format!("{short}\nbut the lock lists the sdist {} for {name} {version}", sdist.filename));
     }
     if let Some(wheel) = package.files.iter().find(|f| wheel_installs(&f.filename, system, minor)) {
@@ -543,6 +571,9 @@ fn not_installable(lock: &Lock, system: &str, python: &str, stderr: &str) -> Res
             "{short}\nbut the locked wheel {} installs on {system} with CPython {python}",
             wheel.filename
         ));
+    }
+    if sdist_forbidden {
+        return Ok(format!("{name} {version} has no locked wheel for it and its sdist is not built"));
     }
     Ok(format!("{name} {version} has no locked file for it ({} files, none an sdist)", package.files.len()))
 }

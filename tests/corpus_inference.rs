@@ -293,7 +293,7 @@ fn corpus_sdists_and_manylinux_wheels_get_inferred_facts() {
     let started = Instant::now();
     let report_path = target_dir().join("corpus-inference-report.txt");
     let Some(corpus) = locate("corpus inference", &report_path) else { return };
-    let cases = find_cases(&corpus, "corpus inference");
+    let cases = find_cases(&corpus, "corpus inference", &["poetry.lock"]);
     let max_size = std::env::var(MAX_SIZE_ENV).unwrap_or_else(|_| DEFAULT_MAX_SIZE.to_string());
     let cache = target_dir().join("corpus-inference-cache");
     let evaluate = require_nix("corpus inference");

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use lock2nix::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate};
-use lock2nix::filename::DistFilename;
 use lock2nix::model::{FileHash, LockedFile};
 use lock2nix::name::PackageName;
 use serde_json::{Value, json};
@@ -23,11 +22,7 @@ fn name(text: &str) -> PackageName {
 }
 
 fn locked(filename: &str, hash: Option<&str>) -> LockedFile {
-    LockedFile {
-        filename: filename.to_string(),
-        hash: hash.map(|h| FileHash::parse(h).unwrap()),
-        dist: DistFilename::parse(filename),
-    }
+    LockedFile::named(filename.to_string(), hash.map(|h| FileHash::parse(h).unwrap()))
 }
 
 fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQuery {

@@ -69,6 +69,10 @@ lib.mapAttrs stubPackage {
   setuptools-rust = "1.10.2";
   setuptools-scm = "8.1.0";
   unidic-lite = "1.0.8";
+  # nixpkgs: python-modules/uv-build (pkgs.uv's version) and uv-dynamic-versioning, the
+  # backend and the hatchling plugin uv projects build with.
+  uv-build = "0.9.5";
+  uv-dynamic-versioning = "0.11.0";
   versioneer = "0.29";
   wheel = "0.45.1";
 }

@@ -139,7 +139,7 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
                 .versions
                 .iter()
                 .flat_map(|v| &listed[&(key.1.clone(), v.clone())])
-                .map(|name| LockedFile { filename: name.clone(), hash: None, dist: DistFilename::parse(name) })
+                .map(|name| LockedFile::named(name.clone(), None))
                 .collect();
             for file in group.files.iter().chain(&unnamed) {
                 let Some(Some(cached)) = entries.get(&file.filename) else { continue };

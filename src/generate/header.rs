@@ -7,7 +7,7 @@ use std::path::{Component, Path, PathBuf};
 
 use super::{GenerateOptions, pyproject_path};
 use crate::fetch::{DEFAULT_INDEX_URL, redact_url};
-use crate::model::{Lock, LockFormat};
+use crate::model::Lock;
 use crate::name::PackageName;
 use crate::plan::Plan;
 use crate::render::Header;
@@ -152,7 +152,6 @@ pub(super) fn header(
     options: &GenerateOptions,
     paths: &RecordedPaths,
 ) -> Header {
-    let LockFormat::Poetry { lock_version } = &lock.format;
     let mut systems: Vec<&str> = plan.targets.iter().map(|t| t.system.as_nix()).collect();
     systems.dedup();
     let mut pythons: Vec<PythonMinor> = plan.targets.iter().map(|t| t.python).collect();
@@ -162,8 +161,8 @@ pub(super) fn header(
     let policy = &options.resolve;
     let mut notes = vec![
         format!(
-            "Lock: Poetry lock {}, {} packages{}",
-            lock_version.as_deref().unwrap_or("1.0 (unversioned)"),
+            "Lock: {}, {} packages{}",
+            lock.format,
             lock.packages.len(),
             if resolution.follows_lock_markers {
                 "; installed where the lock's markers say (Poetry's installer.re-resolve = false)"

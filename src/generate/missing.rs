@@ -43,7 +43,7 @@ impl<'a> IndexGaps<'a> {
                 package
                     .files
                     .iter()
-                    .filter(|f| index.find(&package.name, &f.filename).is_none())
+                    .filter(|f| index.locate(package, f).is_none())
                     .map(|f| (package.name.clone(), f.filename.clone()))
             })
             .collect();

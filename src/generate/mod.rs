@@ -182,7 +182,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let mut stats = Stats::default();
     let started = Instant::now();
     let mut lock = lockfile::read(&options.lock)?;
-    let project = project::read(&pyproject_path(options))?;
+    let project = project::for_lock(&lock, &pyproject_path(options))?;
     let paths = header::RecordedPaths::new(options);
     let db = options.overrides.database_naming_file(|path| paths.relative(path))?;
     stats.parse = started.elapsed();
@@ -217,7 +217,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     stats.cache_hits = lookup.cache_hits;
 
     let started = Instant::now();
-    let mut resolve_options = with_forced_artifacts(&options.resolve, &lock, &db);
+    let mut resolve_options = with_forced_artifacts(&options.resolve, &lock, &project, &db);
     // Packages the lock names no files for, on an index that could not be reached.
     resolve_options.artifacts.unreachable = lock
         .packages
@@ -392,13 +392,22 @@ fn inference_gaps(plan: &Plan) -> Vec<Warning> {
     warnings
 }
 
-/// The policy plus the database's forced artifact kinds (`artifact = "sdist"`); the
-/// command line's `--no-binary`/`--only-binary` win over the database.
-fn with_forced_artifacts(options: &ResolveOptions, lock: &Lock, db: &Database) -> ResolveOptions {
+/// The policy plus the artifact kinds pyproject.toml's `[tool.uv]` and the database force
+/// (`artifact = "sdist"`); the command line's `--no-binary`/`--only-binary` win over both, and
+/// `[tool.uv]` over the database.
+fn with_forced_artifacts(options: &ResolveOptions, lock: &Lock, project: &Project, db: &Database) -> ResolveOptions {
     let mut options = options.clone();
     for package in &lock.packages {
         let policy = &mut options.artifacts;
         if policy.no_binary.contains(&package.name) || policy.only_binary.contains(&package.name) {
+            continue;
+        }
+        if project.uv.forbids_wheel(&package.name) {
+            policy.no_binary.insert(package.name.clone());
+            continue;
+        }
+        if project.uv.forbids_build(&package.name) {
+            policy.only_binary.insert(package.name.clone());
             continue;
         }
         match db.forced_artifact(&package.name, &package.version) {
@@ -419,7 +428,7 @@ pub fn plan_offline(
     locations: &dyn Locations,
     db: &Database,
 ) -> Result<(Resolution, Plan), GenerateError> {
-    let resolution = resolve::resolve(lock, project, &with_forced_artifacts(options, lock, db))?;
+    let resolution = resolve::resolve(lock, project, &with_forced_artifacts(options, lock, project, db))?;
     let plan = plan::plan(lock, project, &resolution, locations, &plan::Fixes::new(db, lock, None))?;
     Ok((resolution, plan))
 }

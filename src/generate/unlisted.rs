@@ -7,7 +7,6 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::index_of;
 use crate::fetch::{self, FetchError, FetchOptions, Located, ProjectQuery};
-use crate::filename::DistFilename;
 use crate::model::{FileHash, HashAlgorithm, Lock, LockedFile, Source};
 use crate::warning::{Warning, WarningKind};
 
@@ -56,7 +55,7 @@ pub(super) fn fill_from_index(
             .filter_map(|name| {
                 let location = located.files.get(&(package.name.clone(), name.clone()))?;
                 let hash = FileHash { algorithm: HashAlgorithm::Sha256, hex: location.sha256_hex.clone() };
-                Some(LockedFile { filename: name.clone(), hash: Some(hash), dist: DistFilename::parse(name) })
+                Some(LockedFile::named(name.clone(), Some(hash)))
             })
             .collect();
         if files.is_empty() {

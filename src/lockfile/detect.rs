@@ -35,14 +35,14 @@ impl InputKind {
     /// What to do instead.
     pub fn hint(self) -> &'static str {
         match self {
-            Self::UvLock | Self::Pylock => {
-                "this version of lock2nix reads Poetry's poetry.lock (with the pyproject.toml beside it); uv.lock and pylock.toml are planned"
+            Self::Pylock => {
+                "this version of lock2nix reads poetry.lock and uv.lock (with the pyproject.toml beside it); pylock.toml is planned"
             }
             Self::Pyproject => {
-                "pass the poetry.lock next to it: lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)"
+                "pass the lock next to it (poetry.lock or uv.lock): lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)"
             }
             _ => {
-                "lock2nix reads Poetry's poetry.lock (with the pyproject.toml beside it); run `poetry lock` to make one"
+                "lock2nix reads Poetry's poetry.lock and uv's uv.lock (with the pyproject.toml beside it); run `poetry lock` or `uv lock` to make one"
             }
         }
     }
@@ -138,6 +138,16 @@ fn looks_like_requirement(line: &str) -> bool {
     !name.is_empty()
         && (rest.is_empty()
             || ["==", ">=", "<=", "~=", "!=", ">", "<", ";", "@", "\\"].iter().any(|op| rest.starts_with(op)))
+}
+
+/// The kind a file name promises, for finding the lock in a folder: `None` for names that are
+/// not locks.
+pub fn lock_kind_of_name(name: &str) -> Option<InputKind> {
+    match from_name(Path::new(name)) {
+        kind @ (InputKind::UvLock | InputKind::Pylock) => Some(kind),
+        _ if name.eq_ignore_ascii_case("poetry.lock") => Some(InputKind::PoetryLock),
+        _ => None,
+    }
 }
 
 fn from_name(path: &Path) -> InputKind {

@@ -1,9 +1,10 @@
 //! Lock-file formats. Each parser turns one format into the neutral [`crate::model::Lock`];
-//! a file of another kind (a uv.lock, a pylock.toml, a pyproject.toml, a requirements file)
-//! is recognised and named, rather than misread.
+//! a file of another kind (a pylock.toml, a pyproject.toml, a requirements file) is
+//! recognised and named, rather than misread.
 
 mod detect;
 pub mod poetry;
+pub mod uv;
 
 use std::path::Path;
 
@@ -22,14 +23,16 @@ pub enum LockError {
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is not a valid poetry.lock: {source}")]
+    #[error("{path} is not a valid {kind}: {source}")]
     Toml {
         path: String,
+        /// The format it was read as.
+        kind: &'static str,
         #[source]
         source: TomlError,
     },
-    #[error("{path} is {kind}, not a poetry.lock; {hint}", kind = .kind.describe(), hint = .kind.hint())]
-    NotAPoetryLock { path: String, kind: InputKind },
+    #[error("{path} is {kind}, not a lock lock2nix reads; {hint}", kind = .kind.describe(), hint = .kind.hint())]
+    NotALock { path: String, kind: InputKind },
     #[error(
         "{path} has lock-version {version}, which lock2nix does not understand (it reads Poetry lock versions 1.x and 2.x); regenerate it with Poetry 1.1 or newer"
     )]
@@ -38,16 +41,48 @@ pub enum LockError {
         "{path} is a Poetry 1.0 lock ([metadata.hashes] without file names); run `poetry lock` with Poetry 1.1 or newer to record file names"
     )]
     HashesOnly { path: String },
+    #[error(
+        "{path} is a uv.lock of version {version}, which lock2nix does not understand (it reads version 1); regenerate it with `uv lock` from a uv release that writes version 1"
+    )]
+    UnsupportedUvVersion { path: String, version: u32 },
+    #[error(
+        "no lock in {folder}: lock2nix reads poetry.lock and uv.lock; create one (`poetry lock`, `uv lock`) or name it"
+    )]
+    NoLockInFolder { folder: String },
+    #[error("{folder} holds several locks ({found}): name the one to read, e.g. `lock2nix uv.lock`")]
+    SeveralLocks { folder: String, found: String },
     #[error("{path}: package `{package}`: {message}")]
     Entry { path: String, package: String, message: String },
 }
 
-/// Reads and parses the lock file at `path`, after making sure it is a poetry.lock.
+/// The one lock in `folder` (poetry.lock, uv.lock, pylock.toml, pylock.<name>.toml), for
+/// `lock2nix` run without naming one.
+pub fn find_in(folder: &Path) -> Result<std::path::PathBuf, LockError> {
+    let shown = if folder.as_os_str().is_empty() { ".".to_string() } else { folder.display().to_string() };
+    let entries = std::fs::read_dir(if folder.as_os_str().is_empty() { Path::new(".") } else { folder })
+        .map_err(|source| LockError::Io { path: shown.clone(), source })?;
+    let mut found: Vec<String> = entries
+        .filter_map(Result::ok)
+        .filter(|entry| entry.file_type().is_ok_and(|t| t.is_file() || t.is_symlink()))
+        .filter_map(|entry| entry.file_name().into_string().ok())
+        .filter(|name| detect::lock_kind_of_name(name).is_some())
+        .collect();
+    found.sort();
+    match found.as_slice() {
+        [one] => Ok(folder.join(one)),
+        [] => Err(LockError::NoLockInFolder { folder: shown }),
+        several => Err(LockError::SeveralLocks { folder: shown, found: several.join(", ") }),
+    }
+}
+
+/// Reads and parses the lock file at `path`, with the reader its content (else its name)
+/// calls for.
 pub fn read(path: &Path) -> Result<Lock, LockError> {
     let origin = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|source| LockError::Io { path: origin.clone(), source })?;
     match detect::detect(path, &text) {
         InputKind::PoetryLock | InputKind::Unknown => poetry::parse(&text, &origin),
-        kind => Err(LockError::NotAPoetryLock { path: origin, kind }),
+        InputKind::UvLock => uv::parse(&text, &origin),
+        kind => Err(LockError::NotALock { path: origin, kind }),
     }
 }

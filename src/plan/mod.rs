@@ -15,7 +15,7 @@ use rustc_hash::FxHashMap;
 use base64::Engine as _;
 use rayon::prelude::*;
 
-use crate::model::{Lock, Source};
+use crate::model::{Lock, LockedFile, Package, Source};
 use crate::name::PackageName;
 use crate::project::{EditableLayout, Project};
 use crate::resolve::select::Unusable;
@@ -30,6 +30,12 @@ pub use targets::TargetSet;
 pub trait Locations: Sync {
     /// `(url, sha256 hex)` of `filename` of `package` (an index file or a `url` source's file).
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)>;
+
+    /// `(url, sha256 hex)` of a locked file: where the lock itself says (uv.lock), else
+    /// where [`Self::find`] found it.
+    fn locate<'a>(&'a self, package: &'a Package, file: &'a LockedFile) -> Option<(&'a str, &'a str)> {
+        file.locked_location().or_else(|| self.find(&package.name, &file.filename))
+    }
 
     /// The pinned git checkout or local path of the lock's package `index`.
     fn pinned(&self, _index: usize) -> Option<&PinnedSource> {
@@ -73,6 +79,9 @@ pub struct PlannedName {
 pub struct PlannedVersion {
     pub pname: String,
     pub version: String,
+    /// False when the lock gives no version (a stand-in): the build's metadata is not checked
+    /// against it.
+    pub version_known: bool,
     /// Where this version is installed.
     pub installed: TargetSet,
     /// Distinct artifacts, and which one each target uses (`None`: not installed there).
@@ -148,7 +157,13 @@ pub enum PlanError {
 /// The lock packages the fetch stage must locate: registry packages installed somewhere.
 pub fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
     (0..lock.packages.len())
-        .filter(|&i| matches!(lock.packages[i].source, Source::Registry { .. }) && resolution.packages[i].is_used())
+        .filter(|&i| {
+            let package = &lock.packages[i];
+            matches!(package.source, Source::Registry { .. })
+                && resolution.packages[i].is_used()
+                // A lock that records every file's URL and sha256 (uv.lock) needs no index.
+                && (package.files.is_empty() || package.files.iter().any(|f| f.locked_location().is_none()))
+        })
         .collect()
 }
 
@@ -264,6 +279,7 @@ fn plan_version(
     Ok(PlannedVersion {
         pname: package.name.to_string(),
         version: package.version_text.clone(),
+        version_known: package.version_known,
         installed,
         artifacts,
         artifact_of,

@@ -193,14 +193,15 @@ fn file_src(
     locations: &dyn Locations,
 ) -> Result<Src, PlanError> {
     let package = &lock.packages[i];
-    let file = &package.files[f].filename;
+    let locked = &package.files[f];
+    let file = &locked.filename;
     if let Source::File { .. } = package.source {
         return match pinned {
             Some(PinnedSource::Path { path, .. }) => Ok(Src::Path(path.clone())),
             _ => Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
         };
     }
-    let (url, sha256) = locations.find(&package.name, file).ok_or_else(|| PlanError::FileNotOnIndex {
+    let (url, sha256) = locations.locate(package, locked).ok_or_else(|| PlanError::FileNotOnIndex {
         package: package.id(),
         file: file.clone(),
         lock: lock.origin.clone(),
@@ -226,12 +227,8 @@ fn gone_from_index(package: &crate::model::Package, locations: &dyn Locations) -
             "index {index} could not be reached when this file was generated (--allow-missing); make it reachable, or point its source at a mirror with --source NAME=URL, and regenerate"
         );
     }
-    let missing: Vec<&str> = package
-        .files
-        .iter()
-        .map(|f| f.filename.as_str())
-        .filter(|f| locations.find(&package.name, f).is_none())
-        .collect();
+    let missing: Vec<&str> =
+        package.files.iter().filter(|f| locations.locate(package, f).is_none()).map(|f| f.filename.as_str()).collect();
     format!(
         "the index no longer offers {} (deleted after the lock was written; generated with --allow-missing); re-lock with `poetry lock` to choose files that exist, or give {} a `src` in an overlay composed after this one",
         first_few(&missing, 5),

@@ -5,16 +5,18 @@ pub mod content_hash;
 mod layout;
 mod pep621;
 mod poetry;
+mod uv;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
 pub use content_hash::{ContentHashes, Freshness};
 pub use layout::EditableLayout;
+pub use uv::UvSettings;
 
 use crate::constraint::Constraint;
 use crate::inference::BuildFacts;
-use crate::model::Dependency;
+use crate::model::{Dependency, Lock};
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::toml_error::{self, TomlError};
 use crate::warning::Warning;
@@ -48,6 +50,8 @@ pub struct Project {
     pub layout: EditableLayout,
     /// Poetry's content hashes of the file, to tell whether the lock is stale against it.
     pub content_hashes: ContentHashes,
+    /// `[tool.uv]` settings that change what is installed.
+    pub uv: UvSettings,
 }
 
 /// A package source of `[[tool.poetry.source]]`. `Debug` by hand: the URL may carry
@@ -110,6 +114,50 @@ pub enum ProjectError {
     Entry { path: String, entry: String, message: String, position: Option<(usize, usize)> },
 }
 
+/// The project a lock is resolved for: pyproject.toml's, with the roots the lock records
+/// (uv.lock) in place of pyproject.toml's. A lock that records its roots needs no
+/// pyproject.toml.
+pub fn for_lock(lock: &Lock, path: &Path) -> Result<Project, ProjectError> {
+    let Some(roots) = &lock.roots else { return read(path) };
+    let mut project = match read(path) {
+        Ok(project) => project,
+        Err(ProjectError::Missing { .. }) => {
+            let mut bare = parse("", &path.display().to_string())?;
+            let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+            bare.layout = EditableLayout::of_folder(folder, None);
+            bare
+        }
+        Err(error) => return Err(error),
+    };
+    project.name = roots.name.clone();
+    project.version = roots.version.clone().or(project.version);
+    project.main = roots.main.clone();
+    project.groups = roots
+        .groups
+        .iter()
+        .map(|(name, dependencies)| {
+            let optional = !project.uv.installs_by_default(name);
+            (name.clone(), Group { dependencies: dependencies.clone(), optional })
+        })
+        .collect();
+    project.extras = roots.extras.clone();
+    // uv decided whether the project is built: `editable = "."` or `virtual = "."`.
+    project.package_mode = roots.built;
+    project.declares_build_system = roots.built;
+    if !roots.conflicting.is_empty() {
+        project.warnings.push(Warning::new(
+            crate::warning::WarningKind::ConflictingExtras,
+            roots.conflicting.join(", "),
+            format!(
+                "{}: {} conflict with one another ([tool.uv] conflicts); one file holds one environment, so they are left out (the default environment is generated)",
+                lock.origin,
+                roots.conflicting.join(", ")
+            ),
+        ));
+    }
+    Ok(project)
+}
+
 /// Reads the pyproject.toml at `path`.
 pub fn read(path: &Path) -> Result<Project, ProjectError> {
     let origin = path.display().to_string();
@@ -144,6 +192,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         // Without the folder, no `src` is seen: `read` looks.
         layout: EditableLayout::of(Some(text), |_| false),
         content_hashes: ContentHashes::of(&doc),
+        uv: UvSettings::default(),
     };
     let ctx = Context { origin, text };
     let pep621 = doc.get("project").and_then(|v| v.as_table());
@@ -168,6 +217,9 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
             dynamic_dependencies: pep621.is_some_and(dynamic),
         };
         poetry::read_tool_poetry(table, flags, &mut project, &ctx)?;
+    }
+    if let Some(table) = doc.get("tool").and_then(|t| t.get("uv")).and_then(|v| v.as_table()) {
+        project.uv = uv::read(table, &ctx)?;
     }
     if let Some(groups) = doc.get("dependency-groups") {
         pep621::read_dependency_groups(groups, &mut project, &ctx)?;

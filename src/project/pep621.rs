@@ -121,5 +121,6 @@ pub(super) fn requirement(text: &str, entry: &str, ctx: &Context) -> Result<Depe
         extras: req.extras.into_vec(),
         optional: false,
         source: None,
+        target: None,
     })
 }

@@ -135,6 +135,7 @@ fn enrich_all(deps: &mut Vec<Dependency>, entries: &[Dependency]) {
                     extras: dep.extras.clone(),
                     optional: dep.optional,
                     source: entry.source.clone(),
+                    target: None,
                 })
             })
             .collect();

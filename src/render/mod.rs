@@ -209,6 +209,10 @@ fn selector(plan: &Plan, v: &PlannedVersion) -> Vec<(String, usize)> {
 fn identity(w: &mut NixWriter, v: &PlannedVersion) {
     w.assign_string("pname", &v.pname);
     w.assign_string("version", &v.version);
+    if !v.version_known {
+        w.comment("The lock gives no version (it is dynamic): only the build knows it.");
+        w.assign("dontCheckPythonMetadata", "true");
+    }
 }
 
 fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {

@@ -103,13 +103,20 @@ pub enum ResolveError {
     )]
     NoTargets { constraint: String, asked: String },
     #[error(
-        "{pyproject} asks for `{name}` ({entry}) on {target}, but {lock} has no package of that name: the lock is out of date, run `poetry lock`"
+        "{pyproject} asks for `{name}` ({entry}) on {target}, but {lock} has no package of that name: the lock is out of date, run `{relock}`"
     )]
-    MissingRoot { pyproject: String, lock: String, name: PackageName, entry: String, target: String },
+    MissingRoot {
+        pyproject: String,
+        lock: String,
+        name: PackageName,
+        entry: String,
+        target: String,
+        relock: &'static str,
+    },
     #[error(
-        "{lock}: package `{package}` is needed ({target}) but the lock lists no files for it; run `poetry lock` again so that Poetry records them"
+        "{lock}: package `{package}` is needed ({target}) but the lock lists no files for it; run `{relock}` again so that {tool} records them"
     )]
-    NoFiles { lock: String, package: String, target: String },
+    NoFiles { lock: String, package: String, target: String, relock: &'static str, tool: &'static str },
 }
 
 /// The targets to serve: the requested systems × the requested minors the project allows.
@@ -168,6 +175,7 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
             name,
             entry,
             target: targets[t].to_string(),
+            relock: lock.format.relock_command(),
         });
     }
     // A needed package without any file cannot be generated for at all: say so now rather
@@ -179,6 +187,8 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
                     lock: lock.origin.clone(),
                     package: lock.packages[i].id(),
                     target: targets[t].to_string(),
+                    relock: lock.format.relock_command(),
+                    tool: lock.format.tool(),
                 });
             }
         }

@@ -72,7 +72,7 @@ impl Unusable {
                 "no locked wheel fits this platform and there is no sdist; pin a version that ships a wheel for it, or regenerate with --system/--python leaving this platform out"
             }
             Unusable::OnlyBinaryNoWheel => {
-                "no locked wheel fits this platform and --only-binary forbids the sdist; drop it from --only-binary or leave this platform out with --system/--python"
+                "no locked wheel fits this platform and the sdist is not to be built (--only-binary, [tool.uv] no-build, or an override database entry with artifact = wheel, for a build nixpkgs cannot do from it); pin a version with a wheel for this platform, or leave the platform out with --system/--python"
             }
             Unusable::NoBinaryNoSdist => {
                 "--no-binary asks for an sdist but the lock has none; drop it from --no-binary"

@@ -237,10 +237,14 @@ impl<'a> Walk<'a> {
         !dep.optional || extras.iter().any(|e| package.extras.get(e).is_some_and(|names| names.contains(&dep.name)))
     }
 
-    /// The locked package a dependency resolves to on this target: among the versions that
-    /// may be installed here, one the constraint allows, else the only one there is.
+    /// The locked package a dependency resolves to on this target: the one the lock names,
+    /// else among the versions that may be installed here, one the constraint allows, else
+    /// the only one there is.
     /// A dependency naming a source (`source = "private"`) prefers the version locked from it.
     fn candidate(&self, dep: &Dependency) -> Option<usize> {
+        if let Some(i) = dep.target {
+            return self.member[i].then_some(i);
+        }
         let mut fallback = None;
         let mut matching = None;
         for &i in self.index.get(&dep.name) {

@@ -47,9 +47,9 @@ pub fn locate(label: &str, report: &Path) -> Option<PathBuf> {
     None
 }
 
-/// `(relative name, directory)` of every directory under `corpus` holding a poetry.lock,
-/// sorted, narrowed by `$LOCK2NIX_CORPUS_ONLY`.
-pub fn find_cases(corpus: &Path, label: &str) -> Vec<(String, PathBuf)> {
+/// `(relative name, directory)` of every directory under `corpus` holding one of `locks`
+/// (file names), sorted, narrowed by `$LOCK2NIX_CORPUS_ONLY`.
+pub fn find_cases(corpus: &Path, label: &str, locks: &[&str]) -> Vec<(String, PathBuf)> {
     let mut cases = Vec::new();
     let mut stack = vec![corpus.to_path_buf()];
     while let Some(dir) = stack.pop() {
@@ -58,7 +58,7 @@ pub fn find_cases(corpus: &Path, label: &str) -> Vec<(String, PathBuf)> {
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.file_name().is_some_and(|n| n == "poetry.lock") {
+            } else if path.file_name().is_some_and(|n| locks.iter().any(|lock| n == *lock)) {
                 let dir = path.parent().unwrap().to_path_buf();
                 let name = dir.strip_prefix(corpus).unwrap_or(&dir).to_string_lossy().replace('\\', "/");
                 cases.push((if name.is_empty() { ".".to_owned() } else { name }, dir));
@@ -66,7 +66,7 @@ pub fn find_cases(corpus: &Path, label: &str) -> Vec<(String, PathBuf)> {
         }
     }
     cases.sort();
-    assert!(!cases.is_empty(), "{label}: {} holds no poetry.lock", corpus.display());
+    assert!(!cases.is_empty(), "{label}: {} holds none of {locks:?}", corpus.display());
     if let Ok(only) = std::env::var(ONLY_ENV) {
         cases.retain(|(name, _)| name.contains(&only));
         eprintln!("{label}: ${ONLY_ENV}={only}: running {} cases", cases.len());
@@ -87,6 +87,11 @@ pub fn foreign_sources(lock: &Lock) -> Vec<String> {
             format!("{kind} {}", p.id())
         })
         .collect()
+}
+
+/// The lock a case directory holds: its poetry.lock, else its uv.lock.
+pub fn lock_of(dir: &Path) -> &'static str {
+    if dir.join("poetry.lock").is_file() { "poetry.lock" } else { "uv.lock" }
 }
 
 /// Runs `command` to completion, killing it after `timeout`.

@@ -111,7 +111,16 @@ pub fn convert(name: PackageName, table: &RawTable) -> Result<Dependency, SpecEr
                 .map_err(|err| SpecError::Extra { text: e.clone(), message: err.to_string() })
         })
         .collect::<Result<Vec<_>, _>>()?;
-    Ok(Dependency { name, constraint, marker, python, extras, optional: table.optional, source: table.source.clone() })
+    Ok(Dependency {
+        name,
+        constraint,
+        marker,
+        python,
+        extras,
+        optional: table.optional,
+        source: table.source.clone(),
+        target: None,
+    })
 }
 
 /// Parses a PEP 508 marker expression.

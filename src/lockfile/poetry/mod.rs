@@ -132,6 +132,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         root_extras,
         generated_by: generated_by(text),
         content_hash,
+        roots: None,
     })
 }
 
@@ -140,8 +141,13 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
 /// strings, a piece that does not parse, tables split across pieces) takes the serial path,
 /// which also gives errors their true line and column.
 fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
-    let serial =
-        || toml_error::from_str::<RawLock>(text).map_err(|source| LockError::Toml { path: origin.to_string(), source });
+    let serial = || {
+        toml_error::from_str::<RawLock>(text).map_err(|source| LockError::Toml {
+            path: origin.to_string(),
+            kind: "poetry.lock",
+            source,
+        })
+    };
     const PIECE: usize = 32 * 1024;
     let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
     if text.len() < 2 * PIECE || has("'''") || has("\"\"\"") {
@@ -201,8 +207,7 @@ fn convert_package(
             Some(h) => Some(FileHash::parse(h).ok_or_else(|| err(format!("file {file}: unreadable hash `{h}`")))?),
             None => None,
         };
-        let dist = DistFilename::parse(&file);
-        Ok(LockedFile { filename: file, hash, dist })
+        Ok(LockedFile::named(file, hash))
     };
     let files = match raw.files {
         Some(files) => files.into_iter().map(|f| locked_file(f.file, f.hash)).collect::<Result<Vec<_>, _>>()?,
@@ -265,7 +270,18 @@ fn convert_package(
         }
     };
     let source = convert_source(raw.source, raw.develop);
-    Ok(Package { name, version, version_text: raw.version, python, source, files, dependencies, extras, membership })
+    Ok(Package {
+        name,
+        version,
+        version_text: raw.version,
+        version_known: true,
+        python,
+        source,
+        files,
+        dependencies,
+        extras,
+        membership,
+    })
 }
 
 fn convert_source(raw: Option<RawSource>, develop: bool) -> Source {

@@ -1,0 +1,393 @@
+//! uv.lock (version 1): packages with the URL and hash of every file, edges that name their
+//! target exactly where a name is locked at several versions (`resolution-markers` forks), and
+//! the project's own roots (the workspace root package, or every member of a workspace whose
+//! root is not a project). Read as uv's `uv-resolver` lock reads it.
+
+mod source;
+mod wire;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::str::FromStr;
+
+use uv_pep440::Version;
+use uv_pep508::MarkerTree;
+
+use super::LockError;
+use crate::constraint::Constraint;
+use crate::filename::DistFilename;
+use crate::model::{Dependency, FileHash, Lock, LockFormat, LockRoots, LockedFile, Package};
+use crate::name::{ExtraName, GroupName, PackageName};
+use crate::toml_error;
+use wire::{RawDependency, RawLock, RawPackage, RawRequirement, RawSource};
+
+/// Parses the text of a uv.lock; `origin` names the file in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
+    let raw: RawLock = toml_error::from_str(text).map_err(|source| LockError::Toml {
+        path: origin.into(),
+        kind: "uv.lock",
+        source,
+    })?;
+    if raw.version != 1 {
+        return Err(LockError::UnsupportedUvVersion { path: origin.into(), version: raw.version });
+    }
+    let reader = Reader::new(&raw, origin)?;
+    let python = match &raw.requires_python {
+        Some(text) => Constraint::parse_pep440(text).map_err(|e| reader.error("requires-python", e.to_string()))?,
+        None => Constraint::any(),
+    };
+    let packages = raw
+        .package
+        .iter()
+        .enumerate()
+        .filter(|(k, _)| reader.model_index[*k].is_some())
+        .map(|(_, package)| reader.package(package))
+        .collect::<Result<Vec<_>, _>>()?;
+    let roots = reader.roots()?;
+    Ok(Lock {
+        origin: origin.to_string(),
+        format: LockFormat::Uv { version: raw.version, revision: raw.revision.unwrap_or(0) },
+        python,
+        packages,
+        root_extras: BTreeMap::new(),
+        generated_by: None,
+        content_hash: None,
+        roots: Some(roots),
+    })
+}
+
+struct Reader<'a> {
+    raw: &'a RawLock,
+    origin: &'a str,
+    /// Per raw package: its index among the model's packages; `None` for the project itself
+    /// and for virtual members, which are not installed (their edges are followed instead).
+    model_index: Vec<Option<usize>>,
+    /// Raw package indices by normalized name.
+    by_name: BTreeMap<PackageName, Vec<usize>>,
+    /// The raw index of the workspace root's package, when the root is a project.
+    root: Option<usize>,
+    /// `(package, extra or group)` pairs that `conflicts` names.
+    conflicting: BTreeSet<(PackageName, String)>,
+}
+
+impl<'a> Reader<'a> {
+    fn new(raw: &'a RawLock, origin: &'a str) -> Result<Self, LockError> {
+        let mut by_name: BTreeMap<PackageName, Vec<usize>> = BTreeMap::new();
+        for (k, package) in raw.package.iter().enumerate() {
+            let name = PackageName::from_owned(package.name.clone()).map_err(|e| LockError::Entry {
+                path: origin.into(),
+                package: package.name.clone(),
+                message: e.to_string(),
+            })?;
+            by_name.entry(name).or_default().push(k);
+        }
+        let root = raw.package.iter().position(|p| {
+            matches!(&p.source, RawSource::Editable { editable: path } | RawSource::Virtual { r#virtual: path } if source::is_root(path))
+        });
+        let mut next = 0;
+        let model_index = raw
+            .package
+            .iter()
+            .enumerate()
+            .map(|(k, p)| {
+                let skipped = Some(k) == root || matches!(p.source, RawSource::Virtual { .. });
+                (!skipped).then(|| {
+                    next += 1;
+                    next - 1
+                })
+            })
+            .collect();
+        let conflicting = raw
+            .conflicts
+            .iter()
+            .flatten()
+            .filter_map(|item| {
+                let name = PackageName::from_owned(item.package.clone()).ok()?;
+                Some((name, item.extra.clone().or_else(|| item.group.clone())?))
+            })
+            .collect();
+        Ok(Self { raw, origin, model_index, by_name, root, conflicting })
+    }
+
+    fn error(&self, entry: impl Into<String>, message: impl Into<String>) -> LockError {
+        LockError::Entry { path: self.origin.into(), package: entry.into(), message: message.into() }
+    }
+
+    fn package(&self, raw: &RawPackage) -> Result<Package, LockError> {
+        let entry = match &raw.version {
+            Some(version) => format!("{} {version}", raw.name),
+            None => raw.name.clone(),
+        };
+        let err = |message: String| self.error(entry.clone(), message);
+        let name = PackageName::from_owned(raw.name.clone()).map_err(|e| err(e.to_string()))?;
+        // A dynamic version (a path package's) is only known once built.
+        let version_text = raw.version.clone().unwrap_or_else(|| "0".to_string());
+        let version = Version::from_str(&version_text).map_err(|e| err(format!("invalid version: {e}")))?;
+        let source = source::convert(&raw.source).map_err(err)?;
+        let mut files = Vec::new();
+        for artifact in raw.sdist.iter().chain(&raw.wheels) {
+            let filename = artifact
+                .filename
+                .clone()
+                .or_else(|| artifact.url.as_deref().or(artifact.path.as_deref()).and_then(source::last_segment))
+                .or_else(|| source::archive_name(&raw.source))
+                .ok_or_else(|| err("a file with neither url, path nor filename".into()))?;
+            let hash = match artifact.hash.as_deref() {
+                Some(text) => Some(
+                    FileHash::parse(text).ok_or_else(|| err(format!("file {filename}: unreadable hash `{text}`")))?,
+                ),
+                None => None,
+            };
+            // A url source's files are the source URL itself.
+            let url = artifact.url.clone().or_else(|| match &raw.source {
+                RawSource::Url { url, .. } => Some(url.clone()),
+                _ => None,
+            });
+            let dist = DistFilename::parse(&filename);
+            files.push(LockedFile { filename, hash, dist, url });
+        }
+        let mut dependencies = self.edges(&raw.dependencies, false, &entry)?;
+        let mut extras = BTreeMap::new();
+        for (extra, edges) in &raw.optional_dependencies {
+            let extra = ExtraName::from_owned(extra.clone()).map_err(|e| err(format!("extra `{extra}`: {e}")))?;
+            let edges = self.edges(edges, true, &entry)?;
+            extras.insert(extra, edges.iter().map(|d| d.name.clone()).collect());
+            dependencies.extend(edges);
+        }
+        Ok(Package {
+            name,
+            version,
+            version_text,
+            version_known: raw.version.is_some(),
+            python: Constraint::any(),
+            source,
+            files,
+            dependencies,
+            extras,
+            membership: None,
+        })
+    }
+
+    /// Converts a list of edges; edges to a virtual member stand for that member's own edges.
+    fn edges(&self, raw: &[RawDependency], optional: bool, entry: &str) -> Result<Vec<Dependency>, LockError> {
+        let mut out = Vec::new();
+        for edge in raw {
+            self.edge(edge, MarkerTree::TRUE, optional, entry, &mut Vec::new(), &mut out)?;
+        }
+        Ok(out)
+    }
+
+    fn edge(
+        &self,
+        edge: &RawDependency,
+        outer: MarkerTree,
+        optional: bool,
+        entry: &str,
+        through: &mut Vec<usize>,
+        out: &mut Vec<Dependency>,
+    ) -> Result<(), LockError> {
+        let err = |message: String| self.error(entry.to_string(), format!("dependency `{}`: {message}", edge.name));
+        let name = PackageName::from_owned(edge.name.clone()).map_err(|e| err(e.to_string()))?;
+        let target = self.target(&name, edge.version.as_deref(), edge.source.as_ref()).map_err(err)?;
+        let mut marker = match &edge.marker {
+            Some(text) => MarkerTree::from_str(text).map_err(|e| err(format!("marker `{text}`: {e}")))?,
+            None => MarkerTree::TRUE,
+        };
+        marker = marker.and(outer);
+        let extras = edge
+            .extra
+            .iter()
+            .map(|e| ExtraName::from_owned(e.clone()).map_err(|error| err(format!("extra `{e}`: {error}"))))
+            .collect::<Result<Vec<_>, _>>()?;
+        let Some(index) = self.model_index[target] else {
+            // The project itself (a member depending on the root) or a virtual member.
+            if Some(target) == self.root || through.contains(&target) {
+                return Ok(());
+            }
+            through.push(target);
+            let member = &self.raw.package[target];
+            let chosen = member.optional_dependencies.iter().filter(|(extra, _)| edge.extra.contains(extra));
+            for inner in member.dependencies.iter().chain(chosen.flat_map(|(_, edges)| edges)) {
+                self.edge(inner, marker, optional, entry, through, out)?;
+            }
+            through.pop();
+            return Ok(());
+        };
+        out.push(Dependency {
+            name,
+            constraint: Constraint::any(),
+            marker,
+            python: Constraint::any(),
+            extras,
+            optional,
+            source: None,
+            target: Some(index),
+        });
+        Ok(())
+    }
+
+    /// The raw package an edge leads to: the only one of its name, else the one of its version
+    /// and source.
+    fn target(&self, name: &PackageName, version: Option<&str>, source: Option<&RawSource>) -> Result<usize, String> {
+        let candidates = self.by_name.get(name).map(Vec::as_slice).unwrap_or_default();
+        let matching: Vec<usize> = candidates
+            .iter()
+            .copied()
+            .filter(|&k| {
+                let package = &self.raw.package[k];
+                version.is_none_or(|v| package.version.as_deref().is_some_and(|have| same_version(have, v)))
+                    && source.is_none_or(|s| *s == package.source)
+            })
+            .collect();
+        match matching.as_slice() {
+            [one] => Ok(*one),
+            [] => Err(format!(
+                "no locked package {name}{} (the lock is inconsistent: run `uv lock`)",
+                version.map(|v| format!(" {v}")).unwrap_or_default()
+            )),
+            _ => Err(format!("{} locked packages of that name fit; the lock should name the version", matching.len())),
+        }
+    }
+
+    /// The project's roots: the workspace root's package, or every member of a workspace
+    /// whose root is not a project.
+    fn roots(&self) -> Result<LockRoots, LockError> {
+        let mut roots = LockRoots::default();
+        match self.root {
+            Some(k) => {
+                let root = &self.raw.package[k];
+                let name =
+                    PackageName::from_owned(root.name.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
+                roots.built = matches!(root.source, RawSource::Editable { .. });
+                roots.version = root.version.clone();
+                roots.main = self.edges(&root.dependencies, false, &root.name)?;
+                for (extra, edges) in &root.optional_dependencies {
+                    if self.conflicting.contains(&(name.clone(), extra.clone())) {
+                        roots.conflicting.push(format!("extra {extra}"));
+                        continue;
+                    }
+                    let extra =
+                        ExtraName::from_owned(extra.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
+                    roots.extras.insert(extra, self.edges(edges, false, &root.name)?);
+                }
+                self.add_groups(&mut roots, &name, &root.dev_dependencies, &root.name)?;
+                roots.name = Some(name);
+            }
+            None => {
+                if self.raw.manifest.members.is_empty() {
+                    return Err(self.error(
+                        "[manifest]",
+                        "the lock has neither a root project (source `editable = \".\"` or `virtual = \".\"`) nor workspace members",
+                    ));
+                }
+                for member in &self.raw.manifest.members {
+                    self.add_member(&mut roots, member)?;
+                }
+                for (group, requirements) in &self.raw.manifest.dependency_groups {
+                    let group =
+                        GroupName::new(group).map_err(|e| self.error("[manifest.dependency-groups]", e.to_string()))?;
+                    let edges = requirements.iter().map(|r| self.requirement(r)).collect::<Result<Vec<_>, _>>()?;
+                    roots.groups.entry(group).or_default().extend(edges);
+                }
+            }
+        }
+        Ok(roots)
+    }
+
+    /// A member of a workspace without a root project: installed (editable), with its extras
+    /// and groups offered as the project's.
+    fn add_member(&self, roots: &mut LockRoots, member: &str) -> Result<(), LockError> {
+        let name =
+            PackageName::from_owned(member.to_string()).map_err(|e| self.error("[manifest] members", e.to_string()))?;
+        let members = |k: &&usize| {
+            matches!(
+                self.raw.package[**k].source,
+                RawSource::Editable { .. } | RawSource::Virtual { .. } | RawSource::Directory { .. }
+            )
+        };
+        let Some(&k) = self.by_name.get(&name).and_then(|ks| ks.iter().find(members)) else {
+            return Err(self.error("[manifest] members", format!("member `{member}` is not among the lock's packages")));
+        };
+        let package = &self.raw.package[k];
+        let to_member = |extra: Vec<String>| RawDependency {
+            name: package.name.clone(),
+            version: package.version.clone(),
+            source: Some(package.source.clone()),
+            marker: None,
+            extra,
+        };
+        roots.main.extend(self.edges(&[to_member(Vec::new())], false, member)?);
+        for extra in package.optional_dependencies.keys() {
+            if self.conflicting.contains(&(name.clone(), extra.clone())) {
+                roots.conflicting.push(format!("extra {extra} of {member}"));
+                continue;
+            }
+            let key = ExtraName::from_owned(extra.clone()).map_err(|e| self.error(member, e.to_string()))?;
+            let edges = self.edges(&[to_member(vec![extra.clone()])], false, member)?;
+            roots.extras.entry(key).or_default().extend(edges);
+        }
+        self.add_groups(roots, &name, &package.dev_dependencies, member)
+    }
+
+    fn add_groups(
+        &self,
+        roots: &mut LockRoots,
+        owner: &PackageName,
+        groups: &BTreeMap<String, Vec<RawDependency>>,
+        entry: &str,
+    ) -> Result<(), LockError> {
+        for (group, edges) in groups {
+            if self.conflicting.contains(&(owner.clone(), group.clone())) {
+                roots.conflicting.push(format!("group {group}"));
+                continue;
+            }
+            let key = GroupName::new(group).map_err(|e| self.error(entry, format!("group `{group}`: {e}")))?;
+            let edges = self.edges(edges, false, entry)?;
+            roots.groups.entry(key).or_default().extend(edges);
+        }
+        Ok(())
+    }
+
+    /// A group requirement of a workspace root that is not a project: by name and specifier,
+    /// the walk choosing among several locked versions.
+    fn requirement(&self, requirement: &RawRequirement) -> Result<Dependency, LockError> {
+        let entry = "[manifest.dependency-groups]";
+        let err = |message: String| self.error(entry, format!("`{}`: {message}", requirement.name));
+        let name = PackageName::from_owned(requirement.name.clone()).map_err(|e| err(e.to_string()))?;
+        let constraint = match &requirement.specifier {
+            Some(text) => Constraint::parse_pep440(text).map_err(|e| err(e.to_string()))?,
+            None => Constraint::any(),
+        };
+        let marker = match &requirement.marker {
+            Some(text) => MarkerTree::from_str(text).map_err(|e| err(format!("marker `{text}`: {e}")))?,
+            None => MarkerTree::TRUE,
+        };
+        let extras = requirement
+            .extras
+            .iter()
+            .map(|e| ExtraName::from_owned(e.clone()).map_err(|error| err(error.to_string())))
+            .collect::<Result<Vec<_>, _>>()?;
+        let candidates = self.by_name.get(&name).map(Vec::as_slice).unwrap_or_default();
+        let target = match candidates {
+            [one] => self.model_index[*one],
+            _ => None,
+        };
+        Ok(Dependency {
+            name,
+            constraint,
+            marker,
+            python: Constraint::any(),
+            extras,
+            optional: false,
+            source: None,
+            target,
+        })
+    }
+}
+
+/// Versions as uv compares them (`1.0` is `1.0.0`).
+fn same_version(a: &str, b: &str) -> bool {
+    a == b || matches!((Version::from_str(a), Version::from_str(b)), (Ok(x), Ok(y)) if x == y)
+}
+
+#[cfg(test)]
+mod tests;

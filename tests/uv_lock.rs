@@ -1,0 +1,223 @@
+//! uv.lock end to end: a project (`editable = "."`) whose lock has a fork (two versions of one
+//! name, each for its platforms, the edges naming the exact one), a workspace member
+//! (editable), a virtual member (not installed, its dependencies are), git (`git daemon` on
+//! 127.0.0.1), url and path sources, an extra, a group and two conflicting extras. Files are
+//! served on 127.0.0.1 at the URLs the lock records, and no index is asked. The output
+//! evaluates for every target against the nixpkgs stub and builds with a real CPython.
+
+mod support;
+
+use support::artifacts::{self, Artifact, hex_sha256};
+use support::git::{Daemon, commit_all, git, host_git, write};
+use support::nix::{
+    arg_path, argstr, host_python, instantiate_eval_json, nix_build, nix_tests_dir, python_version, require_nix,
+};
+use support::project::{Project, stderr};
+use support::{IndexServer, Reply};
+
+fn pure_wheel(name: &str, version: &str, module: &str, text: &str) -> Artifact {
+    artifacts::pure_wheel(name, version, &[(format!("{module}/__init__.py"), text.as_bytes().to_vec())])
+}
+
+struct Fixture {
+    project: Project,
+    server: IndexServer,
+    _daemon: Daemon,
+    _repositories: tempfile::TempDir,
+}
+
+/// `[[package]]` from the registry, its one wheel served at the URL the lock records.
+fn registry_package(server: &IndexServer, wheel: &Artifact, name: &str, version: &str, rest: &str) -> String {
+    server.route(
+        format!("/files/{}", wheel.filename),
+        vec![Reply::new(200, "application/octet-stream", wheel.bytes.clone())],
+    );
+    format!(
+        "[[package]]\nname = \"{name}\"\nversion = \"{version}\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\nwheels = [\n    {{ url = \"{}\", hash = \"sha256:{}\", size = {} }},\n]\n{rest}\n",
+        server.url(&format!("/files/{}", wheel.filename)),
+        hex_sha256(&wheel.bytes),
+        wheel.bytes.len()
+    )
+}
+
+fn fixture() -> Fixture {
+    let server = IndexServer::start();
+    let mut lock = String::from(
+        "version = 1\nrevision = 3\nrequires-python = \">=3.9\"\nresolution-markers = [\n    \"sys_platform == 'darwin'\",\n    \"sys_platform != 'darwin'\",\n]\nconflicts = [[\n    { package = \"app\", extra = \"cpu\" },\n    { package = \"app\", extra = \"gpu\" },\n]]\n\n[manifest]\nmembers = [\"app\", \"lib-a\", \"tools\"]\n\n",
+    );
+    // The project.
+    lock += "[[package]]\nname = \"app\"\nversion = \"0.3.0\"\nsource = { editable = \".\" }\ndependencies = [\n";
+    lock += "    { name = \"forky\", version = \"1.0\", source = { registry = \"https://pypi.org/simple\" }, marker = \"sys_platform == 'darwin'\" },\n";
+    lock += "    { name = \"forky\", version = \"2.0\", source = { registry = \"https://pypi.org/simple\" }, marker = \"sys_platform != 'darwin'\" },\n";
+    lock += "    { name = \"lib-a\" },\n    { name = \"tools\" },\n    { name = \"url-c\" },\n    { name = \"local-b\" },\n    { name = \"git-e\" },\n]\n\n";
+    lock += "[package.optional-dependencies]\nsocks = [{ name = \"socksy\" }]\ncpu = [{ name = \"socksy\" }]\ngpu = [{ name = \"socksy\" }]\n\n";
+    lock += "[package.dev-dependencies]\ndev = [{ name = \"devtool\" }]\n\n";
+    // The fork, a transitive dependency of the virtual member, the extra's and the group's.
+    let fork = |version: &str| pure_wheel("forky", version, "forky", &format!("VALUE = '{version}'\n"));
+    lock += &registry_package(
+        &server,
+        &fork("1.0"),
+        "forky",
+        "1.0",
+        "resolution-markers = [\"sys_platform == 'darwin'\"]\n",
+    );
+    lock += &registry_package(
+        &server,
+        &fork("2.0"),
+        "forky",
+        "2.0",
+        "resolution-markers = [\"sys_platform != 'darwin'\"]\n",
+    );
+    for (name, module) in [("six", "six_value"), ("socksy", "socksy"), ("devtool", "devtool")] {
+        let wheel = pure_wheel(name, "1.0", module, &format!("VALUE = '{name}'\n"));
+        lock += &registry_package(&server, &wheel, name, "1.0", "");
+    }
+    // Members: lib-a is built (editable); tools is virtual, only its dependency is installed.
+    lock += "[[package]]\nname = \"lib-a\"\nsource = { editable = \"packages/lib-a\" }\n\n";
+    lock += "[[package]]\nname = \"tools\"\nversion = \"0.1.0\"\nsource = { virtual = \"packages/tools\" }\ndependencies = [{ name = \"six\" }]\n\n";
+    // A url wheel, a local wheel, a git repository.
+    let url_c = pure_wheel("url-c", "1.0", "url_c", "VALUE = 'c'\n");
+    server.route(
+        format!("/files/{}", url_c.filename),
+        vec![Reply::new(200, "application/octet-stream", url_c.bytes.clone())],
+    );
+    let url_c_url = server.url(&format!("/files/{}", url_c.filename));
+    lock += &format!(
+        "[[package]]\nname = \"url-c\"\nversion = \"1.0\"\nsource = {{ url = \"{url_c_url}\" }}\nwheels = [{{ url = \"{url_c_url}\", hash = \"sha256:{}\" }}]\n\n",
+        hex_sha256(&url_c.bytes)
+    );
+    let local_b = pure_wheel("local-b", "1.0", "local_b", "VALUE = 'b'\n");
+    lock += &format!(
+        "[[package]]\nname = \"local-b\"\nversion = \"1.0\"\nsource = {{ path = \"dist/{0}\" }}\nwheels = [{{ filename = \"{0}\", hash = \"sha256:{1}\" }}]\n\n",
+        local_b.filename,
+        hex_sha256(&local_b.bytes)
+    );
+    let repositories = tempfile::tempdir().unwrap();
+    let repo = repositories.path().join("git-e");
+    std::fs::create_dir_all(&repo).unwrap();
+    git(&repo, &["init", "-q"]);
+    for (path, text) in artifacts::in_tree_project("git-e", "1.0", "git_e", "VALUE = 'e'\n", &[]) {
+        write(&repo.join("pkg").join(path), &text);
+    }
+    let rev = commit_all(&repo, "git-e");
+    let daemon = Daemon::start(repositories.path(), &repositories.path().join("daemon.log")).expect("git daemon");
+    let git_url = format!("git://127.0.0.1:{}/git-e", daemon.port);
+    lock += &format!(
+        "[[package]]\nname = \"git-e\"\nversion = \"1.0\"\nsource = {{ git = \"{git_url}?subdirectory=pkg&rev=HEAD#{rev}\" }}\n\n"
+    );
+
+    let project = Project::empty();
+    project.write("uv.lock", &lock);
+    let init = "import forky, lib_a, six_value, url_c, local_b, git_e\nVALUES = (forky.VALUE, lib_a.VALUE, six_value.VALUE, url_c.VALUE, local_b.VALUE, git_e.VALUE)\ndef main():\n    print(VALUES)\n";
+    for (path, text) in artifacts::in_tree_project("app", "0.3.0", "app", init, &[("app-hello", "app:main")]) {
+        let text = if path == "pyproject.toml" {
+            format!(
+                "{text}requires-python = \">=3.9\"\n[project.scripts]\napp-hello = \"app:main\"\n\n[tool.uv]\ndefault-groups = []\n"
+            )
+        } else {
+            text
+        };
+        project.write(&path, &text);
+    }
+    for (path, text) in artifacts::in_tree_project("lib-a", "1.0", "lib_a", "VALUE = 'a'\n", &[]) {
+        project.write(&format!("packages/lib-a/{path}"), &text);
+    }
+    project.write("packages/tools/pyproject.toml", "[project]\nname = \"tools\"\nversion = \"0.1.0\"\n");
+    std::fs::create_dir_all(project.join("dist")).unwrap();
+    std::fs::write(project.join(&format!("dist/{}", local_b.filename)), &local_b.bytes).unwrap();
+    Fixture { project, server, _daemon: daemon, _repositories: repositories }
+}
+
+#[test]
+fn a_uv_workspace_generates_without_an_index_evaluates_and_builds() {
+    let Fixture { project, server, _daemon, _repositories } = fixture();
+    // `lock2nix` alone finds the folder's one lock.
+    let out = project.run(&["-o", "python-packages.nix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let err = stderr(&out);
+    assert!(err.contains("extra cpu, extra gpu conflict with one another"), "{err}");
+    let nix = project.read("python-packages.nix").unwrap();
+    assert!(nix.contains("# Lock: uv.lock version 1, revision 3, "), "{nix}");
+    assert!(nix.contains("#   lock2nix uv.lock\n"), "the lock it found is recorded: {nix}");
+    // Every file from the URL the lock records; the index is never asked.
+    assert!(server.requests().iter().all(|r| r.path.starts_with("/files/")), "{:?}", server.requests());
+    assert!(server.requests().iter().all(|r| !r.path.contains("forky")), "locked hashes need no download");
+
+    // The fork: one attribute choosing the version by platform.
+    let forky = support::attribute(&nix, "forky");
+    assert!(forky.contains("forky-1.0-py3-none-any.whl") && forky.contains("forky-2.0-py3-none-any.whl"), "{forky}");
+    // The virtual member is not a package; its dependency is the project's.
+    assert!(!support::has_attribute(&nix, "tools"), "{nix}");
+    let app = support::attribute(&nix, "app");
+    assert!(app.contains("final.six") && app.contains("final.lib-a") && app.contains("final.git-e"), "{app}");
+    assert!(app.contains("src = cleanSource ./.;") && app.contains("pyproject = true;"), "{app}");
+    // Extras and groups: the conflicting pair is left out.
+    assert!(app.contains("socks = [") && app.contains("dev = [") && !app.contains("cpu = ["), "{app}");
+    // The member is editable in dev shells; sources as for Poetry.
+    assert!(nix.contains("      lib-a = {\n        pname = \"lib-a\";\n"), "{nix}");
+    assert!(support::attribute(&nix, "lib-a").contains("src = cleanSource ./packages/lib-a;"));
+    assert!(support::attribute(&nix, "local-b").contains("src = ./dist/local_b-1.0-py3-none-any.whl;"));
+    let git_e = support::attribute(&nix, "git-e");
+    assert!(git_e.contains("src = fetchgit {") && git_e.contains("sourceRoot=\\\"$sourceRoot\\\"/pkg"), "{git_e}");
+
+    // Deterministic: again, from the warm cache, byte for byte.
+    let again = project.run(&["uv.lock", "-o", "again.nix"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(project.read("again.nix"), Some(nix.clone()));
+    // `check` regenerates it from the recorded command.
+    let check = project.run_bare(&["check", "python-packages.nix", "--cache-dir", "cache"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+
+    if require_nix("a_uv_workspace_generates_without_an_index_evaluates_and_builds") {
+        evaluate_and_build(&project);
+    }
+}
+
+fn evaluate_and_build(project: &Project) {
+    let output = project.join("python-packages.nix");
+    for system in ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"] {
+        for python in ["3.9", "3.13"] {
+            let result = instantiate_eval_json(
+                &nix_tests_dir().join("eval-overlay.nix"),
+                &[
+                    arg_path("overlay", &output),
+                    argstr("root", "app"),
+                    argstr("system", system),
+                    argstr("python", python),
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{system}/{python}: {e}"));
+            assert_eq!(result["throws"], serde_json::json!([]), "{system}/{python}: {result}");
+        }
+    }
+    let python = host_python();
+    let built = nix_build(
+        &nix_tests_dir().join("build-env.nix"),
+        &[
+            arg_path("overlay", &output),
+            argstr("root", "app"),
+            argstr("hostPython", python.to_str().unwrap()),
+            argstr("hostGit", host_git().to_str().unwrap()),
+            argstr("python", &python_version(&python)),
+        ],
+        &project.join("result"),
+    )
+    .unwrap_or_else(|e| panic!("{e}"));
+    let run = std::process::Command::new(built.join("bin/app-hello")).output().unwrap();
+    // Linux: the fork's 2.0.
+    assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "('2.0', 'a', 'six', 'c', 'b', 'e')", "{}", stderr(&run));
+}
+
+#[test]
+fn several_locks_in_a_folder_ask_which_and_none_says_so() {
+    let project = Project::empty();
+    let none = project.run(&["-o", "out.nix"]);
+    assert_eq!(none.status.code(), Some(1));
+    assert!(stderr(&none).contains("no lock in .: lock2nix reads poetry.lock and uv.lock"), "{}", stderr(&none));
+    project.write("uv.lock", "version = 1\n").write("poetry.lock", "[metadata]\n");
+    let several = project.run(&["-o", "out.nix"]);
+    assert_eq!(several.status.code(), Some(1));
+    let err = stderr(&several);
+    assert!(err.contains("several locks (poetry.lock, uv.lock): name the one to read"), "{err}");
+    assert!(!project.join("out.nix").exists());
+}
