@@ -46,9 +46,44 @@ pub struct LockRoots {
     pub main: Vec<Dependency>,
     pub groups: BTreeMap<GroupName, Vec<Dependency>>,
     pub extras: BTreeMap<ExtraName, Vec<Dependency>>,
-    /// Extras and groups that `conflicts` forbids to install together with another one: a
-    /// file holds one environment per system, so these are left out (and named in a warning).
-    pub conflicting: Vec<String>,
+    /// Sets of extras and groups that cannot be installed together (uv's `conflicts`).
+    pub conflicts: Vec<Vec<Conflict>>,
+}
+
+/// One member of a set of extras and groups that cannot be installed together.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Conflict {
+    pub package: PackageName,
+    pub item: ConflictItem,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConflictItem {
+    Extra(ExtraName),
+    Group(GroupName),
+}
+
+impl Conflict {
+    /// The `extra` value uv's markers test for this item being installed:
+    /// `extra-8-nanochat-cpu`, `group-11-pydantic-ai-dev` (the length is the package name's).
+    pub fn marker_extra(&self) -> ExtraName {
+        let (kind, name) = match &self.item {
+            ConflictItem::Extra(extra) => ("extra", extra.to_string()),
+            ConflictItem::Group(group) => ("group", group.to_string()),
+        };
+        let package = self.package.as_ref();
+        ExtraName::from_owned(format!("{kind}-{}-{package}-{name}", package.len()))
+            .expect("names of a package and an extra make a valid extra name")
+    }
+}
+
+impl std::fmt::Display for Conflict {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.item {
+            ConflictItem::Extra(extra) => write!(f, "extra {extra} of {}", self.package),
+            ConflictItem::Group(group) => write!(f, "group {group} of {}", self.package),
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -135,7 +135,7 @@ fn a_uv_workspace_generates_without_an_index_evaluates_and_builds() {
     let out = project.run(&["-o", "python-packages.nix"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
-    assert!(err.contains("extra cpu, extra gpu conflict with one another"), "{err}");
+    assert!(err.contains("extra cpu of app, extra gpu of app cannot be installed with another"), "{err}");
     let nix = project.read("python-packages.nix").unwrap();
     assert!(nix.contains("# Lock: uv.lock version 1, revision 3, "), "{nix}");
     assert!(nix.contains("#   lock2nix uv.lock\n"), "the lock it found is recorded: {nix}");

@@ -52,6 +52,9 @@ pub struct Project {
     pub content_hashes: ContentHashes,
     /// `[tool.uv]` settings that change what is installed.
     pub uv: UvSettings,
+    /// The conflicting extras and groups (uv's `conflicts`) installed in the generated
+    /// environment, as the lock's markers test them (`extra == 'group-11-pydantic-ai-dev'`).
+    pub activated: Vec<ExtraName>,
 }
 
 /// A package source of `[[tool.poetry.source]]`. `Debug` by hand: the URL may carry
@@ -144,17 +147,7 @@ pub fn for_lock(lock: &Lock, path: &Path) -> Result<Project, ProjectError> {
     // uv decided whether the project is built: `editable = "."` or `virtual = "."`.
     project.package_mode = roots.built;
     project.declares_build_system = roots.built;
-    if !roots.conflicting.is_empty() {
-        project.warnings.push(Warning::new(
-            crate::warning::WarningKind::ConflictingExtras,
-            roots.conflicting.join(", "),
-            format!(
-                "{}: {} conflict with one another ([tool.uv] conflicts); one file holds one environment, so they are left out (the default environment is generated)",
-                lock.origin,
-                roots.conflicting.join(", ")
-            ),
-        ));
-    }
+    uv::choose_among_conflicts(&mut project, roots, &lock.origin);
     Ok(project)
 }
 
@@ -193,6 +186,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Project, ProjectError> {
         layout: EditableLayout::of(Some(text), |_| false),
         content_hashes: ContentHashes::of(&doc),
         uv: UvSettings::default(),
+        activated: Vec::new(),
     };
     let ctx = Context { origin, text };
     let pep621 = doc.get("project").and_then(|v| v.as_table());

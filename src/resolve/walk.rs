@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use uv_pep508::MarkerEnvironment;
+use uv_pep508::{MarkerEnvironment, MarkerTree};
 
 use super::environment::marker_environment;
 use super::select::select_artifact;
@@ -204,7 +204,7 @@ impl<'a> Walk<'a> {
         seen_self: &mut BTreeSet<ExtraName>,
     ) {
         for dep in deps {
-            if !(dep.python.allows_python(self.target.python) && dep.marker.evaluate(&self.env, extras)) {
+            if !(dep.python.allows_python(self.target.python) && self.holds(&dep.marker, extras)) {
                 continue;
             }
             // `myproject[test]` inside the project's own extras means "also those extras".
@@ -229,8 +229,18 @@ impl<'a> Walk<'a> {
         }
     }
 
+    /// Whether `marker` holds on this target with `extras` requested, and the conflict items
+    /// of the environment installed (uv's `extra == 'group-11-pydantic-ai-dev'`).
+    fn holds(&self, marker: &MarkerTree, extras: &[ExtraName]) -> bool {
+        if self.project.activated.is_empty() {
+            return marker.evaluate(&self.env, extras);
+        }
+        let all: Vec<ExtraName> = extras.iter().chain(&self.project.activated).cloned().collect();
+        marker.evaluate(&self.env, &all)
+    }
+
     fn edge_active(&self, package: &Package, dep: &Dependency, extras: &[ExtraName]) -> bool {
-        if !dep.python.allows_python(self.target.python) || !dep.marker.evaluate(&self.env, extras) {
+        if !dep.python.allows_python(self.target.python) || !self.holds(&dep.marker, extras) {
             return false;
         }
         // Optional edges belong to one of the package's extras, which must be requested.

@@ -6,7 +6,7 @@
 mod source;
 mod wire;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::str::FromStr;
 
 use uv_pep440::Version;
@@ -15,7 +15,7 @@ use uv_pep508::MarkerTree;
 use super::LockError;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
-use crate::model::{Dependency, FileHash, Lock, LockFormat, LockRoots, LockedFile, Package};
+use crate::model::{Conflict, ConflictItem, Dependency, FileHash, Lock, LockFormat, LockRoots, LockedFile, Package};
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::toml_error;
 use wire::{RawDependency, RawLock, RawPackage, RawRequirement, RawSource};
@@ -65,8 +65,6 @@ struct Reader<'a> {
     by_name: BTreeMap<PackageName, Vec<usize>>,
     /// The raw index of the workspace root's package, when the root is a project.
     root: Option<usize>,
-    /// `(package, extra or group)` pairs that `conflicts` names.
-    conflicting: BTreeSet<(PackageName, String)>,
 }
 
 impl<'a> Reader<'a> {
@@ -96,16 +94,7 @@ impl<'a> Reader<'a> {
                 })
             })
             .collect();
-        let conflicting = raw
-            .conflicts
-            .iter()
-            .flatten()
-            .filter_map(|item| {
-                let name = PackageName::from_owned(item.package.clone()).ok()?;
-                Some((name, item.extra.clone().or_else(|| item.group.clone())?))
-            })
-            .collect();
-        Ok(Self { raw, origin, model_index, by_name, root, conflicting })
+        Ok(Self { raw, origin, model_index, by_name, root })
     }
 
     fn error(&self, entry: impl Into<String>, message: impl Into<String>) -> LockError {
@@ -261,15 +250,11 @@ impl<'a> Reader<'a> {
                 roots.version = root.version.clone();
                 roots.main = self.edges(&root.dependencies, false, &root.name)?;
                 for (extra, edges) in &root.optional_dependencies {
-                    if self.conflicting.contains(&(name.clone(), extra.clone())) {
-                        roots.conflicting.push(format!("extra {extra}"));
-                        continue;
-                    }
                     let extra =
                         ExtraName::from_owned(extra.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
                     roots.extras.insert(extra, self.edges(edges, false, &root.name)?);
                 }
-                self.add_groups(&mut roots, &name, &root.dev_dependencies, &root.name)?;
+                self.add_groups(&mut roots, &root.dev_dependencies, &root.name)?;
                 roots.name = Some(name);
             }
             None => {
@@ -290,7 +275,37 @@ impl<'a> Reader<'a> {
                 }
             }
         }
+        roots.conflicts = self.conflicts()?;
         Ok(roots)
+    }
+
+    fn conflicts(&self) -> Result<Vec<Vec<Conflict>>, LockError> {
+        let entry = "conflicts";
+        let mut sets = Vec::new();
+        for set in &self.raw.conflicts {
+            let mut items = Vec::new();
+            for raw in set {
+                let package =
+                    PackageName::from_owned(raw.package.clone()).map_err(|e| self.error(entry, e.to_string()))?;
+                let item = match (&raw.extra, &raw.group) {
+                    (Some(extra), None) => ConflictItem::Extra(
+                        ExtraName::from_owned(extra.clone()).map_err(|e| self.error(entry, e.to_string()))?,
+                    ),
+                    (None, Some(group)) => {
+                        ConflictItem::Group(GroupName::new(group).map_err(|e| self.error(entry, e.to_string()))?)
+                    }
+                    _ => {
+                        return Err(self.error(
+                            entry,
+                            format!("an item of `{}` names neither one extra nor one group", raw.package),
+                        ));
+                    }
+                };
+                items.push(Conflict { package, item });
+            }
+            sets.push(items);
+        }
+        Ok(sets)
     }
 
     /// A member of a workspace without a root project: installed (editable), with its extras
@@ -317,29 +332,20 @@ impl<'a> Reader<'a> {
         };
         roots.main.extend(self.edges(&[to_member(Vec::new())], false, member)?);
         for extra in package.optional_dependencies.keys() {
-            if self.conflicting.contains(&(name.clone(), extra.clone())) {
-                roots.conflicting.push(format!("extra {extra} of {member}"));
-                continue;
-            }
             let key = ExtraName::from_owned(extra.clone()).map_err(|e| self.error(member, e.to_string()))?;
             let edges = self.edges(&[to_member(vec![extra.clone()])], false, member)?;
             roots.extras.entry(key).or_default().extend(edges);
         }
-        self.add_groups(roots, &name, &package.dev_dependencies, member)
+        self.add_groups(roots, &package.dev_dependencies, member)
     }
 
     fn add_groups(
         &self,
         roots: &mut LockRoots,
-        owner: &PackageName,
         groups: &BTreeMap<String, Vec<RawDependency>>,
         entry: &str,
     ) -> Result<(), LockError> {
         for (group, edges) in groups {
-            if self.conflicting.contains(&(owner.clone(), group.clone())) {
-                roots.conflicting.push(format!("group {group}"));
-                continue;
-            }
             let key = GroupName::new(group).map_err(|e| self.error(entry, format!("group `{group}`: {e}")))?;
             let edges = self.edges(edges, false, entry)?;
             roots.groups.entry(key).or_default().extend(edges);

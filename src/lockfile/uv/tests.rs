@@ -119,7 +119,7 @@ fn a_workspace_without_a_root_project_installs_every_member_and_expands_virtual_
 }
 
 #[test]
-fn conflicting_extras_are_left_out_of_the_roots_and_named() {
+fn conflicts_are_read_with_the_names_markers_give_them() {
     let mut body = String::from(
         "conflicts = [[{ package = \"app\", extra = \"cpu\" }, { package = \"app\", extra = \"gpu\" }]]\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\n\n[package.optional-dependencies]\ncpu = [{ name = \"six\" }]\ngpu = [{ name = \"six\" }]\nplots = [{ name = \"six\" }]\n\n",
     );
@@ -127,8 +127,9 @@ fn conflicting_extras_are_left_out_of_the_roots_and_named() {
     let lock = lock(&body);
     let roots = lock.roots.as_ref().unwrap();
     assert!(!roots.built, "virtual = \".\" is not built");
-    assert_eq!(roots.extras.keys().map(ToString::to_string).collect::<Vec<_>>(), ["plots"]);
-    assert_eq!(roots.conflicting, ["extra cpu", "extra gpu"]);
+    assert_eq!(roots.extras.len(), 3, "the project decides which to leave out");
+    let set: Vec<String> = roots.conflicts[0].iter().map(|c| c.marker_extra().to_string()).collect();
+    assert_eq!(set, ["extra-3-app-cpu", "extra-3-app-gpu"]);
 }
 
 #[test]
