@@ -2,6 +2,7 @@
 //! (resolve, fetch, plan, render) reads only this.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use uv_pep440::Version;
 use uv_pep508::MarkerTree;
@@ -48,6 +49,8 @@ pub struct LockRoots {
     pub extras: BTreeMap<ExtraName, Vec<Dependency>>,
     /// Sets of extras and groups that cannot be installed together (uv's `conflicts`).
     pub conflicts: Vec<Vec<Conflict>>,
+    /// pylock.toml's `default-groups`: installed with the project's own dependencies.
+    pub default_groups: Vec<GroupName>,
 }
 
 /// One member of a set of extras and groups that cannot be installed together.
@@ -92,6 +95,8 @@ pub enum LockFormat {
     Poetry { lock_version: Option<String> },
     /// uv.lock: `version` and `revision` (absent before revision 1: 0).
     Uv { version: u32, revision: u32 },
+    /// pylock.toml (PEP 751): `lock-version` and `created-by`.
+    Pylock { lock_version: String, created_by: String },
 }
 
 impl LockFormat {
@@ -100,6 +105,12 @@ impl LockFormat {
         match self {
             Self::Poetry { .. } => "poetry lock",
             Self::Uv { .. } => "uv lock",
+            Self::Pylock { created_by, .. } => match created_by.as_str() {
+                "uv" => "uv export --format pylock.toml",
+                "pdm" => "pdm export --format pylock",
+                "pip" => "pip lock",
+                _ => "the tool that wrote the pylock.toml",
+            },
         }
     }
 
@@ -108,6 +119,7 @@ impl LockFormat {
         match self {
             Self::Poetry { .. } => "Poetry",
             Self::Uv { .. } => "uv",
+            Self::Pylock { .. } => "the locker",
         }
     }
 }
@@ -119,6 +131,13 @@ impl std::fmt::Display for LockFormat {
             Self::Poetry { lock_version: Some(version) } => write!(f, "Poetry lock {version}"),
             Self::Poetry { lock_version: None } => write!(f, "Poetry lock 1.0 (unversioned)"),
             Self::Uv { version, revision } => write!(f, "uv.lock version {version}, revision {revision}"),
+            Self::Pylock { lock_version, created_by } => {
+                write!(
+                    f,
+                    "pylock.toml {lock_version} (created by {})",
+                    if created_by.is_empty() { "?" } else { created_by }
+                )
+            }
         }
     }
 }
@@ -142,6 +161,9 @@ pub struct Package {
     pub extras: BTreeMap<ExtraName, Vec<PackageName>>,
     /// Lock 2.1 membership; `None` for older locks, which need a graph walk.
     pub membership: Option<Membership>,
+    /// PEP 751: installed where this holds, evaluated with the chosen extras and dependency
+    /// groups (`'dev' in dependency_groups`); no graph decides. `None` for other formats.
+    pub marker: Option<MarkerTree>,
 }
 
 impl Package {
@@ -332,6 +354,29 @@ pub struct Dependency {
     /// The one locked package (index into `Lock::packages`) the edge leads to, when the lock
     /// says (uv.lock); else the walk picks by name and constraint.
     pub target: Option<usize>,
+}
+
+impl Dependency {
+    /// A PEP 508 requirement string as an edge by name, specifiers, marker and extras; the
+    /// error is the parser's first line.
+    pub fn parse_requirement(text: &str) -> Result<Self, String> {
+        let requirement = uv_pep508::Requirement::<uv_pep508::VerbatimUrl>::from_str(text)
+            .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string())?;
+        let constraint = match requirement.version_or_url {
+            Some(uv_pep508::VersionOrUrl::VersionSpecifier(specifiers)) => Constraint::from_specifiers(specifiers),
+            _ => Constraint::any(),
+        };
+        Ok(Self {
+            name: requirement.name,
+            constraint,
+            marker: requirement.marker,
+            python: Constraint::any(),
+            extras: requirement.extras.into_vec(),
+            optional: false,
+            source: None,
+            target: None,
+        })
+    }
 }
 
 /// Lock 2.1 membership: the groups a package belongs to and, per group, when.

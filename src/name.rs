@@ -22,6 +22,11 @@ impl GroupName {
     pub fn as_str(&self) -> &str {
         &self.0
     }
+
+    /// The same name as uv's markers take it (`'dev' in dependency_groups`).
+    pub fn to_marker_group(&self) -> uv_normalize::GroupName {
+        self.0.parse().expect("a normalized group name is valid")
+    }
 }
 
 impl std::fmt::Display for GroupName {

@@ -112,7 +112,7 @@ fn every_corpus_lock_generates_and_evaluates() {
     let Some(corpus) = support::corpus::locate("corpus", &report_path()) else { return };
     let evaluate = require_nix("corpus");
 
-    let cases = find_cases(&corpus, "corpus", &["poetry.lock", "uv.lock"]);
+    let cases = find_cases(&corpus, "corpus", &["poetry.lock", "uv.lock", "pylock.toml", "pylock.*.toml"]);
     let keep = std::env::var_os(KEEP_ENV).filter(|k| !k.is_empty()).map(PathBuf::from);
 
     let outcomes =
@@ -198,6 +198,7 @@ fn every_corpus_lock_generates_and_evaluates() {
 fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     let mut outcome = Outcome::default();
     let lock_file = lock_of(dir);
+    let lock_file = lock_file.as_str();
     let lock = match lock2nix::lockfile::read(&dir.join(lock_file)) {
         Ok(lock) => lock,
         Err(e) => {

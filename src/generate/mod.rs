@@ -235,6 +235,16 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let started = Instant::now();
     let mut located =
         fetch::locate(&queries(&lock, &resolution, &fetch_options.index_url, options.allow_missing), fetch_options)?;
+    // Files whose URL the lock gives without a sha256 (pylock.toml's `hashes = {}`): hashed
+    // by download, like an index file without one.
+    for i in plan::packages_to_pin_files(&lock, &resolution) {
+        let package = &lock.packages[i];
+        for file in package.files.iter().filter(|f| f.locked_location().is_none()) {
+            if let Some(url) = &file.url {
+                located.unhashed.entry((package.name.clone(), file.filename.clone())).or_insert_with(|| url.clone());
+            }
+        }
+    }
     // Packages the lock names no files for, whose index could not be reached (--allow-missing).
     for (index, why) in lookup.unreachable {
         warnings.push(Warning::new(

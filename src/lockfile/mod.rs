@@ -3,7 +3,9 @@
 //! recognised and named, rather than misread.
 
 mod detect;
+mod location;
 pub mod poetry;
+pub mod pylock;
 pub mod uv;
 
 use std::path::Path;
@@ -46,6 +48,10 @@ pub enum LockError {
     )]
     UnsupportedUvVersion { path: String, version: u32 },
     #[error(
+        "{path} is a pylock.toml of lock-version {version}, which lock2nix does not understand (it reads 1.x); write it again with a locker that writes PEP 751's lock-version 1"
+    )]
+    UnsupportedPylockVersion { path: String, version: String },
+    #[error(
         "no lock in {folder}: lock2nix reads poetry.lock and uv.lock; create one (`poetry lock`, `uv lock`) or name it"
     )]
     NoLockInFolder { folder: String },
@@ -83,6 +89,7 @@ pub fn read(path: &Path) -> Result<Lock, LockError> {
     match detect::detect(path, &text) {
         InputKind::PoetryLock | InputKind::Unknown => poetry::parse(&text, &origin),
         InputKind::UvLock => uv::parse(&text, &origin),
+        InputKind::Pylock => pylock::parse(&text, &origin),
         kind => Err(LockError::NotALock { path: origin, kind }),
     }
 }

@@ -161,8 +161,22 @@ pub fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
             let package = &lock.packages[i];
             matches!(package.source, Source::Registry { .. })
                 && resolution.packages[i].is_used()
-                // A lock that records every file's URL and sha256 (uv.lock) needs no index.
-                && (package.files.is_empty() || package.files.iter().any(|f| f.locked_location().is_none()))
+                // A lock that records every file's URL (uv.lock, pylock.toml) needs no index;
+                // a file it gives no sha256 for is downloaded and hashed instead.
+                && (package.files.is_empty() || package.files.iter().any(|f| f.url.is_none()))
+        })
+        .collect()
+}
+
+/// The registry packages installed somewhere whose lock gives some file's URL without a
+/// sha256: the fetch stage downloads those files to hash them.
+pub fn packages_to_pin_files(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
+    (0..lock.packages.len())
+        .filter(|&i| {
+            let package = &lock.packages[i];
+            matches!(package.source, Source::Registry { .. })
+                && resolution.packages[i].is_used()
+                && package.files.iter().any(|f| f.url.is_some() && f.locked_location().is_none())
         })
         .collect()
 }

@@ -132,14 +132,17 @@ pub fn for_lock(lock: &Lock, path: &Path) -> Result<Project, ProjectError> {
         }
         Err(error) => return Err(error),
     };
-    project.name = roots.name.clone();
+    project.name = roots.name.clone().or(project.name);
     project.version = roots.version.clone().or(project.version);
     project.main = roots.main.clone();
     project.groups = roots
         .groups
         .iter()
         .map(|(name, dependencies)| {
-            let optional = !project.uv.installs_by_default(name);
+            let optional = match lock.format {
+                crate::model::LockFormat::Uv { .. } => !project.uv.installs_by_default(name),
+                _ => !roots.default_groups.contains(name),
+            };
             (name.clone(), Group { dependencies: dependencies.clone(), optional })
         })
         .collect();

@@ -1,9 +1,6 @@
 //! PEP 621 `[project]` and PEP 735 `[dependency-groups]`.
 
 use std::collections::BTreeSet;
-use std::str::FromStr;
-
-use uv_pep508::{Requirement, VerbatimUrl, VersionOrUrl};
 
 use super::{Context, Project, ProjectError};
 use crate::constraint::Constraint;
@@ -103,24 +100,6 @@ fn requirements(value: &toml::Value, entry: &str, ctx: &Context) -> Result<Vec<D
 
 /// Converts one PEP 508 requirement string.
 pub(super) fn requirement(text: &str, entry: &str, ctx: &Context) -> Result<Dependency, ProjectError> {
-    let req = Requirement::<VerbatimUrl>::from_str(text)
-        // The parser's message ends with the requirement and a caret line: keep the first line.
-        .map_err(|e| {
-            let message = e.to_string();
-            ctx.error(entry, format!("invalid requirement `{text}`: {}", message.lines().next().unwrap_or_default()))
-        })?;
-    let constraint = match req.version_or_url {
-        Some(VersionOrUrl::VersionSpecifier(specifiers)) => Constraint::from_specifiers(specifiers),
-        _ => Constraint::any(),
-    };
-    Ok(Dependency {
-        name: req.name,
-        constraint,
-        marker: req.marker,
-        python: Constraint::any(),
-        extras: req.extras.into_vec(),
-        optional: false,
-        source: None,
-        target: None,
-    })
+    Dependency::parse_requirement(text)
+        .map_err(|message| ctx.error(entry, format!("invalid requirement `{text}`: {message}")))
 }

@@ -161,7 +161,9 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .map(|p| p.files.iter().map(|f| select::file_systems(f, &options.platform)).collect())
         .collect();
     let shared = walk::Shared { index: &index, python_minors: &python_minors, wheel_systems: &wheel_systems };
-    let lock_markers = !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());
+    // A pylock.toml has no graph to re-resolve with: its markers always decide.
+    let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
+    let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());
     let per_target: Vec<walk::TargetResolution> = targets
         .par_iter()
         .map(|target| walk::resolve_target(lock, project, &shared, target, options, lock_markers))
@@ -193,7 +195,7 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
             }
         }
     }
-    let disagreement = if lock_markers {
+    let disagreement = if lock_markers && !pep751 {
         let graph: Vec<Vec<bool>> =
             targets.par_iter().map(|target| walk::reachable(lock, project, &shared, target)).collect();
         Disagreement::find(lock, &graph, &per_target)

@@ -3,6 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use uv_normalize::GroupName as MarkerGroup;
 use uv_pep508::{MarkerEnvironment, MarkerTree};
 
 use super::environment::marker_environment;
@@ -88,12 +89,15 @@ impl<'a> Walk<'a> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        // A PEP 751 marker may test every group the lock offers.
+        let all_groups: Vec<MarkerGroup> =
+            project.groups.keys().chain(default_groups(lock)).map(GroupName::to_marker_group).collect();
         let member = lock
             .packages
             .iter()
             .zip(shared.python_minors)
             .map(|(p, minors)| {
-                minors & (1 << target.python.0) != 0 && (!lock_markers || is_member(p, &env, &root_extras))
+                minors & (1 << target.python.0) != 0 && (!lock_markers || is_member(p, &env, &root_extras, &all_groups))
             })
             .collect();
         Walk {
@@ -150,10 +154,14 @@ impl<'a> Walk<'a> {
         let main = GroupName::main();
         let mut adopted = Vec::new();
         for (i, package) in self.lock.packages.iter().enumerate() {
-            let Some(membership) = &package.membership else { continue };
             if !self.member[i] || self.requested[i].is_some() {
                 continue;
             }
+            if let Some(marker) = package.marker {
+                self.adopt_by_pep751_marker(i, marker, lists, &mut adopted);
+                continue;
+            }
+            let Some(membership) = &package.membership else { continue };
             for group in &membership.groups {
                 let holds = |extras: &[ExtraName]| {
                     membership.markers.get(group).is_none_or(|marker| marker.evaluate(&self.env, extras))
@@ -185,6 +193,30 @@ impl<'a> Walk<'a> {
         resort(&mut lists.0);
         lists.1.values_mut().for_each(&mut resort);
         lists.2.values_mut().for_each(&mut resort);
+    }
+
+    /// pylock.toml: a package whose marker holds with the default groups joins the project's
+    /// own list; else the list of each extra, and of each other group, for which it holds.
+    fn adopt_by_pep751_marker(&self, i: usize, marker: MarkerTree, lists: &mut RootLists, adopted: &mut Vec<usize>) {
+        let defaults: Vec<MarkerGroup> = default_groups(self.lock).iter().map(GroupName::to_marker_group).collect();
+        let defaults = defaults.as_slice();
+        if marker.evaluate_pep751(&self.env, &[], defaults) {
+            lists.0.push(i);
+            adopted.push(i);
+            return;
+        }
+        for (extra, list) in lists.2.iter_mut() {
+            if marker.evaluate_pep751(&self.env, std::slice::from_ref(extra), defaults) {
+                list.push(i);
+                adopted.push(i);
+            }
+        }
+        for (group, list) in lists.1.iter_mut() {
+            if marker.evaluate_pep751(&self.env, &[], &[group.to_marker_group()]) {
+                list.push(i);
+                adopted.push(i);
+            }
+        }
     }
 
     /// Resolves a list of root requirements, returning the chosen package indices (sorted).
@@ -343,8 +375,17 @@ impl<'a> Walk<'a> {
     }
 }
 
-/// Whether lock 2.1's per-group markers let a package be installed on the target.
-fn is_member(package: &Package, env: &MarkerEnvironment, root_extras: &[ExtraName]) -> bool {
+/// pylock.toml's `default-groups`.
+fn default_groups(lock: &Lock) -> &[GroupName] {
+    lock.roots.as_ref().map(|roots| roots.default_groups.as_slice()).unwrap_or_default()
+}
+
+/// Whether lock 2.1's per-group markers, or a PEP 751 marker, let a package be installed on
+/// the target with some extra or group.
+fn is_member(package: &Package, env: &MarkerEnvironment, root_extras: &[ExtraName], groups: &[MarkerGroup]) -> bool {
+    if let Some(marker) = package.marker {
+        return marker.evaluate_pep751(env, root_extras, groups);
+    }
     match &package.membership {
         None => true,
         Some(membership) => membership

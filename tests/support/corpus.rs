@@ -58,7 +58,11 @@ pub fn find_cases(corpus: &Path, label: &str, locks: &[&str]) -> Vec<(String, Pa
             let path = entry.expect("a directory entry").path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.file_name().is_some_and(|n| locks.iter().any(|lock| n == *lock)) {
+            } else if path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| locks.iter().any(|lock| matches(lock, n)))
+            {
                 let dir = path.parent().unwrap().to_path_buf();
                 let name = dir.strip_prefix(corpus).unwrap_or(&dir).to_string_lossy().replace('\\', "/");
                 cases.push((if name.is_empty() { ".".to_owned() } else { name }, dir));
@@ -89,9 +93,29 @@ pub fn foreign_sources(lock: &Lock) -> Vec<String> {
         .collect()
 }
 
-/// The lock a case directory holds: its poetry.lock, else its uv.lock.
-pub fn lock_of(dir: &Path) -> &'static str {
-    if dir.join("poetry.lock").is_file() { "poetry.lock" } else { "uv.lock" }
+/// Whether file `name` fits `pattern`, where one `*` stands for any text (`pylock.*.toml`).
+fn matches(pattern: &str, name: &str) -> bool {
+    match pattern.split_once('*') {
+        None => pattern == name,
+        Some((head, tail)) => name.len() > head.len() + tail.len() && name.starts_with(head) && name.ends_with(tail),
+    }
+}
+
+/// The lock a case directory holds: its poetry.lock, else its uv.lock, else its pylock.
+pub fn lock_of(dir: &Path) -> String {
+    for name in ["poetry.lock", "uv.lock", "pylock.toml"] {
+        if dir.join(name).is_file() {
+            return name.to_string();
+        }
+    }
+    let mut pylocks: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| matches("pylock.*.toml", name))
+        .collect();
+    pylocks.sort();
+    pylocks.into_iter().next().unwrap_or_else(|| panic!("no lock in {}", dir.display()))
 }
 
 /// Runs `command` to completion, killing it after `timeout`.

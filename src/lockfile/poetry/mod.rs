@@ -281,6 +281,7 @@ fn convert_package(
         dependencies,
         extras,
         membership,
+        marker: None,
     })
 }
 

@@ -117,7 +117,9 @@ impl<'a> Reader<'a> {
             let filename = artifact
                 .filename
                 .clone()
-                .or_else(|| artifact.url.as_deref().or(artifact.path.as_deref()).and_then(source::last_segment))
+                .or_else(|| {
+                    artifact.url.as_deref().or(artifact.path.as_deref()).and_then(super::location::file_name_of)
+                })
                 .or_else(|| source::archive_name(&raw.source))
                 .ok_or_else(|| err("a file with neither url, path nor filename".into()))?;
             let hash = match artifact.hash.as_deref() {
@@ -153,6 +155,7 @@ impl<'a> Reader<'a> {
             dependencies,
             extras,
             membership: None,
+            marker: None,
         })
     }
 

@@ -2,8 +2,8 @@
 //! index, paths relative to the lock's folder.
 
 use super::wire::RawSource;
-use crate::fetch::DEFAULT_INDEX_URL;
-use crate::model::{IndexRef, Source};
+use crate::lockfile::location::{file_name_of, registry as registry_source};
+use crate::model::Source;
 
 /// Whether a path source is the workspace root (`.`, as uv writes it).
 pub(super) fn is_root(path: &str) -> bool {
@@ -18,13 +18,7 @@ pub(super) fn convert(raw: &RawSource) -> Result<Source, String> {
                     "registry `{registry}` is a local folder (find-links); lock2nix reads packages from remote indexes only"
                 ));
             }
-            if same_index(registry, DEFAULT_INDEX_URL) {
-                Source::Registry { index: None }
-            } else {
-                // The lock knows the index by URL only; pyproject.toml's `[[tool.uv.index]]`
-                // may give it a name.
-                Source::Registry { index: Some(IndexRef { name: registry.clone(), url: registry.clone() }) }
-            }
+            registry_source(registry)
         }
         RawSource::Git { git } => git_source(git)?,
         RawSource::Url { url, subdirectory } => Source::Url { url: url.clone(), subdirectory: subdirectory.clone() },
@@ -64,24 +58,13 @@ fn git_source(text: &str) -> Result<Source, String> {
     })
 }
 
-/// The file name at the end of a URL or path, percent-decoded.
-pub(super) fn last_segment(location: &str) -> Option<String> {
-    let path = location.split(['?', '#']).next()?;
-    let segment = path.rsplit(['/', '\\']).next().filter(|s| !s.is_empty())?;
-    Some(percent_encoding::percent_decode_str(segment).decode_utf8_lossy().into_owned())
-}
-
 /// The file name of a url or path source, whose sdist or wheel entry names no file.
 pub(super) fn archive_name(source: &RawSource) -> Option<String> {
     match source {
-        RawSource::Url { url, .. } => last_segment(url),
-        RawSource::Path { path } => last_segment(path),
+        RawSource::Url { url, .. } => file_name_of(url),
+        RawSource::Path { path } => file_name_of(path),
         _ => None,
     }
-}
-
-fn same_index(a: &str, b: &str) -> bool {
-    a.trim_end_matches('/').eq_ignore_ascii_case(b.trim_end_matches('/'))
 }
 
 #[cfg(test)]
@@ -105,21 +88,7 @@ mod tests {
     }
 
     #[test]
-    fn pypi_is_the_default_index_and_other_registries_are_named_by_url() {
-        let pypi = convert(&RawSource::Registry { registry: "https://pypi.org/simple".into() }).unwrap();
-        assert_eq!(pypi, Source::Registry { index: None });
-        let torch = convert(&RawSource::Registry { registry: "https://download.pytorch.org/whl/cpu".into() }).unwrap();
-        assert!(matches!(torch, Source::Registry { index: Some(IndexRef { url, .. }) } if url.ends_with("/cpu")));
-        assert!(convert(&RawSource::Registry { registry: "../wheels".into() }).is_err());
-    }
-
-    #[test]
-    fn file_names_come_from_the_end_of_the_url() {
-        assert_eq!(
-            last_segment("https://h/p/a%2Bb-1.0-py3-none-any.whl#sha256=1").as_deref(),
-            Some("a+b-1.0-py3-none-any.whl")
-        );
-        assert_eq!(last_segment("dist/x-1.0.tar.gz").as_deref(), Some("x-1.0.tar.gz"));
-        assert_eq!(last_segment("https://h/"), None);
+    fn a_local_registry_is_refused() {
+        assert!(convert(&RawSource::Registry { registry: "../wheels".into() }).unwrap_err().contains("local folder"));
     }
 }
