@@ -55,6 +55,8 @@ impl BuildFacts {
 pub struct Inferred {
     pub build_systems: BTreeMap<(PackageName, String), Result<BuildFacts, String>>,
     pub natives: BTreeMap<(PackageName, String), Result<WheelLibraries, String>>,
+    /// Per lock package without recorded edges (pylock.toml): its wheel's `Requires-Dist`.
+    pub requires_dist: BTreeMap<usize, Result<Vec<String>, String>>,
     /// Artifacts downloaded by this run (0 when everything was cached).
     pub downloads: usize,
     /// Artifacts left unread for being over [`InferOptions::max_size`].
@@ -69,7 +71,34 @@ pub struct InferOptions {
     pub max_size: Option<u64>,
 }
 
-/// Reads the facts of every chosen sdist and manylinux wheel.
+/// For each installed package of a lock without a graph (pylock.toml) that records no edges,
+/// the wheel to read its `Requires-Dist` from: a chosen pure-Python one if any, else the
+/// first chosen (all wheels of a version declare the same dependencies).
+fn edgeless_wheels(lock: &Lock, resolution: &Resolution) -> BTreeMap<usize, usize> {
+    let mut chosen = BTreeMap::new();
+    for (i, package) in lock.packages.iter().enumerate() {
+        if package.marker.is_none() || !package.dependencies.is_empty() {
+            continue;
+        }
+        let wheels: BTreeSet<usize> = resolution.packages[i]
+            .per_target
+            .iter()
+            .flatten()
+            .filter_map(|installed| match installed.artifact {
+                ArtifactChoice::Wheel(f) => Some(f),
+                _ => None,
+            })
+            .collect();
+        let pure = wheels.iter().copied().find(|&f| package.files[f].filename.ends_with("-none-any.whl"));
+        if let Some(f) = pure.or_else(|| wheels.first().copied()) {
+            chosen.insert(i, f);
+        }
+    }
+    chosen
+}
+
+/// Reads the facts of every chosen sdist and manylinux wheel, and the dependencies of the
+/// packages a lock without a graph gives none for.
 pub fn infer(
     lock: &Lock,
     resolution: &Resolution,
@@ -108,6 +137,8 @@ pub fn infer(
     };
     let sdist_artifacts = to_artifacts(&sdists);
     let wheel_artifacts = to_artifacts(&wheels);
+    let metadata_wheels = edgeless_wheels(lock, resolution);
+    let metadata_artifacts = to_artifacts(&metadata_wheels.iter().map(|(&i, &f)| (i, f)).collect());
     let list = |pairs: &[(PackageName, Artifact)]| pairs.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>();
     let max_size = limits.max_size;
     let build = artifacts::describe("build-system", &list(&sdist_artifacts), options, max_size, |artifact, file| {
@@ -118,11 +149,23 @@ pub fn infer(
         artifacts::describe("native-libraries", &list(&wheel_artifacts), options, max_size, |artifact, file| {
             infer::wheel_libraries(&artifact.filename, file).map_err(|e| e.to_string())
         })?;
+    let metadata =
+        artifacts::describe("requires-dist", &list(&metadata_artifacts), options, max_size, |artifact, file| {
+            infer::metadata::wheel_requires_dist(&artifact.filename, file).map_err(|e| e.to_string())
+        })?;
     let mut inferred = Inferred {
-        downloads: build.downloads + native.downloads,
-        too_large: build.too_large + native.too_large,
+        downloads: build.downloads + native.downloads + metadata.downloads,
+        too_large: build.too_large + native.too_large + metadata.too_large,
         ..Inferred::default()
     };
+    for (&i, &f) in &metadata_wheels {
+        let package = &lock.packages[i];
+        let read = match locations.locate(package, &package.files[f]) {
+            Some((_, sha256)) => metadata.by_sha256.get(sha256).cloned(),
+            None => None,
+        };
+        inferred.requires_dist.insert(i, read.unwrap_or_else(|| Err("its wheel could not be located".into())));
+    }
     for (name, artifact) in sdist_artifacts {
         if let Some(facts) = build.by_sha256.get(&artifact.sha256_hex) {
             inferred.build_systems.insert((name, artifact.filename), facts.clone());

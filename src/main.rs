@@ -36,7 +36,7 @@ macro_rules! failure {
 /// `lock2nix check`'s exit code when it could not tell whether the file is up to date.
 const UNDECIDED: u8 = 2;
 
-/// Turn a poetry.lock or uv.lock into one pure, multi-platform Nix overlay of buildPythonPackage derivations.
+/// Turn a poetry.lock, uv.lock or pylock.toml into one pure, multi-platform Nix overlay of buildPythonPackage derivations.
 #[derive(Parser, Debug)]
 #[command(version, about, long_about = None, args_conflicts_with_subcommands = true)]
 struct Cli {
@@ -109,7 +109,7 @@ impl OverrideArgs {
 
 #[derive(Args, Debug)]
 struct GenerateArgs {
-    /// The lock: poetry.lock or uv.lock [default: the one lock in the current folder]
+    /// The lock: poetry.lock, uv.lock or pylock.toml [default: the one lock in the current folder]
     lock: Option<PathBuf>,
     /// Write here (atomically) instead of standard output.
     #[arg(short, long, value_name = "FILE")]

@@ -60,6 +60,8 @@ pub enum WarningKind {
     EmptyProject,
     /// Extras or groups that uv's `conflicts` keeps apart are left out of the file.
     ConflictingExtras,
+    /// A lock without a graph gives no dependencies for packages whose wheels were not read.
+    DependenciesNotInferred,
 }
 
 impl WarningKind {
@@ -86,6 +88,7 @@ impl WarningKind {
             Self::UnknownSonames => "wheels need libraries overrides/sonames.toml does not know; add an override",
             Self::EmptyProject => "empty project",
             Self::ConflictingExtras => "conflicting extras or groups left out",
+            Self::DependenciesNotInferred => "packages whose dependencies neither the lock nor their wheel gave",
         }
     }
 }

@@ -445,26 +445,20 @@ fn a_value_of_the_wrong_type_names_its_key_path() {
     );
 }
 
-/// A pylock.toml (not read yet), a pyproject.toml and a requirements file, given where the
-/// lock belongs: one line that says what the file is and what lock2nix reads.
+/// A pyproject.toml and a requirements file, given where the lock belongs: one line that says what the file is and what lock2nix reads.
 #[test]
 fn other_kinds_of_file_are_named_not_misread() {
     let server = recorded_index();
     let cases = [
         (
-            "pylock.toml",
-            "lock-version = \"1.0\"\ncreated-by = \"uv\"\n\n[[packages]]\nname = \"six\"\nversion = \"1.17.0\"\n",
-            "pylock.toml is a pylock.toml (the PEP 751 lock format), not a lock lock2nix reads; this version of lock2nix reads poetry.lock and uv.lock (with the pyproject.toml beside it); pylock.toml is planned",
-        ),
-        (
             "requirements.txt",
             "six==1.17.0 \\\n    --hash=sha256:4721f391ed90541fddacab5acf947aa0d3dc7d27b2e1e8eda2be8970586c3274\nidna>=3.10\n",
-            "requirements.txt is a pip requirements file, not a lock lock2nix reads; lock2nix reads Poetry's poetry.lock and uv's uv.lock (with the pyproject.toml beside it); run `poetry lock` or `uv lock` to make one",
+            "requirements.txt is a pip requirements file, not a lock lock2nix reads; lock2nix reads Poetry's poetry.lock, uv's uv.lock and PEP 751's pylock.toml; run `poetry lock`, `uv lock` or `uv export --format pylock.toml` to make one",
         ),
         (
             "pyproject.toml",
             "[tool.poetry]\nname = \"demo-app\"\n\n[tool.poetry.dependencies]\npython = \"^3.9\"\n",
-            "pyproject.toml is a pyproject.toml (the project, not its lock), not a lock lock2nix reads; pass the lock next to it (poetry.lock or uv.lock): lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)",
+            "pyproject.toml is a pyproject.toml (the project, not its lock), not a lock lock2nix reads; pass the lock next to it (poetry.lock, uv.lock or pylock.toml): lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)",
         ),
     ];
     for (name, text, message) in cases {

@@ -213,7 +213,11 @@ fn several_locks_in_a_folder_ask_which_and_none_says_so() {
     let project = Project::empty();
     let none = project.run(&["-o", "out.nix"]);
     assert_eq!(none.status.code(), Some(1));
-    assert!(stderr(&none).contains("no lock in .: lock2nix reads poetry.lock and uv.lock"), "{}", stderr(&none));
+    assert!(
+        stderr(&none).contains("no lock in .: lock2nix reads poetry.lock, uv.lock and pylock.toml"),
+        "{}",
+        stderr(&none)
+    );
     project.write("uv.lock", "version = 1\n").write("poetry.lock", "[metadata]\n");
     let several = project.run(&["-o", "out.nix"]);
     assert_eq!(several.status.code(), Some(1));

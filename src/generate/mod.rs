@@ -1,5 +1,6 @@
 //! The whole pipeline behind `lock2nix`: read → resolve → fetch → plan → render.
 
+mod edges;
 mod header;
 mod indexes;
 mod missing;
@@ -284,10 +285,9 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let index = LocationIndex::new(&located, &pinned, project_source, indexes::build_auth(&named));
     let gaps = missing::IndexGaps::find(&lock, &resolution, &index, &located);
     if !gaps.is_empty() {
-        let mut retry = resolve_options.clone();
-        retry.artifacts.unavailable.extend(gaps.unavailable().iter().cloned());
+        resolve_options.artifacts.unavailable.extend(gaps.unavailable().iter().cloned());
         let started = Instant::now();
-        let second = resolve::resolve(&lock, &project, &retry)?;
+        let second = resolve::resolve(&lock, &project, &resolve_options)?;
         stats.resolve += started.elapsed();
         warnings.extend(gaps.outcome(&lock, &second, options)?);
         resolution = second;
@@ -303,6 +303,15 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     } else {
         None
     };
+    // A lock without a graph: the edges its wheels declare, and the walk again with them.
+    let used: Vec<bool> = resolution.packages.iter().map(|p| p.is_used()).collect();
+    let (added, edge_warnings) = edges::add_inferred_edges(&mut lock, inferred.as_ref(), &used);
+    warnings.extend(edge_warnings);
+    if added {
+        let started = Instant::now();
+        resolution = resolve::resolve(&lock, &project, &resolve_options)?;
+        stats.resolve += started.elapsed();
+    }
 
     let started = Instant::now();
     let plan = plan::plan(&lock, &project, &resolution, &index, &plan::Fixes::new(&db, &lock, inferred.as_ref()))?;

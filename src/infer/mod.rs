@@ -5,10 +5,13 @@
 //!   defaults pip applies when it is missing;
 //! - [`native::wheel_libraries`]: the `DT_NEEDED`/`DT_SONAME` entries of a Linux wheel's ELF
 //!   files, and [`native::native_needs`], which maps them to nixpkgs attributes through the
-//!   soname table (`overrides/sonames.toml`).
+//!   soname table (`overrides/sonames.toml`);
+//! - [`metadata::wheel_requires_dist`]: a wheel's `Requires-Dist`, the edges of a lock without
+//!   a graph.
 
 pub mod build_system;
 mod elf;
+pub mod metadata;
 pub mod native;
 
 pub use build_system::{BuildSystem, BuildSystemSource, sdist_build_system, tree_build_system};

@@ -35,14 +35,11 @@ impl InputKind {
     /// What to do instead.
     pub fn hint(self) -> &'static str {
         match self {
-            Self::Pylock => {
-                "this version of lock2nix reads poetry.lock and uv.lock (with the pyproject.toml beside it); pylock.toml is planned"
-            }
             Self::Pyproject => {
-                "pass the lock next to it (poetry.lock or uv.lock): lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)"
+                "pass the lock next to it (poetry.lock, uv.lock or pylock.toml): lock2nix reads the pyproject.toml beside the lock by itself (or name it with --pyproject)"
             }
             _ => {
-                "lock2nix reads Poetry's poetry.lock and uv's uv.lock (with the pyproject.toml beside it); run `poetry lock` or `uv lock` to make one"
+                "lock2nix reads Poetry's poetry.lock, uv's uv.lock and PEP 751's pylock.toml; run `poetry lock`, `uv lock` or `uv export --format pylock.toml` to make one"
             }
         }
     }

@@ -1,6 +1,6 @@
-//! Lock-file formats. Each parser turns one format into the neutral [`crate::model::Lock`];
-//! a file of another kind (a pylock.toml, a pyproject.toml, a requirements file) is
-//! recognised and named, rather than misread.
+//! Lock-file formats. Each parser (poetry.lock, uv.lock, pylock.toml) turns one format into the
+//! neutral [`crate::model::Lock`]; a file of another kind (a pdm.lock, a pyproject.toml, a
+//! requirements file) is recognised and named, rather than misread.
 
 mod detect;
 mod location;
@@ -52,7 +52,7 @@ pub enum LockError {
     )]
     UnsupportedPylockVersion { path: String, version: String },
     #[error(
-        "no lock in {folder}: lock2nix reads poetry.lock and uv.lock; create one (`poetry lock`, `uv lock`) or name it"
+        "no lock in {folder}: lock2nix reads poetry.lock, uv.lock and pylock.toml (or pylock.<name>.toml); create one (`poetry lock`, `uv lock`) or name it"
     )]
     NoLockInFolder { folder: String },
     #[error("{folder} holds several locks ({found}): name the one to read, e.g. `lock2nix uv.lock`")]

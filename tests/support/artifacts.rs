@@ -93,21 +93,27 @@ pub fn extension_filename(module: &str) -> String {
 /// A wheel of `files` (archive path, bytes) plus a minimal `{name}-{version}.dist-info/`
 /// (METADATA, WHEEL, RECORD with real sha256 digests), for CPython 3.11 on this machine.
 pub fn wheel(name: &str, version: &str, files: &[(String, Vec<u8>)]) -> Artifact {
-    let built = tagged_wheel(name, version, &format!("cp311-cp311-manylinux_2_17_{}", arch()), files);
+    let built = tagged_wheel(name, version, &format!("cp311-cp311-manylinux_2_17_{}", arch()), files, &[]);
     Artifact { filename: wheel_filename(name, version), ..built }
 }
 
 /// [`wheel`] for every Python and platform (`py3-none-any`).
 pub fn pure_wheel(name: &str, version: &str, files: &[(String, Vec<u8>)]) -> Artifact {
-    tagged_wheel(name, version, "py3-none-any", files)
+    tagged_wheel(name, version, "py3-none-any", files, &[])
 }
 
-fn tagged_wheel(name: &str, version: &str, tag: &str, files: &[(String, Vec<u8>)]) -> Artifact {
+/// [`pure_wheel`] whose METADATA declares `requires` (`Requires-Dist` values).
+pub fn pure_wheel_requiring(name: &str, version: &str, files: &[(String, Vec<u8>)], requires: &[&str]) -> Artifact {
+    tagged_wheel(name, version, "py3-none-any", files, requires)
+}
+
+fn tagged_wheel(name: &str, version: &str, tag: &str, files: &[(String, Vec<u8>)], requires: &[&str]) -> Artifact {
     let dist_info = format!("{}-{version}.dist-info", name.replace('-', "_"));
     let mut all: Vec<(String, Vec<u8>)> = files.to_vec();
+    let requires: String = requires.iter().map(|r| format!("Requires-Dist: {r}\n")).collect();
     all.push((
         format!("{dist_info}/METADATA"),
-        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n").into_bytes(),
+        format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{requires}").into_bytes(),
     ));
     let purelib = tag.ends_with("-any");
     all.push((

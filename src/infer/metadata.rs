@@ -1,0 +1,83 @@
+//! A wheel's core metadata (`<name>.dist-info/METADATA`): its `Requires-Dist` lines, the
+//! dependency edges a lock without a graph (pylock.toml as uv writes it) does not record.
+
+use std::io::{Read, Seek};
+
+use super::InferError;
+
+/// The `Requires-Dist` values of the wheel `filename` read from the zip `reader`, in order.
+pub fn wheel_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<Vec<String>, InferError> {
+    let archive_error = |message: String| InferError::Archive { file: filename.to_string(), kind: "zip", message };
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| archive_error(e.to_string()))?;
+    // The one top-level `*.dist-info/METADATA` (a vendored package's would sit deeper).
+    let member = archive
+        .file_names()
+        .find(|name| {
+            let mut parts = name.split('/');
+            matches!((parts.next(), parts.next(), parts.next()), (Some(dir), Some("METADATA"), None) if dir.ends_with(".dist-info"))
+        })
+        .map(str::to_string)
+        .ok_or_else(|| archive_error("no *.dist-info/METADATA".to_string()))?;
+    let mut text = String::new();
+    archive
+        .by_name(&member)
+        .map_err(|e| archive_error(e.to_string()))?
+        .take(16 * 1024 * 1024)
+        .read_to_string(&mut text)
+        .map_err(|e| archive_error(format!("{member}: {e}")))?;
+    Ok(requires_dist(&text))
+}
+
+/// The `Requires-Dist` header values of a core-metadata document (headers end at the first
+/// empty line; a value may continue on indented lines).
+pub fn requires_dist(metadata: &str) -> Vec<String> {
+    let mut values: Vec<String> = Vec::new();
+    let mut in_requires = false;
+    for line in metadata.lines() {
+        if line.is_empty() {
+            break;
+        }
+        if line.starts_with([' ', '\t']) {
+            if in_requires && let Some(last) = values.last_mut() {
+                last.push(' ');
+                last.push_str(line.trim());
+            }
+            continue;
+        }
+        let (key, value) = line.split_once(':').unwrap_or((line, ""));
+        in_requires = key.eq_ignore_ascii_case("Requires-Dist");
+        if in_requires {
+            values.push(value.trim().to_string());
+        }
+    }
+    values
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requires_dist_lines_are_read_up_to_the_body() {
+        let metadata = "Metadata-Version: 2.1\nName: x\nRequires-Dist: idna>=2\nrequires-dist: socksio; extra ==\n  'socks'\nSummary: s\n\nRequires-Dist: not-a-header\n";
+        assert_eq!(requires_dist(metadata), ["idna>=2", "socksio; extra == 'socks'"]);
+    }
+
+    #[test]
+    fn the_top_level_metadata_of_a_wheel_is_read() {
+        let mut bytes = std::io::Cursor::new(Vec::new());
+        {
+            let mut zip = zip::ZipWriter::new(&mut bytes);
+            let options = zip::write::SimpleFileOptions::default();
+            zip.start_file("x/_vendor/y-1.dist-info/METADATA", options).unwrap();
+            std::io::Write::write_all(&mut zip, b"Requires-Dist: vendored\n").unwrap();
+            zip.start_file("x-1.0.dist-info/METADATA", options).unwrap();
+            std::io::Write::write_all(&mut zip, b"Name: x\nRequires-Dist: six\n\n").unwrap();
+            zip.finish().unwrap();
+        }
+        bytes.set_position(0);
+        assert_eq!(wheel_requires_dist("x-1.0-py3-none-any.whl", bytes).unwrap(), ["six"]);
+        let empty = std::io::Cursor::new(Vec::new());
+        assert!(wheel_requires_dist("y.whl", empty).is_err());
+    }
+}

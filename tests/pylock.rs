@@ -1,0 +1,140 @@
+//! pylock.toml end to end: packages installed where their PEP 751 marker holds (with the
+//! default groups, an extra, a non-default group, a platform), a file without a hash
+//! (`hashes = {}`, downloaded and hashed, kept in `--hashes`), edges read from a wheel's
+//! METADATA (uv writes none), and the project itself (`directory = { path = "." }`). Files are
+//! served on 127.0.0.1 at the URLs the lock records; no index is asked. The output evaluates
+//! for every target against the nixpkgs stub and builds with a real CPython.
+
+mod support;
+
+use support::artifacts::{self, Artifact, hex_sha256};
+use support::nix::{
+    arg_path, argstr, host_python, instantiate_eval_json, nix_build, nix_tests_dir, python_version, require_nix,
+};
+use support::project::{Project, stderr};
+use support::{IndexServer, Reply};
+
+fn module(name: &str, text: &str) -> Vec<(String, Vec<u8>)> {
+    vec![(format!("{name}/__init__.py"), text.as_bytes().to_vec())]
+}
+
+fn serve(server: &IndexServer, wheel: &Artifact) -> String {
+    server.route(
+        format!("/files/{}", wheel.filename),
+        vec![Reply::new(200, "application/octet-stream", wheel.bytes.clone())],
+    );
+    server.url(&format!("/files/{}", wheel.filename))
+}
+
+/// `[[packages]]` with one wheel; `hashed` false writes `hashes = {}`.
+fn package(server: &IndexServer, name: &str, wheel: &Artifact, marker: Option<&str>, hashed: bool) -> String {
+    let url = serve(server, wheel);
+    let hashes = if hashed { format!("sha256 = \"{}\"", hex_sha256(&wheel.bytes)) } else { String::new() };
+    let marker = marker.map(|m| format!("marker = \"{m}\"\n")).unwrap_or_default();
+    format!(
+        "[[packages]]\nname = \"{name}\"\nversion = \"1.0\"\n{marker}index = \"https://pypi.org/simple\"\nwheels = [{{ url = \"{url}\", hashes = {{ {hashes} }} }}]\n\n"
+    )
+}
+
+struct Fixture {
+    project: Project,
+    server: IndexServer,
+    six: Artifact,
+}
+
+fn fixture() -> Fixture {
+    let server = IndexServer::start();
+    let app_lib = artifacts::pure_wheel_requiring(
+        "app-lib",
+        "1.0",
+        &module("app_lib", "import six_value\nVALUE = 'lib+' + six_value.VALUE\n"),
+        &["six-value>=1", "socksy; extra == 'socks'"],
+    );
+    let six = artifacts::pure_wheel("six-value", "1.0", &module("six_value", "VALUE = 'six'\n"));
+    let devtool = artifacts::pure_wheel("devtool", "1.0", &module("devtool", "VALUE = 'dev'\n"));
+    let secure = artifacts::pure_wheel("secure", "1.0", &module("secure", "VALUE = 'secure'\n"));
+    let mac = artifacts::pure_wheel("mac-only", "1.0", &module("mac_only", "VALUE = 'mac'\n"));
+    let mut lock = String::from(
+        "lock-version = \"1.0\"\ncreated-by = \"uv\"\nrequires-python = \">=3.9\"\nextras = [\"security\"]\ndependency-groups = [\"default\", \"dev\"]\ndefault-groups = [\"default\"]\n\n",
+    );
+    lock += &package(&server, "app-lib", &app_lib, Some("'default' in dependency_groups"), true);
+    lock += &package(&server, "six-value", &six, None, false);
+    lock += &package(&server, "devtool", &devtool, Some("'dev' in dependency_groups"), true);
+    lock += &package(&server, "secure", &secure, Some("'security' in extras"), true);
+    lock += &package(&server, "mac-only", &mac, Some("sys_platform == 'darwin'"), true);
+    lock += "[[packages]]\nname = \"app\"\nversion = \"0.3.0\"\ndirectory = { path = \".\", editable = true }\n";
+    let project = Project::empty();
+    project.write("pylock.toml", &lock);
+    let init = "import app_lib\nVALUES = (app_lib.VALUE,)\ndef main():\n    print(VALUES)\n";
+    for (path, text) in artifacts::in_tree_project("app", "0.3.0", "app", init, &[("app-hello", "app:main")]) {
+        let text = if path == "pyproject.toml" {
+            format!("{text}[project.scripts]\napp-hello = \"app:main\"\n")
+        } else {
+            text
+        };
+        project.write(&path, &text);
+    }
+    Fixture { project, server, six }
+}
+
+#[test]
+fn a_pylock_generates_without_an_index_with_edges_from_metadata_and_builds() {
+    let Fixture { project, server, six } = fixture();
+    let out = project.run(&["pylock.toml", "-o", "python-packages.nix", "--hashes", "hashes.toml"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let nix = project.read("python-packages.nix").unwrap();
+    assert!(nix.contains("# Lock: pylock.toml 1.0 (created by uv), 5 packages"), "{nix}");
+    assert!(server.requests().iter().all(|r| r.path.starts_with("/files/")), "{:?}", server.requests());
+
+    // The file without a hash: downloaded, hashed, and the hash kept.
+    let six_hash = support::project::sri(&hex_sha256(&six.bytes));
+    assert!(support::attribute(&nix, "six-value").contains(&six_hash), "{nix}");
+    assert!(project.read("hashes.toml").unwrap().contains(&hex_sha256(&six.bytes)));
+    // Edges from app-lib's METADATA: six-value always, socksy only through its extra.
+    let lib = support::attribute(&nix, "app-lib");
+    assert!(lib.contains("final.six-value") && !lib.contains("socksy"), "{lib}");
+    // Membership by marker: the default group is the project's own list, `dev` a group,
+    // `security` an extra, mac-only only on darwin.
+    let app = support::attribute(&nix, "app");
+    assert!(app.contains("final.app-lib") && app.contains("dev = [") && app.contains("security = ["), "{app}");
+    let darwin_only = app.lines().find(|line| line.contains("final.mac-only")).unwrap_or_default();
+    assert!(darwin_only.contains("darwin") || app.contains("darwin"), "{app}");
+
+    // No inference: the same file but app-lib's edges, and a warning naming it.
+    let bare = project.run(&["pylock.toml", "-o", "bare.nix", "--hashes", "hashes.toml", "--no-infer"]);
+    assert!(bare.status.success(), "{}", stderr(&bare));
+    assert!(stderr(&bare).contains("gives no dependencies for app-lib==1.0") && stderr(&bare).contains("--no-infer"));
+    assert!(!support::attribute(&project.read("bare.nix").unwrap(), "app-lib").contains("final.six-value"));
+
+    if require_nix("a_pylock_generates_without_an_index_with_edges_from_metadata_and_builds") {
+        let output = project.join("python-packages.nix");
+        for system in ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"] {
+            let result = instantiate_eval_json(
+                &nix_tests_dir().join("eval-overlay.nix"),
+                &[
+                    arg_path("overlay", &output),
+                    argstr("root", "app"),
+                    argstr("system", system),
+                    argstr("python", "3.12"),
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{system}: {e}"));
+            assert_eq!(result["throws"], serde_json::json!([]), "{system}: {result}");
+        }
+        let python = host_python();
+        let built = nix_build(
+            &nix_tests_dir().join("build-env.nix"),
+            &[
+                arg_path("overlay", &output),
+                argstr("root", "app"),
+                argstr("hostPython", python.to_str().unwrap()),
+                argstr("hostGit", support::git::host_git().to_str().unwrap()),
+                argstr("python", &python_version(&python)),
+            ],
+            &project.join("result"),
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+        let run = std::process::Command::new(built.join("bin/app-hello")).output().unwrap();
+        assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "('lib+six',)", "{}", stderr(&run));
+    }
+}
