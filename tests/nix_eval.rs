@@ -128,10 +128,10 @@ fn every_fixture_parses_and_evaluates_on_every_target() {
     let mut dirs: Vec<_> = ["render", "projects"]
         .iter()
         .flat_map(|group| std::fs::read_dir(root.join(group)).unwrap().map(|e| e.unwrap().path()))
-        .filter(|dir| dir.join("poetry.lock").exists())
+        .filter(|dir| ["poetry.lock", "uv.lock", "pylock.toml"].iter().any(|lock| dir.join(lock).exists()))
         .collect();
     dirs.sort();
-    assert!(dirs.len() >= 7, "{dirs:?}");
+    assert!(dirs.len() >= 9, "{dirs:?}");
     for dir in dirs {
         let out = tempfile::tempdir().unwrap();
         let (plan, nix) = render_dir(&dir, &ResolveOptions::default(), example_url);

@@ -21,6 +21,22 @@ fn poetry_2_lock_2_1_multi_version_cycle_and_macos_only_stack() {
 }
 
 #[test]
+fn uv_lock_fork_extras_groups_and_a_conflict() {
+    // numpy locked twice, each version for its Pythons; certifi built from its sdist
+    // ([tool.uv] no-binary-package); the conflicting cpu/gpu extras left out.
+    let nix = render_fixture("uv-fork", &ResolveOptions::default(), example_url);
+    assert!(nix.contains("numpy-1.26.4-cp311") && nix.contains("numpy-2.1.0-cp312"), "{nix}");
+    assert!(!nix.contains("tinygrad"), "{nix}");
+    insta::assert_snapshot!(nix);
+}
+
+#[test]
+fn pylock_markers_decide_groups_and_extras() {
+    let nix = render_fixture("pylock", &ResolveOptions::default(), example_url);
+    insta::assert_snapshot!(nix);
+}
+
+#[test]
 fn index_strings_are_escaped() {
     // A hostile index answer must not be able to inject Nix.
     let nix = render_fixture("basic", &ResolveOptions::default(), |file| {

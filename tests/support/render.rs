@@ -36,7 +36,7 @@ pub fn render_fixture(name: &str, options: &ResolveOptions, url_for: impl Fn(&st
     render_dir(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render").join(name), options, url_for)
 }
 
-/// The plan and the rendered Nix of the project (poetry.lock + pyproject.toml) in `dir`, with
+/// The plan and the rendered Nix of the project (its lock and pyproject.toml) in `dir`, with
 /// the built-in override database.
 pub fn render_dir(dir: &Path, options: &ResolveOptions, url_for: impl Fn(&str) -> String) -> (Plan, String) {
     render_dir_with(dir, options, url_for, &lock2nix::overrides::Database::builtin().unwrap())
@@ -49,8 +49,10 @@ pub fn render_dir_with(
     url_for: impl Fn(&str) -> String,
     db: &lock2nix::overrides::Database,
 ) -> (Plan, String) {
-    let lock = lockfile::read(&dir.join("poetry.lock")).unwrap();
-    let project = project::read(&dir.join("pyproject.toml")).unwrap();
+    let lock_file =
+        ["poetry.lock", "uv.lock", "pylock.toml"].into_iter().find(|name| dir.join(name).is_file()).unwrap();
+    let lock = lockfile::read(&dir.join(lock_file)).unwrap();
+    let project = project::for_lock(&lock, &dir.join("pyproject.toml")).unwrap();
     let mut files = BTreeMap::new();
     for package in &lock.packages {
         for file in &package.files {
@@ -59,7 +61,7 @@ pub fn render_dir_with(
         }
     }
     let (_, plan) = plan_offline(&lock, &project, options, &FromLock(files), db).unwrap();
-    let header = Header { tool: "lock2nix (test)".into(), command: "lock2nix poetry.lock".into(), notes: vec![] };
+    let header = Header { tool: "lock2nix (test)".into(), command: format!("lock2nix {lock_file}"), notes: vec![] };
     let nix = render(&plan, &header);
     (plan, nix)
 }
