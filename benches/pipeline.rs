@@ -1,6 +1,8 @@
 //! The hot path: parsing, the per-target resolver loop, and rendering, on a generated
-//! 1,000-package lock and on the largest lock of the shared corpus when it is present
-//! (`LOCK2NIX_CORPUS`, default `../shared/corpus`).
+//! 1,000-package lock and on the largest poetry.lock and uv.lock of the shared corpus when it
+//! is present (`LOCK2NIX_CORPUS`, default `../shared/corpus`). For that uv.lock, also a whole
+//! warm `lock2nix` run beside `uv export --frozen` on the same lock (uv from PATH or
+//! `$LOCK2NIX_UV`).
 
 #[path = "support/synthetic.rs"]
 mod synthetic;
@@ -9,7 +11,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lock2nix::lockfile::poetry;
+use lock2nix::lockfile;
 use lock2nix::model::Lock;
 use lock2nix::name::PackageName;
 use lock2nix::plan::{self, Locations};
@@ -39,31 +41,33 @@ fn locations(lock: &Lock) -> FromLock {
     FromLock(map)
 }
 
-/// The corpus lock with the most packages whose pyproject parses.
-fn largest_corpus_lock() -> Option<(String, String, String)> {
+/// The corpus case whose `lock_name` has the most packages: (label, folder, lock text).
+fn largest_corpus_lock(lock_name: &str) -> Option<(String, PathBuf, String)> {
     let root =
         std::env::var_os("LOCK2NIX_CORPUS").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("../shared/corpus"));
-    let mut best: Option<(usize, String, String, String)> = None;
+    let mut best: Option<(usize, String, PathBuf, String)> = None;
     for group in std::fs::read_dir(&root).ok()?.flatten() {
         for case in std::fs::read_dir(group.path()).into_iter().flatten().flatten() {
-            let (lock, pyproject) = (case.path().join("poetry.lock"), case.path().join("pyproject.toml"));
-            let (Ok(lock_text), Ok(py_text)) = (std::fs::read_to_string(&lock), std::fs::read_to_string(&pyproject))
-            else {
-                continue;
-            };
+            let Ok(lock_text) = std::fs::read_to_string(case.path().join(lock_name)) else { continue };
             let count = lock_text.matches("[[package]]").count();
             if best.as_ref().is_none_or(|b| count > b.0) {
                 let label = case.path().strip_prefix(&root).unwrap_or(Path::new("?")).display().to_string();
-                best = Some((count, label, lock_text, py_text));
+                best = Some((count, label, case.path(), lock_text));
             }
         }
     }
-    best.map(|(_, label, lock, py)| (label, lock, py))
+    best.map(|(_, label, dir, lock)| (label, dir, lock))
 }
 
-fn bench_input(c: &mut Criterion, label: &str, lock_text: &str, pyproject: &str) {
-    let lock = poetry::parse(lock_text, "poetry.lock").expect("lock parses");
-    let project: Project = project::parse(pyproject, "pyproject.toml").expect("pyproject parses");
+/// Parse, resolve, plan and render of `lock_text` (a lock named `lock_name`), its project
+/// read from `dir` (the pyproject.toml there, when the lock does not record its roots).
+fn bench_input(c: &mut Criterion, label: &str, dir: &Path, lock_name: &str, lock_text: &str) {
+    let parse = |text: &str| match lock_name {
+        "uv.lock" => lockfile::uv::parse(text, lock_name),
+        _ => lockfile::poetry::parse(text, lock_name),
+    };
+    let lock = parse(lock_text).expect("lock parses");
+    let project: Project = project::for_lock(&lock, &dir.join("pyproject.toml")).expect("pyproject parses");
     let options = ResolveOptions::default();
     let resolution = resolve::resolve(&lock, &project, &options).expect("resolves");
     let package_targets = (lock.packages.len() * resolution.targets.len()) as u64;
@@ -73,7 +77,7 @@ fn bench_input(c: &mut Criterion, label: &str, lock_text: &str, pyproject: &str)
 
     let mut group = c.benchmark_group(label);
     group.throughput(Throughput::Elements(lock.packages.len() as u64));
-    group.bench_function("parse", |b| b.iter(|| poetry::parse(lock_text, "poetry.lock").unwrap()));
+    group.bench_function("parse", |b| b.iter(|| parse(lock_text).unwrap()));
     group.throughput(Throughput::Elements(package_targets));
     group.bench_function("resolve (all targets)", |b| b.iter(|| resolve::resolve(&lock, &project, &options).unwrap()));
     group.bench_function("plan + render", |b| {
@@ -83,13 +87,65 @@ fn bench_input(c: &mut Criterion, label: &str, lock_text: &str, pyproject: &str)
     group.finish();
 }
 
+/// A whole warm run of the binary on the uv.lock in `dir` (its cache filled by a first run,
+/// then `--offline`), beside `uv export --frozen` of the same lock.
+fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let cache = work.path().join("cache");
+    let run = |extra: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_lock2nix"))
+            .current_dir(dir)
+            .args(["uv.lock", "-q", "-o"])
+            .arg(work.path().join("out.nix"))
+            .arg("--cache-dir")
+            .arg(&cache)
+            .args(extra)
+            .output()
+            .expect("lock2nix runs")
+    };
+    // Inference needs the artifacts once; without the network the run goes without it.
+    let mut flags = vec!["--offline"];
+    if !run(&[]).status.success() {
+        flags.push("--no-infer");
+        assert!(run(&["--no-infer"]).status.success(), "lock2nix --no-infer fails on {label}");
+    }
+    let uv = std::env::var_os("LOCK2NIX_UV").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("uv"));
+    let export = || {
+        std::process::Command::new(&uv)
+            .current_dir(dir)
+            .args(["export", "--frozen", "--offline", "--all-groups", "--no-hashes", "--quiet", "-o"])
+            .arg(work.path().join("requirements.txt"))
+            .env("UV_CACHE_DIR", work.path().join("uv-cache"))
+            .output()
+    };
+    let mut group = c.benchmark_group(format!("{label} whole run"));
+    group.sample_size(10);
+    group.bench_function(format!("lock2nix uv.lock {} (warm)", flags.join(" ")), |b| {
+        b.iter(|| assert!(run(&flags).status.success()))
+    });
+    match export() {
+        Ok(out) if out.status.success() => {
+            group.bench_function("uv export --frozen", |b| b.iter(|| assert!(export().unwrap().status.success())));
+        }
+        _ => eprintln!("no uv (PATH or $LOCK2NIX_UV): `uv export` is not measured beside lock2nix"),
+    }
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let generated = synthetic::project(1000);
-    bench_input(c, "generated-1000", &generated.lock, &generated.pyproject);
-    if let Some((label, lock, pyproject)) = largest_corpus_lock() {
-        bench_input(c, &format!("corpus {label}"), &lock, &pyproject);
-    } else {
-        eprintln!("corpus not found: set LOCK2NIX_CORPUS to bench the largest corpus lock too");
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    std::fs::write(dir.path().join("pyproject.toml"), &generated.pyproject).expect("written");
+    bench_input(c, "generated-1000", dir.path(), "poetry.lock", &generated.lock);
+    for lock_name in ["poetry.lock", "uv.lock"] {
+        let Some((label, dir, lock)) = largest_corpus_lock(lock_name) else {
+            eprintln!("corpus not found: set LOCK2NIX_CORPUS to bench the largest corpus locks too");
+            return;
+        };
+        bench_input(c, &format!("corpus {label}"), &dir, lock_name, &lock);
+        if lock_name == "uv.lock" {
+            bench_against_uv_export(c, &format!("corpus {label}"), &dir);
+        }
     }
 }
 

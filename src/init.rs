@@ -22,12 +22,24 @@ pub struct StarterFile {
     pub text: String,
 }
 
-/// flake.nix, .envrc and .vscode/settings.json for the project `plan` was made for;
-/// `subfolder` is the project's folder below the top of its git repository, if it is not the top.
-pub fn starter_files(plan: &Plan, subfolder: Option<&str>) -> Vec<StarterFile> {
+/// The lock the files are for: its file name, and the command that writes it again.
+#[derive(Debug, Clone, Copy)]
+pub struct LockFile<'a> {
+    pub name: &'a str,
+    pub relock: &'a str,
+}
+
+/// flake.nix, .envrc and .vscode/settings.json for the project `plan` was made for from
+/// `lock`; `subfolder` is the project's folder below the top of its git repository, if it is
+/// not the top.
+pub fn starter_files(plan: &Plan, subfolder: Option<&str>, lock: LockFile<'_>) -> Vec<StarterFile> {
+    let flake = flake(plan, subfolder)
+        .replacen("generated from poetry.lock", &format!("generated from {}", lock.name), 1)
+        .replacen("after `poetry lock`", &format!("after `{}`", lock.relock), 1);
+    let envrc = ENVRC.replacen(" poetry.lock ", &format!(" {} ", lock.name), 1);
     vec![
-        StarterFile { path: "flake.nix", text: flake(plan, subfolder) },
-        StarterFile { path: ".envrc", text: ENVRC.to_string() },
+        StarterFile { path: "flake.nix", text: flake },
+        StarterFile { path: ".envrc", text: envrc },
         StarterFile { path: ".vscode/settings.json", text: VSCODE.to_string() },
     ]
 }
@@ -93,6 +105,7 @@ mod tests {
             "        # The project as an application: its console scripts, without its dev groups.\n        app ="
         ));
         assert!(ENVRC.contains("watch_file pyproject.toml poetry.lock python-packages.nix\nuse flake\n"));
+        assert!(FLAKE.contains("generated from poetry.lock") && FLAKE.contains("after `poetry lock`"));
         assert!(VSCODE.contains("${workspaceFolder}/.lock2nix/python/bin/python"));
     }
 }

@@ -371,7 +371,10 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
         .ok()
         .filter(|out| out.status.success())
         .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
-    for file in lock2nix::init::starter_files(&generated.intermediates.plan, subfolder.as_deref()) {
+    let lock_name = lock.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
+    let lock_file =
+        lock2nix::init::LockFile { name: &lock_name, relock: generated.intermediates.lock.format.relock_command() };
+    for file in lock2nix::init::starter_files(&generated.intermediates.plan, subfolder.as_deref(), lock_file) {
         let path = folder.join(file.path);
         if wanted(&path) {
             write_atomically(&path, &file.text)?;

@@ -54,6 +54,32 @@ impl TomlError {
     }
 }
 
+/// `text` cut before its `marker` lines (`[[package]]`) into pieces of about 32 KiB, each
+/// deserialized on its own, in parallel: TOML parsing is most of a warm run's time. `None`
+/// when that cannot be trusted or does not pay (a small text, multi-line strings, a piece
+/// that does not parse alone): the caller then parses the whole text, which also gives errors
+/// their true line and column.
+pub fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker: &str) -> Option<Vec<T>> {
+    use rayon::prelude::*;
+    const PIECE: usize = 32 * 1024;
+    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    if text.len() < 2 * PIECE || has("\'\'\'") || has("\"\"\"") {
+        return None;
+    }
+    let line = format!("\n{marker}\n");
+    let mut cuts = vec![0];
+    let mut last = 0;
+    for offset in memchr::memmem::find_iter(text.as_bytes(), line.as_bytes()) {
+        if offset + 1 - last >= PIECE {
+            cuts.push(offset + 1);
+            last = offset + 1;
+        }
+    }
+    cuts.push(text.len());
+    let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
+    pieces.into_par_iter().map(toml::from_str::<T>).collect::<Result<Vec<_>, _>>().ok()
+}
+
 /// The line and column where the value at `path` (table keys, as written) starts in `text`,
 /// for errors found after parsing, by code that read the document as plain tables.
 pub fn position(text: &str, path: &[&str]) -> Option<(usize, usize)> {

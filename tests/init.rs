@@ -5,7 +5,9 @@ mod support;
 
 use std::path::Path;
 
-use lock2nix::init::starter_files;
+use lock2nix::init::{LockFile, starter_files};
+
+const POETRY: LockFile<'static> = LockFile { name: "poetry.lock", relock: "poetry lock" };
 use support::project::{Project, stderr};
 use support::render::{example_url, render_dir};
 use support::shop;
@@ -104,7 +106,7 @@ fn wheels_only(wheels: &[&str]) -> tempfile::TempDir {
 
 fn interpreter(dir: &Path, subfolder: Option<&str>) -> String {
     let (plan, _) = render_dir(dir, &Default::default(), example_url);
-    let flake = &starter_files(&plan, subfolder)[0].text;
+    let flake = &starter_files(&plan, subfolder, POETRY)[0].text;
     flake.lines().find(|l| l.contains("python = pkgs.")).unwrap().trim().to_string()
 }
 
@@ -129,7 +131,7 @@ fn the_interpreter_is_the_one_whose_wheels_cover_the_most_systems() {
     assert_eq!(interpreter(pure.path(), None), "python = pkgs.python313;");
     // Below the top of its repository, the dev shell is told where the project is.
     let (plan, _) = render_dir(pure.path(), &Default::default(), example_url);
-    let flake = &starter_files(&plan, Some("services/api/"))[0].text;
+    let flake = &starter_files(&plan, Some("services/api/"), POETRY)[0].text;
     assert!(flake.contains("        overlays = [ ];\n        workingTree = \"$REPO_ROOT/services/api\";\n"), "{flake}");
     // Not a package (no [build-system]): no application.
     assert!(!flake.contains("mkApplication"), "{flake}");

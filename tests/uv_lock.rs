@@ -167,6 +167,12 @@ fn a_uv_workspace_generates_without_an_index_evaluates_and_builds() {
     // `check` regenerates it from the recorded command.
     let check = project.run_bare(&["check", "python-packages.nix", "--cache-dir", "cache"]);
     assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+    // `init` writes the starter files for the uv.lock, keeping the generated file.
+    let init = project.run_bare(&["init", "--cache-dir", "cache"]);
+    assert!(init.status.success(), "{}", stderr(&init));
+    let flake = project.read("flake.nix").unwrap();
+    assert!(flake.contains("generated from uv.lock") && flake.contains("after `uv lock`"), "{flake}");
+    assert!(project.read(".envrc").unwrap().contains("watch_file pyproject.toml uv.lock python-packages.nix"));
 
     if require_nix("a_uv_workspace_generates_without_an_index_evaluates_and_builds") {
         evaluate_and_build(&project);

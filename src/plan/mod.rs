@@ -312,16 +312,20 @@ fn plan_version(
 
 /// The targets of cut cycle edges whose source the roots reach on target `t` (uncut graph).
 fn cut_off(resolution: &Resolution, t: usize, roots: &[usize], broken: &BTreeSet<(usize, usize)>) -> Vec<usize> {
-    let mut seen: BTreeSet<usize> = roots.iter().copied().collect();
+    // A flag per package: this runs per root list and target, over the whole graph.
+    let mut seen = vec![false; resolution.packages.len()];
+    for &i in roots {
+        seen[i] = true;
+    }
     let mut stack: Vec<usize> = roots.to_vec();
     while let Some(i) = stack.pop() {
         for &j in resolution.packages[i].per_target[t].iter().flat_map(|s| &s.dependencies) {
-            if seen.insert(j) {
+            if !std::mem::replace(&mut seen[j], true) {
                 stack.push(j);
             }
         }
     }
-    broken.iter().filter(|(from, to)| seen.contains(from) && seen.contains(to)).map(|&(_, to)| to).collect()
+    broken.iter().filter(|(from, to)| seen[*from] && seen[*to]).map(|&(_, to)| to).collect()
 }
 
 fn conditionals(map: BTreeMap<String, TargetSet>) -> Vec<Conditional> {

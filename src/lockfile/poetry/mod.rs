@@ -136,10 +136,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
     })
 }
 
-/// Deserializes the lock. Large locks are split at their `[[package]]` headers and the pieces
-/// parsed in parallel: TOML parsing is most of a warm run's time. Anything unusual (multi-line
-/// strings, a piece that does not parse, tables split across pieces) takes the serial path,
-/// which also gives errors their true line and column.
+/// Deserializes the lock, its `[[package]]` pieces in parallel when that can be trusted.
 fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
     let serial = || {
         toml_error::from_str::<RawLock>(text).map_err(|source| LockError::Toml {
@@ -148,23 +145,7 @@ fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
             source,
         })
     };
-    const PIECE: usize = 32 * 1024;
-    let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
-    if text.len() < 2 * PIECE || has("'''") || has("\"\"\"") {
-        return serial();
-    }
-    let mut cuts = vec![0];
-    let mut last = 0;
-    for offset in memchr::memmem::find_iter(text.as_bytes(), "\n[[package]]\n") {
-        if offset + 1 - last >= PIECE {
-            cuts.push(offset + 1);
-            last = offset + 1;
-        }
-    }
-    cuts.push(text.len());
-    let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    let parsed: Result<Vec<RawLock>, _> = pieces.into_par_iter().map(toml::from_str::<RawLock>).collect();
-    let Ok(parsed) = parsed else { return serial() };
+    let Some(parsed) = toml_error::from_str_in_pieces::<RawLock>(text, "[[package]]") else { return serial() };
     let mut merged = RawLock { package: Vec::new(), metadata: None, extras: None };
     for piece in parsed {
         merged.package.extend(piece.package);

@@ -22,13 +22,10 @@ use wire::{RawDependency, RawLock, RawPackage, RawRequirement, RawSource};
 
 /// Parses the text of a uv.lock; `origin` names the file in errors.
 pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
-    let raw: RawLock = toml_error::from_str(text).map_err(|source| LockError::Toml {
-        path: origin.into(),
-        kind: "uv.lock",
-        source,
-    })?;
-    if raw.version != 1 {
-        return Err(LockError::UnsupportedUvVersion { path: origin.into(), version: raw.version });
+    let raw = read_raw(text, origin)?;
+    let version = raw.version.unwrap_or_default();
+    if version != 1 {
+        return Err(LockError::UnsupportedUvVersion { path: origin.into(), version });
     }
     let reader = Reader::new(&raw, origin)?;
     let python = match &raw.requires_python {
@@ -45,7 +42,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
     let roots = reader.roots()?;
     Ok(Lock {
         origin: origin.to_string(),
-        format: LockFormat::Uv { version: raw.version, revision: raw.revision.unwrap_or(0) },
+        format: LockFormat::Uv { version, revision: raw.revision.unwrap_or(0) },
         python,
         packages,
         root_extras: BTreeMap::new(),
@@ -53,6 +50,33 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         content_hash: None,
         roots: Some(roots),
     })
+}
+
+/// Deserializes the lock, its `[[package]]` pieces in parallel when that can be trusted: the
+/// top-level keys and tables must all be in the first piece.
+fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
+    let serial = || {
+        toml_error::from_str::<RawLock>(text).map_err(|source| LockError::Toml {
+            path: origin.into(),
+            kind: "uv.lock",
+            source,
+        })
+    };
+    let Some(pieces) = toml_error::from_str_in_pieces::<RawLock>(text, "[[package]]") else { return serial() };
+    let mut pieces = pieces.into_iter();
+    let Some(mut merged) = pieces.next() else { return serial() };
+    for piece in pieces {
+        let top_level = piece.version.is_some()
+            || piece.revision.is_some()
+            || piece.requires_python.is_some()
+            || !piece.conflicts.is_empty()
+            || piece.manifest.is_some();
+        if top_level {
+            return serial();
+        }
+        merged.package.extend(piece.package);
+    }
+    Ok(merged)
 }
 
 struct Reader<'a> {
@@ -95,6 +119,11 @@ impl<'a> Reader<'a> {
             })
             .collect();
         Ok(Self { raw, origin, model_index, by_name, root })
+    }
+
+    /// `[manifest] members`: the workspace's members, by name.
+    fn members(&self) -> &'a [String] {
+        self.raw.manifest.as_ref().map(|m| m.members.as_slice()).unwrap_or_default()
     }
 
     fn error(&self, entry: impl Into<String>, message: impl Into<String>) -> LockError {
@@ -261,16 +290,16 @@ impl<'a> Reader<'a> {
                 roots.name = Some(name);
             }
             None => {
-                if self.raw.manifest.members.is_empty() {
+                if self.members().is_empty() {
                     return Err(self.error(
                         "[manifest]",
                         "the lock has neither a root project (source `editable = \".\"` or `virtual = \".\"`) nor workspace members",
                     ));
                 }
-                for member in &self.raw.manifest.members {
+                for member in self.members() {
                     self.add_member(&mut roots, member)?;
                 }
-                for (group, requirements) in &self.raw.manifest.dependency_groups {
+                for (group, requirements) in self.raw.manifest.iter().flat_map(|m| &m.dependency_groups) {
                     let group =
                         GroupName::new(group).map_err(|e| self.error("[manifest.dependency-groups]", e.to_string()))?;
                     let edges = requirements.iter().map(|r| self.requirement(r)).collect::<Result<Vec<_>, _>>()?;

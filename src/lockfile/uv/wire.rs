@@ -9,13 +9,13 @@ use serde::Deserialize;
 #[derive(Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub(super) struct RawLock {
-    pub version: u32,
+    /// Optional only so that a piece of the file (its later `[[package]]`s) parses alone.
+    pub version: Option<u32>,
     pub revision: Option<u32>,
     pub requires_python: Option<String>,
     #[serde(default)]
     pub conflicts: Vec<Vec<RawConflictItem>>,
-    #[serde(default)]
-    pub manifest: RawManifest,
+    pub manifest: Option<RawManifest>,
     #[serde(default)]
     pub package: Vec<RawPackage>,
 }
