@@ -89,6 +89,29 @@ impl std::fmt::Display for Conflict {
     }
 }
 
+impl Lock {
+    /// A lock that records the project's roots itself (uv.lock, pylock.toml); the Poetry-only
+    /// fields stay empty.
+    pub fn with_roots(
+        origin: &str,
+        format: LockFormat,
+        python: Constraint,
+        packages: Vec<Package>,
+        roots: LockRoots,
+    ) -> Self {
+        Self {
+            origin: origin.to_string(),
+            format,
+            python,
+            packages,
+            root_extras: BTreeMap::new(),
+            generated_by: None,
+            content_hash: None,
+            roots: Some(roots),
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LockFormat {
     /// `lock_version` is `None` for the unversioned Poetry 1.0-era locks.

@@ -8,9 +8,7 @@
 mod support;
 
 use support::artifacts::{self, Artifact, hex_sha256};
-use support::nix::{
-    arg_path, argstr, host_python, instantiate_eval_json, nix_build, nix_tests_dir, python_version, require_nix,
-};
+use support::nix::{evaluate_everywhere_and_build, require_nix};
 use support::project::{Project, stderr};
 use support::{IndexServer, Reply};
 
@@ -108,32 +106,7 @@ fn a_pylock_generates_without_an_index_with_edges_from_metadata_and_builds() {
 
     if require_nix("a_pylock_generates_without_an_index_with_edges_from_metadata_and_builds") {
         let output = project.join("python-packages.nix");
-        for system in ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"] {
-            let result = instantiate_eval_json(
-                &nix_tests_dir().join("eval-overlay.nix"),
-                &[
-                    arg_path("overlay", &output),
-                    argstr("root", "app"),
-                    argstr("system", system),
-                    argstr("python", "3.12"),
-                ],
-            )
-            .unwrap_or_else(|e| panic!("{system}: {e}"));
-            assert_eq!(result["throws"], serde_json::json!([]), "{system}: {result}");
-        }
-        let python = host_python();
-        let built = nix_build(
-            &nix_tests_dir().join("build-env.nix"),
-            &[
-                arg_path("overlay", &output),
-                argstr("root", "app"),
-                argstr("hostPython", python.to_str().unwrap()),
-                argstr("hostGit", support::git::host_git().to_str().unwrap()),
-                argstr("python", &python_version(&python)),
-            ],
-            &project.join("result"),
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
+        let built = evaluate_everywhere_and_build(&output, "app", &["3.12"], &project.join("result"));
         let run = std::process::Command::new(built.join("bin/app-hello")).output().unwrap();
         assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "('lib+six',)", "{}", stderr(&run));
     }

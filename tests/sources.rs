@@ -9,10 +9,8 @@ mod support;
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use support::artifacts::{self, Artifact};
-use support::git::{Daemon, commit_all, git, host_git, write};
-use support::nix::{
-    arg_path, argstr, host_python, instantiate_eval_json, nix_build, nix_tests_dir, python_version, require_nix,
-};
+use support::git::{Daemon, commit_all, git, write};
+use support::nix::{evaluate_everywhere_and_build, require_nix};
 use support::project::{Project, stderr};
 use support::{IndexServer, Reply};
 
@@ -223,34 +221,7 @@ fn path_url_and_project_sources_generate_evaluate_and_build() {
 
 fn evaluate_and_build(project: &Project) {
     let output = project.join("nix/python-packages.nix");
-    for system in ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"] {
-        for python in ["3.9", "3.13"] {
-            let result = instantiate_eval_json(
-                &nix_tests_dir().join("eval-overlay.nix"),
-                &[
-                    arg_path("overlay", &output),
-                    argstr("root", "app"),
-                    argstr("system", system),
-                    argstr("python", python),
-                ],
-            )
-            .unwrap_or_else(|e| panic!("{system}/{python}: {e}"));
-            assert_eq!(result["throws"], serde_json::json!([]), "{system}/{python}: {result}");
-        }
-    }
-    let python = host_python();
-    let built = nix_build(
-        &nix_tests_dir().join("build-env.nix"),
-        &[
-            arg_path("overlay", &output),
-            argstr("root", "app"),
-            argstr("hostPython", python.to_str().unwrap()),
-            argstr("hostGit", host_git().to_str().unwrap()),
-            argstr("python", &python_version(&python)),
-        ],
-        &project.join("result"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
+    let built = evaluate_everywhere_and_build(&output, "app", &["3.9", "3.13"], &project.join("result"));
     let run = std::process::Command::new(built.join("bin/python"))
         .args(["-c", "import app; print(app.VALUES)"])
         .output()

@@ -102,15 +102,3 @@ pub fn serve(base: &Path, log: &Path) -> (String, Option<Daemon>) {
         }
     }
 }
-
-/// The absolute path of `git` on PATH.
-pub fn host_git() -> PathBuf {
-    let path = std::env::var_os("PATH").expect("PATH");
-    for dir in std::env::split_paths(&path) {
-        let candidate = dir.join("git");
-        if candidate.is_file() {
-            return candidate.canonicalize().unwrap();
-        }
-    }
-    panic!("git is not on PATH");
-}

@@ -181,6 +181,18 @@ pub fn nix_build(expr_file: &Path, args: &[NixArg], out_link: &Path) -> Result<P
     Ok(PathBuf::from(last))
 }
 
+/// The absolute path of `git` on PATH.
+pub fn host_git() -> PathBuf {
+    let path = std::env::var_os("PATH").expect("PATH");
+    for dir in std::env::split_paths(&path) {
+        let candidate = dir.join("git");
+        if candidate.is_file() {
+            return candidate.canonicalize().unwrap();
+        }
+    }
+    panic!("git is not on PATH");
+}
+
 /// The real CPython to build with: `$LOCK2NIX_HOST_PYTHON`, else `python3` on
 /// PATH, resolved (through shims such as pyenv's) to its absolute executable.
 pub fn host_python() -> PathBuf {
@@ -241,4 +253,38 @@ in
         repo = repo_root().display(),
         project = project_dir.display(),
     )
+}
+
+/// Evaluates the generated file `output` (project attribute `root`) for the four systems with
+/// each of `pythons`, asserting that nothing throws, then builds the project's environment
+/// with the host's CPython and git; the environment's folder (linked at `out_link`).
+pub fn evaluate_everywhere_and_build(output: &Path, root: &str, pythons: &[&str], out_link: &Path) -> PathBuf {
+    for system in ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"] {
+        for python in pythons {
+            let result = instantiate_eval_json(
+                &nix_tests_dir().join("eval-overlay.nix"),
+                &[
+                    arg_path("overlay", output),
+                    argstr("root", root),
+                    argstr("system", system),
+                    argstr("python", python),
+                ],
+            )
+            .unwrap_or_else(|e| panic!("{system}/{python}: {e}"));
+            assert_eq!(result["throws"], serde_json::json!([]), "{system}/{python}: {result}");
+        }
+    }
+    let python = host_python();
+    nix_build(
+        &nix_tests_dir().join("build-env.nix"),
+        &[
+            arg_path("overlay", output),
+            argstr("root", root),
+            argstr("hostPython", python.to_str().unwrap()),
+            argstr("hostGit", host_git().to_str().unwrap()),
+            argstr("python", &python_version(&python)),
+        ],
+        out_link,
+    )
+    .unwrap_or_else(|e| panic!("{e}"))
 }

@@ -63,16 +63,8 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         }
         packages.push(convert_package(package, origin)?);
     }
-    Ok(Lock {
-        origin: origin.to_string(),
-        format: LockFormat::Pylock { lock_version: raw.lock_version, created_by },
-        python,
-        packages,
-        root_extras: BTreeMap::new(),
-        generated_by: None,
-        content_hash: None,
-        roots: Some(roots),
-    })
+    let format = LockFormat::Pylock { lock_version: raw.lock_version, created_by };
+    Ok(Lock::with_roots(origin, format, python, packages, roots))
 }
 
 fn convert_package(raw: &RawPackage, origin: &str) -> Result<Package, LockError> {

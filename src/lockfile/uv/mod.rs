@@ -40,16 +40,8 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         .map(|(_, package)| reader.package(package))
         .collect::<Result<Vec<_>, _>>()?;
     let roots = reader.roots()?;
-    Ok(Lock {
-        origin: origin.to_string(),
-        format: LockFormat::Uv { version, revision: raw.revision.unwrap_or(0) },
-        python,
-        packages,
-        root_extras: BTreeMap::new(),
-        generated_by: None,
-        content_hash: None,
-        roots: Some(roots),
-    })
+    let format = LockFormat::Uv { version, revision: raw.revision.unwrap_or(0) };
+    Ok(Lock::with_roots(origin, format, python, packages, roots))
 }
 
 /// Deserializes the lock, its `[[package]]` pieces in parallel when that can be trusted: the
