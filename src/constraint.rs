@@ -152,12 +152,12 @@ impl Constraint {
         let x = u64::from(minor.0);
         let mut candidates = vec![Version::new([3, x, 0]), Version::new([3, x, 99])];
         for specifier in self.alternatives.iter().flat_map(|a| a.iter()) {
-            if let [3, y, rest @ ..] = &*specifier.version().release() {
-                if *y == x {
-                    let patch = rest.first().copied().unwrap_or(0);
-                    candidates.push(Version::new([3, x, patch]));
-                    candidates.push(Version::new([3, x, patch + 1]));
-                }
+            if let [3, y, rest @ ..] = &*specifier.version().release()
+                && *y == x
+            {
+                let patch = rest.first().copied().unwrap_or(0);
+                candidates.push(Version::new([3, x, patch]));
+                candidates.push(Version::new([3, x, patch + 1]));
             }
         }
         candidates.iter().any(|v| self.contains(v))

@@ -83,10 +83,10 @@ fn same_index(a: &str, b: &str) -> bool {
 pub(super) fn named_sources(lock: &Lock) -> Vec<NamedSource> {
     let mut sources: Vec<NamedSource> = Vec::new();
     for package in &lock.packages {
-        if let Source::Registry { index: Some(index) } = &package.source {
-            if !sources.iter().any(|s| s.name == index.name) {
-                sources.push(NamedSource { name: index.name.clone(), url: index.url.clone() });
-            }
+        if let Source::Registry { index: Some(index) } = &package.source
+            && !sources.iter().any(|s| s.name == index.name)
+        {
+            sources.push(NamedSource { name: index.name.clone(), url: index.url.clone() });
         }
     }
     sources

@@ -29,20 +29,20 @@ pub(super) fn read_tool_poetry(
     project: &mut Project,
     ctx: &Context,
 ) -> Result<(), ProjectError> {
-    if project.name.is_none() {
-        if let Some(name) = table.get("name").and_then(|v| v.as_str()) {
-            project.name =
-                Some(PackageName::from_owned(name.into()).map_err(|e| ctx.error("[tool.poetry] name", e.to_string()))?);
-        }
+    if project.name.is_none()
+        && let Some(name) = table.get("name").and_then(|v| v.as_str())
+    {
+        project.name =
+            Some(PackageName::from_owned(name.into()).map_err(|e| ctx.error("[tool.poetry] name", e.to_string()))?);
     }
     if project.version.is_none() {
         project.version = table.get("version").and_then(|v| v.as_str()).map(str::to_string);
     }
     let (main, python) = read_dependencies(table.get("dependencies"), "[tool.poetry.dependencies]", ctx)?;
-    if let Some(python) = python {
-        if project.python.is_any() {
-            project.python = python;
-        }
+    if let Some(python) = python
+        && project.python.is_any()
+    {
+        project.python = python;
     }
     if pep621.declares_dependencies {
         enrich_all(&mut project.main, &main);

@@ -138,10 +138,10 @@ impl<'a> Walk<'a> {
             let extras: Vec<ExtraName> = self.requested[i].iter().flatten().cloned().collect();
             let package = &self.lock.packages[i];
             for dep in &package.dependencies {
-                if self.edge_active(package, dep, &extras) {
-                    if let Some(j) = self.candidate(dep) {
-                        self.request(j, &dep.extras);
-                    }
+                if self.edge_active(package, dep, &extras)
+                    && let Some(j) = self.candidate(dep)
+                {
+                    self.request(j, &dep.extras);
                 }
             }
         }
@@ -242,10 +242,10 @@ impl<'a> Walk<'a> {
             // `myproject[test]` inside the project's own extras means "also those extras".
             if Some(&dep.name) == self.project.name.as_ref() {
                 for extra in &dep.extras {
-                    if seen_self.insert(extra.clone()) {
-                        if let Some(more) = self.project.extras.get(extra) {
-                            self.roots_into(more, std::slice::from_ref(extra), entry, chosen, seen_self);
-                        }
+                    if seen_self.insert(extra.clone())
+                        && let Some(more) = self.project.extras.get(extra)
+                    {
+                        self.roots_into(more, std::slice::from_ref(extra), entry, chosen, seen_self);
                     }
                 }
                 continue;

@@ -38,11 +38,11 @@ pub fn tar_gz(entries: &[(&str, &str)]) -> Vec<u8> {
     };
     let mut tops: Vec<String> = Vec::new();
     for (path, text) in entries {
-        if let Some((top, _)) = path.split_once('/').filter(|(top, _)| *top != ".") {
-            if !tops.iter().any(|t| t == top) {
-                tops.push(top.to_string());
-                append(&format!("{top}/"), tar::EntryType::Directory, b"");
-            }
+        if let Some((top, _)) = path.split_once('/').filter(|(top, _)| *top != ".")
+            && !tops.iter().any(|t| t == top)
+        {
+            tops.push(top.to_string());
+            append(&format!("{top}/"), tar::EntryType::Directory, b"");
         }
         append(path, tar::EntryType::Regular, text.as_bytes());
     }

@@ -88,7 +88,7 @@ fn convert_package(raw: &RawPackage, origin: &str) -> Result<Package, LockError>
     let dependencies = raw
         .dependencies
         .iter()
-        .map(|dependency| convert_dependency(dependency).map_err(|e| err(e)))
+        .map(|dependency| convert_dependency(dependency).map_err(&err))
         .collect::<Result<Vec<_>, _>>()?;
     Ok(Package {
         name,
