@@ -67,7 +67,7 @@ fn bench_input(c: &mut Criterion, label: &str, dir: &Path, lock_name: &str, lock
         _ => lockfile::poetry::parse(text, lock_name),
     };
     let lock = parse(lock_text).expect("lock parses");
-    let project: Project = project::for_lock(&lock, &dir.join("pyproject.toml")).expect("pyproject parses");
+    let project: Project = project::for_lock(&lock, &dir.join("pyproject.toml"), &[]).expect("pyproject parses");
     let options = ResolveOptions::default();
     let resolution = resolve::resolve(&lock, &project, &options).expect("resolves");
     let package_targets = (lock.packages.len() * resolution.targets.len()) as u64;

@@ -180,6 +180,11 @@ struct GenerateArgs {
     /// lock 2.1 (like Poetry's installer.re-resolve = true).
     #[arg(long)]
     re_resolve: bool,
+    /// Of the extras and groups a uv.lock's [tool.uv] conflicts keeps apart, hold this one
+    /// (and leave out those it conflicts with): one file per variant (repeatable, one per
+    /// conflict set).
+    #[arg(long = "variant", value_name = "EXTRA|GROUP")]
+    variants: Vec<String>,
     /// Print nothing but errors on stderr (no warnings, no summary).
     #[arg(short, long, conflicts_with = "verbose")]
     quiet: bool,
@@ -474,6 +479,12 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
         hashes: cli.hashes.clone(),
         update_hashes: true,
         sources: cli.sources.iter().map(|text| parse_source(text)).collect::<Result<_, _>>()?,
+        variants: {
+            let mut variants = cli.variants.clone();
+            variants.sort();
+            variants.dedup();
+            variants
+        },
     })
 }
 

@@ -2,8 +2,9 @@
 //! minor the lock allows), the packages lock2nix installs for the project with all its groups
 //! and extras are the ones `uv export --frozen --all-groups --all-extras` selects for that
 //! platform and Python (the export's markers evaluated for the target). Workspace members and
-//! the project itself are left out on both sides (uv exports them as `-e` paths). Extras that
-//! `conflicts` keeps apart are left out of lock2nix's file, so uv is asked for the others only.
+//! the project itself are left out on both sides (uv exports them as `-e` paths). Where
+//! `conflicts` keeps extras or groups apart, each file lock2nix writes (the default one, and
+//! one per `--variant NAME`) is compared with uv asked for the same extras and groups.
 //!
 //! Needs `uv` (from PyPI: `pip install uv`) on PATH or at `$LOCK2NIX_UV`; without it the test
 //! says so and passes, except in CI, which installs it.
@@ -15,7 +16,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
 
-use lock2nix::model::Source;
+use lock2nix::model::{ConflictItem, Source};
 use lock2nix::resolve::environment::marker_environment;
 use lock2nix::resolve::{self, ResolveOptions};
 use lock2nix::{lockfile, project};
@@ -82,6 +83,72 @@ fn exported(uv: &Path, dir: &Path, selection: &[String]) -> Result<Exported, Str
     Ok((lines, paths))
 }
 
+/// Compares one file (`variant`) of the lock in `dir` with `uv export` on every target:
+/// `(targets, targets that differ, the selection uv was asked for)`, or `None` when uv failed
+/// (a failure recorded).
+fn compare(
+    uv: &Path,
+    name: &str,
+    dir: &Path,
+    lock: &lock2nix::model::Lock,
+    variant: &[String],
+    failures: &mut Vec<String>,
+) -> Option<(usize, usize, Vec<String>)> {
+    let label = format!("{name}{}", variant.first().map(|v| format!(" --variant {v}")).unwrap_or_default());
+    let project = project::for_lock(lock, &dir.join("pyproject.toml"), variant).unwrap();
+    // With conflicts, the groups and extras lock2nix kept (the others cannot be installed
+    // with them); else all.
+    let selection: Vec<String> = if lock.roots.as_ref().unwrap().conflicts.is_empty() {
+        vec!["--all-groups".into(), "--all-extras".into()]
+    } else {
+        let groups = project.groups.keys().flat_map(|g| ["--group".to_string(), g.to_string()]);
+        let extras = project.extras.keys().flat_map(|e| ["--extra".to_string(), e.to_string()]);
+        std::iter::once("--no-default-groups".to_string()).chain(groups).chain(extras).collect()
+    };
+    let (exported, uv_paths) = match exported(uv, dir, &selection) {
+        Ok(lines) => lines,
+        Err(message) => {
+            failures.push(format!("{label}: {message}"));
+            return None;
+        }
+    };
+    let resolution = resolve::resolve(lock, &project, &ResolveOptions::default()).unwrap();
+    let mut mismatched = 0;
+    for (t, target) in resolution.targets.iter().enumerate() {
+        let env = marker_environment(target);
+        let installed = || lock.packages.iter().zip(&resolution.packages).filter(|(_, r)| r.per_target[t].is_some());
+        let local = |p: &&lock2nix::model::Package| matches!(p.source, Source::Directory { .. } | Source::File { .. });
+        let our_paths = installed()
+            .filter(|(p, _)| local(p) && !matches!(p.source, Source::Directory { develop: true, .. }))
+            .count();
+        let ours: BTreeSet<(String, String)> = installed()
+            .filter(|(p, _)| !local(p))
+            .map(|(p, _)| {
+                let version =
+                    if matches!(p.source, Source::Registry { .. }) { p.version_text.clone() } else { "*".into() };
+                (p.name.to_string(), version)
+            })
+            .collect();
+        let theirs: BTreeSet<(String, String)> = exported
+            .iter()
+            .filter(|(_, _, marker)| marker.evaluate(&env, &[]))
+            .map(|(name, version, _)| (name.clone(), version.clone()))
+            .collect();
+        // uv names no local path; their count must agree at least (uv lists them whatever
+        // their markers, so the lock2nix count may be lower on some targets).
+        if our_paths > uv_paths {
+            failures.push(format!("{label} {target}: {our_paths} local paths installed, uv exports {uv_paths}"));
+        }
+        if ours != theirs {
+            mismatched += 1;
+            let only_ours: Vec<_> = ours.difference(&theirs).collect();
+            let only_uv: Vec<_> = theirs.difference(&ours).collect();
+            failures.push(format!("{label} {target}: only lock2nix {only_ours:?}; only uv {only_uv:?}"));
+        }
+    }
+    Some((resolution.targets.len(), mismatched, selection))
+}
+
 #[test]
 fn each_uv_lock_installs_what_uv_export_selects_on_every_target() {
     let report = Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("uv-export-report.txt");
@@ -97,71 +164,46 @@ fn each_uv_lock_installs_what_uv_export_selects_on_every_target() {
     let mut failures = Vec::new();
     let mut summary = Vec::new();
     let mut compared = 0;
+    let mut variants_compared = 0;
     for (name, dir) in &cases {
         let lock = lockfile::read(&dir.join("uv.lock")).unwrap();
-        let project = project::for_lock(&lock, &dir.join("pyproject.toml")).unwrap();
-        // With conflicts, the groups and extras lock2nix kept (the others cannot be installed
-        // with them); else all.
-        let conflicting = !lock.roots.as_ref().unwrap().conflicts.is_empty();
-        let selection: Vec<String> = if conflicting {
-            let groups = project.groups.keys().flat_map(|g| ["--group".to_string(), g.to_string()]);
-            let extras = project.extras.keys().flat_map(|e| ["--extra".to_string(), e.to_string()]);
-            std::iter::once("--no-default-groups".to_string()).chain(groups).chain(extras).collect()
-        } else {
-            vec!["--all-groups".into(), "--all-extras".into()]
-        };
-        let (exported, uv_paths) = match exported(&uv, dir, &selection) {
-            Ok(lines) => lines,
-            Err(message) => {
-                failures.push(format!("{name}: {message}"));
-                continue;
-            }
-        };
-        let resolution = resolve::resolve(&lock, &project, &ResolveOptions::default()).unwrap();
-        let mut mismatched = 0;
-        for (t, target) in resolution.targets.iter().enumerate() {
-            let env = marker_environment(target);
-            let installed =
-                || lock.packages.iter().zip(&resolution.packages).filter(|(_, r)| r.per_target[t].is_some());
-            let local =
-                |p: &&lock2nix::model::Package| matches!(p.source, Source::Directory { .. } | Source::File { .. });
-            let our_paths = installed()
-                .filter(|(p, _)| local(p) && !matches!(p.source, Source::Directory { develop: true, .. }))
-                .count();
-            let ours: BTreeSet<(String, String)> = installed()
-                .filter(|(p, _)| !local(p))
-                .map(|(p, _)| {
-                    let version =
-                        if matches!(p.source, Source::Registry { .. }) { p.version_text.clone() } else { "*".into() };
-                    (p.name.to_string(), version)
-                })
-                .collect();
-            let theirs: BTreeSet<(String, String)> = exported
-                .iter()
-                .filter(|(_, _, marker)| marker.evaluate(&env, &[]))
-                .map(|(name, version, _)| (name.clone(), version.clone()))
-                .collect();
-            compared += 1;
-            // uv names no local path; their count must agree at least (uv lists them whatever
-            // their markers, so the lock2nix count may be lower on some targets).
-            if our_paths > uv_paths {
-                failures.push(format!("{name} {target}: {our_paths} local paths installed, uv exports {uv_paths}"));
-            }
-            if ours != theirs {
-                mismatched += 1;
-                let only_ours: Vec<_> = ours.difference(&theirs).collect();
-                let only_uv: Vec<_> = theirs.difference(&ours).collect();
-                failures.push(format!("{name} {target}: only lock2nix {only_ours:?}; only uv {only_uv:?}"));
+        let roots = lock.roots.as_ref().unwrap();
+        // The default file, and with conflicts one file per extra or group of the project
+        // that a conflict set names (`--variant NAME`).
+        let mut variants: Vec<Vec<String>> = vec![Vec::new()];
+        for conflict in roots.conflicts.iter().flatten() {
+            if roots.name.as_ref().is_none_or(|root| *root == conflict.package) {
+                let item = match &conflict.item {
+                    ConflictItem::Extra(extra) => extra.to_string(),
+                    ConflictItem::Group(group) => group.to_string(),
+                };
+                if !variants.iter().any(|v| v.first() == Some(&item)) {
+                    variants.push(vec![item]);
+                }
             }
         }
-        summary.push(format!(
-            "{name}: {} targets, {mismatched} differ{}",
-            resolution.targets.len(),
-            if conflicting { format!(" (asked uv for: {})", selection.join(" ")) } else { String::new() }
-        ));
+        for variant in &variants {
+            let Some((targets, mismatched, selection)) = compare(&uv, name, dir, &lock, variant, &mut failures) else {
+                continue;
+            };
+            compared += targets;
+            variants_compared += usize::from(!variant.is_empty());
+            summary.push(format!(
+                "{name}{}: {targets} targets, {mismatched} differ{}",
+                variant.first().map(|v| format!(" --variant {v}")).unwrap_or_default(),
+                if roots.conflicts.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (asked uv for: {})", selection.join(" "))
+                }
+            ));
+        }
     }
-    let text =
-        format!("{}\nuv export cross-check: {} locks, {compared} targets compared\n", summary.join("\n"), cases.len());
+    let text = format!(
+        "{}\nuv export cross-check: {} locks ({variants_compared} conflict variants besides), {compared} targets compared\n",
+        summary.join("\n"),
+        cases.len()
+    );
     eprintln!("{text}");
     let _ = std::fs::write(&report, &text);
     assert!(failures.is_empty(), "{} differences:\n{}", failures.len(), failures.join("\n"));

@@ -134,6 +134,7 @@ fn a_uv_workspace_generates_without_an_index_evaluates_and_builds() {
     assert!(out.status.success(), "{}", stderr(&out));
     let err = stderr(&out);
     assert!(err.contains("extra cpu of app, extra gpu of app cannot be installed with another"), "{err}");
+    assert!(err.contains("generate another with `--variant NAME` for each"), "{err}");
     let nix = project.read("python-packages.nix").unwrap();
     assert!(nix.contains("# Lock: uv.lock version 1, revision 3, "), "{nix}");
     assert!(nix.contains("#   lock2nix uv.lock\n"), "the lock it found is recorded: {nix}");
@@ -158,6 +159,14 @@ fn a_uv_workspace_generates_without_an_index_evaluates_and_builds() {
     let git_e = support::attribute(&nix, "git-e");
     assert!(git_e.contains("src = fetchgit {") && git_e.contains("sourceRoot=\\\"$sourceRoot\\\"/pkg"), "{git_e}");
 
+    // One file per side of the conflict: the header records the choice.
+    let gpu = project.run(&["uv.lock", "--variant", "gpu", "-o", "gpu.nix"]);
+    assert!(gpu.status.success(), "{}", stderr(&gpu));
+    let gpu_nix = project.read("gpu.nix").unwrap();
+    assert!(gpu_nix.contains("#   lock2nix --variant gpu uv.lock\n"), "{gpu_nix}");
+    let gpu_app = support::attribute(&gpu_nix, "app");
+    assert!(gpu_app.contains("gpu = [") && !gpu_app.contains("cpu = ["), "{gpu_app}");
+    assert!(stderr(&gpu).contains("extra cpu of app cannot be installed with another"), "{}", stderr(&gpu));
     // Deterministic: again, from the warm cache, byte for byte.
     let again = project.run(&["uv.lock", "-o", "again.nix"]);
     assert!(again.status.success(), "{}", stderr(&again));
@@ -201,4 +210,73 @@ fn several_locks_in_a_folder_ask_which_and_none_says_so() {
     let err = stderr(&several);
     assert!(err.contains("several locks (poetry.lock, uv.lock): name the one to read"), "{err}");
     assert!(!project.join("out.nix").exists());
+}
+
+/// A lock whose `torch` has a build per extra (`cpu`, `gpu`, which conflict) and a default one.
+const TORCH_VARIANTS: &str = r#"version = 1
+revision = 3
+requires-python = ">=3.10"
+conflicts = [[{ package = "app", extra = "cpu" }, { package = "app", extra = "gpu" }]]
+
+[[package]]
+name = "app"
+version = "0.1.0"
+source = { virtual = "." }
+dependencies = [
+    { name = "torch", version = "2.0.0", source = { registry = "https://pypi.org/simple" }, marker = "extra != 'extra-3-app-cpu' and extra != 'extra-3-app-gpu'" },
+    { name = "torch", version = "2.0.0+cpu", source = { registry = "https://download.pytorch.org/whl/cpu" }, marker = "extra == 'extra-3-app-cpu'" },
+    { name = "torch", version = "2.0.0+cu128", source = { registry = "https://download.pytorch.org/whl/cu128" }, marker = "extra == 'extra-3-app-gpu'" },
+]
+
+[package.optional-dependencies]
+cpu = [{ name = "torch", version = "2.0.0+cpu", source = { registry = "https://download.pytorch.org/whl/cpu" } }]
+gpu = [{ name = "torch", version = "2.0.0+cu128", source = { registry = "https://download.pytorch.org/whl/cu128" } }]
+
+[[package]]
+name = "torch"
+version = "2.0.0"
+source = { registry = "https://pypi.org/simple" }
+wheels = [{ url = "https://files.example/torch-2.0.0-py3-none-any.whl", hash = "sha256:0000000000000000000000000000000000000000000000000000000000000000" }]
+
+[[package]]
+name = "torch"
+version = "2.0.0+cpu"
+source = { registry = "https://download.pytorch.org/whl/cpu" }
+wheels = [{ url = "https://files.example/cpu/torch-2.0.0+cpu-py3-none-any.whl", hash = "sha256:1111111111111111111111111111111111111111111111111111111111111111" }]
+
+[[package]]
+name = "torch"
+version = "2.0.0+cu128"
+source = { registry = "https://download.pytorch.org/whl/cu128" }
+wheels = [{ url = "https://files.example/cu128/torch-2.0.0+cu128-py3-none-any.whl", hash = "sha256:2222222222222222222222222222222222222222222222222222222222222222" }]
+"#;
+
+/// The torch versions installed on the first target for `variants`, and the project's extras.
+fn torch_for(variants: &[&str]) -> Result<(Vec<String>, Vec<String>), String> {
+    let lock = lock2nix::lockfile::uv::parse(TORCH_VARIANTS, "uv.lock").unwrap();
+    let variants: Vec<String> = variants.iter().map(ToString::to_string).collect();
+    let missing = std::path::Path::new("/nonexistent-lock2nix-test/pyproject.toml");
+    let project = lock2nix::project::for_lock(&lock, missing, &variants).map_err(|e| e.to_string())?;
+    let resolution = lock2nix::resolve::resolve(&lock, &project, &Default::default()).unwrap();
+    let installed = lock
+        .packages
+        .iter()
+        .zip(&resolution.packages)
+        .filter(|(_, r)| r.per_target[0].is_some())
+        .map(|(p, _)| p.version_text.clone())
+        .collect();
+    Ok((installed, project.extras.keys().map(ToString::to_string).collect()))
+}
+
+#[test]
+fn each_side_of_a_conflict_is_a_variant_of_its_own() {
+    // By default neither extra: the plain build, and no conflicting extra offered.
+    assert_eq!(torch_for(&[]).unwrap(), (vec!["2.0.0".to_string()], vec![]));
+    // `--variant gpu`: the CUDA build alone, and the gpu extra offered.
+    assert_eq!(torch_for(&["gpu"]).unwrap(), (vec!["2.0.0+cu128".to_string()], vec!["gpu".to_string()]));
+    assert_eq!(torch_for(&["cpu"]).unwrap(), (vec!["2.0.0+cpu".to_string()], vec!["cpu".to_string()]));
+    let both = torch_for(&["cpu", "gpu"]).unwrap_err();
+    assert!(both.contains("extra cpu of app and extra gpu of app cannot be installed together"), "{both}");
+    let unknown = torch_for(&["rocm"]).unwrap_err();
+    assert!(unknown.contains("--variant rocm: uv.lock has no conflicting extra or group of that name (extra cpu of app, extra gpu of app)"), "{unknown}");
 }

@@ -109,6 +109,9 @@ fn recorded(options: &GenerateOptions, paths: &RecordedPaths) -> String {
     if policy.re_resolve {
         flag("--re-resolve", None);
     }
+    for variant in &options.variants {
+        flag("--variant", Some(variant.clone()));
+    }
     if options.fetch.index_url != DEFAULT_INDEX_URL {
         flag("--index-url", Some(redact_url(&options.fetch.index_url)));
     }

@@ -51,6 +51,9 @@ pub struct GenerateOptions {
     /// `--source NAME=URL`: named index sources pointed at another index (`pypi` is the
     /// default index).
     pub sources: BTreeMap<String, String>,
+    /// `--variant NAME`: of extras and groups that cannot be installed together (uv's
+    /// conflicts), the ones this file holds.
+    pub variants: Vec<String>,
 }
 
 impl std::fmt::Debug for GenerateOptions {
@@ -69,6 +72,7 @@ impl std::fmt::Debug for GenerateOptions {
             .field("hashes", &self.hashes)
             .field("update_hashes", &self.update_hashes)
             .field("sources", &sources)
+            .field("variants", &self.variants)
             .finish()
     }
 }
@@ -183,7 +187,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let mut stats = Stats::default();
     let started = Instant::now();
     let mut lock = lockfile::read(&options.lock)?;
-    let project = project::for_lock(&lock, &pyproject_path(options))?;
+    let project = project::for_lock(&lock, &pyproject_path(options), &options.variants)?;
     let paths = header::RecordedPaths::new(options);
     let db = options.overrides.database_naming_file(|path| paths.relative(path))?;
     stats.parse = started.elapsed();

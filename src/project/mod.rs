@@ -1,6 +1,7 @@
 //! The project's roots from pyproject.toml: main dependencies, groups and extras, from
 //! `[tool.poetry]` and from PEP 621 `[project]` with PEP 735 `[dependency-groups]`.
 
+mod conflicts;
 pub mod content_hash;
 mod layout;
 mod pep621;
@@ -115,12 +116,15 @@ pub enum ProjectError {
     },
     #[error("{path}: {}{entry}: {message}", .position.map(|(l, c)| format!("line {l}, column {c}: ")).unwrap_or_default())]
     Entry { path: String, entry: String, message: String, position: Option<(usize, usize)> },
+    #[error("{message}")]
+    Variant { message: String },
 }
 
 /// The project a lock is resolved for: pyproject.toml's, with the roots the lock records
-/// (uv.lock) in place of pyproject.toml's. A lock that records its roots needs no
-/// pyproject.toml.
-pub fn for_lock(lock: &Lock, path: &Path) -> Result<Project, ProjectError> {
+/// (uv.lock, pylock.toml) in place of pyproject.toml's. A lock that records its roots needs no
+/// pyproject.toml. `variants` choose among extras and groups that cannot be installed together
+/// (uv's conflicts).
+pub fn for_lock(lock: &Lock, path: &Path, variants: &[String]) -> Result<Project, ProjectError> {
     let Some(roots) = &lock.roots else { return read(path) };
     let mut project = match read(path) {
         Ok(project) => project,
@@ -150,7 +154,7 @@ pub fn for_lock(lock: &Lock, path: &Path) -> Result<Project, ProjectError> {
     // uv decided whether the project is built: `editable = "."` or `virtual = "."`.
     project.package_mode = roots.built;
     project.declares_build_system = roots.built;
-    uv::choose_among_conflicts(&mut project, roots, &lock.origin);
+    conflicts::choose(&mut project, roots, &lock.origin, variants)?;
     Ok(project)
 }
 

@@ -3,10 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::{Context, Project, ProjectError};
-use crate::model::{ConflictItem, LockRoots};
+use super::{Context, ProjectError};
 use crate::name::{GroupName, PackageName};
-use crate::warning::{Warning, WarningKind};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct UvSettings {
@@ -55,45 +53,6 @@ impl UvSettings {
     /// Whether `package` must come as a wheel.
     pub fn forbids_build(&self, package: &PackageName) -> bool {
         self.no_build || self.no_build_package.contains(package)
-    }
-}
-
-/// Of each set of extras and groups that cannot be installed together, keeps the one `uv sync`
-/// installs (a default group of the project), or none: one file holds one environment per
-/// target. The others leave the project's extras and groups, named in a warning; the kept
-/// ones become the markers' active conflict items.
-pub(super) fn choose_among_conflicts(project: &mut Project, roots: &LockRoots, origin: &str) {
-    let mut left_out = Vec::new();
-    for set in &roots.conflicts {
-        let by_default = set.iter().position(|conflict| {
-            roots.name.as_ref() == Some(&conflict.package)
-                && matches!(&conflict.item, ConflictItem::Group(group) if project.uv.installs_by_default(group))
-        });
-        for (k, conflict) in set.iter().enumerate() {
-            if Some(k) == by_default {
-                project.activated.push(conflict.marker_extra());
-                continue;
-            }
-            let owned = roots.name.is_none() || roots.name.as_ref() == Some(&conflict.package);
-            let removed = owned
-                && match &conflict.item {
-                    ConflictItem::Extra(extra) => project.extras.remove(extra).is_some(),
-                    ConflictItem::Group(group) => project.groups.remove(group).is_some(),
-                };
-            if removed {
-                left_out.push(conflict.to_string());
-            }
-        }
-    }
-    if !left_out.is_empty() {
-        project.warnings.push(Warning::new(
-            WarningKind::ConflictingExtras,
-            left_out.join(", "),
-            format!(
-                "{origin}: {} cannot be installed with another extra or group ([tool.uv] conflicts); one file holds one environment, so they are left out (the rest is what `uv sync --all-extras` would install without them)",
-                left_out.join(", ")
-            ),
-        ));
     }
 }
 

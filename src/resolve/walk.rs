@@ -10,7 +10,7 @@ use super::environment::marker_environment;
 use super::select::select_artifact;
 use super::target::Target;
 use super::{Installed, NameIndex, ResolveOptions};
-use crate::model::{Dependency, Lock, Package, Source};
+use crate::model::{Conflict, ConflictItem, Dependency, Lock, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::project::Project;
 
@@ -33,6 +33,8 @@ struct Walk<'a> {
     /// Per package: may it be installed on this target at all.
     member: Vec<bool>,
     requested: Vec<Option<BTreeSet<ExtraName>>>,
+    /// The conflict items (uv) installed, as markers test them.
+    activated: Vec<ExtraName>,
     queue: Vec<usize>,
     missing: Vec<(PackageName, String)>,
 }
@@ -57,11 +59,23 @@ pub(super) fn resolve_target(
     options: &ResolveOptions,
     lock_markers: bool,
 ) -> TargetResolution {
-    let mut walk = Walk::new(lock, project, shared, target, lock_markers);
-    let mut lists = walk.run();
-    if lock_markers {
-        walk.adopt_unreached_members(&mut lists);
-    }
+    // uv's conflict markers test which conflicting extras are installed, and a dependency's
+    // extra is installed once the walk requests it: walk again until that set settles (once
+    // more at most, in practice).
+    let mut activated = project.activated.clone();
+    let (walk, lists) = loop {
+        let mut walk = Walk::new(lock, project, shared, target, lock_markers);
+        walk.activated = activated.clone();
+        let mut lists = walk.run();
+        if lock_markers {
+            walk.adopt_unreached_members(&mut lists);
+        }
+        let requested = walk.requested_conflicts();
+        if requested.iter().all(|item| activated.contains(item)) {
+            break (walk, lists);
+        }
+        activated.extend(requested.into_iter().filter(|item| !activated.contains(item)).collect::<Vec<_>>());
+    };
     let (main, groups, extras) = lists;
     let installed = (0..lock.packages.len()).map(|i| walk.installed(i, options)).collect();
     TargetResolution { installed, main, groups, extras, missing: walk.missing }
@@ -109,6 +123,7 @@ impl<'a> Walk<'a> {
             env,
             member,
             requested: vec![None; lock.packages.len()],
+            activated: Vec::new(),
             queue: Vec::new(),
             missing: Vec::new(),
         }
@@ -236,7 +251,7 @@ impl<'a> Walk<'a> {
         seen_self: &mut BTreeSet<ExtraName>,
     ) {
         for dep in deps {
-            if !(dep.python.allows_python(self.target.python) && self.holds(&dep.marker, extras)) {
+            if !(dep.python.allows_python(self.target.python) && self.edge_holds(dep, extras)) {
                 continue;
             }
             // `myproject[test]` inside the project's own extras means "also those extras".
@@ -261,18 +276,42 @@ impl<'a> Walk<'a> {
         }
     }
 
-    /// Whether `marker` holds on this target with `extras` requested, and the conflict items
-    /// of the environment installed (uv's `extra == 'group-11-pydantic-ai-dev'`).
-    fn holds(&self, marker: &MarkerTree, extras: &[ExtraName]) -> bool {
-        if self.project.activated.is_empty() {
-            return marker.evaluate(&self.env, extras);
+    /// The conflict items (uv's `conflicts`) among the extras the walk requested of packages.
+    fn requested_conflicts(&self) -> Vec<ExtraName> {
+        let Some(roots) = &self.lock.roots else { return Vec::new() };
+        let mut items = Vec::new();
+        for conflict in roots.conflicts.iter().flatten() {
+            let ConflictItem::Extra(extra) = &conflict.item else { continue };
+            let requested = self
+                .index
+                .get(&conflict.package)
+                .iter()
+                .any(|&i| self.requested[i].as_ref().is_some_and(|extras| extras.contains(extra)));
+            if requested {
+                items.push(conflict.marker_extra());
+            }
         }
-        let all: Vec<ExtraName> = extras.iter().chain(&self.project.activated).cloned().collect();
-        marker.evaluate(&self.env, &all)
+        items
+    }
+
+    /// Whether an edge's marker holds on this target, with `extras` requested of its
+    /// dependent, and the conflict items of the environment installed (uv's
+    /// `extra == 'group-11-pydantic-ai-dev'`), as well as those the edge itself installs
+    /// (`pydantic-ai-slim[mcp-tasks]` holds where `extra-16-pydantic-ai-slim-mcp-tasks` is).
+    fn edge_holds(&self, dep: &Dependency, extras: &[ExtraName]) -> bool {
+        let conflicts = self.lock.roots.as_ref().is_some_and(|roots| !roots.conflicts.is_empty());
+        if !conflicts {
+            return dep.marker.evaluate(&self.env, extras);
+        }
+        let own = dep.extras.iter().map(|extra| {
+            Conflict { package: dep.name.clone(), item: ConflictItem::Extra(extra.clone()) }.marker_extra()
+        });
+        let all: Vec<ExtraName> = extras.iter().cloned().chain(self.activated.iter().cloned()).chain(own).collect();
+        dep.marker.evaluate(&self.env, &all)
     }
 
     fn edge_active(&self, package: &Package, dep: &Dependency, extras: &[ExtraName]) -> bool {
-        if !dep.python.allows_python(self.target.python) || !self.holds(&dep.marker, extras) {
+        if !dep.python.allows_python(self.target.python) || !self.edge_holds(dep, extras) {
             return false;
         }
         // Optional edges belong to one of the package's extras, which must be requested.

@@ -52,7 +52,7 @@ pub fn render_dir_with(
     let lock_file =
         ["poetry.lock", "uv.lock", "pylock.toml"].into_iter().find(|name| dir.join(name).is_file()).unwrap();
     let lock = lockfile::read(&dir.join(lock_file)).unwrap();
-    let project = project::for_lock(&lock, &dir.join("pyproject.toml")).unwrap();
+    let project = project::for_lock(&lock, &dir.join("pyproject.toml"), &[]).unwrap();
     let mut files = BTreeMap::new();
     for package in &lock.packages {
         for file in &package.files {
