@@ -12,22 +12,41 @@ use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use lock2nix::lockfile;
-use lock2nix::model::Lock;
+use lock2nix::model::{Lock, Source};
 use lock2nix::name::PackageName;
-use lock2nix::plan::{self, Locations};
+use lock2nix::plan::{self, LocalPath, Locations, PinnedSource};
 use lock2nix::project::{self, Project};
 use lock2nix::render::{self, Header};
 use lock2nix::resolve::{self, ResolveOptions};
 
-struct FromLock(BTreeMap<(PackageName, String), (String, String)>);
+/// Index files at made-up URLs with the lock's hashes; path sources where the lock says, and
+/// git sources unreachable (their checkouts are not hashed offline).
+struct FromLock(BTreeMap<(PackageName, String), (String, String)>, BTreeMap<usize, PinnedSource>);
 
 impl Locations for FromLock {
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
         self.0.get(&(package.clone(), filename.to_string())).map(|(u, h)| (u.as_str(), h.as_str()))
     }
+
+    fn pinned(&self, index: usize) -> Option<&PinnedSource> {
+        self.1.get(&index)
+    }
 }
 
 fn locations(lock: &Lock) -> FromLock {
+    let mut pinned = BTreeMap::new();
+    for (i, p) in lock.packages.iter().enumerate() {
+        let source = match &p.source {
+            Source::Directory { path, .. } | Source::File { path } => PinnedSource::Path {
+                path: LocalPath { path: path.clone(), directory: matches!(p.source, Source::Directory { .. }) },
+                build: None,
+                layout: None,
+            },
+            Source::Git { .. } => PinnedSource::Unreachable { message: "not hashed".into(), detail: String::new() },
+            _ => continue,
+        };
+        pinned.insert(i, source);
+    }
     let mut map = BTreeMap::new();
     for p in &lock.packages {
         for f in &p.files {
@@ -38,7 +57,7 @@ fn locations(lock: &Lock) -> FromLock {
             );
         }
     }
-    FromLock(map)
+    FromLock(map, pinned)
 }
 
 /// The corpus case whose `lock_name` has the most packages: (label, folder, lock text).
@@ -87,8 +106,9 @@ fn bench_input(c: &mut Criterion, label: &str, dir: &Path, lock_name: &str, lock
     group.finish();
 }
 
-/// A whole warm run of the binary on the uv.lock in `dir` (its cache filled by a first run,
-/// then `--offline`), beside `uv export --frozen` of the same lock.
+/// A whole run of the binary on the uv.lock in `dir` (`--offline --no-infer`: no network, and
+/// a uv.lock needs no index), beside `uv export --frozen` of the same lock. BENCHMARKS.md also
+/// gives the run with inference facts from a warm cache.
 fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
     let work = tempfile::tempdir().expect("a temporary folder");
     let cache = work.path().join("cache");
@@ -103,12 +123,8 @@ fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
             .output()
             .expect("lock2nix runs")
     };
-    // Inference needs the artifacts once; without the network the run goes without it.
-    let mut flags = vec!["--offline"];
-    if !run(&[]).status.success() {
-        flags.push("--no-infer");
-        assert!(run(&["--no-infer"]).status.success(), "lock2nix --no-infer fails on {label}");
-    }
+    let flags = ["--offline", "--no-infer"];
+    assert!(run(&flags).status.success(), "lock2nix {} fails on {label}", flags.join(" "));
     let uv = std::env::var_os("LOCK2NIX_UV").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("uv"));
     let export = || {
         std::process::Command::new(&uv)
@@ -120,7 +136,7 @@ fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
     };
     let mut group = c.benchmark_group(format!("{label} whole run"));
     group.sample_size(10);
-    group.bench_function(format!("lock2nix uv.lock {} (warm)", flags.join(" ")), |b| {
+    group.bench_function(format!("lock2nix uv.lock {}", flags.join(" ")), |b| {
         b.iter(|| assert!(run(&flags).status.success()))
     });
     match export() {

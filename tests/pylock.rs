@@ -98,6 +98,10 @@ fn a_pylock_generates_without_an_index_with_edges_from_metadata_and_builds() {
     let darwin_only = app.lines().find(|line| line.contains("final.mac-only")).unwrap_or_default();
     assert!(darwin_only.contains("darwin") || app.contains("darwin"), "{app}");
 
+    // `check` regenerates it from the recorded command (the hashes file answers for six-value).
+    let check = project.run_bare(&["check", "python-packages.nix", "--cache-dir", "cache"]);
+    assert_eq!(check.status.code(), Some(0), "{}", stderr(&check));
+
     // No inference: the same file but app-lib's edges, and a warning naming it.
     let bare = project.run(&["pylock.toml", "-o", "bare.nix", "--hashes", "hashes.toml", "--no-infer"]);
     assert!(bare.status.success(), "{}", stderr(&bare));

@@ -9,6 +9,7 @@ mod wire;
 use std::collections::BTreeMap;
 use std::str::FromStr;
 
+use rayon::prelude::*;
 use uv_pep440::Version;
 use uv_pep508::MarkerTree;
 
@@ -32,12 +33,11 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         Some(text) => Constraint::parse_pep440(text).map_err(|e| reader.error("requires-python", e.to_string()))?,
         None => Constraint::any(),
     };
-    let packages = raw
-        .package
-        .iter()
-        .enumerate()
-        .filter(|(k, _)| reader.model_index[*k].is_some())
-        .map(|(_, package)| reader.package(package))
+    // Packages convert independently (markers parse, edges resolve): in parallel, in order.
+    let packages = (0..raw.package.len())
+        .into_par_iter()
+        .filter(|&k| reader.model_index[k].is_some())
+        .map(|k| reader.package(&raw.package[k]))
         .collect::<Result<Vec<_>, _>>()?;
     let roots = reader.roots()?;
     let format = LockFormat::Uv { version, revision: raw.revision.unwrap_or(0) };
