@@ -125,7 +125,17 @@ pub enum ProjectError {
 /// pyproject.toml. `variants` choose among extras and groups that cannot be installed together
 /// (uv's conflicts).
 pub fn for_lock(lock: &Lock, path: &Path, variants: &[String]) -> Result<Project, ProjectError> {
-    let Some(roots) = &lock.roots else { return read(path) };
+    let Some(roots) = &lock.roots else {
+        if let Some(variant) = variants.first() {
+            return Err(ProjectError::Variant {
+                message: format!(
+                    "--variant {variant}: {} is not a uv.lock; --variant chooses among the extras and groups a uv.lock's [tool.uv] conflicts keeps apart",
+                    lock.origin
+                ),
+            });
+        }
+        return read(path);
+    };
     let mut project = match read(path) {
         Ok(project) => project,
         Err(ProjectError::Missing { .. }) => {

@@ -228,3 +228,10 @@ priority = "supplemental"
     let off = parse("[tool.poetry]\nname = \"p\"\npackage-mode = false\n", "pyproject.toml").unwrap();
     assert!(!off.package_mode);
 }
+
+#[test]
+fn a_variant_is_refused_for_a_lock_without_conflicts_to_choose_from() {
+    let lock = crate::lockfile::poetry::parse("[metadata]\nlock-version = \"2.1\"\n", "poetry.lock").unwrap();
+    let error = for_lock(&lock, std::path::Path::new("missing/pyproject.toml"), &["gpu".into()]).unwrap_err();
+    assert!(error.to_string().starts_with("--variant gpu: poetry.lock is not a uv.lock"), "{error}");
+}
