@@ -1,7 +1,7 @@
 //! What uv.lock and pylock.toml both say the same way: a file's name at the end of its URL or
 //! path, and an index by its URL (PyPI's is the default index).
 
-use crate::fetch::DEFAULT_INDEX_URL;
+use crate::fetch::{DEFAULT_INDEX_URL, index_key};
 use crate::model::{IndexRef, Source};
 
 /// The file name at the end of a URL or path, percent-decoded.
@@ -14,7 +14,7 @@ pub(crate) fn file_name_of(location: &str) -> Option<String> {
 /// A registry package's source: the default index for PyPI's URL, else the index by its URL
 /// (the lock knows it by URL only).
 pub(crate) fn registry(url: &str) -> Source {
-    if url.trim_end_matches('/').eq_ignore_ascii_case(DEFAULT_INDEX_URL.trim_end_matches('/')) {
+    if index_key(url) == index_key(DEFAULT_INDEX_URL) {
         Source::Registry { index: None }
     } else {
         Source::Registry { index: Some(IndexRef { name: url.to_string(), url: url.to_string() }) }

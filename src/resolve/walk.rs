@@ -35,6 +35,9 @@ struct Walk<'a> {
     requested: Vec<Option<BTreeSet<ExtraName>>>,
     /// The conflict items (uv) installed, as markers test them.
     activated: Vec<ExtraName>,
+    /// pylock.toml's default groups, and each other group, as PEP 751 markers test them.
+    marker_defaults: Vec<MarkerGroup>,
+    marker_groups: BTreeMap<GroupName, MarkerGroup>,
     queue: Vec<usize>,
     missing: Vec<(PackageName, String)>,
 }
@@ -124,6 +127,8 @@ impl<'a> Walk<'a> {
             member,
             requested: vec![None; lock.packages.len()],
             activated: Vec::new(),
+            marker_defaults: default_groups(lock).iter().map(GroupName::to_marker_group).collect(),
+            marker_groups: project.groups.keys().map(|g| (g.clone(), g.to_marker_group())).collect(),
             queue: Vec::new(),
             missing: Vec::new(),
         }
@@ -213,8 +218,7 @@ impl<'a> Walk<'a> {
     /// pylock.toml: a package whose marker holds with the default groups joins the project's
     /// own list; else the list of each extra, and of each other group, for which it holds.
     fn adopt_by_pep751_marker(&self, i: usize, marker: MarkerTree, lists: &mut RootLists, adopted: &mut Vec<usize>) {
-        let defaults: Vec<MarkerGroup> = default_groups(self.lock).iter().map(GroupName::to_marker_group).collect();
-        let defaults = defaults.as_slice();
+        let defaults = self.marker_defaults.as_slice();
         if marker.evaluate_pep751(&self.env, &[], defaults) {
             lists.0.push(i);
             adopted.push(i);
@@ -227,7 +231,8 @@ impl<'a> Walk<'a> {
             }
         }
         for (group, list) in lists.1.iter_mut() {
-            if marker.evaluate_pep751(&self.env, &[], &[group.to_marker_group()]) {
+            let Some(marker_group) = self.marker_groups.get(group) else { continue };
+            if marker.evaluate_pep751(&self.env, &[], std::slice::from_ref(marker_group)) {
                 list.push(i);
                 adopted.push(i);
             }
