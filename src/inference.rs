@@ -59,6 +59,8 @@ pub struct Inferred {
     pub requires_dist: BTreeMap<usize, Result<Vec<String>, String>>,
     /// Artifacts downloaded by this run (0 when everything was cached).
     pub downloads: usize,
+    /// Wheels whose dependencies came from the index's PEP 658 `.metadata` file instead.
+    pub metadata_files: usize,
     /// Artifacts left unread for being over [`InferOptions::max_size`].
     pub too_large: usize,
 }
@@ -141,20 +143,28 @@ pub fn infer(
     let metadata_artifacts = to_artifacts(&metadata_wheels.iter().map(|(&i, &f)| (i, f)).collect());
     let list = |pairs: &[(PackageName, Artifact)]| pairs.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>();
     let max_size = limits.max_size;
-    let build = artifacts::describe("build-system", &list(&sdist_artifacts), options, max_size, |artifact, file| {
-        let found = infer::sdist_build_system(&artifact.filename, file).map_err(|e| e.to_string())?;
-        Ok(BuildFacts::of(&found))
-    })?;
+    let build =
+        artifacts::describe("build-system", &list(&sdist_artifacts), options, max_size, None, |artifact, file| {
+            let found = infer::sdist_build_system(&artifact.filename, file).map_err(|e| e.to_string())?;
+            Ok(BuildFacts::of(&found))
+        })?;
     let native =
-        artifacts::describe("native-libraries", &list(&wheel_artifacts), options, max_size, |artifact, file| {
+        artifacts::describe("native-libraries", &list(&wheel_artifacts), options, max_size, None, |artifact, file| {
             infer::wheel_libraries(&artifact.filename, file).map_err(|e| e.to_string())
         })?;
-    let metadata =
-        artifacts::describe("requires-dist", &list(&metadata_artifacts), options, max_size, |artifact, file| {
-            infer::metadata::wheel_requires_dist(&artifact.filename, file).map_err(|e| e.to_string())
-        })?;
+    // PEP 658: the index's copy of the wheel's METADATA, where it serves one, spares the wheel.
+    let core_metadata = artifacts::Sidecar { suffix: ".metadata", read: infer::metadata::core_metadata_requires_dist };
+    let metadata = artifacts::describe(
+        "requires-dist",
+        &list(&metadata_artifacts),
+        options,
+        max_size,
+        Some(&core_metadata),
+        |artifact, file| infer::metadata::wheel_requires_dist(&artifact.filename, file).map_err(|e| e.to_string()),
+    )?;
     let mut inferred = Inferred {
         downloads: build.downloads + native.downloads + metadata.downloads,
+        metadata_files: metadata.sidecars,
         too_large: build.too_large + native.too_large + metadata.too_large,
         ..Inferred::default()
     };

@@ -415,12 +415,13 @@ fn report(generated: &lock2nix::generate::Generated, verbose: bool) {
     }
     let s = &generated.stats;
     eprintln!(
-        "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference{}{}",
+        "lock2nix: {} packages for {} targets; {} index requests, {} from cache; {} artifacts downloaded for inference{}{}{}",
         s.packages,
         s.targets,
         s.requests,
         s.cache_hits,
         s.downloads,
+        if s.metadata_files > 0 { format!(" and {} wheels' .metadata files", s.metadata_files) } else { String::new() },
         if s.too_large > 0 { format!(", {} over --infer-max-size", s.too_large) } else { String::new() },
         if s.remote_sources > 0 { format!("; {} git or url sources fetched", s.remote_sources) } else { String::new() }
     );

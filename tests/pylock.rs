@@ -115,3 +115,45 @@ fn a_pylock_generates_without_an_index_with_edges_from_metadata_and_builds() {
         assert_eq!(String::from_utf8_lossy(&run.stdout).trim(), "('lib+six',)", "{}", stderr(&run));
     }
 }
+
+/// PEP 658: where the index serves a wheel's core metadata beside it (`<wheel URL>.metadata`),
+/// the edges come from that small file and the wheel is not downloaded; where it answers with
+/// something else (a page for every path), the wheel itself is read.
+#[test]
+fn pylock_edges_come_from_the_indexs_metadata_file_without_downloading_the_wheel() {
+    let server = IndexServer::start();
+    let served = artifacts::pure_wheel_requiring("served-lib", "1.0", &module("served_lib", ""), &["six-value>=1"]);
+    let unserved = artifacts::pure_wheel_requiring("plain-lib", "1.0", &module("plain_lib", ""), &["six-value"]);
+    let six = artifacts::pure_wheel("six-value", "1.0", &module("six_value", ""));
+    let metadata = "Metadata-Version: 2.1\nName: served-lib\nVersion: 1.0\nRequires-Dist: six-value>=1\n\n";
+    server.route(
+        format!("/files/{}.metadata", served.filename),
+        vec![Reply::new(200, "application/octet-stream", metadata.as_bytes().to_vec())],
+    );
+    server.route(format!("/files/{}.metadata", unserved.filename), vec![Reply::html("<html>no such file</html>")]);
+    let mut lock = String::from("lock-version = \"1.0\"\ncreated-by = \"uv\"\nrequires-python = \">=3.9\"\n\n");
+    lock += &package(&server, "served-lib", &served, None, true);
+    lock += &package(&server, "plain-lib", &unserved, None, true);
+    lock += &package(&server, "six-value", &six, None, true);
+    let project = Project::empty();
+    project.write("pylock.toml", &lock);
+    project.write("pyproject.toml", "[project]\nname = \"app\"\nversion = \"1.0\"\n");
+
+    let out = project.run(&["pylock.toml", "-o", "python-packages.nix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let nix = project.read("python-packages.nix").unwrap();
+    for lib in ["served-lib", "plain-lib"] {
+        assert!(support::attribute(&nix, lib).contains("final.six-value"), "{lib}: {nix}");
+    }
+    assert_eq!(server.hits(&format!("/files/{}.metadata", served.filename)), 1);
+    assert_eq!(server.hits(&format!("/files/{}", served.filename)), 0, "the wheel was downloaded");
+    assert_eq!(server.hits(&format!("/files/{}", unserved.filename)), 1, "the wheel itself was not read");
+    assert!(stderr(&out).contains("1 wheels' .metadata files"), "{}", stderr(&out));
+
+    // A second run reads the cached edges: no request at all.
+    let before = server.total_hits();
+    let again = project.run(&["pylock.toml", "-o", "again.nix"]);
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert_eq!(server.total_hits(), before);
+    assert_eq!(project.read("again.nix").unwrap(), nix);
+}

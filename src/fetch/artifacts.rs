@@ -32,12 +32,26 @@ pub struct Artifact {
     pub sha256_hex: String,
 }
 
+/// A small file beside an artifact that describes it as well, such as PEP 658's
+/// `<wheel URL>.metadata`: fetched first, and the artifact itself only when the index does not
+/// serve it or `read` refuses what came.
+pub struct Sidecar<T> {
+    /// Appended to the path of the artifact's URL.
+    pub suffix: &'static str,
+    pub read: fn(&[u8]) -> Result<T, String>,
+}
+
+/// The largest sidecar read; core metadata is a few kilobytes.
+const MAX_SIDECAR: usize = 16 * 1024 * 1024;
+
 /// Descriptions by sha256; `Err` holds why the describer could not read the artifact, or
 /// that it was over the size limit (such results are not cached: a later run with a higher
 /// limit reads the file).
 pub struct Described<T> {
     pub by_sha256: BTreeMap<String, Result<T, String>>,
     pub downloads: usize,
+    /// Artifacts described from their sidecar, not downloaded.
+    pub sidecars: usize,
     pub cache_hits: usize,
     /// Artifacts left unread because they are larger than the limit.
     pub too_large: usize,
@@ -47,12 +61,14 @@ pub struct Described<T> {
 /// `build-system`), downloading only those without a cached description. Files go to an
 /// anonymous temporary file, never whole into memory: in the cache folder when there is one
 /// (the system's temporary folder may be RAM), else in the system's. One larger than
-/// `max_size` bytes is abandoned as soon as that is known and described as an `Err`.
+/// `max_size` bytes is abandoned as soon as that is known and described as an `Err`. With a
+/// `sidecar`, that file is tried before each download.
 pub fn describe<T, F>(
     kind: &str,
     artifacts: &[Artifact],
     options: &FetchOptions,
     max_size: Option<u64>,
+    sidecar: Option<&Sidecar<T>>,
     describe: F,
 ) -> Result<Described<T>, FetchError>
 where
@@ -77,7 +93,7 @@ where
     }
     let cache_hits = by_sha256.len();
     if missing.is_empty() {
-        return Ok(Described { by_sha256, downloads: 0, cache_hits, too_large: 0 });
+        return Ok(Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 });
     }
     if options.offline {
         return Err(FetchError::Offline {
@@ -110,6 +126,9 @@ where
             let temp_dir = temp_dir.as_deref();
             let (bar, done) = (&bar, &done);
             async move {
+                if let Some(described) = from_sidecar(client, artifact, sidecar).await {
+                    return Ok((artifact.sha256_hex.clone(), Fetched::FromSidecar(described)));
+                }
                 let fetched = match download(client, artifact, max_size, temp_dir, bar).await? {
                     // Parsing archives is CPU work: keep it off the async workers.
                     Some(mut file) => Fetched::Read(tokio::task::block_in_place(|| describe(artifact, &mut file))),
@@ -129,18 +148,21 @@ where
     });
     bar.finish_and_clear();
     let results = results?;
-    let mut described = Described { by_sha256, downloads: 0, cache_hits, too_large: 0 };
+    let mut described = Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 };
     for (sha256, fetched) in results {
+        match fetched {
+            Fetched::Read(_) => described.downloads += 1,
+            Fetched::FromSidecar(_) => described.sidecars += 1,
+            Fetched::TooLarge(_) => described.too_large += 1,
+        }
         let result = match fetched {
-            Fetched::Read(result) => {
+            Fetched::Read(result) | Fetched::FromSidecar(result) => {
                 if let Some(dir) = &dir {
                     store(dir, &sha256, &result)?;
                 }
-                described.downloads += 1;
                 result
             }
             Fetched::TooLarge(limit) => {
-                described.too_large += 1;
                 Err(format!("not downloaded: larger than the size limit for inference ({})", megabytes(limit)))
             }
         };
@@ -151,12 +173,31 @@ where
 
 enum Fetched<T> {
     Read(Result<T, String>),
+    FromSidecar(Result<T, String>),
     /// Over this limit (bytes).
     TooLarge(u64),
 }
 
 fn megabytes(bytes: u64) -> String {
     if bytes < 1_000_000 { format!("{bytes} bytes") } else { format!("{} MB", bytes / 1_000_000) }
+}
+
+/// The description from the artifact's sidecar, when there is one, the index serves it and
+/// `read` accepts it; `None` sends the caller to the artifact itself.
+async fn from_sidecar<T>(
+    client: &Client,
+    artifact: &Artifact,
+    sidecar: Option<&Sidecar<T>>,
+) -> Option<Result<T, String>> {
+    let sidecar = sidecar?;
+    let mut url = Url::parse(&artifact.url).ok()?;
+    url.set_path(&format!("{}{}", url.path(), sidecar.suffix));
+    url.set_fragment(None);
+    let page = client.get_file_small(&url).await.ok()?;
+    if page.body.len() > MAX_SIDECAR {
+        return None;
+    }
+    (sidecar.read)(&page.body).ok().map(Ok)
 }
 
 /// The artifact in a rewound temporary file, its sha256 checked; `None` when it is larger

@@ -94,6 +94,11 @@ impl Client {
         self.get(url, ACCEPT_SIMPLE, None).await
     }
 
+    /// GETs a small file whole into memory (a wheel's PEP 658 `.metadata`), retrying like a page.
+    pub async fn get_file_small(&self, url: &Url) -> Result<Page, GetError> {
+        self.get(url, "*/*", None).await
+    }
+
     /// GETs a distribution file (sdist or wheel) into an anonymous temporary file in
     /// `temp_dir` (the system's by default), hashing it on the way, so that a multi-gigabyte
     /// wheel never sits in memory. `timeout` replaces the page timeout, since artifacts can be

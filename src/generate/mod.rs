@@ -142,6 +142,8 @@ pub struct Stats {
     pub cache_hits: usize,
     /// Artifacts downloaded for inference.
     pub downloads: usize,
+    /// Wheels whose dependencies came from the index's PEP 658 `.metadata` file instead.
+    pub metadata_files: usize,
     /// Artifacts inference left unread for their size.
     pub too_large: usize,
     /// Git repositories cloned and files downloaded to hash them (none when `--hashes` or the
@@ -302,6 +304,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         let inferred = inference::infer(&lock, &resolution, &index, fetch_options, limits)?;
         stats.fetch += started.elapsed();
         stats.downloads = inferred.downloads;
+        stats.metadata_files = inferred.metadata_files;
         stats.too_large = inferred.too_large;
         Some(inferred)
     } else {

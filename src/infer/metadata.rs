@@ -28,6 +28,21 @@ pub fn wheel_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<
     Ok(requires_dist(&text))
 }
 
+/// The `Requires-Dist` values of a core-metadata file served beside a wheel (PEP 658); refused
+/// unless it is one (a `Metadata-Version` header), so that an index answering every path with
+/// some page sends the caller to the wheel itself.
+pub fn core_metadata_requires_dist(bytes: &[u8]) -> Result<Vec<String>, String> {
+    let text = std::str::from_utf8(bytes).map_err(|e| format!("core metadata is not UTF-8: {e}"))?;
+    let is_metadata = text
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .any(|line| line.split_once(':').is_some_and(|(key, _)| key.eq_ignore_ascii_case("Metadata-Version")));
+    if !is_metadata {
+        return Err("not a core-metadata file (no Metadata-Version header)".to_string());
+    }
+    Ok(requires_dist(text))
+}
+
 /// The `Requires-Dist` header values of a core-metadata document (headers end at the first
 /// empty line; a value may continue on indented lines).
 pub fn requires_dist(metadata: &str) -> Vec<String> {
@@ -61,6 +76,14 @@ mod tests {
     fn requires_dist_lines_are_read_up_to_the_body() {
         let metadata = "Metadata-Version: 2.1\nName: x\nRequires-Dist: idna>=2\nrequires-dist: socksio; extra ==\n  'socks'\nSummary: s\n\nRequires-Dist: not-a-header\n";
         assert_eq!(requires_dist(metadata), ["idna>=2", "socksio; extra == 'socks'"]);
+    }
+
+    #[test]
+    fn a_served_core_metadata_file_is_read_and_anything_else_refused() {
+        let served = b"Metadata-Version: 2.4\r\nName: x\r\nRequires-Dist: six>=1\r\n\r\nbody";
+        assert_eq!(core_metadata_requires_dist(served).unwrap(), ["six>=1"]);
+        assert!(core_metadata_requires_dist(b"<html><body>Not here</body></html>").is_err());
+        assert!(core_metadata_requires_dist(&[0xff, 0xfe]).is_err());
     }
 
     #[test]

@@ -310,22 +310,63 @@ fn plan_version(
     })
 }
 
-/// The targets of cut cycle edges whose source the roots reach on target `t` (uncut graph).
-fn cut_off(resolution: &Resolution, t: usize, roots: &[usize], broken: &BTreeSet<(usize, usize)>) -> Vec<usize> {
-    // A flag per package: this runs per root list and target, over the whole graph.
-    let mut seen = vec![false; resolution.packages.len()];
-    for &i in roots {
-        seen[i] = true;
+/// For each target and each package at an end of a cut cycle edge, the packages from which it
+/// is reachable in the uncut graph (itself included): a root list reaches a cut edge on a
+/// target when one of its roots is among those of both ends. One reverse walk per end and
+/// target, rather than one forward walk per root list and target.
+struct CutEdgeReach<'a> {
+    broken: &'a BTreeSet<(usize, usize)>,
+    /// `[target][end]`, `end` indexing `ends`.
+    reaching: Vec<Vec<Vec<bool>>>,
+    ends: Vec<usize>,
+}
+
+impl<'a> CutEdgeReach<'a> {
+    fn new(resolution: &Resolution, broken: &'a BTreeSet<(usize, usize)>) -> Self {
+        let ends: Vec<usize> =
+            broken.iter().flat_map(|&(from, to)| [from, to]).collect::<BTreeSet<_>>().into_iter().collect();
+        let n = resolution.packages.len();
+        let reaching = if ends.is_empty() {
+            Vec::new()
+        } else {
+            (0..resolution.targets.len())
+                .map(|t| {
+                    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
+                    for (i, package) in resolution.packages.iter().enumerate() {
+                        for &j in package.per_target[t].iter().flat_map(|s| &s.dependencies) {
+                            dependents[j].push(i);
+                        }
+                    }
+                    ends.iter().map(|&end| reverse_reach(&dependents, end)).collect()
+                })
+                .collect()
+        };
+        Self { broken, reaching, ends }
     }
-    let mut stack: Vec<usize> = roots.to_vec();
-    while let Some(i) = stack.pop() {
-        for &j in resolution.packages[i].per_target[t].iter().flat_map(|s| &s.dependencies) {
-            if !std::mem::replace(&mut seen[j], true) {
-                stack.push(j);
+
+    /// The targets of cut edges whose both ends `roots` reach on target `t`.
+    fn cut_off(&self, t: usize, roots: &[usize]) -> Vec<usize> {
+        let reached = |end: usize| {
+            let k = self.ends.binary_search(&end).expect("every end of a cut edge is indexed");
+            roots.iter().any(|&r| self.reaching[t][k][r])
+        };
+        self.broken.iter().filter(|&&(from, to)| reached(from) && reached(to)).map(|&(_, to)| to).collect()
+    }
+}
+
+/// The packages from which `end` is reachable, by the reverse edges `dependents`.
+fn reverse_reach(dependents: &[Vec<usize>], end: usize) -> Vec<bool> {
+    let mut seen = vec![false; dependents.len()];
+    seen[end] = true;
+    let mut stack = vec![end];
+    while let Some(j) = stack.pop() {
+        for &i in &dependents[j] {
+            if !std::mem::replace(&mut seen[i], true) {
+                stack.push(i);
             }
         }
     }
-    broken.iter().filter(|(from, to)| seen[*from] && seen[*to]).map(|&(_, to)| to).collect()
+    seen
 }
 
 fn conditionals(map: BTreeMap<String, TargetSet>) -> Vec<Conditional> {
@@ -411,23 +452,27 @@ fn root_plan(
     broken: &BTreeSet<(usize, usize)>,
 ) -> RootPlan {
     let (attr, renamed) = project_attribute(lock, project);
+    let cut = CutEdgeReach::new(resolution, broken);
     let list = |per_target: &PerTarget| -> Vec<Conditional> {
-        let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
+        // Per package first (no attribute name built per target), then by attribute: the
+        // versions of one name share it.
+        let mut on = vec![TargetSet::EMPTY; lock.packages.len()];
         for (t, indices) in per_target.iter().enumerate() {
-            let mut add = |j: usize| {
-                let on = map.entry(package_attribute(lock.packages[j].name.as_ref())).or_default();
-                *on = on.with(t);
-            };
-            for &j in indices.iter().filter(|&&j| !dropped[j]) {
-                add(j);
+            for &j in indices {
+                on[j] = on[j].with(t);
             }
             // A package reached only through an edge cut to break a cycle is listed here, so
             // that the environment still holds every package the lock resolved.
-            if !broken.is_empty() {
-                for j in cut_off(resolution, t, indices, broken).into_iter().filter(|&j| !dropped[j]) {
-                    add(j);
-                }
+            for j in cut.cut_off(t, indices) {
+                on[j] = on[j].with(t);
             }
+        }
+        let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
+        for (j, targets) in
+            on.into_iter().enumerate().filter(|&(j, targets)| targets != TargetSet::EMPTY && !dropped[j])
+        {
+            let entry = map.entry(package_attribute(lock.packages[j].name.as_ref())).or_default();
+            *entry = entry.union(targets);
         }
         conditionals(map)
     };

@@ -160,7 +160,9 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .iter()
         .map(|p| p.files.iter().map(|f| select::file_systems(f, &options.platform)).collect())
         .collect();
-    let shared = walk::Shared { index: &index, python_minors: &python_minors, wheel_systems: &wheel_systems };
+    let edges: Vec<Vec<walk::EdgeFacts>> = lock.packages.iter().map(walk::EdgeFacts::of).collect();
+    let shared =
+        walk::Shared { index: &index, python_minors: &python_minors, wheel_systems: &wheel_systems, edges: &edges };
     // A pylock.toml has no graph to re-resolve with: its markers always decide.
     let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());

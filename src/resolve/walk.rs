@@ -26,6 +26,7 @@ pub(super) struct TargetResolution {
 struct Walk<'a> {
     lock: &'a Lock,
     wheel_systems: &'a [Vec<u8>],
+    edges: &'a [Vec<EdgeFacts>],
     project: &'a Project,
     index: &'a NameIndex,
     target: &'a Target,
@@ -49,6 +50,40 @@ pub(super) struct Shared<'a> {
     pub python_minors: &'a [u32],
     /// Per package and file, the systems a wheel can run on (`select::file_systems`).
     pub wheel_systems: &'a [Vec<u8>],
+    /// Per package and dependency, what the target does not change (`EdgeFacts::of`).
+    pub edges: &'a [Vec<EdgeFacts>],
+}
+
+/// What decides whether an edge is active, beyond the target: computed once for all targets.
+pub(super) struct EdgeFacts {
+    /// For an optional edge, the package's extras that list it.
+    enabled_by: Vec<ExtraName>,
+    /// Whether its marker tests `extra`, so that the extras requested may change its outcome.
+    tests_extras: bool,
+}
+
+impl EdgeFacts {
+    pub(super) fn of(package: &Package) -> Vec<Self> {
+        package
+            .dependencies
+            .iter()
+            .map(|dep| {
+                let enabled_by = if dep.optional {
+                    package
+                        .extras
+                        .iter()
+                        .filter(|(_, names)| names.contains(&dep.name))
+                        .map(|(e, _)| e.clone())
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                let mut tests_extras = false;
+                dep.marker.visit_extras(|_, _| tests_extras = true);
+                Self { enabled_by, tests_extras }
+            })
+            .collect()
+    }
 }
 
 /// Resolves one target. With `lock_markers`, only packages whose lock 2.1 markers hold may be
@@ -120,6 +155,7 @@ impl<'a> Walk<'a> {
         Walk {
             lock,
             wheel_systems: shared.wheel_systems,
+            edges: shared.edges,
             project,
             index: shared.index,
             target,
@@ -157,8 +193,8 @@ impl<'a> Walk<'a> {
         while let Some(i) = self.queue.pop() {
             let extras: Vec<ExtraName> = self.requested[i].iter().flatten().cloned().collect();
             let package = &self.lock.packages[i];
-            for dep in &package.dependencies {
-                if self.edge_active(package, dep, &extras)
+            for (dep, facts) in package.dependencies.iter().zip(&self.edges[i]) {
+                if self.edge_active(dep, facts, &extras)
                     && let Some(j) = self.candidate(dep)
                 {
                     self.request(j, &dep.extras);
@@ -315,12 +351,12 @@ impl<'a> Walk<'a> {
         dep.marker.evaluate(&self.env, &all)
     }
 
-    fn edge_active(&self, package: &Package, dep: &Dependency, extras: &[ExtraName]) -> bool {
+    fn edge_active(&self, dep: &Dependency, facts: &EdgeFacts, extras: &[ExtraName]) -> bool {
         if !dep.python.allows_python(self.target.python) || !self.edge_holds(dep, extras) {
             return false;
         }
         // Optional edges belong to one of the package's extras, which must be requested.
-        !dep.optional || extras.iter().any(|e| package.extras.get(e).is_some_and(|names| names.contains(&dep.name)))
+        !dep.optional || facts.enabled_by.iter().any(|e| extras.contains(e))
     }
 
     /// The locked package a dependency resolves to on this target: the one the lock names,
@@ -374,27 +410,27 @@ impl<'a> Walk<'a> {
         let extras = self.requested[i].clone()?;
         let package = &self.lock.packages[i];
         let extra_list: Vec<ExtraName> = extras.iter().cloned().collect();
-        let deps = package
-            .dependencies
-            .iter()
-            .filter(|dep| self.edge_active(package, dep, &extra_list))
-            .filter_map(|dep| self.candidate(dep))
+        let edges = || package.dependencies.iter().zip(&self.edges[i]);
+        let deps = edges()
+            .filter(|(dep, facts)| self.edge_active(dep, facts, &extra_list))
+            .filter_map(|(dep, _)| self.candidate(dep))
             .filter(|&j| j != i)
             .collect::<BTreeSet<_>>();
-        let mut optional = BTreeMap::new();
-        for extra in package.extras.keys() {
-            let with_extra = std::slice::from_ref(extra);
-            let added: BTreeSet<usize> = package
-                .dependencies
-                .iter()
-                .filter(|dep| self.edge_active(package, dep, with_extra) && !self.edge_active(package, dep, &[]))
-                .filter_map(|dep| self.candidate(dep))
-                .filter(|&j| j != i && self.requested[j].is_some())
-                .collect();
-            if !added.is_empty() {
-                optional.insert(extra.clone(), self.sorted(added));
+        // What each of the package's extras adds: edges that only its extras can activate,
+        // inactive without them, to packages this target installs.
+        let mut added: BTreeMap<&ExtraName, BTreeSet<usize>> = BTreeMap::new();
+        for (dep, facts) in edges().filter(|(dep, facts)| dep.optional || facts.tests_extras) {
+            if self.edge_active(dep, facts, &[]) {
+                continue;
+            }
+            let Some(j) = self.candidate(dep).filter(|&j| j != i && self.requested[j].is_some()) else { continue };
+            for extra in package.extras.keys() {
+                if self.edge_active(dep, facts, std::slice::from_ref(extra)) {
+                    added.entry(extra).or_default().insert(j);
+                }
             }
         }
+        let optional = added.into_iter().map(|(extra, set)| (extra.clone(), self.sorted(set))).collect();
         Some(Installed {
             artifact: select_artifact(
                 package,
