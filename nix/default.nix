@@ -220,15 +220,25 @@ let
         overlays = overlays ++ lib.optional editable editables;
       };
       env = set.withPackages (selection meta groups extras);
-      # Poetry on the same CPython, so `poetry lock` inside the shell resolves for it.
-      poetry = pkgs'.poetry.override { python3 = python; };
+      # The tool that writes the lock, to re-lock from the shell: Poetry on the same CPython,
+      # so that `poetry lock` resolves for it; uv told to use the environment's interpreter and
+      # to leave the environment to Nix (no .venv sync, no interpreter download).
+      locker = meta.locker or "poetry";
+      lockers = {
+        poetry = pkgs'.poetry.override { python3 = python; };
+        uv = pkgs'.uv;
+        pdm = pkgs'.pdm;
+      };
+      lockerHook = lib.optionalString (locker == "uv") ''
+        export UV_PYTHON=${env}/bin/python UV_PYTHON_DOWNLOADS=never UV_NO_SYNC=1
+      '';
     in
     pkgs'.mkShell {
       name = "${meta.project}-dev";
       packages = [
         env
-        poetry
       ]
+      ++ lib.optional (locker != null) lockers.${locker}
       ++ lib.optional includeLock2nix (if lock2nix != null then lock2nix else pkgs'.callPackage ./package.nix { })
       ++ extraPackages;
       passthru = {
@@ -243,6 +253,7 @@ let
         printf '*\n' > "${workingTree}/.lock2nix/.gitignore"
         ln -sfn ${env} "${workingTree}/.lock2nix/python"
       ''
+      + lockerHook
       + shellHook;
     };
 in

@@ -74,25 +74,24 @@ pub struct InferOptions {
 }
 
 /// For each installed package of a lock without a graph (pylock.toml) that records no edges,
-/// the wheel to read its `Requires-Dist` from: a chosen pure-Python one if any, else the
-/// first chosen (all wheels of a version declare the same dependencies).
-fn edgeless_wheels(lock: &Lock, resolution: &Resolution) -> BTreeMap<usize, usize> {
+/// the file to read its `Requires-Dist` from: a chosen pure-Python wheel if any, else the first
+/// chosen wheel (all wheels of a version declare the same dependencies), else its chosen sdist.
+fn edgeless_artifacts(lock: &Lock, resolution: &Resolution) -> BTreeMap<usize, usize> {
     let mut chosen = BTreeMap::new();
     for (i, package) in lock.packages.iter().enumerate() {
         if package.marker.is_none() || !package.dependencies.is_empty() {
             continue;
         }
-        let wheels: BTreeSet<usize> = resolution.packages[i]
-            .per_target
-            .iter()
-            .flatten()
-            .filter_map(|installed| match installed.artifact {
-                ArtifactChoice::Wheel(f) => Some(f),
-                _ => None,
-            })
-            .collect();
+        let (mut wheels, mut sdists) = (BTreeSet::new(), BTreeSet::new());
+        for installed in resolution.packages[i].per_target.iter().flatten() {
+            match installed.artifact {
+                ArtifactChoice::Wheel(f) => wheels.insert(f),
+                ArtifactChoice::Sdist(f) => sdists.insert(f),
+                _ => false,
+            };
+        }
         let pure = wheels.iter().copied().find(|&f| package.files[f].filename.ends_with("-none-any.whl"));
-        if let Some(f) = pure.or_else(|| wheels.first().copied()) {
+        if let Some(f) = pure.or_else(|| wheels.first().copied()).or_else(|| sdists.first().copied()) {
             chosen.insert(i, f);
         }
     }
@@ -139,8 +138,8 @@ pub fn infer(
     };
     let sdist_artifacts = to_artifacts(&sdists);
     let wheel_artifacts = to_artifacts(&wheels);
-    let metadata_wheels = edgeless_wheels(lock, resolution);
-    let metadata_artifacts = to_artifacts(&metadata_wheels.iter().map(|(&i, &f)| (i, f)).collect());
+    let metadata_files = edgeless_artifacts(lock, resolution);
+    let metadata_artifacts = to_artifacts(&metadata_files.iter().map(|(&i, &f)| (i, f)).collect());
     let list = |pairs: &[(PackageName, Artifact)]| pairs.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>();
     let max_size = limits.max_size;
     let build =
@@ -160,7 +159,14 @@ pub fn infer(
         options,
         max_size,
         Some(&core_metadata),
-        |artifact, file| infer::metadata::wheel_requires_dist(&artifact.filename, file).map_err(|e| e.to_string()),
+        |artifact, file| {
+            let read = if artifact.filename.ends_with(".whl") {
+                infer::metadata::wheel_requires_dist(&artifact.filename, file)
+            } else {
+                infer::metadata::sdist_requires_dist(&artifact.filename, file)
+            };
+            read.map_err(|e| e.to_string())
+        },
     )?;
     let mut inferred = Inferred {
         downloads: build.downloads + native.downloads + metadata.downloads,
@@ -168,13 +174,13 @@ pub fn infer(
         too_large: build.too_large + native.too_large + metadata.too_large,
         ..Inferred::default()
     };
-    for (&i, &f) in &metadata_wheels {
+    for (&i, &f) in &metadata_files {
         let package = &lock.packages[i];
         let read = match locations.locate(package, &package.files[f]) {
             Some((_, sha256)) => metadata.by_sha256.get(sha256).cloned(),
             None => None,
         };
-        inferred.requires_dist.insert(i, read.unwrap_or_else(|| Err("its wheel could not be located".into())));
+        inferred.requires_dist.insert(i, read.unwrap_or_else(|| Err("its file could not be located".into())));
     }
     for (name, artifact) in sdist_artifacts {
         if let Some(facts) = build.by_sha256.get(&artifact.sha256_hex) {

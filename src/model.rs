@@ -137,6 +137,20 @@ impl LockFormat {
         }
     }
 
+    /// The nixpkgs attribute of the tool that writes the lock, for dev shells to offer; `None`
+    /// for pip (already in every environment) and unknown pylock.toml writers.
+    pub fn locker_attribute(&self) -> Option<&'static str> {
+        match self {
+            Self::Poetry { .. } => Some("poetry"),
+            Self::Uv { .. } => Some("uv"),
+            Self::Pylock { created_by, .. } => match created_by.as_str() {
+                "uv" => Some("uv"),
+                "pdm" => Some("pdm"),
+                _ => None,
+            },
+        }
+    }
+
     /// The tool that writes the lock, for messages ("as Poetry installs it").
     pub fn tool(&self) -> &'static str {
         match self {

@@ -40,7 +40,7 @@ fn the_generated_file_tells_the_helpers_what_is_editable() {
     let (project, _server) = fixture();
     let nix = project.read("python-packages.nix").unwrap();
     let metadata = &nix[nix.find("  lock2nix = {").expect("metadata")..];
-    let expected = "  lock2nix = {\n    format = 1;\n    project = \"shop\";\n    editable = {\n      shop = {\n        pname = \"shop\";\n        version = \"1.2.0\";\n        path = \".\";\n        roots = [ \"src\" ];\n        scripts = {\n          shop = \"shop.cli:main\";\n        };\n      };\n      helper = {\n        pname = \"helper\";\n        version = \"1.0\";\n        path = \"libs/helper\";\n        roots = [ \".\" ];\n        scripts = { };\n      };\n    };\n  };\n";
+    let expected = "  lock2nix = {\n    format = 1;\n    project = \"shop\";\n    locker = \"poetry\";\n    editable = {\n      shop = {\n        pname = \"shop\";\n        version = \"1.2.0\";\n        path = \".\";\n        roots = [ \"src\" ];\n        scripts = {\n          shop = \"shop.cli:main\";\n        };\n      };\n      helper = {\n        pname = \"helper\";\n        version = \"1.0\";\n        path = \"libs/helper\";\n        roots = [ \".\" ];\n        scripts = { };\n      };\n    };\n  };\n";
     assert!(metadata.starts_with(expected), "{metadata}");
 }
 
@@ -66,6 +66,19 @@ fn every_helper_evaluates_for_every_system() {
     let names = instantiate_eval_expr(&names).unwrap_or_else(|e| panic!("{e}"));
     let version = env!("CARGO_PKG_VERSION");
     assert_eq!(names, format!("[\"python3-3.12.0-env\",\"poetry-stub\",\"lock2nix-{version}\"]"));
+    // The tool that writes the lock is the one offered: uv, told to use the environment's
+    // interpreter and leave it to Nix; none for a pylock.toml written by pip.
+    let nix = project.read("python-packages.nix").unwrap();
+    for (locker, offered) in [("\"uv\"", ",\"uv-stub\""), ("null", "")] {
+        project.write("python-packages.nix", &nix.replace("locker = \"poetry\";", &format!("locker = {locker};")));
+        let body = "let shell = h.mkDevShell (args // { includeLock2nix = false; }); in [ (map (p: p.name) shell.nativeBuildInputs) shell.shellHook ]";
+        let shell = instantiate_eval_expr(&expr(&project, "system = \"x86_64-linux\";", "3.12", body))
+            .unwrap_or_else(|e| panic!("{locker}: {e}"));
+        assert!(shell.starts_with(&format!("[[\"python3-3.12.0-env\"{offered}],")), "{locker}: {shell}");
+        assert!(!shell.contains("poetry"), "{locker}: {shell}");
+        assert_eq!(shell.contains("export UV_PYTHON=/nix/store/"), locker == "\"uv\"", "{shell}");
+    }
+    project.write("python-packages.nix", &nix);
     // A group the project does not have is an evaluation error that lists the ones it has.
     let unknown =
         expr(&project, "system = \"x86_64-linux\";", "3.12", "(h.mkEnv (args // { groups = [ \"docs\" ]; })).drvPath");

@@ -157,3 +157,49 @@ fn pylock_edges_come_from_the_indexs_metadata_file_without_downloading_the_wheel
     assert_eq!(server.total_hits(), before);
     assert_eq!(project.read("again.nix").unwrap(), nix);
 }
+
+/// A package whose only file is an sdist: its edges come from its PKG-INFO when that is core
+/// metadata 2.2 or later without `Dynamic: Requires-Dist` (PEP 643); an older PKG-INFO only
+/// says what the build decides, so that package is named in the warning instead.
+#[test]
+fn pylock_edges_of_an_sdist_only_package_come_from_static_pkg_info() {
+    let server = IndexServer::start();
+    let pyproject = "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n";
+    let static_sdist = artifacts::sdist_tar_gz(
+        "static-lib-1.0",
+        &[
+            ("PKG-INFO", "Metadata-Version: 2.2\nName: static-lib\nVersion: 1.0\nRequires-Dist: six-value\n\n"),
+            ("pyproject.toml", pyproject),
+        ],
+    );
+    let old_sdist = artifacts::sdist_tar_gz(
+        "old-lib-1.0",
+        &[
+            ("PKG-INFO", "Metadata-Version: 2.1\nName: old-lib\nVersion: 1.0\nRequires-Dist: six-value\n\n"),
+            ("pyproject.toml", pyproject),
+        ],
+    );
+    let six = artifacts::pure_wheel("six-value", "1.0", &module("six_value", ""));
+    let mut lock = String::from("lock-version = \"1.0\"\ncreated-by = \"pip\"\nrequires-python = \">=3.9\"\n\n");
+    for (name, sdist) in [("static-lib", &static_sdist), ("old-lib", &old_sdist)] {
+        let filename = format!("{name}-1.0.tar.gz");
+        server.route(format!("/files/{filename}"), vec![Reply::new(200, "application/gzip", sdist.bytes.clone())]);
+        let url = server.url(&format!("/files/{filename}"));
+        let sha256 = hex_sha256(&sdist.bytes);
+        lock += &format!(
+            "[[packages]]\nname = \"{name}\"\nversion = \"1.0\"\nsdist = {{ url = \"{url}\", hashes = {{ sha256 = \"{sha256}\" }} }}\n\n"
+        );
+    }
+    lock += &package(&server, "six-value", &six, None, true);
+    let project = Project::empty();
+    project.write("pylock.toml", &lock);
+    project.write("pyproject.toml", "[project]\nname = \"app\"\nversion = \"1.0\"\n");
+
+    let out = project.run(&["pylock.toml", "-o", "python-packages.nix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let nix = project.read("python-packages.nix").unwrap();
+    assert!(support::attribute(&nix, "static-lib").contains("final.six-value"), "{nix}");
+    assert!(!support::attribute(&nix, "old-lib").contains("final.six-value"), "{nix}");
+    let err = stderr(&out);
+    assert!(err.contains("gives no dependencies for old-lib==1.0") && !err.contains("static-lib==1.0"), "{err}");
+}

@@ -4,6 +4,8 @@
 #                                /bin/bash with shell/setup, so that `nix develop` takes it)
 #   poetry                       pkgs/by-name/po/poetry/package.nix (an application; `override
 #                                { python3 = …; }` re-calls it, as by-name's callPackage does)
+#   uv, pdm                      pkgs/by-name/uv/uv/package.nix, pkgs/by-name/pd/pdm/package.nix
+#                                (applications taking no interpreter)
 #   rustPlatform.buildRustPackage pkgs/build-support/rust/build-rust-package/default.nix with
 #                                import-cargo-lock.nix: instantiates, never builds
 #   makeWrapper, git             setup hook and program, as build inputs
@@ -20,6 +22,19 @@ let
         echo ${lib.escapeShellArg "lock2nix nix stub: ${name}: ${why}"} >&2
         exit 1
       '';
+    };
+  # An application that writes locks: a program saying which it is.
+  locker =
+    pname:
+    stdenv.mkDerivation {
+      inherit pname;
+      version = "stub";
+      buildCommand = ''
+        mkdir -p "$out/bin"
+        printf '#!/bin/sh\necho "${pname} (lock2nix nix stub)"\n' > "$out/bin/${pname}"
+        chmod +x "$out/bin/${pname}"
+      '';
+      meta.mainProgram = pname;
     };
 in
 {
@@ -108,6 +123,9 @@ in
     fetchFromGitHub = null;
     fetchPypi = null;
   };
+
+  uv = locker "uv";
+  pdm = locker "pdm";
 
   rustPlatform.buildRustPackage =
     {

@@ -7,8 +7,8 @@ use crate::model::{Dependency, Lock};
 use crate::warning::{Warning, WarningKind};
 
 /// Adds the `Requires-Dist` edges inference read; returns whether any were added, and a
-/// warning naming the installed packages left without edges (no inference, or an unreadable
-/// or too large wheel, or no wheel at all).
+/// warning naming the installed packages left without edges (no inference, an unreadable or
+/// too large file, an sdist whose metadata leaves them to the build, or no file at all).
 pub(super) fn add_inferred_edges(lock: &mut Lock, inferred: Option<&Inferred>, used: &[bool]) -> (bool, Vec<Warning>) {
     let mut added = false;
     let mut unknown = Vec::new();
@@ -36,7 +36,8 @@ pub(super) fn add_inferred_edges(lock: &mut Lock, inferred: Option<&Inferred>, u
     let warnings = if unknown.is_empty() {
         Vec::new()
     } else {
-        let how = if inferred.is_some() { "their wheels could not be read" } else { "inference is off (--no-infer)" };
+        let how =
+            if inferred.is_some() { "their core metadata could not be read" } else { "inference is off (--no-infer)" };
         vec![Warning::new(
             WarningKind::DependenciesNotInferred,
             crate::warning::first_few(&unknown, 5),

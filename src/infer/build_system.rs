@@ -71,18 +71,8 @@ impl BuildSystem {
 /// named like the archive wins, else the first in archive order. Config files at the archive
 /// root (an sdist without a top directory) win over all of them.
 pub fn sdist_build_system<R: Read + Seek>(filename: &str, reader: R) -> Result<BuildSystem, InferError> {
-    let lower = filename.to_ascii_lowercase();
-    let (configs, stem) = if let Some(stem) = strip_suffixes(&lower, &[".tar.gz", ".tgz"]) {
-        (scan_tar(filename, flate2::read::GzDecoder::new(BufReader::new(reader)), "gzip")?, stem)
-    } else if let Some(stem) = strip_suffixes(&lower, &[".tar"]) {
-        (scan_tar(filename, BufReader::new(reader), "tar")?, stem)
-    } else if let Some(stem) = strip_suffixes(&lower, &[".zip"]) {
-        (scan_zip(filename, reader)?, stem)
-    } else {
-        return Err(InferError::UnsupportedArchive { file: filename.to_string() });
-    };
-    let chosen = choose_top(&configs, stem);
-    let at_top = |name: &str| configs.iter().find(|c| c.top == chosen && c.name == name);
+    let configs = scan_sdist(filename, reader)?;
+    let at_top = |name: &str| configs.at_top(name);
 
     if let Some(pyproject) = at_top("pyproject.toml") {
         return parse_pyproject(filename, pyproject);
@@ -95,6 +85,39 @@ pub fn sdist_build_system<R: Read + Seek>(filename: &str, reader: R) -> Result<B
         return Err(InferError::NoBuildConfig { file: filename.to_string() });
     };
     Ok(BuildSystem { requires: default_requires(), backend: None, source })
+}
+
+/// The contents of the sdist's `PKG-INFO` (its core metadata), from the same top directory
+/// the build system is read from; `None` when it has none there.
+pub fn sdist_pkg_info<R: Read + Seek>(filename: &str, reader: R) -> Result<Option<Vec<u8>>, InferError> {
+    Ok(scan_sdist(filename, reader)?.at_top("PKG-INFO").and_then(|c| c.contents.clone()))
+}
+
+/// The config files of an sdist (the format chosen by its name), and its chosen top directory.
+struct Scanned {
+    configs: Vec<Config>,
+    top: Option<String>,
+}
+
+impl Scanned {
+    fn at_top(&self, name: &str) -> Option<&Config> {
+        self.configs.iter().find(|c| c.top == self.top && c.name == name)
+    }
+}
+
+fn scan_sdist<R: Read + Seek>(filename: &str, reader: R) -> Result<Scanned, InferError> {
+    let lower = filename.to_ascii_lowercase();
+    let (configs, stem) = if let Some(stem) = strip_suffixes(&lower, &[".tar.gz", ".tgz"]) {
+        (scan_tar(filename, flate2::read::GzDecoder::new(BufReader::new(reader)), "gzip")?, stem)
+    } else if let Some(stem) = strip_suffixes(&lower, &[".tar"]) {
+        (scan_tar(filename, BufReader::new(reader), "tar")?, stem)
+    } else if let Some(stem) = strip_suffixes(&lower, &[".zip"]) {
+        (scan_zip(filename, reader)?, stem)
+    } else {
+        return Err(InferError::UnsupportedArchive { file: filename.to_string() });
+    };
+    let top = choose_top(&configs, stem);
+    Ok(Scanned { configs, top })
 }
 
 /// The build system of a source tree (a git checkout, a local folder) from the text of its
@@ -123,11 +146,13 @@ struct Config {
     name: &'static str,
     /// The member's path in the archive, for messages.
     member: String,
-    /// The contents, read for pyproject.toml only.
+    /// The contents, read for the files in `READ_NAMES` only.
     contents: Option<Vec<u8>>,
 }
 
-const CONFIG_NAMES: [&str; 3] = ["pyproject.toml", "setup.py", "setup.cfg"];
+const CONFIG_NAMES: [&str; 4] = ["pyproject.toml", "setup.py", "setup.cfg", "PKG-INFO"];
+/// The files whose contents are read: the build system, and the core metadata.
+const READ_NAMES: [&str; 2] = ["pyproject.toml", "PKG-INFO"];
 
 /// Classifies an archive member path: `Some((top, name))` when it is one of the config files
 /// at depth 1 or 2. `./` prefixes are ignored, and so is macOS's `__MACOSX/` tree.
@@ -161,7 +186,7 @@ fn scan_tar(file: &str, reader: impl Read, kind: &'static str) -> Result<Vec<Con
         }
         let member = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let Some((top, name)) = classify(&member) else { continue };
-        let contents = if name == "pyproject.toml" {
+        let contents = if READ_NAMES.contains(&name) {
             let mut buffer = Vec::new();
             entry.read_to_end(&mut buffer).map_err(error)?;
             Some(buffer)
@@ -185,7 +210,7 @@ fn scan_zip(file: &str, reader: impl Read + Seek) -> Result<Vec<Config>, InferEr
         }
         let member = entry.name().to_string();
         let Some((top, name)) = classify(&member) else { continue };
-        let contents = if name == "pyproject.toml" {
+        let contents = if READ_NAMES.contains(&name) {
             let mut buffer = Vec::new();
             entry.read_to_end(&mut buffer).map_err(|e| error(&format!("{member}: {e}")))?;
             Some(buffer)

@@ -28,6 +28,38 @@ pub fn wheel_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<
     Ok(requires_dist(&text))
 }
 
+/// The `Requires-Dist` values of an sdist's `PKG-INFO`, when they can be trusted: core metadata
+/// 2.2 or later (PEP 643) that does not mark them `Dynamic`. Older or dynamic metadata only
+/// says what the build will decide, so it is refused.
+pub fn sdist_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<Vec<String>, InferError> {
+    let refused = |why: &str| InferError::DependenciesNotStatic { file: filename.to_string(), why: why.to_string() };
+    let bytes = super::build_system::sdist_pkg_info(filename, reader)?.ok_or_else(|| refused("no PKG-INFO"))?;
+    let text = String::from_utf8_lossy(&bytes);
+    let headers: Vec<(&str, &str)> = text
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim(), value.trim()))
+        .collect();
+    let version = headers.iter().find(|(key, _)| key.eq_ignore_ascii_case("Metadata-Version")).map(|(_, v)| *v);
+    let static_metadata = version.and_then(|v| v.split_once('.')).is_some_and(|(major, minor)| {
+        matches!((major.parse::<u32>(), minor.parse::<u32>()), (Ok(major), Ok(minor)) if (major, minor) >= (2, 2))
+    });
+    if !static_metadata {
+        return Err(refused(&format!(
+            "its PKG-INFO is metadata {}, before 2.2: its dependencies are only known once built",
+            version.unwrap_or("of no version")
+        )));
+    }
+    let dynamic = headers
+        .iter()
+        .any(|(key, value)| key.eq_ignore_ascii_case("Dynamic") && value.eq_ignore_ascii_case("Requires-Dist"));
+    if dynamic {
+        return Err(refused("its PKG-INFO marks Requires-Dist dynamic: only the build knows them"));
+    }
+    Ok(requires_dist(&text))
+}
+
 /// The `Requires-Dist` values of a core-metadata file served beside a wheel (PEP 658); refused
 /// unless it is one (a `Metadata-Version` header), so that an index answering every path with
 /// some page sends the caller to the wheel itself.
@@ -76,6 +108,29 @@ mod tests {
     fn requires_dist_lines_are_read_up_to_the_body() {
         let metadata = "Metadata-Version: 2.1\nName: x\nRequires-Dist: idna>=2\nrequires-dist: socksio; extra ==\n  'socks'\nSummary: s\n\nRequires-Dist: not-a-header\n";
         assert_eq!(requires_dist(metadata), ["idna>=2", "socksio; extra == 'socks'"]);
+    }
+
+    fn sdist(pkg_info: &str) -> std::io::Cursor<Vec<u8>> {
+        let mut builder = tar::Builder::new(flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast()));
+        for (path, text) in [("x-1.0/PKG-INFO", pkg_info), ("x-1.0/pyproject.toml", "[project]\nname = \"x\"\n")] {
+            let mut header = tar::Header::new_gnu();
+            header.set_size(text.len() as u64);
+            header.set_mode(0o644);
+            header.set_cksum();
+            builder.append_data(&mut header, path, text.as_bytes()).unwrap();
+        }
+        std::io::Cursor::new(builder.into_inner().unwrap().finish().unwrap())
+    }
+
+    #[test]
+    fn an_sdists_static_requires_dist_is_read_and_dynamic_or_old_metadata_refused() {
+        let read = |pkg_info: &str| sdist_requires_dist("x-1.0.tar.gz", sdist(pkg_info));
+        assert_eq!(read("Metadata-Version: 2.2\nName: x\nRequires-Dist: six\n\n").unwrap(), ["six"]);
+        assert_eq!(read("Metadata-Version: 2.4\nName: x\nDynamic: Version\n").unwrap(), Vec::<String>::new());
+        let dynamic = read("Metadata-Version: 2.2\nDynamic: requires-dist\nRequires-Dist: six\n").unwrap_err();
+        assert!(dynamic.to_string().contains("dynamic"), "{dynamic}");
+        let old = read("Metadata-Version: 2.1\nRequires-Dist: six\n").unwrap_err();
+        assert!(old.to_string().contains("metadata 2.1, before 2.2"), "{old}");
     }
 
     #[test]

@@ -32,6 +32,9 @@ pub enum InferError {
     NoBuildConfig { file: String },
     #[error("{file}: {member} looks like ELF but cannot be parsed: {message}")]
     Elf { file: String, member: String, message: String },
+    /// An sdist whose core metadata does not fix its dependencies before it is built.
+    #[error("{file}: {why}")]
+    DependenciesNotStatic { file: String, why: String },
 }
 
 impl InferError {
@@ -43,7 +46,8 @@ impl InferError {
             | Self::InvalidPyproject { file, .. }
             | Self::InvalidRequirement { file, .. }
             | Self::NoBuildConfig { file }
-            | Self::Elf { file, .. } => file,
+            | Self::Elf { file, .. }
+            | Self::DependenciesNotStatic { file, .. } => file,
         }
     }
 }

@@ -128,6 +128,8 @@ pub struct RootPlan {
     pub main: Vec<Conditional>,
     pub groups: BTreeMap<String, Vec<Conditional>>,
     pub extras: BTreeMap<String, Vec<Conditional>>,
+    /// The nixpkgs attribute of the tool that writes the lock (`poetry`, `uv`), for dev shells.
+    pub locker: Option<&'static str>,
 }
 
 /// The project built from its own folder.
@@ -483,6 +485,7 @@ fn root_plan(
         build: None,
         main: list(&resolution.roots.main),
         groups: resolution.roots.groups.iter().map(|(g, l)| (g.to_string(), list(l))).collect(),
+        locker: lock.format.locker_attribute(),
         extras: resolution.roots.extras.iter().map(|(e, l)| (e.to_string(), list(l))).collect(),
     }
 }

@@ -478,11 +478,16 @@ fn named_lists(w: &mut NixWriter, plan: &Plan, name: &str, lists: &BTreeMap<Stri
 /// What lock2nix's Nix helpers read: the project's attribute and the folders a dev shell
 /// installs editable (the project when it is built, and `develop = true` path dependencies).
 fn render_metadata(w: &mut NixWriter, plan: &Plan) {
-    w.comment("What lock2nix's Nix helpers (mkEnv, mkDevShell, …) read: the project's attribute, and the");
-    w.comment("folders a dev shell installs editable from the working tree (paths relative to this file).");
+    w.comment("What lock2nix's Nix helpers (mkEnv, mkDevShell, …) read: the project's attribute, the nixpkgs");
+    w.comment("attribute of the tool that writes the lock (a dev shell offers it), and the folders a dev shell");
+    w.comment("installs editable from the working tree (paths relative to this file).");
     w.open("lock2nix = {");
     w.assign("format", "1");
     w.assign_string("project", &plan.root.attr);
+    match plan.root.locker {
+        Some(locker) => w.assign_string("locker", locker),
+        None => w.assign("locker", "null"),
+    }
     let root = plan.root.build.as_ref().map(|build| {
         (plan.root.attr.as_str(), &build.pname, plan.root.version.as_str(), build.src.path.as_str(), &build.layout)
     });
