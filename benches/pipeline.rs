@@ -41,6 +41,7 @@ fn locations(lock: &Lock) -> FromLock {
                 path: LocalPath { path: path.clone(), directory: matches!(p.source, Source::Directory { .. }) },
                 build: None,
                 layout: None,
+                requires_dist: None,
             },
             Source::Git { .. } => PinnedSource::Unreachable { message: "not hashed".into(), detail: String::new() },
             _ => continue,

@@ -160,9 +160,10 @@ fn pylock_edges_come_from_the_indexs_metadata_file_without_downloading_the_wheel
 
 /// A package whose only file is an sdist: its edges come from its PKG-INFO when that is core
 /// metadata 2.2 or later without `Dynamic: Requires-Dist` (PEP 643); an older PKG-INFO only
-/// says what the build decides, so that package is named in the warning instead.
+/// says what the build decides, so that package is named in the warning instead. A workspace
+/// member (`directory`) gets its edges from its pyproject.toml's `[project]` table.
 #[test]
-fn pylock_edges_of_an_sdist_only_package_come_from_static_pkg_info() {
+fn pylock_edges_of_sdist_only_and_folder_packages_come_from_their_static_metadata() {
     let server = IndexServer::start();
     let pyproject = "[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n";
     let static_sdist = artifacts::sdist_tar_gz(
@@ -191,14 +192,22 @@ fn pylock_edges_of_an_sdist_only_package_come_from_static_pkg_info() {
         );
     }
     lock += &package(&server, "six-value", &six, None, true);
+    lock += "[[packages]]\nname = \"member\"\nversion = \"0.1.0\"\ndirectory = { path = \"libs/member\", editable = true }\n\n";
     let project = Project::empty();
     project.write("pylock.toml", &lock);
     project.write("pyproject.toml", "[project]\nname = \"app\"\nversion = \"1.0\"\n");
+    project.write(
+        "libs/member/pyproject.toml",
+        "[project]\nname = \"member\"\nversion = \"0.1.0\"\ndependencies = [\"static-lib\"]\n[project.optional-dependencies]\nsix = [\"six-value\"]\n[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+    );
+    project.write("libs/member/member/__init__.py", "");
 
     let out = project.run(&["pylock.toml", "-o", "python-packages.nix"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let nix = project.read("python-packages.nix").unwrap();
     assert!(support::attribute(&nix, "static-lib").contains("final.six-value"), "{nix}");
+    let member = support::attribute(&nix, "member");
+    assert!(member.contains("final.static-lib") && member.contains("six = ["), "{member}");
     assert!(!support::attribute(&nix, "old-lib").contains("final.six-value"), "{nix}");
     let err = stderr(&out);
     assert!(err.contains("gives no dependencies for old-lib==1.0") && !err.contains("static-lib==1.0"), "{err}");

@@ -72,6 +72,12 @@ pub fn pin(
                         path: found,
                         build: Some(tree_build(package, &folder, pyproject.as_deref())),
                         layout: Some(EditableLayout::of_folder(&folder, pyproject.as_deref())),
+                        requires_dist: Some(
+                            pyproject
+                                .as_deref()
+                                .ok_or_else(|| "the folder has no pyproject.toml".to_string())
+                                .and_then(infer::metadata::pyproject_requires_dist),
+                        ),
                     }
                 });
                 pinned.sources.insert(i, ctx.tolerate(local)?);
@@ -81,6 +87,7 @@ pub fn pin(
                     path: found,
                     build: sdist_build(&pin.project_dir.join(path)),
                     layout: None,
+                    requires_dist: None,
                 });
                 pinned.sources.insert(i, ctx.tolerate(local)?);
             }

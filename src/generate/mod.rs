@@ -312,7 +312,7 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     };
     // A lock without a graph: the edges its wheels declare, and the walk again with them.
     let used: Vec<bool> = resolution.packages.iter().map(|p| p.is_used()).collect();
-    let (added, edge_warnings) = edges::add_inferred_edges(&mut lock, inferred.as_ref(), &used);
+    let (added, edge_warnings) = edges::add_inferred_edges(&mut lock, inferred.as_ref(), &pinned, &used);
     warnings.extend(edge_warnings);
     if added {
         let started = Instant::now();

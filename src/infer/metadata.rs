@@ -60,6 +60,53 @@ pub fn sdist_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<
     Ok(requires_dist(&text))
 }
 
+/// A source folder's dependencies from its `pyproject.toml` `[project]` table, as
+/// `Requires-Dist` values (each optional dependency with `extra == '…'` added to its marker);
+/// refused when the table leaves them to the build (`dynamic`) or there is none.
+pub fn pyproject_requires_dist(text: &str) -> Result<Vec<String>, String> {
+    #[derive(serde::Deserialize)]
+    struct Pyproject {
+        project: Option<ProjectTable>,
+    }
+    #[derive(serde::Deserialize)]
+    #[serde(rename_all = "kebab-case")]
+    struct ProjectTable {
+        #[serde(default)]
+        dependencies: Vec<String>,
+        #[serde(default)]
+        optional_dependencies: std::collections::BTreeMap<String, Vec<String>>,
+        #[serde(default)]
+        dynamic: Vec<String>,
+    }
+    let pyproject: Pyproject = toml::from_str(text).map_err(|e| format!("pyproject.toml: {}", e.message()))?;
+    let project = pyproject.project.ok_or("its pyproject.toml has no [project] table")?;
+    if let Some(field) = project.dynamic.iter().find(|f| matches!(f.as_str(), "dependencies" | "optional-dependencies"))
+    {
+        return Err(format!("its pyproject.toml leaves `{field}` to the build (dynamic)"));
+    }
+    let mut values = project.dependencies;
+    for (extra, requirements) in &project.optional_dependencies {
+        for requirement in requirements {
+            values.push(with_extra(requirement, extra)?);
+        }
+    }
+    Ok(values)
+}
+
+/// `requirement` with `extra == '<extra>'` joined to its marker, as build backends write it.
+fn with_extra(requirement: &str, extra: &str) -> Result<String, String> {
+    use std::str::FromStr;
+    let mut parsed = uv_pep508::Requirement::<uv_pep508::VerbatimUrl>::from_str(requirement)
+        .map_err(|e| format!("`{requirement}`: {}", e.to_string().lines().next().unwrap_or_default()))?;
+    let extra = uv_normalize::ExtraName::from_str(extra).map_err(|e| format!("extra `{extra}`: {e}"))?;
+    let only_with = uv_pep508::MarkerTree::expression(uv_pep508::MarkerExpression::Extra {
+        operator: uv_pep508::ExtraOperator::Equal,
+        name: uv_pep508::MarkerValueExtra::Extra(extra),
+    });
+    parsed.marker = parsed.marker.and(only_with);
+    Ok(parsed.to_string())
+}
+
 /// The `Requires-Dist` values of a core-metadata file served beside a wheel (PEP 658); refused
 /// unless it is one (a `Metadata-Version` header), so that an index answering every path with
 /// some page sends the caller to the wheel itself.
@@ -131,6 +178,18 @@ mod tests {
         assert!(dynamic.to_string().contains("dynamic"), "{dynamic}");
         let old = read("Metadata-Version: 2.1\nRequires-Dist: six\n").unwrap_err();
         assert!(old.to_string().contains("metadata 2.1, before 2.2"), "{old}");
+    }
+
+    #[test]
+    fn a_folders_static_project_table_gives_its_requirements() {
+        let text = "[project]\nname = \"m\"\ndependencies = [\"six>=1\"]\n[project.optional-dependencies]\ncli = [\"click; python_version >= '3.9'\"]\n";
+        assert_eq!(
+            pyproject_requires_dist(text).unwrap(),
+            ["six>=1", "click ; python_full_version >= '3.9' and extra == 'cli'"]
+        );
+        let dynamic = "[project]\nname = \"m\"\ndynamic = [\"dependencies\"]\n";
+        assert!(pyproject_requires_dist(dynamic).unwrap_err().contains("dynamic"));
+        assert!(pyproject_requires_dist("[tool.x]\n").unwrap_err().contains("no [project] table"));
     }
 
     #[test]

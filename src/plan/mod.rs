@@ -241,8 +241,10 @@ fn plan_version(
     let mut installed = TargetSet::EMPTY;
     let mut artifacts: Vec<PlannedArtifact> = Vec::new();
     let mut artifact_of = vec![None; count];
-    let mut deps: BTreeMap<String, TargetSet> = BTreeMap::new();
-    let mut optional: BTreeMap<String, BTreeMap<String, TargetSet>> = BTreeMap::new();
+    // By package index while targets are added (no attribute name built per target), by
+    // attribute at the end: the versions of one name share it.
+    let mut deps: BTreeMap<usize, TargetSet> = BTreeMap::new();
+    let mut optional: BTreeMap<&str, BTreeMap<usize, TargetSet>> = BTreeMap::new();
     let mut cycle_breaks = BTreeSet::new();
     let mut slot_of: FxHashMap<ArtifactChoice, usize> = FxHashMap::default();
     // A source that could not be reached throws wherever the package is installed.
@@ -273,21 +275,16 @@ fn plan_version(
             if dropped[j] {
                 continue;
             }
-            let attr = package_attribute(lock.packages[j].name.as_ref());
             if broken.contains(&(i, j)) {
-                cycle_breaks.insert(attr);
+                cycle_breaks.insert(package_attribute(lock.packages[j].name.as_ref()));
                 continue;
             }
-            let on = deps.entry(attr).or_default();
+            let on = deps.entry(j).or_default();
             *on = on.with(t);
         }
         for (extra, list) in &state.optional {
             for &j in list.iter().filter(|&&j| !dropped[j]) {
-                let on = optional
-                    .entry(extra.to_string())
-                    .or_default()
-                    .entry(package_attribute(lock.packages[j].name.as_ref()))
-                    .or_default();
+                let on = optional.entry(extra.as_ref()).or_default().entry(j).or_default();
                 *on = on.with(t);
             }
         }
@@ -299,8 +296,11 @@ fn plan_version(
         installed,
         artifacts,
         artifact_of,
-        dependencies: conditionals(deps),
-        optional_dependencies: optional.into_iter().map(|(e, d)| (e, conditionals(d))).collect(),
+        dependencies: conditionals(by_attribute(lock, deps)),
+        optional_dependencies: optional
+            .into_iter()
+            .map(|(extra, d)| (extra.to_string(), conditionals(by_attribute(lock, d))))
+            .collect(),
         cycle_breaks: cycle_breaks.into_iter().collect(),
         gone_from_index,
         editable: match (&package.source, locations.pinned(i)) {
@@ -369,6 +369,16 @@ fn reverse_reach(dependents: &[Vec<usize>], end: usize) -> Vec<bool> {
         }
     }
     seen
+}
+
+/// Target sets by package index, merged by the packages' attributes.
+fn by_attribute(lock: &Lock, on: impl IntoIterator<Item = (usize, TargetSet)>) -> BTreeMap<String, TargetSet> {
+    let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
+    for (j, targets) in on {
+        let entry = map.entry(package_attribute(lock.packages[j].name.as_ref())).or_default();
+        *entry = entry.union(targets);
+    }
+    map
 }
 
 fn conditionals(map: BTreeMap<String, TargetSet>) -> Vec<Conditional> {
@@ -469,14 +479,8 @@ fn root_plan(
                 on[j] = on[j].with(t);
             }
         }
-        let mut map: BTreeMap<String, TargetSet> = BTreeMap::new();
-        for (j, targets) in
-            on.into_iter().enumerate().filter(|&(j, targets)| targets != TargetSet::EMPTY && !dropped[j])
-        {
-            let entry = map.entry(package_attribute(lock.packages[j].name.as_ref())).or_default();
-            *entry = entry.union(targets);
-        }
-        conditionals(map)
+        let on = on.into_iter().enumerate().filter(|&(j, targets)| targets != TargetSet::EMPTY && !dropped[j]);
+        conditionals(by_attribute(lock, on))
     };
     RootPlan {
         attr,

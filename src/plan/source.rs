@@ -121,6 +121,9 @@ pub enum PinnedSource {
         build: Option<Result<BuildFacts, String>>,
         /// A folder's import roots and console scripts, for an editable install.
         layout: Option<EditableLayout>,
+        /// A folder's dependencies from its pyproject.toml, for a lock that records none
+        /// (pylock.toml); why not, when they are not static.
+        requires_dist: Option<Result<Vec<String>, String>>,
     },
     /// The remote could not be reached and no hash is known, or the path is not there
     /// (`--allow-missing`).
