@@ -235,6 +235,11 @@ pub enum Source {
     File {
         path: String,
     },
+    /// A folder of distribution files beside the lock (uv's local registry: a `find-links`
+    /// folder); each locked file is `<path>/<file name>`.
+    Folder {
+        path: String,
+    },
 }
 
 impl std::fmt::Debug for Source {
@@ -256,6 +261,7 @@ impl std::fmt::Debug for Source {
                 f.debug_struct("Directory").field("path", path).field("develop", develop).finish()
             }
             Source::File { path } => f.debug_struct("File").field("path", path).finish(),
+            Source::Folder { path } => f.debug_struct("Folder").field("path", path).finish(),
         }
     }
 }
@@ -269,6 +275,7 @@ impl Source {
             Source::Url { .. } => "url",
             Source::Directory { .. } => "directory",
             Source::File { .. } => "file",
+            Source::Folder { .. } => "local registry",
         }
     }
 }

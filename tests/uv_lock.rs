@@ -280,3 +280,44 @@ fn each_side_of_a_conflict_is_a_variant_of_its_own() {
     let unknown = torch_for(&["rocm"]).unwrap_err();
     assert!(unknown.contains("--variant rocm: uv.lock has no conflicting extra or group of that name (extra cpu of app, extra gpu of app)"), "{unknown}");
 }
+
+/// A local registry (`[tool.uv] find-links = ["wheels"]`): uv records the folder as the
+/// registry and each file by its path in it, without a hash. The files become paths beside the
+/// generated file (relative to it, wherever it is written); a missing one is an error naming it.
+#[test]
+fn a_local_registry_folder_becomes_paths_beside_the_output() {
+    let project = Project::empty();
+    let wheel = pure_wheel("tinylib", "1.0", "tinylib", "VALUE = 'local'\n");
+    std::fs::create_dir_all(project.join("wheels")).unwrap();
+    std::fs::write(project.join("wheels").join(&wheel.filename), &wheel.bytes).unwrap();
+    project.write("pyproject.toml", "[project]\nname = \"app\"\nversion = \"0.1.0\"\nrequires-python = \">=3.9\"\ndependencies = [\"tinylib\"]\n\n[tool.uv]\nno-index = true\nfind-links = [\"wheels\"]\npackage = false\n");
+    project.write(
+        "uv.lock",
+        &format!(
+            "version = 1\nrevision = 3\nrequires-python = \">=3.9\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = {{ virtual = \".\" }}\ndependencies = [\n    {{ name = \"tinylib\" }},\n]\n\n[[package]]\nname = \"tinylib\"\nversion = \"1.0\"\nsource = {{ registry = \"wheels\" }}\nwheels = [\n    {{ path = \"{}\" }},\n]\n",
+            wheel.filename
+        ),
+    );
+    let out = project.run(&["uv.lock", "-o", "nix/python-packages.nix"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let nix = project.read("nix/python-packages.nix").unwrap();
+    let tinylib = support::attribute(&nix, "tinylib");
+    assert!(tinylib.contains(&format!("src = ../wheels/{};", wheel.filename)), "{tinylib}");
+
+    if require_nix("a_local_registry_folder_becomes_paths_beside_the_output") {
+        let output = project.join("nix/python-packages.nix");
+        let built = evaluate_everywhere_and_build(&output, "app", &["3.12"], &project.join("result"));
+        // The stub builds with the host's CPython, whatever minor the target names.
+        let installed = std::fs::read_dir(built.join("lib"))
+            .unwrap()
+            .flatten()
+            .any(|minor| minor.path().join("site-packages/tinylib/__init__.py").is_file());
+        assert!(installed, "tinylib is not in {}", built.display());
+    }
+
+    std::fs::remove_file(project.join("wheels").join(&wheel.filename)).unwrap();
+    let missing = project.run(&["uv.lock", "-o", "nix/again.nix"]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(stderr(&missing).contains(&format!("wheels/{}", wheel.filename)), "{}", stderr(&missing));
+    assert!(!project.join("nix/again.nix").exists());
+}

@@ -91,6 +91,16 @@ pub fn pin(
                 });
                 pinned.sources.insert(i, ctx.tolerate(local)?);
             }
+            // A local registry: the folder, and each locked file in it.
+            Source::Folder { path } => {
+                let found = local(package, path, true, pin).and_then(|folder| {
+                    for file in &package.files {
+                        local(package, &format!("{path}/{}", file.filename), false, pin)?;
+                    }
+                    Ok(PinnedSource::Path { path: folder, build: None, layout: None, requires_dist: None })
+                });
+                pinned.sources.insert(i, ctx.tolerate(found)?);
+            }
             Source::Git { .. } => gits.push(i),
             Source::Url { url, .. } => files.extend(package.files.iter().map(|file| UrlFile {
                 key: (package.name.clone(), file.filename.clone()),

@@ -198,11 +198,15 @@ fn file_src(
     let package = &lock.packages[i];
     let locked = &package.files[f];
     let file = &locked.filename;
-    if let Source::File { .. } = package.source {
-        return match pinned {
-            Some(PinnedSource::Path { path, .. }) => Ok(Src::Path(path.clone())),
-            _ => Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() }),
-        };
+    match (&package.source, pinned) {
+        (Source::File { .. }, Some(PinnedSource::Path { path, .. })) => return Ok(Src::Path(path.clone())),
+        (Source::Folder { .. }, Some(PinnedSource::Path { path, .. })) => {
+            return Ok(Src::Path(LocalPath { path: format!("{}/{file}", path.path), directory: false }));
+        }
+        (Source::File { .. } | Source::Folder { .. }, _) => {
+            return Err(PlanError::NotPinned { package: package.id(), kind: package.source.kind() });
+        }
+        _ => {}
     }
     let (url, sha256) = locations.locate(package, locked).ok_or_else(|| PlanError::FileNotOnIndex {
         package: package.id(),

@@ -12,14 +12,9 @@ pub(super) fn is_root(path: &str) -> bool {
 
 pub(super) fn convert(raw: &RawSource) -> Result<Source, String> {
     Ok(match raw {
-        RawSource::Registry { registry } => {
-            if !registry.contains("://") {
-                return Err(format!(
-                    "registry `{registry}` is a local folder (find-links); lock2nix reads packages from remote indexes only"
-                ));
-            }
-            registry_source(registry)
-        }
+        // A local registry (a `find-links` folder) is a path relative to the lock's folder.
+        RawSource::Registry { registry } if !registry.contains("://") => Source::Folder { path: registry.clone() },
+        RawSource::Registry { registry } => registry_source(registry),
         RawSource::Git { git } => git_source(git)?,
         RawSource::Url { url, subdirectory } => Source::Url { url: url.clone(), subdirectory: subdirectory.clone() },
         RawSource::Path { path } => Source::File { path: path.clone() },
@@ -88,7 +83,10 @@ mod tests {
     }
 
     #[test]
-    fn a_local_registry_is_refused() {
-        assert!(convert(&RawSource::Registry { registry: "../wheels".into() }).unwrap_err().contains("local folder"));
+    fn a_local_registry_is_a_folder_and_a_remote_one_an_index() {
+        let local = convert(&RawSource::Registry { registry: "../wheels".into() }).unwrap();
+        assert_eq!(local, Source::Folder { path: "../wheels".into() });
+        let remote = convert(&RawSource::Registry { registry: "https://pypi.org/simple".into() }).unwrap();
+        assert_eq!(remote, Source::Registry { index: None });
     }
 }

@@ -1,4 +1,4 @@
-//! uv.lock as written (version 1, revisions 1 to 3), before any meaning is given to it. Keys
+//! uv.lock as written (version 1, revisions 1 to 5), before any meaning is given to it. Keys
 //! lock2nix has no use for (`upload-time`, `metadata`, `resolution-markers`, `[options]`) are
 //! ignored.
 
