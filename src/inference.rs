@@ -152,7 +152,11 @@ pub fn infer(
             infer::wheel_libraries(&artifact.filename, file).map_err(|e| e.to_string())
         })?;
     // PEP 658: the index's copy of the wheel's METADATA, where it serves one, spares the wheel.
-    let core_metadata = artifacts::Sidecar { suffix: ".metadata", read: infer::metadata::core_metadata_requires_dist };
+    let core_metadata = artifacts::Sidecar {
+        suffix: ".metadata",
+        for_file: |filename| filename.ends_with(".whl"),
+        read: infer::metadata::core_metadata_requires_dist,
+    };
     let metadata = artifacts::describe(
         "requires-dist",
         &list(&metadata_artifacts),

@@ -38,6 +38,8 @@ pub struct Artifact {
 pub struct Sidecar<T> {
     /// Appended to the path of the artifact's URL.
     pub suffix: &'static str,
+    /// Which artifacts, by file name, an index may serve one for (PyPI: wheels only).
+    pub for_file: fn(&str) -> bool,
     pub read: fn(&[u8]) -> Result<T, String>,
 }
 
@@ -119,7 +121,8 @@ where
     let done = std::sync::atomic::AtomicUsize::new(0);
     let total = missing.len();
     let results: Result<Vec<(String, Fetched<T>)>, FetchError> = runtime.block_on(async {
-        let jobs = options.jobs.clamp(1, MAX_DOWNLOADS);
+        // Sidecars are small: with one, as many at once as index pages.
+        let jobs = if sidecar.is_some() { options.jobs.max(1) } else { options.jobs.clamp(1, MAX_DOWNLOADS) };
         let mut stream = futures_util::stream::iter(missing.iter().map(|artifact| {
             let client = &client;
             let describe = &describe;
@@ -189,7 +192,7 @@ async fn from_sidecar<T>(
     artifact: &Artifact,
     sidecar: Option<&Sidecar<T>>,
 ) -> Option<Result<T, String>> {
-    let sidecar = sidecar?;
+    let sidecar = sidecar.filter(|sidecar| (sidecar.for_file)(&artifact.filename))?;
     let mut url = Url::parse(&artifact.url).ok()?;
     url.set_path(&format!("{}{}", url.path(), sidecar.suffix));
     url.set_fragment(None);
