@@ -70,6 +70,20 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     assert!(stderr(&again).contains("0 artifacts downloaded for inference"), "{}", stderr(&again));
     assert_eq!(server.total_hits(), hits, "no request at all");
     assert_eq!(project.read("python-packages.nix").unwrap(), nix);
+    // A warm run reads one file per kind, the set of this lock's facts: without the files per
+    // artifact it still downloads nothing.
+    let artifacts = project.join("cache/artifacts-v1");
+    for kind in ["build-system", "native-libraries"] {
+        let sets: Vec<_> = std::fs::read_dir(artifacts.join(kind).join("sets")).unwrap().flatten().collect();
+        assert_eq!(sets.len(), 1, "{kind}: one set file");
+        for file in std::fs::read_dir(artifacts.join(kind)).unwrap().flatten().filter(|f| f.path().is_file()) {
+            std::fs::remove_file(file.path()).unwrap();
+        }
+    }
+    let from_sets = project.run(&args);
+    assert!(stderr(&from_sets).contains("0 artifacts downloaded for inference"), "{}", stderr(&from_sets));
+    assert_eq!(server.total_hits(), hits);
+    assert_eq!(project.read("python-packages.nix").unwrap(), nix);
 
     // --no-infer: the plain setuptools + wheel default and no autoPatchelf.
     let plain =

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 use std::fs::File;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -13,6 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
+use super::cache::write_atomically;
 use super::client::{Client, GetError};
 use super::{FetchError, FetchOptions, redact_url};
 
@@ -77,15 +77,19 @@ where
     T: Serialize + DeserializeOwned + Send + Sync,
     F: Fn(&Artifact, &mut File) -> Result<T, String> + Sync,
 {
+    if artifacts.is_empty() {
+        return Ok(Described { by_sha256: BTreeMap::new(), downloads: 0, sidecars: 0, cache_hits: 0, too_large: 0 });
+    }
     let dir = options.cache_dir.as_ref().map(|root| root.join(LAYOUT).join(kind));
+    let set = dir.as_deref().map(|dir| set_path(dir, artifacts));
+    if let Some(by_sha256) = set.as_deref().and_then(|path| load_set::<T>(path, artifacts)) {
+        let cache_hits = by_sha256.len();
+        return Ok(Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 });
+    }
     let mut by_sha256 = BTreeMap::new();
     let mut missing = Vec::new();
-    for artifact in artifacts {
-        if by_sha256.contains_key(&artifact.sha256_hex)
-            || missing.iter().any(|m: &&Artifact| m.sha256_hex == artifact.sha256_hex)
-        {
-            continue;
-        }
+    let mut asked = std::collections::BTreeSet::new();
+    for artifact in artifacts.iter().filter(|a| asked.insert(a.sha256_hex.as_str())) {
         match dir.as_deref().and_then(|d| load::<T>(d, &artifact.sha256_hex)) {
             Some(cached) => {
                 by_sha256.insert(artifact.sha256_hex.clone(), cached);
@@ -95,6 +99,9 @@ where
     }
     let cache_hits = by_sha256.len();
     if missing.is_empty() {
+        if let Some(path) = &set {
+            store_set(path, &by_sha256)?;
+        }
         return Ok(Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 });
     }
     if options.offline {
@@ -171,6 +178,10 @@ where
         };
         described.by_sha256.insert(sha256, result);
     }
+    // Descriptions over the size limit are not cached, so neither is a set holding one.
+    if let Some(path) = set.as_ref().filter(|_| described.too_large == 0) {
+        store_set(path, &described.by_sha256)?;
+    }
     Ok(described)
 }
 
@@ -235,6 +246,46 @@ fn path(dir: &Path, sha256: &str) -> PathBuf {
     dir.join(format!("{sha256}.json"))
 }
 
+/// Where the descriptions of one run's whole set of artifacts are kept together, named by the
+/// set: a later run asking for the same set (the same lock, warm) reads one file instead of
+/// one per artifact. The file per artifact stays the record; a set only repeats it.
+fn set_path(dir: &Path, artifacts: &[Artifact]) -> PathBuf {
+    use sha2::{Digest, Sha256};
+    let shas: std::collections::BTreeSet<&str> = artifacts.iter().map(|a| a.sha256_hex.as_str()).collect();
+    let mut hasher = Sha256::new();
+    for sha in shas {
+        hasher.update(sha.as_bytes());
+        hasher.update(b"\n");
+    }
+    dir.join("sets").join(format!("{}.json", hex(&hasher.finalize()[..16])))
+}
+
+/// A set's descriptions, when the file is readable and holds every artifact asked for.
+fn load_set<T: DeserializeOwned>(path: &Path, artifacts: &[Artifact]) -> Option<BTreeMap<String, Result<T, String>>> {
+    let text = std::fs::read(path).ok()?;
+    let set: BTreeMap<String, Cached<T>> = serde_json::from_slice(&text).ok()?;
+    if !artifacts.iter().all(|a| set.contains_key(&a.sha256_hex)) {
+        return None;
+    }
+    Some(set.into_iter().map(|(sha, cached)| (sha, cached.into_result())).collect())
+}
+
+fn store_set<T: Serialize>(path: &Path, described: &BTreeMap<String, Result<T, String>>) -> Result<(), FetchError> {
+    let fail = |message: String| FetchError::Cache { path: path.to_path_buf(), message };
+    let set: BTreeMap<&String, Cached<&T>> = described
+        .iter()
+        .map(|(sha, result)| {
+            let cached = match result {
+                Ok(value) => Cached::Ok(value),
+                Err(error) => Cached::Error(error.clone()),
+            };
+            (sha, cached)
+        })
+        .collect();
+    let text = serde_json::to_vec(&set).map_err(|e| fail(e.to_string()))?;
+    write_atomically(path, &text).map_err(|e| fail(e.to_string()))
+}
+
 /// A cached description; anything unreadable counts as missing and is redone.
 fn load<T: DeserializeOwned>(dir: &Path, sha256: &str) -> Option<Result<T, String>> {
     let text = std::fs::read(path(dir, sha256)).ok()?;
@@ -244,16 +295,12 @@ fn load<T: DeserializeOwned>(dir: &Path, sha256: &str) -> Option<Result<T, Strin
 fn store<T: Serialize>(dir: &Path, sha256: &str, described: &Result<T, String>) -> Result<(), FetchError> {
     let target = path(dir, sha256);
     let fail = |message: String| FetchError::Cache { path: target.clone(), message };
-    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
     let cached = match described {
         Ok(value) => Cached::Ok(value),
         Err(error) => Cached::Error(error.clone()),
     };
     let text = serde_json::to_vec(&cached).map_err(|e| fail(e.to_string()))?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
-    temp.write_all(&text).map_err(|e| fail(e.to_string()))?;
-    temp.persist(&target).map_err(|e| fail(e.error.to_string()))?;
-    Ok(())
+    write_atomically(&target, &text).map_err(|e| fail(e.to_string()))
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

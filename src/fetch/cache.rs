@@ -126,9 +126,7 @@ impl Cache {
         merged.versions.extend(cache.versions.iter().map(|(version, names)| (version.clone(), names.clone())));
         let mut text = serde_json::to_vec(&merged).map_err(|e| fail(e.to_string()))?;
         text.push(b'\n');
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
-        temp.write_all(&text).map_err(|e| fail(e.to_string()))?;
-        temp.persist(&path).map_err(|e| fail(e.error.to_string()))?;
+        write_atomically(&path, &text).map_err(|e| fail(e.to_string()))?;
         // Dropping `lock` releases the lock.
         Ok(())
     }
@@ -171,14 +169,20 @@ impl Cache {
     /// Written atomically; the key is stored too, so a digest collision reads as absent.
     fn store_source(&self, path: &Path, value: &impl serde::Serialize) -> Result<(), FetchError> {
         let fail = |message: String| FetchError::Cache { path: path.to_path_buf(), message };
-        let dir = path.parent().expect("cache paths have a parent");
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
         let text = serde_json::to_vec(value).map_err(|e| fail(e.to_string()))?;
-        let mut temp = tempfile::NamedTempFile::new_in(dir).map_err(|e| fail(e.to_string()))?;
-        temp.write_all(&text).map_err(|e| fail(e.to_string()))?;
-        temp.persist(path).map_err(|e| fail(e.error.to_string()))?;
-        Ok(())
+        write_atomically(path, &text).map_err(|e| fail(e.to_string()))
     }
+}
+
+/// Writes `path` (creating its folder) through a temporary file beside it, so that a reader
+/// never sees half of it.
+pub(super) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().expect("cache paths have a parent");
+    std::fs::create_dir_all(dir)?;
+    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
+    temp.write_all(bytes)?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
 }
 
 #[cfg(test)]
