@@ -121,12 +121,13 @@ pub fn pin(
         package: None,
     }));
 
-    // Git checkouts, several at once (each runs git processes).
-    let pool = rayon::ThreadPoolBuilder::new().num_threads(options.jobs.clamp(1, 8)).build();
+    // Git checkouts, several at once (each runs git processes); no pool of threads without any.
     let work = |&i: &usize| ctx.git(&lock.packages[i]).map(|outcome| (i, outcome));
+    let pool =
+        (!gits.is_empty()).then(|| rayon::ThreadPoolBuilder::new().num_threads(options.jobs.clamp(1, 8)).build());
     let outcomes: Vec<(usize, GitPin)> = match pool {
-        Ok(pool) => pool.install(|| gits.par_iter().map(work).collect::<Result<_, _>>())?,
-        Err(_) => gits.iter().map(work).collect::<Result<_, _>>()?,
+        Some(Ok(pool)) => pool.install(|| gits.par_iter().map(work).collect::<Result<_, _>>())?,
+        _ => gits.iter().map(work).collect::<Result<_, _>>()?,
     };
     for (i, outcome) in outcomes {
         match outcome {
