@@ -138,8 +138,8 @@ pub fn infer(
     };
     let sdist_artifacts = to_artifacts(&sdists);
     let wheel_artifacts = to_artifacts(&wheels);
-    let metadata_files = edgeless_artifacts(lock, resolution);
-    let metadata_artifacts = to_artifacts(&metadata_files.iter().map(|(&i, &f)| (i, f)).collect());
+    let edgeless = edgeless_artifacts(lock, resolution);
+    let metadata_artifacts = to_artifacts(&edgeless.iter().map(|(&i, &f)| (i, f)).collect());
     let list = |pairs: &[(PackageName, Artifact)]| pairs.iter().map(|(_, a)| a.clone()).collect::<Vec<_>>();
     let max_size = limits.max_size;
     let build =
@@ -178,7 +178,7 @@ pub fn infer(
         too_large: build.too_large + native.too_large + metadata.too_large,
         ..Inferred::default()
     };
-    for (&i, &f) in &metadata_files {
+    for (&i, &f) in &edgeless {
         let package = &lock.packages[i];
         let read = match locations.locate(package, &package.files[f]) {
             Some((_, sha256)) => metadata.by_sha256.get(sha256).cloned(),

@@ -138,7 +138,7 @@ impl LockFormat {
     }
 
     /// The nixpkgs attribute of the tool that writes the lock, for dev shells to offer; `None`
-    /// for pip (already in every environment) and unknown pylock.toml writers.
+    /// for the other pylock.toml writers (pip, or one lock2nix does not know).
     pub fn locker_attribute(&self) -> Option<&'static str> {
         match self {
             Self::Poetry { .. } => Some("poetry"),
