@@ -35,13 +35,7 @@ pub fn sdist_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<
     let refused = |why: &str| InferError::DependenciesNotStatic { file: filename.to_string(), why: why.to_string() };
     let bytes = super::build_system::sdist_pkg_info(filename, reader)?.ok_or_else(|| refused("no PKG-INFO"))?;
     let text = String::from_utf8_lossy(&bytes);
-    let headers: Vec<(&str, &str)> = text
-        .lines()
-        .take_while(|line| !line.is_empty())
-        .filter_map(|line| line.split_once(':'))
-        .map(|(key, value)| (key.trim(), value.trim()))
-        .collect();
-    let version = headers.iter().find(|(key, _)| key.eq_ignore_ascii_case("Metadata-Version")).map(|(_, v)| *v);
+    let version = header(&text, "Metadata-Version");
     let static_metadata = version.and_then(|v| v.split_once('.')).is_some_and(|(major, minor)| {
         matches!((major.parse::<u32>(), minor.parse::<u32>()), (Ok(major), Ok(minor)) if (major, minor) >= (2, 2))
     });
@@ -51,8 +45,7 @@ pub fn sdist_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<
             version.unwrap_or("of no version")
         )));
     }
-    let dynamic = headers
-        .iter()
+    let dynamic = headers(&text)
         .any(|(key, value)| key.eq_ignore_ascii_case("Dynamic") && value.eq_ignore_ascii_case("Requires-Dist"));
     if dynamic {
         return Err(refused("its PKG-INFO marks Requires-Dist dynamic: only the build knows them"));
@@ -112,14 +105,24 @@ fn with_extra(requirement: &str, extra: &str) -> Result<String, String> {
 /// some page sends the caller to the wheel itself.
 pub fn core_metadata_requires_dist(bytes: &[u8]) -> Result<Vec<String>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("core metadata is not UTF-8: {e}"))?;
-    let is_metadata = text
-        .lines()
-        .take_while(|line| !line.is_empty())
-        .any(|line| line.split_once(':').is_some_and(|(key, _)| key.eq_ignore_ascii_case("Metadata-Version")));
-    if !is_metadata {
+    if header(text, "Metadata-Version").is_none() {
         return Err("not a core-metadata file (no Metadata-Version header)".to_string());
     }
     Ok(requires_dist(text))
+}
+
+/// The headers of a core-metadata document, trimmed (they end at the first empty line).
+fn headers(metadata: &str) -> impl Iterator<Item = (&str, &str)> {
+    metadata
+        .lines()
+        .take_while(|line| !line.is_empty())
+        .filter_map(|line| line.split_once(':'))
+        .map(|(key, value)| (key.trim(), value.trim()))
+}
+
+/// The first value of header `name` (case-insensitive).
+fn header<'a>(metadata: &'a str, name: &str) -> Option<&'a str> {
+    headers(metadata).find(|(key, _)| key.eq_ignore_ascii_case(name)).map(|(_, value)| value)
 }
 
 /// The `Requires-Dist` header values of a core-metadata document (headers end at the first

@@ -141,9 +141,11 @@ impl<'a> Walk<'a> {
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
+        let marker_defaults: Vec<MarkerGroup> = default_groups(lock).iter().map(GroupName::to_marker_group).collect();
+        let marker_groups: BTreeMap<GroupName, MarkerGroup> =
+            project.groups.keys().map(|g| (g.clone(), g.to_marker_group())).collect();
         // A PEP 751 marker may test every group the lock offers.
-        let all_groups: Vec<MarkerGroup> =
-            project.groups.keys().chain(default_groups(lock)).map(GroupName::to_marker_group).collect();
+        let all_groups: Vec<MarkerGroup> = marker_groups.values().chain(&marker_defaults).cloned().collect();
         let member = lock
             .packages
             .iter()
@@ -163,8 +165,8 @@ impl<'a> Walk<'a> {
             member,
             requested: vec![None; lock.packages.len()],
             activated: Vec::new(),
-            marker_defaults: default_groups(lock).iter().map(GroupName::to_marker_group).collect(),
-            marker_groups: project.groups.keys().map(|g| (g.clone(), g.to_marker_group())).collect(),
+            marker_defaults,
+            marker_groups,
             queue: Vec::new(),
             missing: Vec::new(),
         }
