@@ -107,25 +107,25 @@ fn bench_input(c: &mut Criterion, label: &str, dir: &Path, lock_name: &str, lock
     group.finish();
 }
 
-/// A whole run of the binary on the uv.lock in `dir` (`--offline --no-infer`: no network, and
-/// a uv.lock needs no index), beside `uv export --frozen` of the same lock. BENCHMARKS.md also
-/// gives the run with inference facts from a warm cache.
+/// A whole run of the binary on the uv.lock in `dir` (`--no-infer`: a uv.lock needs no index,
+/// so no network), beside `uv export --frozen` of the same lock: warm (the run memo answers)
+/// and without a cache (every stage runs). BENCHMARKS.md also gives the run with inference
+/// facts from a warm cache.
 fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
     let work = tempfile::tempdir().expect("a temporary folder");
     let cache = work.path().join("cache");
-    let run = |extra: &[&str]| {
-        std::process::Command::new(env!("CARGO_BIN_EXE_lock2nix"))
-            .current_dir(dir)
-            .args(["uv.lock", "-q", "-o"])
-            .arg(work.path().join("out.nix"))
-            .arg("--cache-dir")
-            .arg(&cache)
-            .args(extra)
-            .output()
-            .expect("lock2nix runs")
+    // `flags` with `--no-cache` run without the cache folder.
+    let run = |flags: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_lock2nix"));
+        command.current_dir(dir).args(["uv.lock", "-q", "-o"]).arg(work.path().join("out.nix"));
+        if !flags.contains(&"--no-cache") {
+            command.arg("--cache-dir").arg(&cache);
+        }
+        command.args(flags).output().expect("lock2nix runs")
     };
     let flags = ["--offline", "--no-infer"];
     assert!(run(&flags).status.success(), "lock2nix {} fails on {label}", flags.join(" "));
+    let uncached = ["--no-infer", "--no-cache"];
     let uv = std::env::var_os("LOCK2NIX_UV").map(PathBuf::from).unwrap_or_else(|| PathBuf::from("uv"));
     let export = || {
         std::process::Command::new(&uv)
@@ -139,6 +139,9 @@ fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
     group.sample_size(10);
     group.bench_function(format!("lock2nix uv.lock {}", flags.join(" ")), |b| {
         b.iter(|| assert!(run(&flags).status.success()))
+    });
+    group.bench_function(format!("lock2nix uv.lock {}", uncached.join(" ")), |b| {
+        b.iter(|| assert!(run(&uncached).status.success()))
     });
     match export() {
         Ok(out) if out.status.success() => {

@@ -46,6 +46,19 @@ impl DistFilename {
     }
 }
 
+/// The file name at the end of a URL or path, percent-decoded. Byte searches: a uv.lock names
+/// thousands of files by URL.
+pub fn file_name_of(location: &str) -> Option<String> {
+    let bytes = location.as_bytes();
+    let path = &location[..memchr::memchr2(b'?', b'#', bytes).unwrap_or(bytes.len())];
+    let segment = &path[memchr::memrchr2(b'/', b'\\', path.as_bytes()).map_or(0, |slash| slash + 1)..];
+    match segment {
+        "" => None,
+        plain if memchr::memchr(b'%', plain.as_bytes()).is_none() => Some(plain.to_string()),
+        encoded => Some(percent_encoding::percent_decode_str(encoded).decode_utf8_lossy().into_owned()),
+    }
+}
+
 /// The operating system an artifact's compiled code is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -524,5 +537,17 @@ mod tests {
         {
             assert_eq!(DistFilename::parse(other), DistFilename::Other, "{other}");
         }
+    }
+
+    #[test]
+    fn file_names_come_from_the_end_of_the_url() {
+        assert_eq!(
+            file_name_of("https://h/p/a%2Bb-1.0-py3-none-any.whl#sha256=1").as_deref(),
+            Some("a+b-1.0-py3-none-any.whl")
+        );
+        assert_eq!(file_name_of("dist/x-1.0.tar.gz").as_deref(), Some("x-1.0.tar.gz"));
+        assert_eq!(file_name_of("https://h/"), None);
+        assert_eq!(file_name_of("C:\\dist\\x-1.0.zip?a/b#c").as_deref(), Some("x-1.0.zip"));
+        assert_eq!(file_name_of("plain.whl").as_deref(), Some("plain.whl"));
     }
 }

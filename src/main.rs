@@ -360,8 +360,10 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
         return Ok(());
     }
     // Generated first: the flake is fitted to the project (its interpreter, whether it is a package).
-    let options = generate_options(&cli)?;
+    // Without the memo: the starter files need the run's plan, which the memo does not keep.
+    let options = GenerateOptions { memo: false, ..generate_options(&cli)? };
     let generated = generate(&options).map_err(|e| failure!("{e}"))?;
+    let intermediates = generated.intermediates.as_ref().expect("a run without the memo keeps its intermediates");
     let mut written = Vec::new();
     if wanted(&output) {
         write_atomically(&output, &generated.nix)?;
@@ -377,9 +379,8 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
         .filter(|out| out.status.success())
         .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
     let lock_name = lock.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let lock_file =
-        lock2nix::init::LockFile { name: &lock_name, relock: generated.intermediates.lock.format.relock_command() };
-    for file in lock2nix::init::starter_files(&generated.intermediates.plan, subfolder.as_deref(), lock_file) {
+    let lock_file = lock2nix::init::LockFile { name: &lock_name, relock: intermediates.lock.format.relock_command() };
+    for file in lock2nix::init::starter_files(&intermediates.plan, subfolder.as_deref(), lock_file) {
         let path = folder.join(file.path);
         if wanted(&path) {
             write_atomically(&path, &file.text)?;
@@ -425,7 +426,9 @@ fn report(generated: &lock2nix::generate::Generated, verbose: bool) {
         if s.too_large > 0 { format!(", {} over --infer-max-size", s.too_large) } else { String::new() },
         if s.remote_sources > 0 { format!("; {} git or url sources fetched", s.remote_sources) } else { String::new() }
     );
-    if verbose {
+    if verbose && s.from_memo {
+        eprintln!("lock2nix: answered from the run memo: nothing this run reads has changed (--refresh runs again)");
+    } else if verbose {
         eprintln!(
             "lock2nix: parse {:?}, resolve {:?}, fetch {:?}, plan + render {:?}",
             s.parse, s.resolve, s.fetch, s.render
@@ -486,6 +489,7 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
             variants.dedup();
             variants
         },
+        memo: true,
     })
 }
 

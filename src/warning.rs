@@ -4,7 +4,7 @@
 use std::fmt;
 
 /// One thing worth knowing, about one subject.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Warning {
     pub kind: WarningKind,
     /// What it is about, as the summary lists it: a package (`torch 2.5.1`), an extra, a file.
@@ -26,7 +26,7 @@ impl fmt::Display for Warning {
 }
 
 /// The kinds of warning, in the order a summary lists them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize)]
 pub enum WarningKind {
     /// The lock's content-hash is not Poetry's hash of pyproject.toml: `poetry lock` is due.
     StaleLock,

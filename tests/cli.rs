@@ -183,10 +183,16 @@ fn a_second_run_is_answered_from_the_cache() {
     for name in RECORDED {
         assert_eq!(server.hits(&page(name)), 1, "{name}");
     }
-    let output = run(&project, &server, &[]);
+    // The same command again: the run memo answers.
+    let output = run(&project, &server, &["-v"]);
     let second = success(&output);
     assert_eq!(server.total_hits(), 4, "the warm run sent requests: {:?}", server.requests());
     assert_eq!(first, second, "cold and warm runs must write the same bytes");
+    assert_mentions(&stderr(&output), &["answered from the run memo"]);
+    // Another command (the memo does not know it): every page comes from the page cache.
+    let output = run(&project, &server, &["--python", "3.12"]);
+    success(&output);
+    assert_eq!(server.total_hits(), 4, "the warm run sent requests: {:?}", server.requests());
     assert_mentions(&stderr(&output), &["0 index requests, 4 from cache"]);
 }
 
@@ -649,8 +655,9 @@ fn index_credentials_never_reach_output_messages_or_cache() {
         ("out.nix".to_string(), from_file),
         ("error".to_string(), err),
     ];
-    let pages =
-        project.files_under("cache").into_iter().filter(|(path, _)| path.extension().is_some_and(|e| e == "json"));
+    let pages = project.files_under("cache").into_iter().filter(|(path, _)| {
+        path.extension().is_some_and(|e| e == "json") && !path.parent().is_some_and(|p| p.ends_with("runs-v1"))
+    });
     assert_eq!(pages.count(), 4, "one cache file per project page");
     for dir in [&project, &failed] {
         for (path, bytes) in dir.files_under("cache") {

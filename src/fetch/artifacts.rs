@@ -14,6 +14,7 @@ use url::Url;
 
 use super::cache::write_atomically;
 use super::client::{Client, GetError};
+use super::hex;
 use super::{FetchError, FetchOptions, redact_url};
 
 /// Bumped when a cached description's layout changes.
@@ -236,10 +237,6 @@ async fn download(
         return Err(fail(format!("its sha256 is {actual}, but the lock and the index say {}", artifact.sha256_hex)));
     }
     Ok(Some(download.file))
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 fn path(dir: &Path, sha256: &str) -> PathBuf {

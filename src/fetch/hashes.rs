@@ -121,7 +121,7 @@ const HEADER: &str = "# Hashes lock2nix computed for sources the lock records no
 impl Hashes {
     /// Reads `path`; a file that does not exist yet is empty.
     pub fn read(path: &Path) -> Result<Self, HashesError> {
-        let text = match std::fs::read_to_string(path) {
+        let text = match super::witness::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
             Err(source) => return Err(HashesError::Read { path: path.to_path_buf(), source }),

@@ -12,7 +12,9 @@ mod locate;
 pub mod nar;
 mod simple;
 mod sources;
+pub mod witness;
 
+pub(crate) use cache::write_atomically;
 pub use locate::{index_key, locate};
 pub use sources::{PinOptions, Pinned, pin};
 
@@ -26,6 +28,17 @@ use url::Url;
 use crate::model::LockedFile;
 use crate::name::PackageName;
 use crate::warning::first_few;
+
+/// Bytes (a digest) as lower-case hex.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut out = String::with_capacity(bytes.len() * 2);
+    for byte in bytes {
+        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
+        out.push(char::from(DIGITS[usize::from(byte & 15)]));
+    }
+    out
+}
 
 /// PyPI's simple index: the ONE place its URL appears in the code (default of --index-url).
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";

@@ -208,6 +208,7 @@ fn os_bytes(name: &std::ffi::OsStr, path: &Path) -> io::Result<Vec<u8>> {
 #[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use crate::fetch::hex;
     use std::io::Write;
     use std::os::unix::fs::{PermissionsExt, symlink};
     use std::process::Command;
@@ -230,10 +231,6 @@ mod tests {
             });
         assert!(output.status.success(), "nix-hash failed: {}", String::from_utf8_lossy(&output.stderr));
         String::from_utf8(output.stdout).expect("UTF-8").trim().to_owned()
-    }
-
-    fn hex(digest: &[u8; 32]) -> String {
-        digest.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     fn write(path: &Path, contents: &[u8], mode: u32) {

@@ -105,7 +105,7 @@ pub(crate) fn parse_html(body: &str, page_url: &Url) -> Vec<IndexFile> {
         let mut filename = text.trim().to_string();
         if filename.is_empty() {
             // PEP 503 says the text is the file name; fall back to the URL's last segment.
-            filename = last_segment(&url);
+            filename = crate::filename::file_name_of(&url).unwrap_or_default();
         }
         if filename.is_empty() {
             continue;
@@ -130,11 +130,6 @@ pub(crate) fn strip_userinfo(url: &mut Url) {
     // Both setters fail only for URLs without a host, which have no userinfo anyway.
     let _ = url.set_username("");
     let _ = url.set_password(None);
-}
-
-fn last_segment(url: &str) -> String {
-    let path = Url::parse(url).map(|u| u.path().to_string()).unwrap_or_default();
-    path.rsplit('/').next().unwrap_or_default().to_string()
 }
 
 /// A validated digest: known algorithm, hex of the right length, lower-cased.

@@ -14,7 +14,7 @@ use super::cache::Cache;
 use super::client::{Client, GetError};
 use super::git;
 use super::hashes::{GitFacts, GitKey, Hashes};
-use super::{FetchError, FetchOptions, FileLocation, progress_bar, redact_url};
+use super::{FetchError, FetchOptions, FileLocation, progress_bar, redact_url, witness};
 use crate::infer;
 use crate::inference::BuildFacts;
 use crate::model::{HashAlgorithm, Lock, Package, Source};
@@ -67,7 +67,7 @@ pub fn pin(
             Source::Directory { path, .. } => {
                 let folder = pin.project_dir.join(path);
                 let local = local(package, path, true, pin).map(|found| {
-                    let pyproject = std::fs::read_to_string(folder.join("pyproject.toml")).ok();
+                    let pyproject = witness::read_to_string(&folder.join("pyproject.toml")).ok();
                     PinnedSource::Path {
                         path: found,
                         build: Some(tree_build(package, &folder, pyproject.as_deref())),
@@ -321,7 +321,7 @@ fn unreachable_remote(url: &str, detail: String) -> PinnedSource {
 /// A local folder or file of the lock, checked to exist, as the generated file names it.
 fn local(package: &Package, path: &str, directory: bool, pin: &PinOptions) -> Result<LocalPath, FetchError> {
     let full: PathBuf = pin.project_dir.join(path);
-    let exists = if directory { full.is_dir() } else { full.is_file() };
+    let exists = if directory { witness::is_dir(&full) } else { witness::is_file(&full) };
     if !exists {
         return Err(FetchError::PathMissing {
             package: package.id(),
@@ -335,7 +335,7 @@ fn local(package: &Package, path: &str, directory: bool, pin: &PinOptions) -> Re
 /// A local folder's build system, from its pyproject.toml or setup.py.
 fn tree_build(package: &Package, folder: &Path, pyproject: Option<&str>) -> Result<BuildFacts, String> {
     let label = format!("{} (a folder)", package.name);
-    BuildFacts::of_tree(&label, pyproject, folder.join("setup.py").is_file())
+    BuildFacts::of_tree(&label, pyproject, witness::is_file(&folder.join("setup.py")))
 }
 
 /// A local sdist's build system (`None` for a wheel, which needs none).
@@ -344,6 +344,7 @@ fn sdist_build(file: &Path) -> Option<Result<BuildFacts, String>> {
     if name.ends_with(".whl") {
         return None;
     }
+    witness::witness_file(file);
     let read = std::fs::File::open(file)
         .map_err(|e| e.to_string())
         .and_then(|f| infer::sdist_build_system(&name, std::io::BufReader::new(f)).map_err(|e| e.to_string()));

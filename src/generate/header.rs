@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::{GenerateOptions, pyproject_path};
-use crate::fetch::{DEFAULT_INDEX_URL, redact_url};
+use crate::fetch::{DEFAULT_INDEX_URL, redact_url, witness};
 use crate::model::Lock;
 use crate::name::PackageName;
 use crate::plan::Plan;
@@ -48,12 +48,12 @@ impl RecordedPaths {
 /// `path` absolute, with symbolic links resolved as far as the path exists (so that two
 /// spellings of one folder compare equal) and `.`/`..` resolved lexically beyond that.
 fn absolute(path: &Path) -> Option<PathBuf> {
-    if let Ok(real) = path.canonicalize() {
+    if let Ok(real) = witness::canonicalize(path) {
         return Some(real);
     }
     let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = path.file_name()?;
-    let base = match parent.canonicalize() {
+    let base = match witness::canonicalize(parent) {
         Ok(real) => real,
         Err(_) => std::path::absolute(parent).ok()?.components().fold(PathBuf::new(), |mut clean, component| {
             match component {

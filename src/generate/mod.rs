@@ -3,6 +3,7 @@
 mod edges;
 mod header;
 mod indexes;
+mod memo;
 mod missing;
 mod unlisted;
 
@@ -54,6 +55,9 @@ pub struct GenerateOptions {
     /// `--variant NAME`: of extras and groups that cannot be installed together (uv's
     /// conflicts), the ones this file holds.
     pub variants: Vec<String>,
+    /// Answer from the run memo in the cache when nothing the run reads has changed, and
+    /// remember this run there (see `generate/memo.rs`). Without a cache folder there is no memo.
+    pub memo: bool,
 }
 
 impl std::fmt::Debug for GenerateOptions {
@@ -73,6 +77,7 @@ impl std::fmt::Debug for GenerateOptions {
             .field("update_hashes", &self.update_hashes)
             .field("sources", &sources)
             .field("variants", &self.variants)
+            .field("memo", &self.memo)
             .finish()
     }
 }
@@ -120,8 +125,8 @@ pub struct Generated {
     pub stale_lock: Option<StaleLock>,
     /// The pipeline's intermediate data, handed to the caller rather than freed here: a
     /// process that exits right after writing the file can skip freeing it (a measurable
-    /// share of a warm run).
-    pub intermediates: Intermediates,
+    /// share of a warm run). `None` for an answer from the run memo.
+    pub intermediates: Option<Intermediates>,
 }
 
 /// Everything the stages built on the way to the Nix text.
@@ -149,6 +154,8 @@ pub struct Stats {
     /// Git repositories cloned and files downloaded to hash them (none when `--hashes` or the
     /// cache knew them).
     pub remote_sources: usize,
+    /// The answer came from the run memo: nothing the run reads had changed.
+    pub from_memo: bool,
     pub parse: Duration,
     pub resolve: Duration,
     pub fetch: Duration,
@@ -184,8 +191,27 @@ impl From<fetch::FetchError> for GenerateError {
     }
 }
 
-/// Runs the pipeline.
+/// Runs the pipeline, or answers from the run memo when the options ask for it and nothing the
+/// remembered run read has changed (`--refresh` always runs).
 pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
+    let Some(memo) = options.memo.then(|| memo::Memo::for_run(options)).flatten() else { return run(options) };
+    if !options.fetch.refresh
+        && let Some(remembered) = memo.recall()
+    {
+        return Ok(remembered);
+    }
+    let recording = fetch::witness::Recording::start();
+    let generated = run(options)?;
+    // The --hashes file as this run left it, not as it read it (the later sight wins).
+    if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
+        let _ = fetch::witness::read_to_string(path);
+    }
+    memo.remember(&generated, recording.finish());
+    Ok(generated)
+}
+
+/// The pipeline itself.
+fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     let mut stats = Stats::default();
     let started = Instant::now();
     let mut lock = lockfile::read(&options.lock)?;
@@ -353,12 +379,12 @@ pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         stats,
         warnings,
         stale_lock: stale,
-        intermediates: Intermediates { lock, project, resolution, located, plan },
+        intermediates: Some(Intermediates { lock, project, resolution, located, plan }),
     })
 }
 
 /// A lock whose content-hash Poetry rejects: pyproject.toml changed since locking.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct StaleLock {
     pub lock: String,
     pub pyproject: String,

@@ -85,7 +85,8 @@ pub fn find_in(folder: &Path) -> Result<std::path::PathBuf, LockError> {
 /// calls for.
 pub fn read(path: &Path) -> Result<Lock, LockError> {
     let origin = path.display().to_string();
-    let text = std::fs::read_to_string(path).map_err(|source| LockError::Io { path: origin.clone(), source })?;
+    let text =
+        crate::fetch::witness::read_to_string(path).map_err(|source| LockError::Io { path: origin.clone(), source })?;
     match detect::detect(path, &text) {
         InputKind::PoetryLock | InputKind::Unknown => poetry::parse(&text, &origin),
         InputKind::UvLock => uv::parse(&text, &origin),

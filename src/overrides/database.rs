@@ -85,7 +85,7 @@ impl Database {
     /// `name` is how the entries' provenance names the file (errors name `path` as given).
     pub fn with_user_file(self, path: &Path, name: &str) -> Result<Database, OverrideError> {
         let file = path.display().to_string();
-        let text = std::fs::read_to_string(path)
+        let text = crate::fetch::witness::read_to_string(path)
             .map_err(|e| OverrideError::Io { file: file.clone(), message: e.to_string() })?;
         let before = self.entries.len();
         let mut db = self.with_user_text(&text, &file)?;

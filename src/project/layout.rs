@@ -24,7 +24,7 @@ impl Default for EditableLayout {
 impl EditableLayout {
     /// The layout of the folder `folder` whose pyproject.toml says `pyproject`.
     pub fn of_folder(folder: &Path, pyproject: Option<&str>) -> Self {
-        Self::of(pyproject, |relative| folder.join(relative).is_dir())
+        Self::of(pyproject, |relative| crate::fetch::witness::is_dir(&folder.join(relative)))
     }
 
     /// The layout from pyproject.toml's text; `is_dir` tells whether a relative folder exists.

@@ -171,7 +171,7 @@ pub fn for_lock(lock: &Lock, path: &Path, variants: &[String]) -> Result<Project
 /// Reads the pyproject.toml at `path`.
 pub fn read(path: &Path) -> Result<Project, ProjectError> {
     let origin = path.display().to_string();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::fetch::witness::read_to_string(path) {
         Ok(text) => text,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ProjectError::Missing { path: origin }),
         Err(source) => return Err(ProjectError::Io { path: origin, source }),

@@ -14,9 +14,10 @@ use uv_pep440::Version;
 use uv_pep508::MarkerTree;
 
 use super::LockError;
-use super::location::{file_name_of, registry};
+use super::location::registry;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
+use crate::filename::file_name_of;
 use crate::model::{Dependency, FileHash, HashAlgorithm, Lock, LockFormat, LockRoots, LockedFile, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::toml_error;

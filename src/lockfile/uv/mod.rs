@@ -139,7 +139,7 @@ impl<'a> Reader<'a> {
                 .filename
                 .clone()
                 .or_else(|| {
-                    artifact.url.as_deref().or(artifact.path.as_deref()).and_then(super::location::file_name_of)
+                    artifact.url.as_deref().or(artifact.path.as_deref()).and_then(crate::filename::file_name_of)
                 })
                 .or_else(|| source::archive_name(&raw.source))
                 .ok_or_else(|| err("a file with neither url, path nor filename".into()))?;

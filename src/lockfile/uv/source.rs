@@ -2,7 +2,8 @@
 //! index, paths relative to the lock's folder.
 
 use super::wire::RawSource;
-use crate::lockfile::location::{file_name_of, registry as registry_source};
+use crate::filename::file_name_of;
+use crate::lockfile::location::registry as registry_source;
 use crate::model::Source;
 
 /// Whether a path source is the workspace root (`.`, as uv writes it).

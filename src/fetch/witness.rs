@@ -1,0 +1,261 @@
+//! What a run saw of the project's own files, so that a later run can tell, without parsing
+//! anything, whether its result still holds (the run memo, `generate::memo`).
+//!
+//! Every read of a local input (the lock, pyproject.toml files, the overrides and `--hashes`
+//! files, local sources) and every "is there a folder here" probe goes through this module.
+//! While a recording is active it notes each path with what was seen: a digest of the bytes,
+//! or the kind of thing at the path. Artifacts, index pages and git checkouts are not
+//! witnessed: they are named by hash or commit and never change.
+//!
+//! One recording per process at a time ([`Recording::start`] waits for the previous one to
+//! end). A run that does not record may still add its observations to the active recording:
+//! a witness too many only makes the memo miss, never lie.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::hex;
+
+/// What was seen at a path.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Observation {
+    /// The file's bytes had this sha256 (lower-case hex).
+    Content(String),
+    /// The file could not be read (absent, a folder, no permission).
+    Unreadable,
+    /// What the path is, following symlinks.
+    Kind(PathKind),
+    /// The path with every symbolic link resolved (`None`: it does not exist).
+    Resolves(Option<PathBuf>),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum PathKind {
+    File,
+    Folder,
+    Other,
+    Absent,
+}
+
+impl PathKind {
+    pub fn of(path: &Path) -> Self {
+        match std::fs::metadata(path) {
+            Ok(meta) if meta.is_file() => Self::File,
+            Ok(meta) if meta.is_dir() => Self::Folder,
+            Ok(_) => Self::Other,
+            Err(_) => Self::Absent,
+        }
+    }
+}
+
+impl Observation {
+    /// Which question about the path this answers: a path may be both probed and read.
+    fn aspect(&self) -> u8 {
+        match self {
+            Self::Content(_) | Self::Unreadable => 0,
+            Self::Kind(_) => 1,
+            Self::Resolves(_) => 2,
+        }
+    }
+
+    fn still_holds(&self, path: &Path) -> bool {
+        match self {
+            Self::Kind(kind) => PathKind::of(path) == *kind,
+            Self::Resolves(real) => path.canonicalize().ok() == *real,
+            Self::Content(_) | Self::Unreadable => content(&std::fs::read(path)) == *self,
+        }
+    }
+}
+
+/// Each path a run looked at, with what it saw last of each aspect.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "Vec<(PathBuf, Observation)>", into = "Vec<(PathBuf, Observation)>")]
+pub struct Witnesses(BTreeMap<(PathBuf, u8), Observation>);
+
+impl Witnesses {
+    fn insert(&mut self, path: &Path, observation: Observation) {
+        self.0.insert((path.to_path_buf(), observation.aspect()), observation);
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// What was seen of `path`.
+    pub fn of(&self, path: &Path) -> Vec<&Observation> {
+        self.0.iter().filter(|((seen, _), _)| seen == path).map(|(_, observation)| observation).collect()
+    }
+
+    /// Whether every path still shows what it showed when witnessed.
+    pub fn still_hold(&self) -> bool {
+        self.0.iter().all(|((path, _), observation)| observation.still_holds(path))
+    }
+}
+
+impl From<Vec<(PathBuf, Observation)>> for Witnesses {
+    fn from(list: Vec<(PathBuf, Observation)>) -> Self {
+        let mut witnesses = Self::default();
+        for (path, observation) in list {
+            witnesses.insert(&path, observation);
+        }
+        witnesses
+    }
+}
+
+impl From<Witnesses> for Vec<(PathBuf, Observation)> {
+    fn from(witnesses: Witnesses) -> Self {
+        witnesses.0.into_iter().map(|((path, _), observation)| (path, observation)).collect()
+    }
+}
+
+static ACTIVE: Mutex<Option<Witnesses>> = Mutex::new(None);
+static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
+/// An active recording; [`Recording::finish`] hands over what it saw.
+pub struct Recording {
+    _turn: MutexGuard<'static, ()>,
+}
+
+impl Recording {
+    /// Starts recording, after any other recording of this process has finished.
+    pub fn start() -> Self {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        *active() = Some(Witnesses::default());
+        Self { _turn: turn }
+    }
+
+    pub fn finish(self) -> Witnesses {
+        active().take().unwrap_or_default()
+    }
+}
+
+impl Drop for Recording {
+    fn drop(&mut self) {
+        // A run that failed or panicked leaves nothing for the next recording.
+        active().take();
+    }
+}
+
+fn active() -> MutexGuard<'static, Option<Witnesses>> {
+    ACTIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn note(path: &Path, observation: impl FnOnce() -> Observation) {
+    if let Some(witnesses) = active().as_mut() {
+        witnesses.insert(path, observation());
+    }
+}
+
+/// The sha256 of `bytes`, lower-case hex.
+pub fn digest(bytes: &[u8]) -> String {
+    hex(&Sha256::digest(bytes))
+}
+
+fn content(read: &std::io::Result<impl AsRef<[u8]>>) -> Observation {
+    match read {
+        Ok(bytes) => Observation::Content(digest(bytes.as_ref())),
+        Err(_) => Observation::Unreadable,
+    }
+}
+
+/// `std::fs::read_to_string`, witnessed.
+pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+    let read = std::fs::read_to_string(path);
+    // Bytes that are not UTF-8 fail alike next time: witnessed as their digest all the same.
+    note(path, || match &read {
+        Ok(text) => Observation::Content(digest(text.as_bytes())),
+        Err(_) => content(&std::fs::read(path)),
+    });
+    read
+}
+
+/// Notes a local file read some other way (an archive streamed from disk) by its bytes.
+pub fn witness_file(path: &Path) {
+    note(path, || {
+        let mut hasher = Sha256::new();
+        match std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut hasher)) {
+            Ok(_) => Observation::Content(hex(&hasher.finalize())),
+            Err(_) => Observation::Unreadable,
+        }
+    });
+}
+
+/// What is at `path`, witnessed.
+pub fn kind(path: &Path) -> PathKind {
+    let kind = PathKind::of(path);
+    note(path, || Observation::Kind(kind));
+    kind
+}
+
+/// `Path::canonicalize`, witnessed.
+pub fn canonicalize(path: &Path) -> std::io::Result<PathBuf> {
+    let real = path.canonicalize();
+    note(path, || Observation::Resolves(real.as_ref().ok().cloned()));
+    real
+}
+
+pub fn is_dir(path: &Path) -> bool {
+    kind(path) == PathKind::Folder
+}
+
+pub fn is_file(path: &Path) -> bool {
+    kind(path) == PathKind::File
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_recording_sees_reads_and_probes_and_notices_each_change() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("pyproject.toml");
+        let folder = dir.path().join("src");
+        std::fs::write(&file, "[project]\n").unwrap();
+        let recording = Recording::start();
+        assert_eq!(read_to_string(&file).unwrap(), "[project]\n");
+        assert!(!is_dir(&folder));
+        assert!(read_to_string(&dir.path().join("absent.toml")).is_err());
+        // One path, two questions: both answers are kept.
+        assert!(is_dir(dir.path()));
+        let real = canonicalize(dir.path()).unwrap();
+        let seen = recording.finish();
+        assert_eq!(seen.len(), 5);
+        assert_eq!(seen.of(dir.path()), [&Observation::Kind(PathKind::Folder), &Observation::Resolves(Some(real))]);
+        assert_eq!(seen.of(&file), [&Observation::Content(digest(b"[project]\n"))]);
+        assert_eq!(seen.of(&folder), [&Observation::Kind(PathKind::Absent)]);
+        assert!(seen.still_hold());
+
+        std::fs::create_dir(&folder).unwrap();
+        assert!(!seen.still_hold(), "a folder that appeared");
+        std::fs::remove_dir(&folder).unwrap();
+        std::fs::write(&file, "[project]\nname = \"a\"\n").unwrap();
+        assert!(!seen.still_hold(), "a file that changed");
+        std::fs::write(&file, "[project]\n").unwrap();
+        std::fs::write(dir.path().join("absent.toml"), "").unwrap();
+        assert!(!seen.still_hold(), "a file that appeared");
+    }
+
+    #[test]
+    fn nothing_is_noted_without_a_recording() {
+        let dir = tempfile::tempdir().unwrap();
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        assert!(!is_dir(dir.path().join("src").as_path()));
+        assert!(active().is_none());
+    }
+
+    #[test]
+    fn digests_are_lower_case_hex() {
+        assert_eq!(digest(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+}

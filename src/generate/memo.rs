@@ -1,0 +1,140 @@
+//! The run memo: a warm run of an unchanged project reads one small file and the generated
+//! text instead of parsing, resolving and rendering again.
+//!
+//! An entry is named by a digest of everything that is not a file of the project: this
+//! lock2nix (its version and its executable), the working directory, and every option that
+//! changes the output. It records what the run saw of the project's files (`fetch::witness`:
+//! the lock, pyproject.toml files, overrides and `--hashes` files, local sources, the folders
+//! probed for a layout), the warnings, and the output's sha256. A later run with the same
+//! name uses the entry only when every witnessed path still shows what it showed; any change
+//! means a whole run, which replaces the entry.
+//!
+//! Index pages, artifacts and git checkouts are not witnessed: the cache keeps them forever
+//! (artifacts by hash, checkouts by commit, pages until `--refresh`), so a whole warm run
+//! would answer from the same cache. A run that depended on the network failing (an
+//! unreachable remote or index, `--allow-missing`) or on a file missing from an index page
+//! (asked again online) is not remembered.
+
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use super::{GenerateOptions, Generated, StaleLock, Stats};
+use crate::fetch::{self, witness};
+use crate::warning::{Warning, WarningKind};
+
+/// Bumped when an entry's layout or meaning changes.
+const LAYOUT: &str = "runs-v1";
+
+/// What a remembered run gave.
+#[derive(Debug, Serialize, Deserialize)]
+struct Entry {
+    /// The whole name (the file name holds only its first half).
+    key: String,
+    witnesses: witness::Witnesses,
+    /// Of the `.nix` file beside the entry.
+    nix_sha256: String,
+    warnings: Vec<Warning>,
+    stale_lock: Option<StaleLock>,
+    packages: usize,
+    targets: usize,
+}
+
+/// The memo of one run's options: where its entry is, if the run has a cache.
+pub(super) struct Memo {
+    key: String,
+    entry: PathBuf,
+    nix: PathBuf,
+}
+
+impl Memo {
+    /// `None` without a cache folder, or when this executable or the working directory cannot
+    /// be known (the name would not be safe).
+    pub(super) fn for_run(options: &GenerateOptions) -> Option<Self> {
+        let cache = options.fetch.cache_dir.as_deref()?;
+        let key = key(options)?;
+        let folder = cache.join(LAYOUT);
+        let stem = &key[..32];
+        Some(Self { entry: folder.join(format!("{stem}.json")), nix: folder.join(format!("{stem}.nix")), key })
+    }
+
+    /// The remembered result, when every witness still holds (and the output is intact).
+    pub(super) fn recall(&self) -> Option<Generated> {
+        let entry: Entry = serde_json::from_slice(&std::fs::read(&self.entry).ok()?).ok()?;
+        if entry.key != self.key || !entry.witnesses.still_hold() {
+            return None;
+        }
+        let nix = String::from_utf8(std::fs::read(&self.nix).ok()?).ok()?;
+        if witness::digest(nix.as_bytes()) != entry.nix_sha256 {
+            return None;
+        }
+        let stats = Stats { packages: entry.packages, targets: entry.targets, from_memo: true, ..Stats::default() };
+        Some(Generated { nix, stats, warnings: entry.warnings, stale_lock: entry.stale_lock, intermediates: None })
+    }
+
+    /// Remembers `generated`, seen through `witnesses`, unless it depended on the network.
+    /// A cache that cannot be written only costs the next run its speed.
+    pub(super) fn remember(&self, generated: &Generated, witnesses: witness::Witnesses) {
+        if generated.warnings.iter().any(|w| depends_on_network(w.kind)) {
+            let _ = std::fs::remove_file(&self.entry);
+            return;
+        }
+        let entry = Entry {
+            key: self.key.clone(),
+            witnesses,
+            nix_sha256: witness::digest(generated.nix.as_bytes()),
+            warnings: generated.warnings.clone(),
+            stale_lock: generated.stale_lock.clone(),
+            packages: generated.stats.packages,
+            targets: generated.stats.targets,
+        };
+        let Ok(json) = serde_json::to_vec(&entry) else { return };
+        // The text first: an entry never names an output that is not there yet.
+        let _ = fetch::write_atomically(&self.nix, generated.nix.as_bytes())
+            .and_then(|()| fetch::write_atomically(&self.entry, &json));
+    }
+}
+
+/// Warnings whose cause may be gone on the next run.
+fn depends_on_network(kind: WarningKind) -> bool {
+    matches!(
+        kind,
+        WarningKind::UnreachableRemote
+            | WarningKind::UnreadableNetrc
+            | WarningKind::FileNotOnIndex
+            | WarningKind::MissingFromIndex
+    )
+}
+
+/// The digest naming a run: this executable, the working directory and the options that
+/// change the output (not `--jobs`, timeouts, progress or whether the run may go online).
+fn key(options: &GenerateOptions) -> Option<String> {
+    let exe = std::env::current_exe().ok()?;
+    let meta = std::fs::metadata(&exe).ok()?;
+    let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let cwd = std::env::current_dir().ok()?;
+    let sources: Vec<(&String, String)> =
+        options.sources.iter().map(|(name, url)| (name, fetch::redact_url(url))).collect();
+    let text = format!(
+        "{LAYOUT}\n{version}\n{exe:?} {len} {modified:?}\n{cwd:?}\nlock {lock:?}\npyproject {pyproject:?}\n\
+         output {output:?}\nresolve {resolve:?}\nindex {index}\ncache {cache:?}\noverrides {overrides:?}\n\
+         infer {infer:?}\nallow-missing {allow_missing}\nhashes {hashes:?} {update_hashes}\nsources {sources:?}\n\
+         variants {variants:?}",
+        version = env!("CARGO_PKG_VERSION"),
+        len = meta.len(),
+        lock = options.lock,
+        pyproject = options.pyproject,
+        output = options.output,
+        resolve = options.resolve,
+        index = fetch::redact_url(&options.fetch.index_url),
+        cache = options.fetch.cache_dir,
+        overrides = options.overrides,
+        infer = options.infer,
+        allow_missing = options.allow_missing,
+        hashes = options.hashes,
+        update_hashes = options.update_hashes,
+        variants = options.variants,
+    );
+    Some(fetch::hex(&Sha256::digest(text.as_bytes())))
+}
