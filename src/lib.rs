@@ -15,6 +15,7 @@ pub mod generate;
 pub mod infer;
 pub mod inference;
 pub mod init;
+pub mod limits;
 pub mod lockfile;
 pub mod model;
 pub mod name;

@@ -404,6 +404,7 @@ impl Dependency {
     /// A PEP 508 requirement string as an edge by name, specifiers, marker and extras; the
     /// error is the parser's first line.
     pub fn parse_requirement(text: &str) -> Result<Self, String> {
+        crate::limits::check_pep508(text)?;
         let requirement = uv_pep508::Requirement::<uv_pep508::VerbatimUrl>::from_str(text)
             .map_err(|e| e.to_string().lines().next().unwrap_or_default().to_string())?;
         let constraint = match requirement.version_or_url {

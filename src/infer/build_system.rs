@@ -256,6 +256,12 @@ fn parse_pyproject(file: &str, config: &Config) -> Result<BuildSystem, InferErro
         .requires
         .iter()
         .map(|text| {
+            crate::limits::check_pep508(text).map_err(|message| InferError::InvalidRequirement {
+                file: file.to_string(),
+                member: config.member.clone(),
+                requirement: crate::limits::excerpt(text),
+                message,
+            })?;
             Requirement::from_str(text).map_err(|e| InferError::InvalidRequirement {
                 file: file.to_string(),
                 member: config.member.clone(),

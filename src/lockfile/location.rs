@@ -1,8 +1,20 @@
 //! What uv.lock and pylock.toml both say the same way: an index by its URL (PyPI's is the
-//! default index).
+//! default index), and markers.
+
+use std::str::FromStr;
+
+use uv_pep508::MarkerTree;
 
 use crate::fetch::{DEFAULT_INDEX_URL, index_key};
+use crate::limits::{check_pep508, excerpt};
 use crate::model::{IndexRef, Source};
+
+/// A marker as both write it, within lock2nix's limits; the error quotes a bounded excerpt.
+pub(crate) fn marker(text: &str) -> Result<MarkerTree, String> {
+    check_pep508(text)
+        .and_then(|()| MarkerTree::from_str(text).map_err(|e| e.to_string()))
+        .map_err(|message| format!("marker `{}`: {message}", excerpt(text)))
+}
 
 /// A registry package's source: the default index for PyPI's URL, else the index by its URL
 /// (the lock knows it by URL only).

@@ -3,6 +3,7 @@
 
 mod conflicts;
 pub mod content_hash;
+mod includes;
 mod layout;
 mod pep621;
 mod poetry;

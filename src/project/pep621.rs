@@ -1,7 +1,8 @@
 //! PEP 621 `[project]` and PEP 735 `[dependency-groups]`.
 
-use std::collections::BTreeSet;
+use std::collections::BTreeMap;
 
+use super::includes::{IncludeError, closure};
 use super::{Context, Project, ProjectError};
 use crate::constraint::Constraint;
 use crate::model::Dependency;
@@ -35,57 +36,52 @@ pub(super) fn read_project(table: &toml::Table, project: &mut Project, ctx: &Con
     Ok(())
 }
 
-/// PEP 735 groups; `{ include-group = "…" }` entries are expanded (cycles are an error).
+/// PEP 735 groups; `{ include-group = "…" }` entries are expanded (each included group once;
+/// cycles and unknown groups are errors). Group names are compared normalized, as PEP 735
+/// requires, and two keys with one normalized name are an error.
 pub(super) fn read_dependency_groups(
     value: &toml::Value,
     project: &mut Project,
     ctx: &Context,
 ) -> Result<(), ProjectError> {
     let table = value.as_table().ok_or_else(|| ctx.error("[dependency-groups]", "must be a table"))?;
-    for group in table.keys() {
-        let name =
-            GroupName::new(group).map_err(|e| ctx.error(format!("[dependency-groups] {group}"), e.to_string()))?;
-        let deps = expand_group(table, group, &mut BTreeSet::new(), ctx)?;
-        project.groups.entry(name).or_default().dependencies.extend(deps);
+    let mut own: BTreeMap<GroupName, Vec<Dependency>> = BTreeMap::new();
+    let mut includes: BTreeMap<GroupName, Vec<GroupName>> = BTreeMap::new();
+    for (group, items) in table {
+        let entry = format!("[dependency-groups] {group}");
+        let name = GroupName::new(group).map_err(|e| ctx.error(&entry, e.to_string()))?;
+        let items = items.as_array().ok_or_else(|| ctx.error(&entry, "must be an array"))?;
+        let mut deps = Vec::new();
+        let mut included = Vec::new();
+        for item in items {
+            match item {
+                toml::Value::String(text) => deps.push(requirement(text, &entry, ctx)?),
+                toml::Value::Table(t) => {
+                    let other = t
+                        .get("include-group")
+                        .and_then(|v| v.as_str())
+                        .ok_or_else(|| ctx.error(&entry, "a table entry must be { include-group = \"…\" }"))?;
+                    included.push(GroupName::new(other).map_err(|e| ctx.error(&entry, e.to_string()))?);
+                }
+                _ => return Err(ctx.error(&entry, "entries must be strings or { include-group = … }")),
+            }
+        }
+        if own.insert(name.clone(), deps).is_some() {
+            return Err(ctx.error(entry, format!("another group's name normalizes to `{name}` too")));
+        }
+        includes.insert(name, included);
+    }
+    for name in own.keys() {
+        let members = closure(name, &includes).map_err(|error| match error {
+            IncludeError::Cycle(at) => ctx.error(format!("[dependency-groups] {at}"), "include-group forms a cycle"),
+            IncludeError::Unknown(at) => {
+                ctx.error(format!("[dependency-groups] {at}"), "include-group names no such group")
+            }
+        })?;
+        let deps = members.into_iter().flat_map(|member| own[member].iter().cloned());
+        project.groups.entry(name.clone()).or_default().dependencies.extend(deps);
     }
     Ok(())
-}
-
-fn expand_group(
-    table: &toml::Table,
-    group: &str,
-    visiting: &mut BTreeSet<String>,
-    ctx: &Context,
-) -> Result<Vec<Dependency>, ProjectError> {
-    let entry = format!("[dependency-groups] {group}");
-    if !visiting.insert(group.to_string()) {
-        return Err(ctx.error(entry, "include-group forms a cycle"));
-    }
-    // include-group names are compared normalized, as PEP 735 requires.
-    let wanted = GroupName::new(group).map_err(|e| ctx.error(&entry, e.to_string()))?;
-    let items = table
-        .iter()
-        .find(|(k, _)| GroupName::new(k).is_ok_and(|g| g == wanted))
-        .map(|(_, v)| v)
-        .ok_or_else(|| ctx.error(&entry, "no such group"))?
-        .as_array()
-        .ok_or_else(|| ctx.error(&entry, "must be an array"))?;
-    let mut deps = Vec::new();
-    for item in items {
-        match item {
-            toml::Value::String(text) => deps.push(requirement(text, &entry, ctx)?),
-            toml::Value::Table(t) => {
-                let included = t
-                    .get("include-group")
-                    .and_then(|v| v.as_str())
-                    .ok_or_else(|| ctx.error(&entry, "a table entry must be { include-group = \"…\" }"))?;
-                deps.extend(expand_group(table, included, visiting, ctx)?);
-            }
-            _ => return Err(ctx.error(&entry, "entries must be strings or { include-group = … }")),
-        }
-    }
-    visiting.remove(group);
-    Ok(deps)
 }
 
 fn requirements(value: &toml::Value, entry: &str, ctx: &Context) -> Result<Vec<Dependency>, ProjectError> {
@@ -100,6 +96,7 @@ fn requirements(value: &toml::Value, entry: &str, ctx: &Context) -> Result<Vec<D
 
 /// Converts one PEP 508 requirement string.
 pub(super) fn requirement(text: &str, entry: &str, ctx: &Context) -> Result<Dependency, ProjectError> {
-    Dependency::parse_requirement(text)
-        .map_err(|message| ctx.error(entry, format!("invalid requirement `{text}`: {message}")))
+    Dependency::parse_requirement(text).map_err(|message| {
+        ctx.error(entry, format!("invalid requirement `{}`: {message}", crate::limits::excerpt(text)))
+    })
 }

@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use super::includes::{IncludeError, closure};
 use super::{Context, Group, Project, ProjectError};
 use crate::constraint::Constraint;
 use crate::lockfile::poetry::{RawEntry, RawTable, convert_dependency, requirement_name};
@@ -148,14 +149,15 @@ fn enrich_all(deps: &mut Vec<Dependency>, entries: &[Dependency]) {
 }
 
 fn read_groups(groups: &toml::Table, project: &mut Project, ctx: &Context) -> Result<(), ProjectError> {
-    let mut own: BTreeMap<GroupName, (Group, Vec<GroupName>)> = BTreeMap::new();
+    let mut own: BTreeMap<GroupName, Group> = BTreeMap::new();
+    let mut includes: BTreeMap<GroupName, Vec<GroupName>> = BTreeMap::new();
     for (name, body) in groups {
         let entry = format!("[tool.poetry.group.{name}]");
         let group_name = GroupName::new(name).map_err(|e| ctx.error(&entry, e.to_string()))?;
         let body = body.as_table().ok_or_else(|| ctx.error(&entry, "must be a table"))?;
         let (deps, _) = read_dependencies(body.get("dependencies"), &format!("{entry} dependencies"), ctx)?;
         let optional = body.get("optional").and_then(|v| v.as_bool()).unwrap_or(false);
-        let includes = body
+        let included = body
             .get("include-groups")
             .and_then(|v| v.as_array())
             .map(|list| {
@@ -168,36 +170,18 @@ fn read_groups(groups: &toml::Table, project: &mut Project, ctx: &Context) -> Re
             })
             .transpose()?
             .unwrap_or_default();
-        own.insert(group_name, (Group { dependencies: required(deps), optional }, includes));
+        own.insert(group_name.clone(), Group { dependencies: required(deps), optional });
+        includes.insert(group_name, included);
     }
-    for name in own.keys() {
-        let mut deps = Vec::new();
-        collect_group(name, &own, &mut Vec::new(), &mut deps, ctx)?;
+    for (name, group) in &own {
+        let members = closure(name, &includes).map_err(|error| match error {
+            IncludeError::Cycle(at) => ctx.error(format!("[tool.poetry.group.{at}]"), "include-groups forms a cycle"),
+            IncludeError::Unknown(at) => ctx.error(format!("[tool.poetry.group.{at}]"), "includes an unknown group"),
+        })?;
         let target = project.groups.entry(name.clone()).or_default();
-        target.optional = own[name].0.optional;
-        target.dependencies.extend(deps);
+        target.optional = group.optional;
+        target.dependencies.extend(members.into_iter().flat_map(|member| own[member].dependencies.iter().cloned()));
     }
-    Ok(())
-}
-
-fn collect_group(
-    name: &GroupName,
-    groups: &BTreeMap<GroupName, (Group, Vec<GroupName>)>,
-    stack: &mut Vec<GroupName>,
-    out: &mut Vec<Dependency>,
-    ctx: &Context,
-) -> Result<(), ProjectError> {
-    let entry = format!("[tool.poetry.group.{name}]");
-    if stack.contains(name) {
-        return Err(ctx.error(entry, "include-groups forms a cycle"));
-    }
-    let (group, includes) = groups.get(name).ok_or_else(|| ctx.error(&entry, "includes an unknown group"))?;
-    stack.push(name.clone());
-    out.extend(group.dependencies.iter().cloned());
-    for included in includes {
-        collect_group(included, groups, stack, out, ctx)?;
-    }
-    stack.pop();
     Ok(())
 }
 

@@ -125,6 +125,8 @@ pub fn convert(name: PackageName, table: &RawTable) -> Result<Dependency, SpecEr
 
 /// Parses a PEP 508 marker expression.
 pub fn parse_marker(text: &str) -> Result<MarkerTree, SpecError> {
+    crate::limits::check_pep508(text)
+        .map_err(|message| SpecError::Marker { text: crate::limits::excerpt(text), message })?;
     MarkerTree::from_str(text).map_err(|e| SpecError::Marker { text: text.to_string(), message: e.to_string() })
 }
 

@@ -82,7 +82,7 @@ fn convert_package(raw: &RawPackage, origin: &str) -> Result<Package, LockError>
         None => Constraint::any(),
     };
     let marker = match &raw.marker {
-        Some(text) => MarkerTree::from_str(text).map_err(|e| err(format!("marker `{text}`: {e}")))?,
+        Some(text) => super::location::marker(text).map_err(err)?,
         None => MarkerTree::TRUE,
     };
     let (source, files) = source_and_files(raw).map_err(err)?;

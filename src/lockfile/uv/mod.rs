@@ -202,7 +202,7 @@ impl<'a> Reader<'a> {
         let name = PackageName::from_owned(edge.name.clone()).map_err(|e| err(e.to_string()))?;
         let target = self.target(&name, edge.version.as_deref(), edge.source.as_ref()).map_err(err)?;
         let mut marker = match &edge.marker {
-            Some(text) => MarkerTree::from_str(text).map_err(|e| err(format!("marker `{text}`: {e}")))?,
+            Some(text) => super::location::marker(text).map_err(err)?,
             None => MarkerTree::TRUE,
         };
         marker = marker.and(outer);
@@ -388,7 +388,7 @@ impl<'a> Reader<'a> {
             None => Constraint::any(),
         };
         let marker = match &requirement.marker {
-            Some(text) => MarkerTree::from_str(text).map_err(|e| err(format!("marker `{text}`: {e}")))?,
+            Some(text) => super::location::marker(text).map_err(err)?,
             None => MarkerTree::TRUE,
         };
         let extras = requirement
