@@ -162,6 +162,9 @@ struct GenerateArgs {
     /// Retries after a timeout, 429 or 5xx.
     #[arg(long, default_value_t = 3)]
     retries: u32,
+    /// The largest index page (or PEP 658 metadata file) read, decompressed, e.g. 64MiB.
+    #[arg(long, value_name = "SIZE", default_value = "256MiB")]
+    max_page_size: bytesize::ByteSize,
     /// Generate even when the index no longer offers files the lock needs, or a git or url
     /// remote cannot be reached: those packages become attributes that throw when used, and a
     /// warning lists them.
@@ -475,6 +478,7 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
             progress: !cli.quiet && std::io::stderr().is_terminal(),
             timeout: Duration::from_secs(cli.timeout.max(1)),
             retries: cli.retries,
+            max_page_size: cli.max_page_size.as_u64(),
             credentials: lock2nix::fetch::credentials::Credentials::default(),
         },
         overrides: cli.overrides.options(),

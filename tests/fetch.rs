@@ -419,3 +419,34 @@ fn every_file_of_a_version_is_listed_when_asked_and_cached() {
     assert_eq!((again.listed, again.requests), (located.listed.clone(), 0));
     assert_eq!(server.hits("/simple/six/"), 1);
 }
+
+/// A compression bomb (32 MiB of zeros in a few dozen KB of gzip) and an oversized plain page stop at
+/// the page limit as they stream in: one clear error, no memory filled (issue 11).
+#[test]
+fn pages_larger_than_the_limit_stop_as_they_stream_in() {
+    use std::io::Write as _;
+    let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..32 {
+        gzip.write_all(&zeros).unwrap();
+    }
+    let bomb = gzip.finish().unwrap();
+    assert!(bomb.len() < 64 << 10, "{} bytes", bomb.len());
+    let server = IndexServer::with_routes([
+        ("/simple/six/", vec![Reply::json(bomb).header("Content-Encoding", "gzip")]),
+        ("/simple/idna/", vec![Reply::json(vec![b' '; 3 << 20])]),
+    ]);
+    let limit = FetchOptions { max_page_size: 1 << 20, ..options(None) };
+    for (project, file) in [("six", "six-1.17.0.tar.gz"), ("idna", "idna-3.10.tar.gz")] {
+        let queries = [query(&server.index_url(), project, &[(file, None)])];
+        let started = Instant::now();
+        let error = locate(&queries, &limit).unwrap_err().to_string();
+        assert!(error.contains("larger than the limit") && error.contains("--max-page-size"), "{error}");
+        assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+        assert_eq!(server.hits(&format!("/simple/{project}/")), 1, "not retried");
+    }
+    // The default limit reads ordinary pages.
+    let server = IndexServer::with_routes([("/simple/six/", vec![Reply::json(fixture("index/six.json"))])]);
+    let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
+    assert_eq!(locate(&queries, &options(None)).unwrap().files.len(), 1);
+}

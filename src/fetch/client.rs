@@ -52,7 +52,7 @@ impl std::fmt::Display for GetError {
             GetError::NotFound => write!(f, "HTTP 404"),
             GetError::Status(status) => write!(f, "HTTP {status}"),
             GetError::Network(message) => write!(f, "{message}"),
-            GetError::TooLarge(size) => write!(f, "larger than the limit ({size} bytes or more)"),
+            GetError::TooLarge(size) => write!(f, "larger than the limit ({size} bytes or more; see --max-page-size)"),
             GetError::Local(message) => write!(f, "cannot write a temporary file: {message}"),
         }
     }
@@ -67,6 +67,8 @@ enum Attempt {
 pub(crate) struct Client {
     http: reqwest::Client,
     retries: u32,
+    /// Of a page or small file, decompressed.
+    max_page_size: u64,
     requests: AtomicUsize,
     /// For URLs without their own `user:password@`, by host.
     credentials: Credentials,
@@ -81,7 +83,13 @@ impl Client {
             .connect_timeout(timeout)
             .build()
             .map_err(|e| error_chain(&e))?;
-        Ok(Self { http, retries, requests: AtomicUsize::new(0), credentials: options.credentials.clone() })
+        Ok(Self {
+            http,
+            retries,
+            max_page_size: options.max_page_size,
+            requests: AtomicUsize::new(0),
+            credentials: options.credentials.clone(),
+        })
     }
 
     /// HTTP requests sent so far, retries included.
@@ -185,12 +193,20 @@ impl Client {
         accept: &str,
         timeout: Option<Duration>,
     ) -> Result<Page, Attempt> {
-        let response = self.send(url, credentials, accept, timeout).await?;
+        let mut response = self.send(url, credentials, accept, timeout).await?;
         let mut final_url = response.url().clone();
         strip_userinfo(&mut final_url);
         let content_type = response.headers().get(CONTENT_TYPE).and_then(|v| v.to_str().ok()).map(str::to_string);
-        let body = response.bytes().await.map_err(transport)?;
-        Ok(Page { url: final_url, content_type, body: body.to_vec() })
+        // Read as it streams in (decompressed), so that an endless body or a compression bomb
+        // stops at the limit instead of filling memory.
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if (body.len() + chunk.len()) as u64 > self.max_page_size {
+                return Err(Attempt::Fatal(GetError::TooLarge((body.len() + chunk.len()) as u64)));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok(Page { url: final_url, content_type, body })
     }
 
     async fn file_attempt(

@@ -61,6 +61,9 @@ pub struct FetchOptions {
     pub timeout: Duration,
     /// Extra attempts after a timeout, connection error, 429 or 5xx.
     pub retries: u32,
+    /// The largest page or small file read into memory, decompressed (`--max-page-size`):
+    /// a larger answer, or a compression bomb, is abandoned as it streams in.
+    pub max_page_size: u64,
     /// For indexes that ask for them; never printed.
     pub credentials: credentials::Credentials,
 }
@@ -76,6 +79,7 @@ impl Default for FetchOptions {
             progress: false,
             timeout: Duration::from_secs(30),
             retries: 3,
+            max_page_size: 256 * 1024 * 1024,
             credentials: credentials::Credentials::default(),
         }
     }
@@ -93,6 +97,7 @@ impl std::fmt::Debug for FetchOptions {
             .field("progress", &self.progress)
             .field("timeout", &self.timeout)
             .field("retries", &self.retries)
+            .field("max_page_size", &self.max_page_size)
             .field("credentials", &self.credentials)
             .finish()
     }
