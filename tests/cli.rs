@@ -806,3 +806,26 @@ fn error_messages_keep_file_names_and_urls_whole() {
         assert!(err.lines().any(|line| line.contains(file)), "`{file}` is split across lines:\n{err}");
     }
 }
+
+/// Issue 11: a token in the index URL's query reaches neither the output, nor a message, nor
+/// the cache.
+#[test]
+fn a_query_token_in_the_index_url_stays_secret() {
+    let server = recorded_index();
+    let port = server.addr().port();
+    let index = format!("http://127.0.0.1:{port}/simple/?token=s3cr3t-t0ken");
+    let project = Project::fixture("poetry-2.0");
+    let output = project.run(&["--index-url", &index, "-o", "out.nix"]);
+    let err = stderr(&output);
+    let mut texts = vec![("stderr".to_string(), err.clone()), ("stdout".to_string(), stdout(&output))];
+    texts.extend(project.read("out.nix").map(|nix| ("out.nix".to_string(), nix)));
+    for (path, bytes) in project.files_under("cache") {
+        let relative = path.strip_prefix(project.path()).unwrap().display().to_string();
+        texts.push((relative.clone(), relative.clone()));
+        texts.push((relative, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    assert!(output.status.success() && texts.len() > 3, "{err}");
+    for (what, text) in &texts {
+        assert!(!text.contains("s3cr3t"), "{what} leaks the token:\n{text}");
+    }
+}

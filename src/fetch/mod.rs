@@ -232,7 +232,8 @@ fn offline_gaps(pages: &BTreeMap<String, Vec<String>>, missing: &[String]) -> St
     pages.chain(files).collect::<Vec<_>>().join("; ")
 }
 
-/// `url` without `user:pass@`, for messages, cache keys and output. A user name alone is kept
+/// `url` without `user:pass@` and without the values of credential query parameters
+/// (`?token=…`), for messages, cache keys and output. A user name alone is kept
 /// for ssh (`ssh://git@host/…`: it is who logs in, not a secret); for every other scheme it may
 /// be a token and goes too.
 pub fn redact_url(url: &str) -> String {
@@ -242,6 +243,7 @@ pub fn redact_url(url: &str) -> String {
             return parsed.to_string();
         }
         simple::strip_userinfo(&mut parsed);
+        redact_query(&mut parsed);
         return parsed.to_string();
     }
     // Unparseable: drop whatever sits between `://` and the last `@` of the authority.
@@ -251,6 +253,42 @@ pub fn redact_url(url: &str) -> String {
         Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
         None => url.to_string(),
     }
+}
+
+/// Query parameters that carry credentials (`?token=…`, signed-URL signatures), matched by
+/// name without case.
+const SECRET_PARAMETERS: [&str; 14] = [
+    "token",
+    "access_token",
+    "auth",
+    "key",
+    "api_key",
+    "apikey",
+    "secret",
+    "password",
+    "passwd",
+    "signature",
+    "sig",
+    "x-amz-signature",
+    "x-amz-credential",
+    "x-amz-security-token",
+];
+
+/// Replaces the value of every credential-carrying query parameter with `REDACTED`; other
+/// parameters (`rev`, `subdirectory`, …) stay as written.
+fn redact_query(url: &mut Url) {
+    let secret = |name: &str| SECRET_PARAMETERS.iter().any(|s| s.eq_ignore_ascii_case(name));
+    if !url.query_pairs().any(|(name, _)| secret(&name)) {
+        return;
+    }
+    let pairs: Vec<(String, String)> = url
+        .query_pairs()
+        .map(|(name, value)| {
+            let value = if secret(&name) { "REDACTED".to_string() } else { value.into_owned() };
+            (name.into_owned(), value)
+        })
+        .collect();
+    url.query_pairs_mut().clear().extend_pairs(pairs);
 }
 
 /// A bar on stderr drawn with indicatif's `template`, or a hidden one when not `enabled`.
@@ -276,6 +314,14 @@ mod tests {
         assert_eq!(redact_url("https://index.example/simple/"), "https://index.example/simple/");
         assert_eq!(redact_url("https://u:sec@ret@bad host/x"), "https://bad host/x");
         assert_eq!(redact_url("not a url"), "not a url");
+        assert_eq!(
+            redact_url("https://index.example/simple/?Token=abc&region=eu&X-Amz-Signature=f00"),
+            "https://index.example/simple/?Token=REDACTED&region=eu&X-Amz-Signature=REDACTED"
+        );
+        assert_eq!(
+            redact_url("https://h/r.git?rev=v1&subdirectory=a%20b"),
+            "https://h/r.git?rev=v1&subdirectory=a%20b"
+        );
         assert_eq!(redact_url("ssh://git@github.com/o/r.git"), "ssh://git@github.com/o/r.git");
         assert_eq!(redact_url("ssh://git:secret@github.com/o/r.git"), "ssh://github.com/o/r.git");
         assert_eq!(redact_url("https://ghp_token@github.com/o/r.git"), "https://github.com/o/r.git");
