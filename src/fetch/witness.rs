@@ -4,8 +4,9 @@
 //! Every read of a local input (the lock, pyproject.toml files, the overrides and `--hashes`
 //! files, local sources) and every "is there a folder here" probe goes through this module.
 //! While a recording is active it notes each path with what was seen: a digest of the bytes,
-//! or the kind of thing at the path. Artifacts, index pages and git checkouts are not
-//! witnessed: they are named by hash or commit and never change.
+//! or the kind of thing at the path. Artifacts (named by hash), git checkouts (by commit) and
+//! index pages (kept until `--refresh`) are not witnessed: a whole run would read them from
+//! the cache as they are.
 //!
 //! One recording per process at a time ([`Recording::start`] waits for the previous one to
 //! end). A run that does not record may still add its observations to the active recording:
