@@ -30,8 +30,14 @@ impl fmt::Display for TomlError {
 
 impl std::error::Error for TomlError {}
 
-/// Deserializes `text` into `T`, recording the key path of a shape error.
+/// Deserializes `text` into `T`, recording the key path of a shape error. A string holding a
+/// NUL character (`\u0000`) is an error: Nix strings cannot hold one.
 pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, TomlError> {
+    if let Some(offset) = nul_escape(text) {
+        let (line, column) = line_column(text, offset);
+        let message = "a string holds a NUL character (\\u0000), which a Nix string cannot hold".to_string();
+        return Err(TomlError { line: Some(line), column: Some(column), key: String::new(), message });
+    }
     let deserializer = toml::Deserializer::parse(text).map_err(|e| TomlError::new(text, &e, String::new()))?;
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let key = key_path(e.path());
@@ -54,6 +60,17 @@ impl TomlError {
     }
 }
 
+/// Where `text` escapes a NUL character (`\u0000` or `\U00000000` after an even number of
+/// backslashes). TOML allows no raw NUL, so an escape is the only way one gets in; a literal
+/// string spelling the escape out is refused too, which no real file does.
+fn nul_escape(text: &str) -> Option<usize> {
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"\\u0000").chain(memchr::memmem::find_iter(bytes, b"\\U00000000")).find(|&at| {
+        let backslashes = bytes[..at].iter().rev().take_while(|&&b| b == b'\\').count();
+        backslashes % 2 == 0
+    })
+}
+
 /// `text` cut before its `marker` lines (`[[package]]`) into pieces of about 32 KiB, each
 /// deserialized on its own, in parallel: TOML parsing is most of a warm run's time. `None`
 /// when that cannot be trusted or does not pay (a small text, multi-line strings, a piece
@@ -63,7 +80,7 @@ pub fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker: &str) 
     use rayon::prelude::*;
     const PIECE: usize = 32 * 1024;
     let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
-    if text.len() < 2 * PIECE || has("\'\'\'") || has("\"\"\"") {
+    if text.len() < 2 * PIECE || has("\'\'\'") || has("\"\"\"") || nul_escape(text).is_some() {
         return None;
     }
     let line = format!("\n{marker}\n");
@@ -139,6 +156,18 @@ fn line_column(text: &str, offset: usize) -> (usize, usize) {
 mod tests {
     use super::*;
     use serde::Deserialize;
+
+    #[test]
+    fn a_nul_character_in_a_string_is_an_error_where_it_is_written() {
+        let err = from_str::<toml::Table>("a = \"x\"\nb = \"ok\\u0000\"\n").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "line 2, column 8: a string holds a NUL character (\\u0000), which a Nix string cannot hold"
+        );
+        assert!(from_str::<toml::Table>("b = \"\\U00000000\"").is_err());
+        // An escaped backslash before `u0000` is text, not a NUL.
+        assert_eq!(from_str::<toml::Table>("b = \"\\\\u0000\"").unwrap()["b"].as_str(), Some("\\u0000"));
+    }
 
     #[derive(Deserialize, Debug)]
     #[allow(dead_code)]

@@ -77,3 +77,16 @@ fn nested_double_group_includes_finish_at_once() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(elapsed < Duration::from_secs(5), "{elapsed:?}");
 }
+
+#[test]
+fn a_nul_character_is_an_input_error_never_written() {
+    let project = Project::empty();
+    let lock = lock_with_edge_marker("python_version > '3'")
+        .replace("six-1.16.0-py2.py3-none-any.whl\"", "six-1.16.0-py2.py3-none-any.whl?x=\\u0000\"");
+    project.write("uv.lock", &lock).write("pyproject.toml", PYPROJECT);
+    let (out, _) = run(&project);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("uv.lock") && err.contains("a string holds a NUL character"), "{err}");
+    assert!(project.read("out.nix").is_none(), "nothing written");
+}
