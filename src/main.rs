@@ -470,7 +470,7 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
             re_resolve: cli.re_resolve,
         },
         fetch: FetchOptions {
-            index_url: cli.index_url.clone(),
+            index_url: index_url("--index-url", &cli.index_url)?,
             jobs: cli.jobs.max(1),
             cache_dir: if cli.no_cache { None } else { cli.cache_dir.clone().or_else(FetchOptions::default_cache_dir) },
             offline: cli.offline,
@@ -486,7 +486,11 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
         allow_missing: cli.allow_missing,
         hashes: cli.hashes.clone(),
         update_hashes: true,
-        sources: cli.sources.iter().map(|text| parse_source(text)).collect::<Result<_, _>>()?,
+        sources: cli
+            .sources
+            .iter()
+            .map(|text| parse_source(text).and_then(|(name, url)| Ok((name, index_url("--source", &url)?))))
+            .collect::<Result<_, _>>()?,
         variants: {
             let mut variants = cli.variants.clone();
             variants.sort();
@@ -507,6 +511,18 @@ fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<()
         }
     };
     std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))
+}
+
+/// An index URL from the command line: http or https only (the index client speaks nothing
+/// else); the error shows the URL without its credentials.
+fn index_url(flag: &str, text: &str) -> Result<String, Failure> {
+    match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(text.to_string()),
+        _ => Err(failure!(
+            "{flag} {}: an index URL must be an http:// or https:// URL, such as {DEFAULT_INDEX_URL}",
+            lock2nix::fetch::redact_url(text)
+        )),
+    }
 }
 
 /// `NAME=URL` of `--source`; checked here rather than by clap, whose error would print the

@@ -829,3 +829,18 @@ fn a_query_token_in_the_index_url_stays_secret() {
         assert!(!text.contains("s3cr3t"), "{what} leaks the token:\n{text}");
     }
 }
+
+/// Issue 11: only http and https index URLs are taken; the error hides credentials.
+#[test]
+fn index_urls_of_other_schemes_are_refused() {
+    let project = Project::fixture("poetry-2.0");
+    for (args, shown) in [
+        (vec!["--index-url", "ftp://u:pw@mirror.example/simple/"], "--index-url ftp://mirror.example/simple/"),
+        (vec!["--index-url", "javascript:alert(1)"], "--index-url javascript:alert(1)"),
+        (vec!["--source", "mirror=file:///srv/simple/"], "--source file:///srv/simple/"),
+    ] {
+        let err = failure(&project.run(&args));
+        assert_mentions(&err, &[&format!("{shown}: an index URL must be an http:// or https:// URL")]);
+        assert!(!err.contains("pw@"), "{err}");
+    }
+}
