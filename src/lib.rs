@@ -24,5 +24,6 @@ pub mod plan;
 pub mod project;
 pub mod render;
 pub mod resolve;
+pub mod safe_url;
 pub mod toml_error;
 pub mod warning;

@@ -15,6 +15,7 @@ use lock2nix::name::PackageName;
 use lock2nix::overrides::{format_list, format_show};
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
 use lock2nix::resolve::{ArtifactPolicy, Prefer, ResolveOptions};
+use lock2nix::safe_url::DisplaySafeUrl;
 use lock2nix::warning::summarize;
 
 // A short-lived process that allocates many small strings: mimalloc makes the whole run
@@ -515,12 +516,12 @@ fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<()
 
 /// An index URL from the command line: http or https only (the index client speaks nothing
 /// else); the error shows the URL without its credentials.
-fn index_url(flag: &str, text: &str) -> Result<String, Failure> {
+fn index_url(flag: &str, text: &str) -> Result<DisplaySafeUrl, Failure> {
     match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(text.to_string()),
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(DisplaySafeUrl::new(text)),
         _ => Err(failure!(
             "{flag} {}: an index URL must be an http:// or https:// URL, such as {DEFAULT_INDEX_URL}",
-            lock2nix::fetch::redact_url(text)
+            lock2nix::safe_url::redact(text)
         )),
     }
 }
@@ -534,7 +535,7 @@ fn parse_source(text: &str) -> Result<(String, String), Failure> {
         }
         _ => Err(failure!(
             "--source {}: expected NAME=URL, such as `mirror=https://index.example/simple/`",
-            lock2nix::fetch::redact_url(text)
+            lock2nix::safe_url::redact(text)
         )),
     }
 }

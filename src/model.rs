@@ -10,6 +10,7 @@ use uv_pep508::MarkerTree;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
 use crate::name::{ExtraName, GroupName, PackageName};
+use crate::safe_url::DisplaySafeUrl;
 
 /// A parsed lock file.
 #[derive(Debug, Clone)]
@@ -210,22 +211,21 @@ impl Package {
     }
 }
 
-/// Where a package's artifacts come from. `Debug` by hand: git and url sources may carry
-/// credentials in their URL.
-#[derive(Clone, PartialEq, Eq)]
+/// Where a package's artifacts come from.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Source {
     /// A package index; `None` is the default index (`--index-url`).
     Registry {
         index: Option<IndexRef>,
     },
     Git {
-        url: String,
+        url: DisplaySafeUrl,
         reference: Option<String>,
         resolved_reference: Option<String>,
         subdirectory: Option<String>,
     },
     Url {
-        url: String,
+        url: DisplaySafeUrl,
         subdirectory: Option<String>,
     },
     Directory {
@@ -242,30 +242,6 @@ pub enum Source {
     },
 }
 
-impl std::fmt::Debug for Source {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redact = crate::fetch::redact_url;
-        match self {
-            Source::Registry { index } => f.debug_struct("Registry").field("index", index).finish(),
-            Source::Git { url, reference, resolved_reference, subdirectory } => f
-                .debug_struct("Git")
-                .field("url", &redact(url))
-                .field("reference", reference)
-                .field("resolved_reference", resolved_reference)
-                .field("subdirectory", subdirectory)
-                .finish(),
-            Source::Url { url, subdirectory } => {
-                f.debug_struct("Url").field("url", &redact(url)).field("subdirectory", subdirectory).finish()
-            }
-            Source::Directory { path, develop } => {
-                f.debug_struct("Directory").field("path", path).field("develop", develop).finish()
-            }
-            Source::File { path } => f.debug_struct("File").field("path", path).finish(),
-            Source::Folder { path } => f.debug_struct("Folder").field("path", path).finish(),
-        }
-    }
-}
-
 impl Source {
     pub fn kind(&self) -> &'static str {
         match self {
@@ -280,18 +256,11 @@ impl Source {
     }
 }
 
-/// A named secondary index (`[package.source] type = "legacy"`). `Debug` by hand: the URL
-/// may carry credentials.
-#[derive(Clone, PartialEq, Eq)]
+/// A named secondary index (`[package.source] type = "legacy"`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IndexRef {
     pub name: String,
-    pub url: String,
-}
-
-impl std::fmt::Debug for IndexRef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("IndexRef").field("name", &self.name).field("url", &crate::fetch::redact_url(&self.url)).finish()
-    }
+    pub url: DisplaySafeUrl,
 }
 
 /// One artifact listed in the lock: a file name and the hash the lock recorded, and where
@@ -301,8 +270,8 @@ pub struct LockedFile {
     pub filename: String,
     pub hash: Option<FileHash>,
     pub dist: DistFilename,
-    /// Absolute; may carry credentials (never printed: see `fetch::redact_url`).
-    pub url: Option<String>,
+    /// Absolute; may carry credentials.
+    pub url: Option<DisplaySafeUrl>,
 }
 
 impl LockedFile {
@@ -314,9 +283,9 @@ impl LockedFile {
 
     /// The lock's own URL and sha256 (hex) of the file, when it records both: such a file
     /// needs no index.
-    pub fn locked_location(&self) -> Option<(&str, &str)> {
+    pub fn locked_location(&self) -> Option<(&DisplaySafeUrl, &str)> {
         let hash = self.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256)?;
-        Some((self.url.as_deref()?, hash.hex.as_str()))
+        Some((self.url.as_ref()?, hash.hex.as_str()))
     }
 }
 

@@ -816,15 +816,9 @@ fn a_query_token_in_the_index_url_stays_secret() {
     let index = format!("http://127.0.0.1:{port}/simple/?token=s3cr3t-t0ken");
     let project = Project::fixture("poetry-2.0");
     let output = project.run(&["--index-url", &index, "-o", "out.nix"]);
-    let err = stderr(&output);
-    let mut texts = vec![("stderr".to_string(), err.clone()), ("stdout".to_string(), stdout(&output))];
-    texts.extend(project.read("out.nix").map(|nix| ("out.nix".to_string(), nix)));
-    for (path, bytes) in project.files_under("cache") {
-        let relative = path.strip_prefix(project.path()).unwrap().display().to_string();
-        texts.push((relative.clone(), relative.clone()));
-        texts.push((relative, String::from_utf8_lossy(&bytes).into_owned()));
-    }
-    assert!(output.status.success() && texts.len() > 3, "{err}");
+    let texts = project.everything_written(&output);
+    assert!(output.status.success() && project.read("out.nix").is_some(), "{}", stderr(&output));
+    assert!(texts.iter().any(|(what, _)| what.starts_with("cache/")), "the run filled the cache");
     for (what, text) in &texts {
         assert!(!text.contains("s3cr3t"), "{what} leaks the token:\n{text}");
     }

@@ -427,7 +427,7 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
     let mut own_urls: BTreeMap<String, Option<&str>> = BTreeMap::new();
     for file in lock.packages.iter().flat_map(|p| &p.files) {
         if let Some((url, sha256)) = file.locked_location() {
-            own_urls.insert(lock2nix::fetch::redact_url(url), Some(sha256));
+            own_urls.insert(url.redacted(), Some(sha256));
         }
     }
     for package in &lock.packages {
@@ -435,10 +435,10 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
             Source::Url { url, .. } => {
                 let sha256 =
                     package.files.iter().find_map(|f| f.hash.as_ref()).filter(|h| h.algorithm == HashAlgorithm::Sha256);
-                own_urls.insert(lock2nix::fetch::redact_url(url), sha256.map(|h| h.hex.as_str()));
+                own_urls.insert(url.redacted(), sha256.map(|h| h.hex.as_str()));
             }
             Source::Git { url, .. } => {
-                own_urls.insert(lock2nix::fetch::redact_url(url), None);
+                own_urls.insert(url.redacted(), None);
             }
             _ => {}
         }

@@ -27,7 +27,7 @@ fn locked(filename: &str, hash: Option<&str>) -> LockedFile {
 
 fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQuery {
     ProjectQuery {
-        index_url: index.to_string(),
+        index_url: index.into(),
         project: name(project),
         files: files.iter().map(|(f, h)| locked(f, *h)).collect(),
         chosen: Default::default(),
@@ -74,7 +74,7 @@ fn fixture_expectations(index: &str) -> (Vec<ProjectQuery>, BTreeMap<(PackageNam
             expected.insert((name(project), filename.to_string()), location);
         }
         queries.push(ProjectQuery {
-            index_url: index.to_string(),
+            index_url: index.into(),
             project: name(project),
             files,
             chosen: Default::default(),

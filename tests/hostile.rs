@@ -90,3 +90,64 @@ fn a_nul_character_is_an_input_error_never_written() {
     assert!(err.contains("uv.lock") && err.contains("a string holds a NUL character"), "{err}");
     assert!(project.read("out.nix").is_none(), "nothing written");
 }
+
+/// The forms of a credential in an index URL that users paste, `S3CRET` being the secret: a
+/// password holding `/`, `?`, `#` or `@` unescaped, a token as the user, a query token, no
+/// scheme at all.
+const ODD_INDEX_URLS: [&str; 12] = [
+    "http://user:S3CRET@127.0.0.1:9/simple/",
+    "http://user:S3/CRET@127.0.0.1:9/simple/",
+    "http://user:S3?CRET@127.0.0.1:9/simple/",
+    "http://user:S3#CRET@127.0.0.1:9/simple/",
+    "http://user:S3@CRET@127.0.0.1:9/simple/",
+    "http://user:12?S3CRET@127.0.0.1:9/simple/",
+    "http://us?er:S3CRET@127.0.0.1:9/simple/",
+    "http://S3CRET@127.0.0.1:9/simple/",
+    "http://127.0.0.1:9/simple/?token=S3CRET",
+    "user:S3CRET@127.0.0.1:9/simple/",
+    "//user:S3CRET@127.0.0.1:9/simple/",
+    "http://user:S3\\CRET@127.0.0.1:9/simple/",
+];
+
+fn assert_no_secret(project: &Project, output: &std::process::Output, form: &str) {
+    let inputs = ["uv.lock", "poetry.lock", "pyproject.toml"];
+    for (what, text) in project.everything_written(output).into_iter().filter(|(what, _)| !inputs.contains(&what.as_str())) {
+        assert!(!text.contains("S3") && !text.contains("CRET"), "{form}: {what} shows the secret:\n{text}");
+    }
+}
+
+#[test]
+fn a_credential_in_any_form_of_index_url_stays_secret() {
+    // Given on the command line: refused, or the run fails offline naming the index.
+    for form in ODD_INDEX_URLS {
+        let project = Project::fixture("poetry-2.0");
+        let output = project.run(&["--offline", "-v", "--index-url", form, "-o", "out.nix"]);
+        assert_eq!(output.status.code(), Some(1), "{form}: {}", stderr(&output));
+        assert_no_secret(&project, &output, form);
+    }
+    // Named by a uv.lock, for a package with a locked wheel (written) and one without (the run
+    // must ask the index, and cannot offline). A registry without a scheme is a folder to uv.
+    for form in ODD_INDEX_URLS.into_iter().filter(|form| form.contains("://")) {
+        let wheel = form.replacen("/simple/", "/files/six-1.16.0-py2.py3-none-any.whl", 1);
+        let lock = |with_unlisted: bool| {
+            let unlisted = if with_unlisted {
+                format!("\n[[package]]\nname = \"idna\"\nversion = \"3.10\"\nsource = {{ registry = \"{form}\" }}\n")
+            } else {
+                String::new()
+            };
+            let deps = if with_unlisted { "[{ name = \"six\" }, { name = \"idna\" }]" } else { "[{ name = \"six\" }]" };
+            format!(
+                "version = 1\nrevision = 3\nrequires-python = \">=3.11\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = {{ virtual = \".\" }}\ndependencies = {deps}\n\n[[package]]\nname = \"six\"\nversion = \"1.16.0\"\nsource = {{ registry = \"{form}\" }}\nwheels = [{{ url = \"{}\", hash = \"{HASH}\" }}]\n{unlisted}",
+                wheel.replace('\\', "\\\\"),
+            )
+            .replace(&format!("registry = \"{form}\""), &format!("registry = \"{}\"", form.replace('\\', "\\\\")))
+        };
+        for with_unlisted in [false, true] {
+            let project = Project::empty();
+            project.write("uv.lock", &lock(with_unlisted)).write("pyproject.toml", PYPROJECT);
+            let output = project.run(&["--offline", "--no-infer", "-v", "-o", "out.nix", "uv.lock"]);
+            assert_eq!(output.status.success(), !with_unlisted, "{form}: {}", stderr(&output));
+            assert_no_secret(&project, &output, form);
+        }
+    }
+}

@@ -15,7 +15,7 @@ use url::Url;
 use super::cache::write_atomically;
 use super::client::{Client, GetError};
 use super::hex;
-use super::{FetchError, FetchOptions, redact_url};
+use super::{FetchError, FetchOptions};
 
 /// Bumped when a cached description's layout changes.
 const LAYOUT: &str = "artifacts-v1";
@@ -224,7 +224,7 @@ async fn download(
     temp_dir: Option<&Path>,
     progress: &indicatif::ProgressBar,
 ) -> Result<Option<File>, FetchError> {
-    let shown = redact_url(&artifact.url);
+    let shown = crate::safe_url::redact(&artifact.url);
     let fail = |message: String| FetchError::Artifact { file: artifact.filename.clone(), url: shown.clone(), message };
     let url = Url::parse(&artifact.url).map_err(|e| fail(e.to_string()))?;
     let download = match client.get_file(&url, FILE_TIMEOUT, max_size, temp_dir, progress).await {

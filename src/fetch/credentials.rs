@@ -10,6 +10,7 @@ use std::path::PathBuf;
 use url::Url;
 
 use super::client::split_credentials;
+use crate::safe_url::DisplaySafeUrl;
 use crate::warning::{Warning, WarningKind};
 
 /// A user and password for one host.
@@ -37,17 +38,11 @@ impl std::fmt::Debug for Credentials {
 }
 
 /// A named index source, for the environment variables that may hold its credentials.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct NamedSource {
     pub name: String,
     /// May carry `user:password@`.
-    pub url: String,
-}
-
-impl std::fmt::Debug for NamedSource {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("NamedSource").field("name", &self.name).field("url", &super::redact_url(&self.url)).finish()
-    }
+    pub url: DisplaySafeUrl,
 }
 
 /// The prefix of Poetry's variables for source `name`: `POETRY_HTTP_BASIC_<NAME>`, the name
@@ -99,14 +94,14 @@ impl Credentials {
         }
         // Poetry's variables win over netrc, and the URL's own credentials over both.
         for source in sources {
-            let Ok(url) = Url::parse(&source.url) else { continue };
+            let Ok(url) = Url::parse(source.url.expose()) else { continue };
             let Some(host) = host_key(&url) else { continue };
             let prefix = poetry_variables(&source.name);
             if let Some(user) = env(format!("{prefix}_USERNAME")) {
                 credentials.by_host.insert(host, Secret { user, password: env(format!("{prefix}_PASSWORD")) });
             }
         }
-        let urls = sources.iter().map(|s| s.url.as_str()).chain(std::iter::once(default_index));
+        let urls = sources.iter().map(|s| s.url.expose()).chain(std::iter::once(default_index));
         for url in urls.filter_map(|u| Url::parse(u).ok()) {
             if let (Some(host), (_, Some((user, password)))) = (host_key(&url), split_credentials(&url)) {
                 credentials.by_host.insert(host, Secret { user, password });

@@ -11,10 +11,11 @@ use url::Url;
 use super::cache::{Cache, CachedFile, ProjectCache};
 use super::client::{Client, GetError};
 use super::simple::{self, IndexFile};
-use super::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, progress_bar, redact_url};
+use super::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, progress_bar};
 use crate::filename::DistFilename;
 use crate::model::{FileHash, HashAlgorithm, LockedFile};
 use crate::name::PackageName;
+use crate::safe_url::DisplaySafeUrl;
 
 /// One (index, project) page and every locked file asked about on it.
 struct Group {
@@ -161,7 +162,7 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
     let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
     let (files, unhashed): (BTreeMap<_, _>, BTreeMap<_, _>) =
         verified.into_iter().flatten().partition(|(_, location)| !location.sha256_hex.is_empty());
-    let unhashed = unhashed.into_iter().map(|(key, location)| (key, location.url)).collect();
+    let unhashed = unhashed.into_iter().map(|(key, location)| (key, DisplaySafeUrl::new(location.url))).collect();
     Ok(Located { files, unhashed, gone, listed, unreachable, requests, cache_hits })
 }
 
@@ -183,7 +184,7 @@ fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
     let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
     for query in queries.iter().filter(|q| !q.files.is_empty() || !q.versions.is_empty()) {
         let index = normalize_index(&query.index_url)?;
-        let key = (redact_url(index.as_str()), query.project.clone());
+        let key = (index_key(&query.index_url), query.project.clone());
         let group = groups.entry(key).or_insert_with(|| Group {
             index: index.clone(),
             files: Vec::new(),
@@ -204,14 +205,22 @@ fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
 }
 
 /// How [`Located`] names an index: its URL normalized (trailing slash) and without credentials.
-pub fn index_key(raw: &str) -> String {
-    normalize_index(raw).map_or_else(|_| redact_url(raw), |url| redact_url(url.as_str()))
+pub fn index_key(raw: &DisplaySafeUrl) -> String {
+    // Redacted before it is normalized: a parser may move part of a password past the host.
+    let shown = raw.redacted();
+    normalize_index(&DisplaySafeUrl::new(shown.as_str())).map_or(shown, |url| url.to_string())
 }
 
 /// Parses an index URL and gives it the trailing slash that `join` needs.
-fn normalize_index(raw: &str) -> Result<Url, FetchError> {
-    let invalid = |message: String| FetchError::InvalidIndexUrl { index: redact_url(raw), message };
-    let mut url = Url::parse(raw.trim()).map_err(|e| invalid(e.to_string()))?;
+fn normalize_index(raw: &DisplaySafeUrl) -> Result<Url, FetchError> {
+    let invalid = |message: String| FetchError::InvalidIndexUrl { index: raw.redacted(), message };
+    let mut url = Url::parse(raw.expose().trim()).map_err(|e| invalid(e.to_string()))?;
+    if !raw.is_unambiguous() {
+        // `user:pa/ss@host` parses as host `user`: the request would go to another host.
+        return Err(invalid(
+            "an `@` after what a URL parser takes for the host: percent-encode a `/`, `?`, `#`, `\\` or `@` in the user or password (%2F, %3F, %23, %5C, %40)".to_string(),
+        ));
+    }
     if !matches!(url.scheme(), "http" | "https") {
         return Err(invalid("only http and https indexes are supported".to_string()));
     }
@@ -325,8 +334,8 @@ mod tests {
 
     #[test]
     fn index_urls_get_a_trailing_slash_and_need_http() {
-        assert_eq!(normalize_index("https://index.example/simple").unwrap().as_str(), "https://index.example/simple/");
-        let err = normalize_index("ftp://u:secret@index.example/").unwrap_err().to_string();
+        assert_eq!(normalize_index(&"https://index.example/simple".into()).unwrap().as_str(), "https://index.example/simple/");
+        let err = normalize_index(&"ftp://u:secret@index.example/".into()).unwrap_err().to_string();
         assert!(err.contains("ftp://index.example/") && !err.contains("secret"), "{err}");
     }
 }

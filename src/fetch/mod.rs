@@ -23,9 +23,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use url::Url;
 
 use crate::model::LockedFile;
+use crate::safe_url::DisplaySafeUrl;
 use crate::name::PackageName;
 use crate::warning::first_few;
 
@@ -43,10 +43,10 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 /// PyPI's simple index: the ONE place its URL appears in the code (default of --index-url).
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct FetchOptions {
     /// The default index, used by the caller for queries without their own source.
-    pub index_url: String,
+    pub index_url: DisplaySafeUrl,
     /// Index pages in flight at once (at least 1).
     pub jobs: usize,
     /// `None` disables the cache.
@@ -71,7 +71,7 @@ pub struct FetchOptions {
 impl Default for FetchOptions {
     fn default() -> Self {
         Self {
-            index_url: DEFAULT_INDEX_URL.to_string(),
+            index_url: DisplaySafeUrl::new(DEFAULT_INDEX_URL),
             jobs: 16,
             cache_dir: None,
             offline: false,
@@ -85,24 +85,6 @@ impl Default for FetchOptions {
     }
 }
 
-// By hand, so that `{:?}` cannot print credentials of `index_url`.
-impl std::fmt::Debug for FetchOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("FetchOptions")
-            .field("index_url", &redact_url(&self.index_url))
-            .field("jobs", &self.jobs)
-            .field("cache_dir", &self.cache_dir)
-            .field("offline", &self.offline)
-            .field("refresh", &self.refresh)
-            .field("progress", &self.progress)
-            .field("timeout", &self.timeout)
-            .field("retries", &self.retries)
-            .field("max_page_size", &self.max_page_size)
-            .field("credentials", &self.credentials)
-            .finish()
-    }
-}
-
 impl FetchOptions {
     /// `$XDG_CACHE_HOME/lock2nix`, else `~/.cache/lock2nix`; `None` without either variable.
     pub fn default_cache_dir() -> Option<PathBuf> {
@@ -112,10 +94,10 @@ impl FetchOptions {
 }
 
 /// The files of one project on one index.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct ProjectQuery {
     /// May contain `user:pass@`; used for the request, never echoed.
-    pub index_url: String,
+    pub index_url: DisplaySafeUrl,
     pub project: PackageName,
     pub files: Vec<LockedFile>,
     /// The names of the files some target chose: a cached "not on the index" for one of them
@@ -129,18 +111,6 @@ pub struct ProjectQuery {
     pub may_be_unreachable: bool,
 }
 
-impl std::fmt::Debug for ProjectQuery {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ProjectQuery")
-            .field("index_url", &redact_url(&self.index_url))
-            .field("project", &self.project)
-            .field("files", &self.files)
-            .field("chosen", &self.chosen)
-            .field("versions", &self.versions)
-            .field("may_be_unreachable", &self.may_be_unreachable)
-            .finish()
-    }
-}
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileLocation {
@@ -156,7 +126,7 @@ pub struct Located {
     pub files: BTreeMap<(PackageName, String), FileLocation>,
     /// Files the index lists with no sha256 while the lock has none either: their URL, to be
     /// downloaded and hashed.
-    pub unhashed: BTreeMap<(PackageName, String), String>,
+    pub unhashed: BTreeMap<(PackageName, String), DisplaySafeUrl>,
     /// Projects the index does not have at all (HTTP 404): every file of theirs is absent.
     pub gone: BTreeSet<PackageName>,
     /// For each queried (project, version), the names of its files on the index, sorted; each
@@ -232,65 +202,6 @@ fn offline_gaps(pages: &BTreeMap<String, Vec<String>>, missing: &[String]) -> St
     pages.chain(files).collect::<Vec<_>>().join("; ")
 }
 
-/// `url` without `user:pass@` and without the values of credential query parameters
-/// (`?token=…`), for messages, cache keys and output. A user name alone is kept
-/// for ssh (`ssh://git@host/…`: it is who logs in, not a secret); for every other scheme it may
-/// be a token and goes too.
-pub fn redact_url(url: &str) -> String {
-    if let Ok(mut parsed) = Url::parse(url) {
-        let ssh = matches!(parsed.scheme(), "ssh" | "git+ssh");
-        if ssh && parsed.password().is_none() {
-            return parsed.to_string();
-        }
-        simple::strip_userinfo(&mut parsed);
-        redact_query(&mut parsed);
-        return parsed.to_string();
-    }
-    // Unparseable: drop whatever sits between `://` and the last `@` of the authority.
-    let Some(start) = url.find("://").map(|i| i + 3) else { return url.to_string() };
-    let authority_end = url[start..].find(['/', '?', '#']).map_or(url.len(), |i| start + i);
-    match url[start..authority_end].rfind('@') {
-        Some(at) => format!("{}{}", &url[..start], &url[start + at + 1..]),
-        None => url.to_string(),
-    }
-}
-
-/// Query parameters that carry credentials (`?token=…`, signed-URL signatures), matched by
-/// name without case.
-const SECRET_PARAMETERS: [&str; 14] = [
-    "token",
-    "access_token",
-    "auth",
-    "key",
-    "api_key",
-    "apikey",
-    "secret",
-    "password",
-    "passwd",
-    "signature",
-    "sig",
-    "x-amz-signature",
-    "x-amz-credential",
-    "x-amz-security-token",
-];
-
-/// Replaces the value of every credential-carrying query parameter with `REDACTED`; other
-/// parameters (`rev`, `subdirectory`, …) stay as written.
-fn redact_query(url: &mut Url) {
-    let secret = |name: &str| SECRET_PARAMETERS.iter().any(|s| s.eq_ignore_ascii_case(name));
-    if !url.query_pairs().any(|(name, _)| secret(&name)) {
-        return;
-    }
-    let pairs: Vec<(String, String)> = url
-        .query_pairs()
-        .map(|(name, value)| {
-            let value = if secret(&name) { "REDACTED".to_string() } else { value.into_owned() };
-            (name.into_owned(), value)
-        })
-        .collect();
-    url.query_pairs_mut().clear().extend_pairs(pairs);
-}
-
 /// A bar on stderr drawn with indicatif's `template`, or a hidden one when not `enabled`.
 fn progress_bar(enabled: bool, len: Option<u64>, template: &str) -> ProgressBar {
     if !enabled {
@@ -309,27 +220,8 @@ mod tests {
     use super::*;
 
     #[test]
-    fn redaction_removes_userinfo_even_from_broken_urls() {
-        assert_eq!(redact_url("https://u:secret@index.example/simple/"), "https://index.example/simple/");
-        assert_eq!(redact_url("https://index.example/simple/"), "https://index.example/simple/");
-        assert_eq!(redact_url("https://u:sec@ret@bad host/x"), "https://bad host/x");
-        assert_eq!(redact_url("not a url"), "not a url");
-        assert_eq!(
-            redact_url("https://index.example/simple/?Token=abc&region=eu&X-Amz-Signature=f00"),
-            "https://index.example/simple/?Token=REDACTED&region=eu&X-Amz-Signature=REDACTED"
-        );
-        assert_eq!(
-            redact_url("https://h/r.git?rev=v1&subdirectory=a%20b"),
-            "https://h/r.git?rev=v1&subdirectory=a%20b"
-        );
-        assert_eq!(redact_url("ssh://git@github.com/o/r.git"), "ssh://git@github.com/o/r.git");
-        assert_eq!(redact_url("ssh://git:secret@github.com/o/r.git"), "ssh://github.com/o/r.git");
-        assert_eq!(redact_url("https://ghp_token@github.com/o/r.git"), "https://github.com/o/r.git");
-    }
-
-    #[test]
     fn debug_output_hides_credentials() {
-        let index_url = "https://u:secret@index.example/simple/".to_string();
+        let index_url = DisplaySafeUrl::new("https://u:secret@index.example/simple/");
         let options = FetchOptions { index_url: index_url.clone(), ..FetchOptions::default() };
         let query = ProjectQuery {
             index_url,
@@ -347,6 +239,6 @@ mod tests {
     #[test]
     fn default_options_match_the_cli_defaults() {
         let options = FetchOptions::default();
-        assert_eq!((options.index_url.as_str(), options.jobs, options.offline), (DEFAULT_INDEX_URL, 16, false));
+        assert_eq!((options.index_url.expose(), options.jobs, options.offline), (DEFAULT_INDEX_URL, 16, false));
     }
 }

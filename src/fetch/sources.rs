@@ -14,7 +14,8 @@ use super::cache::Cache;
 use super::client::{Client, GetError};
 use super::git;
 use super::hashes::{GitFacts, GitKey, Hashes};
-use super::{FetchError, FetchOptions, FileLocation, progress_bar, redact_url, witness};
+use super::{FetchError, FetchOptions, FileLocation, progress_bar, witness};
+use crate::safe_url::DisplaySafeUrl;
 use crate::infer;
 use crate::inference::BuildFacts;
 use crate::model::{HashAlgorithm, Lock, Package, Source};
@@ -53,7 +54,7 @@ pub struct Pinned {
 pub fn pin(
     lock: &Lock,
     packages: &[usize],
-    unhashed: &BTreeMap<(PackageName, String), String>,
+    unhashed: &BTreeMap<(PackageName, String), DisplaySafeUrl>,
     options: &FetchOptions,
     pin: &PinOptions,
 ) -> Result<Pinned, FetchError> {
@@ -155,7 +156,7 @@ pub fn pin(
 struct UrlFile {
     key: (PackageName, String),
     /// May carry credentials.
-    url: String,
+    url: DisplaySafeUrl,
     lock_sha256: Option<String>,
     /// What messages name it by.
     label: String,
@@ -203,7 +204,7 @@ impl Context<'_> {
     fn hash_files(&self, files: Vec<UrlFile>, pinned: &mut Pinned) -> Result<(), FetchError> {
         let mut to_download: Vec<UrlFile> = Vec::new();
         for file in files {
-            let shown = redact_url(&file.url);
+            let shown = file.url.redacted();
             let sha256 = match &file.lock_sha256 {
                 Some(hex) => hex.clone(),
                 None => match self.known_sha256(&shown) {
@@ -222,7 +223,7 @@ impl Context<'_> {
         if to_download.is_empty() {
             return Ok(());
         }
-        let work: Vec<(String, String)> = to_download.iter().map(|f| (f.label.clone(), f.url.clone())).collect();
+        let work: Vec<(String, DisplaySafeUrl)> = to_download.iter().map(|f| (f.label.clone(), f.url.clone())).collect();
         let outcomes = if self.options.offline {
             let why = "--offline, and neither --hashes nor the cache knows its sha256".to_string();
             vec![Err(why); work.len()]
@@ -230,7 +231,7 @@ impl Context<'_> {
             download_hashes(&work, self.options)?
         };
         for (file, outcome) in to_download.into_iter().zip(outcomes) {
-            let shown = redact_url(&file.url);
+            let shown = file.url.redacted();
             match outcome {
                 Ok(hex) => {
                     pinned.fetched += 1;
@@ -259,7 +260,8 @@ impl Context<'_> {
         let Source::Git { url, reference, resolved_reference, subdirectory } = &package.source else {
             unreachable!("only git packages are pinned here")
         };
-        let shown = redact_url(url);
+        let shown = url.redacted();
+        let url = url.expose();
         // A build cannot fetch from this machine, and the file would hold its path.
         if git::is_local_url(url) {
             return Err(FetchError::LocalGit { package: package.id(), url: shown });
@@ -353,11 +355,11 @@ fn sdist_build(file: &Path) -> Option<Result<BuildFacts, String>> {
 
 /// Downloads each `(label, url)` and hashes it: sha256 hex, or why it could not be had.
 fn download_hashes(
-    work: &[(String, String)],
+    work: &[(String, DisplaySafeUrl)],
     options: &FetchOptions,
 ) -> Result<Vec<Result<String, String>>, FetchError> {
     if options.offline {
-        let missing: Vec<String> = work.iter().map(|(label, url)| format!("{label}: {}", redact_url(url))).collect();
+        let missing: Vec<String> = work.iter().map(|(label, url)| format!("{label}: {url}")).collect();
         return Err(FetchError::Offline { pages: BTreeMap::new(), missing });
     }
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -372,7 +374,7 @@ fn download_hashes(
     let downloads = work.iter().map(|(_, url)| {
         let (client, bar, temp_dir) = (&client, &bar, temp_dir.as_deref());
         async move {
-            let parsed = Url::parse(url).map_err(|e| format!("not a URL: {e}"))?;
+            let parsed = Url::parse(url.expose()).map_err(|e| format!("not a URL: {e}"))?;
             client
                 .get_file(&parsed, std::time::Duration::from_secs(30 * 60), None, temp_dir, bar)
                 .await

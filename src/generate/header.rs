@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 use std::path::{Component, Path, PathBuf};
 
 use super::{GenerateOptions, pyproject_path};
-use crate::fetch::{DEFAULT_INDEX_URL, redact_url, witness};
+use crate::fetch::{DEFAULT_INDEX_URL, witness};
 use crate::model::Lock;
 use crate::name::PackageName;
 use crate::plan::Plan;
@@ -112,11 +112,11 @@ fn recorded(options: &GenerateOptions, paths: &RecordedPaths) -> String {
     for variant in &options.variants {
         flag("--variant", Some(variant.clone()));
     }
-    if options.fetch.index_url != DEFAULT_INDEX_URL {
-        flag("--index-url", Some(redact_url(&options.fetch.index_url)));
+    if options.fetch.index_url.expose() != DEFAULT_INDEX_URL {
+        flag("--index-url", Some(options.fetch.index_url.redacted()));
     }
     for (name, url) in &options.sources {
-        flag("--source", Some(format!("{name}={}", redact_url(url))));
+        flag("--source", Some(format!("{name}={url}")));
     }
     if let Some(file) = &options.overrides.file {
         flag("--overrides", Some(paths.relative(file)));

@@ -6,8 +6,8 @@
 use std::collections::BTreeMap;
 
 use crate::fetch::credentials::{NamedSource, poetry_variables};
-use crate::fetch::redact_url;
 use crate::model::{Lock, Source};
+use crate::safe_url::{DisplaySafeUrl, redact as redact_url};
 use crate::project::Project;
 use crate::warning::{Warning, WarningKind};
 
@@ -26,11 +26,11 @@ pub enum SourceError {
 pub(super) fn point_sources(
     lock: &mut Lock,
     project: &Project,
-    remap: &BTreeMap<String, String>,
-    default_index: &str,
-) -> Result<(String, Vec<Warning>), SourceError> {
+    remap: &BTreeMap<String, DisplaySafeUrl>,
+    default_index: &DisplaySafeUrl,
+) -> Result<(DisplaySafeUrl, Vec<Warning>), SourceError> {
     let key = |name: &str| name.to_ascii_lowercase();
-    let remap: BTreeMap<String, &String> = remap.iter().map(|(name, url)| (key(name), url)).collect();
+    let remap: BTreeMap<String, &DisplaySafeUrl> = remap.iter().map(|(name, url)| (key(name), url)).collect();
     let configured: BTreeMap<String, &str> =
         project.sources.iter().filter_map(|s| Some((key(&s.name), s.url.as_deref()?))).collect();
     let mut known: Vec<String> = lock
@@ -54,7 +54,7 @@ pub(super) fn point_sources(
         let name = key(&index.name);
         if let Some(url) = remap.get(&name) {
             index.url = (*url).clone();
-        } else if let Some(url) = configured.get(&name).filter(|url| !same_index(url, &index.url)) {
+        } else if let Some(url) = configured.get(&name).filter(|url| !same_index(url, index.url.expose())) {
             if !warnings.iter().any(|w: &Warning| w.subject == index.name) {
                 warnings.push(Warning::new(
                     WarningKind::SourceUrlChanged,
@@ -63,14 +63,14 @@ pub(super) fn point_sources(
                         "source `{}`: pyproject.toml gives {} but the lock was made against {}; Poetry installs from the former, and so does lock2nix (run `poetry lock` to bring the lock up to date)",
                         index.name,
                         redact_url(url),
-                        redact_url(&index.url)
+                        index.url
                     ),
                 ));
             }
-            index.url = (*url).to_string();
+            index.url = DisplaySafeUrl::new(*url);
         }
     }
-    let default = remap.get(PYPI).map_or_else(|| default_index.to_string(), |url| (*url).clone());
+    let default = remap.get(PYPI).map_or_else(|| default_index.clone(), |url| (*url).clone());
     Ok((default, warnings))
 }
 

@@ -114,8 +114,7 @@ fn key(options: &GenerateOptions) -> Option<String> {
     let meta = std::fs::metadata(&exe).ok()?;
     let modified = meta.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
     let cwd = std::env::current_dir().ok()?;
-    let sources: Vec<(&String, String)> =
-        options.sources.iter().map(|(name, url)| (name, fetch::redact_url(url))).collect();
+    let sources = &options.sources;
     let text = format!(
         "{LAYOUT}\n{version}\n{exe:?} {len} {modified:?}\n{cwd:?}\nlock {lock:?}\npyproject {pyproject:?}\n\
          output {output:?}\nresolve {resolve:?}\nindex {index}\ncache {cache:?}\noverrides {overrides:?}\n\
@@ -127,7 +126,7 @@ fn key(options: &GenerateOptions) -> Option<String> {
         pyproject = options.pyproject,
         output = options.output,
         resolve = options.resolve,
-        index = fetch::redact_url(&options.fetch.index_url),
+        index = options.fetch.index_url,
         cache = options.fetch.cache_dir,
         overrides = options.overrides,
         infer = options.infer,

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{GenerateOptions, LocationIndex, index_of};
-use crate::fetch::{Located, redact_url};
+use crate::fetch::{Located};
 use crate::model::Lock;
 use crate::name::PackageName;
 use crate::plan::{self, Locations};
@@ -95,7 +95,7 @@ impl<'a> IndexGaps<'a> {
                 .filter(|s| s.as_ref().is_some_and(|s| s.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex)))
                 .count();
             let index_url = index_of(package, &options.fetch.index_url);
-            let index = redact_url(index_url);
+            let index = index_url.redacted();
             let unreachable = self.located.unreachable.get(&crate::fetch::index_key(index_url));
             let what = if let Some(why) = unreachable {
                 format!("index {index} could not be reached ({why})")

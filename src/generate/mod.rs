@@ -13,6 +13,7 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
+use crate::safe_url::DisplaySafeUrl;
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::inference::{self, InferOptions};
 use crate::lockfile;
@@ -27,8 +28,8 @@ use crate::warning::{Warning, WarningKind};
 use header::header;
 pub use header::recorded_command;
 
-/// Everything one run needs. `Debug` by hand: `sources` may hold credentials.
-#[derive(Clone)]
+/// Everything one run needs.
+#[derive(Clone, Debug)]
 pub struct GenerateOptions {
     pub lock: PathBuf,
     /// Defaults to the pyproject.toml next to the lock.
@@ -51,35 +52,13 @@ pub struct GenerateOptions {
     pub update_hashes: bool,
     /// `--source NAME=URL`: named index sources pointed at another index (`pypi` is the
     /// default index).
-    pub sources: BTreeMap<String, String>,
+    pub sources: BTreeMap<String, DisplaySafeUrl>,
     /// `--variant NAME`: of extras and groups that cannot be installed together (uv's
     /// conflicts), the ones this file holds.
     pub variants: Vec<String>,
     /// Answer from the run memo in the cache when nothing the run reads has changed, and
     /// remember this run there (see `generate/memo.rs`). Without a cache folder there is no memo.
     pub memo: bool,
-}
-
-impl std::fmt::Debug for GenerateOptions {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let sources: BTreeMap<&String, String> =
-            self.sources.iter().map(|(name, url)| (name, fetch::redact_url(url))).collect();
-        f.debug_struct("GenerateOptions")
-            .field("lock", &self.lock)
-            .field("pyproject", &self.pyproject)
-            .field("output", &self.output)
-            .field("resolve", &self.resolve)
-            .field("fetch", &self.fetch)
-            .field("overrides", &self.overrides)
-            .field("infer", &self.infer)
-            .field("allow_missing", &self.allow_missing)
-            .field("hashes", &self.hashes)
-            .field("update_hashes", &self.update_hashes)
-            .field("sources", &sources)
-            .field("variants", &self.variants)
-            .field("memo", &self.memo)
-            .finish()
-    }
 }
 
 /// Which override entries apply.
@@ -237,7 +216,7 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         indexes::point_sources(&mut lock, &project, &options.sources, &options.fetch.index_url)?;
     warnings.extend(source_warnings);
     let named = indexes::named_sources(&lock);
-    let (credentials, netrc_warnings) = fetch::credentials::Credentials::discover(&named, &default_index);
+    let (credentials, netrc_warnings) = fetch::credentials::Credentials::discover(&named, default_index.expose());
     warnings.extend(netrc_warnings);
     let fetch_options = FetchOptions { index_url: default_index, credentials, ..options.fetch.clone() };
     let fetch_options = &fetch_options;
@@ -486,7 +465,7 @@ pub fn plan_offline(
 }
 
 /// The index a registry package comes from: its own source, else the default.
-fn index_of<'a>(package: &'a Package, default_index: &'a str) -> &'a str {
+fn index_of<'a>(package: &'a Package, default_index: &'a DisplaySafeUrl) -> &'a DisplaySafeUrl {
     match &package.source {
         Source::Registry { index: Some(index) } => &index.url,
         _ => default_index,
@@ -496,13 +475,18 @@ fn index_of<'a>(package: &'a Package, default_index: &'a str) -> &'a str {
 /// One query per (index, project), holding the files of every locked version of it and the
 /// names of those some target chose. With `allow_missing`, a named index that cannot be reached
 /// leaves its packages throwing instead of stopping the run.
-pub fn queries(lock: &Lock, resolution: &Resolution, default_index: &str, allow_missing: bool) -> Vec<ProjectQuery> {
-    let mut grouped: BTreeMap<(&str, &PackageName), ProjectQuery> = BTreeMap::new();
+pub fn queries(
+    lock: &Lock,
+    resolution: &Resolution,
+    default_index: &DisplaySafeUrl,
+    allow_missing: bool,
+) -> Vec<ProjectQuery> {
+    let mut grouped: BTreeMap<(&DisplaySafeUrl, &PackageName), ProjectQuery> = BTreeMap::new();
     for i in plan::packages_to_locate(lock, resolution) {
         let package = &lock.packages[i];
         let index_url = index_of(package, default_index);
         let query = grouped.entry((index_url, &package.name)).or_insert_with(|| ProjectQuery {
-            index_url: index_url.to_string(),
+            index_url: index_url.clone(),
             project: package.name.clone(),
             files: Vec::new(),
             chosen: BTreeSet::new(),

@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use super::index_of;
 use crate::fetch::{self, FetchError, FetchOptions, Located, ProjectQuery};
 use crate::model::{FileHash, HashAlgorithm, Lock, LockedFile, Source};
+use crate::safe_url::DisplaySafeUrl;
 use crate::warning::{Warning, WarningKind};
 
 /// Gives every registry package without files the files the index lists for its version.
@@ -24,14 +25,14 @@ pub(super) fn fill_from_index(
     if unlisted.is_empty() {
         return Ok((Vec::new(), Located::default()));
     }
-    let mut grouped: BTreeMap<(&str, &crate::name::PackageName), ProjectQuery> = BTreeMap::new();
+    let mut grouped: BTreeMap<(&DisplaySafeUrl, &crate::name::PackageName), ProjectQuery> = BTreeMap::new();
     for &i in &unlisted {
         let package = &lock.packages[i];
         let index_url = index_of(package, &options.index_url);
         grouped
             .entry((index_url, &package.name))
             .or_insert_with(|| ProjectQuery {
-                index_url: index_url.to_string(),
+                index_url: index_url.clone(),
                 project: package.name.clone(),
                 files: Vec::new(),
                 chosen: BTreeSet::new(),

@@ -8,6 +8,7 @@ pub mod fixups;
 mod source;
 mod targets;
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap;
@@ -31,10 +32,14 @@ pub trait Locations: Sync {
     /// `(url, sha256 hex)` of `filename` of `package` (an index file or a `url` source's file).
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)>;
 
-    /// `(url, sha256 hex)` of a locked file: where the lock itself says (uv.lock), else
-    /// where [`Self::find`] found it.
-    fn locate<'a>(&'a self, package: &'a Package, file: &'a LockedFile) -> Option<(&'a str, &'a str)> {
-        file.locked_location().or_else(|| self.find(&package.name, &file.filename))
+    /// `(url, sha256 hex)` of a locked file: where the lock itself says (uv.lock), its
+    /// credentials removed (the output and the cache must not hold them; the build has them
+    /// from netrc), else where [`Self::find`] found it.
+    fn locate<'a>(&'a self, package: &'a Package, file: &'a LockedFile) -> Option<(Cow<'a, str>, &'a str)> {
+        match file.locked_location() {
+            Some((url, sha256)) => Some((Cow::Owned(url.redacted()), sha256)),
+            None => self.find(&package.name, &file.filename).map(|(url, sha256)| (Cow::Borrowed(url), sha256)),
+        }
     }
 
     /// The pinned git checkout or local path of the lock's package `index`.

@@ -220,7 +220,7 @@ fn file_src(
     })?;
     let auth = locations.auth_variables(package).and_then(|variables| {
         // The host the file is downloaded from, which may not be the index's own.
-        let machine = url::Url::parse(url).ok()?.host_str()?.to_string();
+        let machine = url::Url::parse(&url).ok()?.host_str()?.to_string();
         Some(NetrcAuth { machine, variables: variables.to_string() })
     });
     Ok(Src::Url(Download { file: file.clone(), url: url.to_string(), hash, auth }))

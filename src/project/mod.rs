@@ -73,7 +73,7 @@ impl std::fmt::Debug for IndexSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("IndexSource")
             .field("name", &self.name)
-            .field("url", &self.url.as_deref().map(crate::fetch::redact_url))
+            .field("url", &self.url.as_deref().map(crate::safe_url::redact))
             .field("priority", &self.priority)
             .finish()
     }

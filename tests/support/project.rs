@@ -125,6 +125,19 @@ impl Project {
         out.sort();
         out
     }
+
+    /// Everything a run showed or left behind, as (what, text): its stdout and stderr, the
+    /// files it wrote in the project folder (the output, the `--hashes` file) and, under
+    /// `cache`, each file's name and content. For tests that grep for a secret.
+    pub fn everything_written(&self, output: &Output) -> Vec<(String, String)> {
+        let mut texts = vec![("stderr".to_string(), stderr(output)), ("stdout".to_string(), stdout(output))];
+        for (path, bytes) in self.files_under(".") {
+            let relative = path.strip_prefix(self.path()).unwrap().display().to_string();
+            texts.push((format!("{relative} (name)"), relative.clone()));
+            texts.push((relative, String::from_utf8_lossy(&bytes).into_owned()));
+        }
+        texts
+    }
 }
 
 /// Nothing from the environment may point the binary at another index, cache or proxy, and

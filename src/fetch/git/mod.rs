@@ -21,7 +21,7 @@ use std::process::{Command, Stdio};
 mod messages;
 
 use super::nar;
-use super::redact_url;
+use crate::safe_url::redact as redact_url;
 use messages::{bounded, stderr_tail, url_secrets};
 
 /// What [`prefetch`] learns about one commit.

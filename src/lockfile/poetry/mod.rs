@@ -270,16 +270,16 @@ fn convert_source(raw: Option<RawSource>, develop: bool) -> Source {
     let Some(raw) = raw else { return Source::Registry { index: None } };
     match raw.kind.as_str() {
         "git" => Source::Git {
-            url: raw.url,
+            url: raw.url.into(),
             reference: raw.reference,
             resolved_reference: raw.resolved_reference,
             subdirectory: raw.subdirectory,
         },
-        "url" => Source::Url { url: raw.url, subdirectory: raw.subdirectory },
+        "url" => Source::Url { url: raw.url.into(), subdirectory: raw.subdirectory },
         "directory" => Source::Directory { path: raw.url, develop },
         "file" => Source::File { path: raw.url },
         // "legacy" and anything else an index-like source.
-        _ => Source::Registry { index: Some(IndexRef { name: raw.reference.unwrap_or_default(), url: raw.url }) },
+        _ => Source::Registry { index: Some(IndexRef { name: raw.reference.unwrap_or_default(), url: raw.url.into() }) },
     }
 }
 

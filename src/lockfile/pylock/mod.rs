@@ -15,6 +15,7 @@ use uv_pep508::MarkerTree;
 
 use super::LockError;
 use super::location::registry;
+use crate::safe_url::DisplaySafeUrl;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
 use crate::filename::file_name_of;
@@ -125,7 +126,7 @@ fn source_and_files(raw: &RawPackage) -> Result<(Source, Vec<LockedFile>), Strin
         }
         let url = vcs.url.clone().or_else(|| vcs.path.clone()).ok_or("a vcs source needs a url or a path")?;
         let source = Source::Git {
-            url,
+            url: url.into(),
             reference: vcs.requested_revision.clone(),
             resolved_reference: Some(vcs.commit_id.to_ascii_lowercase()),
             subdirectory: vcs.subdirectory.clone(),
@@ -138,7 +139,7 @@ fn source_and_files(raw: &RawPackage) -> Result<(Source, Vec<LockedFile>), Strin
     if let Some(archive) = &raw.archive {
         let file = locked_file(archive)?;
         let source = match (&archive.url, &archive.path) {
-            (Some(url), _) => Source::Url { url: url.clone(), subdirectory: archive.subdirectory.clone() },
+            (Some(url), _) => Source::Url { url: url.as_str().into(), subdirectory: archive.subdirectory.clone() },
             (None, Some(path)) => Source::File { path: path.clone() },
             (None, None) => return Err("an archive needs a url or a path".into()),
         };
@@ -175,7 +176,7 @@ fn locked_file(raw: &RawFile) -> Result<LockedFile, String> {
         })
         .transpose()?;
     let dist = DistFilename::parse(&filename);
-    Ok(LockedFile { filename, hash, dist, url: raw.url.clone() })
+    Ok(LockedFile { filename, hash, dist, url: raw.url.as_deref().map(DisplaySafeUrl::from) })
 }
 
 /// A `dependencies` entry: a PEP 751 table (`name`, maybe `version`) or a requirement string.

@@ -14,6 +14,7 @@ use uv_pep440::Version;
 use uv_pep508::MarkerTree;
 
 use super::LockError;
+use crate::safe_url::DisplaySafeUrl;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
 use crate::model::{Conflict, ConflictItem, Dependency, FileHash, Lock, LockFormat, LockRoots, LockedFile, Package};
@@ -155,7 +156,7 @@ impl<'a> Reader<'a> {
                 _ => None,
             });
             let dist = DistFilename::parse(&filename);
-            files.push(LockedFile { filename, hash, dist, url });
+            files.push(LockedFile { filename, hash, dist, url: url.map(DisplaySafeUrl::from) });
         }
         let mut dependencies = self.edges(&raw.dependencies, false, &entry)?;
         let mut extras = BTreeMap::new();

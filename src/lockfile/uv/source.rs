@@ -17,7 +17,7 @@ pub(super) fn convert(raw: &RawSource) -> Result<Source, String> {
         RawSource::Registry { registry } if !registry.contains("://") => Source::Folder { path: registry.clone() },
         RawSource::Registry { registry } => registry_source(registry),
         RawSource::Git { git } => git_source(git)?,
-        RawSource::Url { url, subdirectory } => Source::Url { url: url.clone(), subdirectory: subdirectory.clone() },
+        RawSource::Url { url, subdirectory } => Source::Url { url: url.as_str().into(), subdirectory: subdirectory.clone() },
         RawSource::Path { path } => Source::File { path: path.clone() },
         RawSource::Directory { directory } => Source::Directory { path: directory.clone(), develop: false },
         RawSource::Editable { editable } => Source::Directory { path: editable.clone(), develop: true },
@@ -32,9 +32,9 @@ pub(super) fn convert(raw: &RawSource) -> Result<Source, String> {
 fn git_source(text: &str) -> Result<Source, String> {
     let (rest, commit) = text
         .split_once('#')
-        .ok_or_else(|| format!("git source `{}` names no commit", crate::fetch::redact_url(text)))?;
+        .ok_or_else(|| format!("git source `{}` names no commit", crate::safe_url::redact(text)))?;
     if commit.len() < 7 || !commit.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(format!("git source `{}`: `{commit}` is not a commit", crate::fetch::redact_url(text)));
+        return Err(format!("git source `{}`: `{commit}` is not a commit", crate::safe_url::redact(text)));
     }
     let (url, query) = rest.split_once('?').unwrap_or((rest, ""));
     let mut reference = None;
@@ -47,7 +47,7 @@ fn git_source(text: &str) -> Result<Source, String> {
         }
     }
     Ok(Source::Git {
-        url: url.to_string(),
+        url: url.into(),
         reference,
         resolved_reference: Some(commit.to_ascii_lowercase()),
         subdirectory,
@@ -74,7 +74,7 @@ mod tests {
         )
         .unwrap();
         let Source::Git { url, reference, resolved_reference, subdirectory } = source else { panic!() };
-        assert_eq!(url, "https://github.com/o/r.git");
+        assert_eq!(url.expose(), "https://github.com/o/r.git");
         assert_eq!(reference.as_deref(), Some("v1.2"));
         assert_eq!(resolved_reference.as_deref(), Some("7fc59da2c4dff919db2095a0f0e47101b657131d"));
         assert_eq!(subdirectory.as_deref(), Some("pkgs/a"));
