@@ -1,8 +1,13 @@
-//! Limits on untrusted PEP 508 text (markers, and requirements that carry one) before it
-//! reaches uv-pep508, whose parser recurses once per parenthesis (5,000 nested parentheses
-//! overflowed the stack) and whose marker algebra can grow much faster than its input (a
-//! 131 KB marker took 4.45 GB). Real markers stay far below both limits: the longest in the
-//! corpus's locks is 2.2 KB, and none nests parentheses more than 2 deep.
+//! Limits on untrusted text.
+//!
+//! PEP 508 text (markers, and requirements that carry one) is bounded before it reaches
+//! uv-pep508, whose parser recurses once per parenthesis (5,000 nested parentheses overflowed
+//! the stack) and whose marker algebra can grow much faster than its input (a 131 KB marker
+//! took 4.45 GB). Real markers stay far below both limits: the longest in the corpus's locks is
+//! 2.2 KB, and none nests parentheses more than 2 deep.
+//!
+//! Messages quote lock and index data: [`excerpt`] bounds a quoted value, and [`printable`]
+//! makes a whole message safe for a terminal.
 
 /// The longest marker or requirement lock2nix reads (7 times the longest seen in real locks).
 pub const MAX_PEP508_BYTES: usize = 16 * 1024;
@@ -16,6 +21,39 @@ pub fn excerpt(text: &str) -> String {
         Some((cut, _)) => format!("{}… ({} bytes in all)", &text[..cut], text.len()),
         None => text.to_string(),
     }
+}
+
+/// The longest message printed whole (a long list of packages fits); a longer one keeps its
+/// start and its end, where the subject and the fix are.
+pub const MAX_MESSAGE_CHARS: usize = 4000;
+
+/// `text` as a terminal can show it, on one line: control characters (C0, DEL and C1, which
+/// start ANSI escape sequences) and the invisible characters that reorder or hide text
+/// (bidirectional controls) become `\u{…}` escapes (`\n`, `\r`, `\t` as such), and a text
+/// longer than [`MAX_MESSAGE_CHARS`] loses its middle.
+pub fn printable(text: &str) -> String {
+    let hidden = |c: char| {
+        c.is_control() || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}' | '\u{202a}'..='\u{202e}' | '\u{2066}'..='\u{2069}')
+    };
+    let count = text.chars().count();
+    let (head, tail) = (MAX_MESSAGE_CHARS * 3 / 4, MAX_MESSAGE_CHARS / 4);
+    let mut out = String::with_capacity(text.len().min(MAX_MESSAGE_CHARS * 4));
+    for (i, c) in text.chars().enumerate() {
+        if count > MAX_MESSAGE_CHARS && i == head {
+            out.push_str(&format!(" […{} characters left out…] ", count - head - tail));
+        }
+        if count > MAX_MESSAGE_CHARS && (head..count - tail).contains(&i) {
+            continue;
+        }
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Why `text` is not read, or `Ok` when it is within the limits.
@@ -60,6 +98,19 @@ mod tests {
         let long = vec!["python_version == '3.1'"; 2000].join(" or ");
         let expected = format!("{} bytes long, more than the 16384 lock2nix reads", long.len());
         assert!(check_pep508(&long).unwrap_err().starts_with(&expected));
+    }
+
+    #[test]
+    fn messages_are_printable_on_one_line() {
+        assert_eq!(printable("plain `six` 1.0 é"), "plain `six` 1.0 é");
+        assert_eq!(printable("a\nb\tc\r"), "a\\nb\\tc\\r");
+        assert_eq!(printable("name \u{1b}[31mred\u{1b}[0m"), "name \\u{1b}[31mred\\u{1b}[0m");
+        assert_eq!(printable("\u{0}\u{7f}\u{9b}2J"), "\\u{0}\\u{7f}\\u{9b}2J");
+        assert_eq!(printable("abc\u{202e}fed"), "abc\\u{202e}fed");
+        let long = format!("start {} end", "x".repeat(10_000));
+        let shown = printable(&long);
+        assert!(shown.starts_with("start ") && shown.ends_with(" end"), "{shown}");
+        assert!(shown.contains("[…6010 characters left out…]") && shown.chars().count() < MAX_MESSAGE_CHARS + 50);
     }
 
     #[test]

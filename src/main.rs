@@ -11,6 +11,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions};
 use lock2nix::generate::{GenerateOptions, OverrideOptions, generate};
 use lock2nix::inference::InferOptions;
+use lock2nix::limits::printable;
 use lock2nix::name::PackageName;
 use lock2nix::overrides::{format_list, format_show};
 use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
@@ -243,7 +244,7 @@ fn main() -> ExitCode {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { messages, code }) => {
             for message in messages {
-                eprintln!("lock2nix: error: {message}");
+                eprintln!("lock2nix: error: {}", printable(&message));
             }
             ExitCode::from(code)
         }
@@ -341,7 +342,7 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
         ));
     }
     if messages.is_empty() {
-        eprintln!("lock2nix: {shown} is up to date");
+        eprintln!("lock2nix: {} is up to date", printable(&shown.to_string()));
         return Ok(());
     }
     Err(Failure { messages, code: 1 })
@@ -416,7 +417,7 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
 /// Warnings (summarised per kind unless `verbose`), then what the run did.
 fn report(generated: &lock2nix::generate::Generated, verbose: bool) {
     for line in summarize(&generated.warnings, verbose) {
-        eprintln!("lock2nix: warning: {line}");
+        eprintln!("lock2nix: warning: {}", printable(&line));
     }
     let s = &generated.stats;
     eprintln!(

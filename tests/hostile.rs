@@ -151,3 +151,19 @@ fn a_credential_in_any_form_of_index_url_stays_secret() {
         }
     }
 }
+
+/// Issue 11: lock data in a message cannot drive the terminal: escape sequences and other
+/// control characters are shown escaped, and each message stays one line.
+#[test]
+fn control_characters_from_the_lock_are_escaped_in_messages() {
+    let project = Project::empty();
+    let lock = lock_with_edge_marker("python_version > '3'")
+        .replace("version = \"1.16.0\"", "version = \"1.16\\u001b]0;pwned\\u0007\\u001b[2J\\nnext\"");
+    project.write("uv.lock", &lock).write("pyproject.toml", PYPROJECT);
+    let (out, _) = run(&project);
+    let err = stderr(&out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("\\u{1b}]0;pwned\\u{7}\\u{1b}[2J\\nnext"), "{err}");
+    assert!(!err.trim_end().bytes().any(|b| b.is_ascii_control()), "a raw control character: {err:?}");
+    assert_eq!(err.trim_end().lines().count(), 1, "{err}");
+}

@@ -20,8 +20,10 @@ pub(crate) struct IndexFile {
     pub hashes: BTreeMap<HashAlgorithm, String>,
 }
 
-/// Parses a page by its `Content-Type`, sniffing the body when the header says neither.
+/// Parses a page by its content (a JSON object or markup), else by its `Content-Type`: a
+/// server or proxy may label either form with the other's type.
 pub(crate) fn parse_page(content_type: Option<&str>, body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String> {
+    let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
     if is_json(content_type, body) {
         parse_json(body, page_url)
     } else {
@@ -31,12 +33,20 @@ pub(crate) fn parse_page(content_type: Option<&str>, body: &[u8], page_url: &Url
 }
 
 fn is_json(content_type: Option<&str>, body: &[u8]) -> bool {
+    match body.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => return true,
+        Some(b'<') => return false,
+        _ => {}
+    }
     let mime = content_type.and_then(|ct| ct.split(';').next()).map(|m| m.trim().to_ascii_lowercase());
-    match mime.as_deref() {
-        Some(m) if m.ends_with("+json") || m == "application/json" => true,
-        Some(m) if m.ends_with("+html") || m == "text/html" => false,
-        // Some servers send no or a generic type: decide by the first non-blank byte.
-        _ => body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
+    mime.is_some_and(|m| m.ends_with("+json") || m == "application/json")
+}
+
+/// A listed file, unless its name cannot be a file name: one with a control character (a NUL
+/// cannot be written to a Nix file) or a path separator is not a distribution, and is left out.
+fn push_file(files: &mut Vec<IndexFile>, file: IndexFile) {
+    if !file.filename.chars().any(|c| c.is_control() || c == '/' || c == '\\') {
+        files.push(file);
     }
 }
 
@@ -81,7 +91,7 @@ pub(crate) fn parse_json(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, 
                 hashes.insert(algorithm, hex);
             }
         }
-        files.push(IndexFile { filename: file.filename, url, hashes });
+        push_file(&mut files, IndexFile { filename: file.filename, url, hashes });
     }
     Ok(files)
 }
@@ -110,7 +120,7 @@ pub(crate) fn parse_html(body: &str, page_url: &Url) -> Vec<IndexFile> {
         if filename.is_empty() {
             continue;
         }
-        files.push(IndexFile { filename, url, hashes: fragment_hash.into_iter().collect() });
+        push_file(&mut files, IndexFile { filename, url, hashes: fragment_hash.into_iter().collect() });
     }
     files
 }
@@ -160,6 +170,31 @@ mod tests {
 
     fn sha256(files: &[IndexFile], name: &str) -> Option<String> {
         files.iter().find(|f| f.filename == name)?.hashes.get(&HashAlgorithm::Sha256).cloned()
+    }
+
+    #[test]
+    fn a_page_is_read_by_its_content_whatever_its_label() {
+        let json = format!(r#"{{"files": [{{"filename": "demo-1.0.tar.gz", "url": "demo-1.0.tar.gz#sha256={A}"}}]}}"#);
+        let html = format!(r#"<html><a href="demo-1.0.tar.gz#sha256={A}">demo-1.0.tar.gz</a></html>"#);
+        for body in [json, html] {
+            for label in [Some("text/html"), Some("application/vnd.pypi.simple.v1+json"), Some("text/plain"), None] {
+                let body = format!("\u{feff}\n {body}");
+                let files = parse_page(label, body.as_bytes(), &page()).unwrap();
+                assert_eq!(sha256(&files, "demo-1.0.tar.gz").as_deref(), Some(A), "{label:?}: {body}");
+            }
+        }
+    }
+
+    #[test]
+    fn control_characters_never_reach_a_listed_file() {
+        let body = format!(
+            r#"{{"files": [{{"filename": "demo-1.0.tar.gz\u0000", "url": "a.tar.gz#sha256={A}"}},
+                {{"filename": "../demo-1.0.tar.gz", "url": "b.tar.gz"}},
+                {{"filename": "demo-1.0.zip", "url": "demo\u0000-1.0\u001b[2J.zip"}}]}}"#
+        );
+        let files = parse_json(body.as_bytes(), &page()).unwrap();
+        assert_eq!(files.len(), 1, "{files:?}");
+        assert_eq!(files[0].url, "https://index.example/simple/demo/demo%00-1.0%1B[2J.zip");
     }
 
     #[test]
