@@ -111,7 +111,9 @@ const ODD_INDEX_URLS: [&str; 12] = [
 
 fn assert_no_secret(project: &Project, output: &std::process::Output, form: &str) {
     let inputs = ["uv.lock", "poetry.lock", "pyproject.toml"];
-    for (what, text) in project.everything_written(output).into_iter().filter(|(what, _)| !inputs.contains(&what.as_str())) {
+    for (what, text) in
+        project.everything_written(output).into_iter().filter(|(what, _)| !inputs.contains(&what.as_str()))
+    {
         assert!(!text.contains("S3") && !text.contains("CRET"), "{form}: {what} shows the secret:\n{text}");
     }
 }

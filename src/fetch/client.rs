@@ -24,7 +24,8 @@ const USER_AGENT: &str =
 /// First backoff step; doubles per retry up to [`MAX_BACKOFF`].
 const BASE_BACKOFF: Duration = Duration::from_millis(250);
 const MAX_BACKOFF: Duration = Duration::from_secs(8);
-/// A longer `Retry-After` is ignored rather than stalling a CLI run for minutes.
+/// The longest `Retry-After` waited for; a longer one ends the retries at once rather than
+/// stalling a CLI run for minutes.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(10);
 
 /// A fetched page. `url` is the final URL after redirects, without credentials.
@@ -39,6 +40,8 @@ pub(crate) struct Page {
 pub(crate) enum GetError {
     NotFound,
     Status(u16),
+    /// A retryable status whose `Retry-After` is longer than [`MAX_RETRY_AFTER`].
+    WaitTooLong(u16, Duration),
     Network(String),
     /// The file is larger than the caller's limit (bytes known so far).
     TooLarge(u64),
@@ -51,6 +54,12 @@ impl std::fmt::Display for GetError {
         match self {
             GetError::NotFound => write!(f, "HTTP 404"),
             GetError::Status(status) => write!(f, "HTTP {status}"),
+            GetError::WaitTooLong(status, wait) => write!(
+                f,
+                "HTTP {status}; it asks to wait {} s before the next request, more than the {} s lock2nix waits: try again later",
+                wait.as_secs(),
+                MAX_RETRY_AFTER.as_secs()
+            ),
             GetError::Network(message) => write!(f, "{message}"),
             GetError::TooLarge(size) => write!(f, "larger than the limit ({size} bytes or more; see --max-page-size)"),
             GetError::Local(message) => write!(f, "cannot write a temporary file: {message}"),
@@ -147,6 +156,9 @@ impl Client {
             self.requests.fetch_add(1, Ordering::Relaxed);
             match attempt().await {
                 Ok(value) => return Ok(value),
+                Err(Attempt::Retry(GetError::Status(status), Some(wait))) if wait > MAX_RETRY_AFTER => {
+                    return Err(GetError::WaitTooLong(status, wait));
+                }
                 Err(Attempt::Retry(_, retry_after)) if retry < self.retries => {
                     tokio::time::sleep(backoff(retry, retry_after)).await;
                     retry += 1;
@@ -312,10 +324,7 @@ fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 fn backoff(attempt: u32, retry_after: Option<Duration>) -> Duration {
     let exponential = BASE_BACKOFF.saturating_mul(1 << attempt.min(16)).min(MAX_BACKOFF);
-    match retry_after {
-        Some(wait) if wait <= MAX_RETRY_AFTER => wait.max(exponential),
-        _ => exponential,
-    }
+    retry_after.map_or(exponential, |wait| wait.min(MAX_RETRY_AFTER).max(exponential))
 }
 
 #[cfg(test)]
@@ -338,7 +347,7 @@ mod tests {
         assert_eq!(backoff(2, None), BASE_BACKOFF * 4);
         assert_eq!(backoff(30, None), MAX_BACKOFF);
         assert_eq!(backoff(0, Some(Duration::from_secs(2))), Duration::from_secs(2));
-        assert_eq!(backoff(0, Some(Duration::from_secs(3600))), BASE_BACKOFF);
+        assert_eq!(backoff(0, Some(Duration::from_secs(3600))), MAX_RETRY_AFTER);
     }
 
     #[test]

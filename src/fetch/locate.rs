@@ -334,7 +334,10 @@ mod tests {
 
     #[test]
     fn index_urls_get_a_trailing_slash_and_need_http() {
-        assert_eq!(normalize_index(&"https://index.example/simple".into()).unwrap().as_str(), "https://index.example/simple/");
+        assert_eq!(
+            normalize_index(&"https://index.example/simple".into()).unwrap().as_str(),
+            "https://index.example/simple/"
+        );
         let err = normalize_index(&"ftp://u:secret@index.example/".into()).unwrap_err().to_string();
         assert!(err.contains("ftp://index.example/") && !err.contains("secret"), "{err}");
     }

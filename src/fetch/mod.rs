@@ -25,8 +25,8 @@ use std::time::Duration;
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::model::LockedFile;
-use crate::safe_url::DisplaySafeUrl;
 use crate::name::PackageName;
+use crate::safe_url::DisplaySafeUrl;
 use crate::warning::first_few;
 
 /// Bytes (a digest) as lower-case hex.
@@ -110,7 +110,6 @@ pub struct ProjectQuery {
     /// instead of stopping the run (`--allow-missing`, for named sources).
     pub may_be_unreachable: bool,
 }
-
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileLocation {

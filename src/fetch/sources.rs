@@ -15,13 +15,13 @@ use super::client::{Client, GetError};
 use super::git;
 use super::hashes::{GitFacts, GitKey, Hashes};
 use super::{FetchError, FetchOptions, FileLocation, progress_bar, witness};
-use crate::safe_url::DisplaySafeUrl;
 use crate::infer;
 use crate::inference::BuildFacts;
 use crate::model::{HashAlgorithm, Lock, Package, Source};
 use crate::name::PackageName;
 use crate::plan::{GitCheckout, LocalPath, PinnedSource};
 use crate::project::EditableLayout;
+use crate::safe_url::DisplaySafeUrl;
 
 /// Where the lock's paths start, and how the generated file names a path.
 pub struct PinOptions<'a> {
@@ -223,7 +223,8 @@ impl Context<'_> {
         if to_download.is_empty() {
             return Ok(());
         }
-        let work: Vec<(String, DisplaySafeUrl)> = to_download.iter().map(|f| (f.label.clone(), f.url.clone())).collect();
+        let work: Vec<(String, DisplaySafeUrl)> =
+            to_download.iter().map(|f| (f.label.clone(), f.url.clone())).collect();
         let outcomes = if self.options.offline {
             let why = "--offline, and neither --hashes nor the cache knows its sha256".to_string();
             vec![Err(why); work.len()]

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use crate::fetch::credentials::{NamedSource, poetry_variables};
 use crate::model::{Lock, Source};
-use crate::safe_url::{DisplaySafeUrl, redact as redact_url};
 use crate::project::Project;
+use crate::safe_url::{DisplaySafeUrl, redact as redact_url};
 use crate::warning::{Warning, WarningKind};
 
 /// The name `--source` uses for the default index.

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use super::{GenerateOptions, LocationIndex, index_of};
-use crate::fetch::{Located};
+use crate::fetch::Located;
 use crate::model::Lock;
 use crate::name::PackageName;
 use crate::plan::{self, Locations};

@@ -13,7 +13,6 @@ use std::time::{Duration, Instant};
 
 use rustc_hash::FxHashMap;
 
-use crate::safe_url::DisplaySafeUrl;
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::inference::{self, InferOptions};
 use crate::lockfile;
@@ -24,6 +23,7 @@ use crate::plan::{self, Locations, Plan, Provenance};
 use crate::project::{self, Project};
 use crate::render;
 use crate::resolve::{self, ArtifactChoice, Resolution, ResolveOptions};
+use crate::safe_url::DisplaySafeUrl;
 use crate::warning::{Warning, WarningKind};
 use header::header;
 pub use header::recorded_command;

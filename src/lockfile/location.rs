@@ -39,6 +39,8 @@ mod tests {
     fn pypi_is_the_default_index_and_other_registries_are_named_by_url() {
         assert_eq!(registry("https://pypi.org/simple"), Source::Registry { index: None });
         let torch = registry("https://download.pytorch.org/whl/cpu");
-        assert!(matches!(torch, Source::Registry { index: Some(IndexRef { url, .. }) } if url.expose().ends_with("/cpu")));
+        assert!(
+            matches!(torch, Source::Registry { index: Some(IndexRef { url, .. }) } if url.expose().ends_with("/cpu"))
+        );
     }
 }

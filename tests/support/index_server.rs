@@ -29,6 +29,18 @@ pub struct Reply {
     /// Waited before the response is written (to provoke client timeouts).
     pub delay: Duration,
     pub headers: Vec<(String, String)>,
+    /// How the connection misbehaves instead of (or while) answering.
+    pub fault: Option<Fault>,
+}
+
+/// A broken answer, for the fault-injecting tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// The connection is closed (with a TCP reset) before any byte of a response.
+    Reset,
+    /// The head announces the whole body, but only this many bytes of it are sent before the
+    /// connection closes.
+    Truncate(usize),
 }
 
 impl Reply {
@@ -39,6 +51,7 @@ impl Reply {
             body: body.into(),
             delay: Duration::ZERO,
             headers: Vec::new(),
+            fault: None,
         }
     }
 
@@ -60,6 +73,21 @@ impl Reply {
     pub fn delay(mut self, delay: Duration) -> Self {
         self.delay = delay;
         self
+    }
+
+    pub fn fault(mut self, fault: Fault) -> Self {
+        self.fault = Some(fault);
+        self
+    }
+
+    /// A connection reset before any response.
+    pub fn reset() -> Self {
+        Self::status(500).fault(Fault::Reset)
+    }
+
+    /// A redirect to `location`.
+    pub fn redirect(location: &str) -> Self {
+        Self::status(302).header("Location", location)
     }
 
     pub fn header(mut self, name: &str, value: &str) -> Self {
@@ -249,6 +277,14 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
         };
         let guard = InFlight(Arc::clone(&state));
         tokio::time::sleep(reply.delay).await;
+        if reply.fault == Some(Fault::Reset) {
+            // A zero linger makes the close a TCP reset rather than an orderly end.
+            let stream = reader.into_inner().reunite(write).expect("the halves of one stream");
+            // Deprecated because a positive linger blocks on drop; a zero one does not.
+            #[allow(deprecated)]
+            let _ = stream.set_linger(Some(Duration::ZERO));
+            return Ok(());
+        }
         let mut head_text = format!(
             "HTTP/1.1 {} {}\r\ncontent-type: {}\r\ncontent-length: {}\r\n",
             reply.status,
@@ -261,6 +297,11 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
         }
         head_text.push_str("\r\n");
         write.write_all(head_text.as_bytes()).await?;
+        if let Some(Fault::Truncate(sent)) = reply.fault {
+            write.write_all(&reply.body[..sent.min(reply.body.len())]).await?;
+            write.flush().await?;
+            return Ok(());
+        }
         if !head {
             write.write_all(&reply.body).await?;
         }

@@ -12,7 +12,7 @@ pub mod render;
 pub mod shop;
 pub mod synthetic;
 
-pub use index_server::{IndexServer, Reply, Request};
+pub use index_server::{Fault, IndexServer, Reply, Request};
 
 use std::path::PathBuf;
 

@@ -279,7 +279,9 @@ fn convert_source(raw: Option<RawSource>, develop: bool) -> Source {
         "directory" => Source::Directory { path: raw.url, develop },
         "file" => Source::File { path: raw.url },
         // "legacy" and anything else an index-like source.
-        _ => Source::Registry { index: Some(IndexRef { name: raw.reference.unwrap_or_default(), url: raw.url.into() }) },
+        _ => {
+            Source::Registry { index: Some(IndexRef { name: raw.reference.unwrap_or_default(), url: raw.url.into() }) }
+        }
     }
 }
 

@@ -15,12 +15,12 @@ use uv_pep508::MarkerTree;
 
 use super::LockError;
 use super::location::registry;
-use crate::safe_url::DisplaySafeUrl;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
 use crate::filename::file_name_of;
 use crate::model::{Dependency, FileHash, HashAlgorithm, Lock, LockFormat, LockRoots, LockedFile, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
+use crate::safe_url::DisplaySafeUrl;
 use crate::toml_error;
 use wire::{RawDependency, RawFile, RawLock, RawPackage};
 

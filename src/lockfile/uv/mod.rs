@@ -14,11 +14,11 @@ use uv_pep440::Version;
 use uv_pep508::MarkerTree;
 
 use super::LockError;
-use crate::safe_url::DisplaySafeUrl;
 use crate::constraint::Constraint;
 use crate::filename::DistFilename;
 use crate::model::{Conflict, ConflictItem, Dependency, FileHash, Lock, LockFormat, LockRoots, LockedFile, Package};
 use crate::name::{ExtraName, GroupName, PackageName};
+use crate::safe_url::DisplaySafeUrl;
 use crate::toml_error;
 use wire::{RawDependency, RawLock, RawPackage, RawRequirement, RawSource};
 

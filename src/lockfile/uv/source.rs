@@ -17,7 +17,9 @@ pub(super) fn convert(raw: &RawSource) -> Result<Source, String> {
         RawSource::Registry { registry } if !registry.contains("://") => Source::Folder { path: registry.clone() },
         RawSource::Registry { registry } => registry_source(registry),
         RawSource::Git { git } => git_source(git)?,
-        RawSource::Url { url, subdirectory } => Source::Url { url: url.as_str().into(), subdirectory: subdirectory.clone() },
+        RawSource::Url { url, subdirectory } => {
+            Source::Url { url: url.as_str().into(), subdirectory: subdirectory.clone() }
+        }
         RawSource::Path { path } => Source::File { path: path.clone() },
         RawSource::Directory { directory } => Source::Directory { path: directory.clone(), develop: false },
         RawSource::Editable { editable } => Source::Directory { path: editable.clone(), develop: true },
@@ -46,12 +48,7 @@ fn git_source(text: &str) -> Result<Source, String> {
             _ => {}
         }
     }
-    Ok(Source::Git {
-        url: url.into(),
-        reference,
-        resolved_reference: Some(commit.to_ascii_lowercase()),
-        subdirectory,
-    })
+    Ok(Source::Git { url: url.into(), reference, resolved_reference: Some(commit.to_ascii_lowercase()), subdirectory })
 }
 
 /// The file name of a url or path source, whose sdist or wheel entry names no file.
