@@ -240,6 +240,7 @@ fn names(list: &[String], flag: &str) -> Result<BTreeSet<PackageName>, Failure> 
 /// The one reporting layer: every error reaches the user here, on one line per message so
 /// file names and URLs stay whole for searching and copying.
 fn main() -> ExitCode {
+    end_cleanly_on_signals();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { messages, code }) => {
@@ -249,6 +250,20 @@ fn main() -> ExitCode {
             ExitCode::from(code)
         }
     }
+}
+
+/// Ctrl-C, `kill` and a closed terminal end the run at once, removing the temporary files and
+/// folders it was writing (`fetch::pending`), with the shell's exit code for the signal.
+fn end_cleanly_on_signals() {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
+    std::thread::spawn(move || {
+        if let Some(signal) = signals.forever().next() {
+            lock2nix::fetch::pending::remove_all();
+            eprintln!("lock2nix: interrupted");
+            std::process::exit(128 + signal);
+        }
+    });
 }
 
 fn run() -> Result<(), Failure> {
@@ -550,20 +565,9 @@ fn dedup<T: Ord>(mut list: Vec<T>) -> Vec<T> {
 /// Writes through a temporary file in the same directory, so readers never see half a file
 /// and a failed run leaves the old one in place.
 fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let fail = |e: std::io::Error| failure!("cannot write {}: {e}", path.display());
-    // `-o nix/python-packages.nix` in a project without `nix/` yet.
-    std::fs::create_dir_all(dir).map_err(fail)?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
-    file.write_all(text.as_bytes()).map_err(fail)?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        // Temporary files are private; the generated file is an ordinary source file.
-        file.as_file().set_permissions(std::fs::Permissions::from_mode(0o644)).map_err(fail)?;
-    }
-    file.persist(path).map_err(|e| fail(e.error))?;
-    Ok(())
+    // Also creates the folder: `-o nix/python-packages.nix` in a project without `nix/` yet.
+    lock2nix::fetch::pending::write_atomically(path, text.as_bytes(), lock2nix::fetch::pending::PUBLIC)
+        .map_err(|e| failure!("cannot write {}: {e}", path.display()))
 }
 
 #[cfg(test)]

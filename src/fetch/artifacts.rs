@@ -12,7 +12,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
-use super::cache::write_atomically;
+use super::cache::write_private;
 use super::client::{Client, GetError};
 use super::hex;
 use super::{FetchError, FetchOptions};
@@ -280,7 +280,7 @@ fn store_set<T: Serialize>(path: &Path, described: &BTreeMap<String, Result<T, S
         })
         .collect();
     let text = serde_json::to_vec(&set).map_err(|e| fail(e.to_string()))?;
-    write_atomically(path, &text).map_err(|e| fail(e.to_string()))
+    write_private(path, &text).map_err(|e| fail(e.to_string()))
 }
 
 /// A cached description; anything unreadable counts as missing and is redone.
@@ -297,7 +297,7 @@ fn store<T: Serialize>(dir: &Path, sha256: &str, described: &Result<T, String>) 
         Err(error) => Cached::Error(error.clone()),
     };
     let text = serde_json::to_vec(&cached).map_err(|e| fail(e.to_string()))?;
-    write_atomically(&target, &text).map_err(|e| fail(e.to_string()))
+    write_private(&target, &text).map_err(|e| fail(e.to_string()))
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -3,7 +3,7 @@
 //! immutable, so entries never expire.
 
 use std::collections::BTreeMap;
-use std::io::Write;
+
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -126,7 +126,7 @@ impl Cache {
         merged.versions.extend(cache.versions.iter().map(|(version, names)| (version.clone(), names.clone())));
         let mut text = serde_json::to_vec(&merged).map_err(|e| fail(e.to_string()))?;
         text.push(b'\n');
-        write_atomically(&path, &text).map_err(|e| fail(e.to_string()))?;
+        write_private(&path, &text).map_err(|e| fail(e.to_string()))?;
         // Dropping `lock` releases the lock.
         Ok(())
     }
@@ -170,19 +170,13 @@ impl Cache {
     fn store_source(&self, path: &Path, value: &impl serde::Serialize) -> Result<(), FetchError> {
         let fail = |message: String| FetchError::Cache { path: path.to_path_buf(), message };
         let text = serde_json::to_vec(value).map_err(|e| fail(e.to_string()))?;
-        write_atomically(path, &text).map_err(|e| fail(e.to_string()))
+        write_private(path, &text).map_err(|e| fail(e.to_string()))
     }
 }
 
-/// Writes `path` (creating its folder) through a temporary file beside it, so that a reader
-/// never sees half of it.
-pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().expect("cache paths have a parent");
-    std::fs::create_dir_all(dir)?;
-    let mut temp = tempfile::NamedTempFile::new_in(dir)?;
-    temp.write_all(bytes)?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+/// A cache file: written atomically, readable by this user only.
+pub(super) fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    super::pending::write_atomically(path, bytes, super::pending::PRIVATE)
 }
 
 #[cfg(test)]

@@ -162,11 +162,7 @@ impl Hashes {
             return Ok(());
         }
         let error = |source| HashesError::Write { path: path.to_path_buf(), source };
-        let folder = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-        let mut temp = tempfile::NamedTempFile::new_in(folder).map_err(error)?;
-        std::io::Write::write_all(&mut temp, text.as_bytes()).map_err(error)?;
-        temp.persist(path).map_err(|e| error(e.error))?;
-        Ok(())
+        super::pending::write_atomically(path, text.as_bytes(), super::pending::PUBLIC).map_err(error)
     }
 }
 

@@ -10,11 +10,11 @@ pub mod git;
 pub mod hashes;
 mod locate;
 pub mod nar;
+pub mod pending;
 mod simple;
 mod sources;
 pub mod witness;
 
-pub(crate) use cache::write_atomically;
 pub use locate::{index_key, locate};
 pub use sources::{PinOptions, Pinned, pin};
 

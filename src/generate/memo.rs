@@ -91,8 +91,8 @@ impl Memo {
         };
         let Ok(json) = serde_json::to_vec(&entry) else { return };
         // The text first: an entry never names an output that is not there yet.
-        let _ = fetch::write_atomically(&self.nix, generated.nix.as_bytes())
-            .and_then(|()| fetch::write_atomically(&self.entry, &json));
+        let write = |path, bytes| fetch::pending::write_atomically(path, bytes, fetch::pending::PRIVATE);
+        let _ = write(&self.nix, generated.nix.as_bytes()).and_then(|()| write(&self.entry, &json));
     }
 }
 

@@ -253,10 +253,12 @@ impl Git {
         let local = is_local_url(url);
 
         fs::create_dir_all(work_dir).map_err(subject.io(format!("creating {}", work_dir.display())))?;
-        let temp = tempfile::Builder::new()
-            .prefix("lock2nix-git-")
-            .tempdir_in(work_dir)
-            .map_err(subject.io(format!("creating a temporary directory in {}", work_dir.display())))?;
+        // Registered, so that an interrupted run removes it (its configuration holds the URL).
+        let (temp, _registered) = super::pending::Registered::create(
+            || tempfile::Builder::new().prefix("lock2nix-git-").tempdir_in(work_dir),
+            |dir| dir.path(),
+        )
+        .map_err(subject.io(format!("creating a temporary directory in {}", work_dir.display())))?;
         let checkout = temp.path().join("checkout");
         fs::create_dir(&checkout).map_err(subject.io("creating the checkout directory"))?;
         let co = Some(checkout.as_path());
