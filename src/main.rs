@@ -319,6 +319,15 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
     cli.pyproject = cli.pyproject.map(|p| folder.join(p));
     cli.overrides.file = cli.overrides.file.map(|p| folder.join(p));
     cli.hashes = cli.hashes.map(|p| folder.join(p));
+    cli.index_url = rebase_local_index(folder, &cli.index_url);
+    cli.sources = cli
+        .sources
+        .iter()
+        .map(|source| match source.split_once('=') {
+            Some((name, url)) => format!("{name}={}", rebase_local_index(folder, url)),
+            None => source.clone(),
+        })
+        .collect();
     cli.output = Some(file.to_path_buf());
     cli.cache_dir = cache_dir;
     cli.offline = offline;
@@ -530,15 +539,36 @@ fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<()
     std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))
 }
 
-/// An index URL from the command line: http or https only (the index client speaks nothing
-/// else); the error shows the URL without its credentials.
+/// An index from the command line: an http or https URL, or a local mirror (a folder laid out
+/// as a static simple index, by path or `file://` URL), made absolute here; the error shows the
+/// URL without its credentials.
 fn index_url(flag: &str, text: &str) -> Result<DisplaySafeUrl, Failure> {
-    match url::Url::parse(text) {
-        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(DisplaySafeUrl::new(text)),
-        _ => Err(failure!(
-            "{flag} {}: an index URL must be an http:// or https:// URL, such as {DEFAULT_INDEX_URL}",
+    let local = |path: Option<PathBuf>| {
+        let folder = path.and_then(|p| std::fs::canonicalize(p).ok()).filter(|p| p.is_dir());
+        folder
+            .and_then(|folder| url::Url::from_directory_path(folder).ok())
+            .map(|url| DisplaySafeUrl::new(url.as_str()))
+    };
+    let index = match url::Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Some(DisplaySafeUrl::new(text)),
+        Ok(url) if url.scheme() == "file" => local(url.to_file_path().ok()),
+        Err(url::ParseError::RelativeUrlWithoutBase) => local(Some(PathBuf::from(text))),
+        _ => None,
+    };
+    index.ok_or_else(|| {
+        failure!(
+            "{flag} {}: an index must be an http:// or https:// URL, such as {DEFAULT_INDEX_URL}, or the folder of a local mirror (a path or a file:// URL)",
             lock2nix::safe_url::redact(text)
-        )),
+        )
+    })
+}
+
+/// A recorded index that is a local mirror's path, relative to the generated file's `folder`
+/// (the header records it so); URLs stay as they are.
+fn rebase_local_index(folder: &Path, text: &str) -> String {
+    match url::Url::parse(text) {
+        Err(url::ParseError::RelativeUrlWithoutBase) => folder.join(text).display().to_string(),
+        _ => text.to_string(),
     }
 }
 

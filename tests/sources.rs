@@ -6,6 +6,8 @@
 
 mod support;
 
+use std::process::Command;
+
 use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use support::artifacts::{self, Artifact};
@@ -275,4 +277,55 @@ fn a_missing_path_and_an_unreachable_url_are_one_clear_error() {
         Some(support::project::without_command(&nix))
     );
     assert!(again.status.success());
+}
+
+/// Issue 11: a local mirror (a folder laid out as a static simple index, as `--index-url PATH`
+/// or a `file://` URL) serves pages and files from disk; its files become paths beside the
+/// generated file, the header records the mirror relative to the file, and `check` finds it
+/// from another folder. No absolute path reaches the file.
+#[test]
+fn a_local_mirror_is_an_index_whose_files_are_paths() {
+    use support::synthetic::{Package, lock, sha256_of};
+    let packages = [Package::new("six", "1.17.0"), Package::new("idna", "3.10").files(&["py3-none-any", "sdist"])];
+    let pyproject = "[tool.poetry]\nname = \"app\"\nversion = \"1.0.0\"\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nsix = \"*\"\nidna = \"*\"\n";
+    let project = Project::inline(&lock("2.0", &packages), pyproject);
+    for package in &packages {
+        let mut links = String::new();
+        for (k, file) in package.filenames().iter().enumerate() {
+            // A file's content is its name: its sha256 is the one the lock records. The first
+            // file's link carries its hash, the others' none (lock2nix hashes those itself).
+            project.write(&format!("mirror/packages/{file}"), file);
+            let fragment = if k == 0 { format!("#sha256={}", sha256_of(file)) } else { String::new() };
+            links.push_str(&format!("<a href=\"../../packages/{file}{fragment}\">{file}</a>\n"));
+        }
+        project.write(
+            &format!("mirror/simple/{}/index.html", package.name),
+            &format!("<html><body>\n{links}</body></html>\n"),
+        );
+    }
+    let file_url = format!("file://{}/mirror/simple", project.path().display());
+    for index in ["mirror/simple", file_url.as_str()] {
+        let output = project.run(&["--index-url", index, "--no-infer", "-o", "nix/python-packages.nix"]);
+        assert!(output.status.success(), "{index}: {}", stderr(&output));
+        let nix = project.read("nix/python-packages.nix").unwrap();
+        assert!(nix.contains("--index-url ../mirror/simple/"), "{nix}");
+        assert!(nix.contains("src = ../mirror/packages/six-1.17.0-py3-none-any.whl;"), "{nix}");
+        assert!(nix.contains("src = ../mirror/packages/idna-3.10-py3-none-any.whl;"), "{nix}");
+        let root = project.path().display().to_string();
+        assert!(!nix.contains(&root) && !nix.contains("file://"), "an absolute path in:\n{nix}");
+    }
+    let check = project.run_bare(&["check", "nix/python-packages.nix", "--cache-dir", "cache"]);
+    assert!(check.status.success(), "{}", stderr(&check));
+    let elsewhere = Command::new(env!("CARGO_BIN_EXE_lock2nix"))
+        .args(["check", "python-packages.nix", "--cache-dir", "../cache"])
+        .current_dir(project.join("nix"))
+        .output()
+        .unwrap();
+    assert!(elsewhere.status.success(), "{}", stderr(&elsewhere));
+    // A folder that is no mirror, and a mirror without the project.
+    let err = stderr(&project.run(&["--index-url", "no-such-folder", "--no-infer"]));
+    assert!(err.contains("--index-url no-such-folder: an index must be an http:// or https:// URL"), "{err}");
+    project.remove("mirror/simple/six/index.html");
+    let err = stderr(&project.run(&["--index-url", "mirror/simple", "--no-infer", "--refresh", "-o", "other.nix"]));
+    assert!(err.contains("six==1.17.0 (project not found on index file://"), "{err}");
 }

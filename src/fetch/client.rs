@@ -1,5 +1,6 @@
 //! The HTTP side of the fetch stage: one shared reqwest client, credentials taken out of
-//! URLs, retries with exponential backoff.
+//! URLs, retries with exponential backoff. A `file://` URL (a local mirror) is read from disk
+//! under the same limits.
 
 use std::io::{Seek, SeekFrom, Write};
 use std::path::Path;
@@ -47,6 +48,8 @@ pub(crate) enum GetError {
     TooLarge(u64),
     /// Writing the download to a local temporary file failed.
     Local(String),
+    /// A local mirror's file could not be read.
+    Read(String),
 }
 
 impl std::fmt::Display for GetError {
@@ -63,6 +66,7 @@ impl std::fmt::Display for GetError {
             GetError::Network(message) => write!(f, "{message}"),
             GetError::TooLarge(size) => write!(f, "larger than the limit ({size} bytes or more; see --max-page-size)"),
             GetError::Local(message) => write!(f, "cannot write a temporary file: {message}"),
+            GetError::Read(message) => write!(f, "cannot read it: {message}"),
         }
     }
 }
@@ -106,14 +110,41 @@ impl Client {
         self.requests.load(Ordering::Relaxed)
     }
 
-    /// GETs a simple-API page, retrying timeouts, connection errors, 429 and 5xx.
+    /// GETs a simple-API page, retrying timeouts, connection errors, 429 and 5xx. A local
+    /// mirror's page is the folder's `index.html`, as a static mirror (PEP 503) has it.
     pub async fn get_page(&self, url: &Url) -> Result<Page, GetError> {
+        if url.scheme() == "file" {
+            return self.read_local(url, true);
+        }
         self.get(url, ACCEPT_SIMPLE, None).await
     }
 
     /// GETs a small file whole into memory (a wheel's PEP 658 `.metadata`), retrying like a page.
     pub async fn get_file_small(&self, url: &Url) -> Result<Page, GetError> {
+        if url.scheme() == "file" {
+            return self.read_local(url, false);
+        }
         self.get(url, "*/*", None).await
+    }
+
+    /// A page or small file of a local mirror, up to the page limit.
+    fn read_local(&self, url: &Url, page: bool) -> Result<Page, GetError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let mut path = url.to_file_path().map_err(|()| GetError::Read("not a local path".to_string()))?;
+        if page && url.path().ends_with('/') {
+            path.push("index.html");
+        }
+        let file = std::fs::File::open(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => GetError::NotFound,
+            _ => GetError::Read(e.to_string()),
+        })?;
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::Read::take(file, self.max_page_size + 1), &mut body)
+            .map_err(|e| GetError::Read(e.to_string()))?;
+        if body.len() as u64 > self.max_page_size {
+            return Err(GetError::TooLarge(body.len() as u64));
+        }
+        Ok(Page { url: url.clone(), content_type: None, body })
     }
 
     /// GETs a distribution file (sdist or wheel) into an anonymous temporary file in
@@ -129,6 +160,9 @@ impl Client {
         temp_dir: Option<&Path>,
         progress: &ProgressBar,
     ) -> Result<Download, GetError> {
+        if url.scheme() == "file" {
+            return self.hash_local(url, max_size);
+        }
         let (url, credentials) = self.credentials_for(url);
         self.retrying(|| self.file_attempt(&url, credentials.as_ref(), timeout, max_size, temp_dir, progress)).await
     }
@@ -254,6 +288,27 @@ impl Client {
             progress.inc(chunk.len() as u64);
         }
         file.flush().map_err(local)?;
+        file.seek(SeekFrom::Start(0)).map_err(local)?;
+        Ok(Download { file, sha256: hasher.finalize().into() })
+    }
+}
+
+impl Client {
+    /// A local mirror's distribution file, hashed and rewound (no copy is needed).
+    fn hash_local(&self, url: &Url, max_size: Option<u64>) -> Result<Download, GetError> {
+        self.requests.fetch_add(1, Ordering::Relaxed);
+        let local = |e: std::io::Error| match e.kind() {
+            std::io::ErrorKind::NotFound => GetError::NotFound,
+            _ => GetError::Read(e.to_string()),
+        };
+        let path = url.to_file_path().map_err(|()| GetError::Read("not a local path".to_string()))?;
+        let mut file = std::fs::File::open(path).map_err(local)?;
+        let size = file.metadata().map_err(local)?.len();
+        if max_size.is_some_and(|max| size > max) {
+            return Err(GetError::TooLarge(size));
+        }
+        let mut hasher = Sha256::new();
+        std::io::copy(&mut file, &mut hasher).map_err(local)?;
         file.seek(SeekFrom::Start(0)).map_err(local)?;
         Ok(Download { file, sha256: hasher.finalize().into() })
     }

@@ -221,8 +221,8 @@ fn normalize_index(raw: &DisplaySafeUrl) -> Result<Url, FetchError> {
             "an `@` after what a URL parser takes for the host: percent-encode a `/`, `?`, `#`, `\\` or `@` in the user or password (%2F, %3F, %23, %5C, %40)".to_string(),
         ));
     }
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(invalid("only http and https indexes are supported".to_string()));
+    if !matches!(url.scheme(), "http" | "https" | "file") {
+        return Err(invalid("only http, https and file (a local mirror) indexes are supported".to_string()));
     }
     if !url.path().ends_with('/') {
         url.set_path(&format!("{}/", url.path()));

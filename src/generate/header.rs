@@ -13,6 +13,7 @@ use crate::plan::Plan;
 use crate::render::Header;
 use crate::resolve::target::{PlatformPolicy, PythonMinor, System};
 use crate::resolve::{Prefer, Resolution};
+use crate::safe_url::DisplaySafeUrl;
 
 /// Turns the paths of a run into the form the file records: relative to the folder of the
 /// output (the working directory for standard output), with `/` separators.
@@ -112,11 +113,17 @@ fn recorded(options: &GenerateOptions, paths: &RecordedPaths) -> String {
     for variant in &options.variants {
         flag("--variant", Some(variant.clone()));
     }
+    // A local mirror by its path relative to the file, so that the header holds no absolute
+    // path and `check` finds it from any folder.
+    let shown = |url: &DisplaySafeUrl| match url::Url::parse(url.expose()).ok().and_then(|u| u.to_file_path().ok()) {
+        Some(folder) => format!("{}/", paths.relative(&folder)),
+        None => url.redacted(),
+    };
     if options.fetch.index_url.expose() != DEFAULT_INDEX_URL {
-        flag("--index-url", Some(options.fetch.index_url.redacted()));
+        flag("--index-url", Some(shown(&options.fetch.index_url)));
     }
     for (name, url) in &options.sources {
-        flag("--source", Some(format!("{name}={url}")));
+        flag("--source", Some(format!("{name}={}", shown(url))));
     }
     if let Some(file) = &options.overrides.file {
         flag("--overrides", Some(paths.relative(file)));

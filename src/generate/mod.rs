@@ -293,7 +293,7 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         .then(|| plan::LocalPath { path: paths.relative(project_dir), directory: true });
 
     // A locked file the index does not offer: choose again without such files, and say so.
-    let index = LocationIndex::new(&located, &pinned, project_source, indexes::build_auth(&named));
+    let index = LocationIndex::new(&located, &pinned, project_source, indexes::build_auth(&named), &paths);
     let gaps = missing::IndexGaps::find(&lock, &resolution, &index, &located);
     if !gaps.is_empty() {
         resolve_options.artifacts.unavailable.extend(gaps.unavailable().iter().cloned());
@@ -535,6 +535,8 @@ struct LocationIndex<'a> {
     project: Option<plan::LocalPath>,
     /// Source name → the prefix of its credentials' variables.
     auth: BTreeMap<String, String>,
+    /// How the file names a local mirror's files.
+    paths: &'a header::RecordedPaths,
 }
 
 impl<'a> LocationIndex<'a> {
@@ -543,6 +545,7 @@ impl<'a> LocationIndex<'a> {
         pinned: &'a fetch::Pinned,
         project: Option<plan::LocalPath>,
         auth: BTreeMap<String, String>,
+        paths: &'a header::RecordedPaths,
     ) -> Self {
         let files = located
             .files
@@ -550,7 +553,7 @@ impl<'a> LocationIndex<'a> {
             .chain(&pinned.files)
             .map(|((package, file), location)| ((package, file.as_str()), location))
             .collect();
-        Self { files, unreachable: &located.unreachable, pinned, project, auth }
+        Self { files, unreachable: &located.unreachable, pinned, project, auth, paths }
     }
 }
 
@@ -570,6 +573,11 @@ impl Locations for LocationIndex<'_> {
     fn unreachable_index(&self, package: &Package) -> Option<&str> {
         let Source::Registry { index: Some(index) } = &package.source else { return None };
         self.unreachable.get_key_value(&fetch::index_key(&index.url)).map(|(url, _)| url.as_str())
+    }
+
+    fn local_file(&self, url: &str) -> Option<plan::LocalPath> {
+        let path = url::Url::parse(url).ok().filter(|u| u.scheme() == "file")?.to_file_path().ok()?;
+        Some(plan::LocalPath { path: self.paths.relative(&path), directory: false })
     }
 
     fn auth_variables(&self, package: &Package) -> Option<&str> {

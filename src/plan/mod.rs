@@ -42,6 +42,11 @@ pub trait Locations: Sync {
         }
     }
 
+    /// A file of a local mirror (a `file://` URL), as a path beside the generated file.
+    fn local_file(&self, _url: &str) -> Option<LocalPath> {
+        None
+    }
+
     /// The pinned git checkout or local path of the lock's package `index`.
     fn pinned(&self, _index: usize) -> Option<&PinnedSource> {
         None

@@ -213,6 +213,9 @@ fn file_src(
         file: file.clone(),
         lock: lock.origin.clone(),
     })?;
+    if let Some(path) = locations.local_file(&url) {
+        return Ok(Src::Path(path));
+    }
     let hash = sri_sha256(sha256).ok_or_else(|| PlanError::BadHash {
         package: package.id(),
         file: file.clone(),
