@@ -97,6 +97,22 @@ fn cases() -> Vec<Case> {
             extra_args: &[],
         },
         Case {
+            name: "page cut short in a whole response, then the page",
+            six: vec![Reply::json(&json("six").as_bytes()[..200]), page()],
+            succeeds_after: Some(2),
+            says: "",
+            bound: retried,
+            extra_args: &[],
+        },
+        Case {
+            name: "page cut short in a whole response every time",
+            six: vec![Reply::json(&json("six").as_bytes()[..200])],
+            succeeds_after: None,
+            says: "invalid PEP 691 JSON",
+            bound: retried,
+            extra_args: &[],
+        },
+        Case {
             name: "stalled, then the page",
             six: vec![page().delay(Duration::from_secs(30)), page()],
             succeeds_after: Some(2),

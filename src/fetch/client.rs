@@ -105,6 +105,11 @@ impl Client {
         })
     }
 
+    /// Extra attempts after a retryable failure (`--retries`).
+    pub fn retries(&self) -> u32 {
+        self.retries
+    }
+
     /// HTTP requests sent so far, retries included.
     pub fn requests(&self) -> usize {
         self.requests.load(Ordering::Relaxed)

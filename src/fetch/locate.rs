@@ -267,10 +267,21 @@ async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<PageOutc
         .index
         .join(&format!("{project}/"))
         .map_err(|e| FetchError::InvalidIndexUrl { index: index.clone(), message: e.to_string() })?;
-    match client.get_page(&page_url).await {
-        Ok(page) => simple::parse_page(page.content_type.as_deref(), &page.body, &page.url)
-            .map(PageOutcome::Listed)
-            .map_err(|message| FetchError::Parse { project, index, message }),
+    // A page that does not parse may have been cut short where HTTP cannot tell (a body that
+    // ends with the connection): asked again, like a failed request.
+    let mut unparsed = 0;
+    let page = loop {
+        match client.get_page(&page_url).await {
+            Ok(page) => match simple::parse_page(page.content_type.as_deref(), &page.body, &page.url) {
+                Ok(files) => break Ok(files),
+                Err(_) if unparsed < client.retries() => unparsed += 1,
+                Err(message) => return Err(FetchError::Parse { project, index, message }),
+            },
+            Err(error) => break Err(error),
+        }
+    };
+    match page {
+        Ok(files) => Ok(PageOutcome::Listed(files)),
         // The caller decides what a project gone from the index means (`--allow-missing`).
         Err(GetError::NotFound) => Ok(PageOutcome::NotFound),
         Err(GetError::Status(status)) => Err(FetchError::Http { project, index, status }),
