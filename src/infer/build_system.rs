@@ -175,6 +175,19 @@ fn choose_top(configs: &[Config], stem: &str) -> Option<String> {
     named.or(configs.first()).and_then(|c| c.top.clone())
 }
 
+/// The largest configuration member read (pyproject.toml, setup.cfg, PKG-INFO): real ones
+/// are kilobytes; a compression bomb stops here instead of filling memory.
+const MAX_MEMBER_BYTES: u64 = 16 * 1024 * 1024;
+
+fn read_member(entry: &mut impl Read, member: &str) -> std::io::Result<Vec<u8>> {
+    let mut buffer = Vec::new();
+    entry.take(MAX_MEMBER_BYTES + 1).read_to_end(&mut buffer)?;
+    if buffer.len() as u64 > MAX_MEMBER_BYTES {
+        return Err(std::io::Error::other(format!("{member} is larger than {MAX_MEMBER_BYTES} bytes once unpacked")));
+    }
+    Ok(buffer)
+}
+
 fn scan_tar(file: &str, reader: impl Read, kind: &'static str) -> Result<Vec<Config>, InferError> {
     let error = |e: std::io::Error| InferError::Archive { file: file.to_string(), kind, message: e.to_string() };
     let mut archive = tar::Archive::new(reader);
@@ -187,9 +200,7 @@ fn scan_tar(file: &str, reader: impl Read, kind: &'static str) -> Result<Vec<Con
         let member = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let Some((top, name)) = classify(&member) else { continue };
         let contents = if READ_NAMES.contains(&name) {
-            let mut buffer = Vec::new();
-            entry.read_to_end(&mut buffer).map_err(error)?;
-            Some(buffer)
+            Some(read_member(&mut entry, &member).map_err(error)?)
         } else {
             None
         };
@@ -211,9 +222,7 @@ fn scan_zip(file: &str, reader: impl Read + Seek) -> Result<Vec<Config>, InferEr
         let member = entry.name().to_string();
         let Some((top, name)) = classify(&member) else { continue };
         let contents = if READ_NAMES.contains(&name) {
-            let mut buffer = Vec::new();
-            entry.read_to_end(&mut buffer).map_err(|e| error(&format!("{member}: {e}")))?;
-            Some(buffer)
+            Some(read_member(&mut entry, &member).map_err(|e| error(&e))?)
         } else {
             None
         };
@@ -296,6 +305,26 @@ mod tests {
 
     fn names(system: &BuildSystem) -> Vec<String> {
         system.requirement_names().iter().map(ToString::to_string).collect()
+    }
+
+    /// A 17 MiB pyproject.toml of spaces packs into a small sdist: it stops at the cap.
+    #[test]
+    fn a_compression_bomb_member_stops_at_the_cap() {
+        let mut gzip = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        {
+            let mut tar = tar::Builder::new(&mut gzip);
+            let size = 17 * 1024 * 1024;
+            let mut header = tar::Header::new_gnu();
+            header.set_size(size);
+            header.set_mode(0o644);
+            header.set_cksum();
+            tar.append_data(&mut header, "bomb-1.0/pyproject.toml", std::io::repeat(b' ').take(size)).unwrap();
+            tar.finish().unwrap();
+        }
+        let bytes = gzip.finish().unwrap();
+        assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+        let err = sdist_build_system("bomb-1.0.tar.gz", std::io::Cursor::new(bytes)).unwrap_err().to_string();
+        assert!(err.contains("bomb-1.0/pyproject.toml is larger than 16777216 bytes once unpacked"), "{err}");
     }
 
     #[test]
