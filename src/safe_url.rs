@@ -16,7 +16,7 @@ use url::Url;
 
 /// A URL as written, which may carry credentials. Only [`Self::expose`] gives the text itself
 /// (for a request or a git remote); everything else sees [`redact`]'s form.
-#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+#[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct DisplaySafeUrl(String);
 
 impl DisplaySafeUrl {
