@@ -366,7 +366,7 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
         ));
     }
     if messages.is_empty() {
-        eprintln!("lock2nix: {} is up to date", printable(&shown.to_string()));
+        eprintln!("lock2nix: {} is up to date", printable(&shown));
         return Ok(());
     }
     Err(Failure { messages, code: 1 })
