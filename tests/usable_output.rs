@@ -1593,3 +1593,95 @@ fn findings_text(findings: &[Finding]) -> String {
     }
     text
 }
+
+// ------------------------------------------------------------------------------ regressions
+
+// One reproducing input per class of unusable success the property found, each made small.
+
+use support::project::{Project, stderr};
+
+const SIX_WHEEL: &str = "{ url = \"https://files.example/six-1.16.0-py2.py3-none-any.whl\", hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000001\" }";
+
+/// A uv.lock of a virtual project `app` (version `app_version`) that depends on `six` locked at
+/// `six_version` with `wheels`.
+fn uv_lock(app_version: &str, six_version: &str, wheels: &str) -> String {
+    format!(
+        "version = 1\nrevision = 3\nrequires-python = \">=3.12\"\n\n[[package]]\nname = \"app\"\nversion = {}\nsource = {{ virtual = \".\" }}\ndependencies = [{{ name = \"six\" }}]\n\n[[package]]\nname = \"six\"\nversion = {}\nsource = {{ registry = \"https://pypi.org/simple\" }}\nwheels = [{wheels}]\n",
+        toml_string(app_version),
+        toml_string(six_version)
+    )
+}
+
+fn uv_project(lock: &str, pyproject_version: &str) -> Project {
+    let project = Project::empty();
+    let pyproject = format!(
+        "[project]\nname = \"app\"\nversion = {}\nrequires-python = \">=3.12\"\ndependencies = [\"six\"]\n",
+        toml_string(pyproject_version)
+    );
+    project.write("uv.lock", lock).write("pyproject.toml", &pyproject);
+    project
+}
+
+/// Runs `lock2nix --no-infer -o out.nix LOCK` (no network needed).
+fn generate(project: &Project, lock: &str) -> Output {
+    project.run(&["--no-infer", "-o", "out.nix", lock])
+}
+
+/// The run failed with one error naming all of `expected`, and wrote nothing.
+fn assert_input_error(out: &Output, project: &Project, expected: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    for text in expected {
+        assert!(err.contains(text), "`{text}` not in: {err}");
+    }
+    assert!(project.read("out.nix").is_none(), "nothing is written");
+}
+
+/// The run succeeded and `out.nix` parses and evaluates on every target it was made for.
+fn assert_usable(out: &Output, project: &Project) -> String {
+    assert!(out.status.success(), "{}", stderr(out));
+    let file = project.join("out.nix");
+    let text = project.read("out.nix").expect("a file is written");
+    if let Err(e) = nix_parse(&file) {
+        panic!("{e}\n{text}");
+    }
+    let mut findings = Vec::new();
+    evaluate_batch(&[(0, file, generated_targets(&text))], &mut findings);
+    assert!(findings.is_empty(), "{findings:?}\n{text}");
+    text
+}
+
+#[test]
+fn versions_are_written_without_the_whitespace_pep_440_allows_around_them() {
+    // `1.16.0\n` and ` 0.1.0 ` are PEP 440 versions; written as they were, the derivation names
+    // held a newline and spaces, which Nix refuses in a store path.
+    if !require_nix("versions_are_written_without_the_whitespace_pep_440_allows_around_them") {
+        return;
+    }
+    let project = uv_project(&uv_lock(" 0.1.0 ", "1.16.0\n", SIX_WHEEL), "0.1.0\t");
+    let text = assert_usable(&generate(&project, "uv.lock"), &project);
+    assert!(text.contains("version = \"1.16.0\";") && text.contains("version = \"0.1.0\";"), "{text}");
+
+    let project = Project::fixture("poetry-2.0");
+    project.write(
+        "pyproject.toml",
+        &project.read("pyproject.toml").unwrap().replacen("version = \"0.1.0\"", "version = \" 0.1.0 \"", 1),
+    );
+    let parsed = lock2nix::project::read(&project.join("pyproject.toml")).unwrap();
+    assert_eq!(parsed.version.as_deref(), Some("0.1.0"));
+}
+
+#[test]
+fn a_version_with_an_epoch_is_an_input_error() {
+    // `1!2.0` is a PEP 440 version, but no derivation name may hold its `!`.
+    let project = uv_project(&uv_lock("0.1.0", "1!1.16.0", SIX_WHEEL), "0.1.0");
+    let out = generate(&project, "uv.lock");
+    assert_input_error(&out, &project, &["uv.lock", "six 1!1.16.0", "has an epoch (`1!`)", "store path name"]);
+
+    let project = Project::inline(
+        "[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.12\"\ncontent-hash = \"0\"\n",
+        "[tool.poetry]\nname = \"app\"\nversion = \"2!0.1.0\"\n\n[tool.poetry.dependencies]\npython = \">=3.12\"\n",
+    );
+    let out = generate(&project, "poetry.lock");
+    assert_input_error(&out, &project, &["pyproject.toml", "[tool.poetry] version", "has an epoch (`2!`)"]);
+}
