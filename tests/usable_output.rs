@@ -1685,3 +1685,30 @@ fn a_version_with_an_epoch_is_an_input_error() {
     let out = generate(&project, "poetry.lock");
     assert_input_error(&out, &project, &["pyproject.toml", "[tool.poetry] version", "has an epoch (`2!`)"]);
 }
+
+#[test]
+fn a_file_nix_cannot_store_under_its_name_is_an_input_error() {
+    // The file keeps its name in the store: a `$`, a space, a `/` or more than 211 characters
+    // made fetchurl refuse it.
+    let wheel = |url: &str| {
+        format!(
+            "{{ url = {}, hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000001\" }}",
+            toml_string(url)
+        )
+    };
+    let project = uv_project(
+        &uv_lock("0.1.0", "1.16.0", &wheel("https://files.example/$six-1.16.0-py2.py3-none-any.whl")),
+        "0.1.0",
+    );
+    let out = generate(&project, "uv.lock");
+    assert_input_error(
+        &out,
+        &project,
+        &["uv.lock: package `six==1.16.0`: file `$six-1.16.0-py2.py3-none-any.whl`", "may not hold `$`"],
+    );
+
+    let long = format!("six-1.16.0-py2.py3-none-{}.whl", ["any"; 60].join("."));
+    let project = uv_project(&uv_lock("0.1.0", "1.16.0", &wheel(&format!("https://files.example/{long}"))), "0.1.0");
+    let out = generate(&project, "uv.lock");
+    assert_input_error(&out, &project, &["uv.lock: package `six==1.16.0`", "characters, more than the 211"]);
+}

@@ -151,6 +151,9 @@ pub enum PlanError {
     FileNotOnIndex { package: String, file: String, lock: String },
     #[error("{package}: the index gave an unreadable sha256 `{hash}` for {file}")]
     BadHash { package: String, file: String, hash: String },
+    /// A file the generated file would fetch or copy under a name Nix cannot store.
+    #[error("{lock}: package `{package}`: file `{}`: Nix cannot store a file under this name ({why})", .file.escape_debug())]
+    FileName { lock: String, package: String, file: String, why: String },
     /// A caller's bug: the fetch stage did not pin a source the resolution uses.
     #[error("{package}: its {kind} source was not fetched before planning")]
     NotPinned { package: String, kind: &'static str },
