@@ -1712,3 +1712,11 @@ fn a_file_nix_cannot_store_under_its_name_is_an_input_error() {
     let out = generate(&project, "uv.lock");
     assert_input_error(&out, &project, &["uv.lock: package `six==1.16.0`", "characters, more than the 211"]);
 }
+
+#[test]
+fn a_derivation_name_longer_than_nix_allows_is_an_input_error() {
+    let version = format!("0.1+{}", "a".repeat(200));
+    let project = uv_project(&uv_lock(&version, "1.16.0", SIX_WHEEL), &version);
+    let out = generate(&project, "uv.lock");
+    assert_input_error(&out, &project, &["pyproject.toml: the project: the derivation `app-0.1+aaa", "211 characters"]);
+}

@@ -151,6 +151,11 @@ pub enum PlanError {
     FileNotOnIndex { package: String, file: String, lock: String },
     #[error("{package}: the index gave an unreadable sha256 `{hash}` for {file}")]
     BadHash { package: String, file: String, hash: String },
+    /// A derivation whose name would be longer than a store path name may be.
+    #[error(
+        "{origin}: {what}: the derivation `{name}` would be named `python3.XY-{name}` (and `…-dist`), longer than the 211 characters of a Nix store path name"
+    )]
+    DerivationName { origin: String, what: String, name: String },
     /// A file the generated file would fetch or copy under a name Nix cannot store.
     #[error("{lock}: package `{package}`: file `{}`: Nix cannot store a file under this name ({why})", .file.escape_debug())]
     FileName { lock: String, package: String, file: String, why: String },
@@ -213,6 +218,7 @@ pub fn plan(
         .map(|&i| plan_version(lock, resolution, locations, fixer, &broken, &dropped, i))
         .collect::<Result<_, PlanError>>()?;
     for version in versions {
+        derivation_name(&lock.origin, || format!("package `{}`", version.pname), &version.pname, &version.version)?;
         by_name.entry(package_attribute(&version.pname)).or_default().push(version);
     }
     let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
@@ -226,7 +232,22 @@ pub fn plan(
             layout: project.layout.clone(),
         });
     }
+    let pname = root.build.as_ref().map_or(&root.attr, |build| &build.pname);
+    derivation_name(&project.origin, || "the project".to_string(), pname, &root.version)?;
     Ok(Plan { targets: resolution.targets.clone(), packages, root })
+}
+
+/// The longest `<pname>-<version>` a Python derivation may have: nixpkgs names its store paths
+/// `python3.XY-<pname>-<version>` and, for the `dist` output, that with `-dist`, and a store
+/// path name holds at most 211 characters.
+const DERIVATION_NAME_MAX: usize = 211 - "python3.14-".len() - "-dist".len();
+
+fn derivation_name(origin: &str, what: impl Fn() -> String, pname: &str, version: &str) -> Result<(), PlanError> {
+    let name = format!("{pname}-{version}");
+    if name.len() <= DERIVATION_NAME_MAX {
+        return Ok(());
+    }
+    Err(PlanError::DerivationName { origin: origin.to_string(), what: what(), name })
 }
 
 fn plan_version(
