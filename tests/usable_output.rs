@@ -1720,3 +1720,52 @@ fn a_derivation_name_longer_than_nix_allows_is_an_input_error() {
     let out = generate(&project, "uv.lock");
     assert_input_error(&out, &project, &["pyproject.toml: the project: the derivation `app-0.1+aaa", "211 characters"]);
 }
+
+/// A poetry.lock holding the develop path dependency `sibling` at two versions, one per range
+/// of Pythons, in `folders`.
+fn two_develop_versions(folders: [&str; 2]) -> Project {
+    let package = |version: &str, python: &str, folder: &str| {
+        format!(
+            "[[package]]\nname = \"sibling\"\nversion = \"{version}\"\ndescription = \"\"\noptional = false\npython-versions = \"{python}\"\nfiles = []\ndevelop = true\n\n[package.source]\ntype = \"directory\"\nurl = \"{folder}\"\n\n"
+        )
+    };
+    let lock = format!(
+        "{}{}[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.9\"\ncontent-hash = \"0\"\n",
+        package("0.3.0", "<3.11", folders[0]),
+        package("0.4.0", ">=3.11", folders[1])
+    );
+    let project = Project::inline(
+        &lock,
+        &format!(
+            "[tool.poetry]\nname = \"app\"\nversion = \"1.0\"\n\n[tool.poetry.dependencies]\npython = \"^3.9\"\nsibling = {{ path = \"{}\", develop = true }}\n",
+            folders[0]
+        ),
+    );
+    for folder in folders {
+        project.write(
+            &format!("{folder}/pyproject.toml"),
+            "[project]\nname = \"sibling\"\nversion = \"0.3.0\"\n\n[build-system]\nrequires = [\"setuptools\"]\nbuild-backend = \"setuptools.build_meta\"\n",
+        );
+    }
+    project
+}
+
+#[test]
+fn a_develop_folder_locked_at_two_versions_is_listed_once_for_the_dev_shell() {
+    // Each version listed its folder under the same attribute of `editable`: a duplicate
+    // attribute, which `nix-instantiate --parse` rejects.
+    if !require_nix("a_develop_folder_locked_at_two_versions_is_listed_once_for_the_dev_shell") {
+        return;
+    }
+    let project = two_develop_versions(["sibling", "sibling"]);
+    let text = assert_usable(&generate(&project, "poetry.lock"), &project);
+    assert_eq!(text.matches("      sibling = {").count(), 1, "{text}");
+
+    let project = two_develop_versions(["sibling", "sibling-next"]);
+    let out = generate(&project, "poetry.lock");
+    assert_input_error(
+        &out,
+        &project,
+        &["poetry.lock: package `sibling` is a develop path dependency in two folders, `sibling` and `sibling-next`"],
+    );
+}

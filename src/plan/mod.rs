@@ -156,6 +156,11 @@ pub enum PlanError {
         "{origin}: {what}: the derivation `{name}` would be named `python3.XY-{name}` (and `…-dist`), longer than the 211 characters of a Nix store path name"
     )]
     DerivationName { origin: String, what: String, name: String },
+    /// Versions of one package that are develop path dependencies in different folders.
+    #[error(
+        "{origin}: package `{package}` is a develop path dependency in two folders, `{first}` and `{second}` (at marker-disjoint versions); a dev shell installs one folder per package editable, so give both versions the same folder or make one of them `develop = false`"
+    )]
+    EditableFolders { origin: String, package: String, first: String, second: String },
     /// A file the generated file would fetch or copy under a name Nix cannot store.
     #[error("{lock}: package `{package}`: file `{}`: Nix cannot store a file under this name ({why})", .file.escape_debug())]
     FileName { lock: String, package: String, file: String, why: String },
@@ -221,7 +226,11 @@ pub fn plan(
         derivation_name(&lock.origin, || format!("package `{}`", version.pname), &version.pname, &version.version)?;
         by_name.entry(package_attribute(&version.pname)).or_default().push(version);
     }
-    let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
+    let mut packages: Vec<PlannedName> =
+        by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
+    for name in &mut packages {
+        one_editable_folder(&lock.origin, name)?;
+    }
     let mut root = root_plan(lock, project, resolution, &dropped, &broken);
     if let (true, Some(name), Some(src)) = (project.package_mode, &project.name, locations.project_source()) {
         root.build = Some(RootBuild {
@@ -235,6 +244,38 @@ pub fn plan(
     let pname = root.build.as_ref().map_or(&root.attr, |build| &build.pname);
     derivation_name(&project.origin, || "the project".to_string(), pname, &root.version)?;
     Ok(Plan { targets: resolution.targets.clone(), packages, root })
+}
+
+/// A dev shell installs one folder per attribute editable, so the versions of one name that are
+/// develop path dependencies must share their folder, which is then listed once (for the
+/// first of them); marker-disjoint versions in different folders cannot be installed so.
+fn one_editable_folder(origin: &str, name: &mut PlannedName) -> Result<(), PlanError> {
+    let mut first: Option<&Editable> = None;
+    for version in &name.versions {
+        match (first, &version.editable) {
+            (_, None) => {}
+            (None, Some(editable)) => first = Some(editable),
+            (Some(kept), Some(editable)) if kept.path == editable.path => {}
+            (Some(kept), Some(editable)) => {
+                return Err(PlanError::EditableFolders {
+                    origin: origin.to_string(),
+                    package: name.attr.clone(),
+                    first: kept.path.clone(),
+                    second: editable.path.clone(),
+                });
+            }
+        }
+    }
+    let mut seen = false;
+    for version in &mut name.versions {
+        if version.editable.is_some() {
+            if seen {
+                version.editable = None;
+            }
+            seen = true;
+        }
+    }
+    Ok(())
 }
 
 /// The longest `<pname>-<version>` a Python derivation may have: nixpkgs names its store paths
