@@ -1769,3 +1769,57 @@ fn a_develop_folder_locked_at_two_versions_is_listed_once_for_the_dev_shell() {
         &["poetry.lock: package `sibling` is a develop path dependency in two folders, `sibling` and `sibling-next`"],
     );
 }
+
+// ------------------------------------------------------------------------------ empty projects
+
+/// A uv.lock of the virtual project `app` with `dependencies` (a TOML array) and `packages`
+/// (`[[package]]` tables).
+fn app_lock(dependencies: &str, packages: &str) -> String {
+    format!(
+        "version = 1\nrevision = 3\nrequires-python = \">=3.12\"\n\n[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = {{ virtual = \".\" }}\ndependencies = {dependencies}\n{packages}"
+    )
+}
+
+fn six_with(wheel_tags: &str) -> String {
+    format!(
+        "\n[[package]]\nname = \"six\"\nversion = \"1.16.0\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\nwheels = [{{ url = \"https://files.example/six-1.16.0-{wheel_tags}.whl\", hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000001\" }}]\n"
+    )
+}
+
+#[test]
+fn an_empty_project_succeeds_with_a_warning_that_names_the_lock_and_says_why() {
+    if !require_nix("an_empty_project_succeeds_with_a_warning_that_names_the_lock_and_says_why") {
+        return;
+    }
+    let cases = [
+        (app_lock("[]", ""), "uv.lock locks no package; the file holds only the project's attribute"),
+        (
+            app_lock("[]", &six_with("py2.py3-none-any")),
+            "uv.lock locks 1 package, but the project declares no dependency, group or extra that installs it",
+        ),
+        (
+            app_lock("[{ name = \"six\", marker = \"sys_platform == 'win32'\" }]", &six_with("py2.py3-none-any")),
+            "uv.lock locks 1 package, but the markers and Python constraints of the project's dependencies install it on none of the 12 targets; the file holds only the project's attribute",
+        ),
+        (
+            app_lock("[{ name = \"six\" }]", &six_with("cp312-cp312-win_amd64")),
+            "of the packages uv.lock locks, those the project installs (six 1.16.0) have no file that fits any of the 12 targets; the environment would hold only the project's attribute; its packages throw when built",
+        ),
+    ];
+    for (lock, why) in cases {
+        let project = uv_project(&lock, "0.1.0");
+        let out = generate(&project, "uv.lock");
+        let err = stderr(&out);
+        assert!(err.contains(&format!("lock2nix: warning: empty project: {why}")), "{why}\n{err}");
+        assert_eq!(err.matches("empty project").count(), 1, "{err}");
+        assert_usable(&out, &project);
+    }
+    // A project with a dependency that installs somewhere is not empty.
+    let project = uv_project(&app_lock("[{ name = \"six\" }]", &six_with("py2.py3-none-any")), "0.1.0");
+    let out = generate(&project, "uv.lock");
+    assert!(!stderr(&out).contains("empty project"), "{}", stderr(&out));
+    // `-q` silences it with every other warning.
+    let project = uv_project(&app_lock("[]", ""), "0.1.0");
+    let out = project.run(&["--no-infer", "-q", "-o", "out.nix", "uv.lock"]);
+    assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
+}
