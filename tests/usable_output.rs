@@ -1823,3 +1823,22 @@ fn an_empty_project_succeeds_with_a_warning_that_names_the_lock_and_says_why() {
     let out = project.run(&["--no-infer", "-q", "-o", "out.nix", "uv.lock"]);
     assert!(out.status.success() && out.stderr.is_empty(), "{}", stderr(&out));
 }
+
+#[test]
+fn a_git_url_fetchgit_cannot_name_a_checkout_after_gets_a_name() {
+    // nixpkgs' fetchgit names the checkout after the URL's last part (`from%20git-1111111`),
+    // which Nix refused as a store path name.
+    if !require_nix("a_git_url_fetchgit_cannot_name_a_checkout_after_gets_a_name") {
+        return;
+    }
+    let lock = app_lock(
+        "[{ name = \"fromgit\" }]",
+        "\n[[package]]\nname = \"fromgit\"\nversion = \"1.0\"\nsource = { git = \"https://git.example/from%20git.git?rev=v1#1111111111111111111111111111111111111111\" }\n",
+    );
+    let project = uv_project(&lock, "0.1.0");
+    let read = lock2nix::lockfile::read(&project.join("uv.lock")).unwrap();
+    project.write("hashes.toml", &hashes_file(&read).unwrap());
+    let out = project.run(&["--no-infer", "--hashes", "hashes.toml", "-o", "out.nix", "uv.lock"]);
+    let text = assert_usable(&out, &project);
+    assert!(text.contains("src = fetchgit {\n          name = \"source\";\n"), "{text}");
+}

@@ -23,7 +23,9 @@ use crate::resolve::{ArtifactChoice, PerTarget, Resolution};
 pub use fixer::Fixes;
 pub use fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef, RelaxDeps};
 use source::planned_artifact;
-pub use source::{Build, Download, Format, GitCheckout, LocalPath, NetrcAuth, PinnedSource, PlannedArtifact, Src};
+pub use source::{
+    Build, Download, Format, GitCheckout, LocalPath, NetrcAuth, PinnedSource, PlannedArtifact, Src, store_name_problem,
+};
 pub use targets::TargetSet;
 
 /// Where each source can be had, as the fetch stage found it.
