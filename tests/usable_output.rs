@@ -9,8 +9,9 @@
 //! machine and with every crate version; `proptest` runs and judges one case at a time, while
 //! this test batches the expensive Nix evaluations over many cases) parses the lock and the
 //! pyproject.toml files as TOML, changes them structurally (duplicate, drop or empty packages,
-//! dependency lists, extras and groups; rename a package, an extra, a group or a version
-//! consistently in every file; markers over every environment variable; an empty project) and
+//! dependency lists, extras and groups; lock a package at two versions, one for older and one
+//! for newer Pythons; rename a package, an extra, a group or a version consistently in every
+//! file; markers over every environment variable; an empty project) and
 //! textually (strings with quotes, `${`, `''`, backslashes, newlines, control characters and
 //! unicode; Nix keywords and names beginning with a digit or `-`; odd versions, paths and
 //! URLs), and picks some flags. Each input runs the binary with `--no-infer` and no network: a
@@ -24,7 +25,7 @@
 //! only fail to evaluate with one of the throws the file makes on purpose (a package that
 //! cannot be installed there, a remote left out with `--allow-missing`).
 //!
-//! `LOCK2NIX_USABLE_INPUTS` (default 300) sets how many inputs are tried, `LOCK2NIX_USABLE_SEED`
+//! `LOCK2NIX_USABLE_INPUTS` (default 200) sets how many inputs are tried, `LOCK2NIX_USABLE_SEED`
 //! the generator's seed, `LOCK2NIX_USABLE_SEED_BYTES` (default 40000) the largest seed lock
 //! used, `LOCK2NIX_USABLE_BIN` another binary to run (to compare builds on the same inputs).
 //! Each failing input is kept under `target/usable-output/<n>/` with the run's stderr and
@@ -52,7 +53,7 @@ const SEED_ENV: &str = "LOCK2NIX_USABLE_SEED";
 const SEED_BYTES_ENV: &str = "LOCK2NIX_USABLE_SEED_BYTES";
 const OUT_ENV: &str = "LOCK2NIX_USABLE_OUT";
 const BIN_ENV: &str = "LOCK2NIX_USABLE_BIN";
-const DEFAULT_INPUTS: usize = 300;
+const DEFAULT_INPUTS: usize = 200;
 const DEFAULT_SEED: u64 = 0x10c4_2a1c_5eed_0005;
 const DEFAULT_SEED_BYTES: usize = 40_000;
 /// Successes evaluated per `nix-instantiate` call.
@@ -395,6 +396,11 @@ fn odd_value(rng: &mut Rng, key: &str, old: &str) -> String {
         }
         "version" => rng.pick(ODD_VERSIONS).to_string(),
         "marker" | "markers" | "resolution-markers" | "environments" => odd_marker(rng),
+        // A uv.lock git source keeps its commit, so that the odd URL is rendered.
+        "git" if old.contains('#') => {
+            let (url, commit) = old.rsplit_once('#').unwrap();
+            format!("{}#{commit}", odd_url(rng, url))
+        }
         "url" | "git" | "registry" | "index" | "repository_url" | "upload-url" => odd_url(rng, old),
         "path" | "directory" | "editable" | "virtual" | "file" | "subdirectory" | "subdir" | "members" => {
             odd_path(rng, old)
@@ -559,7 +565,7 @@ fn mutate(seed: &Seed, rng: &mut Rng) -> Input {
             description = format!("{file}: {key} {s:?} -> {new:?}");
             *s = new;
             changed.insert(file.clone());
-        } else if roll < 50 {
+        } else if roll < 48 {
             // A name, an extra, a group or a version renamed in every file at once.
             let Some((token, new)) = pick_rename(rng, &docs, &seed.lock) else { continue };
             description = format!("rename {token:?} -> {new:?} everywhere");
@@ -567,7 +573,7 @@ fn mutate(seed: &Seed, rng: &mut Rng) -> Input {
                 rename_everywhere(doc, &token, &new);
                 changed.insert(path.clone());
             }
-        } else if roll < 60 {
+        } else if roll < 57 {
             // A marker on a dependency or a package.
             let with_name: Vec<&Vec<Step>> = tables
                 .iter()
@@ -607,7 +613,7 @@ fn mutate(seed: &Seed, rng: &mut Rng) -> Input {
                 *s = new;
             }
             changed.insert(file.clone());
-        } else if roll < 68 && !arrays.is_empty() {
+        } else if roll < 64 && !arrays.is_empty() {
             // An element duplicated (a package locked twice, a dependency listed twice).
             let path = (*rng.pick(&arrays)).clone();
             let doc = docs.get_mut(&file).unwrap();
@@ -625,7 +631,11 @@ fn mutate(seed: &Seed, rng: &mut Rng) -> Input {
             array.push(copy);
             description = format!("{file}: element {i} of {path:?} duplicated");
             changed.insert(file.clone());
-        } else if roll < 74 && !arrays.is_empty() {
+        } else if roll < 70 && file == seed.lock && split_package(docs.get_mut(&file).unwrap(), rng) {
+            // A package locked at two versions, one for older Pythons and one for newer.
+            description = format!("{file}: a package split in two versions");
+            changed.insert(file.clone());
+        } else if roll < 75 && !arrays.is_empty() {
             let path = (*rng.pick(&arrays)).clone();
             let doc = docs.get_mut(&file).unwrap();
             let Some(Toml::Array(array)) = get_mut(doc, &path) else { continue };
@@ -715,6 +725,36 @@ fn mutate(seed: &Seed, rng: &mut Rng) -> Input {
         files.insert(path, edited);
     }
     Input { seed: seed.name.clone(), files, lock: seed.lock.clone(), args: flags(rng), mutations }
+}
+
+/// Locks one `[[package]]` (poetry.lock) or `[[packages]]` (pylock.toml) entry twice: the
+/// copy at another version for Python 3.11 and newer, the original for older ones.
+fn split_package(doc: &mut Toml, rng: &mut Rng) -> bool {
+    let Toml::Table(root) = doc else { return false };
+    let (key, poetry) = if root.contains_key("packages") { ("packages", false) } else { ("package", true) };
+    if root.contains_key("manifest") || root.get("version").is_some_and(Toml::is_integer) {
+        return false; // A uv.lock: its edges name versions.
+    }
+    let Some(Toml::Array(packages)) = root.get_mut(key) else { return false };
+    if packages.is_empty() {
+        return false;
+    }
+    let i = rng.below(packages.len());
+    let mut copy = packages[i].clone();
+    let (Toml::Table(original), Toml::Table(table)) = (&mut packages[i], &mut copy) else { return false };
+    let old = original.get("version").and_then(Toml::as_str).unwrap_or("1.0").to_string();
+    let new = if rng.percent(70) { format!("{old}.post7") } else { rng.pick(ODD_VERSIONS).to_string() };
+    table.insert("version".into(), Toml::String(new));
+    if poetry {
+        original.insert("python-versions".into(), Toml::String("<3.11".into()));
+        table.insert("python-versions".into(), Toml::String(">=3.11".into()));
+    } else {
+        let marker = original.get("marker").and_then(Toml::as_str).map(|m| format!("({m}) and ")).unwrap_or_default();
+        original.insert("marker".into(), Toml::String(format!("{marker}python_version < '3.11'")));
+        table.insert("marker".into(), Toml::String(format!("{marker}python_version >= '3.11'")));
+    }
+    packages.push(copy);
+    true
 }
 
 fn looks_like_requirement(doc: &mut Toml, path: &[Step]) -> bool {
