@@ -56,7 +56,8 @@ pub enum WarningKind {
     NativeLibrariesNotInferred,
     /// A wheel needs libraries the soname table does not know.
     UnknownSonames,
-    /// The project has no dependencies at all.
+    /// The project's environment holds no package on any target: the lock locks none, the
+    /// project asks for none, none is installed on a target, or none has a file that fits one.
     EmptyProject,
     /// Extras or groups that uv's `conflicts` keeps apart are left out of the file.
     ConflictingExtras,

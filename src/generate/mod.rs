@@ -335,13 +335,7 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
             format!("the project's attribute is `{}`: {why}", plan.root.attr),
         )
     }));
-    if plan.root.main.is_empty() && plan.root.groups.values().all(Vec::is_empty) && plan.packages.is_empty() {
-        warnings.push(Warning::new(
-            WarningKind::EmptyProject,
-            &plan.root.attr,
-            format!("{} resolves to no package: the file holds only the project's attribute", lock.origin),
-        ));
-    }
+    warnings.extend(empty_project(&lock, &project, &plan));
     drop(index);
     let nix = render::render(&plan, &header(&lock, &plan, &resolution, options, &paths));
     stats.render = started.elapsed();
@@ -406,6 +400,53 @@ fn pyproject_path(options: &GenerateOptions) -> PathBuf {
 
 /// What inference could not settle (unknown sonames, artifacts it could not read or skipped
 /// for their size), which the generated file only mentions in a comment.
+/// A warning when the project's environment ends up with no package on any target, saying why:
+/// the lock locks none, the project asks for none, none is installed on any target, or none of
+/// those installed has a file that fits any target.
+fn empty_project(lock: &Lock, project: &Project, plan: &Plan) -> Option<Warning> {
+    let installs = |version: &plan::PlannedVersion| {
+        version.artifact_of.iter().flatten().any(|&slot| version.artifacts[slot].build().is_some())
+    };
+    let versions: Vec<&plan::PlannedVersion> = plan.packages.iter().flat_map(|name| &name.versions).collect();
+    if versions.iter().any(|v| installs(v)) {
+        return None;
+    }
+    let locked = lock.packages.len();
+    let what = if plan.root.build.is_some() { "the project itself" } else { "the project's attribute" };
+    let (packages, them) =
+        if locked == 1 { ("1 package".to_string(), "it") } else { (format!("{locked} packages"), "them") };
+    let targets = plan.targets.len();
+    let why = if locked == 0 {
+        format!("{} locks no package", lock.origin)
+    } else if project.main.is_empty()
+        && project.groups.values().all(|g| g.dependencies.is_empty())
+        && project.extras.values().all(Vec::is_empty)
+    {
+        format!(
+            "{} locks {packages}, but the project declares no dependency, group or extra that installs {them}",
+            lock.origin
+        )
+    } else if versions.is_empty() {
+        format!(
+            "{} locks {packages}, but the markers and Python constraints of the project's dependencies install {them} on none of the {targets} targets",
+            lock.origin
+        )
+    } else {
+        let names: Vec<String> = versions.iter().map(|v| format!("{} {}", v.pname, v.version)).collect();
+        format!(
+            "of the packages {} locks, those the project installs ({}) have no file that fits any of the {targets} targets",
+            lock.origin,
+            crate::warning::first_few(&names, 5)
+        )
+    };
+    let environment = if versions.is_empty() {
+        format!("the file holds only {what}")
+    } else {
+        format!("the environment would hold only {what}; its packages throw when built")
+    };
+    Some(Warning::new(WarningKind::EmptyProject, &lock.origin, format!("empty project: {why}; {environment}")))
+}
+
 fn inference_gaps(plan: &Plan) -> Vec<Warning> {
     let mut warnings = Vec::new();
     for version in plan.packages.iter().flat_map(|n| &n.versions) {

@@ -24,7 +24,9 @@ use crate::resolve::{ArtifactChoice, PerTarget, Resolution};
 pub use fixer::Fixes;
 pub use fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef, RelaxDeps};
 use source::planned_artifact;
-pub use source::{Build, Download, Format, GitCheckout, LocalPath, NetrcAuth, PinnedSource, PlannedArtifact, Src};
+pub use source::{
+    Build, Download, Format, GitCheckout, LocalPath, NetrcAuth, PinnedSource, PlannedArtifact, Src, store_name_problem,
+};
 pub use targets::TargetSet;
 
 /// Where each source can be had, as the fetch stage found it.
@@ -161,6 +163,19 @@ pub enum PlanError {
     FileNotOnIndex { package: String, file: String, lock: String },
     #[error("{package}: the index gave an unreadable sha256 `{hash}` for {file}")]
     BadHash { package: String, file: String, hash: String },
+    /// A derivation whose name would be longer than a store path name may be.
+    #[error(
+        "{origin}: {what}: the derivation `{name}` would be named `python3.XY-{name}` (and `…-dist`), longer than the 211 characters of a Nix store path name"
+    )]
+    DerivationName { origin: String, what: String, name: String },
+    /// Versions of one package that are develop path dependencies in different folders.
+    #[error(
+        "{origin}: package `{package}` is a develop path dependency in two folders, `{first}` and `{second}` (at marker-disjoint versions); a dev shell installs one folder per package editable, so give both versions the same folder or make one of them `develop = false`"
+    )]
+    EditableFolders { origin: String, package: String, first: String, second: String },
+    /// A file the generated file would fetch or copy under a name Nix cannot store.
+    #[error("{lock}: package `{package}`: file `{}`: Nix cannot store a file under this name ({why})", .file.escape_debug())]
+    FileName { lock: String, package: String, file: String, why: String },
     /// A caller's bug: the fetch stage did not pin a source the resolution uses.
     #[error("{package}: its {kind} source was not fetched before planning")]
     NotPinned { package: String, kind: &'static str },
@@ -220,9 +235,14 @@ pub fn plan(
         .map(|&i| plan_version(lock, resolution, locations, fixer, &broken, &dropped, i))
         .collect::<Result<_, PlanError>>()?;
     for version in versions {
+        derivation_name(&lock.origin, || format!("package `{}`", version.pname), &version.pname, &version.version)?;
         by_name.entry(package_attribute(&version.pname)).or_default().push(version);
     }
-    let packages = by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
+    let mut packages: Vec<PlannedName> =
+        by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
+    for name in &mut packages {
+        one_editable_folder(&lock.origin, name)?;
+    }
     let mut root = root_plan(lock, project, resolution, &dropped, &broken);
     if let (true, Some(name), Some(src)) = (project.package_mode, &project.name, locations.project_source()) {
         root.build = Some(RootBuild {
@@ -233,7 +253,54 @@ pub fn plan(
             layout: project.layout.clone(),
         });
     }
+    let pname = root.build.as_ref().map_or(&root.attr, |build| &build.pname);
+    derivation_name(&project.origin, || "the project".to_string(), pname, &root.version)?;
     Ok(Plan { targets: resolution.targets.clone(), packages, root })
+}
+
+/// A dev shell installs one folder per attribute editable, so the versions of one name that are
+/// develop path dependencies must share their folder, which is then listed once (for the
+/// first of them); marker-disjoint versions in different folders cannot be installed so.
+fn one_editable_folder(origin: &str, name: &mut PlannedName) -> Result<(), PlanError> {
+    let mut first: Option<&Editable> = None;
+    for version in &name.versions {
+        match (first, &version.editable) {
+            (_, None) => {}
+            (None, Some(editable)) => first = Some(editable),
+            (Some(kept), Some(editable)) if kept.path == editable.path => {}
+            (Some(kept), Some(editable)) => {
+                return Err(PlanError::EditableFolders {
+                    origin: origin.to_string(),
+                    package: name.attr.clone(),
+                    first: kept.path.clone(),
+                    second: editable.path.clone(),
+                });
+            }
+        }
+    }
+    let mut seen = false;
+    for version in &mut name.versions {
+        if version.editable.is_some() {
+            if seen {
+                version.editable = None;
+            }
+            seen = true;
+        }
+    }
+    Ok(())
+}
+
+/// The longest `<pname>-<version>` a Python derivation may have: nixpkgs names its store paths
+/// `python3.XY-<pname>-<version>` and, for the `dist` output, that with `-dist`, and a store
+/// path name holds at most 211 characters.
+const DERIVATION_NAME_MAX: usize = 211 - "python3.14-".len() - "-dist".len();
+
+fn derivation_name(origin: &str, what: impl Fn() -> String, pname: &str, version: &str) -> Result<(), PlanError> {
+    let name = format!("{pname}-{version}");
+    if name.len() <= DERIVATION_NAME_MAX {
+        return Ok(());
+    }
+    Err(PlanError::DerivationName { origin: origin.to_string(), what: what(), name })
 }
 
 fn plan_version(

@@ -198,9 +198,20 @@ fn file_src(
     let package = &lock.packages[i];
     let locked = &package.files[f];
     let file = &locked.filename;
+    // The file keeps its name in the store (a wheel's name tells the installer what it is).
+    let storable = |name: &str| match store_name_problem(name) {
+        None => Ok(()),
+        Some(why) => {
+            Err(PlanError::FileName { lock: lock.origin.clone(), package: package.id(), file: name.to_string(), why })
+        }
+    };
     match (&package.source, pinned) {
-        (Source::File { .. }, Some(PinnedSource::Path { path, .. })) => return Ok(Src::Path(path.clone())),
+        (Source::File { .. }, Some(PinnedSource::Path { path, .. })) => {
+            storable(path.path.rsplit('/').next().unwrap_or(&path.path))?;
+            return Ok(Src::Path(path.clone()));
+        }
         (Source::Folder { .. }, Some(PinnedSource::Path { path, .. })) => {
+            storable(file)?;
             return Ok(Src::Path(LocalPath { path: format!("{}/{file}", path.path), directory: false }));
         }
         (Source::File { .. } | Source::Folder { .. }, _) => {
@@ -208,6 +219,7 @@ fn file_src(
         }
         _ => {}
     }
+    storable(file)?;
     let (url, sha256) = locations.locate(package, locked).ok_or_else(|| PlanError::FileNotOnIndex {
         package: package.id(),
         file: file.clone(),
@@ -244,4 +256,44 @@ fn gone_from_index(package: &crate::model::Package, locations: &dyn Locations) -
         first_few(&missing, 5),
         package.name
     )
+}
+
+/// The longest name Nix gives a store path.
+const STORE_NAME_MAX: usize = 211;
+
+/// Why `name` cannot be the name of a Nix store path (what a fetched or copied file is called
+/// there), if it cannot: Nix allows letters, digits and `+-._?=`, no leading `.`, at most 211
+/// characters.
+pub fn store_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() {
+        return Some("the name is empty".to_string());
+    }
+    if let Some(c) = name.chars().find(|&c| !(c.is_ascii_alphanumeric() || "+-._?=".contains(c))) {
+        return Some(format!("a store path name may not hold `{}`", c.escape_debug()));
+    }
+    if name.starts_with('.') {
+        return Some("a store path name may not start with `.`".to_string());
+    }
+    if name.len() > STORE_NAME_MAX {
+        return Some(format!("{} characters, more than the {STORE_NAME_MAX} of a store path name", name.len()));
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::store_name_problem;
+
+    #[test]
+    fn store_names_are_what_nix_accepts() {
+        assert_eq!(store_name_problem("torch-2.5.1+cu121-cp312-cp312-linux_x86_64.whl"), None);
+        assert_eq!(store_name_problem("a?b=c"), None);
+        assert!(store_name_problem("").is_some());
+        assert!(store_name_problem(".hidden.tar.gz").unwrap().contains("start with `.`"));
+        assert!(store_name_problem("a b.whl").unwrap().contains("may not hold ` `"));
+        assert!(store_name_problem("dist/a.whl").unwrap().contains("may not hold `/`"));
+        assert!(store_name_problem("a%2Bb.whl").unwrap().contains("`%`"));
+        assert!(store_name_problem(&"a".repeat(211)).is_none());
+        assert!(store_name_problem(&"a".repeat(212)).unwrap().contains("212 characters"));
+    }
 }

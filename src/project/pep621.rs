@@ -14,7 +14,8 @@ pub(super) fn read_project(table: &toml::Table, project: &mut Project, ctx: &Con
             Some(PackageName::from_owned(name.into()).map_err(|e| ctx.error("[project] name", e.to_string()))?);
     }
     if let Some(version) = table.get("version").and_then(|v| v.as_str()) {
-        project.version = Some(version.to_string());
+        let (_, text) = crate::model::read_version(version).map_err(|e| ctx.error("[project] version", e))?;
+        project.version = Some(text);
     }
     if let Some(text) = table.get("requires-python").and_then(|v| v.as_str()) {
         project.python =

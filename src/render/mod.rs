@@ -12,7 +12,7 @@ use writer::{NixWriter, Part, attr, interpolated, path, select, string};
 
 use crate::plan::{
     Build, Conditional, Fixups, Format, Plan, PlannedArtifact, PlannedName, PlannedVersion, PythonRef, RelaxDeps,
-    RootPlan, Src, TargetSet,
+    RootPlan, Src, TargetSet, store_name_problem,
 };
 
 /// What the header records.
@@ -347,6 +347,10 @@ fn source(w: &mut NixWriter, src: &Src) {
         }
         Src::Git(git) => {
             w.open("src = fetchgit {");
+            if store_name_problem(&fetchgit_default_name(&git.url, &git.rev)).is_some() {
+                // The name fetchgit would derive from the URL is not one Nix can store.
+                w.assign_string("name", "source");
+            }
             w.assign_string("url", &git.url);
             w.assign_string("rev", &git.rev);
             w.assign_string("hash", &git.hash);
@@ -356,6 +360,24 @@ fn source(w: &mut NixWriter, src: &Src) {
         Src::Path(local) if local.directory => w.assign("src", &format!("cleanSource {}", path(&local.path))),
         Src::Path(local) => w.assign("src", &path(&local.path)),
     }
+}
+
+/// The store name nixpkgs' fetchgit gives a checkout of `url` at commit `rev` when it is given
+/// none: lib.sources.urlToName (the basename of the last `:`-separated part, without its git
+/// and archive extensions) and the first 7 digits of the commit.
+fn fetchgit_default_name(url: &str, rev: &str) -> String {
+    const EXTENSIONS: [&str; 13] =
+        ["git", "tar", "zip", "gz", "tgz", "bz", "tbz", "bz2", "tbz2", "lzma", "txz", "xz", "zstd"];
+    let part = url.rsplit(':').next().unwrap_or(url);
+    let part = part.strip_suffix('/').unwrap_or(part);
+    // Nix's baseNameOf: what follows the last `/`, one trailing `/` ignored.
+    let trimmed = if part.len() > 1 { part.strip_suffix('/').unwrap_or(part) } else { part };
+    let mut name = trimmed.rsplit('/').next().unwrap_or(trimmed);
+    while let Some(stem) = EXTENSIONS.iter().find_map(|ext| name.strip_suffix(ext)?.strip_suffix('.')) {
+        name = stem;
+    }
+    let hex = rev.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    if hex { format!("{name}-{}", rev.get(..7).unwrap_or(rev)) } else { name.to_string() }
 }
 
 /// `word` quoted for a POSIX shell when it needs to be.
@@ -522,4 +544,19 @@ fn render_metadata(w: &mut NixWriter, plan: &Plan) {
         w.close("};");
     }
     w.close("};");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fetchgit_default_name;
+
+    #[test]
+    fn fetchgit_names_its_checkout_as_nixpkgs_does() {
+        let rev = "4321bbfda9aa190acdad05eb901d3b59439f0ec9";
+        assert_eq!(fetchgit_default_name("https://github.com/tartley/colorama.git", rev), "colorama-4321bbf");
+        assert_eq!(fetchgit_default_name("git@github.com:org/repo.git/", rev), "repo-4321bbf");
+        assert_eq!(fetchgit_default_name("https://host/a/archive.tar.gz", rev), "archive-4321bbf");
+        assert_eq!(fetchgit_default_name("https://host/my%20repo.git", rev), "my%20repo-4321bbf");
+        assert_eq!(fetchgit_default_name("https://host/r", "main"), "r");
+    }
 }

@@ -2,7 +2,6 @@
 //! `[metadata.files]`, 2.0 with per-package `files`, 2.1 with per-package `groups`/`markers`.
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
 use rayon::prelude::*;
 use serde::Deserialize;
@@ -175,10 +174,10 @@ fn convert_package(
     name_has_several_versions: bool,
     origin: &str,
 ) -> Result<Package, LockError> {
-    let entry = format!("{} {}", raw.name, raw.version);
+    let entry = format!("{} {}", raw.name, raw.version.trim());
     let err = |message: String| LockError::Entry { path: origin.into(), package: entry.clone(), message };
     let name = PackageName::from_owned(raw.name.clone()).map_err(|e| err(e.to_string()))?;
-    let version = Version::from_str(&raw.version).map_err(|e| err(format!("invalid version: {e}")))?;
+    let (version, version_text) = crate::model::read_version(&raw.version).map_err(err)?;
     let python = match raw.python_versions.as_deref() {
         Some(text) => Constraint::parse_poetry(text).map_err(|e| err(format!("python-versions: {e}")))?,
         None => Constraint::any(),
@@ -254,7 +253,7 @@ fn convert_package(
     Ok(Package {
         name,
         version,
-        version_text: raw.version,
+        version_text,
         version_known: true,
         python,
         source,

@@ -8,9 +8,7 @@
 mod wire;
 
 use std::collections::BTreeMap;
-use std::str::FromStr;
 
-use uv_pep440::Version;
 use uv_pep508::MarkerTree;
 
 use super::LockError;
@@ -59,7 +57,10 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         if package.directory.as_ref().is_some_and(|d| matches!(d.path.as_str(), "." | "./" | "")) {
             roots.name =
                 Some(PackageName::from_owned(package.name.clone()).map_err(|e| err(&package.name, e.to_string()))?);
-            roots.version = package.version.clone();
+            roots.version = match package.version.as_deref() {
+                Some(text) => Some(crate::model::read_version(text).map_err(|e| err(&package.name, e))?.1),
+                None => None,
+            };
             roots.built = true;
             continue;
         }
@@ -71,13 +72,12 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
 
 fn convert_package(raw: &RawPackage, origin: &str) -> Result<Package, LockError> {
     let entry = match &raw.version {
-        Some(version) => format!("{} {version}", raw.name),
+        Some(version) => format!("{} {}", raw.name, version.trim()),
         None => raw.name.clone(),
     };
     let err = |message: String| LockError::Entry { path: origin.into(), package: entry.clone(), message };
     let name = PackageName::from_owned(raw.name.clone()).map_err(|e| err(e.to_string()))?;
-    let version_text = raw.version.clone().unwrap_or_else(|| "0".to_string());
-    let version = Version::from_str(&version_text).map_err(|e| err(format!("invalid version: {e}")))?;
+    let (version, version_text) = crate::model::read_version(raw.version.as_deref().unwrap_or("0")).map_err(err)?;
     let python = match &raw.requires_python {
         Some(text) => Constraint::parse_pep440(text).map_err(|e| err(format!("requires-python: {e}")))?,
         None => Constraint::any(),

@@ -125,14 +125,13 @@ impl<'a> Reader<'a> {
 
     fn package(&self, raw: &RawPackage) -> Result<Package, LockError> {
         let entry = match &raw.version {
-            Some(version) => format!("{} {version}", raw.name),
+            Some(version) => format!("{} {}", raw.name, version.trim()),
             None => raw.name.clone(),
         };
         let err = |message: String| self.error(entry.clone(), message);
         let name = PackageName::from_owned(raw.name.clone()).map_err(|e| err(e.to_string()))?;
         // A dynamic version (a path package's) is only known once built.
-        let version_text = raw.version.clone().unwrap_or_else(|| "0".to_string());
-        let version = Version::from_str(&version_text).map_err(|e| err(format!("invalid version: {e}")))?;
+        let (version, version_text) = crate::model::read_version(raw.version.as_deref().unwrap_or("0")).map_err(err)?;
         let source = source::convert(&raw.source).map_err(err)?;
         let mut files = Vec::new();
         for artifact in raw.sdist.iter().chain(&raw.wheels) {
@@ -272,7 +271,7 @@ impl<'a> Reader<'a> {
                 let name =
                     PackageName::from_owned(root.name.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
                 roots.built = matches!(root.source, RawSource::Editable { .. });
-                roots.version = root.version.clone();
+                roots.version = root.version.as_deref().map(|v| v.trim().to_string());
                 roots.main = self.edges(&root.dependencies, false, &root.name)?;
                 for (extra, edges) in &root.optional_dependencies {
                     let extra =
