@@ -10,7 +10,7 @@ pub mod git;
 pub mod hashes;
 mod locate;
 pub mod nar;
-mod simple;
+pub(crate) mod simple;
 mod sources;
 pub mod witness;
 
