@@ -31,6 +31,8 @@ use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner
 const HANG: Duration = Duration::from_secs(10);
 /// A heap larger than this is a memory blow-up (libFuzzer's `-rss_limit_mb` in FUZZING.md).
 const MEMORY: usize = 2048 << 20;
+/// Repeated tokens stop growing an input past this (libFuzzer's `-max_len` in FUZZING.md).
+const MAX_LEN: usize = 1 << 20;
 /// Inputs per proptest runner; each chunk of the run has its own RNG seed.
 const CHUNK: u32 = 64;
 
@@ -172,7 +174,8 @@ fn apply(seed: &[u8], edits: &[Edit], seeds: &[Vec<u8>], tokens: &[&str]) -> Vec
             }
             Edit::Insert { at, token, repeat } => {
                 let i = point(at, input.len());
-                let bytes = token.get(tokens).as_bytes().repeat(*repeat);
+                let token = token.get(tokens).as_bytes();
+                let bytes = token.repeat((*repeat).min(MAX_LEN.saturating_sub(input.len()) / token.len()).max(1));
                 input.splice(i..i, bytes);
             }
             Edit::Overwrite { at, token } => {
