@@ -11,6 +11,9 @@ pub mod check;
 pub mod constraint;
 pub mod fetch;
 pub mod filename;
+/// Fuzz targets for the fuzz harnesses (`tests/fuzz.rs`, `fuzz/`) only: not part of the API.
+#[doc(hidden)]
+pub mod fuzzing;
 pub mod generate;
 pub mod infer;
 pub mod inference;

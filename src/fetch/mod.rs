@@ -11,7 +11,7 @@ pub mod hashes;
 mod locate;
 pub mod nar;
 pub mod pending;
-mod simple;
+pub(crate) mod simple;
 mod sources;
 pub mod witness;
 

@@ -3,7 +3,7 @@
 //! requirements file) is recognised and named, rather than misread.
 
 mod detect;
-mod location;
+pub(crate) mod location;
 pub mod poetry;
 pub mod pylock;
 pub mod uv;

@@ -10,6 +10,7 @@ use uv_pep440::Version;
 mod dependency;
 
 pub use dependency::{RawEntry, RawTable, SpecError, convert as convert_dependency, parse_marker};
+pub(crate) use dependency::platform_marker;
 
 use super::LockError;
 use crate::constraint::Constraint;
