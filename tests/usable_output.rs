@@ -1240,7 +1240,7 @@ fn hashes_file(lock: &Lock) -> Option<String> {
                 writeln!(
                     text,
                     "[[git]]\nurl = {}\nrev = {}",
-                    toml_string(&lock2nix::fetch::redact_url(url)),
+                    toml_string(&url.redacted()),
                     toml_string(rev)
                 )
                 .unwrap();
@@ -1257,7 +1257,7 @@ fn hashes_file(lock: &Lock) -> Option<String> {
                 writeln!(
                     text,
                     "[[url]]\nurl = {}\nsha256 = \"{}\"\n",
-                    toml_string(&lock2nix::fetch::redact_url(url)),
+                    toml_string(&url.redacted()),
                     "0".repeat(64)
                 )
                 .unwrap();
@@ -1747,7 +1747,8 @@ fn a_file_nix_cannot_store_under_its_name_is_an_input_error() {
         &["uv.lock: package `six==1.16.0`: file `$six-1.16.0-py2.py3-none-any.whl`", "may not hold `$`"],
     );
 
-    let long = format!("six-1.16.0-py2.py3-none-{}.whl", ["any"; 60].join("."));
+    // Twelve platform tags (more than 16 in one set is no wheel name at all).
+    let long = format!("six-1.16.0-py2.py3-none-{}.whl", ["manylinux_2_17_x86_64"; 12].join("."));
     let project = uv_project(&uv_lock("0.1.0", "1.16.0", &wheel(&format!("https://files.example/{long}"))), "0.1.0");
     let out = generate(&project, "uv.lock");
     assert_input_error(&out, &project, &["uv.lock: package `six==1.16.0`", "characters, more than the 211"]);
