@@ -1305,6 +1305,9 @@ fn run_input(input: &Input, dir: &Path, sandbox: &Path) -> Run {
         "cache".into(),
         "-o".into(),
         "out.nix".into(),
+        // Nothing but loopback answers (see below): no waiting, no retries.
+        "--timeout=5".into(),
+        "--retries=0".into(),
     ];
     if let Some(lock) = &lock {
         for package in &lock.packages {
