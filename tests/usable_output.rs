@@ -1715,18 +1715,38 @@ fn versions_are_written_without_the_whitespace_pep_440_allows_around_them() {
 }
 
 #[test]
-fn a_version_with_an_epoch_is_an_input_error() {
+fn a_version_with_an_epoch_is_an_input_error_where_the_file_would_hold_it() {
     // `1!2.0` is a PEP 440 version, but no derivation name may hold its `!`.
     let project = uv_project(&uv_lock("0.1.0", "1!1.16.0", SIX_WHEEL), "0.1.0");
     let out = generate(&project, "uv.lock");
-    assert_input_error(&out, &project, &["uv.lock", "six 1!1.16.0", "has an epoch (`1!`)", "store path name"]);
+    assert_input_error(
+        &out,
+        &project,
+        &[
+            "uv.lock: package `six==1!1.16.0`: Nix cannot name the derivation `python3.XY-six-1!1.16.0`",
+            "may not hold `!`: the version has an epoch",
+        ],
+    );
 
     let project = Project::inline(
         "[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.12\"\ncontent-hash = \"0\"\n",
         "[tool.poetry]\nname = \"app\"\nversion = \"2!0.1.0\"\n\n[tool.poetry.dependencies]\npython = \">=3.12\"\n",
     );
     let out = generate(&project, "poetry.lock");
-    assert_input_error(&out, &project, &["pyproject.toml", "[tool.poetry] version", "has an epoch (`2!`)"]);
+    assert_input_error(
+        &out,
+        &project,
+        &["pyproject.toml: the project: Nix cannot name the derivation `python3.XY-app-2!0.1.0`", "has an epoch"],
+    );
+
+    // A locked package the project does not install is not written: its epoch does not matter.
+    if !require_nix("a_version_with_an_epoch_is_an_input_error_where_the_file_would_hold_it") {
+        return;
+    }
+    let unused = "\n[[package]]\nname = \"old\"\nversion = \"1!0.5\"\nsource = { registry = \"https://pypi.org/simple\" }\nwheels = [{ url = \"https://files.example/old-1!0.5-py3-none-any.whl\", hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000002\" }]\n";
+    let project = uv_project(&(uv_lock("0.1.0", "1.16.0", SIX_WHEEL) + unused), "0.1.0");
+    let text = assert_usable(&generate(&project, "uv.lock"), &project);
+    assert!(!text.contains("1!0.5"), "{text}");
 }
 
 #[test]
@@ -1761,7 +1781,11 @@ fn a_derivation_name_longer_than_nix_allows_is_an_input_error() {
     let version = format!("0.1+{}", "a".repeat(200));
     let project = uv_project(&uv_lock(&version, "1.16.0", SIX_WHEEL), &version);
     let out = generate(&project, "uv.lock");
-    assert_input_error(&out, &project, &["pyproject.toml: the project: the derivation `app-0.1+aaa", "211 characters"]);
+    assert_input_error(
+        &out,
+        &project,
+        &["pyproject.toml: the project: Nix cannot name the derivation `python3.XY-app-0.1+aaa", "more than the 211"],
+    );
 }
 
 /// A poetry.lock holding the develop path dependency `sibling` at two versions, one per range
