@@ -29,8 +29,9 @@
 //! the generator's seed, `LOCK2NIX_USABLE_SEED_BYTES` (default 40000) the largest seed lock
 //! used, `LOCK2NIX_USABLE_BIN` another binary to run (to compare builds on the same inputs).
 //! Each failing input is kept under `target/usable-output/<n>/` with the run's stderr and
-//! output, and a summary goes to `target/usable-output-report.txt` (`LOCK2NIX_USABLE_OUT`
-//! names another folder than `target/`).
+//! output, a summary goes to `target/usable-output-report.txt` and one line per input (its seed,
+//! its exit, what was wrong) to `target/usable-output-runs.tsv` (`LOCK2NIX_USABLE_OUT` names
+//! another folder than `target/`).
 
 mod support;
 
@@ -1536,6 +1537,8 @@ fn every_success_parses_and_evaluates_on_every_target() {
     let mut batch: Vec<(usize, Input, Run, Targets)> = Vec::new();
     let (mut successes, mut failures, mut skipped) = (0, 0, 0);
     let mut exits: BTreeMap<String, usize> = BTreeMap::new();
+    // Per input: its seed and how its run ended, to compare two builds input by input.
+    let mut runs: Vec<(String, String)> = Vec::new();
     for n in 0..inputs {
         let seed_project = rng.pick(&seeds).clone();
         let input = mutate(&seed_project, &mut rng);
@@ -1544,10 +1547,18 @@ fn every_success_parses_and_evaluates_on_every_target() {
         let before = findings.len();
         let mut waiting = None;
         match (&run.skipped, &run.output) {
-            (Some(_), _) => skipped += 1,
-            (None, Err(message)) => findings.push(Finding { input: n, class: "hangs", message: message.clone() }),
+            (Some(_), _) => {
+                skipped += 1;
+                runs.push((input.seed.clone(), "skipped".into()));
+            }
+            (None, Err(message)) => {
+                runs.push((input.seed.clone(), "no exit".into()));
+                findings.push(Finding { input: n, class: "hangs", message: message.clone() });
+            }
             (None, Ok(output)) => {
-                *exits.entry(output.status.code().map_or("signal".into(), |c| c.to_string())).or_default() += 1;
+                let code = output.status.code().map_or("signal".into(), |c| c.to_string());
+                runs.push((input.seed.clone(), format!("exit {code}")));
+                *exits.entry(code).or_default() += 1;
                 let stderr = String::from_utf8_lossy(&output.stderr);
                 if output.status.success() {
                     successes += 1;
@@ -1625,6 +1636,13 @@ fn every_success_parses_and_evaluates_on_every_target() {
     write!(summary, " {by_class:?}").unwrap();
     let report = format!("{summary}\n{}", findings_text(&findings));
     let _ = std::fs::write(report_path(), &report);
+    let mut lines = String::new();
+    for (n, (seed, ended)) in runs.iter().enumerate() {
+        let classes: Vec<&str> = findings.iter().filter(|f| f.input == n).map(|f| f.class).collect();
+        writeln!(lines, "{n}\t{seed}\t{ended}\t{}", if classes.is_empty() { "-".into() } else { classes.join(", ") })
+            .unwrap();
+    }
+    let _ = std::fs::write(out_dir().join("usable-output-runs.tsv"), lines);
     eprintln!("{summary}");
     assert!(findings.is_empty(), "{report}");
 }
