@@ -206,18 +206,11 @@ pub struct Package {
 
 /// A version as a lock or pyproject.toml gives it, read for the generated file: the PEP 440
 /// version and its text without the whitespace PEP 440 allows around it (the text becomes part
-/// of a derivation name, where no whitespace may be). A version with an epoch (`1!2.0`) is an
-/// error: a Nix store path name cannot hold the `!`, so no derivation can carry it.
+/// of a derivation name, where no whitespace may be; the plan refuses the names Nix cannot
+/// store, such as an epoch's `1!2.0`).
 pub fn read_version(text: &str) -> Result<(Version, String), String> {
     let version = Version::from_str(text).map_err(|e| format!("invalid version: {e}"))?;
-    let trimmed = text.trim();
-    if trimmed.contains('!') {
-        return Err(format!(
-            "version `{trimmed}` has an epoch (`{}!`), which a Nix store path name, and so a derivation's name, cannot hold",
-            version.epoch()
-        ));
-    }
-    Ok((version, trimmed.to_string()))
+    Ok((version, text.trim().to_string()))
 }
 
 impl Package {
@@ -422,11 +415,10 @@ mod tests {
     use super::*;
 
     #[test]
-    fn versions_are_read_trimmed_and_an_epoch_is_refused() {
+    fn versions_are_read_trimmed() {
         assert_eq!(read_version(" 1.0+local\n").unwrap().1, "1.0+local");
+        assert_eq!(read_version("2!1.0").unwrap().1, "2!1.0");
         assert!(read_version("1.0 beta").unwrap_err().starts_with("invalid version"));
-        let epoch = read_version("2!1.0").unwrap_err();
-        assert!(epoch.contains("has an epoch (`2!`)"), "{epoch}");
     }
 
     #[test]

@@ -29,8 +29,9 @@
 //! the generator's seed, `LOCK2NIX_USABLE_SEED_BYTES` (default 40000) the largest seed lock
 //! used, `LOCK2NIX_USABLE_BIN` another binary to run (to compare builds on the same inputs).
 //! Each failing input is kept under `target/usable-output/<n>/` with the run's stderr and
-//! output, and a summary goes to `target/usable-output-report.txt` (`LOCK2NIX_USABLE_OUT`
-//! names another folder than `target/`).
+//! output, a summary goes to `target/usable-output-report.txt` and one line per input (its seed,
+//! its exit, what was wrong) to `target/usable-output-runs.tsv` (`LOCK2NIX_USABLE_OUT` names
+//! another folder than `target/`).
 
 mod support;
 
@@ -1305,6 +1306,9 @@ fn run_input(input: &Input, dir: &Path, sandbox: &Path) -> Run {
         "cache".into(),
         "-o".into(),
         "out.nix".into(),
+        // Nothing but loopback answers (see below): no waiting, no retries.
+        "--timeout=5".into(),
+        "--retries=0".into(),
     ];
     if let Some(lock) = &lock {
         for package in &lock.packages {
@@ -1533,6 +1537,8 @@ fn every_success_parses_and_evaluates_on_every_target() {
     let mut batch: Vec<(usize, Input, Run, Targets)> = Vec::new();
     let (mut successes, mut failures, mut skipped) = (0, 0, 0);
     let mut exits: BTreeMap<String, usize> = BTreeMap::new();
+    // Per input: its seed and how its run ended, to compare two builds input by input.
+    let mut runs: Vec<(String, String)> = Vec::new();
     for n in 0..inputs {
         let seed_project = rng.pick(&seeds).clone();
         let input = mutate(&seed_project, &mut rng);
@@ -1541,10 +1547,18 @@ fn every_success_parses_and_evaluates_on_every_target() {
         let before = findings.len();
         let mut waiting = None;
         match (&run.skipped, &run.output) {
-            (Some(_), _) => skipped += 1,
-            (None, Err(message)) => findings.push(Finding { input: n, class: "hangs", message: message.clone() }),
+            (Some(_), _) => {
+                skipped += 1;
+                runs.push((input.seed.clone(), "skipped".into()));
+            }
+            (None, Err(message)) => {
+                runs.push((input.seed.clone(), "no exit".into()));
+                findings.push(Finding { input: n, class: "hangs", message: message.clone() });
+            }
             (None, Ok(output)) => {
-                *exits.entry(output.status.code().map_or("signal".into(), |c| c.to_string())).or_default() += 1;
+                let code = output.status.code().map_or("signal".into(), |c| c.to_string());
+                runs.push((input.seed.clone(), format!("exit {code}")));
+                *exits.entry(code).or_default() += 1;
                 let stderr = String::from_utf8_lossy(&output.stderr);
                 if output.status.success() {
                     successes += 1;
@@ -1622,6 +1636,13 @@ fn every_success_parses_and_evaluates_on_every_target() {
     write!(summary, " {by_class:?}").unwrap();
     let report = format!("{summary}\n{}", findings_text(&findings));
     let _ = std::fs::write(report_path(), &report);
+    let mut lines = String::new();
+    for (n, (seed, ended)) in runs.iter().enumerate() {
+        let classes: Vec<&str> = findings.iter().filter(|f| f.input == n).map(|f| f.class).collect();
+        writeln!(lines, "{n}\t{seed}\t{ended}\t{}", if classes.is_empty() { "-".into() } else { classes.join(", ") })
+            .unwrap();
+    }
+    let _ = std::fs::write(out_dir().join("usable-output-runs.tsv"), lines);
     eprintln!("{summary}");
     assert!(findings.is_empty(), "{report}");
 }
@@ -1712,18 +1733,38 @@ fn versions_are_written_without_the_whitespace_pep_440_allows_around_them() {
 }
 
 #[test]
-fn a_version_with_an_epoch_is_an_input_error() {
+fn a_version_with_an_epoch_is_an_input_error_where_the_file_would_hold_it() {
     // `1!2.0` is a PEP 440 version, but no derivation name may hold its `!`.
     let project = uv_project(&uv_lock("0.1.0", "1!1.16.0", SIX_WHEEL), "0.1.0");
     let out = generate(&project, "uv.lock");
-    assert_input_error(&out, &project, &["uv.lock", "six 1!1.16.0", "has an epoch (`1!`)", "store path name"]);
+    assert_input_error(
+        &out,
+        &project,
+        &[
+            "uv.lock: package `six==1!1.16.0`: Nix cannot name the derivation `python3.XY-six-1!1.16.0`",
+            "may not hold `!`: the version has an epoch",
+        ],
+    );
 
     let project = Project::inline(
         "[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.12\"\ncontent-hash = \"0\"\n",
         "[tool.poetry]\nname = \"app\"\nversion = \"2!0.1.0\"\n\n[tool.poetry.dependencies]\npython = \">=3.12\"\n",
     );
     let out = generate(&project, "poetry.lock");
-    assert_input_error(&out, &project, &["pyproject.toml", "[tool.poetry] version", "has an epoch (`2!`)"]);
+    assert_input_error(
+        &out,
+        &project,
+        &["pyproject.toml: the project: Nix cannot name the derivation `python3.XY-app-2!0.1.0`", "has an epoch"],
+    );
+
+    // A locked package the project does not install is not written: its epoch does not matter.
+    if !require_nix("a_version_with_an_epoch_is_an_input_error_where_the_file_would_hold_it") {
+        return;
+    }
+    let unused = "\n[[package]]\nname = \"old\"\nversion = \"1!0.5\"\nsource = { registry = \"https://pypi.org/simple\" }\nwheels = [{ url = \"https://files.example/old-1!0.5-py3-none-any.whl\", hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000002\" }]\n";
+    let project = uv_project(&(uv_lock("0.1.0", "1.16.0", SIX_WHEEL) + unused), "0.1.0");
+    let text = assert_usable(&generate(&project, "uv.lock"), &project);
+    assert!(!text.contains("1!0.5"), "{text}");
 }
 
 #[test]
@@ -1759,7 +1800,11 @@ fn a_derivation_name_longer_than_nix_allows_is_an_input_error() {
     let version = format!("0.1+{}", "a".repeat(200));
     let project = uv_project(&uv_lock(&version, "1.16.0", SIX_WHEEL), &version);
     let out = generate(&project, "uv.lock");
-    assert_input_error(&out, &project, &["pyproject.toml: the project: the derivation `app-0.1+aaa", "211 characters"]);
+    assert_input_error(
+        &out,
+        &project,
+        &["pyproject.toml: the project: Nix cannot name the derivation `python3.XY-app-0.1+aaa", "more than the 211"],
+    );
 }
 
 /// A poetry.lock holding the develop path dependency `sibling` at two versions, one per range

@@ -163,11 +163,9 @@ pub enum PlanError {
     FileNotOnIndex { package: String, file: String, lock: String },
     #[error("{package}: the index gave an unreadable sha256 `{hash}` for {file}")]
     BadHash { package: String, file: String, hash: String },
-    /// A derivation whose name would be longer than a store path name may be.
-    #[error(
-        "{origin}: {what}: the derivation `{name}` would be named `python3.XY-{name}` (and `…-dist`), longer than the 211 characters of a Nix store path name"
-    )]
-    DerivationName { origin: String, what: String, name: String },
+    /// A derivation whose name Nix cannot store: an epoch's `!`, or too long.
+    #[error("{origin}: {what}: Nix cannot name the derivation `python3.XY-{name}` and its `-dist` output ({why})")]
+    DerivationName { origin: String, what: String, name: String, why: String },
     /// Versions of one package that are develop path dependencies in different folders.
     #[error(
         "{origin}: package `{package}` is a develop path dependency in two folders, `{first}` and `{second}` (at marker-disjoint versions); a dev shell installs one folder per package editable, so give both versions the same folder or make one of them `develop = false`"
@@ -235,7 +233,6 @@ pub fn plan(
         .map(|&i| plan_version(lock, resolution, locations, fixer, &broken, &dropped, i))
         .collect::<Result<_, PlanError>>()?;
     for version in versions {
-        derivation_name(&lock.origin, || format!("package `{}`", version.pname), &version.pname, &version.version)?;
         by_name.entry(package_attribute(&version.pname)).or_default().push(version);
     }
     let mut packages: Vec<PlannedName> =
@@ -290,17 +287,17 @@ fn one_editable_folder(origin: &str, name: &mut PlannedName) -> Result<(), PlanE
     Ok(())
 }
 
-/// The longest `<pname>-<version>` a Python derivation may have: nixpkgs names its store paths
-/// `python3.XY-<pname>-<version>` and, for the `dist` output, that with `-dist`, and a store
-/// path name holds at most 211 characters.
-const DERIVATION_NAME_MAX: usize = 211 - "python3.14-".len() - "-dist".len();
-
+/// Whether Nix can name the derivation of `pname` at `version`: nixpkgs names its store paths
+/// `python3.XY-<pname>-<version>` and, for the `dist` output, that with `-dist`. The version
+/// is PEP 440, so what can break the name is an epoch's `!` or the length.
 fn derivation_name(origin: &str, what: impl Fn() -> String, pname: &str, version: &str) -> Result<(), PlanError> {
     let name = format!("{pname}-{version}");
-    if name.len() <= DERIVATION_NAME_MAX {
-        return Ok(());
+    // The longest of the names: CPython 3.14's, of the `dist` output.
+    let Some(mut why) = store_name_problem(&format!("python3.14-{name}-dist")) else { return Ok(()) };
+    if version.contains('!') {
+        why.push_str(": the version has an epoch, which no derivation name can hold");
     }
-    Err(PlanError::DerivationName { origin: origin.to_string(), what: what(), name })
+    Err(PlanError::DerivationName { origin: origin.to_string(), what: what(), name, why })
 }
 
 fn plan_version(
@@ -314,6 +311,12 @@ fn plan_version(
 ) -> Result<PlannedVersion, PlanError> {
     let count = resolution.targets.len();
     let package = &lock.packages[i];
+    derivation_name(
+        &lock.origin,
+        || format!("package `{}`", package.id()),
+        package.name.as_ref(),
+        &package.version_text,
+    )?;
     let states = &resolution.packages[i].per_target;
     let mut installed = TargetSet::EMPTY;
     let mut artifacts: Vec<PlannedArtifact> = Vec::new();
