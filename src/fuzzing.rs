@@ -121,12 +121,14 @@ impl Target {
     }
 }
 
+#[rustfmt::skip]
 const COMMON_TOKENS: &[&str] = &[
     "\0", "\\u0000", "\\", "\"", "'", "\n", "\r\n", "\t", " ", "(", ")", "[", "]", "{", "}", ",", ";", ":", "=", "#",
     "%", "/", ".", "-", "_", "*", "0", "1", "-1", "18446744073709551615", "18446744073709551616", "4294967296",
     "99999999999999999999999999", "é", "\u{feff}", "\u{10ffff}",
 ];
 
+#[rustfmt::skip]
 const TOML_TOKENS: &[&str] = &[
     "[[package]]", "[metadata]", "[metadata.files]", "[package.dependencies]", "[package.extras]", "[extras]",
     "[project]", "[tool.poetry]", "[tool.poetry.dependencies]", "[tool.poetry.group.dev.dependencies]",
@@ -141,6 +143,7 @@ const TOML_TOKENS: &[&str] = &[
     "sha256:", "\"sha256:0000000000000000000000000000000000000000000000000000000000000000\"",
 ];
 
+#[rustfmt::skip]
 const MARKER_TOKENS: &[&str] = &[
     " and ", " or ", " not in ", " in ", "==", "!=", "<=", ">=", "<", ">", "~=", "===", "python_version",
     "python_full_version", "platform_machine", "platform_system", "sys_platform", "os_name",
@@ -149,11 +152,13 @@ const MARKER_TOKENS: &[&str] = &[
     "extra == 'a'", "python_version >= '3.9'", "sys_platform == 'linux'", "'dev' in dependency_groups",
 ];
 
+#[rustfmt::skip]
 const CONSTRAINT_TOKENS: &[&str] = &[
     "^", "~", "||", "|", ".*", ".x", "!", "<>", "v", "+local", ".post1", ".dev0", "a1", "b2", "rc1", "1!", "3.11",
     "^0.0.0", "~1", ">=3.9,<4.0", "dev",
 ];
 
+#[rustfmt::skip]
 const FILENAME_TOKENS: &[&str] = &[
     ".whl", ".tar.gz", ".zip", ".tar.bz2", ".tgz", ".egg", ".exe", "-py3-none-any.whl", "-cp311-cp311-",
     "manylinux_2_17_x86_64", "manylinux2014_aarch64", "manylinux1_i686", "musllinux_1_1_x86_64",
@@ -162,6 +167,7 @@ const FILENAME_TOKENS: &[&str] = &[
     "file:///", "../",
 ];
 
+#[rustfmt::skip]
 const JSON_TOKENS: &[&str] = &[
     "{\"files\": [", "\"meta\": {\"api-version\": \"1.1\"}", "\"api-version\"", "\"2.0\"", "\"files\"",
     "\"filename\"", "\"url\"", "\"hashes\"", "\"sha256\"", "\"md5\"", "\"yanked\"", "\"core-metadata\"",
@@ -169,6 +175,7 @@ const JSON_TOKENS: &[&str] = &[
     "\\ud800", "\\u0000", "1e999", "-0", "https://files.example/", "//host/", "http://[::1]/", "javascript:",
 ];
 
+#[rustfmt::skip]
 const HTML_TOKENS: &[&str] = &[
     "<a href=\"", "\">", "</a>", "<base href=\"", "<html>", "<body>", "<!DOCTYPE html>", "#sha256=", "#md5=",
     "data-requires-python=\"", "data-dist-info-metadata=\"", "&amp;", "&#0;", "&#x110000;", "&lt;", "<!--", "-->",

@@ -23,9 +23,9 @@ use std::time::{Duration, Instant};
 
 use lock2nix::fuzzing::{Target, seeds};
 use proptest::prelude::*;
-use sha2::Digest;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, RngAlgorithm, TestError, TestRng, TestRunner};
+use sha2::Digest;
 
 /// An input that runs longer than this is a hang (libFuzzer's `-timeout` in FUZZING.md).
 const HANG: Duration = Duration::from_secs(10);
@@ -119,17 +119,42 @@ fn watchdog() {
 /// towards its start and stay valid whatever the earlier edits did.
 #[derive(Debug, Clone)]
 enum Edit {
-    Flip { at: Index, bit: u8 },
-    Byte { at: Index, byte: u8 },
+    Flip {
+        at: Index,
+        bit: u8,
+    },
+    Byte {
+        at: Index,
+        byte: u8,
+    },
     /// A dictionary token, repeated.
-    Insert { at: Index, token: Index, repeat: usize },
+    Insert {
+        at: Index,
+        token: Index,
+        repeat: usize,
+    },
     /// A dictionary token over the bytes there.
-    Overwrite { at: Index, token: Index },
-    Delete { at: Index, len: usize },
+    Overwrite {
+        at: Index,
+        token: Index,
+    },
+    Delete {
+        at: Index,
+        len: usize,
+    },
     /// A piece of the input copied elsewhere in it.
-    Duplicate { from: Index, len: usize, to: Index },
+    Duplicate {
+        from: Index,
+        len: usize,
+        to: Index,
+    },
     /// A piece of another seed inserted.
-    Splice { seed: Index, from: Index, len: usize, to: Index },
+    Splice {
+        seed: Index,
+        from: Index,
+        len: usize,
+        to: Index,
+    },
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -259,12 +284,7 @@ fn fuzz(target: Target) {
     let mut chunk = 0u64;
     while !done() {
         let rng_seed = sha2::Sha256::digest(format!("{} {base} {chunk}", target.name()));
-        let config = Config {
-            cases: CHUNK,
-            failure_persistence: None,
-            max_shrink_time: 60_000,
-            ..Config::default()
-        };
+        let config = Config { cases: CHUNK, failure_persistence: None, max_shrink_time: 60_000, ..Config::default() };
         let mut runner = TestRunner::new_with_rng(config, TestRng::from_seed(RngAlgorithm::ChaCha, &rng_seed));
         let result = runner.run(&strategy, |(seed, edits)| {
             if done() {
@@ -347,6 +367,10 @@ fn every_target_has_a_test_here_and_in_the_cargo_fuzz_crate() {
     let fuzz_manifest = include_str!("../fuzz/Cargo.toml");
     for target in Target::ALL {
         assert!(here.contains(&format!("fn {}() {{", target.name())), "tests/fuzz.rs lacks {}", target.name());
-        assert!(fuzz_manifest.contains(&format!("name = \"{}\"", target.name())), "fuzz/Cargo.toml lacks {}", target.name());
+        assert!(
+            fuzz_manifest.contains(&format!("name = \"{}\"", target.name())),
+            "fuzz/Cargo.toml lacks {}",
+            target.name()
+        );
     }
 }

@@ -9,8 +9,8 @@ use uv_pep440::Version;
 
 mod dependency;
 
-pub use dependency::{RawEntry, RawTable, SpecError, convert as convert_dependency, parse_marker};
 pub(crate) use dependency::platform_marker;
+pub use dependency::{RawEntry, RawTable, SpecError, convert as convert_dependency, parse_marker};
 
 use super::LockError;
 use crate::constraint::Constraint;
