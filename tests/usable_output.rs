@@ -421,6 +421,18 @@ enum Step {
     Index(usize),
 }
 
+fn get<'a>(value: &'a Toml, path: &[Step]) -> Option<&'a Toml> {
+    let mut here = value;
+    for step in path {
+        here = match (step, here) {
+            (Step::Key(key), Toml::Table(table)) => table.get(key)?,
+            (Step::Index(i), Toml::Array(array)) => array.get(*i)?,
+            _ => return None,
+        };
+    }
+    Some(here)
+}
+
 fn get_mut<'a>(value: &'a mut Toml, path: &[Step]) -> Option<&'a mut Toml> {
     let mut here = value;
     for step in path {
@@ -580,11 +592,7 @@ fn mutate(seed: &Seed, rng: &mut Rng) -> Input {
                 .iter()
                 .copied()
                 .filter(|p| matches!(p.last(), Some(Step::Index(_))))
-                .filter(|p| {
-                    let doc = &docs[&file];
-                    let mut doc = doc.clone();
-                    matches!(get_mut(&mut doc, p), Some(Toml::Table(t)) if t.contains_key("name"))
-                })
+                .filter(|p| matches!(get(&docs[&file], p), Some(Toml::Table(t)) if t.contains_key("name")))
                 .collect();
             let marker = odd_marker(rng);
             let doc = docs.get_mut(&file).unwrap();
@@ -758,9 +766,9 @@ fn split_package(doc: &mut Toml, rng: &mut Rng) -> bool {
     true
 }
 
-fn looks_like_requirement(doc: &mut Toml, path: &[Step]) -> bool {
+fn looks_like_requirement(doc: &Toml, path: &[Step]) -> bool {
     matches!(path.last(), Some(Step::Index(_)))
-        && matches!(get_mut(doc, path), Some(Toml::String(s)) if s.starts_with(|c: char| c.is_ascii_alphanumeric()))
+        && matches!(get(doc, path), Some(Toml::String(s)) if s.starts_with(|c: char| c.is_ascii_alphanumeric()))
         && path.iter().any(
             |s| matches!(s, Step::Key(k) if k.contains("dependencies") || k.contains("groups") || k == "requires-dist"),
         )
@@ -775,12 +783,11 @@ fn pick_rename(rng: &mut Rng, docs: &BTreeMap<String, Toml>, lock: &str) -> Opti
     for (file, doc) in docs {
         let mut nodes = Vec::new();
         walk(doc, &mut Vec::new(), &mut nodes);
-        let mut doc = doc.clone();
         for (path, kind) in &nodes {
             if *kind != "string" {
                 continue;
             }
-            let Some(Toml::String(s)) = get_mut(&mut doc, path) else { continue };
+            let Some(Toml::String(s)) = get(doc, path) else { continue };
             let plain = s.len() >= 2
                 && s.len() <= 60
                 && s.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
@@ -804,7 +811,7 @@ fn pick_rename(rng: &mut Rng, docs: &BTreeMap<String, Toml>, lock: &str) -> Opti
                     || under("dependency-groups")
                     || under("group")
                     || under("dev-dependencies"))
-                && let Some(Toml::Table(table)) = get_mut(&mut doc, path)
+                && let Some(Toml::Table(table)) = get(doc, path)
             {
                 other.extend(table.keys().filter(|k| k.len() >= 2 && !k.contains("dependencies")).cloned());
             }
