@@ -1245,13 +1245,7 @@ fn hashes_file(lock: &Lock) -> Option<String> {
     for package in &lock.packages {
         match &package.source {
             Source::Git { url, resolved_reference: Some(rev), subdirectory, .. } if rev.len() == 40 => {
-                writeln!(
-                    text,
-                    "[[git]]\nurl = {}\nrev = {}",
-                    toml_string(&url.redacted()),
-                    toml_string(rev)
-                )
-                .unwrap();
+                writeln!(text, "[[git]]\nurl = {}\nrev = {}", toml_string(&url.redacted()), toml_string(rev)).unwrap();
                 if let Some(subdirectory) = subdirectory {
                     writeln!(text, "subdirectory = {}", toml_string(subdirectory)).unwrap();
                 }
@@ -1262,13 +1256,8 @@ fn hashes_file(lock: &Lock) -> Option<String> {
                 .unwrap();
             }
             Source::Url { url, .. } => {
-                writeln!(
-                    text,
-                    "[[url]]\nurl = {}\nsha256 = \"{}\"\n",
-                    toml_string(&url.redacted()),
-                    "0".repeat(64)
-                )
-                .unwrap();
+                writeln!(text, "[[url]]\nurl = {}\nsha256 = \"{}\"\n", toml_string(&url.redacted()), "0".repeat(64))
+                    .unwrap();
             }
             _ => {}
         }

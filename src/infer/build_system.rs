@@ -199,11 +199,8 @@ fn scan_tar(file: &str, reader: impl Read, kind: &'static str) -> Result<Vec<Con
         }
         let member = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let Some((top, name)) = classify(&member) else { continue };
-        let contents = if READ_NAMES.contains(&name) {
-            Some(read_member(&mut entry, &member).map_err(error)?)
-        } else {
-            None
-        };
+        let contents =
+            if READ_NAMES.contains(&name) { Some(read_member(&mut entry, &member).map_err(error)?) } else { None };
         configs.push(Config { top, name, member, contents });
     }
     Ok(configs)
