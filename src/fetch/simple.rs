@@ -3,9 +3,11 @@
 //! Both forms reduce to [`IndexFile`]: a file name, an absolute URL (no fragment, no
 //! credentials) and the digests the index lists for it.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 
-use scraper::{Html, Selector};
+use html5ever::tendril::StrTendril;
+use html5ever::tokenizer::{BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts};
 use serde::Deserialize;
 use url::Url;
 
@@ -97,21 +99,21 @@ pub(crate) fn parse_json(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, 
 }
 
 /// PEP 503 HTML: every `<a href="url#algo=hex">filename</a>`, honouring `<base href>`.
+///
+/// A PEP 503 page is a flat list of anchors, so it is read with html5ever's tokenizer alone,
+/// as pip reads it with a tokenizer: building the document tree costs time that grows with
+/// open elements × end tags (a crafted 140 KB page took 100 s), and the tree is not needed.
 pub(crate) fn parse_html(body: &str, page_url: &Url) -> Vec<IndexFile> {
-    let document = Html::parse_document(body);
-    let base_selector = Selector::parse("base[href]").expect("static selector");
-    let anchor_selector = Selector::parse("a[href]").expect("static selector");
-    let base = document
-        .select(&base_selector)
-        .next()
-        .and_then(|b| b.value().attr("href"))
-        .and_then(|href| page_url.join(href).ok())
-        .unwrap_or_else(|| page_url.clone());
+    let queue = BufferQueue::default();
+    queue.push_back(StrTendril::from(body));
+    let tokenizer = Tokenizer::new(Anchors::default(), TokenizerOpts::default());
+    let _ = tokenizer.feed(&queue);
+    tokenizer.end();
+    let Anchors { base, links, open } = tokenizer.sink;
+    let base = base.into_inner().and_then(|href| page_url.join(&href).ok()).unwrap_or_else(|| page_url.clone());
     let mut files = Vec::new();
-    for anchor in document.select(&anchor_selector) {
-        let href = anchor.value().attr("href").unwrap_or_default();
-        let Some((url, fragment_hash)) = resolve(&base, href) else { continue };
-        let text: String = anchor.text().collect();
+    for (href, text) in links.into_inner().into_iter().chain(open.into_inner()) {
+        let Some((url, fragment_hash)) = resolve(&base, &href) else { continue };
         let mut filename = text.trim().to_string();
         if filename.is_empty() {
             // PEP 503 says the text is the file name; fall back to the URL's last segment.
@@ -123,6 +125,45 @@ pub(crate) fn parse_html(body: &str, page_url: &Url) -> Vec<IndexFile> {
         push_file(&mut files, IndexFile { filename, url, hashes: fragment_hash.into_iter().collect() });
     }
     files
+}
+
+/// What a page's tokens give: the first `<base href>`, and each `<a href>` with its text.
+#[derive(Default)]
+struct Anchors {
+    base: RefCell<Option<String>>,
+    links: RefCell<Vec<(String, String)>>,
+    /// The anchor whose end tag has not come yet.
+    open: RefCell<Option<(String, String)>>,
+}
+
+impl TokenSink for Anchors {
+    type Handle = ();
+
+    fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        let href = |tag: &Tag| tag.attrs.iter().find(|a| &*a.name.local == "href").map(|a| a.value.to_string());
+        match token {
+            Token::TagToken(tag) if &*tag.name == "a" => {
+                // An anchor ends at its end tag, or at the next anchor (anchors do not nest).
+                self.links.borrow_mut().extend(self.open.take());
+                if tag.kind == TagKind::StartTag {
+                    *self.open.borrow_mut() = href(&tag).map(|href| (href, String::new()));
+                }
+            }
+            Token::TagToken(tag) if &*tag.name == "base" && tag.kind == TagKind::StartTag => {
+                let mut base = self.base.borrow_mut();
+                if base.is_none() {
+                    *base = href(&tag);
+                }
+            }
+            Token::CharacterTokens(text) => {
+                if let Some((_, open)) = self.open.borrow_mut().as_mut() {
+                    open.push_str(&text);
+                }
+            }
+            _ => {}
+        }
+        TokenSinkResult::Continue
+    }
 }
 
 /// Resolves `href` against `base`; returns the URL without fragment or userinfo, and the
@@ -183,6 +224,40 @@ mod tests {
                 assert_eq!(sha256(&files, "demo-1.0.tar.gz").as_deref(), Some(A), "{label:?}: {body}");
             }
         }
+    }
+
+    /// Found by fuzzing: 20,000 open `<math>` elements and 5,000 `</a>` took a tree builder
+    /// 100 s; the tokenizer reads it in linear time.
+    #[test]
+    fn nested_elements_and_stray_end_tags_are_read_in_linear_time() {
+        let body = format!(
+            "<html><body>{}{}<a href=\"demo-1.0.tar.gz#sha256={A}\">demo-1.0.tar.gz</a></body></html>",
+            "<math>".repeat(20_000),
+            "</a>".repeat(5_000)
+        );
+        let started = std::time::Instant::now();
+        let files = parse_html(&body, &page());
+        assert_eq!(sha256(&files, "demo-1.0.tar.gz").as_deref(), Some(A));
+        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn anchors_keep_their_text_and_the_first_base_counts() {
+        let html = format!(
+            "<base href=\"https://cdn.example/pkgs/\"><base href=\"https://other.example/\">\
+             <a href=\"demo-1.0.tar.gz#sha256={A}\"> demo-<b>1.0</b>.tar.gz </a>\
+             <a name=\"no-href\">ignored</a><a href=\"demo-0.9.zip\">demo-0.9.zip<a href=\"demo-0.8.zip\">"
+        );
+        let files = parse_html(&html, &page());
+        let names: Vec<(&str, &str)> = files.iter().map(|f| (f.filename.as_str(), f.url.as_str())).collect();
+        assert_eq!(
+            names,
+            [
+                ("demo-1.0.tar.gz", "https://cdn.example/pkgs/demo-1.0.tar.gz"),
+                ("demo-0.9.zip", "https://cdn.example/pkgs/demo-0.9.zip"),
+                ("demo-0.8.zip", "https://cdn.example/pkgs/demo-0.8.zip"),
+            ]
+        );
     }
 
     #[test]
