@@ -617,7 +617,11 @@ impl Locations for LocationIndex<'_> {
     }
 
     fn local_file(&self, url: &str) -> Option<plan::LocalPath> {
-        let path = url::Url::parse(url).ok().filter(|u| u.scheme() == "file")?.to_file_path().ok()?;
+        // Checked before parsing: this runs for every planned download, and few are local.
+        if !url.starts_with("file:") {
+            return None;
+        }
+        let path = url::Url::parse(url).ok()?.to_file_path().ok()?;
         Some(plan::LocalPath { path: self.paths.relative(&path), directory: false })
     }
 
