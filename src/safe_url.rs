@@ -10,6 +10,7 @@
 //! the rest of the password as a host, a path or a query. Such text is redacted by hand, up to
 //! the last `@` that can end a user part, preferring to hide too much over too little.
 
+use std::borrow::Cow;
 use std::fmt;
 
 use url::Url;
@@ -33,6 +34,13 @@ impl DisplaySafeUrl {
     /// `@` after the host (which would end a user part holding `/`, `?` or `#`).
     pub fn is_unambiguous(&self) -> bool {
         redact_well_formed(&self.0).is_some()
+    }
+
+    /// The URL as written when it cannot hold a credential (no `@`, no query), else
+    /// [`Self::redacted`]: for the hot path, where almost every URL is such, and which writes
+    /// a locked URL as the lock has it.
+    pub fn shown(&self) -> Cow<'_, str> {
+        if self.0.contains(['@', '?']) { Cow::Owned(self.redacted()) } else { Cow::Borrowed(&self.0) }
     }
 
     /// The form shown everywhere else.

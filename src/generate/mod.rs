@@ -398,8 +398,6 @@ fn pyproject_path(options: &GenerateOptions) -> PathBuf {
     options.pyproject.clone().unwrap_or_else(|| options.lock.parent().unwrap_or(Path::new(".")).join("pyproject.toml"))
 }
 
-/// What inference could not settle (unknown sonames, artifacts it could not read or skipped
-/// for their size), which the generated file only mentions in a comment.
 /// A warning when the project's environment ends up with no package on any target, saying why:
 /// the lock locks none, the project asks for none, none is installed on any target, or none of
 /// those installed has a file that fits any target.
@@ -447,6 +445,8 @@ fn empty_project(lock: &Lock, project: &Project, plan: &Plan) -> Option<Warning>
     Some(Warning::new(WarningKind::EmptyProject, &lock.origin, format!("empty project: {why}; {environment}")))
 }
 
+/// What inference could not settle (unknown sonames, artifacts it could not read or skipped
+/// for their size), which the generated file only mentions in a comment.
 fn inference_gaps(plan: &Plan) -> Vec<Warning> {
     let mut warnings = Vec::new();
     for version in plan.packages.iter().flat_map(|n| &n.versions) {

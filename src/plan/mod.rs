@@ -39,7 +39,7 @@ pub trait Locations: Sync {
     /// from netrc), else where [`Self::find`] found it.
     fn locate<'a>(&'a self, package: &'a Package, file: &'a LockedFile) -> Option<(Cow<'a, str>, &'a str)> {
         match file.locked_location() {
-            Some((url, sha256)) => Some((Cow::Owned(url.redacted()), sha256)),
+            Some((url, sha256)) => Some((url.shown(), sha256)),
             None => self.find(&package.name, &file.filename).map(|(url, sha256)| (Cow::Borrowed(url), sha256)),
         }
     }
