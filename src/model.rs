@@ -203,7 +203,7 @@ pub struct Package {
     pub marker: Option<MarkerTree>,
 }
 
-/// A version as a lock or pyproject.toml gives it, read for the generated file: the PEP 440
+/// A locked version, read for the generated file: the PEP 440
 /// version and its text without the whitespace PEP 440 allows around it (the text becomes part
 /// of a derivation name, where no whitespace may be; the plan refuses the names Nix cannot
 /// store, such as an epoch's `1!2.0`).
