@@ -27,11 +27,12 @@
 //!
 //! `LOCK2NIX_USABLE_INPUTS` (default 200) sets how many inputs are tried, `LOCK2NIX_USABLE_SEED`
 //! the generator's seed, `LOCK2NIX_USABLE_SEED_BYTES` (default 40000) the largest seed lock
-//! used, `LOCK2NIX_USABLE_BIN` another binary to run (to compare builds on the same inputs).
-//! Each failing input is kept under `target/usable-output/<n>/` with the run's stderr and
-//! output, a summary goes to `target/usable-output-report.txt` and one line per input (its seed,
-//! its exit, what was wrong) to `target/usable-output-runs.tsv` (`LOCK2NIX_USABLE_OUT` names
-//! another folder than `target/`).
+//! used, `LOCK2NIX_USABLE_BIN` another binary to run (to compare builds on the same inputs),
+//! `LOCK2NIX_USABLE_ONLY` (`12,345`) the only inputs to run, each kept. Each failing input is
+//! kept under `target/usable-output/<n>/` with the run's stderr and output, a summary goes to
+//! `target/usable-output-report.txt` and one line per input (its seed, its exit, what was wrong)
+//! to `target/usable-output-runs.tsv` (`LOCK2NIX_USABLE_OUT` names another folder than
+//! `target/`).
 
 mod support;
 
