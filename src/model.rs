@@ -204,10 +204,9 @@ pub struct Package {
     pub marker: Option<MarkerTree>,
 }
 
-/// A version as a lock or pyproject.toml gives it, read for the generated file: the PEP 440
-/// version and its text without the whitespace PEP 440 allows around it (the text becomes part
-/// of a derivation name, where no whitespace may be; the plan refuses the names Nix cannot
-/// store, such as an epoch's `1!2.0`).
+/// A locked version, read for the generated file: the PEP 440 version and its text without the
+/// whitespace PEP 440 allows around it (the text becomes part of a derivation name, where no
+/// whitespace may be; the plan refuses the names Nix cannot store, such as an epoch's `1!2.0`).
 pub fn read_version(text: &str) -> Result<(Version, String), String> {
     let version = Version::from_str(text).map_err(|e| format!("invalid version: {e}"))?;
     Ok((version, text.trim().to_string()))

@@ -27,11 +27,12 @@
 //!
 //! `LOCK2NIX_USABLE_INPUTS` (default 200) sets how many inputs are tried, `LOCK2NIX_USABLE_SEED`
 //! the generator's seed, `LOCK2NIX_USABLE_SEED_BYTES` (default 40000) the largest seed lock
-//! used, `LOCK2NIX_USABLE_BIN` another binary to run (to compare builds on the same inputs).
-//! Each failing input is kept under `target/usable-output/<n>/` with the run's stderr and
-//! output, a summary goes to `target/usable-output-report.txt` and one line per input (its seed,
-//! its exit, what was wrong) to `target/usable-output-runs.tsv` (`LOCK2NIX_USABLE_OUT` names
-//! another folder than `target/`).
+//! used, `LOCK2NIX_USABLE_BIN` another binary to run (to compare builds on the same inputs),
+//! `LOCK2NIX_USABLE_ONLY` (`12,345`) the only inputs to run, each kept. Each failing input is
+//! kept under `target/usable-output/<n>/` with the run's stderr and output, a summary goes to
+//! `target/usable-output-report.txt` and one line per input (its seed, its exit, what was wrong)
+//! to `target/usable-output-runs.tsv` (`LOCK2NIX_USABLE_OUT` names another folder than
+//! `target/`).
 
 mod support;
 
@@ -54,6 +55,8 @@ const SEED_ENV: &str = "LOCK2NIX_USABLE_SEED";
 const SEED_BYTES_ENV: &str = "LOCK2NIX_USABLE_SEED_BYTES";
 const OUT_ENV: &str = "LOCK2NIX_USABLE_OUT";
 const BIN_ENV: &str = "LOCK2NIX_USABLE_BIN";
+/// Comma-separated input numbers: only those run, each kept (to reproduce a long run's inputs).
+const ONLY_ENV: &str = "LOCK2NIX_USABLE_ONLY";
 const DEFAULT_INPUTS: usize = 200;
 const DEFAULT_SEED: u64 = 0x10c4_2a1c_5eed_0005;
 const DEFAULT_SEED_BYTES: usize = 40_000;
@@ -1535,66 +1538,74 @@ fn every_success_parses_and_evaluates_on_every_target() {
     let mut exits: BTreeMap<String, usize> = BTreeMap::new();
     // Per input: its seed and how its run ended, to compare two builds input by input.
     let mut runs: Vec<(String, String)> = Vec::new();
+    let only: Option<BTreeSet<usize>> =
+        std::env::var(ONLY_ENV).ok().map(|list| list.split(',').filter_map(|n| n.trim().parse().ok()).collect());
     for n in 0..inputs {
         let seed_project = rng.pick(&seeds).clone();
         let input = mutate(&seed_project, &mut rng);
-        let dir = deep.join(format!("p{n}"));
-        let run = run_input(&input, &dir, &sandbox_root);
-        let before = findings.len();
-        let mut waiting = None;
-        match (&run.skipped, &run.output) {
-            (Some(_), _) => {
-                skipped += 1;
-                runs.push((input.seed.clone(), "skipped".into()));
+        'run: {
+            if only.as_ref().is_some_and(|only| !only.contains(&n)) {
+                runs.push((input.seed.clone(), "not run".into()));
+                break 'run;
             }
-            (None, Err(message)) => {
-                runs.push((input.seed.clone(), "no exit".into()));
-                findings.push(Finding { input: n, class: "hangs", message: message.clone() });
-            }
-            (None, Ok(output)) => {
-                let code = output.status.code().map_or("signal".into(), |c| c.to_string());
-                runs.push((input.seed.clone(), format!("exit {code}")));
-                *exits.entry(code).or_default() += 1;
-                let stderr = String::from_utf8_lossy(&output.stderr);
-                if output.status.success() {
-                    successes += 1;
-                    match &run.nix {
-                        None => findings.push(Finding {
-                            input: n,
-                            class: "exit 0 without a file",
-                            message: stderr.to_string(),
-                        }),
-                        Some(text) => match nix_parse(&dir.join("out.nix")) {
-                            Err(message) => findings.push(Finding { input: n, class: "does not parse", message }),
-                            Ok(()) => waiting = Some(generated_targets(text)),
-                        },
-                    }
-                } else {
-                    failures += 1;
-                    if output.status.code() != Some(1) {
-                        findings.push(Finding {
-                            input: n,
-                            class: "crashes",
-                            message: format!("{}: {}", output.status, stderr.trim()),
-                        });
-                    }
-                    if dir.join("out.nix").exists() {
-                        findings.push(Finding {
-                            input: n,
-                            class: "a failed run wrote a file",
-                            message: stderr.to_string(),
-                        });
+            let dir = deep.join(format!("p{n}"));
+            let run = run_input(&input, &dir, &sandbox_root);
+            let before = findings.len();
+            let mut waiting = None;
+            match (&run.skipped, &run.output) {
+                (Some(_), _) => {
+                    skipped += 1;
+                    runs.push((input.seed.clone(), "skipped".into()));
+                }
+                (None, Err(message)) => {
+                    runs.push((input.seed.clone(), "no exit".into()));
+                    findings.push(Finding { input: n, class: "hangs", message: message.clone() });
+                }
+                (None, Ok(output)) => {
+                    let code = output.status.code().map_or("signal".into(), |c| c.to_string());
+                    runs.push((input.seed.clone(), format!("exit {code}")));
+                    *exits.entry(code).or_default() += 1;
+                    let stderr = String::from_utf8_lossy(&output.stderr);
+                    if output.status.success() {
+                        successes += 1;
+                        match &run.nix {
+                            None => findings.push(Finding {
+                                input: n,
+                                class: "exit 0 without a file",
+                                message: stderr.to_string(),
+                            }),
+                            Some(text) => match nix_parse(&dir.join("out.nix")) {
+                                Err(message) => findings.push(Finding { input: n, class: "does not parse", message }),
+                                Ok(()) => waiting = Some(generated_targets(text)),
+                            },
+                        }
+                    } else {
+                        failures += 1;
+                        if output.status.code() != Some(1) {
+                            findings.push(Finding {
+                                input: n,
+                                class: "crashes",
+                                message: format!("{}: {}", output.status, stderr.trim()),
+                            });
+                        }
+                        if dir.join("out.nix").exists() {
+                            findings.push(Finding {
+                                input: n,
+                                class: "a failed run wrote a file",
+                                message: stderr.to_string(),
+                            });
+                        }
                     }
                 }
             }
-        }
-        if findings.len() > before {
-            keep(n, &input, &run);
-        }
-        match waiting {
-            Some(targets) => batch.push((n, input, run, targets)),
-            None => {
-                let _ = std::fs::remove_dir_all(&dir);
+            if findings.len() > before || only.is_some() {
+                keep(n, &input, &run);
+            }
+            match waiting {
+                Some(targets) => batch.push((n, input, run, targets)),
+                None => {
+                    let _ = std::fs::remove_dir_all(&dir);
+                }
             }
         }
         if batch.len() >= BATCH || (n + 1 == inputs && !batch.is_empty()) {
@@ -1726,6 +1737,25 @@ fn versions_are_written_without_the_whitespace_pep_440_allows_around_them() {
     );
     let parsed = lock2nix::project::read(&project.join("pyproject.toml")).unwrap();
     assert_eq!(parsed.version.as_deref(), Some("0.1.0"));
+
+    // The project's version need not be PEP 440, as long as Nix can name the derivation.
+    let project = uv_project(&uv_lock("latest", "1.16.0", SIX_WHEEL), "latest");
+    let text = assert_usable(&generate(&project, "uv.lock"), &project);
+    assert!(text.contains("version = \"latest\";"), "{text}");
+    let project = uv_project(&uv_lock("1.0 beta", "1.16.0", SIX_WHEEL), "1.0 beta");
+    std::fs::remove_file(project.join("uv.lock")).unwrap();
+    let poetry =
+        "[tool.poetry]\nname = \"app\"\nversion = \"1.0 beta\"\n\n[tool.poetry.dependencies]\npython = \">=3.12\"\n";
+    project.write("pyproject.toml", poetry).write(
+        "poetry.lock",
+        "[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.12\"\ncontent-hash = \"0\"\n",
+    );
+    let out = generate(&project, "poetry.lock");
+    assert_input_error(
+        &out,
+        &project,
+        &["pyproject.toml: the project: Nix cannot name the derivation `python3.XY-app-1.0 beta`", "may not hold ` `"],
+    );
 }
 
 #[test]

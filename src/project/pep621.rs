@@ -14,8 +14,9 @@ pub(super) fn read_project(table: &toml::Table, project: &mut Project, ctx: &Con
             Some(PackageName::from_owned(name.into()).map_err(|e| ctx.error("[project] name", e.to_string()))?);
     }
     if let Some(version) = table.get("version").and_then(|v| v.as_str()) {
-        let (_, text) = crate::model::read_version(version).map_err(|e| ctx.error("[project] version", e))?;
-        project.version = Some(text);
+        // Written into derivation names, where no whitespace may be (the plan refuses what
+        // else Nix cannot name).
+        project.version = Some(version.trim().to_string());
     }
     if let Some(text) = table.get("requires-python").and_then(|v| v.as_str()) {
         project.python =

@@ -36,11 +36,9 @@ pub(super) fn read_tool_poetry(
         project.name =
             Some(PackageName::from_owned(name.into()).map_err(|e| ctx.error("[tool.poetry] name", e.to_string()))?);
     }
-    if project.version.is_none()
-        && let Some(version) = table.get("version").and_then(|v| v.as_str())
-    {
-        let (_, text) = crate::model::read_version(version).map_err(|e| ctx.error("[tool.poetry] version", e))?;
-        project.version = Some(text);
+    if project.version.is_none() {
+        // Trimmed, as [project] version is.
+        project.version = table.get("version").and_then(|v| v.as_str()).map(|v| v.trim().to_string());
     }
     let (main, python) = read_dependencies(table.get("dependencies"), "[tool.poetry.dependencies]", ctx)?;
     if let Some(python) = python

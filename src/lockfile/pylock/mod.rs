@@ -57,10 +57,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         if package.directory.as_ref().is_some_and(|d| matches!(d.path.as_str(), "." | "./" | "")) {
             roots.name =
                 Some(PackageName::from_owned(package.name.clone()).map_err(|e| err(&package.name, e.to_string()))?);
-            roots.version = match package.version.as_deref() {
-                Some(text) => Some(crate::model::read_version(text).map_err(|e| err(&package.name, e))?.1),
-                None => None,
-            };
+            roots.version = package.version.as_deref().map(|v| v.trim().to_string());
             roots.built = true;
             continue;
         }
