@@ -140,6 +140,15 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
     );
     assert!(!nix.contains("autoPatchelfHook"), "{nix}");
 
+    // With the same limit, a changed lock (so no run memo) knows the wheel is over it without
+    // asking the index again: it works offline and gives the same file.
+    project.edit_lock(|lock| format!("{lock}# edited\n"));
+    let same_limit = project.run(&[&base[..], &["--infer-max-size", &limit, "--offline"]].concat());
+    assert!(same_limit.status.success(), "{}", stderr(&same_limit));
+    assert!(stderr(&same_limit).contains("0 artifacts downloaded for inference, 1 over --infer-max-size"));
+    assert!(stderr(&same_limit).contains(&format!("warning: zext 1.0 ({})", zext.filename)));
+    assert_eq!(stdout(&same_limit), nix);
+
     // Nothing was cached for the skipped wheel: without the limit it is read now.
     let again = project.run(&base);
     assert!(again.status.success(), "{}", stderr(&again));

@@ -48,8 +48,8 @@ pub struct Sidecar<T> {
 const MAX_SIDECAR: usize = 16 * 1024 * 1024;
 
 /// Descriptions by sha256; `Err` holds why the describer could not read the artifact, or
-/// that it was over the size limit (such results are not cached: a later run with a higher
-/// limit reads the file).
+/// that it was over the size limit (cached only in the set of the run's artifacts, which is
+/// named by the limit too: a later run with a higher limit reads the file).
 pub struct Described<T> {
     pub by_sha256: BTreeMap<String, Result<T, String>>,
     pub downloads: usize,
@@ -82,10 +82,10 @@ where
         return Ok(Described { by_sha256: BTreeMap::new(), downloads: 0, sidecars: 0, cache_hits: 0, too_large: 0 });
     }
     let dir = options.cache_dir.as_ref().map(|root| root.join(LAYOUT).join(kind));
-    let set = dir.as_deref().map(|dir| set_path(dir, artifacts));
-    if let Some(by_sha256) = set.as_deref().and_then(|path| load_set::<T>(path, artifacts)) {
-        let cache_hits = by_sha256.len();
-        return Ok(Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 });
+    let set = dir.as_deref().map(|dir| set_path(dir, artifacts, max_size));
+    if let Some((by_sha256, too_large)) = set.as_deref().and_then(|path| load_set::<T>(path, artifacts)) {
+        let cache_hits = by_sha256.len() - too_large;
+        return Ok(Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large });
     }
     let mut by_sha256 = BTreeMap::new();
     let mut missing = Vec::new();
@@ -101,7 +101,7 @@ where
     let cache_hits = by_sha256.len();
     if missing.is_empty() {
         if let Some(path) = &set {
-            store_set(path, &by_sha256)?;
+            store_set(path, &by_sha256, &BTreeMap::new())?;
         }
         return Ok(Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 });
     }
@@ -160,6 +160,7 @@ where
     bar.finish_and_clear();
     let results = results?;
     let mut described = Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 };
+    let mut over_limit = BTreeMap::new();
     for (sha256, fetched) in results {
         match fetched {
             Fetched::Read(_) => described.downloads += 1,
@@ -174,14 +175,16 @@ where
                 result
             }
             Fetched::TooLarge(limit) => {
-                Err(format!("not downloaded: larger than the size limit for inference ({})", megabytes(limit)))
+                over_limit.insert(sha256.clone(), limit);
+                Err(too_large(limit))
             }
         };
         described.by_sha256.insert(sha256, result);
     }
-    // Descriptions over the size limit are not cached, so neither is a set holding one.
-    if let Some(path) = set.as_ref().filter(|_| described.too_large == 0) {
-        store_set(path, &described.by_sha256)?;
+    // A description over the size limit is not cached by itself (a run with a higher limit
+    // reads the file), but the set holds it: the set is for this limit only.
+    if let Some(path) = &set {
+        store_set(path, &described.by_sha256, &over_limit)?;
     }
     Ok(described)
 }
@@ -191,6 +194,11 @@ enum Fetched<T> {
     FromSidecar(Result<T, String>),
     /// Over this limit (bytes).
     TooLarge(u64),
+}
+
+/// Why an artifact over `limit` bytes has no description.
+fn too_large(limit: u64) -> String {
+    format!("not downloaded: larger than the size limit for inference ({})", megabytes(limit))
 }
 
 fn megabytes(bytes: u64) -> String {
@@ -246,10 +254,12 @@ fn path(dir: &Path, sha256: &str) -> PathBuf {
 /// Where the descriptions of one run's whole set of artifacts are kept together, named by the
 /// set: a later run asking for the same set (the same lock, warm) reads one file instead of
 /// one per artifact. The file per artifact stays the record; a set only repeats it.
-fn set_path(dir: &Path, artifacts: &[Artifact]) -> PathBuf {
+fn set_path(dir: &Path, artifacts: &[Artifact], max_size: Option<u64>) -> PathBuf {
     use sha2::{Digest, Sha256};
     let shas: std::collections::BTreeSet<&str> = artifacts.iter().map(|a| a.sha256_hex.as_str()).collect();
     let mut hasher = Sha256::new();
+    // A set records which artifacts were over the limit, so it holds for that limit only.
+    hasher.update(format!("max-size {max_size:?}\n").as_bytes());
     for sha in shas {
         hasher.update(sha.as_bytes());
         hasher.update(b"\n");
@@ -257,24 +267,34 @@ fn set_path(dir: &Path, artifacts: &[Artifact]) -> PathBuf {
     dir.join("sets").join(format!("{}.json", hex(&hasher.finalize()[..16])))
 }
 
-/// A set's descriptions, when the file is readable and holds every artifact asked for.
-fn load_set<T: DeserializeOwned>(path: &Path, artifacts: &[Artifact]) -> Option<BTreeMap<String, Result<T, String>>> {
+/// A set's descriptions and how many of them are over the size limit, when the file is
+/// readable and holds every artifact asked for.
+type LoadedSet<T> = (BTreeMap<String, Result<T, String>>, usize);
+
+fn load_set<T: DeserializeOwned>(path: &Path, artifacts: &[Artifact]) -> Option<LoadedSet<T>> {
     let text = std::fs::read(path).ok()?;
     let set: BTreeMap<String, Cached<T>> = serde_json::from_slice(&text).ok()?;
     if !artifacts.iter().all(|a| set.contains_key(&a.sha256_hex)) {
         return None;
     }
-    Some(set.into_iter().map(|(sha, cached)| (sha, cached.into_result())).collect())
+    let too_large = set.values().filter(|cached| matches!(cached, Cached::TooLarge(_))).count();
+    Some((set.into_iter().map(|(sha, cached)| (sha, cached.into_result())).collect(), too_large))
 }
 
-fn store_set<T: Serialize>(path: &Path, described: &BTreeMap<String, Result<T, String>>) -> Result<(), FetchError> {
+/// Writes a set; `over_limit` names the artifacts left unread for their size (sha256 → limit).
+fn store_set<T: Serialize>(
+    path: &Path,
+    described: &BTreeMap<String, Result<T, String>>,
+    over_limit: &BTreeMap<String, u64>,
+) -> Result<(), FetchError> {
     let fail = |message: String| FetchError::Cache { path: path.to_path_buf(), message };
     let set: BTreeMap<&String, Cached<&T>> = described
         .iter()
         .map(|(sha, result)| {
-            let cached = match result {
-                Ok(value) => Cached::Ok(value),
-                Err(error) => Cached::Error(error.clone()),
+            let cached = match (result, over_limit.get(sha)) {
+                (_, Some(limit)) => Cached::TooLarge(*limit),
+                (Ok(value), None) => Cached::Ok(value),
+                (Err(error), None) => Cached::Error(error.clone()),
             };
             (sha, cached)
         })
@@ -305,6 +325,8 @@ fn store<T: Serialize>(dir: &Path, sha256: &str, described: &Result<T, String>) 
 enum Cached<T> {
     Ok(T),
     Error(String),
+    /// Not read: over this limit in bytes (only in a set, which is named by the limit).
+    TooLarge(u64),
 }
 
 impl<T> Cached<T> {
@@ -312,6 +334,7 @@ impl<T> Cached<T> {
         match self {
             Cached::Ok(value) => Ok(value),
             Cached::Error(error) => Err(error),
+            Cached::TooLarge(limit) => Err(too_large(limit)),
         }
     }
 }
