@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use lock2nix::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate};
+use lock2nix::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock};
 use lock2nix::model::{FileHash, LockedFile};
 use lock2nix::name::PackageName;
 use serde_json::{Value, json};
@@ -305,6 +305,55 @@ fn warm_cache_sends_zero_requests() {
     assert_eq!((third.requests, third.cache_hits, third.files.len()), (1, 1, 3));
     assert_eq!((server.hits("/simple/six/"), server.hits("/simple/idna/")), (2, 1));
     assert_eq!(locate(&more, &options(Some(cache.path()))).unwrap().requests, 0);
+}
+
+/// Page-cache files (`<cache>/simple-v1/<index>/<project>.json`) under `cache`.
+fn cached_pages(cache: &Path) -> Vec<std::path::PathBuf> {
+    let root = cache.join("simple-v1");
+    let indexes = std::fs::read_dir(&root).unwrap().map(|e| e.unwrap().path()).filter(|p| p.is_dir());
+    indexes
+        .filter(|dir| dir.file_name().unwrap() != "located")
+        .flat_map(|dir| std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()))
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .collect()
+}
+
+#[test]
+fn a_lock_run_again_is_located_from_its_memory_alone_while_it_agrees_with_the_lock() {
+    let cache = tempfile::tempdir().unwrap();
+    let server = fixture_server(false);
+    let (queries, expected) = fixture_expectations(&server.index_url());
+    let lock = cache.path().join("poetry.lock");
+    let first = locate_for_lock(&queries, &options(Some(cache.path())), &lock).unwrap();
+    assert_eq!((first.files, first.requests), (expected.clone(), 4));
+
+    // Without the page caches and offline: the memory of this lock answers every project.
+    let pages = cached_pages(cache.path());
+    assert_eq!(pages.len(), 4, "{pages:?}");
+    pages.iter().for_each(|page| std::fs::remove_file(page).unwrap());
+    let offline = FetchOptions { offline: true, ..options(Some(cache.path())) };
+    let again = locate_for_lock(&queries, &offline, &lock).unwrap();
+    assert_eq!((&again.files, again.requests, again.cache_hits), (&expected, 0, 4));
+    // Another lock has no memory yet; plain `locate` uses none.
+    assert!(matches!(
+        locate_for_lock(&queries, &offline, &cache.path().join("other.lock")),
+        Err(FetchError::Offline { .. })
+    ));
+    assert!(matches!(locate(&queries, &offline), Err(FetchError::Offline { .. })));
+
+    // A lock hash that differs from the remembered one is not answered from memory: the index
+    // is asked, and says the lock is wrong.
+    let mut changed = queries.clone();
+    let six = changed.iter_mut().find(|q| q.project.as_str() == "six").unwrap();
+    six.files[0].hash = Some(FileHash::parse(&format!("sha256:{ZEROS}")).unwrap());
+    let error = locate_for_lock(&changed, &options(Some(cache.path())), &lock).unwrap_err();
+    assert!(matches!(error, FetchError::HashMismatch { .. }), "{error:?}");
+    assert_eq!(server.hits("/simple/six/"), 2);
+    assert_eq!(server.total_hits(), 5, "only the project that disagrees was asked again");
+
+    // `--refresh` asks the index for every page, whatever the memory holds.
+    let refresh = FetchOptions { refresh: true, ..options(Some(cache.path())) };
+    assert_eq!(locate_for_lock(&queries, &refresh, &lock).unwrap().requests, 4);
 }
 
 #[test]

@@ -72,6 +72,14 @@ impl Cache {
         Self { root: cache_dir.join(LAYOUT), dirs: Default::default() }
     }
 
+    /// `<root>/located/<hash of the lock's absolute path>.tsv`: what the last run of that lock
+    /// located (`fetch::remembered`).
+    pub fn remembered_path(&self, lock: &Path) -> PathBuf {
+        let lock = std::path::absolute(lock).unwrap_or_else(|_| lock.to_path_buf());
+        let digest = Sha256::digest(lock.as_os_str().as_encoded_bytes());
+        self.root.join("located").join(format!("{}.tsv", super::hex(&digest[..16])))
+    }
+
     /// `<root>/<host>-<hash of index URL>/<project>.json`; `index` must be credential-free.
     pub fn path(&self, index: &str, project: &PackageName) -> PathBuf {
         // Normalized names are `[a-z0-9-]`, safe as file names.

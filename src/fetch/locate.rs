@@ -2,6 +2,7 @@
 //! (index, project), fetched concurrently; every lock hash checked against the index's.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::path::Path;
 
 use futures_util::StreamExt;
 use indicatif::ProgressBar;
@@ -10,6 +11,7 @@ use url::Url;
 
 use super::cache::{Cache, CachedFile, ProjectCache};
 use super::client::{Client, GetError};
+use super::remembered::{self, Remembered};
 use super::simple::{self, IndexFile};
 use super::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, progress_bar};
 use crate::filename::DistFilename;
@@ -47,30 +49,65 @@ struct Answer {
 /// file whose cached hash differs from the lock's, sends the page's request again (the index
 /// may have been fixed since). `--refresh` asks again for every page; `--offline` never asks.
 pub fn locate(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Located, FetchError> {
-    if tokio::runtime::Handle::try_current().is_ok() {
-        return std::thread::scope(|s| s.spawn(|| locate_blocking(queries, options)).join())
-            .unwrap_or_else(|p| std::panic::resume_unwind(p));
-    }
-    locate_blocking(queries, options)
+    locate_remembering(queries, options, None)
 }
 
-fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Located, FetchError> {
-    let groups = group(queries)?;
+/// [`locate`] for the run of the lock at `lock`: answered first from what the last run of that
+/// lock located ([`Remembered`], one file in the cache), which is then rewritten with what this
+/// run located. For the pipeline's main lookup only: another query set would replace the
+/// memory with its own.
+pub fn locate_for_lock(queries: &[ProjectQuery], options: &FetchOptions, lock: &Path) -> Result<Located, FetchError> {
+    let memory = options.cache_dir.as_deref().map(|cache| Cache::new(cache).remembered_path(lock));
+    locate_remembering(queries, options, memory.as_deref())
+}
+
+fn locate_remembering(
+    queries: &[ProjectQuery],
+    options: &FetchOptions,
+    memory: Option<&Path>,
+) -> Result<Located, FetchError> {
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return std::thread::scope(|s| s.spawn(|| locate_blocking(queries, options, memory)).join())
+            .unwrap_or_else(|p| std::panic::resume_unwind(p));
+    }
+    locate_blocking(queries, options, memory)
+}
+
+fn locate_blocking(
+    queries: &[ProjectQuery],
+    options: &FetchOptions,
+    memory: Option<&Path>,
+) -> Result<Located, FetchError> {
+    let all_groups = group(queries)?;
+    let remembered = match memory {
+        Some(path) if !options.refresh => Remembered::load(path),
+        _ => Remembered::default(),
+    };
+    // A project the memory answers whole needs neither its cached page nor the index.
+    let recalled: Vec<(&Key, Vec<(String, FileLocation)>)> = all_groups
+        .iter()
+        .filter(|(_, group)| group.versions.is_empty())
+        .filter_map(|(key, group)| Some((key, remembered.answer(&key.0, key.1.as_str(), &group.files)?)))
+        .collect();
+    let groups: BTreeMap<&Key, &Group> = {
+        let recalled: BTreeSet<&Key> = recalled.iter().map(|(key, _)| *key).collect();
+        all_groups.iter().filter(|(key, _)| !recalled.contains(key)).collect()
+    };
     let cache = options.cache_dir.as_deref().map(Cache::new);
     let mut known: BTreeMap<&Key, Answer> = BTreeMap::new();
     let mut to_fetch = Vec::new();
     let mut offline_missing = Vec::new();
     let mut offline_pages: BTreeMap<String, Vec<String>> = BTreeMap::new();
-    let mut cache_hits = 0;
+    let mut cache_hits = recalled.len();
     // Reading and parsing the cache files is most of a warm run's fetch stage: do it in parallel.
     let loaded: Vec<ProjectCache> = groups
         .par_iter()
-        .map(|(key, _)| match (&cache, options.refresh) {
+        .map(|(&key, _)| match (&cache, options.refresh) {
             (Some(cache), false) => cache.load(&key.0, &key.1),
             _ => ProjectCache::empty(&key.0, &key.1),
         })
         .collect();
-    for ((key, group), cached) in groups.iter().zip(loaded) {
+    for ((&key, &group), cached) in groups.iter().zip(loaded) {
         let missing: Vec<&str> =
             group.files.iter().map(|f| f.filename.as_str()).filter(|f| !cached.files.contains_key(*f)).collect();
         let missing_versions: Vec<&str> =
@@ -115,7 +152,7 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
                 }
             };
             answer.gone = page.is_none();
-            merge(&mut answer.cached, &groups[key], page.unwrap_or_default());
+            merge(&mut answer.cached, groups[key], page.unwrap_or_default());
             cache.as_ref().map_or(Ok(()), |cache| cache.store(&key.1, &answer.cached))
         }));
         bar.finish_and_clear();
@@ -124,15 +161,15 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
     }
 
     let mut listed = BTreeMap::new();
-    for (key, group) in &groups {
+    for (&key, group) in &groups {
         for version in &group.versions {
             let names = known[key].cached.versions.get(version).cloned().unwrap_or_default();
             listed.insert((key.1.clone(), version.clone()), names);
         }
     }
-    let verified: Vec<Vec<((PackageName, String), FileLocation)>> = groups
+    let verified: Vec<(&Key, Vec<(String, FileLocation)>)> = groups
         .par_iter()
-        .map(|(key, group)| {
+        .map(|(&key, group)| {
             let entries = &known[key].cached.files;
             let mut found = Vec::new();
             // The files of a listed version: the lock names none, so there is no hash to check.
@@ -154,16 +191,36 @@ fn locate_blocking(queries: &[ProjectQuery], options: &FetchOptions) -> Result<L
                         None => FileLocation { url: listed.url.clone(), sha256_hex: String::new() },
                     },
                 };
-                found.push(((key.1.clone(), file.filename.clone()), location));
+                found.push((file.filename.clone(), location));
             }
-            Ok(found)
+            Ok((key, found))
         })
         .collect::<Result<_, FetchError>>()?;
+    if let Some(path) = memory.filter(|_| !groups.is_empty()) {
+        remember(path, recalled.iter().chain(&verified));
+    }
     let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
-    let (files, unhashed): (BTreeMap<_, _>, BTreeMap<_, _>) =
-        verified.into_iter().flatten().partition(|(_, location)| !location.sha256_hex.is_empty());
+    let (files, unhashed): (BTreeMap<_, _>, BTreeMap<_, _>) = recalled
+        .into_iter()
+        .chain(verified)
+        .flat_map(|(key, found)| {
+            found.into_iter().map(move |(filename, location)| ((key.1.clone(), filename), location))
+        })
+        .partition(|(_, location)| !location.sha256_hex.is_empty());
     let unhashed = unhashed.into_iter().map(|(key, location)| (key, DisplaySafeUrl::new(location.url))).collect();
     Ok(Located { files, unhashed, gone, listed, unreachable, requests, cache_hits })
+}
+
+/// Writes what this run located as the lock's memory. A cache that cannot be written only
+/// costs the next run its speed.
+fn remember<'a>(path: &Path, found: impl Iterator<Item = &'a (&'a Key, Vec<(String, FileLocation)>)>) {
+    let mut located = remembered::Located::new();
+    for (key, files) in found {
+        let hashed = files.iter().filter(|(_, location)| !location.sha256_hex.is_empty());
+        let entry = located.entry(key.0.as_str()).or_default().entry(key.1.as_str()).or_default();
+        entry.extend(hashed.map(|(filename, location)| (filename.as_str(), location)));
+    }
+    let _ = super::cache::write_private(path, Remembered::text(&located).as_bytes());
 }
 
 /// Whether a cached answer must be checked with the index: it says a chosen file is not

@@ -11,11 +11,12 @@ pub mod hashes;
 mod locate;
 pub mod nar;
 pub mod pending;
+mod remembered;
 pub(crate) mod simple;
 mod sources;
 pub mod witness;
 
-pub use locate::{index_key, locate};
+pub use locate::{index_key, locate, locate_for_lock};
 pub use sources::{PinOptions, Pinned, pin};
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -245,8 +245,11 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     warnings.extend(resolution.disagreement.as_ref().map(|d| d.warning(&lock, &resolution.targets)));
 
     let started = Instant::now();
-    let mut located =
-        fetch::locate(&queries(&lock, &resolution, &fetch_options.index_url, options.allow_missing), fetch_options)?;
+    let mut located = fetch::locate_for_lock(
+        &queries(&lock, &resolution, &fetch_options.index_url, options.allow_missing),
+        fetch_options,
+        &options.lock,
+    )?;
     // Files whose URL the lock gives without a sha256 (pylock.toml's `hashes = {}`): hashed
     // by download, like an index file without one.
     for i in plan::packages_to_pin_files(&lock, &resolution) {

@@ -1,0 +1,192 @@
+//! What one project's last run located, in one file: for each (index, project, file name) the
+//! file's sha256 and URL. A warm run of a changed lock reads it instead of one cached page per
+//! project (a 650-package lock has about 500); a project it cannot answer whole (a new file,
+//! a version whose files the lock does not name, another hash) goes the usual way, and the
+//! file is rewritten with what the run located.
+//!
+//! Locations are facts about immutable files, checked against the lock's sha256, so the file
+//! needs no expiry; `--refresh` ignores it. A file that is missing, unreadable or of another
+//! layout is an empty memory.
+//!
+//! The text, after a layout line: `index <url>`, then for each project `project <name>`, then
+//! `<file name> <sha256> <url>` lines, fields separated by a tab. Index URLs are
+//! credential-free, names normalized, file names and URLs as the index listed them (an index
+//! page's names hold no control character, URLs are percent-encoded); an entry that would not
+//! round-trip is left out.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+use super::FileLocation;
+use crate::model::{HashAlgorithm, LockedFile};
+
+const LAYOUT: &str = "lock2nix located-v1";
+
+/// (credential-free index URL, normalized project name).
+type Project = (String, String);
+
+/// What a run located, to be written: index → project → (file name, location).
+pub(super) type Located<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, &'a FileLocation)>>>;
+
+/// One project's last run: each project's located files by name.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(super) struct Remembered {
+    projects: HashMap<Project, HashMap<String, FileLocation>>,
+}
+
+impl Remembered {
+    /// The memory at `path`; empty when there is none or it cannot be read.
+    pub fn load(path: &Path) -> Self {
+        std::fs::read_to_string(path).ok().and_then(|text| Self::parse(&text)).unwrap_or_default()
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        let mut lines = text.lines();
+        if lines.next()? != LAYOUT {
+            return None;
+        }
+        let mut projects: HashMap<Project, HashMap<String, FileLocation>> = HashMap::new();
+        let (mut index, mut current) = (None::<&str>, None::<Project>);
+        for line in lines {
+            let mut fields = line.split('\t');
+            match (fields.next()?, fields.next()?, fields.next()) {
+                ("index", url, None) => index = Some(url),
+                ("project", name, None) => {
+                    let project = (index?.to_string(), name.to_string());
+                    projects.entry(project.clone()).or_default();
+                    current = Some(project);
+                }
+                (filename, sha256_hex, Some(url)) if fields.next().is_none() => {
+                    let files = projects.get_mut(current.as_ref()?)?;
+                    let location = FileLocation { url: url.to_string(), sha256_hex: sha256_hex.to_string() };
+                    files.insert(filename.to_string(), location);
+                }
+                _ => return None,
+            }
+        }
+        Some(Self { projects })
+    }
+
+    /// Where each of `files` is, when every one was located last time with the sha256 the lock
+    /// records (or the lock records none); `None` sends the project the usual way.
+    pub fn answer(&self, index: &str, project: &str, files: &[LockedFile]) -> Option<Vec<(String, FileLocation)>> {
+        let known = self.projects.get(&(index.to_string(), project.to_string()))?;
+        files
+            .iter()
+            .map(|file| {
+                let location = known.get(&file.filename)?;
+                let agrees = match &file.hash {
+                    None => true,
+                    Some(hash) => {
+                        hash.algorithm == HashAlgorithm::Sha256 && hash.hex.eq_ignore_ascii_case(&location.sha256_hex)
+                    }
+                };
+                agrees.then(|| (file.filename.clone(), location.clone()))
+            })
+            .collect()
+    }
+
+    /// The text of a memory holding `located` (index → project → file name → location).
+    pub fn text(located: &Located<'_>) -> String {
+        let mut out = format!("{LAYOUT}\n");
+        let fits = |field: &str| !field.is_empty() && !field.contains(|c: char| c.is_control());
+        for (index, projects) in located {
+            if !fits(index) {
+                continue;
+            }
+            out.push_str(&format!("index\t{index}\n"));
+            for (project, files) in projects.iter().filter(|(project, _)| fits(project)) {
+                out.push_str(&format!("project\t{project}\n"));
+                for (filename, location) in files {
+                    // A URL with `@` might hold a credential: never written to the cache.
+                    let safe = !location.url.contains('@');
+                    if fits(filename) && fits(&location.sha256_hex) && fits(&location.url) && safe {
+                        out.push_str(&format!("{filename}\t{}\t{}\n", location.sha256_hex, location.url));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::FileHash;
+
+    fn location(url: &str, sha: &str) -> FileLocation {
+        FileLocation { url: url.to_string(), sha256_hex: sha.to_string() }
+    }
+
+    fn locked(name: &str, hash: Option<(HashAlgorithm, &str)>) -> LockedFile {
+        LockedFile::named(name.to_string(), hash.map(|(algorithm, hex)| FileHash { algorithm, hex: hex.to_string() }))
+    }
+
+    #[test]
+    fn a_written_memory_reads_back_and_answers_only_whole_projects_with_the_locks_hashes() {
+        let (wheel, sdist) = (
+            location("https://files.example/a-1-py3-none-any.whl", "aa"),
+            location("https://files.example/a-1.tar.gz", "bb"),
+        );
+        let mut located = BTreeMap::new();
+        located.insert(
+            "https://index.example/simple/",
+            BTreeMap::from([("a", vec![("a-1-py3-none-any.whl", &wheel), ("a-1.tar.gz", &sdist)])]),
+        );
+        let text = Remembered::text(&located);
+        let remembered = Remembered::parse(&text).unwrap();
+        let index = "https://index.example/simple/";
+
+        let both = [locked("a-1-py3-none-any.whl", Some((HashAlgorithm::Sha256, "AA"))), locked("a-1.tar.gz", None)];
+        let answer = remembered.answer(index, "a", &both).unwrap();
+        assert_eq!(
+            answer,
+            vec![("a-1-py3-none-any.whl".to_string(), wheel.clone()), ("a-1.tar.gz".to_string(), sdist)]
+        );
+
+        // Another hash, another algorithm, a file not seen, another project or index: no answer.
+        assert_eq!(remembered.answer(index, "a", &[locked("a-1.tar.gz", Some((HashAlgorithm::Sha256, "cc")))]), None);
+        assert_eq!(remembered.answer(index, "a", &[locked("a-1.tar.gz", Some((HashAlgorithm::Md5, "bb")))]), None);
+        assert_eq!(remembered.answer(index, "a", &[locked("a-1.tar.gz", None), locked("a-2.tar.gz", None)]), None);
+        assert_eq!(remembered.answer(index, "b", &[locked("a-1.tar.gz", None)]), None);
+        assert_eq!(remembered.answer("https://other.example/", "a", &[locked("a-1.tar.gz", None)]), None);
+    }
+
+    #[test]
+    fn entries_that_would_not_round_trip_are_left_out_and_a_damaged_file_is_empty() {
+        let (tab, secret, fine) = (
+            location("https://files.example/a\tb.whl", "aa"),
+            location("https://user:secret@files.example/a.whl", "aa"),
+            location("https://files.example/a-1.tar.gz", "bb"),
+        );
+        let mut located = BTreeMap::new();
+        located.insert(
+            "https://index.example/simple/",
+            BTreeMap::from([(
+                "a",
+                vec![
+                    ("tab.whl", &tab),
+                    ("secret.whl", &secret),
+                    ("a\nb", &fine),
+                    ("index", &fine),
+                    ("a-1.tar.gz", &fine),
+                ],
+            )]),
+        );
+        let text = Remembered::text(&located);
+        assert!(!text.contains("secret") && !text.contains("a\tb"), "{text}");
+        let remembered = Remembered::parse(&text).unwrap();
+        let files = &remembered.projects[&("https://index.example/simple/".to_string(), "a".to_string())];
+        let mut names: Vec<&String> = files.keys().collect();
+        names.sort();
+        // A file named like a marker word is still a file: its line has three fields.
+        assert_eq!(names, vec!["a-1.tar.gz", "index"]);
+
+        assert_eq!(Remembered::parse("lock2nix located-v0\n"), None);
+        assert_eq!(Remembered::parse(&format!("{LAYOUT}\nproject\ta\n")), None, "a project before any index");
+        assert_eq!(Remembered::parse(&format!("{LAYOUT}\nindex\tx\nf\tsha\n")), None, "a line of two fields");
+        let dir = tempfile::tempdir().unwrap();
+        assert_eq!(Remembered::load(&dir.path().join("none")), Remembered::default());
+    }
+}
