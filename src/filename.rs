@@ -20,10 +20,7 @@ impl DistFilename {
         if has_suffix_ignore_case(filename, ".whl") {
             return WheelFilename::parse(filename).map_or(DistFilename::Other, DistFilename::Wheel);
         }
-        SdistExtension::ALL
-            .into_iter()
-            .find(|ext| has_suffix_ignore_case(filename, ext.as_str()) && filename.len() > ext.as_str().len())
-            .map_or(DistFilename::Other, |extension| DistFilename::Sdist(SdistFilename { extension }))
+        SdistFilename::parse(filename).map_or(DistFilename::Other, DistFilename::Sdist)
     }
 }
 
@@ -33,14 +30,8 @@ impl DistFilename {
     pub fn is_of_version(filename: &str, version: &uv_pep440::Version) -> bool {
         let text = match DistFilename::parse(filename) {
             DistFilename::Wheel(wheel) => wheel.version,
-            DistFilename::Sdist(sdist) => {
-                let stem = &filename[..filename.len() - sdist.extension.as_str().len()];
-                match stem.rsplit_once('-') {
-                    Some((_, v)) => v.to_string(),
-                    None => return false,
-                }
-            }
-            DistFilename::Other => return false,
+            DistFilename::Sdist(SdistFilename { version: Some(version), .. }) => version,
+            DistFilename::Sdist(_) | DistFilename::Other => return false,
         };
         text.replace('_', "-").parse::<uv_pep440::Version>().is_ok_and(|v| &v == version)
     }
@@ -133,7 +124,23 @@ impl SdistExtension {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SdistFilename {
+    /// The file name without its extension, as written.
+    pub stem: String,
+    /// What follows the stem's last `-`, as written (`_` may stand for `-`); `None` without one.
+    pub version: Option<String>,
     pub extension: SdistExtension,
+}
+
+impl SdistFilename {
+    /// `filename` as an sdist: a stem, then one of the archive extensions (in any case).
+    pub fn parse(filename: &str) -> Option<Self> {
+        let extension = SdistExtension::ALL
+            .into_iter()
+            .find(|ext| has_suffix_ignore_case(filename, ext.as_str()) && filename.len() > ext.as_str().len())?;
+        let stem = &filename[..filename.len() - extension.as_str().len()];
+        let version = stem.rsplit_once('-').map(|(_, version)| version.to_string());
+        Some(Self { stem: stem.to_string(), version, extension })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -545,16 +552,19 @@ mod tests {
     fn classifies_distribution_files() {
         assert!(matches!(DistFilename::parse("attrs-23.2.0-py3-none-any.whl"), DistFilename::Wheel(_)));
         let cases = [
-            ("attrs-23.2.0.tar.gz", SdistExtension::TarGz),
-            ("Foo-1.0.zip", SdistExtension::Zip),
-            ("foo-1.0.tar.bz2", SdistExtension::TarBz2),
-            ("foo-1.0.tar.xz", SdistExtension::TarXz),
-            ("foo-1.0.tgz", SdistExtension::Tgz),
-            ("foo-1.0.tar", SdistExtension::Tar),
-            ("FOO-1.0.TAR.GZ", SdistExtension::TarGz),
+            ("attrs-23.2.0.tar.gz", "attrs-23.2.0", Some("23.2.0"), SdistExtension::TarGz),
+            ("Foo-1.0.zip", "Foo-1.0", Some("1.0"), SdistExtension::Zip),
+            ("foo-1.0.tar.bz2", "foo-1.0", Some("1.0"), SdistExtension::TarBz2),
+            ("foo-1.0.tar.xz", "foo-1.0", Some("1.0"), SdistExtension::TarXz),
+            ("foo-1.0.tgz", "foo-1.0", Some("1.0"), SdistExtension::Tgz),
+            ("foo-1.0.tar", "foo-1.0", Some("1.0"), SdistExtension::Tar),
+            ("FOO-1.0.TAR.GZ", "FOO-1.0", Some("1.0"), SdistExtension::TarGz),
+            ("zope.interface-6.0_post1.tar.gz", "zope.interface-6.0_post1", Some("6.0_post1"), SdistExtension::TarGz),
+            ("noversion.zip", "noversion", None, SdistExtension::Zip),
         ];
-        for (name, extension) in cases {
-            assert_eq!(DistFilename::parse(name), DistFilename::Sdist(SdistFilename { extension }), "{name}");
+        for (name, stem, version, extension) in cases {
+            let expected = SdistFilename { stem: stem.to_string(), version: version.map(str::to_string), extension };
+            assert_eq!(DistFilename::parse(name), DistFilename::Sdist(expected), "{name}");
         }
         for other in
             ["foo-1.0-py2.7.egg", "foo-1.0.win32.exe", "foo-1.0.msi", "foo-1.0-1.noarch.rpm", "broken.whl", ".tar.gz"]

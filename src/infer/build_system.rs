@@ -8,6 +8,7 @@ use serde::Deserialize;
 use uv_pep508::{MarkerEnvironment, Requirement};
 
 use super::InferError;
+use crate::filename::{SdistExtension, SdistFilename};
 use crate::name::PackageName;
 use crate::resolve::environment::marker_environment;
 use crate::resolve::target::{PythonMinor, System, Target};
@@ -106,17 +107,17 @@ impl Scanned {
 }
 
 fn scan_sdist<R: Read + Seek>(filename: &str, reader: R) -> Result<Scanned, InferError> {
-    let lower = filename.to_ascii_lowercase();
-    let (configs, stem) = if let Some(stem) = strip_suffixes(&lower, &[".tar.gz", ".tgz"]) {
-        (scan_tar(filename, flate2::read::GzDecoder::new(BufReader::new(reader)), "gzip")?, stem)
-    } else if let Some(stem) = strip_suffixes(&lower, &[".tar"]) {
-        (scan_tar(filename, BufReader::new(reader), "tar")?, stem)
-    } else if let Some(stem) = strip_suffixes(&lower, &[".zip"]) {
-        (scan_zip(filename, reader)?, stem)
-    } else {
-        return Err(InferError::UnsupportedArchive { file: filename.to_string() });
+    let unsupported = || InferError::UnsupportedArchive { file: filename.to_string() };
+    let sdist = SdistFilename::parse(filename).ok_or_else(unsupported)?;
+    let configs = match sdist.extension {
+        SdistExtension::TarGz | SdistExtension::Tgz => {
+            scan_tar(filename, flate2::read::GzDecoder::new(BufReader::new(reader)), "gzip")?
+        }
+        SdistExtension::Tar => scan_tar(filename, BufReader::new(reader), "tar")?,
+        SdistExtension::Zip => scan_zip(filename, reader)?,
+        SdistExtension::TarBz2 | SdistExtension::TarXz => return Err(unsupported()),
     };
-    let top = choose_top(&configs, stem);
+    let top = choose_top(&configs, &sdist.stem.to_ascii_lowercase());
     Ok(Scanned { configs, top })
 }
 
@@ -281,10 +282,6 @@ fn parse_pyproject(file: &str, config: &Config) -> Result<BuildSystem, InferErro
 
 fn default_requires() -> Vec<Requirement> {
     DEFAULT_REQUIRES.iter().map(|r| Requirement::from_str(r).expect("the defaults are valid PEP 508")).collect()
-}
-
-fn strip_suffixes<'a>(name: &'a str, suffixes: &[&str]) -> Option<&'a str> {
-    suffixes.iter().find_map(|suffix| name.strip_suffix(suffix))
 }
 
 #[cfg(test)]

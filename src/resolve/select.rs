@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 
 use super::tags::{wheel_priority, wheel_systems};
 use super::target::{PlatformPolicy, System, Target};
-use crate::filename::DistFilename;
+use crate::filename::{DistFilename, SdistExtension};
 use crate::model::{LockedFile, Package, Source};
 use crate::name::PackageName;
 
@@ -177,6 +177,9 @@ fn best_sdist(package: &Package, policy: &ArtifactPolicy, only_available: bool) 
         .filter(|(_, f)| {
             matches!(f.dist, DistFilename::Sdist(_)) && (!only_available || policy.usable(package, &f.filename))
         })
-        .min_by_key(|(_, f)| (!f.filename.ends_with(".tar.gz"), &f.filename))
+        .min_by_key(|(_, f)| {
+            let tar_gz = matches!(&f.dist, DistFilename::Sdist(sdist) if sdist.extension == SdistExtension::TarGz);
+            (!tar_gz, &f.filename)
+        })
         .map(|(i, _)| i)
 }
