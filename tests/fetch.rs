@@ -450,6 +450,37 @@ fn concurrency_is_limited_to_jobs() {
     assert!((2..=3).contains(&max), "max in flight {max}");
 }
 
+/// Issue 12's cold goal: against an index that adds 50 ms to every answer, a cold lookup of
+/// P projects with J requests in flight takes within 1.25 × ⌈P ÷ J⌉ × 50 ms. The best of three
+/// tries is compared, so that a test binary running beside this one does not fail it.
+#[test]
+fn a_cold_lookup_keeps_jobs_pages_in_flight_against_a_slow_index() {
+    const PROJECTS: usize = 320;
+    const JOBS: usize = 16;
+    let delay = Duration::from_millis(50);
+    let projects: Vec<String> = (0..PROJECTS).map(|i| format!("slow{i}")).collect();
+    let server = IndexServer::start();
+    for project in &projects {
+        let page = json_page(&[(&format!("{project}-1.0.tar.gz"), "/f/x.tar.gz", Some(A))]);
+        // Enough replies for every try (the last reply repeats anyway).
+        server.route(format!("/simple/{project}/"), vec![Reply::json(page).delay(delay)]);
+    }
+    let queries: Vec<_> =
+        projects.iter().map(|p| query(&server.index_url(), p, &[(&format!("{p}-1.0.tar.gz"), None)])).collect();
+    let ideal = delay * PROJECTS.div_ceil(JOBS) as u32;
+    let best = (0..3)
+        .map(|_| {
+            let started = Instant::now();
+            let located = locate(&queries, &FetchOptions { jobs: JOBS, ..options(None) }).unwrap();
+            assert_eq!(located.files.len(), PROJECTS);
+            started.elapsed()
+        })
+        .min()
+        .unwrap();
+    eprintln!("cold lookup of {PROJECTS} projects, {JOBS} in flight, 50 ms each: {best:?} (ideal {ideal:?}); max in flight {}", server.max_in_flight());
+    assert!(best <= ideal.mul_f64(1.25), "{best:?} against an ideal of {ideal:?}");
+}
+
 #[test]
 fn every_file_of_a_version_is_listed_when_asked_and_cached() {
     let cache = tempfile::tempdir().unwrap();
