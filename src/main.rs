@@ -1,6 +1,8 @@
 //! The `lock2nix` command: argument parsing, writing the output, and the one place errors
 //! are reported to the user.
 
+mod progress_bars;
+
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -8,6 +10,7 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use lock2nix::fetch::reporter::SharedReporter;
 use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions};
 use lock2nix::generate::{GenerateOptions, OverrideOptions, generate};
 use lock2nix::inference::InferOptions;
@@ -501,7 +504,11 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
             cache_dir: if cli.no_cache { None } else { cli.cache_dir.clone().or_else(FetchOptions::default_cache_dir) },
             offline: cli.offline,
             refresh: cli.refresh,
-            progress: !cli.quiet && std::io::stderr().is_terminal(),
+            reporter: if !cli.quiet && std::io::stderr().is_terminal() {
+                SharedReporter::new(progress_bars::ProgressBars::default())
+            } else {
+                SharedReporter::default()
+            },
             timeout: Duration::from_secs(cli.timeout.max(1)),
             retries: cli.retries,
             max_page_size: cli.max_page_size.as_u64(),

@@ -4,8 +4,10 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::path::Path;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use lock2nix::fetch::reporter::{Reporter, SharedReporter, Task};
 use lock2nix::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock};
 use lock2nix::model::{FileHash, LockedFile};
 use lock2nix::name::PackageName;
@@ -444,41 +446,39 @@ fn concurrency_is_limited_to_jobs() {
     }
     let queries: Vec<_> =
         projects.iter().map(|p| query(&server.index_url(), p, &[(&format!("{p}-1.0.tar.gz"), None)])).collect();
-    let located = locate(&queries, &FetchOptions { jobs: 3, progress: true, ..options(None) }).unwrap();
+    let recorder = Recorder::default();
+    let reporter = SharedReporter::new(recorder.clone());
+    let located = locate(&queries, &FetchOptions { jobs: 3, reporter, ..options(None) }).unwrap();
     assert_eq!(located.files.len(), 8);
     let max = server.max_in_flight();
     assert!((2..=3).contains(&max), "max in flight {max}");
+
+    // Progress is reported, not drawn: one task of 8 steps, one per project, then its end.
+    let events = recorder.0.lock().unwrap().clone();
+    assert_eq!(events.first().map(String::as_str), Some("start IndexPages Some(8)"), "{events:?}");
+    assert_eq!(events.last().map(String::as_str), Some("finish IndexPages"), "{events:?}");
+    let mut steps: Vec<&str> = events[1..events.len() - 1].iter().map(String::as_str).collect();
+    steps.sort_unstable();
+    let expected: Vec<String> = projects.iter().map(|p| format!("step IndexPages {p}")).collect();
+    assert_eq!(steps, expected);
 }
 
-/// Issue 12's cold goal: against an index that adds 50 ms to every answer, a cold lookup of
-/// P projects with J requests in flight takes within 1.25 × ⌈P ÷ J⌉ × 50 ms. The best of three
-/// tries is compared, so that a test binary running beside this one does not fail it.
-#[test]
-fn a_cold_lookup_keeps_jobs_pages_in_flight_against_a_slow_index() {
-    const PROJECTS: usize = 320;
-    const JOBS: usize = 16;
-    let delay = Duration::from_millis(50);
-    let projects: Vec<String> = (0..PROJECTS).map(|i| format!("slow{i}")).collect();
-    let server = IndexServer::start();
-    for project in &projects {
-        let page = json_page(&[(&format!("{project}-1.0.tar.gz"), "/f/x.tar.gz", Some(A))]);
-        // Enough replies for every try (the last reply repeats anyway).
-        server.route(format!("/simple/{project}/"), vec![Reply::json(page).delay(delay)]);
+/// Records the fetch stage's progress events as text.
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<String>>>);
+
+impl Reporter for Recorder {
+    fn on_start(&self, task: Task, steps: Option<u64>) {
+        self.0.lock().unwrap().push(format!("start {task:?} {steps:?}"));
     }
-    let queries: Vec<_> =
-        projects.iter().map(|p| query(&server.index_url(), p, &[(&format!("{p}-1.0.tar.gz"), None)])).collect();
-    let ideal = delay * PROJECTS.div_ceil(JOBS) as u32;
-    let best = (0..3)
-        .map(|_| {
-            let started = Instant::now();
-            let located = locate(&queries, &FetchOptions { jobs: JOBS, ..options(None) }).unwrap();
-            assert_eq!(located.files.len(), PROJECTS);
-            started.elapsed()
-        })
-        .min()
-        .unwrap();
-    eprintln!("cold lookup of {PROJECTS} projects, {JOBS} in flight, 50 ms each: {best:?} (ideal {ideal:?}); max in flight {}", server.max_in_flight());
-    assert!(best <= ideal.mul_f64(1.25), "{best:?} against an ideal of {ideal:?}");
+
+    fn on_step(&self, task: Task, label: &str) {
+        self.0.lock().unwrap().push(format!("step {task:?} {label}"));
+    }
+
+    fn on_finish(&self, task: Task) {
+        self.0.lock().unwrap().push(format!("finish {task:?}"));
+    }
 }
 
 #[test]

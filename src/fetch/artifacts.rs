@@ -15,6 +15,7 @@ use url::Url;
 use super::cache::write_private;
 use super::client::{Client, GetError};
 use super::hex;
+use super::reporter::{Running, Task};
 use super::{FetchError, FetchOptions};
 
 /// Bumped when a cached description's layout changes.
@@ -121,13 +122,7 @@ where
         std::fs::create_dir_all(temp_dir)
             .map_err(|e| FetchError::Cache { path: temp_dir.clone(), message: e.to_string() })?;
     }
-    let bar = super::progress_bar(
-        options.progress,
-        Some(0),
-        "{spinner} artifacts for inference {bytes}/{total_bytes} ({bytes_per_sec}) {wide_msg}",
-    );
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let total = missing.len();
+    let progress = options.reporter.start(Task::ArtifactsForInference, Some(missing.len() as u64));
     let results: Result<Vec<(String, Fetched<T>)>, FetchError> = runtime.block_on(async {
         // Sidecars are small: with one, as many at once as index pages.
         let jobs = if sidecar.is_some() { options.jobs.max(1) } else { options.jobs.clamp(1, MAX_DOWNLOADS) };
@@ -135,18 +130,18 @@ where
             let client = &client;
             let describe = &describe;
             let temp_dir = temp_dir.as_deref();
-            let (bar, done) = (&bar, &done);
+            let progress = &progress;
             async move {
                 if let Some(described) = from_sidecar(client, artifact, sidecar).await {
+                    progress.step(&artifact.filename);
                     return Ok((artifact.sha256_hex.clone(), Fetched::FromSidecar(described)));
                 }
-                let fetched = match download(client, artifact, max_size, temp_dir, bar).await? {
+                let fetched = match download(client, artifact, max_size, temp_dir, progress).await? {
                     // Parsing archives is CPU work: keep it off the async workers.
                     Some(mut file) => Fetched::Read(tokio::task::block_in_place(|| describe(artifact, &mut file))),
                     None => Fetched::TooLarge(max_size.unwrap_or_default()),
                 };
-                let done = done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1;
-                bar.set_message(format!("{done}/{total} files"));
+                progress.step(&artifact.filename);
                 Ok::<_, FetchError>((artifact.sha256_hex.clone(), fetched))
             }
         }))
@@ -157,7 +152,7 @@ where
         }
         Ok::<_, FetchError>(out)
     });
-    bar.finish_and_clear();
+    drop(progress);
     let results = results?;
     let mut described = Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 };
     let mut over_limit = BTreeMap::new();
@@ -230,7 +225,7 @@ async fn download(
     artifact: &Artifact,
     max_size: Option<u64>,
     temp_dir: Option<&Path>,
-    progress: &indicatif::ProgressBar,
+    progress: &Running<'_>,
 ) -> Result<Option<File>, FetchError> {
     let shown = crate::safe_url::redact(&artifact.url);
     let fail = |message: String| FetchError::Artifact { file: artifact.filename.clone(), url: shown.clone(), message };

@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use indicatif::ProgressBar;
+use super::reporter::Running;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use sha2::{Digest, Sha256};
@@ -160,7 +160,7 @@ impl Client {
         timeout: Duration,
         max_size: Option<u64>,
         temp_dir: Option<&Path>,
-        progress: &ProgressBar,
+        progress: &Running<'_>,
     ) -> Result<Download, GetError> {
         if url.scheme() == "file" {
             return self.hash_local(url, max_size);
@@ -264,14 +264,14 @@ impl Client {
         timeout: Duration,
         max_size: Option<u64>,
         temp_dir: Option<&Path>,
-        progress: &ProgressBar,
+        progress: &Running<'_>,
     ) -> Result<Download, Attempt> {
         let too_large = |size: u64| max_size.is_some_and(|max| size > max);
         let mut response = self.send(url, credentials, "*/*", Some(timeout)).await?;
         if let Some(size) = response.content_length().filter(|&size| too_large(size)) {
             return Err(Attempt::Fatal(GetError::TooLarge(size)));
         }
-        progress.inc_length(response.content_length().unwrap_or_default());
+        progress.bytes_expected(response.content_length().unwrap_or_default());
         let local = |e: std::io::Error| Attempt::Fatal(GetError::Local(e.to_string()));
         let mut file = match temp_dir {
             Some(dir) => tempfile::tempfile_in(dir),
@@ -287,7 +287,7 @@ impl Client {
             }
             hasher.update(&chunk);
             file.write_all(&chunk).map_err(local)?;
-            progress.inc(chunk.len() as u64);
+            progress.bytes(chunk.len() as u64);
         }
         file.flush().map_err(local)?;
         file.seek(SeekFrom::Start(0)).map_err(local)?;

@@ -5,15 +5,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::Path;
 
 use futures_util::StreamExt;
-use indicatif::ProgressBar;
 use rayon::prelude::*;
 use url::Url;
 
 use super::cache::{Cache, CachedFile, ProjectCache};
 use super::client::{Client, GetError};
 use super::remembered::{self, Remembered};
+use super::reporter::{Running, Task};
 use super::simple::{self, IndexFile};
-use super::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, progress_bar};
+use super::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::filename::DistFilename;
 use crate::model::{FileHash, HashAlgorithm, LockedFile};
 use crate::name::PackageName;
@@ -138,9 +138,8 @@ fn locate_blocking(
             .build()
             .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
         let client = Client::new(options).map_err(|message| FetchError::Runtime { message })?;
-        let bar =
-            progress_bar(options.progress, Some(to_fetch.len() as u64), "{spinner} index pages {pos}/{len} {wide_msg}");
-        let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &bar, |key, page| {
+        let progress = options.reporter.start(Task::IndexPages, Some(to_fetch.len() as u64));
+        let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &progress, |key, page| {
             let answer = known.get_mut(key).expect("every group was loaded");
             let page = match page {
                 PageOutcome::Listed(page) => Some(page),
@@ -155,7 +154,7 @@ fn locate_blocking(
             merge(&mut answer.cached, groups[key], page.unwrap_or_default());
             cache.as_ref().map_or(Ok(()), |cache| cache.store(&key.1, &answer.cached))
         }));
-        bar.finish_and_clear();
+        drop(progress);
         requests = client.requests();
         outcome?;
     }
@@ -294,7 +293,7 @@ async fn fetch_all<'g>(
     client: &Client,
     work: Vec<(&'g Key, &'g Group)>,
     jobs: usize,
-    bar: &ProgressBar,
+    progress: &Running<'_>,
     mut done: impl FnMut(&'g Key, PageOutcome) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
     let mut pages = futures_util::stream::iter(
@@ -303,8 +302,7 @@ async fn fetch_all<'g>(
     .buffer_unordered(jobs.max(1));
     while let Some((key, result)) = pages.next().await {
         done(key, result?)?;
-        bar.set_message(key.1.to_string());
-        bar.inc(1);
+        progress.step(key.1.as_str());
     }
     Ok(())
 }

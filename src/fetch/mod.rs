@@ -12,6 +12,7 @@ mod locate;
 pub mod nar;
 pub mod pending;
 mod remembered;
+pub mod reporter;
 pub(crate) mod simple;
 mod sources;
 pub mod witness;
@@ -22,8 +23,6 @@ pub use sources::{PinOptions, Pinned, pin};
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
-
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::model::LockedFile;
 use crate::name::PackageName;
@@ -56,8 +55,8 @@ pub struct FetchOptions {
     pub offline: bool,
     /// Ask the index again for every page, whatever the cache holds (`--refresh`).
     pub refresh: bool,
-    /// Draw a progress bar on stderr.
-    pub progress: bool,
+    /// Where progress goes (nowhere by default; the binary draws bars on a terminal).
+    pub reporter: reporter::SharedReporter,
     /// Per request, connecting and reading the body included.
     pub timeout: Duration,
     /// Extra attempts after a timeout, connection error, 429 or 5xx.
@@ -77,7 +76,7 @@ impl Default for FetchOptions {
             cache_dir: None,
             offline: false,
             refresh: false,
-            progress: false,
+            reporter: reporter::SharedReporter::default(),
             timeout: Duration::from_secs(30),
             retries: 3,
             max_page_size: 256 * 1024 * 1024,
@@ -200,19 +199,6 @@ fn offline_gaps(pages: &BTreeMap<String, Vec<String>>, missing: &[String]) -> St
     let files = (!missing.is_empty())
         .then(|| format!("{} file(s) are not in the cache: {}", missing.len(), first_few(missing, 10)));
     pages.chain(files).collect::<Vec<_>>().join("; ")
-}
-
-/// A bar on stderr drawn with indicatif's `template`, or a hidden one when not `enabled`.
-fn progress_bar(enabled: bool, len: Option<u64>, template: &str) -> ProgressBar {
-    if !enabled {
-        return ProgressBar::hidden();
-    }
-    let bar = ProgressBar::with_draw_target(len, ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template(template) {
-        bar.set_style(style);
-    }
-    bar.enable_steady_tick(Duration::from_millis(120));
-    bar
 }
 
 #[cfg(test)]

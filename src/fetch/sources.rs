@@ -14,7 +14,8 @@ use super::cache::Cache;
 use super::client::{Client, GetError};
 use super::git;
 use super::hashes::{GitFacts, GitKey, Hashes};
-use super::{FetchError, FetchOptions, FileLocation, progress_bar, witness};
+use super::reporter::Task;
+use super::{FetchError, FetchOptions, FileLocation, witness};
 use crate::infer;
 use crate::inference::BuildFacts;
 use crate::model::{HashAlgorithm, Lock, Package, Source};
@@ -368,23 +369,26 @@ fn download_hashes(
         .build()
         .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
     let client = Client::new(options).map_err(|message| FetchError::Runtime { message })?;
-    let bar = progress_bar(options.progress, None, "{spinner} downloading {bytes} {wide_msg}");
+    let progress = options.reporter.start(Task::Downloads, Some(work.len() as u64));
     // Downloads go to a temporary file in the cache folder when there is one.
     let temp_dir = options.cache_dir.clone().filter(|dir| std::fs::create_dir_all(dir).is_ok());
     // A few at once, in order: files can be large, unlike index pages.
-    let downloads = work.iter().map(|(_, url)| {
-        let (client, bar, temp_dir) = (&client, &bar, temp_dir.as_deref());
+    let downloads = work.iter().map(|(label, url)| {
+        let (client, progress, temp_dir) = (&client, &progress, temp_dir.as_deref());
         async move {
             let parsed = Url::parse(url.expose()).map_err(|e| format!("not a URL: {e}"))?;
             client
-                .get_file(&parsed, std::time::Duration::from_secs(30 * 60), None, temp_dir, bar)
+                .get_file(&parsed, std::time::Duration::from_secs(30 * 60), None, temp_dir, progress)
                 .await
-                .map(|download| download.sha256.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                .map(|download| {
+                    progress.step(label);
+                    download.sha256.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                })
                 .map_err(|e: GetError| e.to_string())
         }
     });
     let outcome: Vec<Result<String, String>> =
         runtime.block_on(futures_util::stream::iter(downloads).buffered(options.jobs.clamp(1, 4)).collect());
-    bar.finish_and_clear();
+    drop(progress);
     Ok(outcome)
 }
