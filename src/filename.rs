@@ -30,8 +30,11 @@ impl DistFilename {
     pub fn is_of_version(filename: &str, version: &uv_pep440::Version) -> bool {
         let text = match DistFilename::parse(filename) {
             DistFilename::Wheel(wheel) => wheel.version,
-            DistFilename::Sdist(SdistFilename { version: Some(version), .. }) => version,
-            DistFilename::Sdist(_) | DistFilename::Other => return false,
+            DistFilename::Sdist(sdist) => match sdist.version() {
+                Some(version) => version.to_string(),
+                None => return false,
+            },
+            DistFilename::Other => return false,
         };
         text.replace('_', "-").parse::<uv_pep440::Version>().is_ok_and(|v| &v == version)
     }
@@ -126,8 +129,6 @@ impl SdistExtension {
 pub struct SdistFilename {
     /// The file name without its extension, as written.
     pub stem: String,
-    /// What follows the stem's last `-`, as written (`_` may stand for `-`); `None` without one.
-    pub version: Option<String>,
     pub extension: SdistExtension,
 }
 
@@ -138,8 +139,12 @@ impl SdistFilename {
             .into_iter()
             .find(|ext| has_suffix_ignore_case(filename, ext.as_str()) && filename.len() > ext.as_str().len())?;
         let stem = &filename[..filename.len() - extension.as_str().len()];
-        let version = stem.rsplit_once('-').map(|(_, version)| version.to_string());
-        Some(Self { stem: stem.to_string(), version, extension })
+        Some(Self { stem: stem.to_string(), extension })
+    }
+
+    /// What follows the stem's last `-`, as written (`_` may stand for `-`); `None` without one.
+    pub fn version(&self) -> Option<&str> {
+        self.stem.rsplit_once('-').map(|(_, version)| version)
     }
 }
 
@@ -563,8 +568,9 @@ mod tests {
             ("noversion.zip", "noversion", None, SdistExtension::Zip),
         ];
         for (name, stem, version, extension) in cases {
-            let expected = SdistFilename { stem: stem.to_string(), version: version.map(str::to_string), extension };
-            assert_eq!(DistFilename::parse(name), DistFilename::Sdist(expected), "{name}");
+            let expected = SdistFilename { stem: stem.to_string(), extension };
+            assert_eq!(DistFilename::parse(name), DistFilename::Sdist(expected.clone()), "{name}");
+            assert_eq!(expected.version(), version, "{name}");
         }
         for other in
             ["foo-1.0-py2.7.egg", "foo-1.0.win32.exe", "foo-1.0.msi", "foo-1.0-1.noarch.rpm", "broken.whl", ".tar.gz"]

@@ -20,10 +20,10 @@ struct Current {
 }
 
 impl ProgressBars {
-    fn with_current(&self, task: Task, update: impl FnOnce(&mut Current, Task)) {
+    fn with_current(&self, update: impl FnOnce(&mut Current)) {
         let mut current = self.current.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         if let Some(current) = current.as_mut() {
-            update(current, task);
+            update(current);
         }
     }
 }
@@ -48,7 +48,7 @@ impl Reporter for ProgressBars {
     }
 
     fn on_step(&self, task: Task, label: &str) {
-        self.with_current(task, |current, task| {
+        self.with_current(|current| {
             current.done += 1;
             match task {
                 Task::IndexPages => {
@@ -63,12 +63,12 @@ impl Reporter for ProgressBars {
         });
     }
 
-    fn on_bytes_expected(&self, task: Task, bytes: u64) {
-        self.with_current(task, |current, _| current.bar.inc_length(bytes));
+    fn on_bytes_expected(&self, _task: Task, bytes: u64) {
+        self.with_current(|current| current.bar.inc_length(bytes));
     }
 
-    fn on_bytes(&self, task: Task, bytes: u64) {
-        self.with_current(task, |current, _| current.bar.inc(bytes));
+    fn on_bytes(&self, _task: Task, bytes: u64) {
+        self.with_current(|current| current.bar.inc(bytes));
     }
 
     fn on_finish(&self, _task: Task) {

@@ -22,16 +22,14 @@ use crate::model::{HashAlgorithm, LockedFile};
 
 const LAYOUT: &str = "lock2nix located-v1";
 
-/// (credential-free index URL, normalized project name).
-type Project = (String, String);
-
 /// What a run located, to be written: index → project → (file name, location).
 pub(super) type Located<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, &'a FileLocation)>>>;
 
-/// One project's last run: each project's located files by name.
+/// One project's last run: by credential-free index URL, then normalized project name, each
+/// project's located files by name.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Remembered {
-    projects: HashMap<Project, HashMap<String, FileLocation>>,
+    indexes: HashMap<String, HashMap<String, HashMap<String, FileLocation>>>,
 }
 
 impl Remembered {
@@ -45,32 +43,31 @@ impl Remembered {
         if lines.next()? != LAYOUT {
             return None;
         }
-        let mut projects: HashMap<Project, HashMap<String, FileLocation>> = HashMap::new();
-        let (mut index, mut current) = (None::<&str>, None::<Project>);
+        let mut indexes: HashMap<String, HashMap<String, HashMap<String, FileLocation>>> = HashMap::new();
+        let (mut index, mut project) = (None::<&str>, None::<&str>);
         for line in lines {
             let mut fields = line.split('\t');
             match (fields.next()?, fields.next()?, fields.next()) {
-                ("index", url, None) => index = Some(url),
+                ("index", url, None) => (index, project) = (Some(url), None),
                 ("project", name, None) => {
-                    let project = (index?.to_string(), name.to_string());
-                    projects.entry(project.clone()).or_default();
-                    current = Some(project);
+                    indexes.entry(index?.to_string()).or_default().entry(name.to_string()).or_default();
+                    project = Some(name);
                 }
                 (filename, sha256_hex, Some(url)) if fields.next().is_none() => {
-                    let files = projects.get_mut(current.as_ref()?)?;
+                    let files = indexes.get_mut(index?)?.get_mut(project?)?;
                     let location = FileLocation { url: url.to_string(), sha256_hex: sha256_hex.to_string() };
                     files.insert(filename.to_string(), location);
                 }
                 _ => return None,
             }
         }
-        Some(Self { projects })
+        Some(Self { indexes })
     }
 
     /// Where each of `files` is, when every one was located last time with the sha256 the lock
     /// records (or the lock records none); `None` sends the project the usual way.
     pub fn answer(&self, index: &str, project: &str, files: &[LockedFile]) -> Option<Vec<(String, FileLocation)>> {
-        let known = self.projects.get(&(index.to_string(), project.to_string()))?;
+        let known = self.indexes.get(index)?.get(project)?;
         files
             .iter()
             .map(|file| {
@@ -177,7 +174,7 @@ mod tests {
         let text = Remembered::text(&located);
         assert!(!text.contains("secret") && !text.contains("a\tb"), "{text}");
         let remembered = Remembered::parse(&text).unwrap();
-        let files = &remembered.projects[&("https://index.example/simple/".to_string(), "a".to_string())];
+        let files = &remembered.indexes["https://index.example/simple/"]["a"];
         let mut names: Vec<&String> = files.keys().collect();
         names.sort();
         // A file named like a marker word is still a file: its line has three fields.

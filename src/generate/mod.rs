@@ -621,7 +621,7 @@ impl Locations for LocationIndex<'_> {
 
     fn local_file(&self, url: &str) -> Option<plan::LocalPath> {
         // Checked before parsing: this runs for every planned download, and few are local.
-        if !url.starts_with("file:") {
+        if !url.get(..5).is_some_and(|scheme| scheme.eq_ignore_ascii_case("file:")) {
             return None;
         }
         let path = url::Url::parse(url).ok()?.to_file_path().ok()?;
