@@ -11,13 +11,13 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lock2nix::lockfile;
-use lock2nix::model::{Lock, Source};
-use lock2nix::name::PackageName;
-use lock2nix::plan::{self, LocalPath, Locations, PinnedSource};
-use lock2nix::project::{self, Project};
-use lock2nix::render::{self, Header};
-use lock2nix::resolve::{self, ResolveOptions};
+use lock2nix::testing::lockfile;
+use lock2nix::testing::model::{Lock, Source};
+use lock2nix::PackageName;
+use lock2nix::testing::plan::{self, LocalPath, Locations, PinnedSource};
+use lock2nix::testing::project::{self, Project};
+use lock2nix::testing::render::{self, Header};
+use lock2nix::testing::resolve::{self, ResolveOptions};
 
 /// Index files at made-up URLs with the lock's hashes; path sources where the lock says, and
 /// git sources unreachable (their checkouts are not hashed offline).

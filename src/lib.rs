@@ -1,32 +1,101 @@
 //! lock2nix: turn a Python lock file into one pure, multi-platform Nix overlay.
 //!
-//! The pipeline, one module per stage, run in order by [`generate`]:
-//! lock formats ([`lockfile`], [`project`]) → the format-neutral [`model`] →
-//! [`resolve`] (markers, wheel tags, selection per target) → [`fetch`] (index client, cache;
-//! the only I/O) → [`infer`] (build systems and native libraries read from artifacts, driven
-//! by [`inference`]) → [`plan`] (fixups from inference and [`overrides`], cycles, per-target
-//! grouping) → [`render`] (Nix). [`warning`]s are data the binary prints.
+//! The pipeline, one private module per stage, run in order by [`generate()`]:
+//! lock formats (`lockfile`, `project`) → the format-neutral `model` → `resolve` (markers,
+//! wheel tags, selection per target) → `fetch` (index client, cache; the only I/O) → `infer`
+//! (build systems and native libraries read from artifacts, driven by `inference`) → `plan`
+//! (fixups from inference and `overrides`, cycles, per-target grouping) → `render` (Nix).
+//! [`Warning`]s are data the binary prints.
+//!
+//! The API is what the binary needs: [`generate()`] with its options and result, the
+//! [`check`] and [`init`] subcommands, and the few helpers below. Tests and benches reach the
+//! stages through the hidden `testing` module, which is not part of the API.
 
 pub mod check;
-pub mod constraint;
-pub mod fetch;
-pub mod filename;
+mod constraint;
+mod fetch;
+mod filename;
 /// Fuzz targets for the fuzz harnesses (`tests/fuzz.rs`, `fuzz/`) only: not part of the API.
 #[doc(hidden)]
 pub mod fuzzing;
-pub mod generate;
-pub mod infer;
-pub mod inference;
+mod generate;
+mod infer;
+mod inference;
 pub mod init;
-pub mod limits;
-pub mod lockfile;
-pub mod model;
-pub mod name;
-pub mod overrides;
-pub mod plan;
-pub mod project;
-pub mod render;
-pub mod resolve;
-pub mod safe_url;
-pub mod toml_error;
-pub mod warning;
+mod limits;
+mod lockfile;
+mod model;
+mod name;
+mod overrides;
+mod plan;
+mod project;
+mod render;
+mod resolve;
+mod safe_url;
+mod toml_error;
+mod warning;
+
+pub use fetch::credentials::Credentials;
+pub use fetch::pending::{PUBLIC as PUBLIC_FILE_MODE, remove_all as remove_pending_files, write_atomically};
+pub use fetch::reporter::{Reporter, SharedReporter, Task};
+pub use fetch::{DEFAULT_INDEX_URL, FetchOptions};
+pub use generate::{
+    GenerateError, GenerateOptions, Generated, Intermediates, OverrideOptions, Stats, generate, recorded_command,
+};
+pub use inference::InferOptions;
+pub use limits::printable;
+pub use lockfile::find_in as find_lock_in;
+pub use name::PackageName;
+pub use overrides::{format_list as format_override_list, format_show as format_override_show};
+pub use resolve::target::{PlatformPolicy, PythonMinor, System};
+pub use resolve::{ArtifactPolicy, Prefer, ResolveOptions};
+pub use safe_url::{DisplaySafeUrl, redact};
+pub use warning::{Warning, WarningKind, summarize as summarize_warnings};
+
+/// The stages' own types and functions, for the tests and benches: not part of the API.
+#[doc(hidden)]
+pub mod testing {
+    pub mod fetch {
+        pub use crate::fetch::git::{GitTree, prefetch, resolve_reference};
+        pub use crate::fetch::nar;
+        pub use crate::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock};
+    }
+    pub mod generate {
+        pub use crate::generate::plan_offline;
+    }
+    pub mod infer {
+        pub use crate::infer::{
+            BuildSystem, BuildSystemSource, InferError, NativeNeeds, WheelLibraries, native_needs, sdist_build_system,
+            wheel_libraries,
+        };
+    }
+    pub mod lockfile {
+        pub use crate::lockfile::read;
+        pub mod poetry {
+            pub use crate::lockfile::poetry::parse;
+        }
+        pub mod uv {
+            pub use crate::lockfile::uv::parse;
+        }
+    }
+    pub mod model {
+        pub use crate::model::{ConflictItem, FileHash, HashAlgorithm, Lock, LockedFile, Package, Source};
+    }
+    pub mod overrides {
+        pub use crate::overrides::Database;
+    }
+    pub mod plan {
+        pub use crate::plan::{LocalPath, Locations, PinnedSource, Plain, Plan, PlannedArtifact, plan};
+    }
+    pub mod project {
+        pub use crate::project::{Project, for_lock, parse, read};
+    }
+    pub mod render {
+        pub use crate::render::{Header, render, render_single_target};
+    }
+    pub mod resolve {
+        pub use crate::resolve::environment::marker_environment;
+        pub use crate::resolve::target::{PythonMinor, System};
+        pub use crate::resolve::{Prefer, ResolveOptions, resolve};
+    }
+}

@@ -10,17 +10,11 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
-use lock2nix::fetch::reporter::SharedReporter;
-use lock2nix::fetch::{DEFAULT_INDEX_URL, FetchOptions};
-use lock2nix::generate::{GenerateOptions, OverrideOptions, generate};
-use lock2nix::inference::InferOptions;
-use lock2nix::limits::printable;
-use lock2nix::name::PackageName;
-use lock2nix::overrides::{format_list, format_show};
-use lock2nix::resolve::target::{PlatformPolicy, PythonMinor, System};
-use lock2nix::resolve::{ArtifactPolicy, Prefer, ResolveOptions};
-use lock2nix::safe_url::DisplaySafeUrl;
-use lock2nix::warning::summarize;
+use lock2nix::{
+    ArtifactPolicy, Credentials, DEFAULT_INDEX_URL, DisplaySafeUrl, FetchOptions, GenerateOptions, InferOptions,
+    OverrideOptions, PackageName, PlatformPolicy, Prefer, PythonMinor, ResolveOptions, SharedReporter, System,
+    format_override_list, format_override_show, generate, printable, summarize_warnings,
+};
 
 // A short-lived process that allocates many small strings: mimalloc makes the whole run
 // markedly faster than the system allocator (BENCHMARKS.md).
@@ -262,7 +256,7 @@ fn end_cleanly_on_signals() {
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
     std::thread::spawn(move || {
         if let Some(signal) = signals.forever().next() {
-            lock2nix::fetch::pending::remove_all();
+            lock2nix::remove_pending_files();
             eprintln!("lock2nix: interrupted");
             std::process::exit(128 + signal);
         }
@@ -411,8 +405,8 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
         .filter(|out| out.status.success())
         .map(|out| String::from_utf8_lossy(&out.stdout).trim().to_string());
     let lock_name = lock.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default();
-    let lock_file = lock2nix::init::LockFile { name: &lock_name, relock: intermediates.lock.format.relock_command() };
-    for file in lock2nix::init::starter_files(&intermediates.plan, subfolder.as_deref(), lock_file) {
+    let lock_file = lock2nix::init::LockFile { name: &lock_name, relock: intermediates.relock_command() };
+    for file in lock2nix::init::starter_files(intermediates.plan(), subfolder.as_deref(), lock_file) {
         let path = folder.join(file.path);
         if wanted(&path) {
             write_atomically(&path, &file.text)?;
@@ -442,8 +436,8 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
 }
 
 /// Warnings (summarised per kind unless `verbose`), then what the run did.
-fn report(generated: &lock2nix::generate::Generated, verbose: bool) {
-    for line in summarize(&generated.warnings, verbose) {
+fn report(generated: &lock2nix::Generated, verbose: bool) {
+    for line in summarize_warnings(&generated.warnings, verbose) {
         eprintln!("lock2nix: warning: {}", printable(&line));
     }
     let s = &generated.stats;
@@ -472,7 +466,7 @@ fn report(generated: &lock2nix::generate::Generated, verbose: bool) {
 fn lock_path(cli: &GenerateArgs) -> Result<PathBuf, Failure> {
     match &cli.lock {
         Some(lock) => Ok(lock.clone()),
-        None => lock2nix::lockfile::find_in(Path::new("")).map_err(|e| failure!("{e}")),
+        None => lock2nix::find_lock_in(Path::new("")).map_err(|e| failure!("{e}")),
     }
 }
 
@@ -512,7 +506,7 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
             timeout: Duration::from_secs(cli.timeout.max(1)),
             retries: cli.retries,
             max_page_size: cli.max_page_size.as_u64(),
-            credentials: lock2nix::fetch::credentials::Credentials::default(),
+            credentials: Credentials::default(),
         },
         overrides: cli.overrides.options(),
         infer: (!cli.no_infer).then(|| InferOptions { max_size: cli.infer_max_size.map(|size| size.as_u64()) }),
@@ -538,9 +532,9 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
 fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<(), Failure> {
     let db = source.options().database().map_err(|e| failure!("{e}"))?;
     let text = match action {
-        OverridesAction::List => format_list(&db),
+        OverridesAction::List => format_override_list(&db),
         OverridesAction::Show { name } => {
-            format_show(&db, name).ok_or_else(|| failure!("no override entry matches `{name}`"))?
+            format_override_show(&db, name).ok_or_else(|| failure!("no override entry matches `{name}`"))?
         }
     };
     std::io::stdout().lock().write_all(text.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))
@@ -565,7 +559,7 @@ fn index_url(flag: &str, text: &str) -> Result<DisplaySafeUrl, Failure> {
     index.ok_or_else(|| {
         failure!(
             "{flag} {}: an index must be an http:// or https:// URL, such as {DEFAULT_INDEX_URL}, or the folder of a local mirror (a path or a file:// URL)",
-            lock2nix::safe_url::redact(text)
+            lock2nix::redact(text)
         )
     })
 }
@@ -588,7 +582,7 @@ fn parse_source(text: &str) -> Result<(String, String), Failure> {
         }
         _ => Err(failure!(
             "--source {}: expected NAME=URL, such as `mirror=https://index.example/simple/`",
-            lock2nix::safe_url::redact(text)
+            lock2nix::redact(text)
         )),
     }
 }
@@ -603,7 +597,7 @@ fn dedup<T: Ord>(mut list: Vec<T>) -> Vec<T> {
 /// and a failed run leaves the old one in place.
 fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
     // Also creates the folder: `-o nix/python-packages.nix` in a project without `nix/` yet.
-    lock2nix::fetch::pending::write_atomically(path, text.as_bytes(), lock2nix::fetch::pending::PUBLIC)
+    lock2nix::write_atomically(path, text.as_bytes(), lock2nix::PUBLIC_FILE_MODE)
         .map_err(|e| failure!("cannot write {}: {e}", path.display()))
 }
 
@@ -614,7 +608,7 @@ mod tests {
     /// The options the command line `args` gives, and the command the header records for them.
     fn recorded(args: &[&str]) -> String {
         let cli = Cli::try_parse_from(std::iter::once("lock2nix").chain(args.iter().copied())).unwrap();
-        lock2nix::generate::recorded_command(&generate_options(&cli.generate).unwrap())
+        lock2nix::recorded_command(&generate_options(&cli.generate).unwrap())
     }
 
     #[test]

@@ -5,7 +5,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use lock2nix::fetch::reporter::{Reporter, Task};
+use lock2nix::{Reporter, Task};
 
 /// Draws the task under way; the library runs one at a time.
 #[derive(Default)]

@@ -32,7 +32,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use lock2nix::model::{HashAlgorithm, Lock, Source};
+use lock2nix::testing::model::{HashAlgorithm, Lock, Source};
 use serde_json::{Value, json};
 use support::corpus::{CaseOutcome, find_cases, foreign_sources, lock_of, output_within, run_cases};
 use support::evaluate::{
@@ -199,10 +199,10 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     let mut outcome = Outcome::default();
     let lock_file = lock_of(dir);
     let lock_file = lock_file.as_str();
-    let lock = match lock2nix::lockfile::read(&dir.join(lock_file)) {
+    let lock = match lock2nix::testing::lockfile::read(&dir.join(lock_file)) {
         Ok(lock) => lock,
         Err(e) => {
-            outcome.fail("read", format!("lock2nix::lockfile::read failed: {e}"));
+            outcome.fail("read", format!("lock2nix::testing::lockfile::read failed: {e}"));
             return outcome;
         }
     };
@@ -555,7 +555,7 @@ fn not_installable(lock: &Lock, system: &str, python: &str, stderr: &str) -> Res
         (why.starts_with(NO_ARTIFACT) || forbidden).then(|| (name.to_owned(), version.to_owned(), forbidden))
     });
     let Some((name, version, sdist_forbidden)) = claim else { return Err(short) };
-    let wanted = lock2nix::name::PackageName::from_owned(name.clone()).ok();
+    let wanted = lock2nix::PackageName::from_owned(name.clone()).ok();
     let package = lock.packages.iter().find(|p| Some(&p.name) == wanted.as_ref() && p.version_text == version);
     let Some(package) = package else {
         return Err(format!("{short}\n(the lock has no package {name} {version})"));
@@ -690,7 +690,7 @@ fn only_a_throw_the_lock_confirms_counts_as_not_installable() {
         let text = format!(
             "[[package]]\nname = \"Demo_Pkg\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = [{files}]\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \"^3.9\"\ncontent-hash = \"0\"\n"
         );
-        lock2nix::lockfile::poetry::parse(&text, "poetry.lock").unwrap()
+        lock2nix::testing::lockfile::poetry::parse(&text, "poetry.lock").unwrap()
     };
     let file = |name: &str| format!("{{file = \"{name}\", hash = \"sha256:{}\"}},", "a".repeat(64));
     let stderr = format!(

@@ -177,10 +177,10 @@ impl CaseOutcome for Outcome {
 
 fn run_case(dir: &Path, cache: &Path, max_size: &str, evaluate: bool) -> Outcome {
     let mut outcome = Outcome::default();
-    let lock = match lock2nix::lockfile::read(&dir.join("poetry.lock")) {
+    let lock = match lock2nix::testing::lockfile::read(&dir.join("poetry.lock")) {
         Ok(lock) => lock,
         Err(e) => {
-            outcome.failure = Some(format!("lock2nix::lockfile::read failed: {e}"));
+            outcome.failure = Some(format!("lock2nix::testing::lockfile::read failed: {e}"));
             return outcome;
         }
     };

@@ -10,11 +10,11 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
 
-use lock2nix::generate::plan_offline;
-use lock2nix::lockfile::poetry;
-use lock2nix::render::{Header, render, render_single_target};
-use lock2nix::resolve::ResolveOptions;
-use lock2nix::resolve::target::{PythonMinor, System};
+use lock2nix::testing::generate::plan_offline;
+use lock2nix::testing::lockfile::poetry;
+use lock2nix::testing::render::{Header, render, render_single_target};
+use lock2nix::testing::resolve::ResolveOptions;
+use lock2nix::{PythonMinor, System};
 use support::nix::{NIX_SETTINGS, require_nix, stub_dir};
 use support::render::FromLock;
 
@@ -46,7 +46,7 @@ fn thunks(file: Option<&Path>, names: &[String], dir: &Path) -> u64 {
 fn measure(label: &str, lock_text: &str, pyproject: &str) -> f64 {
     let dir = tempfile::tempdir().unwrap();
     let lock = poetry::parse(lock_text, "poetry.lock").unwrap();
-    let project = lock2nix::project::parse(pyproject, "pyproject.toml").unwrap();
+    let project = lock2nix::testing::project::parse(pyproject, "pyproject.toml").unwrap();
     let mut files = BTreeMap::new();
     for p in &lock.packages {
         for f in &p.files {
@@ -57,7 +57,7 @@ fn measure(label: &str, lock_text: &str, pyproject: &str) -> f64 {
             );
         }
     }
-    let db = lock2nix::overrides::Database::builtin().unwrap();
+    let db = lock2nix::testing::overrides::Database::builtin().unwrap();
     let (_, plan) = plan_offline(&lock, &project, &ResolveOptions::default(), &FromLock::new(files), &db).unwrap();
     let target = plan
         .targets

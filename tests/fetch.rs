@@ -7,10 +7,10 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lock2nix::fetch::reporter::{Reporter, SharedReporter, Task};
-use lock2nix::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock};
-use lock2nix::model::{FileHash, LockedFile};
-use lock2nix::name::PackageName;
+use lock2nix::{Reporter, SharedReporter, Task};
+use lock2nix::testing::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock};
+use lock2nix::testing::model::{FileHash, LockedFile};
+use lock2nix::PackageName;
 use serde_json::{Value, json};
 use support::{IndexServer, Reply, fixture};
 

@@ -1,4 +1,4 @@
-//! Proof that `lock2nix::fetch::git::prefetch` computes the hash nixpkgs' `fetchgit` finds:
+//! Proof that `lock2nix::testing::fetch::git::prefetch` computes the hash nixpkgs' `fetchgit` finds:
 //! a repository with a package in a subdirectory and nested submodules is served by
 //! `git daemon` on loopback, prefetched, then built by Nix with the stub's `fetchgit`
 //! (`nix/stub/fetchgit.nix`), whose fixed-output hash check accepts only the right hash.
@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use git_support::*;
-use lock2nix::fetch::git::{GitTree, prefetch, resolve_reference};
-use lock2nix::fetch::nar;
+use lock2nix::testing::fetch::{GitTree, prefetch, resolve_reference};
+use lock2nix::testing::fetch::nar;
 use nix_support::*;
 
 /// Under `base`: `inner` ← submodule `deps/inner` of `lib` ← submodule `vendor/lib` of `super`,

@@ -7,7 +7,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Cursor;
 use std::path::Path;
 
-use lock2nix::infer::{
+use lock2nix::testing::infer::{
     BuildSystem, BuildSystemSource, InferError, NativeNeeds, WheelLibraries, native_needs, sdist_build_system,
     wheel_libraries,
 };

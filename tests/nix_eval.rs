@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use lock2nix::resolve::ResolveOptions;
+use lock2nix::testing::resolve::ResolveOptions;
 use support::evaluate::{evaluate_targets, package_set_attr, throws};
 use support::nix::{instantiate_eval_expr, require_nix, stub_dir};
 use support::render::{example_url, render_dir, render_fixture};
@@ -107,8 +107,8 @@ fn a_target_without_any_artifact_throws_with_the_reason() {
     // so on every other target forcing it must explain why.
     let dir = tempfile::tempdir().unwrap();
     let mut options = ResolveOptions::default();
-    options.artifacts.only_binary.insert(lock2nix::name::PackageName::from_owned("ruff".into()).unwrap());
-    options.artifacts.prefer = lock2nix::resolve::Prefer::Sdist;
+    options.artifacts.only_binary.insert(lock2nix::PackageName::from_owned("ruff".into()).unwrap());
+    options.artifacts.prefer = lock2nix::testing::resolve::Prefer::Sdist;
     let (_, nix) = render_fixture("poetry2", &options, example_url);
     std::fs::write(dir.path().join("python-packages.nix"), nix).unwrap();
     // ruff: --only-binary keeps the wheels even though sdists are preferred.
@@ -151,7 +151,7 @@ fn every_fixture_parses_and_evaluates_on_every_target() {
             // The environment must build wherever no package of the plan is unusable there.
             let unusable = plan.packages.iter().flat_map(|n| &n.versions).any(|v| {
                 v.artifact_of[t]
-                    .is_some_and(|slot| matches!(v.artifacts[slot], lock2nix::plan::PlannedArtifact::Unusable(_)))
+                    .is_some_and(|slot| matches!(v.artifacts[slot], lock2nix::testing::plan::PlannedArtifact::Unusable(_)))
             });
             let env = &results[format!("{system}/{python}")]["env"];
             assert_eq!(env.is_string(), !unusable, "{} on {system}/{python}: {results}", dir.display());

@@ -5,7 +5,7 @@ mod support;
 
 use std::path::Path;
 
-use lock2nix::overrides::Database;
+use lock2nix::testing::overrides::Database;
 use support::nix::{instantiate_eval_expr, repo_root, require_nix, stub_dir, with_flakes};
 use support::project::stderr;
 use support::render::{example_url, render_dir_with};

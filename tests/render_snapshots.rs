@@ -3,7 +3,7 @@
 
 mod support;
 
-use lock2nix::resolve::ResolveOptions;
+use lock2nix::testing::resolve::ResolveOptions;
 use support::render::example_url;
 
 fn render_fixture(name: &str, options: &ResolveOptions, url_for: impl Fn(&str) -> String) -> String {

@@ -42,7 +42,7 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use lock2nix::model::{HashAlgorithm, Lock, Source};
+use lock2nix::testing::model::{HashAlgorithm, Lock, Source};
 use serde_json::{Value, json};
 use support::corpus::output_within;
 use support::evaluate::{generated_targets, nix_parse, nix_path, nix_string, short_error};
@@ -1297,7 +1297,7 @@ fn run_input(input: &Input, dir: &Path, sandbox: &Path) -> Run {
             return skip("a path leads out of the test's folder".into());
         }
     }
-    let lock = lock2nix::lockfile::read(&dir.join(&input.lock)).ok();
+    let lock = lock2nix::testing::lockfile::read(&dir.join(&input.lock)).ok();
     let mut args: Vec<String> = vec![
         input.lock.clone(),
         "--no-infer".into(),
@@ -1735,7 +1735,7 @@ fn versions_are_written_without_the_whitespace_pep_440_allows_around_them() {
         "pyproject.toml",
         &project.read("pyproject.toml").unwrap().replacen("version = \"0.1.0\"", "version = \" 0.1.0 \"", 1),
     );
-    let parsed = lock2nix::project::read(&project.join("pyproject.toml")).unwrap();
+    let parsed = lock2nix::testing::project::read(&project.join("pyproject.toml")).unwrap();
     assert_eq!(parsed.version.as_deref(), Some("0.1.0"));
 
     // The project's version need not be PEP 440, as long as Nix can name the derivation.
@@ -1948,7 +1948,7 @@ fn a_git_url_fetchgit_cannot_name_a_checkout_after_gets_a_name() {
         "\n[[package]]\nname = \"fromgit\"\nversion = \"1.0\"\nsource = { git = \"https://git.example/from%20git.git?rev=v1#1111111111111111111111111111111111111111\" }\n",
     );
     let project = uv_project(&lock, "0.1.0");
-    let read = lock2nix::lockfile::read(&project.join("uv.lock")).unwrap();
+    let read = lock2nix::testing::lockfile::read(&project.join("uv.lock")).unwrap();
     project.write("hashes.toml", &hashes_file(&read).unwrap());
     let out = project.run(&["--no-infer", "--hashes", "hashes.toml", "-o", "out.nix", "uv.lock"]);
     let text = assert_usable(&out, &project);

@@ -16,10 +16,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::str::FromStr;
 
-use lock2nix::model::{ConflictItem, Source};
-use lock2nix::resolve::environment::marker_environment;
-use lock2nix::resolve::{self, ResolveOptions};
-use lock2nix::{lockfile, project};
+use lock2nix::testing::model::{ConflictItem, Source};
+use lock2nix::testing::resolve::marker_environment;
+use lock2nix::testing::resolve::{self, ResolveOptions};
+use lock2nix::testing::{lockfile, project};
 use support::corpus::find_cases;
 use uv_pep508::MarkerTree;
 
@@ -77,7 +77,7 @@ fn exported(uv: &Path, dir: &Path, selection: &[String]) -> Result<Exported, Str
             // `name @ url`: a git, url or path source.
             None => (requirement.split(" @ ").next().unwrap_or(requirement).trim(), "*"),
         };
-        let name = lock2nix::name::PackageName::from_owned(name.to_string()).map_err(|e| e.to_string())?;
+        let name = lock2nix::PackageName::from_owned(name.to_string()).map_err(|e| e.to_string())?;
         lines.push((name.to_string(), version.to_string(), marker));
     }
     Ok((lines, paths))
@@ -90,7 +90,7 @@ fn compare(
     uv: &Path,
     name: &str,
     dir: &Path,
-    lock: &lock2nix::model::Lock,
+    lock: &lock2nix::testing::model::Lock,
     variant: &[String],
     failures: &mut Vec<String>,
 ) -> Option<(usize, usize, Vec<String>)> {
@@ -117,7 +117,7 @@ fn compare(
     for (t, target) in resolution.targets.iter().enumerate() {
         let env = marker_environment(target);
         let installed = || lock.packages.iter().zip(&resolution.packages).filter(|(_, r)| r.per_target[t].is_some());
-        let local = |p: &&lock2nix::model::Package| matches!(p.source, Source::Directory { .. } | Source::File { .. });
+        let local = |p: &&lock2nix::testing::model::Package| matches!(p.source, Source::Directory { .. } | Source::File { .. });
         let our_paths = installed()
             .filter(|(p, _)| local(p) && !matches!(p.source, Source::Directory { develop: true, .. }))
             .count();

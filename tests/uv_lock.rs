@@ -253,11 +253,11 @@ wheels = [{ url = "https://files.example/cu128/torch-2.0.0+cu128-py3-none-any.wh
 
 /// The torch versions installed on the first target for `variants`, and the project's extras.
 fn torch_for(variants: &[&str]) -> Result<(Vec<String>, Vec<String>), String> {
-    let lock = lock2nix::lockfile::uv::parse(TORCH_VARIANTS, "uv.lock").unwrap();
+    let lock = lock2nix::testing::lockfile::uv::parse(TORCH_VARIANTS, "uv.lock").unwrap();
     let variants: Vec<String> = variants.iter().map(ToString::to_string).collect();
     let missing = std::path::Path::new("/nonexistent-lock2nix-test/pyproject.toml");
-    let project = lock2nix::project::for_lock(&lock, missing, &variants).map_err(|e| e.to_string())?;
-    let resolution = lock2nix::resolve::resolve(&lock, &project, &Default::default()).unwrap();
+    let project = lock2nix::testing::project::for_lock(&lock, missing, &variants).map_err(|e| e.to_string())?;
+    let resolution = lock2nix::testing::resolve::resolve(&lock, &project, &Default::default()).unwrap();
     let installed = lock
         .packages
         .iter()

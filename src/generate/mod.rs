@@ -111,11 +111,23 @@ pub struct Generated {
 /// Everything the stages built on the way to the Nix text.
 #[derive(Debug)]
 pub struct Intermediates {
-    pub lock: Lock,
-    pub project: Project,
-    pub resolution: Resolution,
-    pub located: Located,
-    pub plan: Plan,
+    pub(crate) lock: Lock,
+    pub(crate) project: Project,
+    pub(crate) resolution: Resolution,
+    pub(crate) located: Located,
+    pub(crate) plan: Plan,
+}
+
+impl Intermediates {
+    /// What `init` writes its starter files from.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The command that writes the lock again (`poetry lock`, `uv lock`).
+    pub fn relock_command(&self) -> &'static str {
+        self.lock.format.relock_command()
+    }
 }
 
 #[derive(Debug, Default, Clone)]

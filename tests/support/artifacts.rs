@@ -5,7 +5,7 @@
 //! ```ignore
 //! let dir = tempfile::tempdir().unwrap();
 //! let wheel = artifacts::zlib_cxx_wheel(dir.path());
-//! let libs = lock2nix::infer::wheel_libraries(&wheel.filename, &wheel.bytes).unwrap();
+//! let libs = lock2nix::testing::infer::wheel_libraries(&wheel.filename, &wheel.bytes).unwrap();
 //! ```
 
 use std::io::{Cursor, Write};

@@ -10,7 +10,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use lock2nix::model::{Lock, Source};
+use lock2nix::testing::model::{Lock, Source};
 
 /// Overrides the corpus location.
 pub const CORPUS_ENV: &str = "LOCK2NIX_CORPUS";

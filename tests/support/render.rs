@@ -4,12 +4,12 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use lock2nix::generate::plan_offline;
-use lock2nix::name::PackageName;
-use lock2nix::plan::{Locations, Plan};
-use lock2nix::render::{Header, render};
-use lock2nix::resolve::ResolveOptions;
-use lock2nix::{lockfile, project};
+use lock2nix::testing::generate::plan_offline;
+use lock2nix::PackageName;
+use lock2nix::testing::plan::{Locations, Plan};
+use lock2nix::testing::render::{Header, render};
+use lock2nix::testing::resolve::ResolveOptions;
+use lock2nix::testing::{lockfile, project};
 
 /// Every locked file at a URL of the caller's choosing, with the lock's own sha256.
 pub struct FromLock(BTreeMap<(PackageName, String), (String, String)>);
@@ -39,7 +39,7 @@ pub fn render_fixture(name: &str, options: &ResolveOptions, url_for: impl Fn(&st
 /// The plan and the rendered Nix of the project (its lock and pyproject.toml) in `dir`, with
 /// the built-in override database.
 pub fn render_dir(dir: &Path, options: &ResolveOptions, url_for: impl Fn(&str) -> String) -> (Plan, String) {
-    render_dir_with(dir, options, url_for, &lock2nix::overrides::Database::builtin().unwrap())
+    render_dir_with(dir, options, url_for, &lock2nix::testing::overrides::Database::builtin().unwrap())
 }
 
 /// [`render_dir`] with a given override database.
@@ -47,7 +47,7 @@ pub fn render_dir_with(
     dir: &Path,
     options: &ResolveOptions,
     url_for: impl Fn(&str) -> String,
-    db: &lock2nix::overrides::Database,
+    db: &lock2nix::testing::overrides::Database,
 ) -> (Plan, String) {
     let lock_file =
         ["poetry.lock", "uv.lock", "pylock.toml"].into_iter().find(|name| dir.join(name).is_file()).unwrap();
