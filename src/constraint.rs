@@ -33,7 +33,7 @@ impl Constraint {
     }
 
     pub fn is_any(&self) -> bool {
-        self.alternatives.iter().any(|a| a.is_empty())
+        self.alternatives.iter().any(uv_pep440::VersionSpecifiers::is_empty)
     }
 
     pub fn from_specifiers(specifiers: VersionSpecifiers) -> Self {
@@ -41,7 +41,7 @@ impl Constraint {
     }
 
     fn from_alternatives(alternatives: Vec<VersionSpecifiers>) -> Self {
-        if alternatives.iter().any(|a| a.is_empty()) { Self::any() } else { Self { alternatives } }
+        if alternatives.iter().any(uv_pep440::VersionSpecifiers::is_empty) { Self::any() } else { Self { alternatives } }
     }
 
     /// Parses a Poetry constraint (`^1.2`, `~1.2`, `1.2.*`, `>=1 <2 || ==3`, plain PEP 440).
@@ -235,7 +235,7 @@ fn parse_single(part: &str) -> Result<Vec<VersionSpecifier>, String> {
     if let Some(rest) = part.strip_prefix('~') {
         let version = parse_version(rest)?;
         // `~1` allows the whole major, `~1.2` and longer only the minor.
-        let bump = if version.release().len() == 1 { 0 } else { 1 };
+        let bump = usize::from(version.release().len() != 1);
         return Ok(bounded(version, bump));
     }
     if let Some(rest) = part.strip_prefix('^') {

@@ -16,11 +16,11 @@ pub enum DistFilename {
 
 impl DistFilename {
     /// Classifies a file name; never fails, since locks list artifacts we simply skip.
-    pub fn parse(filename: &str) -> DistFilename {
+    pub fn parse(filename: &str) -> Self {
         if has_suffix_ignore_case(filename, ".whl") {
-            return WheelFilename::parse(filename).map_or(DistFilename::Other, DistFilename::Wheel);
+            return WheelFilename::parse(filename).map_or(Self::Other, DistFilename::Wheel);
         }
-        SdistFilename::parse(filename).map_or(DistFilename::Other, DistFilename::Sdist)
+        SdistFilename::parse(filename).map_or(Self::Other, DistFilename::Sdist)
     }
 }
 
@@ -28,13 +28,13 @@ impl DistFilename {
     /// Whether the wheel or sdist `filename` is of `version` (an sdist's version is what follows
     /// its last `-`; `_` stands for `-` as in escaped names).
     pub fn is_of_version(filename: &str, version: &uv_pep440::Version) -> bool {
-        let text = match DistFilename::parse(filename) {
-            DistFilename::Wheel(wheel) => wheel.version,
-            DistFilename::Sdist(sdist) => match sdist.version() {
+        let text = match Self::parse(filename) {
+            Self::Wheel(wheel) => wheel.version,
+            Self::Sdist(sdist) => match sdist.version() {
                 Some(version) => version.to_string(),
                 None => return false,
             },
-            DistFilename::Other => return false,
+            Self::Other => return false,
         };
         text.replace('_', "-").parse::<uv_pep440::Version>().is_ok_and(|v| &v == version)
     }
@@ -42,7 +42,7 @@ impl DistFilename {
 
 /// The file name at the end of a URL or path, percent-decoded. Byte searches: a uv.lock names
 /// thousands of files by URL.
-pub fn file_name_of(location: &str) -> Option<String> {
+pub(crate) fn file_name_of(location: &str) -> Option<String> {
     let bytes = location.as_bytes();
     let path = &location[..memchr::memchr2(b'?', b'#', bytes).unwrap_or(bytes.len())];
     let segment = &path[memchr::memrchr2(b'/', b'\\', path.as_bytes()).map_or(0, |slash| slash + 1)..];
@@ -65,9 +65,9 @@ pub enum Os {
 impl Os {
     pub fn as_str(self) -> &'static str {
         match self {
-            Os::Linux => "linux",
-            Os::Darwin => "darwin",
-            Os::Windows => "windows",
+            Self::Linux => "linux",
+            Self::Darwin => "darwin",
+            Self::Windows => "windows",
         }
     }
 }
@@ -76,7 +76,7 @@ impl DistFilename {
     /// The system a wheel's platform tags are for; `None` for pure wheels, sdists and the rest,
     /// which are built or installed alike everywhere.
     pub fn os(&self) -> Option<Os> {
-        let DistFilename::Wheel(wheel) = self else { return None };
+        let Self::Wheel(wheel) = self else { return None };
         wheel.platform.iter().find_map(|tag| match tag {
             PlatformTag::Manylinux { .. } | PlatformTag::Musllinux { .. } | PlatformTag::LinuxPlain { .. } => {
                 Some(Os::Linux)
@@ -111,7 +111,7 @@ pub enum SdistExtension {
 
 impl SdistExtension {
     /// Longer suffixes first so `.tar.gz` is not mistaken for something shorter.
-    const ALL: [SdistExtension; 6] = [Self::TarGz, Self::TarBz2, Self::TarXz, Self::Tgz, Self::Zip, Self::Tar];
+    const ALL: [Self; 6] = [Self::TarGz, Self::TarBz2, Self::TarXz, Self::Tgz, Self::Zip, Self::Tar];
 
     pub fn as_str(&self) -> &'static str {
         match self {
@@ -165,7 +165,7 @@ pub enum WheelFilenameError {
 /// The most tags one compressed set (`py2.py3`) may hold. Ranking a wheel tries every
 /// python × abi × platform triple, so a crafted name with thousands of dots would take hours;
 /// real wheels have at most 4 (29,141 distinct wheel names in the corpus's locks).
-pub const MAX_TAGS_PER_SET: usize = 16;
+pub(crate) const MAX_TAGS_PER_SET: usize = 16;
 
 /// A parsed `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,20 +257,20 @@ pub enum PythonTag {
     CPython { major: u8, minor: Option<u8> },
     /// `py3`, `py39`, `py2`: any implementation.
     Generic { major: u8, minor: Option<u8> },
-    /// PyPy (`pp310`), GraalPy, Jython, …
+    /// `PyPy` (`pp310`), `GraalPy`, Jython, …
     Other(String),
 }
 
 impl PythonTag {
     fn parse(tag: &str) -> Self {
         let parsed = if let Some(rest) = tag.strip_prefix("cp") {
-            major_minor(rest).map(|(major, minor)| PythonTag::CPython { major, minor })
+            major_minor(rest).map(|(major, minor)| Self::CPython { major, minor })
         } else if let Some(rest) = tag.strip_prefix("py") {
-            major_minor(rest).map(|(major, minor)| PythonTag::Generic { major, minor })
+            major_minor(rest).map(|(major, minor)| Self::Generic { major, minor })
         } else {
             None
         };
-        parsed.unwrap_or_else(|| PythonTag::Other(tag.to_owned()))
+        parsed.unwrap_or_else(|| Self::Other(tag.to_owned()))
     }
 }
 
@@ -278,7 +278,7 @@ impl PythonTag {
 pub enum AbiTag {
     None,
     Abi3,
-    /// `cp311`, `cp311d` (debug), `cp313t` (free-threaded); always CPython 3.
+    /// `cp311`, `cp311d` (debug), `cp313t` (free-threaded); always `CPython` 3.
     CPython {
         minor: u8,
         debug: bool,
@@ -291,8 +291,8 @@ pub enum AbiTag {
 impl AbiTag {
     fn parse(tag: &str) -> Self {
         match tag {
-            "none" => return AbiTag::None,
-            "abi3" => return AbiTag::Abi3,
+            "none" => return Self::None,
+            "abi3" => return Self::Abi3,
             _ => {}
         }
         let cpython = tag.strip_prefix("cp3").and_then(|rest| {
@@ -306,9 +306,9 @@ impl AbiTag {
                 "td" => (true, true),
                 _ => return None,
             };
-            Some(AbiTag::CPython { minor, debug, free_threaded })
+            Some(Self::CPython { minor, debug, free_threaded })
         });
-        cpython.unwrap_or_else(|| AbiTag::Other(tag.to_owned()))
+        cpython.unwrap_or_else(|| Self::Other(tag.to_owned()))
     }
 }
 
@@ -397,35 +397,35 @@ pub enum PlatformTag {
 
 impl PlatformTag {
     fn parse(tag: &str) -> Self {
-        Self::parse_known(tag).unwrap_or_else(|| PlatformTag::Other(tag.to_owned()))
+        Self::parse_known(tag).unwrap_or_else(|| Self::Other(tag.to_owned()))
     }
 
     fn parse_known(tag: &str) -> Option<Self> {
         if tag == "any" {
-            return Some(PlatformTag::Any);
+            return Some(Self::Any);
         }
         if tag == "win32" || tag.starts_with("win_") {
-            return Some(PlatformTag::Windows);
+            return Some(Self::Windows);
         }
         for (legacy, glibc) in [("manylinux1_", (2, 5)), ("manylinux2010_", (2, 12)), ("manylinux2014_", (2, 17))] {
             if let Some(arch) = tag.strip_prefix(legacy) {
-                return Some(PlatformTag::Manylinux { glibc, arch: PlatformArch::parse(arch) });
+                return Some(Self::Manylinux { glibc, arch: PlatformArch::parse(arch) });
             }
         }
         if let Some(rest) = tag.strip_prefix("manylinux_") {
             let (glibc, arch) = version_and_rest(rest)?;
-            return Some(PlatformTag::Manylinux { glibc, arch: PlatformArch::parse(arch) });
+            return Some(Self::Manylinux { glibc, arch: PlatformArch::parse(arch) });
         }
         if let Some(rest) = tag.strip_prefix("musllinux_") {
             let (musl, arch) = version_and_rest(rest)?;
-            return Some(PlatformTag::Musllinux { musl, arch: PlatformArch::parse(arch) });
+            return Some(Self::Musllinux { musl, arch: PlatformArch::parse(arch) });
         }
         if let Some(rest) = tag.strip_prefix("macosx_") {
             let (version, binary) = version_and_rest(rest)?;
-            return Some(PlatformTag::Macos { version, binary: MacBinary::parse(binary) });
+            return Some(Self::Macos { version, binary: MacBinary::parse(binary) });
         }
         let arch = tag.strip_prefix("linux_")?;
-        Some(PlatformTag::LinuxPlain { arch: PlatformArch::parse(arch) })
+        Some(Self::LinuxPlain { arch: PlatformArch::parse(arch) })
     }
 }
 

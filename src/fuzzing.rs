@@ -42,30 +42,30 @@ pub enum Target {
 }
 
 impl Target {
-    pub const ALL: [Target; 9] = [
-        Target::PoetryLock,
-        Target::Pyproject,
-        Target::UvLock,
-        Target::Pylock,
-        Target::Marker,
-        Target::Constraint,
-        Target::Filename,
-        Target::SimpleJson,
-        Target::SimpleHtml,
+    pub const ALL: [Self; 9] = [
+        Self::PoetryLock,
+        Self::Pyproject,
+        Self::UvLock,
+        Self::Pylock,
+        Self::Marker,
+        Self::Constraint,
+        Self::Filename,
+        Self::SimpleJson,
+        Self::SimpleHtml,
     ];
 
     /// The name of the cargo-fuzz target and of its corpus folder.
     pub fn name(self) -> &'static str {
         match self {
-            Target::PoetryLock => "poetry_lock",
-            Target::Pyproject => "pyproject",
-            Target::UvLock => "uv_lock",
-            Target::Pylock => "pylock",
-            Target::Marker => "marker",
-            Target::Constraint => "constraint",
-            Target::Filename => "filename",
-            Target::SimpleJson => "simple_json",
-            Target::SimpleHtml => "simple_html",
+            Self::PoetryLock => "poetry_lock",
+            Self::Pyproject => "pyproject",
+            Self::UvLock => "uv_lock",
+            Self::Pylock => "pylock",
+            Self::Marker => "marker",
+            Self::Constraint => "constraint",
+            Self::Filename => "filename",
+            Self::SimpleJson => "simple_json",
+            Self::SimpleHtml => "simple_html",
         }
     }
 
@@ -75,22 +75,22 @@ impl Target {
         // Files are read as UTF-8 text first (`read_to_string`); other bytes never reach a reader.
         let text = std::str::from_utf8(data);
         match (self, text) {
-            (Target::PoetryLock, Ok(text)) => lock(crate::lockfile::poetry::parse(text, "poetry.lock")),
-            (Target::UvLock, Ok(text)) => lock(crate::lockfile::uv::parse(text, "uv.lock")),
-            (Target::Pylock, Ok(text)) => lock(crate::lockfile::pylock::parse(text, "pylock.toml")),
-            (Target::Pyproject, Ok(text)) => {
+            (Self::PoetryLock, Ok(text)) => lock(crate::lockfile::poetry::parse(text, "poetry.lock")),
+            (Self::UvLock, Ok(text)) => lock(crate::lockfile::uv::parse(text, "uv.lock")),
+            (Self::Pylock, Ok(text)) => lock(crate::lockfile::pylock::parse(text, "pylock.toml")),
+            (Self::Pyproject, Ok(text)) => {
                 if let Ok(project) = crate::project::parse(text, "pyproject.toml") {
                     python_minors(&project.python);
                 }
             }
-            (Target::Marker, Ok(text)) => marker(text),
-            (Target::Constraint, Ok(text)) => constraint(text),
-            (Target::Filename, Ok(text)) => filename(text),
-            (Target::SimpleJson, _) => {
+            (Self::Marker, Ok(text)) => marker(text),
+            (Self::Constraint, Ok(text)) => constraint(text),
+            (Self::Filename, Ok(text)) => filename(text),
+            (Self::SimpleJson, _) => {
                 simple_page(Some("application/vnd.pypi.simple.v1+json"), data);
                 simple_page(None, data);
             }
-            (Target::SimpleHtml, _) => {
+            (Self::SimpleHtml, _) => {
                 simple_page(Some("text/html; charset=utf-8"), data);
                 simple_page(None, data);
             }
@@ -102,17 +102,17 @@ impl Target {
     /// at the edges (huge numbers, NUL, escapes). Written as libFuzzer's `-dict` too.
     pub fn tokens(self) -> Vec<&'static str> {
         let specific: &[&str] = match self {
-            Target::PoetryLock | Target::Pyproject | Target::UvLock | Target::Pylock => TOML_TOKENS,
-            Target::Marker => MARKER_TOKENS,
-            Target::Constraint => CONSTRAINT_TOKENS,
-            Target::Filename => FILENAME_TOKENS,
-            Target::SimpleJson => JSON_TOKENS,
-            Target::SimpleHtml => HTML_TOKENS,
+            Self::PoetryLock | Self::Pyproject | Self::UvLock | Self::Pylock => TOML_TOKENS,
+            Self::Marker => MARKER_TOKENS,
+            Self::Constraint => CONSTRAINT_TOKENS,
+            Self::Filename => FILENAME_TOKENS,
+            Self::SimpleJson => JSON_TOKENS,
+            Self::SimpleHtml => HTML_TOKENS,
         };
         let mut tokens = COMMON_TOKENS.to_vec();
         tokens.extend_from_slice(specific);
         // Markers and constraints are embedded in every lock.
-        if matches!(self, Target::PoetryLock | Target::Pyproject | Target::UvLock | Target::Pylock) {
+        if matches!(self, Self::PoetryLock | Self::Pyproject | Self::UvLock | Self::Pylock) {
             tokens.extend_from_slice(MARKER_TOKENS);
             tokens.extend_from_slice(CONSTRAINT_TOKENS);
             tokens.extend_from_slice(FILENAME_TOKENS);

@@ -52,7 +52,7 @@ impl BuildFacts {
 
 /// Per (package, file name): the facts, or why the artifact could not be read.
 #[derive(Debug, Default)]
-pub struct Inferred {
+pub(crate) struct Inferred {
     pub build_systems: BTreeMap<(PackageName, String), Result<BuildFacts, String>>,
     pub natives: BTreeMap<(PackageName, String), Result<WheelLibraries, String>>,
     /// Per lock package without recorded edges (pylock.toml): its wheel's `Requires-Dist`.
@@ -100,7 +100,7 @@ fn edgeless_artifacts(lock: &Lock, resolution: &Resolution) -> BTreeMap<usize, u
 
 /// Reads the facts of every chosen sdist and manylinux wheel, and the dependencies of the
 /// packages a lock without a graph gives none for.
-pub fn infer(
+pub(crate) fn infer(
     lock: &Lock,
     resolution: &Resolution,
     locations: &dyn Locations,

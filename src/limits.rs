@@ -10,12 +10,12 @@
 //! makes a whole message safe for a terminal.
 
 /// The longest marker or requirement lock2nix reads (7 times the longest seen in real locks).
-pub const MAX_PEP508_BYTES: usize = 16 * 1024;
+pub(crate) const MAX_PEP508_BYTES: usize = 16 * 1024;
 /// The deepest parenthesis nesting lock2nix reads.
-pub const MAX_PEP508_NESTING: usize = 32;
+pub(crate) const MAX_PEP508_NESTING: usize = 32;
 
 /// At most 200 characters of `text`, for a message that quotes it.
-pub fn excerpt(text: &str) -> String {
+pub(crate) fn excerpt(text: &str) -> String {
     const SHOWN: usize = 200;
     match text.char_indices().nth(SHOWN) {
         Some((cut, _)) => format!("{}… ({} bytes in all)", &text[..cut], text.len()),
@@ -25,7 +25,7 @@ pub fn excerpt(text: &str) -> String {
 
 /// The longest message printed whole (a long list of packages fits); a longer one keeps its
 /// start and its end, where the subject and the fix are.
-pub const MAX_MESSAGE_CHARS: usize = 4000;
+pub(crate) const MAX_MESSAGE_CHARS: usize = 4000;
 
 /// `text` as a terminal can show it, on one line: control characters (C0, DEL and C1, which
 /// start ANSI escape sequences) and the invisible characters that reorder or hide text
@@ -58,7 +58,7 @@ pub fn printable(text: &str) -> String {
 }
 
 /// Why `text` is not read, or `Ok` when it is within the limits.
-pub fn check_pep508(text: &str) -> Result<(), String> {
+pub(crate) fn check_pep508(text: &str) -> Result<(), String> {
     if text.len() > MAX_PEP508_BYTES {
         return Err(format!(
             "{} bytes long, more than the {MAX_PEP508_BYTES} lock2nix reads (real markers are a few hundred)",

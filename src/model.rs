@@ -207,7 +207,7 @@ pub struct Package {
 /// A locked version, read for the generated file: the PEP 440 version and its text without the
 /// whitespace PEP 440 allows around it (the text becomes part of a derivation name, where no
 /// whitespace may be; the plan refuses the names Nix cannot store, such as an epoch's `1!2.0`).
-pub fn read_version(text: &str) -> Result<(Version, String), String> {
+pub(crate) fn read_version(text: &str) -> Result<(Version, String), String> {
     let version = Version::from_str(text).map_err(|e| format!("invalid version: {e}"))?;
     Ok((version, text.trim().to_string()))
 }
@@ -253,13 +253,13 @@ pub enum Source {
 impl Source {
     pub fn kind(&self) -> &'static str {
         match self {
-            Source::Registry { index: None } => "PyPI",
-            Source::Registry { index: Some(_) } => "index",
-            Source::Git { .. } => "git",
-            Source::Url { .. } => "url",
-            Source::Directory { .. } => "directory",
-            Source::File { .. } => "file",
-            Source::Folder { .. } => "local registry",
+            Self::Registry { index: None } => "PyPI",
+            Self::Registry { index: Some(_) } => "index",
+            Self::Git { .. } => "git",
+            Self::Url { .. } => "url",
+            Self::Directory { .. } => "directory",
+            Self::File { .. } => "file",
+            Self::Folder { .. } => "local registry",
         }
     }
 }

@@ -9,7 +9,7 @@ use lock2nix::{Reporter, Task};
 
 /// Draws the task under way; the library runs one at a time.
 #[derive(Default)]
-pub struct ProgressBars {
+pub(crate) struct ProgressBars {
     current: Mutex<Option<Current>>,
 }
 

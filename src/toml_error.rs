@@ -32,7 +32,7 @@ impl std::error::Error for TomlError {}
 
 /// Deserializes `text` into `T`, recording the key path of a shape error. A string holding a
 /// NUL character (`\u0000`) is an error: Nix strings cannot hold one.
-pub fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, TomlError> {
+pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, TomlError> {
     if let Some(offset) = nul_escape(text) {
         let (line, column) = line_column(text, offset);
         let message = "a string holds a NUL character (\\u0000), which a Nix string cannot hold".to_string();
@@ -76,7 +76,7 @@ fn nul_escape(text: &str) -> Option<usize> {
 /// when that cannot be trusted or does not pay (a small text, multi-line strings, a piece
 /// that does not parse alone): the caller then parses the whole text, which also gives errors
 /// their true line and column.
-pub fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker: &str) -> Option<Vec<T>> {
+pub(crate) fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker: &str) -> Option<Vec<T>> {
     use rayon::prelude::*;
     const PIECE: usize = 32 * 1024;
     let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
@@ -99,7 +99,7 @@ pub fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker: &str) 
 
 /// The line and column where the value at `path` (table keys, as written) starts in `text`,
 /// for errors found after parsing, by code that read the document as plain tables.
-pub fn position(text: &str, path: &[&str]) -> Option<(usize, usize)> {
+pub(crate) fn position(text: &str, path: &[&str]) -> Option<(usize, usize)> {
     let root = toml::de::DeTable::parse(text).ok()?;
     let mut span = root.span();
     let mut value = toml::de::DeValue::Table(root.into_inner());
@@ -115,7 +115,7 @@ pub fn position(text: &str, path: &[&str]) -> Option<(usize, usize)> {
 fn key_path(path: &serde_path_to_error::Path) -> String {
     use serde_path_to_error::Segment;
     let mut out = String::new();
-    for segment in path.iter() {
+    for segment in path {
         match segment {
             Segment::Seq { index } => out.push_str(&format!("[{index}]")),
             Segment::Map { key } => {

@@ -96,7 +96,7 @@ impl WarningKind {
 
 /// `a, b, c and 7 more`: the first `shown` items of a list that may be long, for a message
 /// that stays one readable line.
-pub fn first_few<S: AsRef<str>>(items: &[S], shown: usize) -> String {
+pub(crate) fn first_few<S: AsRef<str>>(items: &[S], shown: usize) -> String {
     let head = items.iter().take(shown).map(AsRef::as_ref).collect::<Vec<_>>().join(", ");
     match items.len().saturating_sub(shown) {
         0 => head,

@@ -2,6 +2,8 @@
 //! python-version and platform markers, extras, a dev group, and a third of the packages
 //! shipping compiled wheels for every CPython 3.9–3.14 × Linux/macOS × x86_64/arm64.
 //! Shared by the criterion benches and `examples/synthetic.rs`.
+// Included by benches and examples, which have no API: `pub` only shares it.
+#![allow(unreachable_pub)]
 
 use std::fmt::Write as _;
 

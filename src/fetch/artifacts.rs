@@ -23,11 +23,11 @@ const LAYOUT: &str = "artifacts-v1";
 /// Downloads at once: artifacts can be large, unlike index pages.
 const MAX_DOWNLOADS: usize = 4;
 /// Whole-file timeout for one artifact.
-const FILE_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const FILE_TIMEOUT: Duration = Duration::from_mins(30);
 
 /// One file to describe.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     pub filename: String,
     /// May carry credentials (used for the download only).
     pub url: String,
@@ -37,10 +37,10 @@ pub struct Artifact {
 /// A small file beside an artifact that describes it as well, such as PEP 658's
 /// `<wheel URL>.metadata`: fetched first, and the artifact itself only when the index does not
 /// serve it or `read` refuses what came.
-pub struct Sidecar<T> {
+pub(crate) struct Sidecar<T> {
     /// Appended to the path of the artifact's URL.
     pub suffix: &'static str,
-    /// Which artifacts, by file name, an index may serve one for (PyPI: wheels only).
+    /// Which artifacts, by file name, an index may serve one for (`PyPI`: wheels only).
     pub for_file: fn(&str) -> bool,
     pub read: fn(&[u8]) -> Result<T, String>,
 }
@@ -51,7 +51,7 @@ const MAX_SIDECAR: usize = 16 * 1024 * 1024;
 /// Descriptions by sha256; `Err` holds why the describer could not read the artifact, or
 /// that it was over the size limit (cached only in the set of the run's artifacts, which is
 /// named by the limit too: a later run with a higher limit reads the file).
-pub struct Described<T> {
+pub(crate) struct Described<T> {
     pub by_sha256: BTreeMap<String, Result<T, String>>,
     pub downloads: usize,
     /// Artifacts described from their sidecar, not downloaded.
@@ -67,7 +67,7 @@ pub struct Described<T> {
 /// (the system's temporary folder may be RAM), else in the system's. One larger than
 /// `max_size` bytes is abandoned as soon as that is known and described as an `Err`. With a
 /// `sidecar`, that file is tried before each download.
-pub fn describe<T, F>(
+pub(crate) fn describe<T, F>(
     kind: &str,
     artifacts: &[Artifact],
     options: &FetchOptions,
@@ -327,9 +327,9 @@ enum Cached<T> {
 impl<T> Cached<T> {
     fn into_result(self) -> Result<T, String> {
         match self {
-            Cached::Ok(value) => Ok(value),
-            Cached::Error(error) => Err(error),
-            Cached::TooLarge(limit) => Err(too_large(limit)),
+            Self::Ok(value) => Ok(value),
+            Self::Error(error) => Err(error),
+            Self::TooLarge(limit) => Err(too_large(limit)),
         }
     }
 }

@@ -39,7 +39,7 @@ pub(crate) struct CachedFile {
 
 impl ProjectCache {
     /// Nothing known yet of `project` on `index`.
-    pub fn empty(index: &str, project: &PackageName) -> Self {
+    pub(super) fn empty(index: &str, project: &PackageName) -> Self {
         Self {
             index: index.to_string(),
             project: project.to_string(),
@@ -50,12 +50,12 @@ impl ProjectCache {
 }
 
 impl CachedFile {
-    pub fn from_index(file: &IndexFile) -> Self {
+    pub(super) fn from_index(file: &IndexFile) -> Self {
         let hashes = file.hashes.iter().map(|(a, h)| (a.as_str().to_string(), h.clone())).collect();
         Self { url: file.url.clone(), hashes }
     }
 
-    pub fn to_index(&self, filename: &str) -> IndexFile {
+    pub(super) fn to_index(&self, filename: &str) -> IndexFile {
         let hashes =
             self.hashes.iter().filter_map(|(a, h)| Some((HashAlgorithm::parse(a)?, h.to_ascii_lowercase()))).collect();
         IndexFile { filename: filename.to_string(), url: self.url.clone(), hashes }
@@ -68,20 +68,20 @@ pub(crate) struct Cache {
 }
 
 impl Cache {
-    pub fn new(cache_dir: &Path) -> Self {
+    pub(super) fn new(cache_dir: &Path) -> Self {
         Self { root: cache_dir.join(LAYOUT), dirs: Default::default() }
     }
 
     /// `<root>/located/<hash of the lock's absolute path>.tsv`: what the last run of that lock
     /// located (`fetch::remembered`).
-    pub fn remembered_path(&self, lock: &Path) -> PathBuf {
+    pub(super) fn remembered_path(&self, lock: &Path) -> PathBuf {
         let lock = std::path::absolute(lock).unwrap_or_else(|_| lock.to_path_buf());
         let digest = Sha256::digest(lock.as_os_str().as_encoded_bytes());
         self.root.join("located").join(format!("{}.tsv", super::hex(&digest[..16])))
     }
 
     /// `<root>/<host>-<hash of index URL>/<project>.json`; `index` must be credential-free.
-    pub fn path(&self, index: &str, project: &PackageName) -> PathBuf {
+    pub(super) fn path(&self, index: &str, project: &PackageName) -> PathBuf {
         // Normalized names are `[a-z0-9-]`, safe as file names.
         self.index_dir(index).join(format!("{project}.json"))
     }
@@ -102,7 +102,7 @@ impl Cache {
     }
 
     /// The cached entries; a missing or unreadable file is an empty cache (it is refetched).
-    pub fn load(&self, index: &str, project: &PackageName) -> ProjectCache {
+    pub(super) fn load(&self, index: &str, project: &PackageName) -> ProjectCache {
         let empty = || ProjectCache::empty(index, project);
         let Ok(text) = std::fs::read(self.path(index, project)) else { return empty() };
         match serde_json::from_slice::<ProjectCache>(&text) {
@@ -117,7 +117,7 @@ impl Cache {
     /// it. Entries of `cache` win (they are fresher). Under an exclusive lock on the index
     /// folder's `.lock` file, so that two runs cannot drop each other's entries; the file itself
     /// is replaced atomically, so readers never see half of it.
-    pub fn store(&self, project: &PackageName, cache: &ProjectCache) -> Result<(), FetchError> {
+    pub(super) fn store(&self, project: &PackageName, cache: &ProjectCache) -> Result<(), FetchError> {
         let path = self.path(&cache.index, project);
         let dir = path.parent().expect("cache paths have a parent");
         let fail = |message: String| FetchError::Cache { path: path.clone(), message };
@@ -153,24 +153,24 @@ impl Cache {
         format!("{}\n{}\n{}", key.0, key.1, key.2.as_deref().unwrap_or(""))
     }
 
-    pub fn git_facts(&self, key: &GitKey) -> Option<GitFacts> {
+    pub(super) fn git_facts(&self, key: &GitKey) -> Option<GitFacts> {
         let text = std::fs::read(self.source_path("git", &Self::git_key(key))).ok()?;
         let (stored, facts): (String, GitFacts) = serde_json::from_slice(&text).ok()?;
         (stored == Self::git_key(key)).then_some(facts)
     }
 
-    pub fn store_git_facts(&self, key: &GitKey, facts: &GitFacts) -> Result<(), FetchError> {
+    pub(super) fn store_git_facts(&self, key: &GitKey, facts: &GitFacts) -> Result<(), FetchError> {
         self.store_source(&self.source_path("git", &Self::git_key(key)), &(Self::git_key(key), facts))
     }
 
     /// The sha256 hex of the file at `url` (credential-free).
-    pub fn url_sha256(&self, url: &str) -> Option<String> {
+    pub(super) fn url_sha256(&self, url: &str) -> Option<String> {
         let text = std::fs::read(self.source_path("url", url)).ok()?;
         let (stored, hex): (String, String) = serde_json::from_slice(&text).ok()?;
         (stored == url).then_some(hex)
     }
 
-    pub fn store_url_sha256(&self, url: &str, hex: &str) -> Result<(), FetchError> {
+    pub(super) fn store_url_sha256(&self, url: &str, hex: &str) -> Result<(), FetchError> {
         self.store_source(&self.source_path("url", url), &(url, hex))
     }
 

@@ -55,18 +55,18 @@ pub(crate) enum GetError {
 impl std::fmt::Display for GetError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            GetError::NotFound => write!(f, "HTTP 404"),
-            GetError::Status(status) => write!(f, "HTTP {status}"),
-            GetError::WaitTooLong(status, wait) => write!(
+            Self::NotFound => write!(f, "HTTP 404"),
+            Self::Status(status) => write!(f, "HTTP {status}"),
+            Self::WaitTooLong(status, wait) => write!(
                 f,
                 "HTTP {status}; it asks to wait {} s before the next request, more than the {} s lock2nix waits: try again later",
                 wait.as_secs(),
                 MAX_RETRY_AFTER.as_secs()
             ),
-            GetError::Network(message) => write!(f, "{message}"),
-            GetError::TooLarge(size) => write!(f, "larger than the limit ({size} bytes or more; see --max-page-size)"),
-            GetError::Local(message) => write!(f, "cannot write a temporary file: {message}"),
-            GetError::Read(message) => write!(f, "cannot read it: {message}"),
+            Self::Network(message) => write!(f, "{message}"),
+            Self::TooLarge(size) => write!(f, "larger than the limit ({size} bytes or more; see --max-page-size)"),
+            Self::Local(message) => write!(f, "cannot write a temporary file: {message}"),
+            Self::Read(message) => write!(f, "cannot read it: {message}"),
         }
     }
 }
@@ -88,7 +88,7 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub fn new(options: &FetchOptions) -> Result<Self, String> {
+    pub(super) fn new(options: &FetchOptions) -> Result<Self, String> {
         let (timeout, retries) = (options.timeout, options.retries);
         let http = reqwest::Client::builder()
             .user_agent(USER_AGENT)
@@ -106,18 +106,18 @@ impl Client {
     }
 
     /// Extra attempts after a retryable failure (`--retries`).
-    pub fn retries(&self) -> u32 {
+    pub(super) fn retries(&self) -> u32 {
         self.retries
     }
 
     /// HTTP requests sent so far, retries included.
-    pub fn requests(&self) -> usize {
+    pub(super) fn requests(&self) -> usize {
         self.requests.load(Ordering::Relaxed)
     }
 
     /// GETs a simple-API page, retrying timeouts, connection errors, 429 and 5xx. A local
     /// mirror's page is the folder's `index.html`, as a static mirror (PEP 503) has it.
-    pub async fn get_page(&self, url: &Url) -> Result<Page, GetError> {
+    pub(super) async fn get_page(&self, url: &Url) -> Result<Page, GetError> {
         if url.scheme() == "file" {
             return self.read_local(url, true);
         }
@@ -125,7 +125,7 @@ impl Client {
     }
 
     /// GETs a small file whole into memory (a wheel's PEP 658 `.metadata`), retrying like a page.
-    pub async fn get_file_small(&self, url: &Url) -> Result<Page, GetError> {
+    pub(super) async fn get_file_small(&self, url: &Url) -> Result<Page, GetError> {
         if url.scheme() == "file" {
             return self.read_local(url, false);
         }
@@ -154,7 +154,7 @@ impl Client {
     /// wheel never sits in memory. `timeout` replaces the page timeout, since artifacts can be
     /// gigabytes. A file larger than `max_size` (by its `Content-Length`, or by what arrives)
     /// is abandoned with [`GetError::TooLarge`].
-    pub async fn get_file(
+    pub(super) async fn get_file(
         &self,
         url: &Url,
         timeout: Duration,

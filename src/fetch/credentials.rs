@@ -47,7 +47,7 @@ pub struct NamedSource {
 
 /// The prefix of Poetry's variables for source `name`: `POETRY_HTTP_BASIC_<NAME>`, the name
 /// upper-cased with every character that is not a letter or digit turned into `_`.
-pub fn poetry_variables(name: &str) -> String {
+pub(crate) fn poetry_variables(name: &str) -> String {
     let upper: String =
         name.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_ascii_uppercase() } else { '_' }).collect();
     format!("POETRY_HTTP_BASIC_{upper}")

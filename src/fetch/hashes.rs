@@ -10,11 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::inference::BuildFacts;
 
 /// A git checkout's facts: `(url, rev, subdirectory)` → [`GitFacts`].
-pub type GitKey = (String, String, Option<String>);
+pub(crate) type GitKey = (String, String, Option<String>);
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct GitFacts {
+pub(crate) struct GitFacts {
     /// SRI `sha256-…` of the tree as nixpkgs' fetchgit stores it.
     pub hash: String,
     pub submodules: bool,
@@ -29,7 +29,7 @@ pub struct GitFacts {
 }
 
 impl GitFacts {
-    pub fn new(hash: String, submodules: bool, build: Result<BuildFacts, String>) -> Self {
+    pub(crate) fn new(hash: String, submodules: bool, build: Result<BuildFacts, String>) -> Self {
         let (facts, build_error) = match build {
             Ok(facts) => (facts, None),
             Err(why) => (BuildFacts { requires: Vec::new(), backend: String::new(), source: String::new() }, Some(why)),
@@ -45,7 +45,7 @@ impl GitFacts {
     }
 
     /// The build system of the checkout, or why it could not be read.
-    pub fn build(&self) -> Result<BuildFacts, String> {
+    pub(crate) fn build(&self) -> Result<BuildFacts, String> {
         match &self.build_error {
             Some(why) => Err(why.clone()),
             None => Ok(BuildFacts {
@@ -59,7 +59,7 @@ impl GitFacts {
 
 /// Everything the file holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Hashes {
+pub(crate) struct Hashes {
     pub git: BTreeMap<GitKey, GitFacts>,
     /// URL (without credentials) → sha256 hex.
     pub urls: BTreeMap<String, String>,
@@ -120,7 +120,7 @@ const HEADER: &str = "# Hashes lock2nix computed for sources the lock records no
 
 impl Hashes {
     /// Reads `path`; a file that does not exist yet is empty.
-    pub fn read(path: &Path) -> Result<Self, HashesError> {
+    pub(crate) fn read(path: &Path) -> Result<Self, HashesError> {
         let text = match super::witness::read_to_string(path) {
             Ok(text) => text,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Self::default()),
@@ -129,7 +129,7 @@ impl Hashes {
         Self::parse(&text).map_err(|source| HashesError::Parse { path: path.to_path_buf(), source })
     }
 
-    pub fn parse(text: &str) -> Result<Self, crate::toml_error::TomlError> {
+    pub(crate) fn parse(text: &str) -> Result<Self, crate::toml_error::TomlError> {
         let file: File = crate::toml_error::from_str(text)?;
         Ok(Self {
             git: file.git.into_iter().map(|e| ((e.url, e.rev, e.subdirectory), e.facts)).collect(),
@@ -138,7 +138,7 @@ impl Hashes {
     }
 
     /// The file's text: a comment, then the entries sorted by key.
-    pub fn to_text(&self) -> String {
+    pub(crate) fn to_text(&self) -> String {
         let file = File {
             git: self
                 .git
@@ -156,7 +156,7 @@ impl Hashes {
     }
 
     /// Writes the file atomically, unless it would not change.
-    pub fn write(&self, path: &Path) -> Result<(), HashesError> {
+    pub(crate) fn write(&self, path: &Path) -> Result<(), HashesError> {
         let text = self.to_text();
         if std::fs::read_to_string(path).is_ok_and(|old| old == text) {
             return Ok(());

@@ -261,7 +261,7 @@ fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
 }
 
 /// How [`Located`] names an index: its URL normalized (trailing slash) and without credentials.
-pub fn index_key(raw: &DisplaySafeUrl) -> String {
+pub(crate) fn index_key(raw: &DisplaySafeUrl) -> String {
     // Redacted before it is normalized: a parser may move part of a password past the host.
     let shown = raw.redacted();
     normalize_index(&DisplaySafeUrl::new(shown.as_str())).map_or(shown, |url| url.to_string())

@@ -2,23 +2,24 @@
 //! (PEP 691 JSON simple API, PEP 503 HTML fallback), check the lock's hashes against the
 //! index's, and remember the answers in a disk cache so a second run sends no request.
 
-pub mod artifacts;
+pub(crate) mod artifacts;
 mod cache;
 mod client;
-pub mod credentials;
-pub mod git;
-pub mod hashes;
+pub(crate) mod credentials;
+pub(crate) mod git;
+pub(crate) mod hashes;
 mod locate;
 pub mod nar;
-pub mod pending;
+pub(crate) mod pending;
 mod remembered;
-pub mod reporter;
+pub(crate) mod reporter;
 pub(crate) mod simple;
 mod sources;
-pub mod witness;
+pub(crate) mod witness;
 
-pub use locate::{index_key, locate, locate_for_lock};
-pub use sources::{PinOptions, Pinned, pin};
+pub(crate) use locate::index_key;
+pub use locate::{locate, locate_for_lock};
+pub(crate) use sources::{PinOptions, Pinned, pin};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
@@ -40,7 +41,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// PyPI's simple index: the ONE place its URL appears in the code (default of --index-url).
+/// `PyPI`'s simple index: the ONE place its URL appears in the code (default of --index-url).
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 
 #[derive(Clone, Debug)]

@@ -17,19 +17,19 @@ use std::sync::{Mutex, MutexGuard};
 static PENDING: Mutex<BTreeSet<PathBuf>> = Mutex::new(BTreeSet::new());
 
 fn pending() -> MutexGuard<'static, BTreeSet<PathBuf>> {
-    PENDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    PENDING.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A registered temporary path, unregistered when dropped (the owner removes the path itself,
 /// or renames it into place).
 #[derive(Debug)]
-pub struct Registered(PathBuf);
+pub(crate) struct Registered(PathBuf);
 
 impl Registered {
     /// Creates something at a path not known in advance (`create` returns it with its path)
     /// and registers that path, with the registry held throughout, so that [`remove_all`]
     /// cannot run between the creation and the registration.
-    pub fn create<T>(
+    pub(crate) fn create<T>(
         create: impl FnOnce() -> std::io::Result<T>,
         path_of: impl Fn(&T) -> &Path,
     ) -> std::io::Result<(T, Self)> {
@@ -80,7 +80,7 @@ pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result
 }
 
 /// For files only this user reads (the cache).
-pub const PRIVATE: u32 = 0o600;
+pub(crate) const PRIVATE: u32 = 0o600;
 /// For files of the project (the output, the `--hashes` file).
 pub const PUBLIC: u32 = 0o644;
 

@@ -34,7 +34,7 @@ pub(super) struct Remembered {
 
 impl Remembered {
     /// The memory at `path`; empty when there is none or it cannot be read.
-    pub fn load(path: &Path) -> Self {
+    pub(super) fn load(path: &Path) -> Self {
         std::fs::read_to_string(path).ok().and_then(|text| Self::parse(&text)).unwrap_or_default()
     }
 
@@ -66,7 +66,7 @@ impl Remembered {
 
     /// Where each of `files` is, when every one was located last time with the sha256 the lock
     /// records (or the lock records none); `None` sends the project the usual way.
-    pub fn answer(&self, index: &str, project: &str, files: &[LockedFile]) -> Option<Vec<(String, FileLocation)>> {
+    pub(super) fn answer(&self, index: &str, project: &str, files: &[LockedFile]) -> Option<Vec<(String, FileLocation)>> {
         let known = self.indexes.get(index)?.get(project)?;
         files
             .iter()
@@ -84,7 +84,7 @@ impl Remembered {
     }
 
     /// The text of a memory holding `located` (index → project → file name → location).
-    pub fn text(located: &Located<'_>) -> String {
+    pub(super) fn text(located: &Located<'_>) -> String {
         let mut out = format!("{LAYOUT}\n");
         let fits = |field: &str| !field.is_empty() && !field.contains(|c: char| c.is_control());
         for (index, projects) in located {

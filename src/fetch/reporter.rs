@@ -84,15 +84,15 @@ pub(crate) struct Running<'a> {
 }
 
 impl Running<'_> {
-    pub fn step(&self, label: &str) {
+    pub(crate) fn step(&self, label: &str) {
         self.reporter.on_step(self.task, label);
     }
 
-    pub fn bytes_expected(&self, bytes: u64) {
+    pub(crate) fn bytes_expected(&self, bytes: u64) {
         self.reporter.on_bytes_expected(self.task, bytes);
     }
 
-    pub fn bytes(&self, bytes: u64) {
+    pub(crate) fn bytes(&self, bytes: u64) {
         self.reporter.on_bytes(self.task, bytes);
     }
 }

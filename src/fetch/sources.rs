@@ -25,7 +25,7 @@ use crate::project::EditableLayout;
 use crate::safe_url::DisplaySafeUrl;
 
 /// Where the lock's paths start, and how the generated file names a path.
-pub struct PinOptions<'a> {
+pub(crate) struct PinOptions<'a> {
     /// The folder the lock's relative paths are relative to (the project's root).
     pub project_dir: &'a Path,
     /// A path as the generated file records it: relative to its folder, `/`-separated.
@@ -39,7 +39,7 @@ pub struct PinOptions<'a> {
 
 /// What pinning found.
 #[derive(Debug, Default)]
-pub struct Pinned {
+pub(crate) struct Pinned {
     /// By lock package index: git checkouts and local paths (and unreachable remotes).
     pub sources: BTreeMap<usize, PinnedSource>,
     /// The files of `url` sources, located like index files.
@@ -52,7 +52,7 @@ pub struct Pinned {
 
 /// Pins the sources of the lock packages `packages` (indices into `lock.packages`), and hashes
 /// the index files `unhashed` (listed without a sha256, which the lock lacks too).
-pub fn pin(
+pub(crate) fn pin(
     lock: &Lock,
     packages: &[usize],
     unhashed: &BTreeMap<(PackageName, String), DisplaySafeUrl>,
@@ -208,15 +208,12 @@ impl Context<'_> {
             let shown = file.url.redacted();
             let sha256 = match &file.lock_sha256 {
                 Some(hex) => hex.clone(),
-                None => match self.known_sha256(&shown) {
-                    Some(hex) => {
-                        pinned.hashes.urls.insert(shown.clone(), hex.clone());
-                        hex
-                    }
-                    None => {
-                        to_download.push(file);
-                        continue;
-                    }
+                None => if let Some(hex) = self.known_sha256(&shown) {
+                    pinned.hashes.urls.insert(shown.clone(), hex.clone());
+                    hex
+                } else {
+                    to_download.push(file);
+                    continue;
                 },
             };
             pinned.files.insert(file.key, FileLocation { url: shown, sha256_hex: sha256 });
@@ -378,7 +375,7 @@ fn download_hashes(
         async move {
             let parsed = Url::parse(url.expose()).map_err(|e| format!("not a URL: {e}"))?;
             client
-                .get_file(&parsed, std::time::Duration::from_secs(30 * 60), None, temp_dir, progress)
+                .get_file(&parsed, std::time::Duration::from_mins(30), None, temp_dir, progress)
                 .await
                 .map(|download| {
                     progress.step(label);

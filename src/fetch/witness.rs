@@ -123,19 +123,19 @@ static ACTIVE: Mutex<Option<Witnesses>> = Mutex::new(None);
 static ONE_AT_A_TIME: Mutex<()> = Mutex::new(());
 
 /// An active recording; [`Recording::finish`] hands over what it saw.
-pub struct Recording {
+pub(crate) struct Recording {
     _turn: MutexGuard<'static, ()>,
 }
 
 impl Recording {
     /// Starts recording, after any other recording of this process has finished.
-    pub fn start() -> Self {
-        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+    pub(crate) fn start() -> Self {
+        let turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         *active() = Some(Witnesses::default());
         Self { _turn: turn }
     }
 
-    pub fn finish(self) -> Witnesses {
+    pub(crate) fn finish(self) -> Witnesses {
         active().take().unwrap_or_default()
     }
 }
@@ -148,7 +148,7 @@ impl Drop for Recording {
 }
 
 fn active() -> MutexGuard<'static, Option<Witnesses>> {
-    ACTIVE.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    ACTIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 fn note(path: &Path, observation: impl FnOnce() -> Observation) {
@@ -158,7 +158,7 @@ fn note(path: &Path, observation: impl FnOnce() -> Observation) {
 }
 
 /// The sha256 of `bytes`, lower-case hex.
-pub fn digest(bytes: &[u8]) -> String {
+pub(crate) fn digest(bytes: &[u8]) -> String {
     hex(&Sha256::digest(bytes))
 }
 
@@ -170,7 +170,7 @@ fn content(read: &std::io::Result<impl AsRef<[u8]>>) -> Observation {
 }
 
 /// `std::fs::read_to_string`, witnessed.
-pub fn read_to_string(path: &Path) -> std::io::Result<String> {
+pub(crate) fn read_to_string(path: &Path) -> std::io::Result<String> {
     let read = std::fs::read_to_string(path);
     // Bytes that are not UTF-8 fail alike next time: witnessed as their digest all the same.
     note(path, || match &read {
@@ -181,7 +181,7 @@ pub fn read_to_string(path: &Path) -> std::io::Result<String> {
 }
 
 /// Notes a local file read some other way (an archive streamed from disk) by its bytes.
-pub fn witness_file(path: &Path) {
+pub(crate) fn witness_file(path: &Path) {
     note(path, || {
         let mut hasher = Sha256::new();
         match std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut hasher)) {
@@ -192,24 +192,24 @@ pub fn witness_file(path: &Path) {
 }
 
 /// What is at `path`, witnessed.
-pub fn kind(path: &Path) -> PathKind {
+pub(crate) fn kind(path: &Path) -> PathKind {
     let kind = PathKind::of(path);
     note(path, || Observation::Kind(kind));
     kind
 }
 
 /// `Path::canonicalize`, witnessed.
-pub fn canonicalize(path: &Path) -> std::io::Result<PathBuf> {
+pub(crate) fn canonicalize(path: &Path) -> std::io::Result<PathBuf> {
     let real = path.canonicalize();
     note(path, || Observation::Resolves(real.as_ref().ok().cloned()));
     real
 }
 
-pub fn is_dir(path: &Path) -> bool {
+pub(crate) fn is_dir(path: &Path) -> bool {
     kind(path) == PathKind::Folder
 }
 
-pub fn is_file(path: &Path) -> bool {
+pub(crate) fn is_file(path: &Path) -> bool {
     kind(path) == PathKind::File
 }
 

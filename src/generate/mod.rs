@@ -331,7 +331,7 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         None
     };
     // A lock without a graph: the edges its wheels declare, and the walk again with them.
-    let used: Vec<bool> = resolution.packages.iter().map(|p| p.is_used()).collect();
+    let used: Vec<bool> = resolution.packages.iter().map(super::resolve::PackageResolution::is_used).collect();
     let (added, edge_warnings) = edges::add_inferred_edges(&mut lock, inferred.as_ref(), &pinned, &used);
     warnings.extend(edge_warnings);
     if added {
@@ -398,7 +398,7 @@ impl std::fmt::Display for StaleLock {
 
 /// Whether Poetry would call the lock stale against the project. `None` also when the lock
 /// records no hash or Poetry could not hash the pyproject.toml.
-pub fn stale_lock(lock: &Lock, project: &Project) -> Option<StaleLock> {
+pub(crate) fn stale_lock(lock: &Lock, project: &Project) -> Option<StaleLock> {
     let recorded = lock.content_hash.as_deref()?;
     match project.content_hashes.freshness(recorded, lock.generated_by.as_ref()) {
         project::Freshness::Stale { recorded, expected } => {
@@ -531,7 +531,7 @@ fn index_of<'a>(package: &'a Package, default_index: &'a DisplaySafeUrl) -> &'a 
 /// One query per (index, project), holding the files of every locked version of it and the
 /// names of those some target chose. With `allow_missing`, a named index that cannot be reached
 /// leaves its packages throwing instead of stopping the run.
-pub fn queries(
+pub(crate) fn queries(
     lock: &Lock,
     resolution: &Resolution,
     default_index: &DisplaySafeUrl,

@@ -15,9 +15,9 @@ use crate::resolve::target::{PythonMinor, System, Target};
 
 /// What pip requires when an sdist declares no `[build-system]` (PEP 518's default), for a
 /// pyproject.toml without the table and for a bare setup.py/setup.cfg alike.
-pub const DEFAULT_REQUIRES: [&str; 2] = ["setuptools>=40.8.0", "wheel"];
+pub(crate) const DEFAULT_REQUIRES: [&str; 2] = ["setuptools>=40.8.0", "wheel"];
 /// The backend PEP 517 front ends fall back to when `build-backend` is missing.
-pub const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
+pub(crate) const LEGACY_BACKEND: &str = "setuptools.build_meta:__legacy__";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BuildSystem {
@@ -42,7 +42,7 @@ pub enum BuildSystemSource {
 
 impl BuildSystem {
     /// The normalized names of [`Self::requires`], deduplicated, in order. A requirement is
-    /// dropped when its marker holds for none of the targets lock2nix generates for (CPython
+    /// dropped when its marker holds for none of the targets lock2nix generates for (`CPython`
     /// 3.9–3.14 on the four Linux/Darwin systems, no extras): e.g. `; sys_platform == 'win32'`.
     pub fn requirement_names(&self) -> Vec<PackageName> {
         let envs: Vec<MarkerEnvironment> = System::ALL
@@ -90,7 +90,7 @@ pub fn sdist_build_system<R: Read + Seek>(filename: &str, reader: R) -> Result<B
 
 /// The contents of the sdist's `PKG-INFO` (its core metadata), from the same top directory
 /// the build system is read from; `None` when it has none there.
-pub fn sdist_pkg_info<R: Read + Seek>(filename: &str, reader: R) -> Result<Option<Vec<u8>>, InferError> {
+pub(crate) fn sdist_pkg_info<R: Read + Seek>(filename: &str, reader: R) -> Result<Option<Vec<u8>>, InferError> {
     Ok(scan_sdist(filename, reader)?.at_top("PKG-INFO").and_then(|c| c.contents.clone()))
 }
 
@@ -123,7 +123,7 @@ fn scan_sdist<R: Read + Seek>(filename: &str, reader: R) -> Result<Scanned, Infe
 
 /// The build system of a source tree (a git checkout, a local folder) from the text of its
 /// `pyproject.toml`, if any, and whether it has a `setup.py`; `label` names it in errors.
-pub fn tree_build_system(label: &str, pyproject: Option<&str>, setup_py: bool) -> Result<BuildSystem, InferError> {
+pub(crate) fn tree_build_system(label: &str, pyproject: Option<&str>, setup_py: bool) -> Result<BuildSystem, InferError> {
     match pyproject {
         Some(text) => {
             let config = Config {

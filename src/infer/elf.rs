@@ -35,8 +35,8 @@ pub(super) enum ElfError {
 impl std::fmt::Display for ElfError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ElfError::Io(e) => write!(f, "{e}"),
-            ElfError::Invalid(message) => write!(f, "{message}"),
+            Self::Io(e) => write!(f, "{e}"),
+            Self::Invalid(message) => write!(f, "{message}"),
         }
     }
 }
@@ -44,9 +44,9 @@ impl std::fmt::Display for ElfError {
 impl From<io::Error> for ElfError {
     fn from(error: io::Error) -> Self {
         if error.kind() == io::ErrorKind::UnexpectedEof {
-            ElfError::Invalid("truncated".into())
+            Self::Invalid("truncated".into())
         } else {
-            ElfError::Io(error)
+            Self::Io(error)
         }
     }
 }
@@ -94,7 +94,7 @@ pub(super) fn read_elf(source: &mut impl Reopen) -> Result<Option<ElfInfo>, ElfE
     let (phoff, phentsize, phnum) = if wide {
         (layout.u64(&header[field(32)..]), layout.u16(&header[field(54)..]), layout.u16(&header[field(56)..]))
     } else {
-        (layout.u32(&header[field(28)..]) as u64, layout.u16(&header[field(42)..]), layout.u16(&header[field(44)..]))
+        (u64::from(layout.u32(&header[field(28)..])), layout.u16(&header[field(42)..]), layout.u16(&header[field(44)..]))
     };
     let mut info = ElfInfo { shared: kind == elf::ET_DYN.0, ..ElfInfo::default() };
     let table_size = u64::from(phentsize) * u64::from(phnum);

@@ -6,7 +6,7 @@ use std::io::{Read, Seek};
 use super::InferError;
 
 /// The `Requires-Dist` values of the wheel `filename` read from the zip `reader`, in order.
-pub fn wheel_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<Vec<String>, InferError> {
+pub(crate) fn wheel_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<Vec<String>, InferError> {
     let archive_error = |message: String| InferError::Archive { file: filename.to_string(), kind: "zip", message };
     let mut archive = zip::ZipArchive::new(reader).map_err(|e| archive_error(e.to_string()))?;
     // The one top-level `*.dist-info/METADATA` (a vendored package's would sit deeper).
@@ -31,7 +31,7 @@ pub fn wheel_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<
 /// The `Requires-Dist` values of an sdist's `PKG-INFO`, when they can be trusted: core metadata
 /// 2.2 or later (PEP 643) that does not mark them `Dynamic`. Older or dynamic metadata only
 /// says what the build will decide, so it is refused.
-pub fn sdist_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<Vec<String>, InferError> {
+pub(crate) fn sdist_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<Vec<String>, InferError> {
     let refused = |why: &str| InferError::DependenciesNotStatic { file: filename.to_string(), why: why.to_string() };
     let bytes = super::build_system::sdist_pkg_info(filename, reader)?.ok_or_else(|| refused("no PKG-INFO"))?;
     let text = String::from_utf8_lossy(&bytes);
@@ -56,7 +56,7 @@ pub fn sdist_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<
 /// A source folder's dependencies from its `pyproject.toml` `[project]` table, as
 /// `Requires-Dist` values (each optional dependency with `extra == '…'` added to its marker);
 /// refused when the table leaves them to the build (`dynamic`) or there is none.
-pub fn pyproject_requires_dist(text: &str) -> Result<Vec<String>, String> {
+pub(crate) fn pyproject_requires_dist(text: &str) -> Result<Vec<String>, String> {
     #[derive(serde::Deserialize)]
     struct Pyproject {
         project: Option<ProjectTable>,
@@ -103,7 +103,7 @@ fn with_extra(requirement: &str, extra: &str) -> Result<String, String> {
 /// The `Requires-Dist` values of a core-metadata file served beside a wheel (PEP 658); refused
 /// unless it is one (a `Metadata-Version` header), so that an index answering every path with
 /// some page sends the caller to the wheel itself.
-pub fn core_metadata_requires_dist(bytes: &[u8]) -> Result<Vec<String>, String> {
+pub(crate) fn core_metadata_requires_dist(bytes: &[u8]) -> Result<Vec<String>, String> {
     let text = std::str::from_utf8(bytes).map_err(|e| format!("core metadata is not UTF-8: {e}"))?;
     if header(text, "Metadata-Version").is_none() {
         return Err("not a core-metadata file (no Metadata-Version header)".to_string());
@@ -127,7 +127,7 @@ fn header<'a>(metadata: &'a str, name: &str) -> Option<&'a str> {
 
 /// The `Requires-Dist` header values of a core-metadata document (headers end at the first
 /// empty line; a value may continue on indented lines).
-pub fn requires_dist(metadata: &str) -> Vec<String> {
+pub(crate) fn requires_dist(metadata: &str) -> Vec<String> {
     let mut values: Vec<String> = Vec::new();
     let mut in_requires = false;
     for line in metadata.lines() {

@@ -9,12 +9,13 @@
 //! - [`metadata::wheel_requires_dist`]: a wheel's `Requires-Dist`, the edges of a lock without
 //!   a graph.
 
-pub mod build_system;
+pub(crate) mod build_system;
 mod elf;
-pub mod metadata;
-pub mod native;
+pub(crate) mod metadata;
+pub(crate) mod native;
 
-pub use build_system::{BuildSystem, BuildSystemSource, sdist_build_system, tree_build_system};
+pub(crate) use build_system::tree_build_system;
+pub use build_system::{BuildSystem, BuildSystemSource, sdist_build_system};
 pub use native::{NativeNeeds, WheelLibraries, native_needs, wheel_libraries};
 
 /// Why an artifact could not be read. Every variant names the artifact's file name.

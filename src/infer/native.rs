@@ -26,7 +26,7 @@ pub struct WheelLibraries {
 }
 
 /// Reads the ELF files of the wheel `filename` (32- or 64-bit, either byte order, any machine;
-/// x86_64 and aarch64 alike) from the zip `reader`. Members are recognized by their ELF magic,
+/// `x86_64` and aarch64 alike) from the zip `reader`. Members are recognized by their ELF magic,
 /// whatever their name; everything else is skipped after 4 bytes. `DT_NEEDED`/`DT_SONAME` are
 /// found as the dynamic loader finds them, through the program headers, so a file stripped of
 /// its section headers (`sstrip`) reads the same. Members are streamed, never held whole:

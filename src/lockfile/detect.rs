@@ -46,7 +46,7 @@ impl InputKind {
 }
 
 /// The kind of `text`, read from the file at `path`.
-pub fn detect(path: &Path, text: &str) -> InputKind {
+pub(super) fn detect(path: &Path, text: &str) -> InputKind {
     let by_content = from_content(text);
     if by_content != InputKind::Unknown {
         return by_content;
@@ -139,7 +139,7 @@ fn looks_like_requirement(line: &str) -> bool {
 
 /// The kind a file name promises, for finding the lock in a folder: `None` for names that are
 /// not locks.
-pub fn lock_kind_of_name(name: &str) -> Option<InputKind> {
+pub(super) fn lock_kind_of_name(name: &str) -> Option<InputKind> {
     match from_name(Path::new(name)) {
         kind @ (InputKind::UvLock | InputKind::Pylock) => Some(kind),
         _ if name.eq_ignore_ascii_case("poetry.lock") => Some(InputKind::PoetryLock),

@@ -4,13 +4,13 @@
 
 mod detect;
 pub(crate) mod location;
-pub mod poetry;
-pub mod pylock;
-pub mod uv;
+pub(crate) mod poetry;
+pub(crate) mod pylock;
+pub(crate) mod uv;
 
 use std::path::Path;
 
-pub use detect::InputKind;
+pub(crate) use detect::InputKind;
 
 use crate::model::Lock;
 use crate::toml_error::TomlError;

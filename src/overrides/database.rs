@@ -40,7 +40,7 @@ impl Database {
     /// Parses and validates the files compiled into lock2nix: `overrides/packages/*.toml`,
     /// `overrides/sonames.toml` and `overrides/nixpkgs-attributes.txt`. Every nixpkgs attribute
     /// path must be in the attribute list. Cheap enough to call on every run.
-    pub fn builtin() -> Result<Database, OverrideError> {
+    pub fn builtin() -> Result<Self, OverrideError> {
         Self::from_builtin_texts(embedded::PACKAGE_FILES, embedded::SONAMES, embedded::ATTRIBUTES)
     }
 
@@ -50,7 +50,7 @@ impl Database {
         files: &[(&str, &str)],
         sonames: Option<&str>,
         attributes: Option<&str>,
-    ) -> Result<Database, OverrideError> {
+    ) -> Result<Self, OverrideError> {
         let attributes = attributes.unwrap_or("");
         validate_attribute_file(attributes, ATTRIBUTES_FILE)?;
         let known: BTreeSet<String> = attribute_lines(attributes).map(|(_, a)| a.to_string()).collect();
@@ -63,18 +63,18 @@ impl Database {
         for (file, text) in files {
             entries.extend(parse_entries(text, &Origin::Builtin { file: (*file).to_string() }, policy)?);
         }
-        Ok(Database { entries, sonames })
+        Ok(Self { entries, sonames })
     }
 
     /// No entries and an empty soname table. For `--no-builtin-overrides`, which keeps the
     /// built-in soname table, use [`Database::without_entries`] instead.
-    pub fn empty() -> Database {
-        Database::default()
+    pub fn empty() -> Self {
+        Self::default()
     }
 
     /// This database's soname table with no entries (`--no-builtin-overrides`).
-    pub fn without_entries(self) -> Database {
-        Database { entries: Vec::new(), sonames: self.sonames }
+    pub fn without_entries(self) -> Self {
+        Self { entries: Vec::new(), sonames: self.sonames }
     }
 
     /// Appends the entries of a user's override file (`--overrides FILE`), after every entry
@@ -83,7 +83,7 @@ impl Database {
     /// identifiers), also one that `overrides/nixpkgs-attributes.txt` does not list, since users
     /// know their nixpkgs; a malformed path is still an error.
     /// `name` is how the entries' provenance names the file (errors name `path` as given).
-    pub fn with_user_file(self, path: &Path, name: &str) -> Result<Database, OverrideError> {
+    pub fn with_user_file(self, path: &Path, name: &str) -> Result<Self, OverrideError> {
         let file = path.display().to_string();
         let text = crate::fetch::witness::read_to_string(path)
             .map_err(|e| OverrideError::Io { file: file.clone(), message: e.to_string() })?;
@@ -97,7 +97,7 @@ impl Database {
     }
 
     /// [`Database::with_user_file`] on a text already read; `file` names it in errors and origins.
-    pub fn with_user_text(mut self, text: &str, file: &str) -> Result<Database, OverrideError> {
+    pub fn with_user_text(mut self, text: &str, file: &str) -> Result<Self, OverrideError> {
         let origin = Origin::User { file: file.to_string() };
         self.entries.extend(parse_entries(text, &origin, AttributePolicy::WellFormed)?);
         Ok(self)

@@ -21,19 +21,20 @@ mod tests;
 use std::collections::BTreeSet;
 use std::sync::OnceLock;
 
-pub use database::{Applied, Database};
+pub(crate) use database::Applied;
+pub use database::Database;
 pub use format::{format_list, format_show};
-pub use schema::{Additions, AppliesTo, ArtifactKind, Entry, LINUX_ONLY_HOOKS, NamePattern, Origin, RelaxDeps};
-pub use sonames::SonameTable;
+pub(crate) use schema::LINUX_ONLY_HOOKS;
+pub(crate) use schema::{ArtifactKind, RelaxDeps};
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/overrides_embedded.rs"));
 }
 
 /// Where the built-in soname table lives, as named in errors and provenance.
-pub const SONAMES_FILE: &str = "overrides/sonames.toml";
+pub(crate) const SONAMES_FILE: &str = "overrides/sonames.toml";
 /// Where the list of known nixpkgs attribute paths lives.
-pub const ATTRIBUTES_FILE: &str = "overrides/nixpkgs-attributes.txt";
+pub(crate) const ATTRIBUTES_FILE: &str = "overrides/nixpkgs-attributes.txt";
 
 /// Why an override file could not be used. Every variant names the file; entry-level variants
 /// name the entry (its position and `package`) and the offending field.
@@ -68,7 +69,7 @@ pub enum OverrideError {
 /// `overrides/nixpkgs-attributes.txt` (blank lines and `#` comments skipped). Empty if the file is
 /// missing. [`Database::builtin`] rejects malformed or duplicated lines; this accessor does not
 /// fail.
-pub fn known_attributes() -> &'static BTreeSet<String> {
+pub(crate) fn known_attributes() -> &'static BTreeSet<String> {
     static KNOWN: OnceLock<BTreeSet<String>> = OnceLock::new();
     KNOWN.get_or_init(|| attribute_lines(embedded::ATTRIBUTES.unwrap_or("")).map(|(_, a)| a.to_string()).collect())
 }

@@ -25,17 +25,17 @@ impl AppliesTo {
     /// is included by every value.
     pub fn includes(self, kind: Option<ArtifactKind>) -> bool {
         match (self, kind) {
-            (AppliesTo::Both, _) | (_, None) => true,
-            (AppliesTo::Wheel, Some(kind)) => kind == ArtifactKind::Wheel,
-            (AppliesTo::Sdist, Some(kind)) => kind == ArtifactKind::Sdist,
+            (Self::Both, _) | (_, None) => true,
+            (Self::Wheel, Some(kind)) => kind == ArtifactKind::Wheel,
+            (Self::Sdist, Some(kind)) => kind == ArtifactKind::Sdist,
         }
     }
 
     pub fn as_str(self) -> &'static str {
         match self {
-            AppliesTo::Wheel => "wheel",
-            AppliesTo::Sdist => "sdist",
-            AppliesTo::Both => "both",
+            Self::Wheel => "wheel",
+            Self::Sdist => "sdist",
+            Self::Both => "both",
         }
     }
 }
@@ -57,8 +57,8 @@ pub enum ArtifactKind {
 impl ArtifactKind {
     pub fn as_str(self) -> &'static str {
         match self {
-            ArtifactKind::Wheel => "wheel",
-            ArtifactKind::Sdist => "sdist",
+            Self::Wheel => "wheel",
+            Self::Sdist => "sdist",
         }
     }
 }
@@ -78,11 +78,11 @@ pub enum RelaxDeps {
 
 impl RelaxDeps {
     /// Merges a later entry's value into this one: `All` absorbs, lists are united in order.
-    pub(crate) fn merge(&mut self, later: &RelaxDeps) {
+    pub(crate) fn merge(&mut self, later: &Self) {
         match (&mut *self, later) {
-            (RelaxDeps::All, _) => {}
-            (_, RelaxDeps::All) => *self = RelaxDeps::All,
-            (RelaxDeps::Names(names), RelaxDeps::Names(more)) => extend_unique(names, more),
+            (Self::All, _) => {}
+            (_, Self::All) => *self = Self::All,
+            (Self::Names(names), Self::Names(more)) => extend_unique(names, more),
         }
     }
 }
@@ -97,7 +97,7 @@ pub enum NamePattern {
 
 impl NamePattern {
     /// Parses a name or a glob ending in `*`. The error is a message for the `package` field.
-    pub fn parse(text: &str) -> Result<NamePattern, String> {
+    pub fn parse(text: &str) -> Result<Self, String> {
         let Some(prefix) = text.strip_suffix('*') else {
             if text.contains('*') {
                 return Err("a glob has one `*`, at the end (`nvidia-*`)".to_string());
@@ -120,13 +120,13 @@ impl NamePattern {
                     .to_string(),
             );
         }
-        Ok(NamePattern::Prefix(normalize_prefix(prefix)))
+        Ok(Self::Prefix(normalize_prefix(prefix)))
     }
 
     pub fn matches(&self, name: &PackageName) -> bool {
         match self {
-            NamePattern::Exact(exact) => exact == name,
-            NamePattern::Prefix(prefix) => name.as_ref().starts_with(prefix.as_str()),
+            Self::Exact(exact) => exact == name,
+            Self::Prefix(prefix) => name.as_ref().starts_with(prefix.as_str()),
         }
     }
 }
@@ -134,8 +134,8 @@ impl NamePattern {
 impl fmt::Display for NamePattern {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            NamePattern::Exact(name) => write!(f, "{name}"),
-            NamePattern::Prefix(prefix) => write!(f, "{prefix}*"),
+            Self::Exact(name) => write!(f, "{name}"),
+            Self::Prefix(prefix) => write!(f, "{prefix}*"),
         }
     }
 }
@@ -167,20 +167,20 @@ pub enum Origin {
 impl Origin {
     pub fn file(&self) -> &str {
         match self {
-            Origin::Builtin { file } | Origin::User { file } => file,
+            Self::Builtin { file } | Self::User { file } => file,
         }
     }
 
     pub fn is_builtin(&self) -> bool {
-        matches!(self, Origin::Builtin { .. })
+        matches!(self, Self::Builtin { .. })
     }
 }
 
 impl fmt::Display for Origin {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Origin::Builtin { file } => write!(f, "{file} (built-in)"),
-            Origin::User { file } => write!(f, "{file} (user)"),
+            Self::Builtin { file } => write!(f, "{file} (built-in)"),
+            Self::User { file } => write!(f, "{file} (user)"),
         }
     }
 }
@@ -237,7 +237,7 @@ impl Entry {
 
 /// Setup hooks that patch Linux ELF files: meaningless for other artifacts, and absent from
 /// nixpkgs off Linux.
-pub const LINUX_ONLY_HOOKS: [&str; 2] = ["autoPatchelfHook", "autoAddDriverRunpath"];
+pub(crate) const LINUX_ONLY_HOOKS: [&str; 2] = ["autoPatchelfHook", "autoAddDriverRunpath"];
 
 /// Appends each item of `more` not already in `list`, keeping first occurrences in order.
 pub(crate) fn extend_unique<T: PartialEq + Clone>(list: &mut Vec<T>, more: &[T]) {
@@ -282,8 +282,8 @@ impl Additions {
     /// What of these additions applies to a wheel without Linux ELF files (a macOS or pure
     /// wheel; an sdist, built on every system, keeps everything): no library inputs, no
     /// patchelf settings, no Linux-only hooks.
-    pub fn without_linux_binary_fixes(&self) -> Additions {
-        Additions {
+    pub fn without_linux_binary_fixes(&self) -> Self {
+        Self {
             native_build_inputs: self
                 .native_build_inputs
                 .iter()
@@ -300,7 +300,7 @@ impl Additions {
     /// Adds a later entry's additions, by the README's rules: lists concatenated without
     /// duplicates (first occurrence kept), `env` keys and scalar fields from the last entry that
     /// sets them, `python-relax-deps = true` absorbing any list, `drop` if any entry drops.
-    pub fn merge(&mut self, later: &Additions) {
+    pub fn merge(&mut self, later: &Self) {
         extend_unique(&mut self.native_build_inputs, &later.native_build_inputs);
         extend_unique(&mut self.build_inputs, &later.build_inputs);
         extend_unique(&mut self.build_system, &later.build_system);

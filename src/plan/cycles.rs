@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 /// Returns the edges `(from, to)` to drop so that `graph` (adjacency lists over node indices,
 /// nodes ordered by name) becomes acyclic. A depth-first search from nodes in index order drops
 /// each edge that closes a cycle, so the result depends only on the graph, not on hashing.
-pub fn edges_to_break(graph: &[Vec<usize>]) -> BTreeSet<(usize, usize)> {
+pub(super) fn edges_to_break(graph: &[Vec<usize>]) -> BTreeSet<(usize, usize)> {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,

@@ -12,7 +12,7 @@ use crate::overrides::LINUX_ONLY_HOOKS;
 use crate::overrides::{Applied, Database};
 
 /// Fixups for the packages of one lock.
-pub struct Fixes<'a> {
+pub(crate) struct Fixes<'a> {
     db: &'a Database,
     /// Names the lock has: a build-system or dependency name maps to `final.x` when locked.
     locked: BTreeSet<&'a PackageName>,
@@ -23,7 +23,7 @@ pub struct Fixes<'a> {
 }
 
 impl<'a> Fixes<'a> {
-    pub fn new(db: &'a Database, lock: &'a Lock, inferred: Option<&'a Inferred>) -> Self {
+    pub(crate) fn new(db: &'a Database, lock: &'a Lock, inferred: Option<&'a Inferred>) -> Self {
         let mut shipped = BTreeMap::new();
         let shared =
             inferred.iter().flat_map(|i| &i.natives).filter(|((package, _), _)| db.sonames().shares_libraries(package));

@@ -7,7 +7,7 @@ use std::fmt;
 
 use crate::inference::BuildFacts;
 use crate::model::{LockedFile, Package};
-pub use crate::overrides::{ArtifactKind as Kind, RelaxDeps};
+pub(crate) use crate::overrides::{ArtifactKind as Kind, RelaxDeps};
 use crate::warning::WarningKind;
 
 /// A Python package in the generated set: the locked one (`final.x`) or nixpkgs' (`prev.x`).
@@ -85,7 +85,7 @@ impl Fixer for Plain {
 }
 
 /// PEP 517's fallback backend for sdists that declare none.
-pub fn setuptools_and_wheel() -> Vec<PythonRef> {
+pub(crate) fn setuptools_and_wheel() -> Vec<PythonRef> {
     vec![PythonRef::Nixpkgs("setuptools".into()), PythonRef::Nixpkgs("wheel".into())]
 }
 
@@ -114,9 +114,9 @@ pub enum Gap {
 impl Gap {
     pub fn warning_kind(&self) -> WarningKind {
         match self {
-            Gap::BuildSystem(_) => WarningKind::BuildSystemNotInferred,
-            Gap::NativeLibraries(_) => WarningKind::NativeLibrariesNotInferred,
-            Gap::UnknownSonames(_) => WarningKind::UnknownSonames,
+            Self::BuildSystem(_) => WarningKind::BuildSystemNotInferred,
+            Self::NativeLibraries(_) => WarningKind::NativeLibrariesNotInferred,
+            Self::UnknownSonames(_) => WarningKind::UnknownSonames,
         }
     }
 }
@@ -124,16 +124,16 @@ impl Gap {
 impl fmt::Display for Provenance {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Provenance::Inferred(text) => write!(f, "inferred: {text}"),
-            Provenance::Override { package, file, reason } => write!(f, "override: {package} ({file}): {reason}"),
-            Provenance::Gap(Gap::BuildSystem(None)) => {
+            Self::Inferred(text) => write!(f, "inferred: {text}"),
+            Self::Override { package, file, reason } => write!(f, "override: {package} ({file}): {reason}"),
+            Self::Gap(Gap::BuildSystem(None)) => {
                 write!(f, "build system not inferred; nixpkgs' setuptools and wheel")
             }
-            Provenance::Gap(Gap::BuildSystem(Some(why))) => {
+            Self::Gap(Gap::BuildSystem(Some(why))) => {
                 write!(f, "build system not inferred ({why}); nixpkgs' setuptools and wheel")
             }
-            Provenance::Gap(Gap::NativeLibraries(why)) => write!(f, "native libraries not inferred: {why}"),
-            Provenance::Gap(Gap::UnknownSonames(sonames)) => {
+            Self::Gap(Gap::NativeLibraries(why)) => write!(f, "native libraries not inferred: {why}"),
+            Self::Gap(Gap::UnknownSonames(sonames)) => {
                 write!(f, "unknown sonames (not in overrides/sonames.toml; add an override): {}", sonames.join(", "))
             }
         }

@@ -4,7 +4,7 @@
 
 mod cycles;
 mod fixer;
-pub mod fixups;
+pub(crate) mod fixups;
 mod source;
 mod targets;
 
@@ -21,13 +21,13 @@ use crate::name::PackageName;
 use crate::project::{EditableLayout, Project};
 use crate::resolve::select::Unusable;
 use crate::resolve::{ArtifactChoice, PerTarget, Resolution};
-pub use fixer::Fixes;
-pub use fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef, RelaxDeps};
+pub(crate) use fixer::Fixes;
+pub(crate) use fixups::{Fixer, Fixups, Provenance, PythonRef, RelaxDeps};
+pub use fixups::Plain;
 use source::planned_artifact;
-pub use source::{
-    Build, Download, Format, GitCheckout, LocalPath, NetrcAuth, PinnedSource, PlannedArtifact, Src, store_name_problem,
-};
-pub use targets::TargetSet;
+pub(crate) use source::{Build, Format, GitCheckout, Src, store_name_problem};
+pub use source::{LocalPath, PinnedSource, PlannedArtifact};
+pub(crate) use targets::TargetSet;
 
 /// Where each source can be had, as the fetch stage found it.
 pub trait Locations: Sync {
@@ -180,7 +180,7 @@ pub enum PlanError {
 }
 
 /// The lock packages the fetch stage must locate: registry packages installed somewhere.
-pub fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
+pub(crate) fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
     (0..lock.packages.len())
         .filter(|&i| {
             let package = &lock.packages[i];
@@ -195,7 +195,7 @@ pub fn packages_to_locate(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
 
 /// The registry packages installed somewhere whose lock gives some file's URL without a
 /// sha256: the fetch stage downloads those files to hash them.
-pub fn packages_to_pin_files(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
+pub(crate) fn packages_to_pin_files(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
     (0..lock.packages.len())
         .filter(|&i| {
             let package = &lock.packages[i];
@@ -208,7 +208,7 @@ pub fn packages_to_pin_files(lock: &Lock, resolution: &Resolution) -> Vec<usize>
 
 /// The lock packages whose source the fetch stage must pin (git, url, directory, file),
 /// installed somewhere.
-pub fn packages_to_pin(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
+pub(crate) fn packages_to_pin(lock: &Lock, resolution: &Resolution) -> Vec<usize> {
     (0..lock.packages.len())
         .filter(|&i| !matches!(lock.packages[i].source, Source::Registry { .. }) && resolution.packages[i].is_used())
         .collect()
@@ -339,12 +339,9 @@ fn plan_version(
             Some(&slot) => slot,
             None => {
                 let artifact = planned_artifact(lock, i, state, locations, fixer)?;
-                let slot = match artifacts.iter().position(|a| a == &artifact) {
-                    Some(slot) => slot,
-                    None => {
-                        artifacts.push(artifact);
-                        artifacts.len() - 1
-                    }
+                let slot = if let Some(slot) = artifacts.iter().position(|a| a == &artifact) { slot } else {
+                    artifacts.push(artifact);
+                    artifacts.len() - 1
                 };
                 slot_of.insert(state.artifact, slot);
                 slot
@@ -479,7 +476,7 @@ impl Plan {
 }
 
 /// `sha256-<base64>` from a hex digest.
-pub fn sri_sha256(hex: &str) -> Option<String> {
+pub(crate) fn sri_sha256(hex: &str) -> Option<String> {
     fn nibble(c: u8) -> Option<u8> {
         match c {
             b'0'..=b'9' => Some(c - b'0'),
@@ -579,12 +576,12 @@ fn root_plan(
 /// collide). `python` is the interpreter every package builds with; `lib`, `pkgs`, `stdenv`,
 /// `packages` and `bootstrap` are read by nixpkgs' own package definitions. From nixpkgs'
 /// `python-packages-base.nix`, `python-packages.nix` and `lib/customisation.nix`.
-pub const RESERVED_ATTRIBUTES: &[&str] = &["bootstrap", "disabled", "lib", "packages", "pkgs", "python", "stdenv"];
+pub(crate) const RESERVED_ATTRIBUTES: &[&str] = &["bootstrap", "disabled", "lib", "packages", "pkgs", "python", "stdenv"];
 
 /// The attribute of the locked package `name` (PEP 503-normalized): the name itself, unless the
 /// package set uses it for its machinery; then `<name>-package`, so that the overlay never
 /// replaces what every other package is built with.
-pub fn package_attribute(name: &str) -> String {
+pub(crate) fn package_attribute(name: &str) -> String {
     if RESERVED_ATTRIBUTES.contains(&name) { format!("{name}-package") } else { name.to_string() }
 }
 

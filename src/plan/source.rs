@@ -32,8 +32,8 @@ pub struct Build {
 impl PlannedArtifact {
     pub fn build(&self) -> Option<&Build> {
         match self {
-            PlannedArtifact::Build(build) => Some(build),
-            PlannedArtifact::Unusable(_) => None,
+            Self::Build(build) => Some(build),
+            Self::Unusable(_) => None,
         }
     }
 }
@@ -61,9 +61,9 @@ impl Src {
     /// What the source is, for messages: the file name, the repository, or the path.
     pub fn label(&self) -> &str {
         match self {
-            Src::Url(download) => &download.file,
-            Src::Git(git) => &git.url,
-            Src::Path(path) => &path.path,
+            Self::Url(download) => &download.file,
+            Self::Git(git) => &git.url,
+            Self::Path(path) => &path.path,
         }
     }
 }
@@ -264,7 +264,7 @@ const STORE_NAME_MAX: usize = 211;
 /// Why `name` cannot be the name of a Nix store path (what a fetched or copied file is called
 /// there), if it cannot: Nix allows letters, digits and `+-._?=`, no leading `.`, at most 211
 /// characters.
-pub fn store_name_problem(name: &str) -> Option<String> {
+pub(crate) fn store_name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("the name is empty".to_string());
     }

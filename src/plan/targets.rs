@@ -5,16 +5,16 @@
 pub struct TargetSet(u64);
 
 impl TargetSet {
-    pub const EMPTY: TargetSet = TargetSet(0);
+    pub const EMPTY: Self = Self(0);
 
     /// Every one of `count` targets.
     pub fn all(count: usize) -> Self {
         debug_assert!(count <= 64);
-        if count == 64 { TargetSet(u64::MAX) } else { TargetSet((1u64 << count) - 1) }
+        if count == 64 { Self(u64::MAX) } else { Self((1u64 << count) - 1) }
     }
 
     pub fn with(self, index: usize) -> Self {
-        TargetSet(self.0 | (1 << index))
+        Self(self.0 | (1 << index))
     }
 
     pub fn contains(&self, index: usize) -> bool {
@@ -22,11 +22,11 @@ impl TargetSet {
     }
 
     pub fn union(self, other: Self) -> Self {
-        TargetSet(self.0 | other.0)
+        Self(self.0 | other.0)
     }
 
     pub fn intersect(self, other: Self) -> Self {
-        TargetSet(self.0 & other.0)
+        Self(self.0 & other.0)
     }
 
     pub fn is_empty(&self) -> bool {
@@ -34,7 +34,7 @@ impl TargetSet {
     }
 
     /// Whether `self` covers every target of `care` (targets outside `care` do not matter).
-    pub fn covers(&self, care: TargetSet) -> bool {
+    pub fn covers(&self, care: Self) -> bool {
         care.0 & !self.0 == 0
     }
 

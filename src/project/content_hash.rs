@@ -27,19 +27,19 @@ pub enum Rules {
 }
 
 impl Rules {
-    pub const ALL: [Rules; 4] = [Rules::Poetry1_0, Rules::Poetry1_2, Rules::Poetry2_0, Rules::Poetry2_3];
+    pub const ALL: [Self; 4] = [Self::Poetry1_0, Self::Poetry1_2, Self::Poetry2_0, Self::Poetry2_3];
 
     /// The rules of the Poetry version that wrote a lock.
     pub fn of(poetry: &Version) -> Self {
         let at = |release: [u64; 2]| poetry >= &Version::new(release);
         if at([2, 3]) {
-            Rules::Poetry2_3
+            Self::Poetry2_3
         } else if at([2, 0]) {
-            Rules::Poetry2_0
+            Self::Poetry2_0
         } else if at([1, 2]) {
-            Rules::Poetry1_2
+            Self::Poetry1_2
         } else {
-            Rules::Poetry1_0
+            Self::Poetry1_0
         }
     }
 }
@@ -54,13 +54,13 @@ pub enum HashError {
 }
 
 /// The content-hash Poetry computes for a parsed pyproject.toml under `rules`.
-pub fn content_hash(doc: &toml::Table, rules: Rules) -> Result<String, HashError> {
+pub(crate) fn content_hash(doc: &toml::Table, rules: Rules) -> Result<String, HashError> {
     let text = relevant_json(doc, rules)?;
     Ok(Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect())
 }
 
 /// What Poetry hashes under `rules`, serialised as Python's `json.dumps(…, sort_keys=True)`.
-pub fn relevant_json(doc: &toml::Table, rules: Rules) -> Result<String, HashError> {
+pub(crate) fn relevant_json(doc: &toml::Table, rules: Rules) -> Result<String, HashError> {
     let mut out = String::new();
     write_node(&relevant(doc, rules)?, "", &mut out)?;
     Ok(out)
@@ -133,7 +133,7 @@ const LEGACY_KEYS: [&str; 4] = ["dependencies", "source", "extras", "dev-depende
 enum Node<'a> {
     Null,
     Value(&'a toml::Value),
-    Object(Vec<(&'a str, Node<'a>)>),
+    Object(Vec<(&'a str, Self)>),
 }
 
 /// A table of the document, absent, or an error Poetry would fail with too.

@@ -2,7 +2,7 @@
 //! `[tool.poetry]` and from PEP 621 `[project]` with PEP 735 `[dependency-groups]`.
 
 mod conflicts;
-pub mod content_hash;
+pub(crate) mod content_hash;
 mod includes;
 mod layout;
 mod pep621;
@@ -12,9 +12,9 @@ mod uv;
 use std::collections::BTreeMap;
 use std::path::Path;
 
-pub use content_hash::{ContentHashes, Freshness};
-pub use layout::EditableLayout;
-pub use uv::UvSettings;
+pub(crate) use content_hash::{ContentHashes, Freshness};
+pub(crate) use layout::EditableLayout;
+pub(crate) use uv::UvSettings;
 
 use crate::constraint::Constraint;
 use crate::inference::BuildFacts;
@@ -64,7 +64,7 @@ pub struct Project {
 #[derive(Clone, PartialEq, Eq)]
 pub struct IndexSource {
     pub name: String,
-    /// `None` for the implicit PyPI source configured by name only.
+    /// `None` for the implicit `PyPI` source configured by name only.
     pub url: Option<String>,
     pub priority: SourcePriority,
 }
@@ -288,7 +288,7 @@ pub(crate) struct Context<'a> {
 impl Context<'_> {
     /// An error about `entry`, written as `[table.path] key key`: the message names it, and its
     /// line and column are looked up in the document.
-    pub fn error(&self, entry: impl Into<String>, message: impl Into<String>) -> ProjectError {
+    pub(crate) fn error(&self, entry: impl Into<String>, message: impl Into<String>) -> ProjectError {
         let entry = entry.into();
         let position = entry_path(&entry).and_then(|path| {
             let keys: Vec<&str> = path.iter().map(String::as_str).collect();

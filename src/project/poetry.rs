@@ -157,7 +157,7 @@ fn read_groups(groups: &toml::Table, project: &mut Project, ctx: &Context) -> Re
         let group_name = GroupName::new(name).map_err(|e| ctx.error(&entry, e.to_string()))?;
         let body = body.as_table().ok_or_else(|| ctx.error(&entry, "must be a table"))?;
         let (deps, _) = read_dependencies(body.get("dependencies"), &format!("{entry} dependencies"), ctx)?;
-        let optional = body.get("optional").and_then(|v| v.as_bool()).unwrap_or(false);
+        let optional = body.get("optional").and_then(toml::Value::as_bool).unwrap_or(false);
         let included = body
             .get("include-groups")
             .and_then(|v| v.as_array())

@@ -9,7 +9,7 @@ use crate::resolve::target::Target;
 
 /// A Nix boolean expression that is true on the targets of `on`, for the targets of `care`
 /// (elsewhere the answer does not matter); `None` when it is true on all of `care`.
-pub fn condition(on: TargetSet, care: TargetSet, targets: &[Target]) -> Option<String> {
+pub(super) fn condition(on: TargetSet, care: TargetSet, targets: &[Target]) -> Option<String> {
     if on.covers(care) {
         return None;
     }
@@ -44,7 +44,7 @@ pub fn condition(on: TargetSet, care: TargetSet, targets: &[Target]) -> Option<S
 }
 
 /// The key of a target in the generated file: `x86_64-linux/3.11`.
-pub fn target_key(target: &Target) -> String {
+pub(super) fn target_key(target: &Target) -> String {
     format!("{}/{}", target.system.as_nix(), target.python.version())
 }
 

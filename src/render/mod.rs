@@ -2,7 +2,7 @@
 //! Only this module writes Nix, and only through [`writer`].
 
 mod condition;
-pub mod writer;
+pub(crate) mod writer;
 
 use std::collections::BTreeMap;
 
@@ -158,13 +158,10 @@ fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &st
             w.close("}");
             w.open("[");
             for artifact in &v.artifacts {
-                match artifact {
-                    PlannedArtifact::Unusable(why) => w.line(&unusable(v, why)),
-                    _ => {
-                        w.open("{");
-                        artifact_attrs(w, v, artifact);
-                        w.close("}");
-                    }
+                if let PlannedArtifact::Unusable(why) = artifact { w.line(&unusable(v, why)) } else {
+                    w.open("{");
+                    artifact_attrs(w, v, artifact);
+                    w.close("}");
                 }
             }
             w.close("]");

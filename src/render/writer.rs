@@ -6,28 +6,28 @@ use std::fmt::Write as _;
 
 /// Writes Nix code line by line with nixfmt's two-space indentation.
 #[derive(Debug, Default)]
-pub struct NixWriter {
+pub(crate) struct NixWriter {
     out: String,
     depth: usize,
 }
 
 impl NixWriter {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         Self::default()
     }
 
     /// A writer whose lines start `depth` levels deep, for pieces rendered separately.
-    pub fn at_depth(depth: usize) -> Self {
+    pub(crate) fn at_depth(depth: usize) -> Self {
         Self { out: String::new(), depth }
     }
 
     /// Appends text another `NixWriter` produced.
-    pub fn append(&mut self, other: NixWriter) {
+    pub(crate) fn append(&mut self, other: Self) {
         self.out.push_str(&other.out);
     }
 
     /// A line of code at the current depth. `code` must be built from this module's helpers.
-    pub fn line(&mut self, code: &str) {
+    pub(crate) fn line(&mut self, code: &str) {
         if code.is_empty() {
             self.out.push('\n');
             return;
@@ -40,26 +40,26 @@ impl NixWriter {
     }
 
     /// A line that opens a block: following lines are indented one level deeper.
-    pub fn open(&mut self, code: &str) {
+    pub(crate) fn open(&mut self, code: &str) {
         self.line(code);
         self.depth += 1;
     }
 
     /// Closes a block opened with [`Self::open`] with `code` (e.g. `};`).
-    pub fn close(&mut self, code: &str) {
+    pub(crate) fn close(&mut self, code: &str) {
         self.depth = self.depth.saturating_sub(1);
         self.line(code);
     }
 
     /// A `#` comment; any text is safe here (control characters become spaces).
-    pub fn comment(&mut self, text: &str) {
+    pub(crate) fn comment(&mut self, text: &str) {
         let clean: String = text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
         self.line(format!("# {clean}").trim_end());
     }
 
     /// `name = "text";` with `text` escaped, written straight into the output (the hot path
     /// of rendering: every URL, hash and file name goes through here).
-    pub fn assign_string(&mut self, name: &str, text: &str) {
+    pub(crate) fn assign_string(&mut self, name: &str, text: &str) {
         for _ in 0..self.depth {
             self.out.push_str("  ");
         }
@@ -70,21 +70,21 @@ impl NixWriter {
     }
 
     /// Indents following lines one level deeper without writing a line.
-    pub fn indent(&mut self) {
+    pub(crate) fn indent(&mut self) {
         self.depth += 1;
     }
 
-    pub fn dedent(&mut self) {
+    pub(crate) fn dedent(&mut self) {
         self.depth = self.depth.saturating_sub(1);
     }
 
     /// `name = value;` where `value` is code from this module's helpers.
-    pub fn assign(&mut self, name: &str, value: &str) {
+    pub(crate) fn assign(&mut self, name: &str, value: &str) {
         self.line(&format!("{} = {value};", attr(name)));
     }
 
     /// A list: `[ x ]` on one line for one element, one element per line otherwise.
-    pub fn list(&mut self, prefix: &str, items: &[String], suffix: &str) {
+    pub(crate) fn list(&mut self, prefix: &str, items: &[String], suffix: &str) {
         match items {
             [] => self.line(&format!("{prefix}[ ]{suffix}")),
             [one] => self.line(&format!("{prefix}[ {one} ]{suffix}")),
@@ -98,13 +98,13 @@ impl NixWriter {
         }
     }
 
-    pub fn finish(self) -> String {
+    pub(crate) fn finish(self) -> String {
         self.out
     }
 }
 
 /// A Nix string literal with `"`, `\`, `${` and control characters escaped.
-pub fn string(text: &str) -> String {
+pub(crate) fn string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
     escape_into(&mut out, text);
@@ -113,13 +113,13 @@ pub fn string(text: &str) -> String {
 }
 
 /// A piece of an interpolated string: literal text (escaped) or a Nix expression.
-pub enum Part<'a> {
+pub(crate) enum Part<'a> {
     Text(&'a str),
     Code(&'a str),
 }
 
 /// A string literal mixing escaped text and `${…}` interpolations of code.
-pub fn interpolated(parts: &[Part<'_>]) -> String {
+pub(crate) fn interpolated(parts: &[Part<'_>]) -> String {
     let mut out = String::from("\"");
     for part in parts {
         match part {
@@ -154,7 +154,7 @@ fn escape_into(out: &mut String, text: &str) {
 }
 
 /// An attribute name: bare when it is a plain identifier, else a string literal.
-pub fn attr(name: &str) -> String {
+pub(crate) fn attr(name: &str) -> String {
     let mut chars = name.chars();
     let plain = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || "_-'".contains(c))
@@ -165,7 +165,7 @@ pub fn attr(name: &str) -> String {
 /// A Nix path for `relative` (with `/` separators, relative to the generated file's folder):
 /// a path literal when Nix's grammar allows one, else `./.` plus an escaped string. Nix
 /// resolves both against the file's folder and normalises `..`.
-pub fn path(relative: &str) -> String {
+pub(crate) fn path(relative: &str) -> String {
     let relative = relative.trim_end_matches('/');
     match relative {
         "" | "." => return "./.".to_string(),
@@ -185,7 +185,7 @@ pub fn path(relative: &str) -> String {
 }
 
 /// `base.name`, quoting the name when needed.
-pub fn select(base: &str, name: &str) -> String {
+pub(crate) fn select(base: &str, name: &str) -> String {
     format!("{base}.{}", attr(name))
 }
 

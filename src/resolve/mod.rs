@@ -1,11 +1,11 @@
-//! Resolve: for every target (system × CPython minor), which locked packages are installed,
+//! Resolve: for every target (system × `CPython` minor), which locked packages are installed,
 //! with which extras and dependency edges, and which artifact each one uses.
 
 mod disagreement;
-pub mod environment;
-pub mod select;
-pub mod tags;
-pub mod target;
+pub(crate) mod environment;
+pub(crate) mod select;
+pub(crate) mod tags;
+pub(crate) mod target;
 mod walk;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -17,8 +17,9 @@ use rayon::prelude::*;
 use crate::model::Lock;
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::project::Project;
-pub use disagreement::Disagreement;
-pub use select::{ArtifactChoice, ArtifactPolicy, Prefer};
+pub(crate) use disagreement::Disagreement;
+pub(crate) use select::ArtifactChoice;
+pub use select::{ArtifactPolicy, Prefer};
 use target::{PlatformPolicy, PythonMinor, System, Target};
 
 /// What the caller wants resolved.
@@ -26,7 +27,7 @@ use target::{PlatformPolicy, PythonMinor, System, Target};
 pub struct ResolveOptions {
     /// Systems to serve (default: all four).
     pub systems: Vec<System>,
-    /// CPython minors to serve, before the project's constraint narrows them (default 3.9–3.14).
+    /// `CPython` minors to serve, before the project's constraint narrows them (default 3.9–3.14).
     pub pythons: Vec<PythonMinor>,
     pub platform: PlatformPolicy,
     pub artifacts: ArtifactPolicy,
@@ -94,7 +95,7 @@ pub struct Roots {
 }
 
 /// One list of package indices per target (aligned with `Resolution::targets`).
-pub type PerTarget = Vec<Vec<usize>>;
+pub(crate) type PerTarget = Vec<Vec<usize>>;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ResolveError {
@@ -120,7 +121,7 @@ pub enum ResolveError {
 }
 
 /// The targets to serve: the requested systems × the requested minors the project allows.
-pub fn targets(lock: &Lock, project: &Project, options: &ResolveOptions) -> Result<Vec<Target>, ResolveError> {
+pub(crate) fn targets(lock: &Lock, project: &Project, options: &ResolveOptions) -> Result<Vec<Target>, ResolveError> {
     let pythons: Vec<PythonMinor> = options
         .pythons
         .iter()
@@ -129,7 +130,7 @@ pub fn targets(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .collect();
     if pythons.is_empty() {
         let constraint = if project.python.is_any() { lock.python.to_string() } else { project.python.to_string() };
-        let asked = options.pythons.iter().map(|p| p.to_string()).collect::<Vec<_>>().join(", ");
+        let asked = options.pythons.iter().map(std::string::ToString::to_string).collect::<Vec<_>>().join(", ");
         return Err(ResolveError::NoTargets { constraint, asked });
     }
     let mut targets = Vec::new();
@@ -230,12 +231,12 @@ fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetReso
 
 /// Package indices by name (a name may be locked at several versions), the highest version
 /// first: where several versions fit a dependency, Poetry's solver takes the highest.
-pub struct NameIndex {
+pub(crate) struct NameIndex {
     by_name: FxHashMap<PackageName, Vec<usize>>,
 }
 
 impl NameIndex {
-    pub fn new(lock: &Lock) -> Self {
+    pub(crate) fn new(lock: &Lock) -> Self {
         let mut by_name: FxHashMap<PackageName, Vec<usize>> = FxHashMap::default();
         for (i, package) in lock.packages.iter().enumerate() {
             by_name.entry(package.name.clone()).or_default().push(i);
@@ -246,7 +247,7 @@ impl NameIndex {
         Self { by_name }
     }
 
-    pub fn get(&self, name: &PackageName) -> &[usize] {
+    pub(crate) fn get(&self, name: &PackageName) -> &[usize] {
         self.by_name.get(name).map(Vec::as_slice).unwrap_or(&[])
     }
 }

@@ -67,17 +67,17 @@ impl Unusable {
     /// Why, and what the user can do, for the generated file's evaluation error.
     pub fn explain(&self) -> &'static str {
         match self {
-            Unusable::NoFiles => "the lock lists no files for it; run `poetry lock` again so that Poetry records them",
-            Unusable::NoWheelNoSdist => {
+            Self::NoFiles => "the lock lists no files for it; run `poetry lock` again so that Poetry records them",
+            Self::NoWheelNoSdist => {
                 "no locked wheel fits this platform and there is no sdist; pin a version that ships a wheel for it, or regenerate with --system/--python leaving this platform out"
             }
-            Unusable::OnlyBinaryNoWheel => {
+            Self::OnlyBinaryNoWheel => {
                 "no locked wheel fits this platform and the sdist is not to be built (--only-binary, [tool.uv] no-build, or an override database entry with artifact = wheel, for a build nixpkgs cannot do from it); pin a version with a wheel for this platform, or leave the platform out with --system/--python"
             }
-            Unusable::NoBinaryNoSdist => {
+            Self::NoBinaryNoSdist => {
                 "--no-binary asks for an sdist but the lock has none; drop it from --no-binary"
             }
-            Unusable::GoneFromIndex => {
+            Self::GoneFromIndex => {
                 "the index no longer offers the files the lock names for it; re-lock (`poetry lock`) to choose files that exist, or give it a `src` in an overlay composed after this one"
             }
         }
@@ -86,7 +86,7 @@ impl Unusable {
 
 /// The systems (bit per `System::ALL` index) a file can serve: wheels by their platform
 /// tags, anything else none. Computed once per file so that selection skips the rest.
-pub fn file_systems(file: &LockedFile, platform: &PlatformPolicy) -> u8 {
+pub(crate) fn file_systems(file: &LockedFile, platform: &PlatformPolicy) -> u8 {
     match &file.dist {
         DistFilename::Wheel(wheel) => wheel_systems(wheel, platform),
         _ => 0,
@@ -96,7 +96,7 @@ pub fn file_systems(file: &LockedFile, platform: &PlatformPolicy) -> u8 {
 /// Chooses the artifact for `package` on `target`; `systems` is [`file_systems`] of each file.
 /// When nothing is left only because the index no longer offers files that would fit, the
 /// choice is [`Unusable::GoneFromIndex`].
-pub fn select_artifact(
+pub(crate) fn select_artifact(
     package: &Package,
     systems: &[u8],
     target: &Target,

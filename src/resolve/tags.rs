@@ -1,5 +1,5 @@
 //! PEP 425 wheel compatibility and preference for one target, following the order of
-//! `packaging.tags.sys_tags()` for a CPython 3.X interpreter (what pip installs).
+//! `packaging.tags.sys_tags()` for a `CPython` 3.X interpreter (what pip installs).
 //!
 //! Instead of enumerating the target's tag list, each tag triple of a wheel is mapped straight
 //! to its position class in that list, so ranking allocates nothing.
@@ -14,10 +14,10 @@ use crate::resolve::target::{Arch, PlatformPolicy, PythonMinor, System, Target};
 /// Fields: the interpreter/ABI slot (outermost in `sys_tags()`), the platform rank within the
 /// slot, then the build tag (higher build wins ties).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct TagPriority(u16, u32, Reverse<Option<(u32, u64)>>);
+pub(crate) struct TagPriority(u16, u32, Reverse<Option<(u32, u64)>>);
 
 /// Where `wheel` ranks for `target`, or `None` if pip on the target would not install it.
-pub fn wheel_priority(wheel: &WheelFilename, target: &Target, policy: &PlatformPolicy) -> Option<TagPriority> {
+pub(crate) fn wheel_priority(wheel: &WheelFilename, target: &Target, policy: &PlatformPolicy) -> Option<TagPriority> {
     let mut best: Option<(u16, u32)> = None;
     for python in &wheel.python {
         for abi in &wheel.abi {
@@ -38,7 +38,7 @@ pub fn wheel_priority(wheel: &WheelFilename, target: &Target, policy: &PlatformP
 
 /// The systems (bit `i` for `System::ALL[i]`) on which some platform tag of `wheel` can run,
 /// whatever the interpreter: a cheap first filter, computed once per file rather than per target.
-pub fn wheel_systems(wheel: &WheelFilename, policy: &PlatformPolicy) -> u8 {
+pub(crate) fn wheel_systems(wheel: &WheelFilename, policy: &PlatformPolicy) -> u8 {
     let mut mask = 0;
     for (bit, system) in System::ALL.iter().enumerate() {
         let target = Target { system: *system, python: PythonMinor(*PythonMinor::SUPPORTED.end()) };

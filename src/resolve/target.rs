@@ -1,4 +1,4 @@
-//! Resolution targets: a Nix system × a CPython minor, and the platform policy
+//! Resolution targets: a Nix system × a `CPython` minor, and the platform policy
 //! (glibc baseline, macOS version) that decides which wheels a target can run.
 
 use std::fmt;
@@ -13,16 +13,16 @@ pub enum System {
 }
 
 impl System {
-    pub const ALL: [System; 4] =
-        [System::X86_64Linux, System::Aarch64Linux, System::X86_64Darwin, System::Aarch64Darwin];
+    pub const ALL: [Self; 4] =
+        [Self::X86_64Linux, Self::Aarch64Linux, Self::X86_64Darwin, Self::Aarch64Darwin];
 
     /// The Nix system string (`stdenv.hostPlatform.system`).
     pub fn as_nix(&self) -> &'static str {
         match self {
-            System::X86_64Linux => "x86_64-linux",
-            System::Aarch64Linux => "aarch64-linux",
-            System::X86_64Darwin => "x86_64-darwin",
-            System::Aarch64Darwin => "aarch64-darwin",
+            Self::X86_64Linux => "x86_64-linux",
+            Self::Aarch64Linux => "aarch64-linux",
+            Self::X86_64Darwin => "x86_64-darwin",
+            Self::Aarch64Darwin => "aarch64-darwin",
         }
     }
 
@@ -31,7 +31,7 @@ impl System {
     }
 
     pub fn is_linux(&self) -> bool {
-        matches!(self, System::X86_64Linux | System::Aarch64Linux)
+        matches!(self, Self::X86_64Linux | Self::Aarch64Linux)
     }
 
     pub fn is_darwin(&self) -> bool {
@@ -40,8 +40,8 @@ impl System {
 
     pub fn arch(&self) -> Arch {
         match self {
-            System::X86_64Linux | System::X86_64Darwin => Arch::X86_64,
-            System::Aarch64Linux | System::Aarch64Darwin => Arch::Aarch64,
+            Self::X86_64Linux | Self::X86_64Darwin => Arch::X86_64,
+            Self::Aarch64Linux | Self::Aarch64Darwin => Arch::Aarch64,
         }
     }
 }
@@ -58,22 +58,22 @@ pub enum Arch {
     Aarch64,
 }
 
-/// A CPython 3 minor version (3.9 → `PythonMinor(9)`).
+/// A `CPython` 3 minor version (3.9 → `PythonMinor(9)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PythonMinor(pub u8);
 
 impl PythonMinor {
-    /// The CPython minors lock2nix generates for: 3.9 to 3.14.
+    /// The `CPython` minors lock2nix generates for: 3.9 to 3.14.
     pub const SUPPORTED: std::ops::RangeInclusive<u8> = 9..=14;
 
-    pub fn all() -> impl Iterator<Item = PythonMinor> {
+    pub fn all() -> impl Iterator<Item = Self> {
         Self::SUPPORTED.map(PythonMinor)
     }
 
     /// Parses `3.11`.
     pub fn parse(text: &str) -> Option<Self> {
         let minor = text.strip_prefix("3.")?.parse().ok()?;
-        Self::SUPPORTED.contains(&minor).then_some(PythonMinor(minor))
+        Self::SUPPORTED.contains(&minor).then_some(Self(minor))
     }
 
     /// `python_version`, e.g. `3.11`.

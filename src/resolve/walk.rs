@@ -231,7 +231,7 @@ impl<'a> Walk<'a> {
                         adopted.push(i);
                     }
                 } else if *group == main {
-                    for (extra, list) in lists.2.iter_mut() {
+                    for (extra, list) in &mut lists.2 {
                         if holds(std::slice::from_ref(extra)) {
                             list.push(i);
                             adopted.push(i);
@@ -262,13 +262,13 @@ impl<'a> Walk<'a> {
             adopted.push(i);
             return;
         }
-        for (extra, list) in lists.2.iter_mut() {
+        for (extra, list) in &mut lists.2 {
             if marker.evaluate_pep751(&self.env, std::slice::from_ref(extra), defaults) {
                 list.push(i);
                 adopted.push(i);
             }
         }
-        for (group, list) in lists.1.iter_mut() {
+        for (group, list) in &mut lists.1 {
             let Some(marker_group) = self.marker_groups.get(group) else { continue };
             if marker.evaluate_pep751(&self.env, &[], std::slice::from_ref(marker_group)) {
                 list.push(i);

@@ -1,5 +1,7 @@
 //! Git repositories for tests: a git independent of the machine's configuration, and
 //! `git daemon` serving a folder of repositories on 127.0.0.1.
+// A test binary has no API: `pub` here only shares helpers between test binaries.
+#![allow(unreachable_pub)]
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};

@@ -1,5 +1,6 @@
 //! Helpers shared by the integration tests. Each test binary uses a different subset.
-#![allow(dead_code, unused_imports)]
+// A test binary has no API: `pub` here only shares helpers between test binaries.
+#![allow(dead_code, unused_imports, unreachable_pub)]
 
 pub mod artifacts;
 pub mod corpus;

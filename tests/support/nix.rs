@@ -4,6 +4,8 @@
 //! Every Nix test starts with [`require_nix`]: when Nix is not installed the
 //! test FAILS with a hint to install `nix-bin`, unless `LOCK2NIX_SKIP_NIX_TESTS=1`
 //! is set, in which case it prints that it was skipped and returns early.
+// A test binary has no API: `pub` here only shares helpers between test binaries.
+#![allow(unreachable_pub)]
 #![allow(dead_code)]
 
 use std::fmt;

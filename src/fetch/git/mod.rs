@@ -444,7 +444,7 @@ fn check_url(url: &str) -> Result<(), GitError> {
 }
 
 /// 40 (SHA-1) or 64 (SHA-256) hex digits.
-pub fn is_full_commit(rev: &str) -> bool {
+pub(crate) fn is_full_commit(rev: &str) -> bool {
     (rev.len() == 40 || rev.len() == 64) && rev.bytes().all(|b| b.is_ascii_hexdigit())
 }
 

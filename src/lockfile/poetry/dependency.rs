@@ -20,7 +20,7 @@ use crate::name::{ExtraName, PackageName};
 /// A dependency as written: a constraint string or a table.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-pub enum RawSpec {
+pub(crate) enum RawSpec {
     Constraint(String),
     Table(RawTable),
 }
@@ -30,7 +30,7 @@ pub enum RawSpec {
 /// records.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "kebab-case")]
-pub struct RawTable {
+pub(crate) struct RawTable {
     pub version: Option<String>,
     pub markers: Option<String>,
     pub python: Option<String>,
@@ -53,27 +53,27 @@ pub struct RawTable {
 /// A dependency entry: one specification or a list of them (a multiple-constraints dependency).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(untagged)]
-pub enum RawEntry {
+pub(crate) enum RawEntry {
     One(RawSpec),
     Many(Vec<RawTable>),
 }
 
 impl RawEntry {
     /// The tables of the entry; a constraint string is a table with only `version`.
-    pub fn tables(&self) -> Vec<RawTable> {
+    pub(crate) fn tables(&self) -> Vec<RawTable> {
         match self {
-            RawEntry::One(RawSpec::Constraint(text)) => {
+            Self::One(RawSpec::Constraint(text)) => {
                 vec![RawTable { version: Some(text.clone()), ..RawTable::default() }]
             }
-            RawEntry::One(RawSpec::Table(table)) => vec![table.clone()],
-            RawEntry::Many(tables) => tables.clone(),
+            Self::One(RawSpec::Table(table)) => vec![table.clone()],
+            Self::Many(tables) => tables.clone(),
         }
     }
 }
 
 /// Why an entry cannot be read; the caller adds the file and the entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum SpecError {
+pub(crate) enum SpecError {
     #[error("{0}")]
     Constraint(#[from] crate::constraint::ConstraintError),
     #[error("python: {0}")]
@@ -87,7 +87,7 @@ pub enum SpecError {
 }
 
 /// The dependency a table describes (poetry-core's `create_dependency`).
-pub fn convert(name: PackageName, table: &RawTable) -> Result<Dependency, SpecError> {
+pub(crate) fn convert(name: PackageName, table: &RawTable) -> Result<Dependency, SpecError> {
     let constraint = match table.version.as_deref() {
         Some(text) => Constraint::parse_poetry(text)?,
         None => Constraint::any(),
@@ -124,14 +124,14 @@ pub fn convert(name: PackageName, table: &RawTable) -> Result<Dependency, SpecEr
 }
 
 /// Parses a PEP 508 marker expression.
-pub fn parse_marker(text: &str) -> Result<MarkerTree, SpecError> {
+pub(crate) fn parse_marker(text: &str) -> Result<MarkerTree, SpecError> {
     crate::limits::check_pep508(text)
         .map_err(|message| SpecError::Marker { text: crate::limits::excerpt(text), message })?;
     MarkerTree::from_str(text).map_err(|e| SpecError::Marker { text: text.to_string(), message: e.to_string() })
 }
 
 /// `platform = "…"` as the `sys_platform` marker poetry-core makes of it.
-pub fn platform_marker(text: &str) -> Result<MarkerTree, SpecError> {
+pub(crate) fn platform_marker(text: &str) -> Result<MarkerTree, SpecError> {
     let invalid = |message: &str| SpecError::Platform { text: text.to_string(), message: message.to_string() };
     let trimmed = text.trim();
     if trimmed == "*" {

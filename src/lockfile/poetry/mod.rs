@@ -10,7 +10,7 @@ use uv_pep440::Version;
 mod dependency;
 
 pub(crate) use dependency::platform_marker;
-pub use dependency::{RawEntry, RawTable, SpecError, convert as convert_dependency, parse_marker};
+pub(crate) use dependency::{RawEntry, RawTable, convert as convert_dependency, parse_marker};
 
 use super::LockError;
 use crate::constraint::Constraint;
@@ -295,7 +295,7 @@ fn generated_by(text: &str) -> Option<Version> {
 
 /// The distribution name at the start of a requirement such as `pkginfo (>=1.10)` or
 /// `requests[socks]>=2`.
-pub fn requirement_name(requirement: &str) -> &str {
+pub(crate) fn requirement_name(requirement: &str) -> &str {
     let end = requirement.find(|c: char| c.is_whitespace() || "([<>=!~;@".contains(c)).unwrap_or(requirement.len());
     &requirement[..end]
 }

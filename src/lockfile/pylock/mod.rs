@@ -23,7 +23,7 @@ use crate::toml_error;
 use wire::{RawDependency, RawFile, RawLock, RawPackage};
 
 /// Parses the text of a pylock.toml; `origin` names the file in errors.
-pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
+pub(crate) fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
     let raw: RawLock = toml_error::from_str(text).map_err(|source| LockError::Toml {
         path: origin.into(),
         kind: "pylock.toml",

@@ -265,38 +265,35 @@ impl<'a> Reader<'a> {
     /// whose root is not a project.
     fn roots(&self) -> Result<LockRoots, LockError> {
         let mut roots = LockRoots::default();
-        match self.root {
-            Some(k) => {
-                let root = &self.raw.package[k];
-                let name =
-                    PackageName::from_owned(root.name.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
-                roots.built = matches!(root.source, RawSource::Editable { .. });
-                roots.version = root.version.as_deref().map(|v| v.trim().to_string());
-                roots.main = self.edges(&root.dependencies, false, &root.name)?;
-                for (extra, edges) in &root.optional_dependencies {
-                    let extra =
-                        ExtraName::from_owned(extra.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
-                    roots.extras.insert(extra, self.edges(edges, false, &root.name)?);
-                }
-                self.add_groups(&mut roots, &root.dev_dependencies, &root.name)?;
-                roots.name = Some(name);
+        if let Some(k) = self.root {
+            let root = &self.raw.package[k];
+            let name =
+                PackageName::from_owned(root.name.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
+            roots.built = matches!(root.source, RawSource::Editable { .. });
+            roots.version = root.version.as_deref().map(|v| v.trim().to_string());
+            roots.main = self.edges(&root.dependencies, false, &root.name)?;
+            for (extra, edges) in &root.optional_dependencies {
+                let extra =
+                    ExtraName::from_owned(extra.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
+                roots.extras.insert(extra, self.edges(edges, false, &root.name)?);
             }
-            None => {
-                if self.members().is_empty() {
-                    return Err(self.error(
-                        "[manifest]",
-                        "the lock has neither a root project (source `editable = \".\"` or `virtual = \".\"`) nor workspace members",
-                    ));
-                }
-                for member in self.members() {
-                    self.add_member(&mut roots, member)?;
-                }
-                for (group, requirements) in self.raw.manifest.iter().flat_map(|m| &m.dependency_groups) {
-                    let group =
-                        GroupName::new(group).map_err(|e| self.error("[manifest.dependency-groups]", e.to_string()))?;
-                    let edges = requirements.iter().map(|r| self.requirement(r)).collect::<Result<Vec<_>, _>>()?;
-                    roots.groups.entry(group).or_default().extend(edges);
-                }
+            self.add_groups(&mut roots, &root.dev_dependencies, &root.name)?;
+            roots.name = Some(name);
+        } else {
+            if self.members().is_empty() {
+                return Err(self.error(
+                    "[manifest]",
+                    "the lock has neither a root project (source `editable = \".\"` or `virtual = \".\"`) nor workspace members",
+                ));
+            }
+            for member in self.members() {
+                self.add_member(&mut roots, member)?;
+            }
+            for (group, requirements) in self.raw.manifest.iter().flat_map(|m| &m.dependency_groups) {
+                let group =
+                    GroupName::new(group).map_err(|e| self.error("[manifest.dependency-groups]", e.to_string()))?;
+                let edges = requirements.iter().map(|r| self.requirement(r)).collect::<Result<Vec<_>, _>>()?;
+                roots.groups.entry(group).or_default().extend(edges);
             }
         }
         roots.conflicts = self.conflicts()?;

@@ -1,4 +1,4 @@
-//! uv.lock sources into the model's: the git URL's query and fragment, PyPI as the default
+//! uv.lock sources into the model's: the git URL's query and fragment, `PyPI` as the default
 //! index, paths relative to the lock's folder.
 
 use super::wire::RawSource;
@@ -24,7 +24,7 @@ pub(super) fn convert(raw: &RawSource) -> Result<Source, String> {
         RawSource::Directory { directory } => Source::Directory { path: directory.clone(), develop: false },
         RawSource::Editable { editable } => Source::Directory { path: editable.clone(), develop: true },
         RawSource::Virtual { r#virtual } => {
-            return Err(format!("virtual source `{}` cannot be installed", r#virtual));
+            return Err(format!("virtual source `{virtual}` cannot be installed"));
         }
     })
 }

@@ -3,7 +3,8 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use crate::overrides::{Database, NamePattern, Origin, embedded, known_attributes};
+use crate::overrides::schema::{NamePattern, Origin};
+use crate::overrides::{Database, embedded, known_attributes};
 
 /// The `.toml` files in `overrides/packages/` now, sorted (none if the folder does not exist).
 fn package_files_on_disk() -> Vec<String> {

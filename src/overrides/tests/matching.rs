@@ -2,7 +2,8 @@
 //! database operations the CLI flags map to.
 
 use super::{KNOWN, builtin, name, one, version};
-use crate::overrides::{ArtifactKind, Database, Entry, RelaxDeps};
+use crate::overrides::schema::Entry;
+use crate::overrides::{ArtifactKind, Database, RelaxDeps};
 
 fn entry(package: &str, extra: &str) -> String {
     format!("[[override]]\npackage = {package:?}\nreason = \"r\"\nlink = \"https://example.org/{package}\"\n{extra}\n")

@@ -3,7 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{builtin, error, name, one};
-use crate::overrides::{AppliesTo, ArtifactKind, Database, NamePattern, Origin, RelaxDeps};
+use crate::overrides::schema::{AppliesTo, NamePattern, Origin};
+use crate::overrides::{ArtifactKind, Database, RelaxDeps};
 
 /// A valid `torch` entry plus `extra` lines.
 fn torch(extra: &str) -> String {
