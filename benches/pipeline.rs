@@ -11,9 +11,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lock2nix::PackageName;
 use lock2nix::testing::lockfile;
 use lock2nix::testing::model::{Lock, Source};
-use lock2nix::PackageName;
 use lock2nix::testing::plan::{self, LocalPath, Locations, PinnedSource};
 use lock2nix::testing::project::{self, Project};
 use lock2nix::testing::render::{self, Header};
@@ -101,7 +101,7 @@ fn bench_input(c: &mut Criterion, label: &str, dir: &Path, lock_name: &str, lock
     group.throughput(Throughput::Elements(package_targets));
     group.bench_function("resolve (all targets)", |b| b.iter(|| resolve::resolve(&lock, &project, &options).unwrap()));
     group.bench_function("plan + render", |b| {
-        b.iter(|| render::render(&plan::plan(&lock, &project, &resolution, &where_, &plan::Plain).unwrap(), &header))
+        b.iter(|| render::render(&plan::plan(&lock, &project, &resolution, &where_, &plan::Plain).unwrap(), &header));
     });
     group.bench_function("render", |b| b.iter(|| render::render(&planned, &header)));
     group.finish();
@@ -138,10 +138,10 @@ fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
     let mut group = c.benchmark_group(format!("{label} whole run"));
     group.sample_size(10);
     group.bench_function(format!("lock2nix uv.lock {}", flags.join(" ")), |b| {
-        b.iter(|| assert!(run(&flags).status.success()))
+        b.iter(|| assert!(run(&flags).status.success()));
     });
     group.bench_function(format!("lock2nix uv.lock {}", uncached.join(" ")), |b| {
-        b.iter(|| assert!(run(&uncached).status.success()))
+        b.iter(|| assert!(run(&uncached).status.success()));
     });
     match export() {
         Ok(out) if out.status.success() => {

@@ -41,7 +41,11 @@ impl Constraint {
     }
 
     fn from_alternatives(alternatives: Vec<VersionSpecifiers>) -> Self {
-        if alternatives.iter().any(uv_pep440::VersionSpecifiers::is_empty) { Self::any() } else { Self { alternatives } }
+        if alternatives.iter().any(uv_pep440::VersionSpecifiers::is_empty) {
+            Self::any()
+        } else {
+            Self { alternatives }
+        }
     }
 
     /// Parses a Poetry constraint (`^1.2`, `~1.2`, `1.2.*`, `>=1 <2 || ==3`, plain PEP 440).

@@ -257,7 +257,7 @@ pub enum PythonTag {
     CPython { major: u8, minor: Option<u8> },
     /// `py3`, `py39`, `py2`: any implementation.
     Generic { major: u8, minor: Option<u8> },
-    /// `PyPy` (`pp310`), `GraalPy`, Jython, …
+    /// PyPy (`pp310`), GraalPy, Jython, …
     Other(String),
 }
 
@@ -278,7 +278,7 @@ impl PythonTag {
 pub enum AbiTag {
     None,
     Abi3,
-    /// `cp311`, `cp311d` (debug), `cp313t` (free-threaded); always `CPython` 3.
+    /// `cp311`, `cp311d` (debug), `cp313t` (free-threaded); always CPython 3.
     CPython {
         minor: u8,
         debug: bool,

@@ -1,6 +1,6 @@
 //! `lock2nix init`: a project's starter files beside its lock, the same as `nix flake init -t`
 //! gives (`nix/template`), fitted to the project: flake.nix using lock2nix's Nix helpers,
-//! `.envrc` for direnv, and `VSCode` settings pointing at the dev shell's interpreter.
+//! `.envrc` for direnv, and VSCode settings pointing at the dev shell's interpreter.
 
 use std::collections::BTreeMap;
 
@@ -11,7 +11,7 @@ const FLAKE: &str = include_str!("../nix/template/flake.nix");
 const ENVRC: &str = include_str!("../nix/template/.envrc");
 const VSCODE: &str = include_str!("../nix/template/.vscode/settings.json");
 
-/// The `CPython` minor nixpkgs' `python3` was when this was written; init names the minor
+/// The CPython minor nixpkgs' `python3` was when this was written; init names the minor
 /// explicitly (`python313`), so a later nixpkgs moving `python3` changes nothing.
 const NIXPKGS_PYTHON3_MINOR: u8 = 13;
 
@@ -63,7 +63,7 @@ fn flake(plan: &Plan, subfolder: Option<&str>) -> String {
     text
 }
 
-/// The `CPython` minor whose targets install the most systems completely (no package without a
+/// The CPython minor whose targets install the most systems completely (no package without a
 /// usable artifact), then the one with the fewest packages left without one over all systems;
 /// among equals nixpkgs' `python3`, then the closest to it, newer first.
 fn interpreter_minor(plan: &Plan) -> u8 {

@@ -58,7 +58,9 @@ pub mod testing {
     pub mod fetch {
         pub use crate::fetch::git::{GitTree, prefetch, resolve_reference};
         pub use crate::fetch::nar;
-        pub use crate::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock};
+        pub use crate::fetch::{
+            FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock,
+        };
     }
     pub mod generate {
         pub use crate::generate::plan_offline;

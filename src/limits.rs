@@ -8,6 +8,7 @@
 //!
 //! Messages quote lock and index data: [`excerpt`] bounds a quoted value, and [`printable`]
 //! makes a whole message safe for a terminal.
+use std::fmt::Write as _;
 
 /// The longest marker or requirement lock2nix reads (7 times the longest seen in real locks).
 pub(crate) const MAX_PEP508_BYTES: usize = 16 * 1024;
@@ -41,7 +42,7 @@ pub fn printable(text: &str) -> String {
     let mut out = String::with_capacity(text.len().min(MAX_MESSAGE_CHARS * 4));
     for (i, c) in text.chars().enumerate() {
         if count > MAX_MESSAGE_CHARS && i == head {
-            out.push_str(&format!(" […{} characters left out…] ", count - head - tail));
+            let _ = write!(out, " […{} characters left out…] ", count - head - tail);
         }
         if count > MAX_MESSAGE_CHARS && (head..count - tail).contains(&i) {
             continue;
@@ -50,7 +51,9 @@ pub fn printable(text: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if hidden(c) => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+            c if hidden(c) => {
+                let _ = write!(out, "\\u{{{:x}}}", c as u32);
+            }
             c => out.push(c),
         }
     }

@@ -53,7 +53,7 @@ enum Command {
         /// The generated file.
         #[arg(default_value = "python-packages.nix")]
         file: PathBuf,
-        /// Cache directory [default: $XDG_CACHE_HOME/lock2nix]
+        /// Cache directory [default: $`XDG_CACHE_HOME/lock2nix`]
         #[arg(long, value_name = "DIR", env = "LOCK2NIX_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
         /// Work from the cache alone; fail naming what is missing.
@@ -143,7 +143,7 @@ struct GenerateArgs {
     /// Index requests in flight at once.
     #[arg(short, long, default_value_t = 16)]
     jobs: usize,
-    /// Cache directory [default: $XDG_CACHE_HOME/lock2nix]
+    /// Cache directory [default: $`XDG_CACHE_HOME/lock2nix`]
     #[arg(long, value_name = "DIR", env = "LOCK2NIX_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
     /// Use no disk cache.
@@ -213,7 +213,7 @@ enum PreferArg {
 
 fn parse_system(text: &str) -> Result<System, String> {
     System::parse(text).ok_or_else(|| {
-        let all: Vec<&str> = System::ALL.iter().map(|s| s.as_nix()).collect();
+        let all: Vec<&str> = System::ALL.iter().map(lock2nix::System::as_nix).collect();
         format!("unknown system `{text}`; choose from {}", all.join(", "))
     })
 }
@@ -276,12 +276,11 @@ fn run() -> Result<(), Failure> {
     let cli = parsed.generate;
     let options = generate_options(&cli)?;
     let generated = generate(&options).map_err(|e| failure!("{e}"))?;
-    match &cli.output {
-        Some(path) => write_atomically(path, &generated.nix)?,
-        None => {
-            let mut out = std::io::stdout().lock();
-            out.write_all(generated.nix.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))?;
-        }
+    if let Some(path) = &cli.output {
+        write_atomically(path, &generated.nix)?
+    } else {
+        let mut out = std::io::stdout().lock();
+        out.write_all(generated.nix.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))?;
     }
     if !cli.quiet {
         report(&generated, cli.verbose);

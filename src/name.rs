@@ -1,7 +1,7 @@
 //! PEP 503 normalized names: packages, extras and dependency groups.
 
-pub(crate) use uv_normalize::{ExtraName, InvalidNameError};
 pub use uv_normalize::PackageName;
+pub(crate) use uv_normalize::{ExtraName, InvalidNameError};
 
 /// A dependency-group name (Poetry groups, PEP 735 `[dependency-groups]`), PEP 503-normalized
 /// like package names so that `Dev`, `dev` and `DEV` are one group.

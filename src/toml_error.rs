@@ -2,6 +2,7 @@
 //! and what — instead of the `toml` crate's multi-line report with a source excerpt.
 
 use std::fmt;
+use std::fmt::Write as _;
 
 use serde::de::DeserializeOwned;
 
@@ -117,7 +118,9 @@ fn key_path(path: &serde_path_to_error::Path) -> String {
     let mut out = String::new();
     for segment in path {
         match segment {
-            Segment::Seq { index } => out.push_str(&format!("[{index}]")),
+            Segment::Seq { index } => {
+                let _ = write!(out, "[{index}]");
+            }
             Segment::Map { key } => {
                 if !out.is_empty() {
                     out.push('.');
@@ -125,7 +128,7 @@ fn key_path(path: &serde_path_to_error::Path) -> String {
                 if !key.is_empty() && key.chars().all(|c| c.is_ascii_alphanumeric() || "-_".contains(c)) {
                     out.push_str(key);
                 } else {
-                    out.push_str(&format!("{key:?}"));
+                    let _ = write!(out, "{key:?}");
                 }
             }
             Segment::Enum { variant } => {

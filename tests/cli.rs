@@ -1,5 +1,5 @@
 //! The `lock2nix` binary end to end: hand-written poetry.lock + pyproject.toml pairs
-//! (tests/fixtures/projects/) against the loopback index (tests/support/index_server.rs),
+//! (tests/fixtures/projects/) against the loopback index (`tests/support/index_server.rs`),
 //! which serves the recorded PyPI pages of tests/fixtures/index/. Every test works in its own
 //! temporary directory with its cache inside it; nothing reaches the real network.
 

@@ -6,9 +6,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use lock2nix::PackageName;
 use lock2nix::testing::fetch::{FetchOptions, ProjectQuery, locate};
 use lock2nix::testing::model::LockedFile;
-use lock2nix::PackageName;
 use support::{IndexServer, Reply};
 
 const PROJECTS: usize = 320;

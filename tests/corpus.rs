@@ -44,7 +44,7 @@ use support::{IndexServer, Reply};
 /// Copies every generated file to `<this folder>/<case>/python-packages.nix` (for debugging).
 const KEEP_ENV: &str = "LOCK2NIX_CORPUS_KEEP";
 /// A hang guard for one lock2nix run, far above what any corpus lock needs.
-const GENERATE_TIMEOUT: Duration = Duration::from_secs(600);
+const GENERATE_TIMEOUT: Duration = Duration::from_mins(10);
 
 fn report_path() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target").join("corpus-report.txt")
@@ -86,7 +86,7 @@ impl Outcome {
 
 impl CaseOutcome for Outcome {
     fn panicked(message: String) -> Self {
-        let mut outcome = Outcome::default();
+        let mut outcome = Self::default();
         outcome.fail("test", message);
         outcome
     }
@@ -318,16 +318,15 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     if let Err(message) = nix_parse(&output_path) {
         outcome.fail("parse", message);
     }
-    let root = match root_attribute(&text) {
-        Some(root) => root,
-        None => {
-            outcome.fail(
-                "evaluate",
-                "no `# The project itself:` comment followed by `  <name> = final.buildPythonPackage {` in the output",
-            );
-            outcome.line = line;
-            return outcome;
-        }
+    let root = if let Some(root) = root_attribute(&text) {
+        root
+    } else {
+        outcome.fail(
+            "evaluate",
+            "no `# The project itself:` comment followed by `  <name> = final.buildPythonPackage {` in the output",
+        );
+        outcome.line = line;
+        return outcome;
     };
     let pairs = match evaluation_pairs(&text) {
         Ok(pairs) => pairs,

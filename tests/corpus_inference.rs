@@ -37,7 +37,7 @@ use support::nix::require_nix;
 const MAX_SIZE_ENV: &str = "LOCK2NIX_CORPUS_INFER_MAX_SIZE";
 const DEFAULT_MAX_SIZE: &str = "100MB";
 /// A hang guard for one run, downloads included.
-const GENERATE_TIMEOUT: Duration = Duration::from_secs(1200);
+const GENERATE_TIMEOUT: Duration = Duration::from_mins(20);
 
 fn target_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("target")
@@ -67,14 +67,14 @@ enum Finding {
 impl Finding {
     fn label(self) -> &'static str {
         match self {
-            Finding::SdistPyproject => "build system from pyproject.toml",
-            Finding::SdistSetupPy => "setuptools from setup.py/setup.cfg",
-            Finding::WheelNeedsNixpkgs => "ELF files need nixpkgs libraries",
-            Finding::WheelSelfContained => "ELF files need nothing from nixpkgs",
-            Finding::WheelNoElf => "no ELF files",
-            Finding::TooLarge => "over the size limit, not read",
-            Finding::Unreadable => "not readable",
-            Finding::Missing => "no inference comment",
+            Self::SdistPyproject => "build system from pyproject.toml",
+            Self::SdistSetupPy => "setuptools from setup.py/setup.cfg",
+            Self::WheelNeedsNixpkgs => "ELF files need nixpkgs libraries",
+            Self::WheelSelfContained => "ELF files need nothing from nixpkgs",
+            Self::WheelNoElf => "no ELF files",
+            Self::TooLarge => "over the size limit, not read",
+            Self::Unreadable => "not readable",
+            Self::Missing => "no inference comment",
         }
     }
 }
@@ -159,7 +159,7 @@ struct Outcome {
 
 impl CaseOutcome for Outcome {
     fn panicked(message: String) -> Self {
-        Outcome { failure: Some(message), ..Outcome::default() }
+        Self { failure: Some(message), ..Self::default() }
     }
 
     fn status(&self) -> &'static str {
@@ -207,7 +207,7 @@ fn run_case(dir: &Path, cache: &Path, max_size: &str, evaluate: bool) -> Outcome
         match evaluate_like_without_inference(dir, cache, work.path(), &inferred, &nix) {
             Ok(targets) => {
                 outcome.evaluated = targets;
-                outcome.line.push_str(&format!("; {targets} targets evaluate as without inference"));
+                let _ = write!(outcome.line, "; {targets} targets evaluate as without inference");
             }
             Err(message) => outcome.failure = Some(message),
         }

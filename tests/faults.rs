@@ -211,30 +211,23 @@ fn every_fault_ends_retried_to_success_or_in_one_error_naming_the_project() {
         let elapsed = started.elapsed();
         let err = stderr(&output);
         let hits = server.hits("/simple/six/");
-        match case.succeeds_after {
-            Some(expected) => {
-                assert!(output.status.success(), "{}: {err}", case.name);
-                assert_eq!(hits, expected, "{}", case.name);
-                let nix = project.read("out.nix").unwrap();
-                assert!(
-                    nix.contains("six-1.17.0-py2.py3-none-any.whl") && nix.trim_end().ends_with('}'),
-                    "{}",
-                    case.name
-                );
-            }
-            None => {
-                assert_eq!(output.status.code(), Some(1), "{}: {err}", case.name);
-                let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("lock2nix: error:")).collect();
-                assert_eq!(errors.len(), 1, "{}: one error:\n{err}", case.name);
-                assert!(errors[0].contains("six") && errors[0].contains(case.says), "{}: {err}", case.name);
-                assert!(project.read("out.nix").is_none(), "{}: nothing written", case.name);
-                let leftovers: Vec<_> = std::fs::read_dir(project.path())
-                    .unwrap()
-                    .flatten()
-                    .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
-                    .collect();
-                assert!(leftovers.is_empty(), "{}: {leftovers:?}", case.name);
-            }
+        if let Some(expected) = case.succeeds_after {
+            assert!(output.status.success(), "{}: {err}", case.name);
+            assert_eq!(hits, expected, "{}", case.name);
+            let nix = project.read("out.nix").unwrap();
+            assert!(nix.contains("six-1.17.0-py2.py3-none-any.whl") && nix.trim_end().ends_with('}'), "{}", case.name);
+        } else {
+            assert_eq!(output.status.code(), Some(1), "{}: {err}", case.name);
+            let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("lock2nix: error:")).collect();
+            assert_eq!(errors.len(), 1, "{}: one error:\n{err}", case.name);
+            assert!(errors[0].contains("six") && errors[0].contains(case.says), "{}: {err}", case.name);
+            assert!(project.read("out.nix").is_none(), "{}: nothing written", case.name);
+            let leftovers: Vec<_> = std::fs::read_dir(project.path())
+                .unwrap()
+                .flatten()
+                .filter(|e| e.file_name().to_string_lossy().starts_with(".tmp"))
+                .collect();
+            assert!(leftovers.is_empty(), "{}: {leftovers:?}", case.name);
         }
         assert!(elapsed <= case.bound, "{}: {elapsed:?}, more than {:?}", case.name, case.bound);
         let outcome = match case.succeeds_after {

@@ -1,4 +1,4 @@
-//! The fetch stage against a loopback index (tests/support/index_server.rs); no real network.
+//! The fetch stage against a loopback index (`tests/support/index_server.rs`); no real network.
 
 mod support;
 
@@ -7,10 +7,12 @@ use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use lock2nix::{Reporter, SharedReporter, Task};
-use lock2nix::testing::fetch::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock};
-use lock2nix::testing::model::{FileHash, LockedFile};
 use lock2nix::PackageName;
+use lock2nix::testing::fetch::{
+    FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock,
+};
+use lock2nix::testing::model::{FileHash, LockedFile};
+use lock2nix::{Reporter, SharedReporter, Task};
 use serde_json::{Value, json};
 use support::{IndexServer, Reply, fixture};
 

@@ -11,7 +11,7 @@ use support::shop;
 fn outputs_expr(project: &std::path::Path) -> String {
     with_flakes(
         project,
-        r#"
+        r"
 let
   drvPaths = builtins.mapAttrs (_: drv: drv.drvPath);
 in
@@ -26,7 +26,7 @@ in
   projectPackages = builtins.mapAttrs (_: drvPaths) project.packages;
   projectShells = builtins.mapAttrs (_: drvPaths) project.devShells;
 }
-"#,
+",
     )
 }
 

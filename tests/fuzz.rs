@@ -91,7 +91,7 @@ fn watchdog() {
             loop {
                 std::thread::sleep(Duration::from_millis(50));
                 let memory = HUGE_REQUEST.load(Ordering::SeqCst) || LIVE.load(Ordering::Relaxed) > MEMORY;
-                let running = RUNNING.lock().unwrap_or_else(|e| e.into_inner());
+                let running = RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
                 for (target, (since, input)) in running.iter() {
                     let kind = if memory {
                         "memory"
@@ -239,10 +239,10 @@ fn execute(target: Target, input: &[u8]) {
     struct Running(Target);
     impl Drop for Running {
         fn drop(&mut self) {
-            RUNNING.lock().unwrap_or_else(|e| e.into_inner()).remove(&self.0);
+            RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).remove(&self.0);
         }
     }
-    RUNNING.lock().unwrap_or_else(|e| e.into_inner()).insert(target, (Instant::now(), input.to_vec()));
+    RUNNING.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(target, (Instant::now(), input.to_vec()));
     let _running = Running(target);
     target.run(input);
 }

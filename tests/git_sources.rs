@@ -16,8 +16,8 @@ use std::path::{Path, PathBuf};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use git_support::*;
-use lock2nix::testing::fetch::{GitTree, prefetch, resolve_reference};
 use lock2nix::testing::fetch::nar;
+use lock2nix::testing::fetch::{GitTree, prefetch, resolve_reference};
 use nix_support::*;
 
 /// Under `base`: `inner` ← submodule `deps/inner` of `lib` ← submodule `vendor/lib` of `super`,

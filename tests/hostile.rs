@@ -4,6 +4,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
 use support::project::{Project, stderr};
@@ -69,7 +70,8 @@ fn nested_double_group_includes_finish_at_once() {
     // 18 levels took 1 s and 230 MB, 20 and more several GB; 40 levels now take no time.
     let mut pyproject = format!("{PYPROJECT}\n[dependency-groups]\ng0 = [\"six\"]\n");
     for k in 1..=40 {
-        pyproject += &format!("g{k} = [{{ include-group = \"g{}\" }}, {{ include-group = \"g{}\" }}]\n", k - 1, k - 1);
+        let _ =
+            write!(pyproject, "g{k} = [{{ include-group = \"g{}\" }}, {{ include-group = \"g{}\" }}]\n", k - 1, k - 1);
     }
     let project = Project::empty();
     project.write("uv.lock", &lock_with_edge_marker("python_version > '3'")).write("pyproject.toml", &pyproject);

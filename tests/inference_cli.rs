@@ -45,7 +45,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     assert!(out.status.success(), "{}", stderr(&out));
     assert!(stderr(&out).contains("4 artifacts downloaded for inference"), "{}", stderr(&out));
     let nix = project.read("python-packages.nix").unwrap();
-    let section = |name: &str| support::attribute(&nix, name).to_string();
+    let section = |name: &str| support::attribute(&nix, name).clone();
     let hatch = section("hatchpkg");
     assert!(
         hatch.contains(

@@ -150,8 +150,9 @@ fn every_fixture_parses_and_evaluates_on_every_target() {
         for (t, (system, python)) in targets.iter().enumerate() {
             // The environment must build wherever no package of the plan is unusable there.
             let unusable = plan.packages.iter().flat_map(|n| &n.versions).any(|v| {
-                v.artifact_of[t]
-                    .is_some_and(|slot| matches!(v.artifacts[slot], lock2nix::testing::plan::PlannedArtifact::Unusable(_)))
+                v.artifact_of[t].is_some_and(|slot| {
+                    matches!(v.artifacts[slot], lock2nix::testing::plan::PlannedArtifact::Unusable(_))
+                })
             });
             let env = &results[format!("{system}/{python}")]["env"];
             assert_eq!(env.is_string(), !unusable, "{} on {system}/{python}: {results}", dir.display());

@@ -437,7 +437,7 @@ impl BuildFixture {
                 python.display()
             );
         }
-        BuildFixture { dir, python, version, with_sdist }
+        Self { dir, python, version, with_sdist }
     }
 
     fn file_src(&self, file: &str, hash_override: Option<&str>) -> String {

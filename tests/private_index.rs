@@ -6,6 +6,7 @@
 mod support;
 
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 use support::artifacts::Artifact;
 use support::nix::{arg_path, argstr, instantiate_eval_json, nix_tests_dir, require_nix};
 use support::project::{Project, sri, stderr, stdout};
@@ -67,7 +68,8 @@ fn lock(files: &[(&str, &Artifact)], hashless_hash: bool, index: &str) -> String
         } else {
             format!(", hash = \"sha256:{}\"", sha256(&artifact.bytes))
         };
-        text += &format!(
+        let _ = write!(
+            text,
             "[[package]]\nname = \"{name}\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \"*\"\nfiles = [\n    {{file = \"{}\"{hash}}},\n]\n\n[package.source]\ntype = \"legacy\"\nurl = \"{index}\"\nreference = \"private\"\n\n",
             artifact.filename
         );
@@ -195,7 +197,7 @@ fn a_source_pointed_at_a_mirror_is_still_checked_against_the_lock() {
     project.write("pyproject.toml", "[tool.poetry]\nname = \"consumer\"\nversion = \"1.0\"\npackage-mode = false\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\nmd5only = \"*\"\nhashless = \"*\"\njsonpkg = \"*\"\n");
     let mirror = server.url("/private/simple/");
     let mut args = vec!["--source".to_string(), format!("mirror={mirror}"), "--retries".into(), "0".into()];
-    args.extend(ARGS.iter().map(|a| a.to_string()));
+    args.extend(ARGS.iter().map(std::string::ToString::to_string));
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let out = project.run_with_env(&[&["--cache-dir", "cache"][..], &args].concat(), &vars);
     assert!(out.status.success(), "{}", stderr(&out));

@@ -7,6 +7,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use support::artifacts::{self, Artifact, hex_sha256};
 use support::nix::{evaluate_everywhere_and_build, require_nix};
 use support::project::{Project, stderr};
@@ -187,7 +188,8 @@ fn pylock_edges_of_sdist_only_and_folder_packages_come_from_their_static_metadat
         server.route(format!("/files/{filename}"), vec![Reply::new(200, "application/gzip", sdist.bytes.clone())]);
         let url = server.url(&format!("/files/{filename}"));
         let sha256 = hex_sha256(&sdist.bytes);
-        lock += &format!(
+        let _ = write!(
+            lock,
             "[[packages]]\nname = \"{name}\"\nversion = \"1.0\"\nsdist = {{ url = \"{url}\", hashes = {{ sha256 = \"{sha256}\" }} }}\n\n"
         );
     }

@@ -29,7 +29,7 @@ fn the_readme_overrides_file_loads_and_applies() {
     assert_eq!(user.len(), 8, "every entry of the example loads");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render/ml-stack");
     let (_, nix) = render_dir_with(&dir, &Default::default(), example_url, &db);
-    let section = |name: &str| support::attribute(&nix, name).to_string();
+    let section = |name: &str| support::attribute(&nix, name).clone();
     // Forced to the sdist although no wheel exists either way, with the example's build system.
     let pyreaper = section("pyreaper");
     assert!(pyreaper.contains("pyproject = true;") && pyreaper.contains("prev.cython"), "{pyreaper}");

@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use std::process::Command;
 
 use base64::Engine as _;
@@ -296,7 +297,7 @@ fn a_local_mirror_is_an_index_whose_files_are_paths() {
             // file's link carries its hash, the others' none (lock2nix hashes those itself).
             project.write(&format!("mirror/packages/{file}"), file);
             let fragment = if k == 0 { format!("#sha256={}", sha256_of(file)) } else { String::new() };
-            links.push_str(&format!("<a href=\"../../packages/{file}{fragment}\">{file}</a>\n"));
+            let _ = write!(links, "<a href=\"../../packages/{file}{fragment}\">{file}</a>\n");
         }
         project.write(
             &format!("mirror/simple/{}/index.html", package.name),

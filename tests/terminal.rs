@@ -123,7 +123,7 @@ fn a_new_user_gets_a_working_shell_from_lock2nix_init() {
         "lock2nix init --python {python} --cache-dir cache --index-url {} && echo INIT-DONE",
         server.index_url()
     ));
-    let screen = tmux.wait_for("INIT-DONE", Duration::from_secs(60));
+    let screen = tmux.wait_for("INIT-DONE", Duration::from_mins(1));
     assert!(project.read("flake.nix").unwrap().contains(&format!("python = pkgs.python{};", python.replace('.', ""))));
     assert!(screen.contains("lock2nix: init: wrote python-packages.nix, flake.nix, .envrc, .vscode/settings.json"));
     tmux.type_line("git init -q && git add -A && echo GIT-DONE");
@@ -135,8 +135,8 @@ fn a_new_user_gets_a_working_shell_from_lock2nix_init() {
         repo_root().display()
     ));
     tmux.type_line("python -c 'import shop; print(\"VALUE\", shop.VALUE, shop.__file__)'");
-    let screen = tmux
-        .wait_for(&format!("VALUE one {}", project.join("src/shop/__init__.py").display()), Duration::from_secs(300));
+    let screen =
+        tmux.wait_for(&format!("VALUE one {}", project.join("src/shop/__init__.py").display()), Duration::from_mins(5));
     assert!(!screen.contains("Traceback"), "{screen}");
     tmux.type_line("shop");
     tmux.wait_for("one h1", Duration::from_secs(30));

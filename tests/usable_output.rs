@@ -63,7 +63,7 @@ const DEFAULT_SEED_BYTES: usize = 40_000;
 /// Successes evaluated per `nix-instantiate` call.
 const BATCH: usize = 12;
 /// A hang guard for one run.
-const RUN_TIMEOUT: Duration = Duration::from_secs(60);
+const RUN_TIMEOUT: Duration = Duration::from_mins(1);
 /// Projects sit this deep below the test's own folder, so that the `..` of a mutated path
 /// (at most [`MAX_UP`] of them) never leaves it.
 const DEPTH: usize = 6;
@@ -304,9 +304,9 @@ fn odd_marker(rng: &mut Rng) -> String {
         let operator = rng.pick(MARKER_OPERATORS);
         let quote = if value.contains('\'') { '"' } else { '\'' };
         if rng.percent(20) {
-            marker.push_str(&format!("{quote}{value}{quote} {operator} {variable}"));
+            let _ = write!(marker, "{quote}{value}{quote} {operator} {variable}");
         } else {
-            marker.push_str(&format!("{variable} {operator} {quote}{value}{quote}"));
+            let _ = write!(marker, "{variable} {operator} {quote}{value}{quote}");
         }
     }
     if rng.percent(15) { format!("({marker})") } else { marker }
@@ -318,7 +318,7 @@ fn odd_path(rng: &mut Rng, old: &str) -> String {
         "my lib".to_string(),
         "a/../b".to_string(),
         format!("{up}x"),
-        format!("{}sub dir/pkg", up),
+        format!("{up}sub dir/pkg"),
         "./.".to_string(),
         ".".to_string(),
         String::new(),
@@ -585,7 +585,7 @@ fn mutate(seed: &Seed, rng: &mut Rng) -> Input {
             // A name, an extra, a group or a version renamed in every file at once.
             let Some((token, new)) = pick_rename(rng, &docs, &seed.lock) else { continue };
             description = format!("rename {token:?} -> {new:?} everywhere");
-            for (path, doc) in docs.iter_mut() {
+            for (path, doc) in &mut docs {
                 rename_everywhere(doc, &token, &new);
                 changed.insert(path.clone());
             }

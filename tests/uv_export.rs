@@ -117,7 +117,8 @@ fn compare(
     for (t, target) in resolution.targets.iter().enumerate() {
         let env = marker_environment(target);
         let installed = || lock.packages.iter().zip(&resolution.packages).filter(|(_, r)| r.per_target[t].is_some());
-        let local = |p: &&lock2nix::testing::model::Package| matches!(p.source, Source::Directory { .. } | Source::File { .. });
+        let local =
+            |p: &&lock2nix::testing::model::Package| matches!(p.source, Source::Directory { .. } | Source::File { .. });
         let our_paths = installed()
             .filter(|(p, _)| local(p) && !matches!(p.source, Source::Directory { develop: true, .. }))
             .count();

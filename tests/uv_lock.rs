@@ -7,6 +7,7 @@
 
 mod support;
 
+use std::fmt::Write as _;
 use support::artifacts::{self, Artifact, hex_sha256};
 use support::git::{Daemon, commit_all, git, write};
 use support::nix::{evaluate_everywhere_and_build, require_nix};
@@ -80,12 +81,14 @@ fn fixture() -> Fixture {
         vec![Reply::new(200, "application/octet-stream", url_c.bytes.clone())],
     );
     let url_c_url = server.url(&format!("/files/{}", url_c.filename));
-    lock += &format!(
+    let _ = write!(
+        lock,
         "[[package]]\nname = \"url-c\"\nversion = \"1.0\"\nsource = {{ url = \"{url_c_url}\" }}\nwheels = [{{ url = \"{url_c_url}\", hash = \"sha256:{}\" }}]\n\n",
         hex_sha256(&url_c.bytes)
     );
     let local_b = pure_wheel("local-b", "1.0", "local_b", "VALUE = 'b'\n");
-    lock += &format!(
+    let _ = write!(
+        lock,
         "[[package]]\nname = \"local-b\"\nversion = \"1.0\"\nsource = {{ path = \"dist/{0}\" }}\nwheels = [{{ filename = \"{0}\", hash = \"sha256:{1}\" }}]\n\n",
         local_b.filename,
         hex_sha256(&local_b.bytes)
@@ -100,7 +103,8 @@ fn fixture() -> Fixture {
     let rev = commit_all(&repo, "git-e");
     let daemon = Daemon::start(repositories.path(), &repositories.path().join("daemon.log")).expect("git daemon");
     let git_url = format!("git://127.0.0.1:{}/git-e", daemon.port);
-    lock += &format!(
+    let _ = write!(
+        lock,
         "[[package]]\nname = \"git-e\"\nversion = \"1.0\"\nsource = {{ git = \"{git_url}?subdirectory=pkg&rev=HEAD#{rev}\" }}\n\n"
     );
 

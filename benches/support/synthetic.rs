@@ -1,6 +1,6 @@
 //! A synthetic Poetry project of any size, shaped like real ML/web locks: a dependency DAG,
 //! python-version and platform markers, extras, a dev group, and a third of the packages
-//! shipping compiled wheels for every CPython 3.9–3.14 × Linux/macOS × x86_64/arm64.
+//! shipping compiled wheels for every CPython 3.9–3.14 × Linux/macOS × `x86_64/arm64`.
 //! Shared by the criterion benches and `examples/synthetic.rs`.
 // Included by benches and examples, which have no API: `pub` only shares it.
 #![allow(unreachable_pub)]
@@ -90,7 +90,7 @@ pub fn project(packages: usize) -> Synthetic {
                 deps.push(j);
             }
         }
-        deps.sort();
+        deps.sort_unstable();
         deps.dedup();
         if !deps.is_empty() {
             lock.push_str("\n[package.dependencies]\n");

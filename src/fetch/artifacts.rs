@@ -40,7 +40,7 @@ pub(crate) struct Artifact {
 pub(crate) struct Sidecar<T> {
     /// Appended to the path of the artifact's URL.
     pub suffix: &'static str,
-    /// Which artifacts, by file name, an index may serve one for (`PyPI`: wheels only).
+    /// Which artifacts, by file name, an index may serve one for (PyPI: wheels only).
     pub for_file: fn(&str) -> bool,
     pub read: fn(&[u8]) -> Result<T, String>,
 }

@@ -409,7 +409,7 @@ mod tests {
         assert_eq!(backoff(2, None), BASE_BACKOFF * 4);
         assert_eq!(backoff(30, None), MAX_BACKOFF);
         assert_eq!(backoff(0, Some(Duration::from_secs(2))), Duration::from_secs(2));
-        assert_eq!(backoff(0, Some(Duration::from_secs(3600))), MAX_RETRY_AFTER);
+        assert_eq!(backoff(0, Some(Duration::from_hours(1))), MAX_RETRY_AFTER);
     }
 
     #[test]

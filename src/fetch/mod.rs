@@ -41,7 +41,7 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
     out
 }
 
-/// `PyPI`'s simple index: the ONE place its URL appears in the code (default of --index-url).
+/// PyPI's simple index: the ONE place its URL appears in the code (default of --index-url).
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
 
 #[derive(Clone, Debug)]

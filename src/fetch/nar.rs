@@ -1,4 +1,4 @@
-//! The sha256 of a file tree's NAR (Nix `ARchive`) serialisation: the hash Nix records for a
+//! The sha256 of a file tree's NAR (Nix Archive) serialisation: the hash Nix records for a
 //! fixed-output derivation with `outputHashMode = "recursive"` (`nix-hash --type sha256 PATH`),
 //! computed without Nix.
 //!

@@ -15,6 +15,7 @@
 //! round-trip is left out.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 use std::path::Path;
 
 use super::FileLocation;
@@ -66,7 +67,12 @@ impl Remembered {
 
     /// Where each of `files` is, when every one was located last time with the sha256 the lock
     /// records (or the lock records none); `None` sends the project the usual way.
-    pub(super) fn answer(&self, index: &str, project: &str, files: &[LockedFile]) -> Option<Vec<(String, FileLocation)>> {
+    pub(super) fn answer(
+        &self,
+        index: &str,
+        project: &str,
+        files: &[LockedFile],
+    ) -> Option<Vec<(String, FileLocation)>> {
         let known = self.indexes.get(index)?.get(project)?;
         files
             .iter()
@@ -91,14 +97,14 @@ impl Remembered {
             if !fits(index) {
                 continue;
             }
-            out.push_str(&format!("index\t{index}\n"));
+            let _ = write!(out, "index\t{index}\n");
             for (project, files) in projects.iter().filter(|(project, _)| fits(project)) {
-                out.push_str(&format!("project\t{project}\n"));
+                let _ = write!(out, "project\t{project}\n");
                 for (filename, location) in files {
                     // A URL with `@` might hold a credential: never written to the cache.
                     let safe = !location.url.contains('@');
                     if fits(filename) && fits(&location.sha256_hex) && fits(&location.url) && safe {
-                        out.push_str(&format!("{filename}\t{}\t{}\n", location.sha256_hex, location.url));
+                        let _ = write!(out, "{filename}\t{}\t{}\n", location.sha256_hex, location.url);
                     }
                 }
             }

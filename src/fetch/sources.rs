@@ -208,13 +208,15 @@ impl Context<'_> {
             let shown = file.url.redacted();
             let sha256 = match &file.lock_sha256 {
                 Some(hex) => hex.clone(),
-                None => if let Some(hex) = self.known_sha256(&shown) {
-                    pinned.hashes.urls.insert(shown.clone(), hex.clone());
-                    hex
-                } else {
-                    to_download.push(file);
-                    continue;
-                },
+                None => {
+                    if let Some(hex) = self.known_sha256(&shown) {
+                        pinned.hashes.urls.insert(shown.clone(), hex.clone());
+                        hex
+                    } else {
+                        to_download.push(file);
+                        continue;
+                    }
+                }
             };
             pinned.files.insert(file.key, FileLocation { url: shown, sha256_hex: sha256 });
         }

@@ -250,7 +250,7 @@ mod tests {
     #[test]
     fn nothing_is_noted_without_a_recording() {
         let dir = tempfile::tempdir().unwrap();
-        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let _turn = ONE_AT_A_TIME.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         assert!(!is_dir(dir.path().join("src").as_path()));
         assert!(active().is_none());
     }

@@ -85,7 +85,12 @@ fn recorded(options: &GenerateOptions, paths: &RecordedPaths) -> String {
     };
     let policy = &options.resolve;
     if policy.systems != System::ALL {
-        flag("--system", Some(policy.systems.iter().map(super::super::resolve::target::System::as_nix).collect::<Vec<_>>().join(",")));
+        flag(
+            "--system",
+            Some(
+                policy.systems.iter().map(super::super::resolve::target::System::as_nix).collect::<Vec<_>>().join(","),
+            ),
+        );
     }
     let all_pythons: Vec<PythonMinor> = PythonMinor::all().collect();
     if policy.pythons != all_pythons {

@@ -42,7 +42,7 @@ pub enum BuildSystemSource {
 
 impl BuildSystem {
     /// The normalized names of [`Self::requires`], deduplicated, in order. A requirement is
-    /// dropped when its marker holds for none of the targets lock2nix generates for (`CPython`
+    /// dropped when its marker holds for none of the targets lock2nix generates for (CPython
     /// 3.9–3.14 on the four Linux/Darwin systems, no extras): e.g. `; sys_platform == 'win32'`.
     pub fn requirement_names(&self) -> Vec<PackageName> {
         let envs: Vec<MarkerEnvironment> = System::ALL
@@ -123,7 +123,11 @@ fn scan_sdist<R: Read + Seek>(filename: &str, reader: R) -> Result<Scanned, Infe
 
 /// The build system of a source tree (a git checkout, a local folder) from the text of its
 /// `pyproject.toml`, if any, and whether it has a `setup.py`; `label` names it in errors.
-pub(crate) fn tree_build_system(label: &str, pyproject: Option<&str>, setup_py: bool) -> Result<BuildSystem, InferError> {
+pub(crate) fn tree_build_system(
+    label: &str,
+    pyproject: Option<&str>,
+    setup_py: bool,
+) -> Result<BuildSystem, InferError> {
     match pyproject {
         Some(text) => {
             let config = Config {

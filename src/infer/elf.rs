@@ -43,11 +43,7 @@ impl std::fmt::Display for ElfError {
 
 impl From<io::Error> for ElfError {
     fn from(error: io::Error) -> Self {
-        if error.kind() == io::ErrorKind::UnexpectedEof {
-            Self::Invalid("truncated".into())
-        } else {
-            Self::Io(error)
-        }
+        if error.kind() == io::ErrorKind::UnexpectedEof { Self::Invalid("truncated".into()) } else { Self::Io(error) }
     }
 }
 
@@ -94,7 +90,11 @@ pub(super) fn read_elf(source: &mut impl Reopen) -> Result<Option<ElfInfo>, ElfE
     let (phoff, phentsize, phnum) = if wide {
         (layout.u64(&header[field(32)..]), layout.u16(&header[field(54)..]), layout.u16(&header[field(56)..]))
     } else {
-        (u64::from(layout.u32(&header[field(28)..])), layout.u16(&header[field(42)..]), layout.u16(&header[field(44)..]))
+        (
+            u64::from(layout.u32(&header[field(28)..])),
+            layout.u16(&header[field(42)..]),
+            layout.u16(&header[field(44)..]),
+        )
     };
     let mut info = ElfInfo { shared: kind == elf::ET_DYN.0, ..ElfInfo::default() };
     let table_size = u64::from(phentsize) * u64::from(phnum);

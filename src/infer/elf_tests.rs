@@ -17,7 +17,7 @@ const BASE: u64 = 0x40_0000;
 
 impl Default for Tiny {
     fn default() -> Self {
-        Tiny { wide: true, big_endian: false, strings_first: true, kind: elf::ET_DYN.0, with_dynamic: true }
+        Self { wide: true, big_endian: false, strings_first: true, kind: elf::ET_DYN.0, with_dynamic: true }
     }
 }
 

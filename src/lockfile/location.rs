@@ -1,4 +1,4 @@
-//! What uv.lock and pylock.toml both say the same way: an index by its URL (`PyPI`'s is the
+//! What uv.lock and pylock.toml both say the same way: an index by its URL (PyPI's is the
 //! default index), and markers.
 
 use std::str::FromStr;
@@ -17,7 +17,7 @@ pub(crate) fn marker(text: &str) -> Result<MarkerTree, String> {
         .map_err(|message| format!("marker `{}`: {message}", excerpt(text)))
 }
 
-/// A registry package's source: the default index for `PyPI`'s URL, else the index by its URL
+/// A registry package's source: the default index for PyPI's URL, else the index by its URL
 /// (the lock knows it by URL only).
 pub(crate) fn registry(url: &str) -> Source {
     let url = DisplaySafeUrl::new(url);

@@ -21,7 +21,7 @@ pub fn format_list(db: &Database) -> String {
             let mut applies_to = e.applies_to.to_string();
             if !e.platforms.is_empty() {
                 let platforms: Vec<&str> = e.platforms.iter().map(|p| p.as_str()).collect();
-                applies_to.push_str(&format!(" ({})", platforms.join(", ")));
+                let _ = write!(applies_to, " ({})", platforms.join(", "));
             }
             [e.package.to_string(), versions, applies_to, adds_summary(e), e.reason.clone()]
         })

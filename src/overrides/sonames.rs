@@ -20,7 +20,7 @@ pub struct SonameTable {
     pub driver: BTreeSet<String>,
     /// Provided by glibc, always present (`[ignore] system`).
     pub system: BTreeSet<String>,
-    /// `[build-tools]`: a `PyPI` build requirement that only wraps a program (normalized name) →
+    /// `[build-tools]`: a PyPI build requirement that only wraps a program (normalized name) →
     /// the nixpkgs attribute of that program, which goes to `nativeBuildInputs`.
     pub build_tools: BTreeMap<String, String>,
     /// `[shared-libraries] packages`: the packages whose wheels' shared libraries other wheels

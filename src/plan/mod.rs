@@ -22,8 +22,8 @@ use crate::project::{EditableLayout, Project};
 use crate::resolve::select::Unusable;
 use crate::resolve::{ArtifactChoice, PerTarget, Resolution};
 pub(crate) use fixer::Fixes;
-pub(crate) use fixups::{Fixer, Fixups, Provenance, PythonRef, RelaxDeps};
 pub use fixups::Plain;
+pub(crate) use fixups::{Fixer, Fixups, Provenance, PythonRef, RelaxDeps};
 use source::planned_artifact;
 pub(crate) use source::{Build, Format, GitCheckout, Src, store_name_problem};
 pub use source::{LocalPath, PinnedSource, PlannedArtifact};
@@ -335,17 +335,18 @@ fn plan_version(
         installed = installed.with(t);
         gone_from_index |= state.artifact == ArtifactChoice::Unusable(Unusable::GoneFromIndex);
         // Each distinct choice is planned once, whatever the number of targets using it.
-        let slot = match slot_of.get(&state.artifact) {
-            Some(&slot) => slot,
-            None => {
-                let artifact = planned_artifact(lock, i, state, locations, fixer)?;
-                let slot = if let Some(slot) = artifacts.iter().position(|a| a == &artifact) { slot } else {
-                    artifacts.push(artifact);
-                    artifacts.len() - 1
-                };
-                slot_of.insert(state.artifact, slot);
+        let slot = if let Some(&slot) = slot_of.get(&state.artifact) {
+            slot
+        } else {
+            let artifact = planned_artifact(lock, i, state, locations, fixer)?;
+            let slot = if let Some(slot) = artifacts.iter().position(|a| a == &artifact) {
                 slot
-            }
+            } else {
+                artifacts.push(artifact);
+                artifacts.len() - 1
+            };
+            slot_of.insert(state.artifact, slot);
+            slot
         };
         artifact_of[t] = Some(slot);
         for &j in &state.dependencies {
@@ -576,7 +577,8 @@ fn root_plan(
 /// collide). `python` is the interpreter every package builds with; `lib`, `pkgs`, `stdenv`,
 /// `packages` and `bootstrap` are read by nixpkgs' own package definitions. From nixpkgs'
 /// `python-packages-base.nix`, `python-packages.nix` and `lib/customisation.nix`.
-pub(crate) const RESERVED_ATTRIBUTES: &[&str] = &["bootstrap", "disabled", "lib", "packages", "pkgs", "python", "stdenv"];
+pub(crate) const RESERVED_ATTRIBUTES: &[&str] =
+    &["bootstrap", "disabled", "lib", "packages", "pkgs", "python", "stdenv"];
 
 /// The attribute of the locked package `name` (PEP 503-normalized): the name itself, unless the
 /// package set uses it for its machinery; then `<name>-package`, so that the overlay never

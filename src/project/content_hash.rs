@@ -8,6 +8,7 @@
 //! pre-2.3 hash in a lock written before 2.3 (`Locker.is_fresh`).
 
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 use uv_pep440::Version;
 
 /// The key sets Poetry hashed, by the version that introduced them.
@@ -260,7 +261,7 @@ fn write_string(text: &str, out: &mut String) {
             _ => {
                 let mut units = [0u16; 2];
                 for unit in c.encode_utf16(&mut units) {
-                    out.push_str(&format!("\\u{unit:04x}"));
+                    let _ = write!(out, "\\u{unit:04x}");
                 }
             }
         }
@@ -307,7 +308,7 @@ fn write_float(x: f64, out: &mut String) {
             out.push('.');
             out.push_str(&digits[1..]);
         }
-        out.push_str(&format!("e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs()));
+        let _ = write!(out, "e{}{:02}", if exponent < 0 { '-' } else { '+' }, exponent.abs());
     }
 }
 

@@ -70,7 +70,7 @@ fn floats_print_like_python_repr() {
 }
 
 /// Non-ASCII (also beyond the BMP) in keys and values, a source, extras, dev-dependencies.
-const LEGACY: &str = r##"
+const LEGACY: &str = r#"
 [tool.poetry]
 name = "legacy-app"
 version = "0.1.0"
@@ -97,7 +97,7 @@ windows = ["pywin32"]
 name = "intérieur"
 url = "https://example.org/simple/\u00e9t\u00e9/"
 priority = "supplemental"
-"##;
+"#;
 
 /// Groups: hashed from Poetry 1.2 on.
 const GROUPS: &str = r#"

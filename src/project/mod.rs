@@ -64,7 +64,7 @@ pub struct Project {
 #[derive(Clone, PartialEq, Eq)]
 pub struct IndexSource {
     pub name: String,
-    /// `None` for the implicit `PyPI` source configured by name only.
+    /// `None` for the implicit PyPI source configured by name only.
     pub url: Option<String>,
     pub priority: SourcePriority,
 }

@@ -1,6 +1,7 @@
 //! pyproject.toml: both flavours, groups, extras, PEP 735.
 
 use super::*;
+use std::fmt::Write as _;
 
 fn names(deps: &[Dependency]) -> Vec<String> {
     deps.iter().map(|d| d.name.to_string()).collect()
@@ -245,9 +246,12 @@ fn nested_double_includes_expand_in_linear_time() {
     let mut poetry = String::from("[tool.poetry.group.g0.dependencies]\nsix = \"*\"\n");
     for k in 1..=depth {
         let below = k - 1;
-        pep735 +=
-            &format!("g{k} = [{{ include-group = \"g{below}\" }}, {{ include-group = \"G{below}\" }}, \"pkg{k}\"]\n");
-        poetry += &format!(
+        let _ = writeln!(
+            pep735,
+            "g{k} = [{{ include-group = \"g{below}\" }}, {{ include-group = \"G{below}\" }}, \"pkg{k}\"]"
+        );
+        let _ = write!(
+            poetry,
             "[tool.poetry.group.g{k}]\ninclude-groups = [\"g{below}\", \"g{below}\"]\n[tool.poetry.group.g{k}.dependencies]\npkg{k} = \"*\"\n"
         );
     }

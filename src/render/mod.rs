@@ -137,36 +137,35 @@ fn render_name(w: &mut NixWriter, plan: &Plan, name: &PlannedName) {
 /// One `final.buildPythonPackage …` expression, after `start` and ending with `end`.
 fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &str, end: &str) {
     let choice = single_artifact(v);
-    match choice {
-        Some(artifact) => {
-            w.open(&format!("{start}final.buildPythonPackage {{"));
-            identity(w, v);
-            artifact_attrs(w, v, artifact);
-            common_attrs(w, plan, v);
-            w.close(&format!("}}{end}"));
+    if let Some(artifact) = choice {
+        w.open(&format!("{start}final.buildPythonPackage {{"));
+        identity(w, v);
+        artifact_attrs(w, v, artifact);
+        common_attrs(w, plan, v);
+        w.close(&format!("}}{end}"));
+    } else {
+        w.open(&format!("{start}final.buildPythonPackage ("));
+        w.open("{");
+        identity(w, v);
+        common_attrs(w, plan, v);
+        w.close("}");
+        w.open(&format!("// pick {} {{", string(&v.pname)));
+        for (key, slot) in selector(plan, v) {
+            w.line(&format!("{} = {slot};", attr(&key)));
         }
-        None => {
-            w.open(&format!("{start}final.buildPythonPackage ("));
-            w.open("{");
-            identity(w, v);
-            common_attrs(w, plan, v);
-            w.close("}");
-            w.open(&format!("// pick {} {{", string(&v.pname)));
-            for (key, slot) in selector(plan, v) {
-                w.line(&format!("{} = {slot};", attr(&key)));
+        w.close("}");
+        w.open("[");
+        for artifact in &v.artifacts {
+            if let PlannedArtifact::Unusable(why) = artifact {
+                w.line(&unusable(v, why))
+            } else {
+                w.open("{");
+                artifact_attrs(w, v, artifact);
+                w.close("}");
             }
-            w.close("}");
-            w.open("[");
-            for artifact in &v.artifacts {
-                if let PlannedArtifact::Unusable(why) = artifact { w.line(&unusable(v, why)) } else {
-                    w.open("{");
-                    artifact_attrs(w, v, artifact);
-                    w.close("}");
-                }
-            }
-            w.close("]");
-            w.close(&format!("){end}"));
         }
+        w.close("]");
+        w.close(&format!("){end}"));
     }
 }
 

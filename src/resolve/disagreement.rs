@@ -80,7 +80,7 @@ impl Disagreement {
     }
 }
 
-/// `every target`, or per system either the system alone (all its `CPython` minors) or the
+/// `every target`, or per system either the system alone (all its CPython minors) or the
 /// system with the minors: `x86_64-linux, aarch64-darwin (3.12, 3.13)`.
 pub(super) fn describe_targets(indices: &[usize], targets: &[Target]) -> String {
     if indices.len() == targets.len() {

@@ -4,7 +4,7 @@ use uv_pep508::{MarkerEnvironment, MarkerEnvironmentBuilder};
 
 use super::target::{Arch, Target};
 
-/// The marker environment `CPython` reports on `target`. `platform_release` and
+/// The marker environment CPython reports on `target`. `platform_release` and
 /// `platform_version` are left empty: they are kernel facts no lock can rely on.
 pub fn marker_environment(target: &Target) -> MarkerEnvironment {
     let python_version = target.python.version();

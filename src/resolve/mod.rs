@@ -1,4 +1,4 @@
-//! Resolve: for every target (system × `CPython` minor), which locked packages are installed,
+//! Resolve: for every target (system × CPython minor), which locked packages are installed,
 //! with which extras and dependency edges, and which artifact each one uses.
 
 mod disagreement;
@@ -27,7 +27,7 @@ use target::{PlatformPolicy, PythonMinor, System, Target};
 pub struct ResolveOptions {
     /// Systems to serve (default: all four).
     pub systems: Vec<System>,
-    /// `CPython` minors to serve, before the project's constraint narrows them (default 3.9–3.14).
+    /// CPython minors to serve, before the project's constraint narrows them (default 3.9–3.14).
     pub pythons: Vec<PythonMinor>,
     pub platform: PlatformPolicy,
     pub artifacts: ArtifactPolicy,

@@ -74,9 +74,7 @@ impl Unusable {
             Self::OnlyBinaryNoWheel => {
                 "no locked wheel fits this platform and the sdist is not to be built (--only-binary, [tool.uv] no-build, or an override database entry with artifact = wheel, for a build nixpkgs cannot do from it); pin a version with a wheel for this platform, or leave the platform out with --system/--python"
             }
-            Self::NoBinaryNoSdist => {
-                "--no-binary asks for an sdist but the lock has none; drop it from --no-binary"
-            }
+            Self::NoBinaryNoSdist => "--no-binary asks for an sdist but the lock has none; drop it from --no-binary",
             Self::GoneFromIndex => {
                 "the index no longer offers the files the lock names for it; re-lock (`poetry lock`) to choose files that exist, or give it a `src` in an overlay composed after this one"
             }

@@ -1,5 +1,5 @@
 //! PEP 425 wheel compatibility and preference for one target, following the order of
-//! `packaging.tags.sys_tags()` for a `CPython` 3.X interpreter (what pip installs).
+//! `packaging.tags.sys_tags()` for a CPython 3.X interpreter (what pip installs).
 //!
 //! Instead of enumerating the target's tag list, each tag triple of a wheel is mapped straight
 //! to its position class in that list, so ranking allocates nothing.

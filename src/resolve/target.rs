@@ -1,4 +1,4 @@
-//! Resolution targets: a Nix system × a `CPython` minor, and the platform policy
+//! Resolution targets: a Nix system × a CPython minor, and the platform policy
 //! (glibc baseline, macOS version) that decides which wheels a target can run.
 
 use std::fmt;
@@ -13,8 +13,7 @@ pub enum System {
 }
 
 impl System {
-    pub const ALL: [Self; 4] =
-        [Self::X86_64Linux, Self::Aarch64Linux, Self::X86_64Darwin, Self::Aarch64Darwin];
+    pub const ALL: [Self; 4] = [Self::X86_64Linux, Self::Aarch64Linux, Self::X86_64Darwin, Self::Aarch64Darwin];
 
     /// The Nix system string (`stdenv.hostPlatform.system`).
     pub fn as_nix(&self) -> &'static str {
@@ -58,12 +57,12 @@ pub enum Arch {
     Aarch64,
 }
 
-/// A `CPython` 3 minor version (3.9 → `PythonMinor(9)`).
+/// A CPython 3 minor version (3.9 → `PythonMinor(9)`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PythonMinor(pub u8);
 
 impl PythonMinor {
-    /// The `CPython` minors lock2nix generates for: 3.9 to 3.14.
+    /// The CPython minors lock2nix generates for: 3.9 to 3.14.
     pub const SUPPORTED: std::ops::RangeInclusive<u8> = 9..=14;
 
     pub fn all() -> impl Iterator<Item = Self> {

@@ -3,6 +3,7 @@
 use super::target::{PythonMinor, System};
 use super::*;
 use crate::lockfile::poetry;
+use std::fmt::Write as _;
 
 const H: &str = "sha256:0000000000000000000000000000000000000000000000000000000000000000";
 
@@ -17,14 +18,15 @@ fn lock(lock_version: &str, packages: &[&str]) -> Lock {
         if !body.contains("files =") {
             let name = body.split('"').nth(1).unwrap().replace('-', "_");
             let version = body.split("version = \"").nth(1).unwrap().split('"').next().unwrap();
-            text.push_str(&format!("files = [{{file = \"{name}-{version}-py3-none-any.whl\", hash = \"{H}\"}}]\n"));
+            let _ = write!(text, "files = [{{file = \"{name}-{version}-py3-none-any.whl\", hash = \"{H}\"}}]\n");
         }
         text.push_str(tables);
         text.push('\n');
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "[metadata]\nlock-version = \"{lock_version}\"\npython-versions = \">=3.9\"\ncontent-hash = \"x\"\n"
-    ));
+    );
     poetry::parse(&text, "poetry.lock").unwrap()
 }
 

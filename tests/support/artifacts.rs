@@ -8,6 +8,7 @@
 //! let libs = lock2nix::testing::infer::wheel_libraries(&wheel.filename, &wheel.bytes).unwrap();
 //! ```
 
+use std::fmt::Write as _;
 use std::io::{Cursor, Write};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -123,9 +124,9 @@ fn tagged_wheel(name: &str, version: &str, tag: &str, files: &[(String, Vec<u8>)
     let mut record = String::new();
     for (path, bytes) in &all {
         let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(bytes));
-        record.push_str(&format!("{path},sha256={digest},{}\n", bytes.len()));
+        let _ = write!(record, "{path},sha256={digest},{}\n", bytes.len());
     }
-    record.push_str(&format!("{dist_info}/RECORD,,\n"));
+    let _ = write!(record, "{dist_info}/RECORD,,\n");
     all.push((format!("{dist_info}/RECORD"), record.into_bytes()));
     let entries: Vec<(&str, &[u8])> = all.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())).collect();
     Artifact { filename: format!("{}-{version}-{tag}.whl", name.replace('-', "_")), bytes: zip(&entries) }
@@ -180,7 +181,7 @@ pub fn shared_library(dir: &Path, soname: &str, symbol: &str) -> PathBuf {
 pub fn extension_calling(dir: &Path, output: &str, libs: &[(&str, &str)]) -> Vec<u8> {
     let mut source: String = libs.iter().map(|(_, symbol)| format!("extern int {symbol}(void);\n")).collect();
     let calls: Vec<String> = libs.iter().map(|(_, symbol)| format!("{symbol}()")).collect();
-    source.push_str(&format!("int ext_total(void) {{ return 0 + {}; }}\n", calls.join(" + ")));
+    let _ = write!(source, "int ext_total(void) {{ return 0 + {}; }}\n", calls.join(" + "));
     let mut args =
         vec!["-shared".to_string(), "-fPIC".into(), "-Wl,--no-as-needed".into(), format!("-L{}", dir.display())];
     args.extend(libs.iter().map(|(soname, _)| format!("-l:{soname}")));

@@ -38,9 +38,7 @@ pub fn locate(label: &str, report: &Path) -> Option<PathBuf> {
         "../shared/corpus (next to the repository)".to_owned()
     };
     let message = format!("{label}: no corpus folder at {shown}");
-    if explicit || std::env::var_os("CI").is_some() {
-        panic!("{message}; CI (or an explicit ${CORPUS_ENV}) needs it");
-    }
+    assert!(!(explicit || std::env::var_os("CI").is_some()), "{message}; CI (or an explicit ${CORPUS_ENV}) needs it");
     let message = format!("{message}; nothing to test, set ${CORPUS_ENV} to point at one");
     eprintln!("{message}");
     let _ = std::fs::create_dir_all(report.parent().unwrap()).and_then(|()| std::fs::write(report, message + "\n"));
@@ -190,12 +188,12 @@ pub fn run_cases<O: CaseOutcome>(
                         if line.is_empty() { "" } else { ": " },
                     );
                     eprintln!("{label}: {line}");
-                    outcomes.lock().unwrap_or_else(|e| e.into_inner()).insert(i, outcome);
+                    outcomes.lock().unwrap_or_else(std::sync::PoisonError::into_inner).insert(i, outcome);
                 }
             });
         }
     });
-    outcomes.into_inner().unwrap_or_else(|e| e.into_inner())
+    outcomes.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The message of a caught panic.

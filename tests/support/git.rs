@@ -51,7 +51,7 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    pub fn start(base: &Path, log: &Path) -> Result<Daemon, String> {
+    pub fn start(base: &Path, log: &Path) -> Result<Self, String> {
         let port = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map_err(|e| e.to_string())?.port();
         let base_arg = format!("--base-path={}", base.display());
         // `git daemon` would run `git-daemon` as a child that outlives a killed `git`: run the
@@ -69,7 +69,7 @@ impl Daemon {
             .stderr(fs::File::create(log).map_err(|e| e.to_string())?)
             .spawn()
             .map_err(|e| format!("cannot start git daemon: {e}"))?;
-        let mut daemon = Daemon { child, port };
+        let mut daemon = Self { child, port };
         let deadline = Instant::now() + Duration::from_secs(15);
         loop {
             if TcpStream::connect(("127.0.0.1", port)).is_ok() {

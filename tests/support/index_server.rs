@@ -11,6 +11,7 @@
 //! ```
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
@@ -209,7 +210,7 @@ impl IndexServer {
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
-        self.state.lock().unwrap_or_else(|e| e.into_inner())
+        self.state.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
@@ -243,7 +244,7 @@ struct InFlight(Arc<Mutex<State>>);
 
 impl Drop for InFlight {
     fn drop(&mut self) {
-        let mut state = self.0.lock().unwrap_or_else(|e| e.into_inner());
+        let mut state = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         state.in_flight -= 1;
     }
 }
@@ -259,7 +260,7 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
         let close = request.header("connection").is_some_and(|v| v.eq_ignore_ascii_case("close"));
         let head = request.method == "HEAD";
         let reply = {
-            let mut s = state.lock().unwrap_or_else(|e| e.into_inner());
+            let mut s = state.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
             s.in_flight += 1;
             s.max_in_flight = s.max_in_flight.max(s.in_flight);
             let authorized = match &s.required_auth {
@@ -296,7 +297,7 @@ async fn serve(stream: TcpStream, state: Arc<Mutex<State>>) -> std::io::Result<(
             reply.body.len()
         );
         for (name, value) in &reply.headers {
-            head_text.push_str(&format!("{name}: {value}\r\n"));
+            let _ = write!(head_text, "{name}: {value}\r\n");
         }
         head_text.push_str("\r\n");
         write.write_all(head_text.as_bytes()).await?;

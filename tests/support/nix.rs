@@ -49,12 +49,11 @@ pub fn require_nix(test: &str) -> bool {
         eprintln!("SKIPPED {test}: {SKIP_ENV}=1 is set, Nix tests are not run");
         return false;
     }
-    if !nix_available() {
-        panic!(
-            "{test}: nix-instantiate/nix-build not found. The Nix tests need Nix \
-             (Debian/Ubuntu: `apt-get install -y nix-bin`); set {SKIP_ENV}=1 to skip them explicitly."
-        );
-    }
+    assert!(
+        nix_available(),
+        "{test}: nix-instantiate/nix-build not found. The Nix tests need Nix \
+         (Debian/Ubuntu: `apt-get install -y nix-bin`); set {SKIP_ENV}=1 to skip them explicitly."
+    );
     true
 }
 

@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use lock2nix::testing::generate::plan_offline;
 use lock2nix::PackageName;
+use lock2nix::testing::generate::plan_offline;
 use lock2nix::testing::plan::{Locations, Plan};
 use lock2nix::testing::render::{Header, render};
 use lock2nix::testing::resolve::ResolveOptions;

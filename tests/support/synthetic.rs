@@ -9,6 +9,7 @@
 //! ```
 
 use sha2::{Digest, Sha256};
+use std::fmt::Write as _;
 
 use super::index_server::{IndexServer, Reply};
 use super::project::json_page;
@@ -41,7 +42,7 @@ impl Package {
 
     /// Only these wheel tag triples (and `sdist` for an sdist) instead of the pure wheel.
     pub fn files(mut self, tags: &[&str]) -> Self {
-        self.files = tags.iter().map(|t| t.to_string()).collect();
+        self.files = tags.iter().map(std::string::ToString::to_string).collect();
         self
     }
 
@@ -85,24 +86,26 @@ pub fn lock(lock_version: &str, packages: &[Package]) -> String {
             .iter()
             .map(|f| format!("    {{file = \"{f}\", hash = \"sha256:{}\"}},", sha256_of(f)))
             .collect();
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "[[package]]\nname = \"{}\"\nversion = \"{}\"\ndescription = \"\"\noptional = false\npython-versions = \">=3.9\"\n",
             package.name, package.version
-        ));
+        );
         for line in &package.lines {
             text.push_str(line);
             text.push('\n');
         }
-        text.push_str(&format!("files = [\n{}\n]\n", files.join("\n")));
+        let _ = write!(text, "files = [\n{}\n]\n", files.join("\n"));
         for line in &package.tail {
             text.push_str(line);
             text.push('\n');
         }
         text.push('\n');
     }
-    text.push_str(&format!(
+    let _ = write!(
+        text,
         "[metadata]\nlock-version = \"{lock_version}\"\npython-versions = \">=3.9\"\ncontent-hash = \"0\"\n"
-    ));
+    );
     text
 }
 

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::model::HashAlgorithm;
+use std::fmt::Write as _;
 
 const V20: &str = r#"
 [[package]]
@@ -207,11 +208,12 @@ reference = "corp"
 fn large_locks_parse_in_pieces_with_the_same_result() {
     let mut text = String::new();
     for i in 0..400 {
-        text.push_str(&format!(
+        let _ = write!(
+            text,
             "[[package]]\nname = \"pkg-{i}\"\nversion = \"1.{i}\"\npython-versions = \">=3.8\"\nfiles = [\n    {{file = \"pkg_{i}-1.{i}-py3-none-any.whl\", hash = \"{H}\"}},\n    {{file = \"pkg_{i}-1.{i}.tar.gz\", hash = \"{H}\"}},\n]\n\n[package.dependencies]\npkg-{} = {{version = \">=1\", markers = \"python_version < \\\"3.11\\\"\"}}\n\n[package.extras]\nx = [\"pkg-{} (>=1)\"]\n\n",
             i + 1,
             i + 2
-        ));
+        );
     }
     text.push_str("[extras]\nall = [\"pkg-1\"]\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.9\"\ncontent-hash = \"x\"\n");
     assert!(text.len() > 100_000, "big enough to be split");

@@ -267,14 +267,12 @@ impl<'a> Reader<'a> {
         let mut roots = LockRoots::default();
         if let Some(k) = self.root {
             let root = &self.raw.package[k];
-            let name =
-                PackageName::from_owned(root.name.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
+            let name = PackageName::from_owned(root.name.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
             roots.built = matches!(root.source, RawSource::Editable { .. });
             roots.version = root.version.as_deref().map(|v| v.trim().to_string());
             roots.main = self.edges(&root.dependencies, false, &root.name)?;
             for (extra, edges) in &root.optional_dependencies {
-                let extra =
-                    ExtraName::from_owned(extra.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
+                let extra = ExtraName::from_owned(extra.clone()).map_err(|e| self.error(&root.name, e.to_string()))?;
                 roots.extras.insert(extra, self.edges(edges, false, &root.name)?);
             }
             self.add_groups(&mut roots, &root.dev_dependencies, &root.name)?;

@@ -1,4 +1,4 @@
-//! uv.lock sources into the model's: the git URL's query and fragment, `PyPI` as the default
+//! uv.lock sources into the model's: the git URL's query and fragment, PyPI as the default
 //! index, paths relative to the lock's folder.
 
 use super::wire::RawSource;

@@ -1,6 +1,7 @@
 use super::*;
 use crate::model::Source;
 use crate::safe_url::DisplaySafeUrl;
+use std::fmt::Write as _;
 
 const PYPI: &str = "source = { registry = \"https://pypi.org/simple\" }";
 
@@ -58,7 +59,7 @@ fn the_root_package_becomes_the_roots_with_exact_edges_to_each_fork() {
     assert!(!lock.python.allows_python(crate::resolve::target::PythonMinor(9)));
     assert!(lock.packages.iter().all(|p| p.name.as_ref() != "app"), "the project is not a locked package");
     let roots = lock.roots.as_ref().unwrap();
-    assert_eq!(roots.name.as_ref().map(|n| n.as_ref()), Some("app"));
+    assert_eq!(roots.name.as_ref().map(std::convert::AsRef::as_ref), Some("app"));
     assert!(roots.built, "editable = \".\" is built");
     let (old, _) = named(&lock, "forky", "1.0");
     let (new, _) = named(&lock, "forky", "2.0");
@@ -142,11 +143,13 @@ fn git_url_and_path_sources_are_read() {
         "[[package]]\nname = \"app\"\nversion = \"0.1.0\"\nsource = { virtual = \".\" }\ndependencies = [{ name = \"g\" }, { name = \"u\" }, { name = \"p\" }, { name = \"d\" }]\n\n",
     );
     body += "[[package]]\nname = \"g\"\nversion = \"1.0\"\nsource = { git = \"https://example.org/g.git?tag=v1&subdirectory=sub#0123456789abcdef0123456789abcdef01234567\" }\n\n";
-    body += &format!(
+    let _ = write!(
+        body,
         "[[package]]\nname = \"u\"\nversion = \"1.0\"\nsource = {{ url = \"https://example.org/u-1.0.tar.gz\" }}\nsdist = {{ hash = \"sha256:{}\" }}\n\n",
         "cd".repeat(32)
     );
-    body += &format!(
+    let _ = write!(
+        body,
         "[[package]]\nname = \"p\"\nversion = \"1.0\"\nsource = {{ path = \"dist/p-1.0-py3-none-any.whl\" }}\nwheels = [{{ filename = \"p-1.0-py3-none-any.whl\", hash = \"sha256:{}\" }}]\n\n",
         "ef".repeat(32)
     );
