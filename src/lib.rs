@@ -12,6 +12,7 @@
 //! stages through the hidden `testing` module, which is not part of the API.
 
 pub mod check;
+mod additions;
 mod constraint;
 mod fetch;
 mod filename;

@@ -26,7 +26,7 @@ pub struct Database {
 pub struct Applied<'a> {
     /// The matching entries, in the order they were applied (provenance).
     pub entries: Vec<&'a Entry>,
-    pub adds: Additions,
+    pub adds: Additions<PackageName>,
 }
 
 impl<'a> Applied<'a> {
@@ -138,8 +138,11 @@ impl Database {
         let binary_elsewhere = kind == ArtifactKind::Wheel && os != Some(Os::Linux);
         let mut applied: Option<Applied<'_>> = None;
         for entry in self.entries.iter().filter(|e| e.matches(name, version, Some(kind)) && e.applies_on(os)) {
-            let adds = if binary_elsewhere { entry.adds.without_linux_binary_fixes() } else { entry.adds.clone() };
-            if adds.added_fields().is_empty() {
+            let mut adds = entry.adds.clone();
+            if binary_elsewhere {
+                adds.drop_linux_binary_fixes();
+            }
+            if adds.added_fields().is_empty() && entry.artifact.is_none() && !entry.drop {
                 continue;
             }
             let applied = applied.get_or_insert_with(Applied::default);
@@ -151,11 +154,11 @@ impl Database {
 
     /// The artifact kind the last matching entry with `artifact` forces, whatever its `applies-to`.
     pub fn forced_artifact(&self, name: &PackageName, version: &Version) -> Option<ArtifactKind> {
-        self.entries.iter().rev().filter(|e| e.matches(name, version, None)).find_map(|e| e.adds.artifact)
+        self.entries.iter().rev().filter(|e| e.matches(name, version, None)).find_map(|e| e.artifact)
     }
 
     /// Whether a matching entry says `drop = true`.
     pub fn is_dropped(&self, name: &PackageName, version: &Version) -> bool {
-        self.entries.iter().any(|e| e.adds.drop && e.matches(name, version, None))
+        self.entries.iter().any(|e| e.drop && e.matches(name, version, None))
     }
 }

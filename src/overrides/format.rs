@@ -47,7 +47,6 @@ pub fn format_list(db: &Database) -> String {
 fn adds_summary(entry: &Entry) -> String {
     let count = |n: usize| format!("({n})");
     let parts: Vec<String> = entry
-        .adds
         .added_fields()
         .into_iter()
         .map(|field| {
@@ -60,7 +59,7 @@ fn adds_summary(entry: &Entry) -> String {
                 "auto-patchelf-ignore-missing-deps" => count(entry.adds.auto_patchelf_ignore_missing_deps.len()),
                 "runtime-dependencies" => count(entry.adds.runtime_dependencies.len()),
                 "python-remove-deps" => count(entry.adds.python_remove_deps.len()),
-                "artifact" => entry.adds.artifact.map(|a| format!("={a}")).unwrap_or_default(),
+                "artifact" => entry.artifact.map(|a| format!("={a}")).unwrap_or_default(),
                 "python-relax-deps" => match &entry.adds.python_relax_deps {
                     Some(RelaxDeps::Names(names)) => count(names.len()),
                     _ => "=all".to_string(),
@@ -141,7 +140,7 @@ fn write_entry(out: &mut String, e: &Entry) {
             field(key, strings(list));
         }
     }
-    if let Some(artifact) = e.adds.artifact {
+    if let Some(artifact) = e.artifact {
         field("artifact", string(artifact.as_str()));
     }
     if let Some(script) = &e.adds.pre_build {
@@ -158,7 +157,7 @@ fn write_entry(out: &mut String, e: &Entry) {
     if !e.adds.python_remove_deps.is_empty() {
         field("python-remove-deps", strings(&e.adds.python_remove_deps));
     }
-    if e.adds.drop {
+    if e.drop {
         field("drop", "true".to_string());
     }
 }

@@ -24,8 +24,7 @@ use std::sync::OnceLock;
 pub(crate) use database::Applied;
 pub use database::Database;
 pub use format::{format_list, format_show};
-pub(crate) use schema::LINUX_ONLY_HOOKS;
-pub(crate) use schema::{ArtifactKind, RelaxDeps};
+pub(crate) use schema::ArtifactKind;
 
 mod embedded {
     include!(concat!(env!("OUT_DIR"), "/overrides_embedded.rs"));

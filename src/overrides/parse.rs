@@ -170,13 +170,13 @@ fn parse_entry(
                 raw.auto_patchelf_ignore_missing_deps,
             )?,
             runtime_dependencies: attributes(&cx, "runtime-dependencies", raw.runtime_dependencies, policy)?,
-            artifact: raw.artifact,
             pre_build: script(&cx, "pre-build", raw.pre_build)?,
             post_install: script(&cx, "post-install", raw.post_install)?,
             python_relax_deps: relax_deps(&cx, raw.python_relax_deps)?,
             python_remove_deps: written_names(&cx, "python-remove-deps", raw.python_remove_deps)?,
-            drop: raw.drop.unwrap_or(false),
         },
+        artifact: raw.artifact,
+        drop: raw.drop.unwrap_or(false),
     };
     check_whole(&entry, &cx)?;
     Ok(entry)
@@ -201,7 +201,7 @@ fn deserialize(table: &toml::Table, cx: &Context) -> Result<RawEntry, OverrideEr
 
 /// The entry-level rules: it adds something, and its fields do not contradict each other.
 fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
-    let added = entry.adds.added_fields();
+    let added = entry.added_fields();
     if added.is_empty() {
         return Err(cx.entry(
             "adds nothing: give at least one of native-build-inputs, build-inputs, build-system, dependencies, env, \
@@ -209,7 +209,7 @@ fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
              python-relax-deps, python-remove-deps, or drop = true",
         ));
     }
-    if entry.adds.drop {
+    if entry.drop {
         if let Some(other) = added.iter().find(|f| **f != "drop") {
             return Err(cx.field(
                 other,
@@ -222,9 +222,9 @@ fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
             );
         }
     }
-    let contradiction = match (entry.adds.artifact, entry.applies_to) {
+    let contradiction = match (entry.artifact, entry.applies_to) {
         (Some(ArtifactKind::Sdist), AppliesTo::Wheel) | (Some(ArtifactKind::Wheel), AppliesTo::Sdist) => {
-            entry.adds.artifact
+            entry.artifact
         }
         _ => None,
     };

@@ -1,12 +1,12 @@
 //! The types of one override entry, as validated from an `[[override]]` table, and how an entry
 //! matches a package version and artifact kind.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::Deserialize;
 use uv_pep440::{Version, VersionSpecifiers};
 
+pub(crate) use crate::additions::{Additions, RelaxDeps};
 use crate::filename::Os;
 use crate::name::PackageName;
 
@@ -66,24 +66,6 @@ impl ArtifactKind {
 impl fmt::Display for ArtifactKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// `python-relax-deps`: `true` relaxes every `Requires-Dist` bound, a list only those packages'.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RelaxDeps {
-    All,
-    Names(Vec<String>),
-}
-
-impl RelaxDeps {
-    /// Merges a later entry's value into this one: `All` absorbs, lists are united in order.
-    pub(crate) fn merge(&mut self, later: &Self) {
-        match (&mut *self, later) {
-            (Self::All, _) => {}
-            (_, Self::All) => *self = Self::All,
-            (Self::Names(names), Self::Names(more)) => extend_unique(names, more),
-        }
     }
 }
 
@@ -198,29 +180,30 @@ pub struct Entry {
     pub reason: String,
     pub link: String,
     pub origin: Origin,
-    /// What the entry adds.
-    pub adds: Additions,
-}
-
-/// What an entry adds, and what the matching entries add together ([`Additions::merge`]).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Additions {
-    pub native_build_inputs: Vec<String>,
-    pub build_inputs: Vec<String>,
-    pub build_system: Vec<PackageName>,
-    pub dependencies: Vec<PackageName>,
-    pub env: BTreeMap<String, String>,
-    pub auto_patchelf_ignore_missing_deps: Vec<String>,
-    pub runtime_dependencies: Vec<String>,
+    /// What the entry adds to the derivation.
+    pub adds: Additions<PackageName>,
+    /// `artifact`: the kind of artifact to build from, whatever the resolver would choose.
     pub artifact: Option<ArtifactKind>,
-    pub pre_build: Option<String>,
-    pub post_install: Option<String>,
-    pub python_relax_deps: Option<RelaxDeps>,
-    pub python_remove_deps: Vec<String>,
+    /// `drop`: the package is left out of the generated set.
     pub drop: bool,
 }
 
 impl Entry {
+    /// The schema names of the fields the entry sets, in schema order.
+    pub fn added_fields(&self) -> Vec<&'static str> {
+        let mut fields = self.adds.added_fields();
+        if self.artifact.is_some() {
+            // The schema puts `artifact` between the inputs and the scripts.
+            const AFTER: [&str; 4] = ["pre-build", "post-install", "python-relax-deps", "python-remove-deps"];
+            let at = fields.iter().position(|f| AFTER.contains(f)).unwrap_or(fields.len());
+            fields.insert(at, "artifact");
+        }
+        if self.drop {
+            fields.push("drop");
+        }
+        fields
+    }
+
     /// Whether this entry applies to `name` at `version` built from `kind`. `kind: None` means the
     /// kind is not decided yet: `applies-to` is then ignored.
     pub fn matches(&self, name: &PackageName, version: &Version, kind: Option<ArtifactKind>) -> bool {
@@ -235,19 +218,6 @@ impl Entry {
     }
 }
 
-/// Setup hooks that patch Linux ELF files: meaningless for other artifacts, and absent from
-/// nixpkgs off Linux.
-pub(crate) const LINUX_ONLY_HOOKS: [&str; 2] = ["autoPatchelfHook", "autoAddDriverRunpath"];
-
-/// Appends each item of `more` not already in `list`, keeping first occurrences in order.
-pub(crate) fn extend_unique<T: PartialEq + Clone>(list: &mut Vec<T>, more: &[T]) {
-    for item in more {
-        if !list.contains(item) {
-            list.push(item.clone());
-        }
-    }
-}
-
 /// Whether `path` is a well-formed nixpkgs attribute path: dot-separated Nix identifiers
 /// (`zlib`, `stdenv.cc.cc.lib`, `cudaPackages.cuda_cudart`).
 pub(crate) fn is_attribute_path(path: &str) -> bool {
@@ -258,72 +228,3 @@ pub(crate) fn is_attribute_path(path: &str) -> bool {
     })
 }
 
-impl Additions {
-    /// The schema names of the fields these additions set, in schema order.
-    pub fn added_fields(&self) -> Vec<&'static str> {
-        let present = [
-            ("native-build-inputs", !self.native_build_inputs.is_empty()),
-            ("build-inputs", !self.build_inputs.is_empty()),
-            ("build-system", !self.build_system.is_empty()),
-            ("dependencies", !self.dependencies.is_empty()),
-            ("env", !self.env.is_empty()),
-            ("auto-patchelf-ignore-missing-deps", !self.auto_patchelf_ignore_missing_deps.is_empty()),
-            ("runtime-dependencies", !self.runtime_dependencies.is_empty()),
-            ("artifact", self.artifact.is_some()),
-            ("pre-build", self.pre_build.is_some()),
-            ("post-install", self.post_install.is_some()),
-            ("python-relax-deps", self.python_relax_deps.is_some()),
-            ("python-remove-deps", !self.python_remove_deps.is_empty()),
-            ("drop", self.drop),
-        ];
-        present.into_iter().filter(|(_, p)| *p).map(|(name, _)| name).collect()
-    }
-
-    /// What of these additions applies to a wheel without Linux ELF files (a macOS or pure
-    /// wheel; an sdist, built on every system, keeps everything): no library inputs, no
-    /// patchelf settings, no Linux-only hooks.
-    pub fn without_linux_binary_fixes(&self) -> Self {
-        Self {
-            native_build_inputs: self
-                .native_build_inputs
-                .iter()
-                .filter(|attr| !LINUX_ONLY_HOOKS.contains(&attr.as_str()))
-                .cloned()
-                .collect(),
-            build_inputs: Vec::new(),
-            runtime_dependencies: Vec::new(),
-            auto_patchelf_ignore_missing_deps: Vec::new(),
-            ..self.clone()
-        }
-    }
-
-    /// Adds a later entry's additions, by the README's rules: lists concatenated without
-    /// duplicates (first occurrence kept), `env` keys and scalar fields from the last entry that
-    /// sets them, `python-relax-deps = true` absorbing any list, `drop` if any entry drops.
-    pub fn merge(&mut self, later: &Self) {
-        extend_unique(&mut self.native_build_inputs, &later.native_build_inputs);
-        extend_unique(&mut self.build_inputs, &later.build_inputs);
-        extend_unique(&mut self.build_system, &later.build_system);
-        extend_unique(&mut self.dependencies, &later.dependencies);
-        self.env.extend(later.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        extend_unique(&mut self.auto_patchelf_ignore_missing_deps, &later.auto_patchelf_ignore_missing_deps);
-        extend_unique(&mut self.runtime_dependencies, &later.runtime_dependencies);
-        if later.artifact.is_some() {
-            self.artifact = later.artifact;
-        }
-        if later.pre_build.is_some() {
-            self.pre_build.clone_from(&later.pre_build);
-        }
-        if later.post_install.is_some() {
-            self.post_install.clone_from(&later.post_install);
-        }
-        if let Some(relax) = &later.python_relax_deps {
-            match &mut self.python_relax_deps {
-                Some(merged) => merged.merge(relax),
-                None => self.python_relax_deps = Some(relax.clone()),
-            }
-        }
-        extend_unique(&mut self.python_remove_deps, &later.python_remove_deps);
-        self.drop |= later.drop;
-    }
-}

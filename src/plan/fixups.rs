@@ -2,12 +2,13 @@
 //! inputs, patchelf settings, … decided per artifact by a [`Fixer`] (the override database and
 //! inference), with a provenance line for each decision.
 
-use std::collections::BTreeMap;
 use std::fmt;
 
 use crate::inference::BuildFacts;
 use crate::model::{LockedFile, Package};
-pub(crate) use crate::overrides::{ArtifactKind as Kind, RelaxDeps};
+pub(crate) use crate::additions::RelaxDeps;
+use crate::additions::Additions;
+pub(crate) use crate::overrides::ArtifactKind as Kind;
 use crate::warning::WarningKind;
 
 /// A Python package in the generated set: the locked one (`final.x`) or nixpkgs' (`prev.x`).
@@ -20,25 +21,13 @@ pub enum PythonRef {
     Unlisted(String),
 }
 
-/// Everything added to one artifact's derivation. Empty means nothing to add.
+/// Everything added to one artifact's derivation, and why. Empty means nothing to add.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Fixups {
     /// One entry per override applied, inference made or gap left, each a comment in the file.
     pub provenance: Vec<Provenance>,
-    /// `build-system` of an sdist.
-    pub build_system: Vec<PythonRef>,
-    /// Runtime dependencies beyond the lock's edges.
-    pub dependencies: Vec<PythonRef>,
-    /// nixpkgs attribute paths.
-    pub native_build_inputs: Vec<String>,
-    pub build_inputs: Vec<String>,
-    pub runtime_dependencies: Vec<String>,
-    pub auto_patchelf_ignore_missing_deps: Vec<String>,
-    pub env: BTreeMap<String, String>,
-    pub pre_build: Option<String>,
-    pub post_install: Option<String>,
-    pub python_relax_deps: Option<RelaxDeps>,
-    pub python_remove_deps: Vec<String>,
+    /// What the derivation gets: the override entries' additions on top of inference's.
+    pub adds: Additions<PythonRef>,
 }
 
 /// Decides the fixups of each artifact; implemented over the override database and the
@@ -56,8 +45,7 @@ pub trait Fixer: Sync {
     fn build_system_fixups(&self, facts: Option<&Result<BuildFacts, String>>) -> Fixups {
         Fixups {
             provenance: vec![Provenance::Gap(Gap::BuildSystem(facts.and_then(|f| f.as_ref().err().cloned())))],
-            build_system: setuptools_and_wheel(),
-            ..Fixups::default()
+            adds: Additions { build_system: setuptools_and_wheel(), ..Additions::default() },
         }
     }
 
@@ -77,8 +65,7 @@ impl Fixer for Plain {
             Kind::Wheel => Fixups::default(),
             Kind::Sdist => Fixups {
                 provenance: vec![Provenance::Gap(Gap::BuildSystem(None))],
-                build_system: setuptools_and_wheel(),
-                ..Fixups::default()
+                adds: Additions { build_system: setuptools_and_wheel(), ..Additions::default() },
             },
         }
     }

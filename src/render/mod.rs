@@ -223,7 +223,7 @@ fn common_attrs(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion) {
         .artifacts
         .iter()
         .filter_map(PlannedArtifact::build)
-        .flat_map(|build| build.fixups.dependencies.iter().map(python_ref))
+        .flat_map(|build| build.fixups.adds.dependencies.iter().map(python_ref))
         .collect();
     added.sort();
     added.dedup();
@@ -269,43 +269,43 @@ fn fixup_attrs(w: &mut NixWriter, fixups: &Fixups, sdist: bool) {
         w.comment(&format!("lock2nix: {line}"));
     }
     if sdist {
-        let refs: Vec<String> = fixups.build_system.iter().map(python_ref).collect();
+        let refs: Vec<String> = fixups.adds.build_system.iter().map(python_ref).collect();
         w.list("build-system = ", &refs, ";");
     }
     let pkgs = |paths: &[String]| -> Vec<String> { paths.iter().map(|p| pkgs_path(p)).collect() };
     let strings = |items: &[String]| -> Vec<String> { items.iter().map(|s| string(s)).collect() };
-    if !fixups.native_build_inputs.is_empty() {
-        w.list("nativeBuildInputs = ", &pkgs(&fixups.native_build_inputs), ";");
+    if !fixups.adds.native_build_inputs.is_empty() {
+        w.list("nativeBuildInputs = ", &pkgs(&fixups.adds.native_build_inputs), ";");
     }
-    if !fixups.build_inputs.is_empty() {
-        w.list("buildInputs = ", &pkgs(&fixups.build_inputs), ";");
+    if !fixups.adds.build_inputs.is_empty() {
+        w.list("buildInputs = ", &pkgs(&fixups.adds.build_inputs), ";");
     }
-    if !fixups.runtime_dependencies.is_empty() {
-        w.list("runtimeDependencies = ", &pkgs(&fixups.runtime_dependencies), ";");
+    if !fixups.adds.runtime_dependencies.is_empty() {
+        w.list("runtimeDependencies = ", &pkgs(&fixups.adds.runtime_dependencies), ";");
     }
-    if !fixups.auto_patchelf_ignore_missing_deps.is_empty() {
-        w.list("autoPatchelfIgnoreMissingDeps = ", &strings(&fixups.auto_patchelf_ignore_missing_deps), ";");
+    if !fixups.adds.auto_patchelf_ignore_missing_deps.is_empty() {
+        w.list("autoPatchelfIgnoreMissingDeps = ", &strings(&fixups.adds.auto_patchelf_ignore_missing_deps), ";");
     }
-    if !fixups.env.is_empty() {
+    if !fixups.adds.env.is_empty() {
         w.open("env = {");
-        for (name, value) in &fixups.env {
+        for (name, value) in &fixups.adds.env {
             w.assign_string(name, value);
         }
         w.close("};");
     }
-    if let Some(script) = &fixups.pre_build {
+    if let Some(script) = &fixups.adds.pre_build {
         w.assign_string("preBuild", script);
     }
-    if let Some(script) = &fixups.post_install {
+    if let Some(script) = &fixups.adds.post_install {
         w.assign_string("postInstall", script);
     }
-    match &fixups.python_relax_deps {
+    match &fixups.adds.python_relax_deps {
         Some(RelaxDeps::All) => w.assign("pythonRelaxDeps", "true"),
         Some(RelaxDeps::Names(names)) => w.list("pythonRelaxDeps = ", &strings(names), ";"),
         None => {}
     }
-    if !fixups.python_remove_deps.is_empty() {
-        w.list("pythonRemoveDeps = ", &strings(&fixups.python_remove_deps), ";");
+    if !fixups.adds.python_remove_deps.is_empty() {
+        w.list("pythonRemoveDeps = ", &strings(&fixups.adds.python_remove_deps), ";");
     }
 }
 

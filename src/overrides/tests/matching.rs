@@ -3,7 +3,8 @@
 
 use super::{KNOWN, builtin, name, one, version};
 use crate::overrides::schema::Entry;
-use crate::overrides::{ArtifactKind, Database, RelaxDeps};
+use crate::additions::RelaxDeps;
+use crate::overrides::{ArtifactKind, Database};
 
 fn entry(package: &str, extra: &str) -> String {
     format!("[[override]]\npackage = {package:?}\nreason = \"r\"\nlink = \"https://example.org/{package}\"\n{extra}\n")
@@ -105,10 +106,10 @@ fn merge_rules_lists_unique_later_scalars_win_user_last() {
     assert_eq!(applied.adds.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), ["A=mine", "B=b2"]);
     assert_eq!(applied.adds.pre_build.as_deref(), Some("two"));
     assert_eq!(applied.adds.post_install, None);
-    assert_eq!(applied.adds.artifact, Some(ArtifactKind::Sdist));
+    assert_eq!(applied.entries.iter().filter_map(|e| e.artifact).last(), Some(ArtifactKind::Sdist));
     assert_eq!(applied.adds.python_relax_deps, Some(RelaxDeps::Names(vec!["numpy".into(), "sympy".into()])));
     assert_eq!(applied.adds.python_remove_deps, ["triton"]);
-    assert!(!applied.adds.drop);
+    assert!(applied.entries.iter().all(|e| !e.drop));
     assert_eq!(db.forced_artifact(&name("torch"), &version("2.3")), Some(ArtifactKind::Sdist));
 }
 
@@ -140,7 +141,7 @@ fn forced_artifact_and_drop() {
     assert!(db.is_dropped(&name("typing"), &version("3.7.4.3")));
     assert!(!db.is_dropped(&name("typing"), &version("3.10.0.0")));
     assert!(!db.is_dropped(&name("mysqlclient"), &version("2.2")));
-    assert!(db.apply(&name("typing"), &version("3.7"), Some(ArtifactKind::Wheel)).unwrap().adds.drop);
+    assert!(db.apply(&name("typing"), &version("3.7"), Some(ArtifactKind::Wheel)).unwrap().entries.iter().any(|e| e.drop));
 }
 
 #[test]

@@ -4,7 +4,8 @@ use std::collections::BTreeMap;
 
 use super::{builtin, error, name, one};
 use crate::overrides::schema::{AppliesTo, NamePattern, Origin};
-use crate::overrides::{ArtifactKind, Database, RelaxDeps};
+use crate::additions::RelaxDeps;
+use crate::overrides::{ArtifactKind, Database};
 
 /// A valid `torch` entry plus `extra` lines.
 fn torch(extra: &str) -> String {
@@ -70,18 +71,18 @@ python-relax-deps = true
     assert_eq!(full.adds.env, env);
     assert_eq!(full.adds.auto_patchelf_ignore_missing_deps, ["libcuda.so.1", "libnv*.so*"]);
     assert_eq!(full.adds.runtime_dependencies, ["cudaPackages.cuda_cudart"]);
-    assert_eq!(full.adds.artifact, Some(ArtifactKind::Wheel));
+    assert_eq!(full.artifact, Some(ArtifactKind::Wheel));
     assert_eq!(full.adds.pre_build.as_deref(), Some("export X=1"));
     assert_eq!(full.adds.post_install.as_deref(), Some("rm -r $out/bin"));
     assert_eq!(full.adds.python_relax_deps, Some(RelaxDeps::Names(vec!["NumPy".into()])));
     assert_eq!(full.adds.python_remove_deps, ["nvidia-nccl-cu12"]);
-    assert!(!full.adds.drop);
+    assert!(!full.drop);
 
     assert_eq!(drop.package, NamePattern::Exact(name("typing")));
     assert_eq!(drop.applies_to, AppliesTo::Both);
-    assert!(drop.adds.drop);
-    assert_eq!(drop.adds.added_fields(), ["drop"]);
-    assert!(drop.adds.build_inputs.is_empty() && drop.adds.env.is_empty() && drop.adds.artifact.is_none());
+    assert!(drop.drop);
+    assert_eq!(drop.added_fields(), ["drop"]);
+    assert!(drop.adds.build_inputs.is_empty() && drop.adds.env.is_empty() && drop.artifact.is_none());
 
     assert_eq!(glob.package, NamePattern::Prefix("nvidia-".into()));
     assert_eq!(glob.versions, None);
