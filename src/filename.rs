@@ -17,7 +17,7 @@ pub enum DistFilename {
 impl DistFilename {
     /// Classifies a file name; never fails, since locks list artifacts we simply skip.
     pub fn parse(filename: &str) -> Self {
-        if has_suffix_ignore_case(filename, ".whl") {
+        if Self::is_wheel_name(filename) {
             return WheelFilename::parse(filename).map_or(Self::Other, DistFilename::Wheel);
         }
         SdistFilename::parse(filename).map_or(Self::Other, DistFilename::Sdist)
@@ -25,6 +25,12 @@ impl DistFilename {
 }
 
 impl DistFilename {
+    /// Whether `filename` names a wheel: it ends in `.whl`, in any case, as every reader here
+    /// takes it (whether the rest of the name parses is [`WheelFilename::parse`]'s question).
+    pub fn is_wheel_name(filename: &str) -> bool {
+        has_suffix_ignore_case(filename, ".whl")
+    }
+
     /// Whether the wheel or sdist `filename` is of `version` (an sdist's version is what follows
     /// its last `-`; `_` stands for `-` as in escaped names).
     pub fn is_of_version(filename: &str, version: &uv_pep440::Version) -> bool {
@@ -183,7 +189,7 @@ pub struct WheelFilename {
 
 impl WheelFilename {
     pub fn parse(filename: &str) -> Result<Self, WheelFilenameError> {
-        if !has_suffix_ignore_case(filename, ".whl") {
+        if !DistFilename::is_wheel_name(filename) {
             return Err(WheelFilenameError::NotAWheel(filename.to_owned()));
         }
         let stem = &filename[..filename.len() - 4];
@@ -441,6 +447,17 @@ fn version_and_rest(text: &str) -> Option<((u16, u16), &str)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_wheel_is_named_by_its_suffix_in_any_case_and_parsed_the_same_way() {
+        for name in ["a-1-py3-none-any.whl", "A-1-py3-none-any.WHL"] {
+            assert!(DistFilename::is_wheel_name(name), "{name}");
+            assert!(matches!(DistFilename::parse(name), DistFilename::Wheel(_)), "{name}");
+        }
+        for name in ["a-1.tar.gz", "a-1.whl.tar.gz", "a-1.zip"] {
+            assert!(!DistFilename::is_wheel_name(name), "{name}");
+        }
+    }
 
     fn wheel(name: &str) -> WheelFilename {
         WheelFilename::parse(name).unwrap()

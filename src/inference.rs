@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::fetch::artifacts::{self, Artifact};
 use crate::fetch::{FetchError, FetchOptions};
+use crate::filename::DistFilename;
 use crate::infer::{self, BuildSystemSource, WheelLibraries};
 use crate::model::Lock;
 use crate::name::PackageName;
@@ -154,7 +155,7 @@ pub(crate) fn infer(
     // PEP 658: the index's copy of the wheel's METADATA, where it serves one, spares the wheel.
     let core_metadata = artifacts::Sidecar {
         suffix: ".metadata",
-        for_file: |filename| filename.ends_with(".whl"),
+        for_file: DistFilename::is_wheel_name,
         read: infer::metadata::core_metadata_requires_dist,
     };
     let metadata = artifacts::describe(
@@ -164,7 +165,7 @@ pub(crate) fn infer(
         max_size,
         Some(&core_metadata),
         |artifact, file| {
-            let read = if artifact.filename.ends_with(".whl") {
+            let read = if DistFilename::is_wheel_name(&artifact.filename) {
                 infer::metadata::wheel_requires_dist(&artifact.filename, file)
             } else {
                 infer::metadata::sdist_requires_dist(&artifact.filename, file)

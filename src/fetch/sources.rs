@@ -16,6 +16,7 @@ use super::git;
 use super::hashes::{GitFacts, GitKey, Hashes};
 use super::reporter::Task;
 use super::{FetchError, FetchOptions, FileLocation, witness};
+use crate::filename::DistFilename;
 use crate::infer;
 use crate::inference::BuildFacts;
 use crate::model::{HashAlgorithm, Lock, Package, Source};
@@ -344,7 +345,7 @@ fn tree_build(package: &Package, folder: &Path, pyproject: Option<&str>) -> Resu
 /// A local sdist's build system (`None` for a wheel, which needs none).
 fn sdist_build(file: &Path) -> Option<Result<BuildFacts, String>> {
     let name = file.file_name()?.to_string_lossy().into_owned();
-    if name.ends_with(".whl") {
+    if DistFilename::is_wheel_name(&name) {
         return None;
     }
     witness::witness_file(file);
