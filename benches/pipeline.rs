@@ -7,59 +7,15 @@
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use lock2nix::PackageName;
+use lock2nix::testing::OfflineLocations;
 use lock2nix::testing::lockfile;
-use lock2nix::testing::model::{Lock, Source};
-use lock2nix::testing::plan::{self, LocalPath, Locations, PinnedSource};
+use lock2nix::testing::plan;
 use lock2nix::testing::project::{self, Project};
 use lock2nix::testing::render::{self, Header};
 use lock2nix::testing::resolve::{self, ResolveOptions};
-
-/// Index files at made-up URLs with the lock's hashes; path sources where the lock says, and
-/// git sources unreachable (their checkouts are not hashed offline).
-struct FromLock(BTreeMap<(PackageName, String), (String, String)>, BTreeMap<usize, PinnedSource>);
-
-impl Locations for FromLock {
-    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
-        self.0.get(&(package.clone(), filename.to_string())).map(|(u, h)| (u.as_str(), h.as_str()))
-    }
-
-    fn pinned(&self, index: usize) -> Option<&PinnedSource> {
-        self.1.get(&index)
-    }
-}
-
-fn locations(lock: &Lock) -> FromLock {
-    let mut pinned = BTreeMap::new();
-    for (i, p) in lock.packages.iter().enumerate() {
-        let source = match &p.source {
-            Source::Directory { path, .. } | Source::File { path } => PinnedSource::Path {
-                path: LocalPath { path: path.clone(), directory: matches!(p.source, Source::Directory { .. }) },
-                build: None,
-                layout: None,
-                requires_dist: None,
-            },
-            Source::Git { .. } => PinnedSource::Unreachable { message: "not hashed".into(), detail: String::new() },
-            _ => continue,
-        };
-        pinned.insert(i, source);
-    }
-    let mut map = BTreeMap::new();
-    for p in &lock.packages {
-        for f in &p.files {
-            let hex = f.hash.as_ref().map(|h| h.hex.clone()).unwrap_or_else(|| "0".repeat(64));
-            map.insert(
-                (p.name.clone(), f.filename.clone()),
-                (format!("https://files.example.org/{}", f.filename), hex),
-            );
-        }
-    }
-    FromLock(map, pinned)
-}
 
 /// The corpus case whose `lock_name` has the most packages: (label, folder, lock text).
 fn largest_corpus_lock(lock_name: &str) -> Option<(String, PathBuf, String)> {
@@ -91,7 +47,7 @@ fn bench_input(c: &mut Criterion, label: &str, dir: &Path, lock_name: &str, lock
     let options = ResolveOptions::default();
     let resolution = resolve::resolve(&lock, &project, &options).expect("resolves");
     let package_targets = (lock.packages.len() * resolution.targets.len()) as u64;
-    let where_ = locations(&lock);
+    let where_ = OfflineLocations::new(&lock, |file| format!("https://files.example.org/{file}"));
     let planned = plan::plan(&lock, &project, &resolution, &where_, &plan::Plain).expect("plans");
     let header = Header { tool: "lock2nix".into(), command: "lock2nix".into(), notes: vec![] };
 

@@ -11,8 +11,8 @@
 //! [`check`] and [`init`] subcommands, and the few helpers below. Tests and benches reach the
 //! stages through the hidden `testing` module, which is not part of the API.
 
-pub mod check;
 mod additions;
+pub mod check;
 mod constraint;
 mod fetch;
 mod filename;
@@ -55,50 +55,4 @@ pub use warning::{Warning, WarningKind, summarize as summarize_warnings};
 
 /// The stages' own types and functions, for the tests and benches: not part of the API.
 #[doc(hidden)]
-pub mod testing {
-    pub mod fetch {
-        pub use crate::fetch::git::{GitTree, prefetch, resolve_reference};
-        pub use crate::fetch::nar;
-        pub use crate::fetch::{
-            FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock,
-        };
-    }
-    pub mod generate {
-        pub use crate::generate::plan_offline;
-    }
-    pub mod infer {
-        pub use crate::infer::{
-            BuildSystem, BuildSystemSource, InferError, NativeNeeds, WheelLibraries, native_needs, sdist_build_system,
-            wheel_libraries,
-        };
-    }
-    pub mod lockfile {
-        pub use crate::lockfile::read;
-        pub mod poetry {
-            pub use crate::lockfile::poetry::parse;
-        }
-        pub mod uv {
-            pub use crate::lockfile::uv::parse;
-        }
-    }
-    pub mod model {
-        pub use crate::model::{ConflictItem, FileHash, HashAlgorithm, Lock, LockedFile, Package, Source};
-    }
-    pub mod overrides {
-        pub use crate::overrides::Database;
-    }
-    pub mod plan {
-        pub use crate::plan::{LocalPath, Locations, PinnedSource, Plain, Plan, PlannedArtifact, plan};
-    }
-    pub mod project {
-        pub use crate::project::{Project, for_lock, parse, read};
-    }
-    pub mod render {
-        pub use crate::render::{Header, render, render_single_target};
-    }
-    pub mod resolve {
-        pub use crate::resolve::environment::marker_environment;
-        pub use crate::resolve::target::{PythonMinor, System};
-        pub use crate::resolve::{Prefer, ResolveOptions, resolve};
-    }
-}
+pub mod testing;

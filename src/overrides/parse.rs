@@ -223,9 +223,7 @@ fn check_whole(entry: &Entry, cx: &Context) -> Result<(), OverrideError> {
         }
     }
     let contradiction = match (entry.artifact, entry.applies_to) {
-        (Some(ArtifactKind::Sdist), AppliesTo::Wheel) | (Some(ArtifactKind::Wheel), AppliesTo::Sdist) => {
-            entry.artifact
-        }
+        (Some(ArtifactKind::Sdist), AppliesTo::Wheel) | (Some(ArtifactKind::Wheel), AppliesTo::Sdist) => entry.artifact,
         _ => None,
     };
     if let Some(artifact) = contradiction {

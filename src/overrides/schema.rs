@@ -227,4 +227,3 @@ pub(crate) fn is_attribute_path(path: &str) -> bool {
             && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '\'' | '-'))
     })
 }
-

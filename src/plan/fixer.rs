@@ -3,8 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::additions::Additions;
 use super::fixups::{Fixer, Fixups, Gap, Kind, Plain, Provenance, PythonRef};
+use crate::additions::Additions;
 use crate::infer::native_needs;
 use crate::inference::{BuildFacts, Inferred};
 use crate::model::{Lock, LockedFile, Package};

@@ -100,7 +100,10 @@ fn inferred_build_system_maps_locked_and_nixpkgs_packages() {
     let fixes = Fixes::new(&db, &lock, Some(&inferred));
     let src = &lock.packages[3];
     let fixups = fixes.fixups(src, &src.files[0], Kind::Sdist);
-    assert_eq!(fixups.adds.build_system, [PythonRef::Locked("hatchling".into()), PythonRef::Nixpkgs("hatch-vcs".into())]);
+    assert_eq!(
+        fixups.adds.build_system,
+        [PythonRef::Locked("hatchling".into()), PythonRef::Nixpkgs("hatch-vcs".into())]
+    );
     assert_eq!(
         lines(&fixups),
         ["inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"]
@@ -174,7 +177,10 @@ fn linux_wheels_get_patchelf_and_overrides_while_macos_wheels_do_not() {
     assert!(linux_lines.iter().any(|l| l.starts_with("override: native (fixes.toml): Linux only: CUDA runtime")));
     assert_eq!(linux.adds.env.get("dontStrip").map(String::as_str), Some("1"));
     let mac = fixes.fixups(native, &native.files[1], Kind::Wheel);
-    assert!(mac.adds.native_build_inputs.is_empty() && mac.adds.auto_patchelf_ignore_missing_deps.is_empty(), "{mac:?}");
+    assert!(
+        mac.adds.native_build_inputs.is_empty() && mac.adds.auto_patchelf_ignore_missing_deps.is_empty(),
+        "{mac:?}"
+    );
     assert_eq!(mac.adds.env.get("NATIVE").map(String::as_str), Some("1"), "other additions still apply");
     // An entry whose additions are all Linux library fixes, or that names the Linux platform,
     // is not applied to the macOS wheel: neither its additions nor its comment.

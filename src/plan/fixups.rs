@@ -4,10 +4,10 @@
 
 use std::fmt;
 
+use crate::additions::Additions;
+pub(crate) use crate::additions::RelaxDeps;
 use crate::inference::BuildFacts;
 use crate::model::{LockedFile, Package};
-pub(crate) use crate::additions::RelaxDeps;
-use crate::additions::Additions;
 pub(crate) use crate::overrides::ArtifactKind as Kind;
 use crate::warning::WarningKind;
 

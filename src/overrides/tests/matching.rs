@@ -2,8 +2,8 @@
 //! database operations the CLI flags map to.
 
 use super::{KNOWN, builtin, name, one, version};
-use crate::overrides::schema::Entry;
 use crate::additions::RelaxDeps;
+use crate::overrides::schema::Entry;
 use crate::overrides::{ArtifactKind, Database};
 
 fn entry(package: &str, extra: &str) -> String {
@@ -141,7 +141,9 @@ fn forced_artifact_and_drop() {
     assert!(db.is_dropped(&name("typing"), &version("3.7.4.3")));
     assert!(!db.is_dropped(&name("typing"), &version("3.10.0.0")));
     assert!(!db.is_dropped(&name("mysqlclient"), &version("2.2")));
-    assert!(db.apply(&name("typing"), &version("3.7"), Some(ArtifactKind::Wheel)).unwrap().entries.iter().any(|e| e.drop));
+    assert!(
+        db.apply(&name("typing"), &version("3.7"), Some(ArtifactKind::Wheel)).unwrap().entries.iter().any(|e| e.drop)
+    );
 }
 
 #[test]

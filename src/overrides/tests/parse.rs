@@ -3,8 +3,8 @@
 use std::collections::BTreeMap;
 
 use super::{builtin, error, name, one};
-use crate::overrides::schema::{AppliesTo, NamePattern, Origin};
 use crate::additions::RelaxDeps;
+use crate::overrides::schema::{AppliesTo, NamePattern, Origin};
 use crate::overrides::{ArtifactKind, Database};
 
 /// A valid `torch` entry plus `extra` lines.
