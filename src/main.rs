@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use lock2nix::{
     ArtifactPolicy, Credentials, DEFAULT_INDEX_URL, DisplaySafeUrl, FetchOptions, GenerateOptions, InferOptions,
     OverrideOptions, PackageName, PlatformPolicy, Prefer, PythonMinor, ResolveOptions, SharedReporter, System,
-    format_override_list, format_override_show, generate, printable, summarize_warnings,
+    format_override_list, format_override_show, generate, printable, summarize_warnings, with_causes,
 };
 
 // A short-lived process that allocates many small strings: mimalloc makes the whole run
@@ -25,11 +25,26 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[derive(Debug)]
 struct Failure {
     messages: Vec<String>,
+    /// What to do about it: printed after the messages, one line each.
+    hints: Vec<String>,
     code: u8,
 }
 
 macro_rules! failure {
-    ($($arg:tt)*) => { Failure { messages: vec![format!($($arg)*)], code: 1 } };
+    ($($arg:tt)*) => { Failure { messages: vec![format!($($arg)*)], hints: Vec::new(), code: 1 } };
+}
+
+impl Failure {
+    /// A library error: its message followed by its causes on one line, and its hint apart.
+    fn of(error: &dyn std::error::Error, hint: Option<String>) -> Self {
+        Self { messages: vec![with_causes(error)], hints: hint.into_iter().collect(), code: 1 }
+    }
+}
+
+impl From<lock2nix::GenerateError> for Failure {
+    fn from(error: lock2nix::GenerateError) -> Self {
+        Self::of(&error, error.hint())
+    }
 }
 
 /// `lock2nix check`'s exit code when it could not tell whether the file is up to date.
@@ -240,9 +255,12 @@ fn main() -> ExitCode {
     end_cleanly_on_signals();
     match run() {
         Ok(()) => ExitCode::SUCCESS,
-        Err(Failure { messages, code }) => {
+        Err(Failure { messages, hints, code }) => {
             for message in messages {
                 eprintln!("lock2nix: error: {}", printable(&message));
+            }
+            for hint in hints {
+                eprintln!("lock2nix: hint: {}", printable(&hint));
             }
             ExitCode::from(code)
         }
@@ -275,7 +293,7 @@ fn run() -> Result<(), Failure> {
     }
     let cli = parsed.generate;
     let options = generate_options(&cli)?;
-    let generated = generate(&options).map_err(|e| failure!("{e}"))?;
+    let generated = generate(&options)?;
     if let Some(path) = &cli.output {
         write_atomically(path, &generated.nix)?
     } else {
@@ -332,7 +350,11 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
     // Checking never writes: not even the --hashes file.
     options.update_hashes = false;
     let generated = generate(&options).map_err(|e| Failure {
-        messages: vec![format!("cannot tell whether {shown} is up to date: regenerating it failed: {e}")],
+        messages: vec![format!(
+            "cannot tell whether {shown} is up to date: regenerating it failed: {}",
+            with_causes(&e)
+        )],
+        hints: e.hint().into_iter().collect(),
         code: UNDECIDED,
     })?;
     let comparison = lock2nix::check::compare(&text, &generated.nix);
@@ -365,7 +387,7 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
         eprintln!("lock2nix: {} is up to date", printable(&shown));
         return Ok(());
     }
-    Err(Failure { messages, code: 1 })
+    Err(Failure { messages, hints: Vec::new(), code: 1 })
 }
 
 /// `lock2nix init`: python-packages.nix and the starter files beside the lock, each only when
@@ -387,7 +409,7 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
     // Generated first: the flake is fitted to the project (its interpreter, whether it is a package).
     // Without the memo: the starter files need the run's plan, which the memo does not keep.
     let options = GenerateOptions { memo: false, ..generate_options(&cli)? };
-    let generated = generate(&options).map_err(|e| failure!("{e}"))?;
+    let generated = generate(&options)?;
     let intermediates = generated.intermediates.as_ref().expect("a run without the memo keeps its intermediates");
     let mut written = Vec::new();
     if wanted(&output) {
@@ -465,7 +487,7 @@ fn report(generated: &lock2nix::Generated, verbose: bool) {
 fn lock_path(cli: &GenerateArgs) -> Result<PathBuf, Failure> {
     match &cli.lock {
         Some(lock) => Ok(lock.clone()),
-        None => lock2nix::find_lock_in(Path::new("")).map_err(|e| failure!("{e}")),
+        None => lock2nix::find_lock_in(Path::new("")).map_err(|e| Failure::of(&e, e.hint().map(String::from))),
     }
 }
 
@@ -529,7 +551,7 @@ fn generate_options(cli: &GenerateArgs) -> Result<GenerateOptions, Failure> {
 
 /// `lock2nix overrides list|show NAME`.
 fn print_overrides(action: &OverridesAction, source: &OverrideArgs) -> Result<(), Failure> {
-    let db = source.options().database().map_err(|e| failure!("{e}"))?;
+    let db = source.options().database().map_err(|e| Failure::of(&e, None))?;
     let text = match action {
         OverridesAction::List => format_override_list(&db),
         OverridesAction::Show { name } => {

@@ -16,7 +16,7 @@ use super::cache::write_private;
 use super::client::{Client, GetError};
 use super::hex;
 use super::reporter::{Running, Task};
-use super::{FetchError, FetchOptions};
+use super::{CacheCause, FetchError, FetchOptions};
 
 /// Bumped when a cached description's layout changes.
 const LAYOUT: &str = "artifacts-v1";
@@ -112,15 +112,12 @@ where
             missing: missing.iter().map(|a| format!("artifact {}", a.filename)).collect(),
         });
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
-    let client = Client::new(options).map_err(|message| FetchError::Runtime { message })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(FetchError::Runtime)?;
+    let client = Client::new(options).map_err(FetchError::HttpClient)?;
     let temp_dir = options.cache_dir.as_ref().map(|root| root.join(LAYOUT));
     if let Some(temp_dir) = &temp_dir {
         std::fs::create_dir_all(temp_dir)
-            .map_err(|e| FetchError::Cache { path: temp_dir.clone(), message: e.to_string() })?;
+            .map_err(|e| FetchError::Cache { path: temp_dir.clone(), source: e.into() })?;
     }
     let progress = options.reporter.start(Task::ArtifactsForInference, Some(missing.len() as u64));
     let results: Result<Vec<(String, Fetched<T>)>, FetchError> = runtime.block_on(async {
@@ -282,7 +279,7 @@ fn store_set<T: Serialize>(
     described: &BTreeMap<String, Result<T, String>>,
     over_limit: &BTreeMap<String, u64>,
 ) -> Result<(), FetchError> {
-    let fail = |message: String| FetchError::Cache { path: path.to_path_buf(), message };
+    let fail = |source: CacheCause| FetchError::Cache { path: path.to_path_buf(), source };
     let set: BTreeMap<&String, Cached<&T>> = described
         .iter()
         .map(|(sha, result)| {
@@ -294,8 +291,8 @@ fn store_set<T: Serialize>(
             (sha, cached)
         })
         .collect();
-    let text = serde_json::to_vec(&set).map_err(|e| fail(e.to_string()))?;
-    write_private(path, &text).map_err(|e| fail(e.to_string()))
+    let text = serde_json::to_vec(&set).map_err(|e| fail(e.into()))?;
+    write_private(path, &text).map_err(|e| fail(e.into()))
 }
 
 /// A cached description; anything unreadable counts as missing and is redone.
@@ -306,13 +303,13 @@ fn load<T: DeserializeOwned>(dir: &Path, sha256: &str) -> Option<Result<T, Strin
 
 fn store<T: Serialize>(dir: &Path, sha256: &str, described: &Result<T, String>) -> Result<(), FetchError> {
     let target = path(dir, sha256);
-    let fail = |message: String| FetchError::Cache { path: target.clone(), message };
+    let fail = |source: CacheCause| FetchError::Cache { path: target.clone(), source };
     let cached = match described {
         Ok(value) => Cached::Ok(value),
         Err(error) => Cached::Error(error.clone()),
     };
-    let text = serde_json::to_vec(&cached).map_err(|e| fail(e.to_string()))?;
-    write_private(&target, &text).map_err(|e| fail(e.to_string()))
+    let text = serde_json::to_vec(&cached).map_err(|e| fail(e.into()))?;
+    write_private(&target, &text).map_err(|e| fail(e.into()))
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]

@@ -9,9 +9,9 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use super::FetchError;
 use super::hashes::{GitFacts, GitKey};
 use super::simple::IndexFile;
+use super::{CacheCause, FetchError};
 use crate::model::HashAlgorithm;
 use crate::name::PackageName;
 
@@ -120,21 +120,21 @@ impl Cache {
     pub(super) fn store(&self, project: &PackageName, cache: &ProjectCache) -> Result<(), FetchError> {
         let path = self.path(&cache.index, project);
         let dir = path.parent().expect("cache paths have a parent");
-        let fail = |message: String| FetchError::Cache { path: path.clone(), message };
-        std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+        let fail = |source: CacheCause| FetchError::Cache { path: path.clone(), source };
+        std::fs::create_dir_all(dir).map_err(|e| fail(e.into()))?;
         let lock = std::fs::OpenOptions::new()
             .create(true)
             .truncate(false)
             .write(true)
             .open(dir.join(".lock"))
-            .map_err(|e| fail(e.to_string()))?;
-        fs4::FileExt::lock(&lock).map_err(|e| fail(format!("cannot lock: {e}")))?;
+            .map_err(|e| fail(e.into()))?;
+        fs4::FileExt::lock(&lock).map_err(|e| fail(CacheCause::Lock(e)))?;
         let mut merged = self.load(&cache.index, project);
         merged.files.extend(cache.files.iter().map(|(name, file)| (name.clone(), file.clone())));
         merged.versions.extend(cache.versions.iter().map(|(version, names)| (version.clone(), names.clone())));
-        let mut text = serde_json::to_vec(&merged).map_err(|e| fail(e.to_string()))?;
+        let mut text = serde_json::to_vec(&merged).map_err(|e| fail(e.into()))?;
         text.push(b'\n');
-        write_private(&path, &text).map_err(|e| fail(e.to_string()))?;
+        write_private(&path, &text).map_err(|e| fail(e.into()))?;
         // Dropping `lock` releases the lock.
         Ok(())
     }
@@ -176,9 +176,9 @@ impl Cache {
 
     /// Written atomically; the key is stored too, so a digest collision reads as absent.
     fn store_source(&self, path: &Path, value: &impl serde::Serialize) -> Result<(), FetchError> {
-        let fail = |message: String| FetchError::Cache { path: path.to_path_buf(), message };
-        let text = serde_json::to_vec(value).map_err(|e| fail(e.to_string()))?;
-        write_private(path, &text).map_err(|e| fail(e.to_string()))
+        let fail = |source: CacheCause| FetchError::Cache { path: path.to_path_buf(), source };
+        let text = serde_json::to_vec(value).map_err(|e| fail(e.into()))?;
+        write_private(path, &text).map_err(|e| fail(e.into()))
     }
 }
 

@@ -7,7 +7,6 @@ use std::path::Path;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use super::reporter::Running;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderMap, RETRY_AFTER};
 use sha2::{Digest, Sha256};
@@ -15,7 +14,9 @@ use url::Url;
 
 use super::FetchOptions;
 use super::credentials::Credentials;
+use super::reporter::Running;
 use super::simple::strip_userinfo;
+use crate::report::with_causes;
 
 /// PEP 691 content negotiation: JSON preferred, HTML accepted (uv sends the same).
 const ACCEPT_SIMPLE: &str =
@@ -88,14 +89,10 @@ pub(crate) struct Client {
 }
 
 impl Client {
-    pub(super) fn new(options: &FetchOptions) -> Result<Self, String> {
+    pub(super) fn new(options: &FetchOptions) -> Result<Self, reqwest::Error> {
         let (timeout, retries) = (options.timeout, options.retries);
-        let http = reqwest::Client::builder()
-            .user_agent(USER_AGENT)
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()
-            .map_err(|e| error_chain(&e))?;
+        let http =
+            reqwest::Client::builder().user_agent(USER_AGENT).timeout(timeout).connect_timeout(timeout).build()?;
         Ok(Self {
             http,
             retries,
@@ -345,7 +342,7 @@ pub(crate) fn split_credentials(url: &Url) -> (Url, Option<(String, Option<Strin
 
 fn transport(error: reqwest::Error) -> Attempt {
     let fatal = error.is_builder() || error.is_redirect();
-    let message = error_chain(&error.without_url());
+    let message = with_causes(&error.without_url());
     if fatal {
         Attempt::Fatal(GetError::Network(message))
     } else {
@@ -361,21 +358,6 @@ fn with_attempts(error: GetError, attempts: u32) -> GetError {
         }
         other => other,
     }
-}
-
-/// The error and its sources, joined: reqwest's own `Display` hides the useful cause.
-fn error_chain(error: &dyn std::error::Error) -> String {
-    let mut message = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        let text = cause.to_string();
-        if !message.contains(&text) {
-            message.push_str(": ");
-            message.push_str(&text);
-        }
-        source = cause.source();
-    }
-    message
 }
 
 /// Only the delta-seconds form; HTTP dates are rare on package indexes.

@@ -67,19 +67,19 @@ pub(crate) struct Hashes {
 
 #[derive(Debug, thiserror::Error)]
 pub enum HashesError {
-    #[error("cannot read {}: {source}", .path.display())]
+    #[error("cannot read {}", .path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
-    #[error("{} is not a lock2nix hashes file: {source}", .path.display())]
+    #[error("{} is not a lock2nix hashes file", .path.display())]
     Parse {
         path: PathBuf,
         #[source]
         source: crate::toml_error::TomlError,
     },
-    #[error("cannot write {}: {source}", .path.display())]
+    #[error("cannot write {}", .path.display())]
     Write {
         path: PathBuf,
         #[source]

@@ -133,11 +133,8 @@ fn locate_blocking(
     let mut requests = 0;
     let mut unreachable = BTreeMap::new();
     if !to_fetch.is_empty() {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
-        let client = Client::new(options).map_err(|message| FetchError::Runtime { message })?;
+        let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(FetchError::Runtime)?;
+        let client = Client::new(options).map_err(FetchError::HttpClient)?;
         let progress = options.reporter.start(Task::IndexPages, Some(to_fetch.len() as u64));
         let outcome = runtime.block_on(fetch_all(&client, to_fetch, options.jobs, &progress, |key, page| {
             let answer = known.get_mut(key).expect("every group was loaded");

@@ -143,43 +143,39 @@ pub struct Located {
 
 #[derive(thiserror::Error, Debug)]
 pub enum FetchError {
-    #[error(
-        "{project}: hash mismatch for {file}: the lock records {lock} but index {index} lists {index_hash}{}",
-        if *.offline { " (an answer from the cache, which may be stale: run without --offline, or with --refresh)" } else { "" }
-    )]
+    #[error("{project}: hash mismatch for {file}: the lock records {lock} but index {index} lists {index_hash}")]
     HashMismatch { project: PackageName, file: String, index: String, lock: String, index_hash: String, offline: bool },
-    #[error(
-        "{project}: cannot reach index {index}: {message}; point the source at a reachable mirror with --source NAME=URL, or pass --allow-missing to make the packages of a named source throw when used"
-    )]
+    #[error("{project}: cannot reach index {index}: {message}")]
     Network { project: PackageName, index: String, message: String },
     #[error("{project}: index {index} answered HTTP {status}")]
     Http { project: PackageName, index: String, status: u16 },
     #[error("{project}: cannot read the page of index {index}: {message}")]
     Parse { project: PackageName, index: String, message: String },
-    #[error(
-        "offline: {}; run once without --offline (with the same --index-url and --cache-dir) to fill it",
-        offline_gaps(.pages, .missing)
-    )]
+    #[error("offline: {}", offline_gaps(.pages, .missing))]
     Offline {
         /// Index URL → the projects whose page the cache does not hold at all.
         pages: BTreeMap<String, Vec<String>>,
         /// Files (or versions, artifacts, url files) missing beside cached pages.
         missing: Vec<String>,
     },
-    #[error("cache file {}: {message}", .path.display())]
-    Cache { path: PathBuf, message: String },
+    #[error("cache file {}", .path.display())]
+    Cache {
+        path: PathBuf,
+        #[source]
+        source: CacheCause,
+    },
     #[error("invalid index URL {index}: {message}")]
     InvalidIndexUrl { index: String, message: String },
-    #[error("cannot start the fetch runtime: {message}")]
-    Runtime { message: String },
+    #[error("cannot start the fetch runtime")]
+    Runtime(#[source] std::io::Error),
+    #[error("cannot set up the HTTP client")]
+    HttpClient(#[source] reqwest::Error),
     #[error("{file}: cannot use {url}: {message}")]
     Artifact { file: String, url: String, message: String },
-    #[error(
-        "{package}: cannot reach {url}: {message}; record its hash in a --hashes FILE from a run that can reach it, or pass --allow-missing to generate it as an attribute that throws when used"
-    )]
+    #[error("{package}: cannot reach {url}: {message}")]
     Unreachable { package: String, url: String, message: String },
     #[error(
-        "{package}: its git source {url} is a repository on this machine, which a Nix build cannot fetch and the generated file must not name; depend on it as a path (`path = \"…\"`) or push it to a remote"
+        "{package}: its git source {url} is a repository on this machine, which a Nix build cannot fetch and the generated file must not name"
     )]
     LocalGit { package: String, url: String },
     #[error(
@@ -187,6 +183,41 @@ pub enum FetchError {
     )]
     PathMissing { package: String, path: String, kind: &'static str },
 }
+
+/// Why a cache file could not be written.
+#[derive(thiserror::Error, Debug)]
+pub enum CacheCause {
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    #[error("cannot lock its folder")]
+    Lock(#[source] std::io::Error),
+}
+
+impl FetchError {
+    /// What to do about it, kept apart from the message so that every output reuses it.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::HashMismatch { offline: true, .. } => OFFLINE_ANSWER,
+            Self::Network { .. } => {
+                "point the source at a reachable mirror with --source NAME=URL, or pass --allow-missing to make the packages of a named source throw when used"
+            }
+            Self::Offline { .. } => {
+                "run once without --offline (with the same --index-url and --cache-dir) to fill the cache"
+            }
+            Self::Unreachable { .. } => {
+                "record its hash in a --hashes FILE from a run that can reach it, or pass --allow-missing to generate it as an attribute that throws when used"
+            }
+            Self::LocalGit { .. } => "depend on it as a path (`path = \"…\"`) or push it to a remote",
+            _ => return None,
+        })
+    }
+}
+
+/// The hint for an index's answer that may be stale because it came from the cache.
+pub(crate) const OFFLINE_ANSWER: &str =
+    "the answer came from the cache, which may be stale: run without --offline, or with --refresh";
 
 /// What an offline run lacks: whole pages first (a cold cache), then single files.
 fn offline_gaps(pages: &BTreeMap<String, Vec<String>>, missing: &[String]) -> String {

@@ -285,7 +285,7 @@ impl Context<'_> {
             }
             None => match git::resolve_reference(url, named) {
                 Ok(rev) => rev,
-                Err(e) => return unreachable(e.to_string()),
+                Err(e) => return unreachable(crate::report::with_causes(&e)),
             },
         };
         let key: GitKey = (shown.clone(), rev.clone(), subdirectory.clone());
@@ -301,7 +301,7 @@ impl Context<'_> {
         // configuration holds the URL, credentials included, until it is removed.
         let tree = match git::prefetch(url, &rev, subdirectory.as_deref(), &std::env::temp_dir()) {
             Ok(tree) => tree,
-            Err(e) => return unreachable(e.to_string()),
+            Err(e) => return unreachable(crate::report::with_causes(&e)),
         };
         let label = format!("{} ({shown} at {})", package.name, &rev[..rev.len().min(12)]);
         let build = BuildFacts::of_tree(&label, tree.pyproject.as_deref(), tree.setup_py);
@@ -364,11 +364,8 @@ fn download_hashes(
         let missing: Vec<String> = work.iter().map(|(label, url)| format!("{label}: {url}")).collect();
         return Err(FetchError::Offline { pages: BTreeMap::new(), missing });
     }
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| FetchError::Runtime { message: e.to_string() })?;
-    let client = Client::new(options).map_err(|message| FetchError::Runtime { message })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().map_err(FetchError::Runtime)?;
+    let client = Client::new(options).map_err(FetchError::HttpClient)?;
     let progress = options.reporter.start(Task::Downloads, Some(work.len() as u64));
     // Downloads go to a temporary file in the cache folder when there is one.
     let temp_dir = options.cache_dir.clone().filter(|dir| std::fs::create_dir_all(dir).is_ok());

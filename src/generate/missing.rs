@@ -13,16 +13,20 @@ use crate::warning::{Warning, WarningKind, first_few};
 
 /// The index lacks files the lock needs, and no other locked file can stand in for them.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "the index no longer offers files {lock} needs: {}{}; re-lock with `poetry lock` to choose files that exist, or pass --allow-missing to generate anyway (those packages then throw when used)",
-    .packages.join("; "),
-    if *.offline { " (an answer from the cache, which may be stale: run without --offline, or with --refresh)" } else { "" }
-)]
+#[error("the index no longer offers files {lock} needs: {}", .packages.join("; "))]
 pub struct MissingError {
     pub lock: String,
     /// One entry per package: `name==version (what is missing, and where)`.
     pub packages: Vec<String>,
     pub offline: bool,
+}
+
+impl MissingError {
+    /// What to do about it.
+    pub fn hint(&self) -> String {
+        let relock = "re-lock with `poetry lock` to choose files that exist, or pass --allow-missing to generate anyway (those packages then throw when used)";
+        if self.offline { format!("{relock}; {}", crate::fetch::OFFLINE_ANSWER) } else { relock.to_string() }
+    }
 }
 
 /// The files of located packages that the index does not offer, and those some target chose.

@@ -176,6 +176,21 @@ pub enum GenerateError {
     Source(#[from] indexes::SourceError),
 }
 
+impl GenerateError {
+    /// What the user can do about it, apart from the message (which says what went wrong), so
+    /// that the terminal, `check` and any later output format show it the same way.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::Lock(error) => error.hint().map(String::from),
+            Self::Project(error) => error.hint().map(String::from),
+            Self::Resolve(error) => error.hint(),
+            Self::Fetch(error) => error.hint().map(String::from),
+            Self::Missing(error) => Some(error.hint()),
+            Self::Plan(_) | Self::Overrides(_) | Self::Hashes(_) | Self::Source(_) => None,
+        }
+    }
+}
+
 impl From<fetch::FetchError> for GenerateError {
     fn from(error: fetch::FetchError) -> Self {
         Self::Fetch(Box::new(error))

@@ -19,13 +19,13 @@ use crate::toml_error::TomlError;
 /// the entry too.
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is not a valid {kind}: {source}")]
+    #[error("{path} is not a valid {kind}")]
     Toml {
         path: String,
         /// The format it was read as.
@@ -33,32 +33,42 @@ pub enum LockError {
         #[source]
         source: TomlError,
     },
-    #[error("{path} is {kind}, not a lock lock2nix reads; {hint}", kind = .kind.describe(), hint = .kind.hint())]
+    #[error("{path} is {kind}, not a lock lock2nix reads", kind = .kind.describe())]
     NotALock { path: String, kind: InputKind },
     #[error(
-        "{path} has lock-version {version}, which lock2nix does not understand (it reads Poetry lock versions 1.x and 2.x); regenerate it with Poetry 1.1 or newer"
+        "{path} has lock-version {version}, which lock2nix does not understand (it reads Poetry lock versions 1.x and 2.x)"
     )]
     UnsupportedVersion { path: String, version: String },
-    #[error(
-        "{path} is a Poetry 1.0 lock ([metadata.hashes] without file names); run `poetry lock` with Poetry 1.1 or newer to record file names"
-    )]
+    #[error("{path} is a Poetry 1.0 lock ([metadata.hashes] without file names)")]
     HashesOnly { path: String },
-    #[error(
-        "{path} is a uv.lock of version {version}, which lock2nix does not understand (it reads version 1); regenerate it with `uv lock` from a uv release that writes version 1"
-    )]
+    #[error("{path} is a uv.lock of version {version}, which lock2nix does not understand (it reads version 1)")]
     UnsupportedUvVersion { path: String, version: u32 },
-    #[error(
-        "{path} is a pylock.toml of lock-version {version}, which lock2nix does not understand (it reads 1.x); write it again with a locker that writes PEP 751's lock-version 1"
-    )]
+    #[error("{path} is a pylock.toml of lock-version {version}, which lock2nix does not understand (it reads 1.x)")]
     UnsupportedPylockVersion { path: String, version: String },
-    #[error(
-        "no lock in {folder}: lock2nix reads poetry.lock, uv.lock and pylock.toml (or pylock.<name>.toml); create one (`poetry lock`, `uv lock`) or name it"
-    )]
+    #[error("no lock in {folder}: lock2nix reads poetry.lock, uv.lock and pylock.toml (or pylock.<name>.toml)")]
     NoLockInFolder { folder: String },
-    #[error("{folder} holds several locks ({found}): name the one to read, e.g. `lock2nix uv.lock`")]
+    #[error("{folder} holds several locks ({found})")]
     SeveralLocks { folder: String, found: String },
     #[error("{path}: package `{package}`: {message}")]
     Entry { path: String, package: String, message: String },
+}
+
+impl LockError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        Some(match self {
+            Self::NotALock { kind, .. } => kind.hint(),
+            Self::UnsupportedVersion { .. } => "regenerate it with Poetry 1.1 or newer",
+            Self::HashesOnly { .. } => "run `poetry lock` with Poetry 1.1 or newer to record file names",
+            Self::UnsupportedUvVersion { .. } => "regenerate it with `uv lock` from a uv release that writes version 1",
+            Self::UnsupportedPylockVersion { .. } => {
+                "write it again with a locker that writes PEP 751's lock-version 1"
+            }
+            Self::NoLockInFolder { .. } => "create one (`poetry lock`, `uv lock`) or name it",
+            Self::SeveralLocks { .. } => "name the one to read, e.g. `lock2nix uv.lock`",
+            _ => return None,
+        })
+    }
 }
 
 /// The one lock in `folder` (poetry.lock, uv.lock, pylock.toml, pylock.<name>.toml), for

@@ -41,7 +41,7 @@ pub(crate) const ATTRIBUTES_FILE: &str = "overrides/nixpkgs-attributes.txt";
 pub enum OverrideError {
     #[error("cannot read {file}: {message}")]
     Io { file: String, message: String },
-    #[error("{file} is not a valid override file: {source}")]
+    #[error("{file} is not a valid override file")]
     Toml {
         file: String,
         #[source]

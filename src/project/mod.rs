@@ -100,16 +100,16 @@ pub struct Group {
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
     #[error(
-        "{path} not found: lock2nix reads the project's roots (dependencies, groups, extras) from the pyproject.toml next to the lock; pass --pyproject to point at it"
+        "{path} not found: lock2nix reads the project's roots (dependencies, groups, extras) from the pyproject.toml next to the lock"
     )]
     Missing { path: String },
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot read {path}")]
     Io {
         path: String,
         #[source]
         source: std::io::Error,
     },
-    #[error("{path} is not a valid pyproject.toml: {source}")]
+    #[error("{path} is not a valid pyproject.toml")]
     Toml {
         path: String,
         #[source]
@@ -119,6 +119,16 @@ pub enum ProjectError {
     Entry { path: String, entry: String, message: String, position: Option<(usize, usize)> },
     #[error("{message}")]
     Variant { message: String },
+}
+
+impl ProjectError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<&'static str> {
+        match self {
+            Self::Missing { .. } => Some("pass --pyproject to point at it"),
+            _ => None,
+        }
+    }
 }
 
 /// The project a lock is resolved for: pyproject.toml's, with the roots the lock records

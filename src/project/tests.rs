@@ -103,7 +103,7 @@ fn errors_name_file_and_entry() {
             .unwrap_err()
             .to_string();
     assert!(err.contains("cycle"), "{err}");
-    let err = parse("[tool.poetry\n", "p.toml").unwrap_err().to_string();
+    let err = crate::report::with_causes(&parse("[tool.poetry\n", "p.toml").unwrap_err());
     assert!(err.starts_with("p.toml is not a valid pyproject.toml: line 1, column "), "{err}");
     let missing = read(std::path::Path::new("does/not/exist/pyproject.toml")).unwrap_err().to_string();
     assert!(missing.contains("does/not/exist/pyproject.toml not found"), "{missing}");

@@ -104,7 +104,7 @@ pub enum ResolveError {
     )]
     NoTargets { constraint: String, asked: String },
     #[error(
-        "{pyproject} asks for `{name}` ({entry}) on {target}, but {lock} has no package of that name: the lock is out of date, run `{relock}`"
+        "{pyproject} asks for `{name}` ({entry}) on {target}, but {lock} has no package of that name: the lock is out of date"
     )]
     MissingRoot {
         pyproject: String,
@@ -114,10 +114,19 @@ pub enum ResolveError {
         target: String,
         relock: &'static str,
     },
-    #[error(
-        "{lock}: package `{package}` is needed ({target}) but the lock lists no files for it; run `{relock}` again so that {tool} records them"
-    )]
+    #[error("{lock}: package `{package}` is needed ({target}) but the lock lists no files for it")]
     NoFiles { lock: String, package: String, target: String, relock: &'static str, tool: &'static str },
+}
+
+impl ResolveError {
+    /// What to do about it.
+    pub fn hint(&self) -> Option<String> {
+        match self {
+            Self::NoTargets { .. } => None,
+            Self::MissingRoot { relock, .. } => Some(format!("run `{relock}`")),
+            Self::NoFiles { relock, tool, .. } => Some(format!("run `{relock}` again so that {tool} records them")),
+        }
+    }
 }
 
 /// The targets to serve: the requested systems × the requested minors the project allows.

@@ -61,7 +61,7 @@ pub enum GitError {
     InvalidUrl { url: String, reason: String },
     #[error("{url} at {rev}: subdirectory `{subdirectory}` {problem}")]
     Subdirectory { url: String, rev: String, subdirectory: String, problem: String },
-    #[error("{url} at {rev}: {context}: {source}")]
+    #[error("{url} at {rev}: {context}")]
     Io {
         url: String,
         rev: String,

@@ -74,7 +74,7 @@ impl RawEntry {
 /// Why an entry cannot be read; the caller adds the file and the entry.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum SpecError {
-    #[error("{0}")]
+    #[error(transparent)]
     Constraint(#[from] crate::constraint::ConstraintError),
     #[error("python: {0}")]
     Python(crate::constraint::ConstraintError),

@@ -137,7 +137,7 @@ fn unversioned_lock_is_read_like_1_1() {
 
 #[test]
 fn errors_name_the_file_and_the_entry() {
-    let err = parse("[[package]\nname = 1", "sub/poetry.lock").unwrap_err().to_string();
+    let err = crate::report::with_causes(&parse("[[package]\nname = 1", "sub/poetry.lock").unwrap_err());
     assert_eq!(
         err,
         "sub/poetry.lock is not a valid poetry.lock: line 1, column 11: unclosed array table, expected `]`"
@@ -146,7 +146,7 @@ fn errors_name_the_file_and_the_entry() {
     // A value of the wrong type: the key path says which package and which file.
     let text =
         "[[package]]\nname = \"six\"\nversion = \"1.17.0\"\nfiles = [{file = \"six-1.17.0.tar.gz\", hash = 7}]\n";
-    let err = parse(text, "poetry.lock").unwrap_err().to_string();
+    let err = crate::report::with_causes(&parse(text, "poetry.lock").unwrap_err());
     assert_eq!(
         err,
         "poetry.lock is not a valid poetry.lock: line 4, column 46: package[0].files[0].hash: invalid type: integer `7`, expected a string"
@@ -226,7 +226,7 @@ fn large_locks_parse_in_pieces_with_the_same_result() {
     assert_eq!(pieces.packages.len(), 400);
     // Errors in a large lock still carry the line of the whole file.
     let broken = text.replacen("version = \"1.300\"", "version = 1.300.0", 1);
-    let err = parse(&broken, "poetry.lock").unwrap_err().to_string();
+    let err = crate::report::with_causes(&parse(&broken, "poetry.lock").unwrap_err());
     let line = text.lines().position(|l| l == "version = \"1.300\"").unwrap() + 1;
     assert!(err.contains(&format!("line {line}")), "{err}");
 }

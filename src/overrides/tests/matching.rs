@@ -180,7 +180,7 @@ fn soname_table_is_validated() {
     assert_eq!(table.providers.len(), 2);
     assert!(table.is_ignored("libcuda.so.1") && table.is_ignored("libc.so.6") && !table.is_ignored("libz.so.1"));
     assert!(table.driver.contains("libcuda.so.1") && table.system.contains("ld-linux-x86-64.so.2"));
-    let error = |text: &str| load(text).unwrap_err().to_string();
+    let error = |text: &str| crate::report::with_causes(&load(text).unwrap_err());
     assert_eq!(
         error("[sonames]\n\"libz.so.1\" = \"zlbi\"\n"),
         "overrides/sonames.toml: [sonames] `libz.so.1`: provider `zlbi` is not in overrides/nixpkgs-attributes.txt (a typo, or add it there)"

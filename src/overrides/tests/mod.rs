@@ -24,9 +24,9 @@ fn one(text: &str) -> Result<Database, OverrideError> {
     builtin(&[("overrides/packages/t.toml", text)])
 }
 
-/// The error message of loading one inline built-in file.
+/// The error message, with its causes, of loading one inline built-in file.
 fn error(text: &str) -> String {
-    one(text).expect_err("the file should be rejected").to_string()
+    crate::report::with_causes(&one(text).expect_err("the file should be rejected"))
 }
 
 fn name(text: &str) -> PackageName {
