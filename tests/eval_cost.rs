@@ -1,6 +1,8 @@
 //! Evaluation cost: forcing every package's drvPath on one system must cost at most 1.5× the
 //! thunks per package of a minimal single-platform file with the same packages and no
 //! selection logic (BENCHMARKS.md records the figures).
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 mod support;
 #[path = "../benches/support/synthetic.rs"]
@@ -80,6 +82,7 @@ fn measure(label: &str, lock_text: &str, pyproject: &str) -> f64 {
         })
         .collect();
     let base = thunks(None, &[], dir.path());
+    #[allow(clippy::cast_precision_loss, reason = "thunk and package counts are far below 2^52")]
     let per_package = |file: &Path| (thunks(Some(file), &names, dir.path()) - base) as f64 / names.len() as f64;
     let (ours, minimal) = (per_package(&full), per_package(&single));
     let ratio = ours / minimal;
