@@ -67,6 +67,7 @@ fn bench_input(c: &mut Criterion, label: &str, dir: &Path, lock_name: &str, lock
 /// so no network), beside `uv export --frozen` of the same lock: warm (the run memo answers)
 /// and without a cache (every stage runs). BENCHMARKS.md also gives the run with inference
 /// facts from a warm cache.
+#[allow(clippy::print_stderr, reason = "a bench reports what it leaves unmeasured")]
 fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
     let work = tempfile::tempdir().expect("a temporary folder");
     let cache = work.path().join("cache");
@@ -108,6 +109,7 @@ fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
     group.finish();
 }
 
+#[allow(clippy::print_stderr, reason = "a bench reports what it leaves unmeasured")]
 fn benches(c: &mut Criterion) {
     let generated = synthetic::project(1000);
     let dir = tempfile::tempdir().expect("a temporary folder");

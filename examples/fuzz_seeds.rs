@@ -13,6 +13,7 @@ use std::path::{Path, PathBuf};
 use lock2nix::fuzzing::{Target, seeds};
 use sha2::Digest;
 
+#[allow(clippy::print_stdout, reason = "an example command reports what it wrote")]
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let out = PathBuf::from(args.next().unwrap_or_else(|| "fuzz".into()));
@@ -27,7 +28,10 @@ fn main() -> std::io::Result<()> {
         std::fs::create_dir_all(&corpus)?;
         let inputs = &seeds[&target];
         for input in inputs {
-            let name: String = sha2::Sha256::digest(input)[..20].iter().map(|b| format!("{b:02x}")).collect();
+            let name = sha2::Sha256::digest(input)[..20].iter().fold(String::new(), |mut name, b| {
+                let _ = write!(name, "{b:02x}");
+                name
+            });
             std::fs::write(corpus.join(name), input)?;
         }
         std::fs::write(out.join("dict").join(format!("{}.dict", target.name())), dictionary(&target.tokens()))?;

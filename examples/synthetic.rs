@@ -10,6 +10,7 @@ mod synthetic;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
+#[allow(clippy::print_stderr, reason = "an example command reports what it wrote")]
 fn main() -> std::io::Result<()> {
     let mut args = std::env::args().skip(1);
     let count: usize = args.next().and_then(|n| n.parse().ok()).unwrap_or(500);

@@ -119,7 +119,7 @@ impl SdistExtension {
     /// Longer suffixes first so `.tar.gz` is not mistaken for something shorter.
     const ALL: [Self; 6] = [Self::TarGz, Self::TarBz2, Self::TarXz, Self::Tgz, Self::Zip, Self::Tar];
 
-    pub fn as_str(&self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Self::TarGz => ".tar.gz",
             Self::Zip => ".zip",
@@ -189,6 +189,19 @@ pub struct WheelFilename {
 
 impl WheelFilename {
     pub fn parse(filename: &str) -> Result<Self, WheelFilenameError> {
+        // Tags are compared lower-case; most already are, so only those that are not are copied.
+        fn tags<T>(set: &str, filename: &str, parse: fn(&str) -> T) -> Result<Vec<T>, WheelFilenameError> {
+            if set.split('.').nth(MAX_TAGS_PER_SET).is_some() {
+                return Err(WheelFilenameError::TooManyTags(crate::limits::excerpt(filename)));
+            }
+            set.split('.')
+                .map(|tag| match tag {
+                    "" => Err(WheelFilenameError::EmptyPart(filename.to_owned())),
+                    t if t.bytes().any(|b| b.is_ascii_uppercase()) => Ok(parse(&t.to_ascii_lowercase())),
+                    t => Ok(parse(t)),
+                })
+                .collect()
+        }
         if !DistFilename::is_wheel_name(filename) {
             return Err(WheelFilenameError::NotAWheel(filename.to_owned()));
         }
@@ -208,19 +221,6 @@ impl WheelFilename {
                     .ok_or_else(|| WheelFilenameError::BuildTag { filename: filename.to_owned(), build: b.to_owned() })
             })
             .transpose()?;
-        // Tags are compared lower-case; most already are, so only those that are not are copied.
-        fn tags<T>(set: &str, filename: &str, parse: fn(&str) -> T) -> Result<Vec<T>, WheelFilenameError> {
-            if set.split('.').nth(MAX_TAGS_PER_SET).is_some() {
-                return Err(WheelFilenameError::TooManyTags(crate::limits::excerpt(filename)));
-            }
-            set.split('.')
-                .map(|tag| match tag {
-                    "" => Err(WheelFilenameError::EmptyPart(filename.to_owned())),
-                    t if t.bytes().any(|b| b.is_ascii_uppercase()) => Ok(parse(&t.to_ascii_lowercase())),
-                    t => Ok(parse(t)),
-                })
-                .collect()
-        }
         Ok(Self {
             distribution: distribution.to_owned(),
             version: version.to_owned(),

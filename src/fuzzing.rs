@@ -242,9 +242,9 @@ fn filename(text: &str) {
         DistFilename::parse(name);
         DistFilename::is_of_version(name, &version);
         if let Ok(wheel) = WheelFilename::parse(name) {
-            wheel_systems(&wheel, &policy);
+            wheel_systems(&wheel, policy);
             for target in targets() {
-                wheel_priority(&wheel, &target, &policy);
+                wheel_priority(&wheel, target, policy);
             }
         }
     }

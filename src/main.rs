@@ -122,6 +122,7 @@ impl OverrideArgs {
 }
 
 #[derive(Args, Debug)]
+#[expect(clippy::struct_excessive_bools, reason = "command-line flags")]
 struct GenerateArgs {
     /// The lock: poetry.lock, uv.lock or pylock.toml [default: the one lock in the current folder]
     lock: Option<PathBuf>,
@@ -251,6 +252,7 @@ fn names(list: &[String], flag: &str) -> Result<BTreeSet<PackageName>, Failure> 
 
 /// The one reporting layer: every error reaches the user here, on one line per message so
 /// file names and URLs stay whole for searching and copying.
+#[allow(clippy::print_stderr, reason = "the binary is the one reporting layer: it prints")]
 fn main() -> ExitCode {
     end_cleanly_on_signals();
     match run() {
@@ -269,6 +271,7 @@ fn main() -> ExitCode {
 
 /// Ctrl-C, `kill` and a closed terminal end the run at once, removing the temporary files and
 /// folders it was writing (`fetch::pending`), with the shell's exit code for the signal.
+#[allow(clippy::print_stderr, reason = "the binary is the one reporting layer: it prints")]
 fn end_cleanly_on_signals() {
     use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
     let Ok(mut signals) = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP]) else { return };
@@ -276,6 +279,7 @@ fn end_cleanly_on_signals() {
         if let Some(signal) = signals.forever().next() {
             lock2nix::remove_pending_files();
             eprintln!("lock2nix: interrupted");
+            #[allow(clippy::exit, reason = "a signal ends the process at once, from this thread")]
             std::process::exit(128 + signal);
         }
     });
@@ -295,7 +299,7 @@ fn run() -> Result<(), Failure> {
     let options = generate_options(&cli)?;
     let generated = generate(&options)?;
     if let Some(path) = &cli.output {
-        write_atomically(path, &generated.nix)?
+        write_atomically(path, &generated.nix)?;
     } else {
         let mut out = std::io::stdout().lock();
         out.write_all(generated.nix.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))?;
@@ -320,6 +324,7 @@ struct Recorded {
 /// lock is not stale against pyproject.toml; 1 when either is stale, or FILE is missing or no
 /// lock2nix file; 2 when it cannot tell (regenerating failed: an offline cache gap, an
 /// unreachable index).
+#[allow(clippy::print_stderr, clippy::print_stdout, reason = "the binary is the one reporting layer: it prints")]
 fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) -> Result<(), Failure> {
     let shown = file.display().to_string();
     let text = std::fs::read_to_string(file).map_err(|e| failure!("cannot read {shown}: {e}"))?;
@@ -392,6 +397,7 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
 
 /// `lock2nix init`: python-packages.nix and the starter files beside the lock, each only when
 /// it is not there yet (or with `--force`); a failed generation writes nothing.
+#[allow(clippy::print_stderr, reason = "the binary is the one reporting layer: it prints")]
 fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
     let lock = lock_path(&cli)?;
     let folder = lock.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new(".")).to_path_buf();
@@ -457,6 +463,7 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
 }
 
 /// Warnings (summarised per kind unless `verbose`), then what the run did.
+#[allow(clippy::print_stderr, reason = "the binary is the one reporting layer: it prints")]
 fn report(generated: &lock2nix::Generated, verbose: bool) {
     for line in summarize_warnings(&generated.warnings, verbose) {
         eprintln!("lock2nix: warning: {}", printable(&line));

@@ -793,7 +793,9 @@ fn error_messages_keep_file_names_and_urls_whole() {
 
     // Every page cached, but without the wheels (the lock named none when the cache was filled).
     let lock = project.read("poetry.lock").unwrap();
-    project.edit_lock(|text| text.lines().filter(|l| !l.contains("-none-any.whl")).map(|l| format!("{l}\n")).collect());
+    project.edit_lock(|text| {
+        text.lines().filter(|l| !l.contains("-none-any.whl")).map(|l| format!("{l}\n")).collect::<Vec<_>>().concat()
+    });
     success(&run(&project, &server, &[]));
     project.write("poetry.lock", &lock);
     let err = failure(&run(&project, &server, &["--offline"]));

@@ -1,9 +1,12 @@
 //! Issue 12's cold goal: against an index that adds 50 ms to every answer, a cold lookup of
 //! P projects with J requests in flight takes within 1.25 × ⌈P ÷ J⌉ × 50 ms. A binary of its
 //! own, so that no other test of the fetch stage shares the two cores with it.
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use lock2nix::PackageName;
@@ -38,12 +41,12 @@ fn a_cold_lookup_keeps_jobs_pages_in_flight_against_a_slow_index() {
             index_url: server.index_url().into(),
             project: PackageName::from_owned(project).unwrap(),
             files: vec![LockedFile::named(filename, None)],
-            chosen: Default::default(),
-            versions: Default::default(),
+            chosen: BTreeSet::default(),
+            versions: BTreeSet::default(),
             may_be_unreachable: false,
         });
     }
-    let ideal = delay * PROJECTS.div_ceil(JOBS) as u32;
+    let ideal = delay * u32::try_from(PROJECTS.div_ceil(JOBS)).expect("a few rounds");
     let options = FetchOptions { jobs: JOBS, timeout: Duration::from_secs(5), ..FetchOptions::default() };
     // The best of three, so that a busy machine's worst moment does not decide.
     let best = (0..3)

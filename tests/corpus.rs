@@ -23,6 +23,8 @@
 //!
 //! When the corpus is absent the test says so and passes, except when `CI` is set (CI has
 //! the corpus) or `LOCK2NIX_CORPUS` names a folder that does not exist.
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 mod support;
 
@@ -191,7 +193,8 @@ fn every_corpus_lock_generates_and_evaluates() {
         failures
             .iter()
             .map(|f| format!("\n--- {} [{}]\n{}", f.case, f.stage, f.message.trim_end()))
-            .collect::<String>()
+            .collect::<Vec<_>>()
+            .concat()
     );
 }
 
@@ -318,9 +321,7 @@ fn run_case(dir: &Path, evaluate: bool, keep: Option<PathBuf>) -> Outcome {
     if let Err(message) = nix_parse(&output_path) {
         outcome.fail("parse", message);
     }
-    let root = if let Some(root) = root_attribute(&text) {
-        root
-    } else {
+    let Some(root) = root_attribute(&text) else {
         outcome.fail(
             "evaluate",
             "no `# The project itself:` comment followed by `  <name> = final.buildPythonPackage {` in the output",
@@ -453,7 +454,7 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
                 .and_then(|l| l.strip_prefix("hash = \"sha256-"))
                 .and_then(|l| l.strip_suffix("\";"))
                 .and_then(|h| base64::engine::general_purpose::STANDARD.decode(h).ok())
-                .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>())
+                .map(|bytes| support::hex(&bytes))
         };
         match own_urls.get(url) {
             Some(Some(expected)) if hex_at(i + 1).as_deref() == Some(*expected) => {
@@ -483,7 +484,7 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
             lines.get(i + 1).and_then(|l| l.strip_prefix("hash = \"sha256-")).and_then(|l| l.strip_suffix("\";"));
         let hex = hash
             .and_then(|h| base64::engine::general_purpose::STANDARD.decode(h).ok())
-            .map(|bytes| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>());
+            .map(|bytes| support::hex(&bytes));
         match (hex, expected) {
             (Some(hex), Some(expected)) if hex == *expected => checked += 1,
             (hex, expected) => problems.push(format!(
@@ -611,14 +612,14 @@ fn wheel_installs(filename: &str, system: &str, minor: u32) -> bool {
 }
 
 fn platform_fits(platform: &str, system: &str) -> bool {
-    if platform == "any" {
-        return true;
-    }
     /// `A_B_rest` → ((A, B), rest).
     fn versioned(text: &str) -> Option<((u32, u32), &str)> {
         let (a, rest) = text.split_once('_')?;
         let (b, rest) = rest.split_once('_')?;
         Some(((a.parse().ok()?, b.parse().ok()?), rest))
+    }
+    if platform == "any" {
+        return true;
     }
     match system {
         "x86_64-linux" | "aarch64-linux" => {

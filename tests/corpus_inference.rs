@@ -21,6 +21,8 @@
 //! an earlier run with a higher limit read).
 //!
 //! `#[ignore]`d because it needs PyPI; `.ci/run` runs it.
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 mod support;
 

@@ -2,6 +2,8 @@
 //! thunks per package of a minimal single-platform file with the same packages and no
 //! selection logic, on fixtures, a synthetic lock and the corpus' largest poetry.lock and
 //! uv.lock (BENCHMARKS.md records the figures).
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 mod support;
 #[path = "../benches/support/synthetic.rs"]
@@ -89,6 +91,7 @@ fn measure(label: &str, project_dir: &Path) -> f64 {
         })
         .collect();
     let base = thunks(None, &[], &dir);
+    #[allow(clippy::cast_precision_loss, reason = "thunk and package counts are far below 2^52")]
     let per_package = |file: &Path| (thunks(Some(file), &names, &dir) - base) as f64 / names.len() as f64;
     let (ours, minimal) = (per_package(&full), per_package(&single));
     let ratio = ours / minimal;

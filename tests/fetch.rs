@@ -2,7 +2,7 @@
 
 mod support;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -34,8 +34,8 @@ fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQ
         index_url: index.into(),
         project: name(project),
         files: files.iter().map(|(f, h)| locked(f, *h)).collect(),
-        chosen: Default::default(),
-        versions: Default::default(),
+        chosen: BTreeSet::default(),
+        versions: BTreeSet::default(),
         may_be_unreachable: false,
     }
 }
@@ -81,8 +81,8 @@ fn fixture_expectations(index: &str) -> (Vec<ProjectQuery>, BTreeMap<(PackageNam
             index_url: index.into(),
             project: name(project),
             files,
-            chosen: Default::default(),
-            versions: Default::default(),
+            chosen: BTreeSet::default(),
+            versions: BTreeSet::default(),
             may_be_unreachable: false,
         });
     }
@@ -334,7 +334,9 @@ fn a_lock_run_again_is_located_from_its_memory_alone_while_it_agrees_with_the_lo
     // Without the page caches and offline: the memory of this lock answers every project.
     let pages = cached_pages(cache.path());
     assert_eq!(pages.len(), 4, "{pages:?}");
-    pages.iter().for_each(|page| std::fs::remove_file(page).unwrap());
+    for page in &pages {
+        std::fs::remove_file(page).unwrap();
+    }
     let offline = FetchOptions { offline: true, ..options(Some(cache.path())) };
     let again = locate_for_lock(&queries, &offline, &lock).unwrap();
     assert_eq!((&again.files, again.requests, again.cache_hits), (&expected, 0, 4));

@@ -12,9 +12,12 @@
 //! after this many executions instead; with both, whichever comes first), `LOCK2NIX_FUZZ_SEED`
 //! (another sequence of inputs, default 0). Findings are written to
 //! `target/tmp/fuzz-findings/`.
+// Tests print their measurements.
+#![allow(clippy::print_stdout)]
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
@@ -43,6 +46,7 @@ struct Counting;
 static LIVE: AtomicUsize = AtomicUsize::new(0);
 static HUGE_REQUEST: AtomicBool = AtomicBool::new(false);
 
+#[allow(unsafe_code, reason = "counting the heap takes a global allocator, which is an unsafe trait")]
 unsafe impl GlobalAlloc for Counting {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         if layout.size() > MEMORY {
@@ -76,7 +80,10 @@ fn findings_dir() -> PathBuf {
 /// Writes a finding's input and returns its path.
 fn save(target: Target, kind: &str, input: &[u8]) -> PathBuf {
     let digest = sha2::Sha256::digest(input);
-    let hex: String = digest[..6].iter().map(|b| format!("{b:02x}")).collect();
+    let hex = digest[..6].iter().fold(String::new(), |mut hex, b| {
+        let _ = write!(hex, "{b:02x}");
+        hex
+    });
     let path = findings_dir().join(format!("{}-{kind}-{hex}", target.name()));
     let _ = std::fs::create_dir_all(findings_dir());
     let _ = std::fs::write(&path, input);
@@ -108,6 +115,10 @@ fn watchdog() {
                         target.name(),
                         path.display()
                     );
+                    #[allow(
+                        clippy::exit,
+                        reason = "a hung or runaway input cannot be unwound: the watchdog ends the process"
+                    )]
                     std::process::exit(101);
                 }
             }
@@ -175,12 +186,12 @@ fn edit() -> impl Strategy<Value = Edit> {
 }
 
 /// `at` as a position in `0..=len` (an insertion point).
-fn point(at: &Index, len: usize) -> usize {
+fn point(at: Index, len: usize) -> usize {
     at.index(len + 1)
 }
 
 /// The bytes `len` long at `from` (clipped to the end).
-fn piece<'a>(input: &'a [u8], from: &Index, len: usize) -> &'a [u8] {
+fn piece(input: &[u8], from: Index, len: usize) -> &[u8] {
     let start = point(from, input.len());
     &input[start..(start + len).min(input.len())]
 }
@@ -198,29 +209,29 @@ fn apply(seed: &[u8], edits: &[Edit], seeds: &[Vec<u8>], tokens: &[&str]) -> Vec
                 input[i] = *byte;
             }
             Edit::Insert { at, token, repeat } => {
-                let i = point(at, input.len());
+                let i = point(*at, input.len());
                 let token = token.get(tokens).as_bytes();
                 let bytes = token.repeat((*repeat).min(MAX_LEN.saturating_sub(input.len()) / token.len()).max(1));
                 input.splice(i..i, bytes);
             }
             Edit::Overwrite { at, token } => {
                 let token = token.get(tokens).as_bytes();
-                let i = point(at, input.len());
+                let i = point(*at, input.len());
                 let end = (i + token.len()).min(input.len());
                 input.splice(i..end, token.iter().copied());
             }
             Edit::Delete { at, len } => {
-                let i = point(at, input.len());
+                let i = point(*at, input.len());
                 input.drain(i..(i + len).min(input.len()));
             }
             Edit::Duplicate { from, len, to } => {
-                let bytes = piece(&input, from, *len).to_vec();
-                let i = point(to, input.len());
+                let bytes = piece(&input, *from, *len).to_vec();
+                let i = point(*to, input.len());
                 input.splice(i..i, bytes);
             }
             Edit::Splice { seed, from, len, to } => {
-                let bytes = piece(seed.get::<Vec<u8>>(seeds), from, *len).to_vec();
-                let i = point(to, input.len());
+                let bytes = piece(seed.get::<Vec<u8>>(seeds), *from, *len).to_vec();
+                let i = point(*to, input.len());
                 input.splice(i..i, bytes);
             }
             Edit::Flip { .. } | Edit::Byte { .. } => {}
@@ -307,11 +318,12 @@ fn fuzz(target: Target) {
     }
     let elapsed = started.elapsed();
     let executions = executions.load(Ordering::Relaxed);
+    #[allow(clippy::cast_precision_loss, reason = "a rate shown to whole units")]
+    let rate = executions as f64 / elapsed.as_secs_f64();
     println!(
-        "fuzz {}: {executions} executions in {:.1} s ({:.0}/s), {} seeds, no finding",
+        "fuzz {}: {executions} executions in {:.1} s ({rate:.0}/s), {} seeds, no finding",
         target.name(),
         elapsed.as_secs_f64(),
-        executions as f64 / elapsed.as_secs_f64(),
         seeds.len()
     );
 }

@@ -71,7 +71,7 @@ fn nested_double_group_includes_finish_at_once() {
     let mut pyproject = format!("{PYPROJECT}\n[dependency-groups]\ng0 = [\"six\"]\n");
     for k in 1..=40 {
         let _ =
-            write!(pyproject, "g{k} = [{{ include-group = \"g{}\" }}, {{ include-group = \"g{}\" }}]\n", k - 1, k - 1);
+            writeln!(pyproject, "g{k} = [{{ include-group = \"g{}\" }}, {{ include-group = \"g{}\" }}]", k - 1, k - 1);
     }
     let project = Project::empty();
     project.write("uv.lock", &lock_with_edge_marker("python_version > '3'")).write("pyproject.toml", &pyproject);

@@ -6,6 +6,7 @@ mod support;
 use std::path::Path;
 
 use lock2nix::init::{LockFile, starter_files};
+use lock2nix::testing::resolve::ResolveOptions;
 
 const POETRY: LockFile<'static> = LockFile { name: "poetry.lock", relock: "poetry lock" };
 use support::project::{Project, stderr};
@@ -89,11 +90,12 @@ fn a_project_that_is_not_a_package_gets_no_application_and_a_failed_run_writes_n
 /// A project whose one dependency `fast` ships only the given wheels (and no sdist).
 fn wheels_only(wheels: &[&str]) -> tempfile::TempDir {
     let dir = tempfile::tempdir().unwrap();
-    let files: String = wheels
+    let files = wheels
         .iter()
         .enumerate()
         .map(|(k, w)| format!("    {{file = \"{w}\", hash = \"sha256:{k:064x}\"}},\n"))
-        .collect();
+        .collect::<Vec<_>>()
+        .concat();
     let lock = format!(
         "[[package]]\nname = \"fast\"\nversion = \"1.0\"\ndescription = \"\"\noptional = false\npython-versions = \">=3.11\"\nfiles = [\n{files}]\n\n[metadata]\nlock-version = \"2.0\"\npython-versions = \">=3.11,<3.15\"\ncontent-hash = \"0\"\n"
     );
@@ -105,7 +107,7 @@ fn wheels_only(wheels: &[&str]) -> tempfile::TempDir {
 }
 
 fn interpreter(dir: &Path, subfolder: Option<&str>) -> String {
-    let (plan, _) = render_dir(dir, &Default::default(), example_url);
+    let (plan, _) = render_dir(dir, &ResolveOptions::default(), example_url);
     let flake = &starter_files(&plan, subfolder, POETRY)[0].text;
     flake.lines().find(|l| l.contains("python = pkgs.")).unwrap().trim().to_string()
 }
@@ -130,7 +132,7 @@ fn the_interpreter_is_the_one_whose_wheels_cover_the_most_systems() {
     let pure = wheels_only(&["fast-1.0-py3-none-any.whl"]);
     assert_eq!(interpreter(pure.path(), None), "python = pkgs.python313;");
     // Below the top of its repository, the dev shell is told where the project is.
-    let (plan, _) = render_dir(pure.path(), &Default::default(), example_url);
+    let (plan, _) = render_dir(pure.path(), &ResolveOptions::default(), example_url);
     let flake = &starter_files(&plan, Some("services/api/"), POETRY)[0].text;
     assert!(flake.contains("        overlays = [ ];\n        workingTree = \"$REPO_ROOT/services/api\";\n"), "{flake}");
     // Not a package (no [build-system]): no application.

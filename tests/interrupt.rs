@@ -1,6 +1,8 @@
 //! Interrupted runs (issue 11): SIGINT, SIGTERM or SIGHUP at any moment of a run leave no
 //! temporary file in the output folder or the cache, the process ends with the shell's code
 //! for the signal, and the next run gives the same file as a run never interrupted.
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 mod support;
 
@@ -20,7 +22,7 @@ fn packages() -> Vec<Package> {
 }
 
 fn pyproject(packages: &[Package]) -> String {
-    let deps: String = packages.iter().map(|p| format!("{} = \"*\"\n", p.name)).collect();
+    let deps = packages.iter().map(|p| format!("{} = \"*\"\n", p.name)).collect::<Vec<_>>().concat();
     format!(
         "[tool.poetry]\nname = \"app\"\nversion = \"1.0.0\"\n\n[tool.poetry.dependencies]\npython = \"^3.11\"\n{deps}"
     )
@@ -60,7 +62,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn below(&mut self, bound: u64) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
         (self.0 >> 33) % bound
     }
 }
@@ -92,7 +94,9 @@ fn a_run_interrupted_anywhere_leaves_no_temporary_file_and_the_next_run_is_unaff
         command.args(&round_args).current_dir(project.path()).stdout(Stdio::null()).stderr(Stdio::piped());
         hermetic(&mut command, project.path());
         let child = command.spawn().unwrap();
-        std::thread::sleep(Duration::from_micros(random.below(full.as_micros() as u64 + 1)));
+        std::thread::sleep(Duration::from_micros(
+            random.below(u64::try_from(full.as_micros()).expect("a run's length in µs fits") + 1),
+        ));
         let _ = Command::new("kill").arg(format!("-{signal}")).arg(child.id().to_string()).status();
         let status = child.wait_with_output().unwrap();
         match (status.status.code(), status.status.signal()) {

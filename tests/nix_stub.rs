@@ -5,6 +5,8 @@
 //!
 //! Needs Nix (`apt-get install nix-bin`); `LOCK2NIX_SKIP_NIX_TESTS=1` skips,
 //! loudly. No network: nothing is fetched except `file://` URLs.
+// Tests print what they leave out.
+#![allow(clippy::print_stderr)]
 
 #[path = "support/nix.rs"]
 mod nix_support;

@@ -15,7 +15,7 @@ use support::{IndexServer, Reply};
 const SECRET: &str = "pa55-Wörd_x9";
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    support::hex(&Sha256::digest(bytes))
 }
 
 fn md5_of(bytes: &[u8]) -> String {

@@ -6,6 +6,7 @@ mod support;
 use std::path::Path;
 
 use lock2nix::testing::overrides::Database;
+use lock2nix::testing::resolve::ResolveOptions;
 use support::nix::{instantiate_eval_expr, repo_root, require_nix, stub_dir, with_flakes};
 use support::project::stderr;
 use support::render::{example_url, render_dir_with};
@@ -28,7 +29,7 @@ fn the_readme_overrides_file_loads_and_applies() {
     let user: Vec<_> = db.entries().iter().filter(|e| !e.origin.is_builtin()).collect();
     assert_eq!(user.len(), 8, "every entry of the example loads");
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render/ml-stack");
-    let (_, nix) = render_dir_with(&dir, &Default::default(), example_url, &db);
+    let (_, nix) = render_dir_with(&dir, &ResolveOptions::default(), example_url, &db);
     let section = |name: &str| support::attribute(&nix, name).clone();
     // Forced to the sdist although no wheel exists either way, with the example's build system.
     let pyreaper = section("pyreaper");
@@ -49,7 +50,7 @@ fn the_readme_overlay_composes_after_the_generated_file() {
     let out = tempfile::tempdir().unwrap();
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/render/ml-stack");
     let db = Database::builtin().unwrap().with_user_text(&readme_block("overrides.toml"), "overrides.toml").unwrap();
-    let (_, nix) = render_dir_with(&dir, &Default::default(), example_url, &db);
+    let (_, nix) = render_dir_with(&dir, &ResolveOptions::default(), example_url, &db);
     std::fs::write(out.path().join("python-packages.nix"), nix).unwrap();
     std::fs::write(out.path().join("overlay.nix"), readme_block("overlay.nix")).unwrap();
     let expr = format!(

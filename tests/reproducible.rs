@@ -15,9 +15,9 @@ fn recorded_index() -> IndexServer {
     )
 }
 
-fn ok(output: std::process::Output) -> String {
-    assert!(output.status.success(), "{}", stderr(&output));
-    stdout(&output)
+fn ok(output: &std::process::Output) -> String {
+    assert!(output.status.success(), "{}", stderr(output));
+    stdout(output)
 }
 
 #[test]
@@ -27,11 +27,11 @@ fn the_same_lock_gives_the_same_bytes_from_any_folder_cache_and_flags() {
     let project = Project::fixture("poetry-2.0");
 
     // Cold cache, in the project folder, to a file.
-    ok(project.run_bare(&["--index-url", &index, "--cache-dir", "cache", "-o", "out.nix"]));
+    ok(&project.run_bare(&["--index-url", &index, "--cache-dir", "cache", "-o", "out.nix"]));
     let reference = project.read("out.nix").unwrap();
 
     // Warm cache, standard output, quiet.
-    let warm = ok(project.run_bare(&["--index-url", &index, "--cache-dir", "cache", "-q"]));
+    let warm = ok(&project.run_bare(&["--index-url", &index, "--cache-dir", "cache", "-q"]));
     assert_eq!(warm, reference, "standard output, warm cache, -q");
 
     // Another working directory, absolute paths, another (cold) cache folder, one job, other
@@ -40,7 +40,7 @@ fn the_same_lock_gives_the_same_bytes_from_any_folder_cache_and_flags() {
     let lock = project.join("poetry.lock");
     let out = project.join("again.nix");
     let other_cache = elsewhere.join("another-cache");
-    ok(elsewhere.run_bare(&[
+    ok(&elsewhere.run_bare(&[
         &format!("--index-url={index}"),
         "--cache-dir",
         other_cache.to_str().unwrap(),
@@ -59,7 +59,7 @@ fn the_same_lock_gives_the_same_bytes_from_any_folder_cache_and_flags() {
 
     // Offline from the warm cache, and with the default (XDG) cache folder.
     drop(server);
-    let offline = ok(project.run_bare(&["--index-url", &index, "--cache-dir", "cache", "--offline"]));
+    let offline = ok(&project.run_bare(&["--index-url", &index, "--cache-dir", "cache", "--offline"]));
     assert_eq!(offline, reference, "--offline");
 
     // No path of this machine in the file: not the project's, not the caches', not home.
@@ -81,7 +81,7 @@ fn paths_in_the_header_are_relative_to_the_output_file() {
         "overrides.toml",
         "[[override]]\npackage = \"six\"\nreason = \"r\"\nlink = \"https://example.org/six\"\nenv = { A = \"1\" }\n",
     );
-    ok(project.run_bare(&["--index-url", &index, "--overrides", "overrides.toml", "-o", "nix/python-packages.nix"]));
+    ok(&project.run_bare(&["--index-url", &index, "--overrides", "overrides.toml", "-o", "nix/python-packages.nix"]));
     let nix = project.read("nix/python-packages.nix").unwrap();
     let command = nix.lines().nth(1).unwrap();
     assert_eq!(command, format!("#   lock2nix --index-url {index} --overrides ../overrides.toml ../poetry.lock"));
@@ -103,6 +103,6 @@ fn paths_in_the_header_are_relative_to_the_output_file() {
         ])
         .current_dir(&from_nix);
     hermetic(&mut command, project.path());
-    ok(command.output().unwrap());
+    ok(&command.output().unwrap());
     assert_eq!(project.read("nix/python-packages.nix").unwrap(), nix);
 }

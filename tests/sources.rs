@@ -18,7 +18,7 @@ use support::project::{Project, stderr};
 use support::{IndexServer, Reply};
 
 fn sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    support::hex(&Sha256::digest(bytes))
 }
 
 /// A pure-Python wheel holding `module/__init__.py` with `text`.
@@ -168,27 +168,34 @@ fn path_url_and_project_sources_generate_evaluate_and_build() {
 
     // The folder: a filtered path relative to the generated file, built with its backend,
     // and recorded as editable.
-    let a = section(&nix, "local-a");
-    assert!(a.contains("src = cleanSource ../libs/local-a;"), "{a}");
-    assert!(a.contains("pyproject = true;") && a.contains("build-system = [ ];"), "{a}");
+    let local_a_nix = section(&nix, "local-a");
+    assert!(local_a_nix.contains("src = cleanSource ../libs/local-a;"), "{local_a_nix}");
+    assert!(local_a_nix.contains("pyproject = true;") && local_a_nix.contains("build-system = [ ];"), "{local_a_nix}");
     assert!(
         nix.contains("      local-a = {\n        pname = \"local-a\";\n        version = \"1.0\";\n        path = \"../libs/local-a\";\n        roots = [ \".\" ];\n"),
         "the helpers' metadata lists local-a as editable: {nix}"
     );
     // The local wheel: the file itself.
-    let b = section(&nix, "local-b");
-    assert!(b.contains("format = \"wheel\";") && b.contains("src = ../dist/local_b-1.0-py3-none-any.whl;"), "{b}");
+    let local_b_nix = section(&nix, "local-b");
+    assert!(
+        local_b_nix.contains("format = \"wheel\";")
+            && local_b_nix.contains("src = ../dist/local_b-1.0-py3-none-any.whl;"),
+        "{local_b_nix}"
+    );
     // Url files: fetchurl with the lock's hash, or the one computed by downloading.
-    let c = section(&nix, "url-c");
-    assert!(c.contains("src = fetchurl {") && c.contains(&server.url("/files/url_c-1.0-py3-none-any.whl")), "{c}");
-    let d = section(&nix, "url-d");
+    let url_c_nix = section(&nix, "url-c");
+    assert!(
+        url_c_nix.contains("src = fetchurl {") && url_c_nix.contains(&server.url("/files/url_c-1.0-py3-none-any.whl")),
+        "{url_c_nix}"
+    );
+    let url_d_nix = section(&nix, "url-d");
     let d_hash = support::project::sri(&sha256(&url_d.bytes));
-    assert!(d.contains(&format!("hash = \"{d_hash}\";")), "{d}");
+    assert!(url_d_nix.contains(&format!("hash = \"{d_hash}\";")), "{url_d_nix}");
     // Git: fetchgit at the locked commit with the hash of the checkout, submodules included,
     // built from the subdirectory.
-    let e = section(&nix, "git-e");
-    assert!(e.contains("src = fetchgit {") && e.contains("fetchSubmodules = true;"), "{e}");
-    assert!(e.contains("postUnpack = \"sourceRoot=\\\"$sourceRoot\\\"/pkg\";"), "{e}");
+    let git_e_nix = section(&nix, "git-e");
+    assert!(git_e_nix.contains("src = fetchgit {") && git_e_nix.contains("fetchSubmodules = true;"), "{git_e_nix}");
+    assert!(git_e_nix.contains("postUnpack = \"sourceRoot=\\\"$sourceRoot\\\"/pkg\";"), "{git_e_nix}");
     // The project: built from its folder with its build system.
     let app = section(&nix, "app");
     assert!(app.contains("src = cleanSource ../.;") && app.contains("pyproject = true;"), "{app}");
@@ -196,7 +203,7 @@ fn path_url_and_project_sources_generate_evaluate_and_build() {
 
     let hashes = project.read("lock2nix-hashes.toml").unwrap();
     // url-d's hash was computed; url-c's is the lock's, so the file does not repeat it.
-    let url_c_hex: String = url_c_digest(&nix).iter().map(|b| format!("{b:02x}")).collect();
+    let url_c_hex = support::hex(&url_c_digest(&nix));
     assert!(hashes.contains(&sha256(&url_d.bytes)) && !hashes.contains(&url_c_hex), "{hashes}");
     assert!(hashes.contains("[[git]]") && hashes.contains("subdirectory = \"pkg\""), "{hashes}");
 
@@ -297,7 +304,7 @@ fn a_local_mirror_is_an_index_whose_files_are_paths() {
             // file's link carries its hash, the others' none (lock2nix hashes those itself).
             project.write(&format!("mirror/packages/{file}"), file);
             let fragment = if k == 0 { format!("#sha256={}", sha256_of(file)) } else { String::new() };
-            let _ = write!(links, "<a href=\"../../packages/{file}{fragment}\">{file}</a>\n");
+            let _ = writeln!(links, "<a href=\"../../packages/{file}{fragment}\">{file}</a>");
         }
         project.write(
             &format!("mirror/simple/{}/index.html", package.name),

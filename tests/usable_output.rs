@@ -33,6 +33,8 @@
 //! `target/usable-output-report.txt` and one line per input (its seed, its exit, what was wrong)
 //! to `target/usable-output-runs.tsv` (`LOCK2NIX_USABLE_OUT` names another folder than
 //! `target/`).
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 mod support;
 
@@ -84,7 +86,7 @@ impl Rng {
     }
 
     fn below(&mut self, n: usize) -> usize {
-        if n == 0 { 0 } else { (self.next() % n as u64) as usize }
+        if n == 0 { 0 } else { usize::try_from(self.next() % n as u64).expect("below n, a usize") }
     }
 
     /// True `percent` times in a hundred.
@@ -1407,10 +1409,11 @@ fn target_list(targets: &[(String, String)]) -> String {
 }
 
 fn check_expression(files: &[(&Path, &[(String, String)])]) -> String {
-    let calls: String = files
+    let calls = files
         .iter()
         .map(|(file, targets)| format!("  (check {} {})\n", nix_path(file), target_list(targets)))
-        .collect();
+        .collect::<Vec<_>>()
+        .concat();
     format!(
         "let\n  harness = import {harness};\n  check = file: targets:\n    let\n      root = (import file {{ pkgs = abort \"the metadata needs no pkgs\"; }}).lock2nix.project;\n      one = t:\n        let\n          r = harness {{ overlay = file; inherit root; inherit (t) system python; }};\n          e = builtins.tryEval r.env;\n        in {{ env = if e.success then e.value else null; throws = builtins.length r.throws; }};\n    in map one targets;\nin [\n{calls}]\n",
         harness = nix_path(&nix_tests_dir().join("eval-overlay.nix")),

@@ -8,6 +8,8 @@
 //!
 //! Needs `uv` (from PyPI: `pip install uv`) on PATH or at `$LOCK2NIX_UV`; without it the test
 //! says so and passes, except in CI, which installs it.
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 mod support;
 

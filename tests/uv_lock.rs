@@ -261,7 +261,9 @@ fn torch_for(variants: &[&str]) -> Result<(Vec<String>, Vec<String>), String> {
     let variants: Vec<String> = variants.iter().map(ToString::to_string).collect();
     let missing = std::path::Path::new("/nonexistent-lock2nix-test/pyproject.toml");
     let project = lock2nix::testing::project::for_lock(&lock, missing, &variants).map_err(|e| e.to_string())?;
-    let resolution = lock2nix::testing::resolve::resolve(&lock, &project, &Default::default()).unwrap();
+    let resolution =
+        lock2nix::testing::resolve::resolve(&lock, &project, &lock2nix::testing::resolve::ResolveOptions::default())
+            .unwrap();
     let installed = lock
         .packages
         .iter()

@@ -56,7 +56,6 @@ pub(crate) struct Described<T> {
     pub downloads: usize,
     /// Artifacts described from their sidecar, not downloaded.
     pub sidecars: usize,
-    pub cache_hits: usize,
     /// Artifacts left unread because they are larger than the limit.
     pub too_large: usize,
 }
@@ -80,13 +79,12 @@ where
     F: Fn(&Artifact, &mut File) -> Result<T, String> + Sync,
 {
     if artifacts.is_empty() {
-        return Ok(Described { by_sha256: BTreeMap::new(), downloads: 0, sidecars: 0, cache_hits: 0, too_large: 0 });
+        return Ok(Described { by_sha256: BTreeMap::new(), downloads: 0, sidecars: 0, too_large: 0 });
     }
     let dir = options.cache_dir.as_ref().map(|root| root.join(LAYOUT).join(kind));
     let set = dir.as_deref().map(|dir| set_path(dir, artifacts, max_size));
     if let Some((by_sha256, too_large)) = set.as_deref().and_then(|path| load_set::<T>(path, artifacts)) {
-        let cache_hits = by_sha256.len() - too_large;
-        return Ok(Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large });
+        return Ok(Described { by_sha256, downloads: 0, sidecars: 0, too_large });
     }
     let mut by_sha256 = BTreeMap::new();
     let mut missing = Vec::new();
@@ -99,12 +97,11 @@ where
             None => missing.push(artifact),
         }
     }
-    let cache_hits = by_sha256.len();
     if missing.is_empty() {
         if let Some(path) = &set {
             store_set(path, &by_sha256, &BTreeMap::new())?;
         }
-        return Ok(Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 });
+        return Ok(Described { by_sha256, downloads: 0, sidecars: 0, too_large: 0 });
     }
     if options.offline {
         return Err(FetchError::Offline {
@@ -151,7 +148,7 @@ where
     });
     drop(progress);
     let results = results?;
-    let mut described = Described { by_sha256, downloads: 0, sidecars: 0, cache_hits, too_large: 0 };
+    let mut described = Described { by_sha256, downloads: 0, sidecars: 0, too_large: 0 };
     let mut over_limit = BTreeMap::new();
     for (sha256, fetched) in results {
         match fetched {

@@ -69,7 +69,7 @@ pub(crate) struct Cache {
 
 impl Cache {
     pub(super) fn new(cache_dir: &Path) -> Self {
-        Self { root: cache_dir.join(LAYOUT), dirs: Default::default() }
+        Self { root: cache_dir.join(LAYOUT), dirs: std::sync::Mutex::default() }
     }
 
     /// `<root>/located/<hash of the lock's absolute path>.tsv`: what the last run of that lock
@@ -95,7 +95,7 @@ impl Cache {
         let host = url::Url::parse(index).ok().and_then(|u| u.host_str().map(str::to_string)).unwrap_or_default();
         let host: String = host.chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' { c } else { '_' }).collect();
         let digest = Sha256::digest(index.as_bytes());
-        let key: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
+        let key = super::hex(&digest[..8]);
         let dir = self.root.join(format!("{host}-{key}"));
         dirs.insert(index.to_string(), dir.clone());
         dir
@@ -145,7 +145,7 @@ impl Cache {
 impl Cache {
     fn source_path(&self, kind: &str, key: &str) -> PathBuf {
         let digest = Sha256::digest(key.as_bytes());
-        let name: String = digest[..16].iter().map(|b| format!("{b:02x}")).collect();
+        let name = super::hex(&digest[..16]);
         self.root.join("sources").join(format!("{kind}-{name}.json"))
     }
 
@@ -160,7 +160,7 @@ impl Cache {
     }
 
     pub(super) fn store_git_facts(&self, key: &GitKey, facts: &GitFacts) -> Result<(), FetchError> {
-        self.store_source(&self.source_path("git", &Self::git_key(key)), &(Self::git_key(key), facts))
+        Self::store_source(&self.source_path("git", &Self::git_key(key)), &(Self::git_key(key), facts))
     }
 
     /// The sha256 hex of the file at `url` (credential-free).
@@ -171,11 +171,11 @@ impl Cache {
     }
 
     pub(super) fn store_url_sha256(&self, url: &str, hex: &str) -> Result<(), FetchError> {
-        self.store_source(&self.source_path("url", url), &(url, hex))
+        Self::store_source(&self.source_path("url", url), &(url, hex))
     }
 
     /// Written atomically; the key is stored too, so a digest collision reads as absent.
-    fn store_source(&self, path: &Path, value: &impl serde::Serialize) -> Result<(), FetchError> {
+    fn store_source(path: &Path, value: &impl serde::Serialize) -> Result<(), FetchError> {
         let fail = |source: CacheCause| FetchError::Cache { path: path.to_path_buf(), source };
         let text = serde_json::to_vec(value).map_err(|e| fail(e.into()))?;
         write_private(path, &text).map_err(|e| fail(e.into()))

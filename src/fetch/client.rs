@@ -136,7 +136,7 @@ impl Client {
         if page && url.path().ends_with('/') {
             path.push("index.html");
         }
-        let file = std::fs::File::open(&path).map_err(local_read_error)?;
+        let file = std::fs::File::open(&path).map_err(|e| local_read_error(&e))?;
         let mut body = Vec::new();
         std::io::Read::read_to_end(&mut std::io::Read::take(file, self.max_page_size + 1), &mut body)
             .map_err(|e| GetError::Read(e.to_string()))?;
@@ -296,7 +296,7 @@ impl Client {
     /// A local mirror's distribution file, hashed and rewound (no copy is needed).
     fn hash_local(&self, url: &Url, max_size: Option<u64>) -> Result<Download, GetError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let local = local_read_error;
+        let local = |e: std::io::Error| local_read_error(&e);
         let path = url.to_file_path().map_err(|()| GetError::Read("not a local path".to_string()))?;
         let mut file = std::fs::File::open(path).map_err(local)?;
         let size = file.metadata().map_err(local)?.len();
@@ -311,7 +311,7 @@ impl Client {
 }
 
 /// A local mirror's missing file is the index's 404; any other error is a failed read.
-fn local_read_error(error: std::io::Error) -> GetError {
+fn local_read_error(error: &std::io::Error) -> GetError {
     match error.kind() {
         std::io::ErrorKind::NotFound => GetError::NotFound,
         _ => GetError::Read(error.to_string()),

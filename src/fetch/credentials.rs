@@ -68,10 +68,11 @@ impl Credentials {
     /// its contents) and is ignored.
     pub fn discover(sources: &[NamedSource], default_index: &str) -> (Self, Vec<Warning>) {
         let mut warnings = Vec::new();
-        let netrc = netrc_file().and_then(|path| match netrc::Netrc::from_file(&path) {
-            Ok(netrc) => Some(netrc),
-            // The parser's message may quote a token of the file, which may be a secret.
-            Err(_) => {
+        let netrc = netrc_file().and_then(|path| {
+            if let Ok(netrc) = netrc::Netrc::from_file(&path) {
+                Some(netrc)
+            } else {
+                // The parser's message may quote a token of the file, which may be a secret.
                 warnings.push(Warning::new(
                     WarningKind::UnreadableNetrc,
                     path.display().to_string(),

@@ -35,8 +35,8 @@ pub fn nar_sha256_without(path: &Path, skip: impl Fn(&Path, &Metadata) -> bool) 
     let mut nar = NarWriter { hasher: Sha256::new(), buffer: Vec::with_capacity(BUFFER) };
     nar.string(b"nix-archive-1");
     let mut relative = PathBuf::new();
-    let metadata = fs::symlink_metadata(path).map_err(|e| with_path(e, path))?;
-    nar.node(path, &mut relative, metadata, &skip)?;
+    let metadata = fs::symlink_metadata(path).map_err(|e| with_path(&e, path))?;
+    nar.node(path, &mut relative, &metadata, &skip)?;
     nar.flush_buffer();
     Ok(nar.hasher.finalize().into())
 }
@@ -88,13 +88,13 @@ impl NarWriter {
         &mut self,
         path: &Path,
         relative: &mut PathBuf,
-        metadata: Metadata,
+        metadata: &Metadata,
         skip: &impl Fn(&Path, &Metadata) -> bool,
     ) -> io::Result<()> {
         self.string(b"(");
         let kind = metadata.file_type();
         if kind.is_symlink() {
-            let target = fs::read_link(path).map_err(|e| with_path(e, path))?;
+            let target = fs::read_link(path).map_err(|e| with_path(&e, path))?;
             self.string(b"type");
             self.string(b"symlink");
             self.string(b"target");
@@ -102,7 +102,7 @@ impl NarWriter {
         } else if kind.is_file() {
             self.string(b"type");
             self.string(b"regular");
-            if is_executable(&metadata) {
+            if is_executable(metadata) {
                 self.string(b"executable");
                 self.string(b"");
             }
@@ -112,8 +112,8 @@ impl NarWriter {
             self.string(b"type");
             self.string(b"directory");
             let mut entries = Vec::new();
-            for entry in fs::read_dir(path).map_err(|e| with_path(e, path))? {
-                let entry = entry.map_err(|e| with_path(e, path))?;
+            for entry in fs::read_dir(path).map_err(|e| with_path(&e, path))? {
+                let entry = entry.map_err(|e| with_path(&e, path))?;
                 let name = entry.file_name();
                 let key = os_bytes(&name, &entry.path())?;
                 entries.push((key, name));
@@ -122,7 +122,7 @@ impl NarWriter {
             for (key, name) in entries {
                 let child = path.join(&name);
                 relative.push(&name);
-                let result = fs::symlink_metadata(&child).map_err(|e| with_path(e, &child)).and_then(|metadata| {
+                let result = fs::symlink_metadata(&child).map_err(|e| with_path(&e, &child)).and_then(|metadata| {
                     if skip(relative, &metadata) {
                         return Ok(());
                     }
@@ -131,7 +131,7 @@ impl NarWriter {
                     self.string(b"name");
                     self.string(&key);
                     self.string(b"node");
-                    self.node(&child, relative, metadata, skip)?;
+                    self.node(&child, relative, &metadata, skip)?;
                     self.string(b")");
                     Ok(())
                 });
@@ -150,24 +150,24 @@ impl NarWriter {
 
     /// The length, then the bytes streamed from the file, then the padding.
     fn contents(&mut self, path: &Path) -> io::Result<()> {
-        let mut file = File::open(path).map_err(|e| with_path(e, path))?;
-        let len = file.metadata().map_err(|e| with_path(e, path))?.len();
+        let mut file = File::open(path).map_err(|e| with_path(&e, path))?;
+        let len = file.metadata().map_err(|e| with_path(&e, path))?.len();
         self.bytes(&len.to_le_bytes());
         self.flush_buffer();
         let mut chunk = vec![0u8; BUFFER];
         let mut remaining = len;
         while remaining > 0 {
-            let want = remaining.min(chunk.len() as u64) as usize;
+            let want = usize::try_from(remaining).map_or(chunk.len(), |remaining| remaining.min(chunk.len()));
             let n = match file.read(&mut chunk[..want]) {
                 Ok(0) => {
                     return Err(with_path(
-                        io::Error::new(io::ErrorKind::UnexpectedEof, "the file shrank while it was being hashed"),
+                        &io::Error::new(io::ErrorKind::UnexpectedEof, "the file shrank while it was being hashed"),
                         path,
                     ));
                 }
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(with_path(e, path)),
+                Err(e) => return Err(with_path(&e, path)),
             };
             self.hasher.update(&chunk[..n]);
             remaining -= n as u64;
@@ -177,7 +177,7 @@ impl NarWriter {
     }
 }
 
-fn with_path(error: io::Error, path: &Path) -> io::Error {
+fn with_path(error: &io::Error, path: &Path) -> io::Error {
     io::Error::new(error.kind(), format!("{}: {error}", path.display()))
 }
 
@@ -193,6 +193,7 @@ fn is_executable(_metadata: &Metadata) -> bool {
 }
 
 #[cfg(unix)]
+#[expect(clippy::unnecessary_wraps, reason = "the signature is shared with the non-Unix version, which can fail")]
 fn os_bytes(name: &std::ffi::OsStr, _path: &Path) -> io::Result<Vec<u8>> {
     use std::os::unix::ffi::OsStrExt;
     Ok(name.as_bytes().to_vec())
@@ -241,6 +242,7 @@ mod tests {
     /// Every kind of node, padding lengths 0..8, and names whose byte order is not the
     /// locale's (upper case before `_` before lower case, `é` after `z`, `a-b` < `a.b` < `a0`).
     fn sample_tree(root: &Path) {
+        use std::os::unix::ffi::OsStrExt;
         fs::create_dir_all(root.join("nested/deeper/deepest")).unwrap();
         fs::create_dir(root.join("empty-dir")).unwrap();
         write(&root.join("run.sh"), b"#!/bin/sh\necho hi\n", 0o755);
@@ -257,7 +259,6 @@ mod tests {
         symlink("does/not/exist", root.join("dangling")).unwrap();
         symlink("../../run.sh", root.join("nested/deeper/up")).unwrap();
         // A name that is not UTF-8.
-        use std::os::unix::ffi::OsStrExt;
         write(&root.join(std::ffi::OsStr::from_bytes(b"latin1-\xe9")), b"l", 0o644);
     }
 

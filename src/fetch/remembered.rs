@@ -97,14 +97,14 @@ impl Remembered {
             if !fits(index) {
                 continue;
             }
-            let _ = write!(out, "index\t{index}\n");
+            let _ = writeln!(out, "index\t{index}");
             for (project, files) in projects.iter().filter(|(project, _)| fits(project)) {
-                let _ = write!(out, "project\t{project}\n");
+                let _ = writeln!(out, "project\t{project}");
                 for (filename, location) in files {
                     // A URL with `@` might hold a credential: never written to the cache.
                     let safe = !location.url.contains('@');
                     if fits(filename) && fits(&location.sha256_hex) && fits(&location.url) && safe {
-                        let _ = write!(out, "{filename}\t{}\t{}\n", location.sha256_hex, location.url);
+                        let _ = writeln!(out, "{filename}\t{}\t{}", location.sha256_hex, location.url);
                     }
                 }
             }

@@ -379,7 +379,7 @@ fn download_hashes(
                 .await
                 .map(|download| {
                     progress.step(label);
-                    download.sha256.iter().map(|b| format!("{b:02x}")).collect::<String>()
+                    super::hex(&download.sha256)
                 })
                 .map_err(|e: GetError| e.to_string())
         }

@@ -136,7 +136,9 @@ impl Recording {
     }
 
     pub(crate) fn finish(self) -> Witnesses {
-        active().take().unwrap_or_default()
+        let witnesses = active().take().unwrap_or_default();
+        drop(self);
+        witnesses
     }
 }
 

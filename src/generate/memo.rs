@@ -109,6 +109,7 @@ fn depends_on_network(kind: WarningKind) -> bool {
 
 /// The digest naming a run: this executable, the working directory and the options that
 /// change the output (not `--jobs`, timeouts, progress or whether the run may go online).
+#[expect(clippy::unnecessary_debug_formatting, reason = "the key hashes paths' lossless Debug form, not their display")]
 fn key(options: &GenerateOptions) -> Option<String> {
     let exe = std::env::current_exe().ok()?;
     let meta = std::fs::metadata(&exe).ok()?;

@@ -112,8 +112,11 @@ pub struct Generated {
 #[derive(Debug)]
 pub struct Intermediates {
     pub(crate) lock: Lock,
+    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
     pub(crate) project: Project,
+    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
     pub(crate) resolution: Resolution,
+    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
     pub(crate) located: Located,
     pub(crate) plan: Plan,
 }

@@ -107,7 +107,7 @@ pub(super) fn read_elf(source: &mut impl Reopen) -> Result<Option<ElfInfo>, ElfE
     if !stream.skip_to(phoff)? {
         return invalid("program headers overlap the ELF header");
     }
-    let table = stream.read_vec(table_size as usize)?;
+    let table = stream.read_vec(table_size)?;
     let headers: Vec<Segment> = table.chunks(usize::from(phentsize)).map(|h| layout.segment(h)).collect();
     // No PT_DYNAMIC: a static executable, which needs nothing.
     let Some(dynamic) = headers.iter().find(|h| h.kind == elf::PT_DYNAMIC.0) else { return Ok(Some(info)) };
@@ -119,7 +119,7 @@ pub(super) fn read_elf(source: &mut impl Reopen) -> Result<Option<ElfInfo>, ElfE
         stream = Forward::new(source.open()?);
         stream.skip_to(dynamic.offset)?;
     }
-    let entries = layout.dynamic_entries(&stream.read_vec(dynamic.file_size as usize)?);
+    let entries = layout.dynamic_entries(&stream.read_vec(dynamic.file_size)?);
     let value = |tag: i64| entries.iter().find(|(t, _)| *t == tag).map(|(_, v)| *v);
     let needed: Vec<u64> = entries.iter().filter(|(t, _)| *t == elf::DT_NEEDED.0).map(|(_, v)| *v).collect();
     let soname = value(elf::DT_SONAME.0);
@@ -146,9 +146,9 @@ pub(super) fn read_elf(source: &mut impl Reopen) -> Result<Option<ElfInfo>, ElfE
     }
     // From the first wanted string to the end of the last: a soname is far shorter than 4 KiB.
     let window = (last - first + 4096).min(strsz - first);
-    let strings = stream.read_vec(window as usize)?;
+    let strings = stream.read_vec(window)?;
     let text = |offset: u64| -> Result<String, ElfError> {
-        let rest = &strings[(offset - first) as usize..];
+        let rest = &strings[usize::try_from(offset - first).expect("within the window read")..];
         match rest.iter().position(|&b| b == 0) {
             Some(end) => Ok(String::from_utf8_lossy(&rest[..end]).into_owned()),
             None => invalid(format!("unterminated string at DT_STRTAB + {offset}")),
@@ -225,9 +225,9 @@ impl Layout {
             .chunks_exact(size)
             .map(|e| {
                 if self.wide {
-                    (self.u64(e) as i64, self.u64(&e[8..]))
+                    (self.u64(e).cast_signed(), self.u64(&e[8..]))
                 } else {
-                    (i64::from(self.u32(e) as i32), u64::from(self.u32(&e[4..])))
+                    (i64::from(self.u32(e).cast_signed()), u64::from(self.u32(&e[4..])))
                 }
             })
             .take_while(|(tag, _)| *tag != elf::DT_NULL.0)
@@ -266,7 +266,8 @@ impl<R: Read> Forward<R> {
         Ok(())
     }
 
-    fn read_vec(&mut self, len: usize) -> io::Result<Vec<u8>> {
+    fn read_vec(&mut self, len: u64) -> io::Result<Vec<u8>> {
+        let len = usize::try_from(len).map_err(|_| io::Error::from(io::ErrorKind::OutOfMemory))?;
         let mut buffer = vec![0u8; len];
         self.read_exact(&mut buffer)?;
         Ok(buffer)

@@ -5,6 +5,7 @@ use super::*;
 /// A tiny ELF file laid out like a real one, without section headers (as after `sstrip`):
 /// header, `PT_LOAD` + `PT_DYNAMIC` program headers, then `.dynstr` and `.dynamic` in the
 /// given order. Addresses are file offsets + `BASE`, so `DT_STRTAB` must be translated.
+#[expect(clippy::struct_excessive_bools, reason = "independent switches of the test file's layout")]
 struct Tiny {
     wide: bool,
     big_endian: bool,
@@ -38,7 +39,7 @@ impl Tiny {
         let mut strings = vec![0u8];
         let mut tags: Vec<(u64, u64)> = Vec::new();
         for (tag, name) in needed.iter().map(|n| (elf::DT_NEEDED.0, *n)).chain(soname.map(|s| (elf::DT_SONAME.0, s))) {
-            tags.push((tag as u64, strings.len() as u64));
+            tags.push((tag.cast_unsigned(), strings.len() as u64));
             strings.extend(name.as_bytes().iter().chain([&0]));
         }
         let entry = 2 * self.word();

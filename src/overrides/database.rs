@@ -73,6 +73,7 @@ impl Database {
     }
 
     /// This database's soname table with no entries (`--no-builtin-overrides`).
+    #[must_use]
     pub fn without_entries(self) -> Self {
         Self { entries: Vec::new(), sonames: self.sonames }
     }

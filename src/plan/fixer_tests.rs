@@ -9,7 +9,7 @@ const H: &str = "sha256:00000000000000000000000000000000000000000000000000000000
 
 fn lock() -> Lock {
     let package = |name: &str, files: &[&str]| {
-        let files: String = files.iter().map(|f| format!("{{file = \"{f}\", hash = \"{H}\"}},")).collect();
+        let files = files.iter().map(|f| format!("{{file = \"{f}\", hash = \"{H}\"}},")).collect::<Vec<_>>().concat();
         format!("[[package]]\nname = \"{name}\"\nversion = \"1.0\"\nfiles = [{files}]\n\n")
     };
     let text = [

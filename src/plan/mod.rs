@@ -602,10 +602,13 @@ fn project_attribute(lock: &Lock, project: &Project) -> (String, Option<String>)
     } else {
         format!("`{name}` is an attribute of the Python package set itself")
     };
-    let attr = std::iter::once(format!("{name}-project"))
-        .chain((2..).map(|k| format!("{name}-project-{k}")))
-        .find(|attr| !taken(attr))
-        .expect("an endless list has a free name");
+    // The locked packages are finitely many: some number is free.
+    let mut attr = format!("{name}-project");
+    let mut k = 2;
+    while taken(&attr) {
+        attr = format!("{name}-project-{k}");
+        k += 1;
+    }
     (attr, Some(why))
 }
 
@@ -614,8 +617,11 @@ mod tests {
     use super::*;
 
     fn attribute_of(project_name: &str, locked: &[&str]) -> (String, Option<String>) {
-        let lock: String =
-            locked.iter().map(|n| format!("[[package]]\nname = \"{n}\"\nversion = \"1.0\"\nfiles = []\n\n")).collect();
+        let lock = locked
+            .iter()
+            .map(|n| format!("[[package]]\nname = \"{n}\"\nversion = \"1.0\"\nfiles = []\n\n"))
+            .collect::<Vec<_>>()
+            .concat();
         let lock = crate::lockfile::poetry::parse(&lock, "poetry.lock").unwrap();
         let pyproject = format!("[tool.poetry]\nname = \"{project_name}\"\n");
         let project = crate::project::parse(&pyproject, "pyproject.toml").unwrap();

@@ -17,7 +17,7 @@ impl TargetSet {
         Self(self.0 | (1 << index))
     }
 
-    pub fn contains(&self, index: usize) -> bool {
+    pub fn contains(self, index: usize) -> bool {
         self.0 & (1 << index) != 0
     }
 
@@ -29,12 +29,12 @@ impl TargetSet {
         Self(self.0 & other.0)
     }
 
-    pub fn is_empty(&self) -> bool {
+    pub fn is_empty(self) -> bool {
         self.0 == 0
     }
 
     /// Whether `self` covers every target of `care` (targets outside `care` do not matter).
-    pub fn covers(&self, care: Self) -> bool {
+    pub fn covers(self, care: Self) -> bool {
         care.0 & !self.0 == 0
     }
 

@@ -57,7 +57,7 @@ pub enum HashError {
 /// The content-hash Poetry computes for a parsed pyproject.toml under `rules`.
 pub(crate) fn content_hash(doc: &toml::Table, rules: Rules) -> Result<String, HashError> {
     let text = relevant_json(doc, rules)?;
-    Ok(Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect())
+    Ok(crate::fetch::hex(&Sha256::digest(text.as_bytes())))
 }
 
 /// What Poetry hashes under `rules`, serialised as Python's `json.dumps(…, sort_keys=True)`.
@@ -287,7 +287,7 @@ fn write_float(x: f64, out: &mut String) {
     out.push_str(sign);
     if (-4..16).contains(&exponent) {
         if exponent >= 0 {
-            let whole = exponent as usize + 1;
+            let whole = usize::try_from(exponent).expect("a non-negative exponent") + 1;
             if digits.len() <= whole {
                 out.push_str(&digits);
                 out.push_str(&"0".repeat(whole - digits.len()));
@@ -299,7 +299,7 @@ fn write_float(x: f64, out: &mut String) {
             }
         } else {
             out.push_str("0.");
-            out.push_str(&"0".repeat((-exponent - 1) as usize));
+            out.push_str(&"0".repeat(usize::try_from(-exponent - 1).expect("a negative exponent")));
             out.push_str(&digits);
         }
     } else {

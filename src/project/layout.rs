@@ -91,7 +91,7 @@ fn parent(path: &str) -> String {
     trimmed.rsplit_once('/').map_or(".".to_string(), |(parent, _)| parent.to_string())
 }
 
-/// `./src/` → `src`, `` → `.`.
+/// `./src/` → `src`; the empty path → `.`.
 fn normalize(path: &str) -> String {
     let trimmed = path.trim_start_matches("./").trim_end_matches('/');
     if trimmed.is_empty() { ".".to_string() } else { trimmed.to_string() }

@@ -159,7 +159,7 @@ pub fn for_lock(lock: &Lock, path: &Path, variants: &[String]) -> Result<Project
     };
     project.name = roots.name.clone().or(project.name);
     project.version = roots.version.clone().or(project.version);
-    project.main = roots.main.clone();
+    project.main.clone_from(&roots.main);
     project.groups = roots
         .groups
         .iter()

@@ -40,11 +40,11 @@ pub(super) fn condition(on: TargetSet, care: TargetSet, targets: &[Target]) -> O
     if let Some(pythons) = by(&|t: &Target| t.python.version()) {
         return Some(elem("python", pythons));
     }
-    Some(elem("target", cared.iter().filter(|&&i| on.contains(i)).map(|&i| target_key(&targets[i])).collect()))
+    Some(elem("target", cared.iter().filter(|&&i| on.contains(i)).map(|&i| target_key(targets[i])).collect()))
 }
 
 /// The key of a target in the generated file: `x86_64-linux/3.11`.
-pub(super) fn target_key(target: &Target) -> String {
+pub(super) fn target_key(target: Target) -> String {
     format!("{}/{}", target.system.as_nix(), target.python.version())
 }
 

@@ -39,7 +39,7 @@ pub fn render(plan: &Plan, header: &Header) -> String {
     for note in &header.notes {
         w.comment(note);
     }
-    let generated: Vec<String> = plan.targets.iter().map(|t| string(&target_key(t))).collect();
+    let generated: Vec<String> = plan.targets.iter().map(|&t| string(&target_key(t))).collect();
     let prelude = PRELUDE.replace("@targets@", &generated.join(" "));
     let (before, rest) = prelude.split_once("@packages@\n").expect("the prelude has @packages@");
     let (between, after) = rest.split_once("@metadata@\n").expect("the prelude has @metadata@");
@@ -57,17 +57,17 @@ pub fn render(plan: &Plan, header: &Header) -> String {
         })
         .collect();
     for piece in pieces {
-        w.append(piece);
+        w.append(&piece);
     }
     let mut root = NixWriter::at_depth(OVERLAY_DEPTH);
     render_root(&mut root, plan);
-    w.append(root);
+    w.append(&root);
     for line in between.lines() {
         w.line(line);
     }
     let mut metadata = NixWriter::at_depth(1);
     render_metadata(&mut metadata, plan);
-    w.append(metadata);
+    w.append(&metadata);
     for line in after.lines() {
         w.line(line);
     }
@@ -79,7 +79,7 @@ pub fn render(plan: &Plan, header: &Header) -> String {
 /// measured against (BENCHMARKS.md), not something users need.
 pub fn render_single_target(plan: &Plan, header: &Header, target: usize) -> String {
     let mut w = NixWriter::new();
-    w.comment(&format!("Single-target baseline by {} for {}", header.tool, target_key(&plan.targets[target])));
+    w.comment(&format!("Single-target baseline by {} for {}", header.tool, target_key(plan.targets[target])));
     w.line("{ pkgs, ... }:");
     w.line("let");
     w.line("  inherit (pkgs) fetchurl fetchgit lib;");
@@ -157,7 +157,7 @@ fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &st
         w.open("[");
         for artifact in &v.artifacts {
             if let PlannedArtifact::Unusable(why) = artifact {
-                w.line(&unusable(v, why))
+                w.line(&unusable(v, why));
             } else {
                 w.open("{");
                 artifact_attrs(w, v, artifact);
@@ -196,7 +196,7 @@ fn selector(plan: &Plan, v: &PlannedVersion) -> Vec<(String, usize)> {
                 out.push((system.to_string(), slots[0].1.expect("uniform and some")));
             }
         } else if let Some(slot) = v.artifact_of[t] {
-            out.push((target_key(target), slot));
+            out.push((target_key(*target), slot));
         }
     }
     out

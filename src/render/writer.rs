@@ -22,7 +22,7 @@ impl NixWriter {
     }
 
     /// Appends text another `NixWriter` produced.
-    pub(crate) fn append(&mut self, other: Self) {
+    pub(crate) fn append(&mut self, other: &Self) {
         self.out.push_str(&other.out);
     }
 

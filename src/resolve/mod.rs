@@ -168,7 +168,7 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     let wheel_systems: Vec<Vec<u8>> = lock
         .packages
         .iter()
-        .map(|p| p.files.iter().map(|f| select::file_systems(f, &options.platform)).collect())
+        .map(|p| p.files.iter().map(|f| select::file_systems(f, options.platform)).collect())
         .collect();
     let edges: Vec<Vec<walk::EdgeFacts>> = lock.packages.iter().map(walk::EdgeFacts::of).collect();
     let shared =
@@ -178,7 +178,7 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());
     let per_target: Vec<walk::TargetResolution> = targets
         .par_iter()
-        .map(|target| walk::resolve_target(lock, project, &shared, target, options, lock_markers))
+        .map(|&target| walk::resolve_target(lock, project, &shared, target, options, lock_markers))
         .collect();
     if let Some((t, (name, entry))) =
         per_target.iter().enumerate().find_map(|(t, r)| r.missing.first().map(|m| (t, m.clone())))
@@ -209,7 +209,7 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     }
     let disagreement = if lock_markers && !pep751 {
         let graph: Vec<Vec<bool>> =
-            targets.par_iter().map(|target| walk::reachable(lock, project, &shared, target)).collect();
+            targets.par_iter().map(|&target| walk::reachable(lock, project, &shared, target)).collect();
         Disagreement::find(lock, &graph, &per_target)
     } else {
         None

@@ -65,7 +65,7 @@ pub enum Unusable {
 
 impl Unusable {
     /// Why, and what the user can do, for the generated file's evaluation error.
-    pub fn explain(&self) -> &'static str {
+    pub fn explain(self) -> &'static str {
         match self {
             Self::NoFiles => "the lock lists no files for it; run `poetry lock` again so that Poetry records them",
             Self::NoWheelNoSdist => {
@@ -84,7 +84,7 @@ impl Unusable {
 
 /// The systems (bit per `System::ALL` index) a file can serve: wheels by their platform
 /// tags, anything else none. Computed once per file so that selection skips the rest.
-pub(crate) fn file_systems(file: &LockedFile, platform: &PlatformPolicy) -> u8 {
+pub(crate) fn file_systems(file: &LockedFile, platform: PlatformPolicy) -> u8 {
     match &file.dist {
         DistFilename::Wheel(wheel) => wheel_systems(wheel, platform),
         _ => 0,
@@ -97,8 +97,8 @@ pub(crate) fn file_systems(file: &LockedFile, platform: &PlatformPolicy) -> u8 {
 pub(crate) fn select_artifact(
     package: &Package,
     systems: &[u8],
-    target: &Target,
-    platform: &PlatformPolicy,
+    target: Target,
+    platform: PlatformPolicy,
     policy: &ArtifactPolicy,
 ) -> ArtifactChoice {
     let choice = choose(package, systems, target, platform, policy, true);
@@ -116,8 +116,8 @@ pub(crate) fn select_artifact(
 fn choose(
     package: &Package,
     systems: &[u8],
-    target: &Target,
-    platform: &PlatformPolicy,
+    target: Target,
+    platform: PlatformPolicy,
     policy: &ArtifactPolicy,
     only_available: bool,
 ) -> ArtifactChoice {
@@ -147,8 +147,8 @@ fn choose(
 fn best_wheel(
     package: &Package,
     systems: &[u8],
-    target: &Target,
-    platform: &PlatformPolicy,
+    target: Target,
+    platform: PlatformPolicy,
     policy: &ArtifactPolicy,
     only_available: bool,
 ) -> Option<usize> {

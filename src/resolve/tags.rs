@@ -17,7 +17,7 @@ use crate::resolve::target::{Arch, PlatformPolicy, PythonMinor, System, Target};
 pub(crate) struct TagPriority(u16, u32, Reverse<Option<(u32, u64)>>);
 
 /// Where `wheel` ranks for `target`, or `None` if pip on the target would not install it.
-pub(crate) fn wheel_priority(wheel: &WheelFilename, target: &Target, policy: &PlatformPolicy) -> Option<TagPriority> {
+pub(crate) fn wheel_priority(wheel: &WheelFilename, target: Target, policy: PlatformPolicy) -> Option<TagPriority> {
     let mut best: Option<(u16, u32)> = None;
     for python in &wheel.python {
         for abi in &wheel.abi {
@@ -38,11 +38,11 @@ pub(crate) fn wheel_priority(wheel: &WheelFilename, target: &Target, policy: &Pl
 
 /// The systems (bit `i` for `System::ALL[i]`) on which some platform tag of `wheel` can run,
 /// whatever the interpreter: a cheap first filter, computed once per file rather than per target.
-pub(crate) fn wheel_systems(wheel: &WheelFilename, policy: &PlatformPolicy) -> u8 {
+pub(crate) fn wheel_systems(wheel: &WheelFilename, policy: PlatformPolicy) -> u8 {
     let mut mask = 0;
     for (bit, system) in System::ALL.iter().enumerate() {
         let target = Target { system: *system, python: PythonMinor(*PythonMinor::SUPPORTED.end()) };
-        if wheel.platform.iter().any(|p| *p == PlatformTag::Any || platform_rank(p, &target, policy).is_some()) {
+        if wheel.platform.iter().any(|p| *p == PlatformTag::Any || platform_rank(p, target, policy).is_some()) {
             mask |= 1 << bit;
         }
     }
@@ -64,8 +64,8 @@ fn triple_rank(
     python: &PythonTag,
     abi: &AbiTag,
     platform: &PlatformTag,
-    target: &Target,
-    policy: &PlatformPolicy,
+    target: Target,
+    policy: PlatformPolicy,
 ) -> Option<(u16, u32)> {
     let x = u16::from(target.python.0);
     if *platform == PlatformTag::Any {
@@ -119,7 +119,7 @@ fn generic_offset(minor: Option<u8>, x: u16) -> Option<u16> {
 }
 
 /// Rank among the target's platform tags, best first; `None` if the platform can't run it.
-fn platform_rank(platform: &PlatformTag, target: &Target, policy: &PlatformPolicy) -> Option<u32> {
+fn platform_rank(platform: &PlatformTag, target: Target, policy: PlatformPolicy) -> Option<u32> {
     let arch = target.system.arch();
     match platform {
         PlatformTag::Manylinux { glibc, arch: wheel_arch } if target.system.is_linux() => {
@@ -166,7 +166,7 @@ fn mac_binary_rank(binary: &MacBinary, arch: Arch) -> Option<u32> {
             MacBinary::Universal,
         ],
     };
-    order.iter().position(|b| b == binary).map(|i| i as u32)
+    order.iter().position(|b| b == binary).and_then(|i| u32::try_from(i).ok())
 }
 
 /// Orders 10.x minors below 11+ majors, newest first when subtracted from the policy's key.
@@ -184,12 +184,12 @@ mod tests {
     }
 
     fn priority(name: &str, system: System, minor: u8) -> Option<TagPriority> {
-        priority_with(name, system, minor, &PlatformPolicy::default())
+        priority_with(name, system, minor, PlatformPolicy::default())
     }
 
-    fn priority_with(name: &str, system: System, minor: u8, policy: &PlatformPolicy) -> Option<TagPriority> {
+    fn priority_with(name: &str, system: System, minor: u8, policy: PlatformPolicy) -> Option<TagPriority> {
         let wheel = WheelFilename::parse(name).unwrap();
-        wheel_priority(&wheel, &target(system, minor), policy)
+        wheel_priority(&wheel, target(system, minor), policy)
     }
 
     fn compatible_systems(name: &str, minor: u8) -> Vec<System> {
@@ -217,7 +217,7 @@ mod tests {
         let name = "pkg-1.0-cp312-cp312-manylinux_2_28_x86_64.whl";
         assert_eq!(compatible_systems(name, 12), vec![System::X86_64Linux]);
         let old_glibc = PlatformPolicy { glibc: (2, 17), ..PlatformPolicy::default() };
-        assert_eq!(priority_with(name, System::X86_64Linux, 12, &old_glibc), None);
+        assert_eq!(priority_with(name, System::X86_64Linux, 12, old_glibc), None);
     }
 
     #[test]
@@ -277,7 +277,7 @@ mod tests {
         assert!(priority("p-1-cp312-cp312-macosx_15_0_arm64.whl", System::Aarch64Darwin, 12).is_none());
         assert!(priority("p-1-cp312-cp312-macosx_14_2_x86_64.whl", System::X86_64Darwin, 12).is_none());
         let macos15 = PlatformPolicy { macos: (15, 0), ..PlatformPolicy::default() };
-        assert!(priority_with("p-1-cp312-cp312-macosx_15_0_arm64.whl", System::Aarch64Darwin, 12, &macos15).is_some());
+        assert!(priority_with("p-1-cp312-cp312-macosx_15_0_arm64.whl", System::Aarch64Darwin, 12, macos15).is_some());
     }
 
     #[test]
@@ -363,7 +363,7 @@ mod tests {
         let t = target(System::X86_64Darwin, 12);
         let best = files
             .iter()
-            .filter_map(|n| Some((wheel_priority(&WheelFilename::parse(n).ok()?, &t, &policy)?, *n)))
+            .filter_map(|n| Some((wheel_priority(&WheelFilename::parse(n).ok()?, t, policy)?, *n)))
             .min()
             .map(|(_, n)| n);
         assert_eq!(best, Some("numpy-2.0.0-cp312-cp312-macosx_10_9_x86_64.whl"));

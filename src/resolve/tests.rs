@@ -18,7 +18,7 @@ fn lock(lock_version: &str, packages: &[&str]) -> Lock {
         if !body.contains("files =") {
             let name = body.split('"').nth(1).unwrap().replace('-', "_");
             let version = body.split("version = \"").nth(1).unwrap().split('"').next().unwrap();
-            let _ = write!(text, "files = [{{file = \"{name}-{version}-py3-none-any.whl\", hash = \"{H}\"}}]\n");
+            let _ = writeln!(text, "files = [{{file = \"{name}-{version}-py3-none-any.whl\", hash = \"{H}\"}}]");
         }
         text.push_str(tables);
         text.push('\n');

@@ -29,7 +29,7 @@ struct Walk<'a> {
     edges: &'a [Vec<EdgeFacts>],
     project: &'a Project,
     index: &'a NameIndex,
-    target: &'a Target,
+    target: Target,
     env: MarkerEnvironment,
     /// Per package: may it be installed on this target at all.
     member: Vec<bool>,
@@ -93,7 +93,7 @@ pub(super) fn resolve_target(
     lock: &Lock,
     project: &Project,
     shared: &Shared<'_>,
-    target: &Target,
+    target: Target,
     options: &ResolveOptions,
     lock_markers: bool,
 ) -> TargetResolution {
@@ -103,7 +103,7 @@ pub(super) fn resolve_target(
     let mut activated = project.activated.clone();
     let (walk, lists) = loop {
         let mut walk = Walk::new(lock, project, shared, target, lock_markers);
-        walk.activated = activated.clone();
+        walk.activated.clone_from(&activated);
         let mut lists = walk.run();
         if lock_markers {
             walk.adopt_unreached_members(&mut lists);
@@ -121,7 +121,7 @@ pub(super) fn resolve_target(
 
 /// Which packages the dependency graph reaches from the roots on `target`, markers of lock
 /// 2.1 ignored (Poetry's `installer.re-resolve = true`).
-pub(super) fn reachable(lock: &Lock, project: &Project, shared: &Shared<'_>, target: &Target) -> Vec<bool> {
+pub(super) fn reachable(lock: &Lock, project: &Project, shared: &Shared<'_>, target: Target) -> Vec<bool> {
     let mut walk = Walk::new(lock, project, shared, target, false);
     walk.run();
     walk.requested.iter().map(Option::is_some).collect()
@@ -130,8 +130,8 @@ pub(super) fn reachable(lock: &Lock, project: &Project, shared: &Shared<'_>, tar
 type RootLists = (Vec<usize>, BTreeMap<GroupName, Vec<usize>>, BTreeMap<ExtraName, Vec<usize>>);
 
 impl<'a> Walk<'a> {
-    fn new(lock: &'a Lock, project: &'a Project, shared: &Shared<'a>, target: &'a Target, lock_markers: bool) -> Self {
-        let env = marker_environment(target);
+    fn new(lock: &'a Lock, project: &'a Project, shared: &Shared<'a>, target: Target, lock_markers: bool) -> Self {
+        let env = marker_environment(&target);
         // Lock 2.1 markers may test the project's extras; every extra is a root, so all count.
         let root_extras: Vec<ExtraName> = project
             .extras
@@ -438,7 +438,7 @@ impl<'a> Walk<'a> {
                 package,
                 &self.wheel_systems[i],
                 self.target,
-                &options.platform,
+                options.platform,
                 &options.artifacts,
             ),
             dependencies: self.sorted(deps),

@@ -111,7 +111,7 @@ pub fn pure_wheel_requiring(name: &str, version: &str, files: &[(String, Vec<u8>
 fn tagged_wheel(name: &str, version: &str, tag: &str, files: &[(String, Vec<u8>)], requires: &[&str]) -> Artifact {
     let dist_info = format!("{}-{version}.dist-info", name.replace('-', "_"));
     let mut all: Vec<(String, Vec<u8>)> = files.to_vec();
-    let requires: String = requires.iter().map(|r| format!("Requires-Dist: {r}\n")).collect();
+    let requires = requires.iter().map(|r| format!("Requires-Dist: {r}\n")).collect::<Vec<_>>().concat();
     all.push((
         format!("{dist_info}/METADATA"),
         format!("Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n{requires}").into_bytes(),
@@ -124,9 +124,9 @@ fn tagged_wheel(name: &str, version: &str, tag: &str, files: &[(String, Vec<u8>)
     let mut record = String::new();
     for (path, bytes) in &all {
         let digest = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(bytes));
-        let _ = write!(record, "{path},sha256={digest},{}\n", bytes.len());
+        let _ = writeln!(record, "{path},sha256={digest},{}", bytes.len());
     }
-    let _ = write!(record, "{dist_info}/RECORD,,\n");
+    let _ = writeln!(record, "{dist_info}/RECORD,,");
     all.push((format!("{dist_info}/RECORD"), record.into_bytes()));
     let entries: Vec<(&str, &[u8])> = all.iter().map(|(path, bytes)| (path.as_str(), bytes.as_slice())).collect();
     Artifact { filename: format!("{}-{version}-{tag}.whl", name.replace('-', "_")), bytes: zip(&entries) }
@@ -179,9 +179,12 @@ pub fn shared_library(dir: &Path, soname: &str, symbol: &str) -> PathBuf {
 /// A C extension module `dir/{output}` that calls `symbol` of each library in `libs` (built by
 /// [`shared_library`] in `dir`), so that each one is a `DT_NEEDED` entry.
 pub fn extension_calling(dir: &Path, output: &str, libs: &[(&str, &str)]) -> Vec<u8> {
-    let mut source: String = libs.iter().map(|(_, symbol)| format!("extern int {symbol}(void);\n")).collect();
+    let mut source = libs.iter().fold(String::new(), |mut source, (_, symbol)| {
+        let _ = writeln!(source, "extern int {symbol}(void);");
+        source
+    });
     let calls: Vec<String> = libs.iter().map(|(_, symbol)| format!("{symbol}()")).collect();
-    let _ = write!(source, "int ext_total(void) {{ return 0 + {}; }}\n", calls.join(" + "));
+    let _ = writeln!(source, "int ext_total(void) {{ return 0 + {}; }}", calls.join(" + "));
     let mut args =
         vec!["-shared".to_string(), "-fPIC".into(), "-Wl,--no-as-needed".into(), format!("-L{}", dir.display())];
     args.extend(libs.iter().map(|(soname, _)| format!("-l:{soname}")));
@@ -254,7 +257,7 @@ pub fn in_tree_project(
     let entry_points: String = if scripts.is_empty() {
         String::new()
     } else {
-        let lines: String = scripts.iter().map(|(s, target)| format!("{s} = {target}\\n")).collect();
+        let lines = scripts.iter().map(|(s, target)| format!("{s} = {target}\\n")).collect::<Vec<_>>().concat();
         format!("        z.writestr(di + \"/entry_points.txt\", \"[console_scripts]\\n{lines}\")\n")
     };
     let backend = format!(
@@ -311,5 +314,5 @@ pub fn lock_entry(name: &str, artifact: &Artifact) -> String {
 
 /// The sha256 of `bytes` in hex, as locks and index pages give it.
 pub fn hex_sha256(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    super::hex(&Sha256::digest(bytes))
 }

@@ -1,6 +1,8 @@
 //! The shared corpus of real public poetry.lock + pyproject.toml pairs (`../shared/corpus`
 //! next to the repository, or `$LOCK2NIX_CORPUS`): finding it and its cases, and running the
 //! binary on them. Used by `tests/corpus.rs` and `tests/corpus_inference.rs`.
+// Tests print their measurements.
+#![allow(clippy::print_stderr)]
 
 use std::collections::BTreeMap;
 use std::io::Read as _;

@@ -137,10 +137,11 @@ pub fn nix_path(path: &Path) -> String {
 /// evaluation error), every pair is evaluated alone so that each failure is named.
 pub fn evaluate_pairs(output: &Path, root: &str, pairs: &[(String, String)]) -> Result<Vec<PairResult>, String> {
     let harness = nix_tests_dir().join("eval-overlay.nix");
-    let calls: String = pairs
+    let calls = pairs
         .iter()
         .map(|(system, python)| format!("    (one {} {})\n", nix_string(system), nix_string(python)))
-        .collect();
+        .collect::<Vec<_>>()
+        .concat();
     let expr = format!(
         "let\n  evalOverlay = import {harness};\n  one = system: python:\n    let\n      r = evalOverlay {{ overlay = {overlay}; root = {root}; inherit system python; }};\n      env = builtins.tryEval r.env;\n    in {{ env = if env.success then env.value else null; inherit (r) throws count; }};\nin [\n{calls}]\n",
         harness = nix_path(&harness),

@@ -2,6 +2,8 @@
 //! `git daemon` serving a folder of repositories on 127.0.0.1.
 // A test binary has no API: `pub` here only shares helpers between test binaries.
 #![allow(unreachable_pub)]
+// Tests print what they leave out or fall back to.
+#![allow(clippy::print_stderr)]
 
 use std::fs;
 use std::net::{TcpListener, TcpStream};

@@ -15,7 +15,16 @@ pub mod synthetic;
 
 pub use index_server::{Fault, IndexServer, Reply, Request};
 
+use std::fmt::Write as _;
 use std::path::PathBuf;
+
+/// Bytes (a digest) as lower-case hex.
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().fold(String::with_capacity(bytes.len() * 2), |mut out, b| {
+        let _ = write!(out, "{b:02x}");
+        out
+    })
+}
 
 /// `tests/fixtures/<relative>`, read as text.
 pub fn fixture(relative: &str) -> String {

@@ -7,6 +7,8 @@
 // A test binary has no API: `pub` here only shares helpers between test binaries.
 #![allow(unreachable_pub)]
 #![allow(dead_code)]
+// Tests print what they leave out.
+#![allow(clippy::print_stderr)]
 
 use std::fmt;
 use std::path::{Path, PathBuf};
@@ -196,6 +198,7 @@ pub fn host_git() -> PathBuf {
 
 /// The real CPython to build with: `$LOCK2NIX_HOST_PYTHON`, else `python3` on
 /// PATH, resolved (through shims such as pyenv's) to its absolute executable.
+#[expect(clippy::unnecessary_debug_formatting, reason = "the failure quotes the reported path as it always did")]
 pub fn host_python() -> PathBuf {
     let candidate = std::env::var(HOST_PYTHON_ENV).unwrap_or_else(|_| "python3".to_owned());
     let output = Command::new(&candidate)

@@ -71,7 +71,7 @@ impl Package {
 
 /// The made-up sha256 of a file: the digest of its name.
 pub fn sha256_of(filename: &str) -> String {
-    Sha256::digest(filename.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    super::hex(&Sha256::digest(filename.as_bytes()))
 }
 
 /// A poetry.lock of `lock_version` with `packages`; `[[package]]` tables may hold

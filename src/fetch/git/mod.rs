@@ -177,6 +177,7 @@ impl Git {
     }
 
     /// Runs git; its stdout on success.
+    #[expect(clippy::unnecessary_debug_formatting, reason = "the program is quoted in messages as it always was")]
     fn run(
         &self,
         subject: &Subject,

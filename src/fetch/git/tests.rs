@@ -199,7 +199,7 @@ fn pyproject_and_subdirectory_problems() {
     let f = fixture();
     let repo = f.root.join("odd");
     new_repo(&repo);
-    write(&repo.join("big/pyproject.toml"), &"#".repeat(PYPROJECT_LIMIT as usize + 1));
+    write(&repo.join("big/pyproject.toml"), &"#".repeat(usize::try_from(PYPROJECT_LIMIT).unwrap() + 1));
     symlink("/etc/hostname", repo.join("escape")).unwrap();
     fs::create_dir_all(repo.join("out")).unwrap();
     symlink("/etc/passwd", repo.join("out/pyproject.toml")).unwrap();

@@ -39,7 +39,10 @@ pub(crate) struct RawTable {
     pub extras: Vec<String>,
     #[serde(default)]
     pub optional: bool,
+    /// Read so that a wrong type is an error, as in Poetry's schema; the lock's own
+    /// `develop` is what counts.
     #[serde(default)]
+    #[allow(dead_code)]
     pub develop: bool,
     pub source: Option<String>,
     /// Read so that a wrong type is an error, as in Poetry's schema; it only steers solving.
@@ -174,7 +177,7 @@ mod tests {
     use crate::resolve::environment::marker_environment;
     use crate::resolve::target::{PythonMinor, System, Target};
 
-    fn holds_on(marker: &MarkerTree) -> Vec<&'static str> {
+    fn holds_on(marker: MarkerTree) -> Vec<&'static str> {
         System::ALL
             .into_iter()
             .filter(|s| marker.evaluate(&marker_environment(&Target { system: *s, python: PythonMinor(12) }), &[]))
@@ -211,15 +214,15 @@ mod tests {
     fn a_windows_only_dependency_holds_on_no_target() {
         assert!(
             holds_on(
-                &dep(r#"version = "^306"
+                dep(r#"version = "^306"
 platform = "win32""#)
                 .marker
             )
             .is_empty()
         );
-        assert_eq!(holds_on(&dep(r#"platform = "linux || darwin""#).marker).len(), 4);
-        assert_eq!(holds_on(&dep(r#"platform = "linux""#).marker), ["x86_64-linux", "aarch64-linux"]);
-        assert_eq!(holds_on(&dep(r#"platform = "!=darwin""#).marker), ["x86_64-linux", "aarch64-linux"]);
+        assert_eq!(holds_on(dep(r#"platform = "linux || darwin""#).marker).len(), 4);
+        assert_eq!(holds_on(dep(r#"platform = "linux""#).marker), ["x86_64-linux", "aarch64-linux"]);
+        assert_eq!(holds_on(dep(r#"platform = "!=darwin""#).marker), ["x86_64-linux", "aarch64-linux"]);
     }
 
     #[test]
@@ -228,7 +231,7 @@ platform = "win32""#)
 markers = "platform_machine == 'x86_64'"
 python = "^3.10"
 platform = "linux || darwin""#);
-        assert_eq!(holds_on(&d.marker), ["x86_64-linux", "x86_64-darwin"]);
+        assert_eq!(holds_on(d.marker), ["x86_64-linux", "x86_64-darwin"]);
         assert!(d.python.allows_python(PythonMinor(12)) && !d.python.allows_python(PythonMinor(9)));
         // A contradiction is a dependency that is never needed, not an error.
         let never = dep(r#"markers = "sys_platform == 'win32'"

@@ -106,7 +106,7 @@ fn merge_rules_lists_unique_later_scalars_win_user_last() {
     assert_eq!(applied.adds.env.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>(), ["A=mine", "B=b2"]);
     assert_eq!(applied.adds.pre_build.as_deref(), Some("two"));
     assert_eq!(applied.adds.post_install, None);
-    assert_eq!(applied.entries.iter().filter_map(|e| e.artifact).last(), Some(ArtifactKind::Sdist));
+    assert_eq!(applied.entries.iter().filter_map(|e| e.artifact).next_back(), Some(ArtifactKind::Sdist));
     assert_eq!(applied.adds.python_relax_deps, Some(RelaxDeps::Names(vec!["numpy".into(), "sympy".into()])));
     assert_eq!(applied.adds.python_remove_deps, ["triton"]);
     assert!(applied.entries.iter().all(|e| !e.drop));
