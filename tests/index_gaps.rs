@@ -8,7 +8,7 @@ use std::process::Output;
 
 use support::evaluate::{evaluate_targets, generated_targets, package_set_attr, throws};
 use support::nix::require_nix;
-use support::project::{Project, json_page, sri, stderr, stdout};
+use support::project::{Project, json_page, run_text, sri, stderr, stdout};
 use support::synthetic::{Package, lock, page, serve, sha256_of};
 use support::{IndexServer, Reply};
 
@@ -53,15 +53,12 @@ fn files_gone_from_the_index_fail_the_run_by_default_naming_each_package() {
     let server = broken_index(&packages);
     let project = Project::inline(&lock("2.0", &packages), PYPROJECT);
     let output = run(&project, &server, &["-o", "out.nix"]);
-    assert_eq!(output.status.code(), Some(1));
-    let index = server.index_url();
-    let err = stderr(&output);
-    assert_eq!(
-        err.trim_end(),
-        format!(
-            "lock2nix: error: the index no longer offers files poetry.lock needs: gone-project==2.0 (project not found on index {index} (HTTP 404)); gone-version==3.0 (gone_version-3.0-py3-none-any.whl not on index {index}); re-lock with `poetry lock` to choose files that exist, or pass --allow-missing to generate anyway (those packages then throw when used)"
-        )
-    );
+    insta::assert_snapshot!(run_text(&output, &[(&server.url(""), "[INDEX]")]), @r"
+    exit code: 1
+    ----- stderr -----
+    lock2nix: error: the index no longer offers files poetry.lock needs: gone-project==2.0 (project not found on index [INDEX]/simple/ (HTTP 404)); gone-version==3.0 (gone_version-3.0-py3-none-any.whl not on index [INDEX]/simple/)
+    lock2nix: hint: re-lock with `poetry lock` to choose files that exist, or pass --allow-missing to generate anyway (those packages then throw when used)
+    ");
     assert!(project.read("out.nix").is_none(), "nothing is written");
 }
 
@@ -189,8 +186,9 @@ fn offline_failures_say_the_cached_answer_may_be_stale() {
     let offline = run(&project, &server, &["--offline"]);
     assert_eq!(offline.status.code(), Some(1));
     assert!(
-        stderr(&offline)
-            .contains("(an answer from the cache, which may be stale: run without --offline, or with --refresh)"),
+        stderr(&offline).contains(
+            "lock2nix: hint: re-lock with `poetry lock` to choose files that exist, or pass --allow-missing to generate anyway (those packages then throw when used); the answer came from the cache, which may be stale: run without --offline, or with --refresh\n"
+        ),
         "{}",
         stderr(&offline)
     );

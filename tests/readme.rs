@@ -102,3 +102,23 @@ fn the_readme_cuda_flake_and_devenv_file_use_the_helpers() {
     assert!(result["packages"][0].as_str().unwrap().ends_with("-env.drv"), "{result}");
     assert!(result["enterShell"].as_str().unwrap().contains("/.lock2nix/python"), "{result}");
 }
+
+/// The README's "Layout" section names every module and folder of `src/`, so that it cannot
+/// fall behind the code.
+#[test]
+fn the_readme_layout_names_every_module() {
+    let readme = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let start = readme.find("\n## Layout\n").expect("a Layout section");
+    let section = &readme[start..readme[start..].find("\n### Crates").map_or(readme.len(), |end| start + end)];
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(&src).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let shown = if entry.path().is_dir() { format!("`{name}/") } else { format!("`{name}`") };
+        if !section.contains(&shown) {
+            missing.push(shown);
+        }
+    }
+    missing.sort();
+    assert!(missing.is_empty(), "the README's Layout section does not name {missing:?}");
+}

@@ -203,16 +203,18 @@ fn several_locks_in_a_folder_ask_which_and_none_says_so() {
     let project = Project::empty();
     let none = project.run(&["-o", "out.nix"]);
     assert_eq!(none.status.code(), Some(1));
-    assert!(
-        stderr(&none).contains("no lock in .: lock2nix reads poetry.lock, uv.lock and pylock.toml"),
-        "{}",
-        stderr(&none)
-    );
+    insta::assert_snapshot!(stderr(&none), @r"
+    lock2nix: error: no lock in .: lock2nix reads poetry.lock, uv.lock and pylock.toml (or pylock.<name>.toml)
+    lock2nix: hint: create one (`poetry lock`, `uv lock`) or name it
+    ");
     project.write("uv.lock", "version = 1\n").write("poetry.lock", "[metadata]\n");
     let several = project.run(&["-o", "out.nix"]);
     assert_eq!(several.status.code(), Some(1));
     let err = stderr(&several);
-    assert!(err.contains("several locks (poetry.lock, uv.lock): name the one to read"), "{err}");
+    insta::assert_snapshot!(err, @r"
+    lock2nix: error: . holds several locks (poetry.lock, uv.lock)
+    lock2nix: hint: name the one to read, e.g. `lock2nix uv.lock`
+    ");
     assert!(!project.join("out.nix").exists());
 }
 

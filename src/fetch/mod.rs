@@ -25,7 +25,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::LockedFile;
+use crate::model::{LockedFile, Package, Source};
 use crate::name::PackageName;
 use crate::safe_url::DisplaySafeUrl;
 use crate::warning::first_few;
@@ -110,6 +110,21 @@ pub struct ProjectQuery {
     /// An index that cannot be reached leaves these files absent ([`Located::unreachable`])
     /// instead of stopping the run (`--allow-missing`, for named sources).
     pub may_be_unreachable: bool,
+}
+
+impl ProjectQuery {
+    /// A query for the project of `package` on `index_url` that asks for nothing yet. With
+    /// `--allow-missing`, a named source's index may be unreachable.
+    pub(crate) fn for_package(index_url: &DisplaySafeUrl, package: &Package, allow_missing: bool) -> Self {
+        Self {
+            index_url: index_url.clone(),
+            project: package.name.clone(),
+            files: Vec::new(),
+            chosen: BTreeSet::new(),
+            versions: BTreeSet::new(),
+            may_be_unreachable: allow_missing && matches!(package.source, Source::Registry { index: Some(_) }),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -7,7 +7,7 @@ mod memo;
 mod missing;
 mod unlisted;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -559,14 +559,9 @@ pub(crate) fn queries(
     for i in plan::packages_to_locate(lock, resolution) {
         let package = &lock.packages[i];
         let index_url = index_of(package, default_index);
-        let query = grouped.entry((index_url, &package.name)).or_insert_with(|| ProjectQuery {
-            index_url: index_url.clone(),
-            project: package.name.clone(),
-            files: Vec::new(),
-            chosen: BTreeSet::new(),
-            versions: BTreeSet::new(),
-            may_be_unreachable: allow_missing && matches!(package.source, Source::Registry { index: Some(_) }),
-        });
+        let query = grouped
+            .entry((index_url, &package.name))
+            .or_insert_with(|| ProjectQuery::for_package(index_url, package, allow_missing));
         query.files.extend(package.files.iter().cloned());
         for installed in resolution.packages[i].per_target.iter().flatten() {
             if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact {

@@ -3,7 +3,7 @@
 //! file of that version from the index then, checking no hash; lock2nix takes the index's
 //! files of that version, with the index's sha256, and says so.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::index_of;
 use crate::fetch::{self, FetchError, FetchOptions, Located, ProjectQuery};
@@ -31,14 +31,7 @@ pub(super) fn fill_from_index(
         let index_url = index_of(package, &options.index_url);
         grouped
             .entry((index_url, &package.name))
-            .or_insert_with(|| ProjectQuery {
-                index_url: index_url.clone(),
-                project: package.name.clone(),
-                files: Vec::new(),
-                chosen: BTreeSet::new(),
-                versions: BTreeSet::new(),
-                may_be_unreachable: allow_missing && matches!(package.source, Source::Registry { index: Some(_) }),
-            })
+            .or_insert_with(|| ProjectQuery::for_package(index_url, package, allow_missing))
             .versions
             .insert(package.version.to_string());
     }

@@ -8,6 +8,7 @@
 //! assert!(out.status.success(), "{}", stderr(&out));
 //! ```
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -220,4 +221,21 @@ pub fn json_page(project: &str, files: &[(&str, &str, &str)]) -> String {
         })
         .collect();
     serde_json::json!({"meta": {"api-version": "1.1"}, "name": project, "files": files}).to_string()
+}
+
+/// A whole run as text, for an inline snapshot: its exit code, then standard output and standard
+/// error where they are not empty, with each `(text, placeholder)` of `filters` replaced, so
+/// that temporary folders and loopback ports do not show (as uv's snapshot filters do).
+pub fn run_text(output: &Output, filters: &[(&str, &str)]) -> String {
+    let code = output.status.code().map_or_else(|| "none (a signal)".to_string(), |c| c.to_string());
+    let mut text = format!("exit code: {code}\n");
+    for (name, bytes) in [("stdout", &output.stdout), ("stderr", &output.stderr)] {
+        if !bytes.is_empty() {
+            let _ = write!(text, "----- {name} -----\n{}", String::from_utf8_lossy(bytes));
+        }
+    }
+    for (from, to) in filters.iter().filter(|(from, _)| !from.is_empty()) {
+        text = text.replace(from, to);
+    }
+    text
 }
