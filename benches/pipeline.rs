@@ -7,11 +7,16 @@
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
+use std::collections::BTreeSet;
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use lock2nix::FetchOptions;
 use lock2nix::testing::OfflineLocations;
+use lock2nix::testing::fetch::{ProjectQuery, locate, locate_for_lock};
 use lock2nix::testing::lockfile;
+use lock2nix::testing::model::Lock;
 use lock2nix::testing::plan;
 use lock2nix::testing::project::{self, Project};
 use lock2nix::testing::render::{self, Header};
@@ -109,12 +114,59 @@ fn bench_against_uv_export(c: &mut Criterion, label: &str, dir: &Path) {
     group.finish();
 }
 
+/// The fetch stage's warm lookups on a lock of `packages` packages, against a local mirror
+/// (`file://`, static pages) so that no network is involved: a changed lock's run, answered
+/// by the located-files memory of the lock's last run (one small read), against the same
+/// lookup answered from the cached index pages (one read and parse per project).
+fn bench_warm_lookup(c: &mut Criterion, label: &str, lock: &Lock) {
+    let work = tempfile::tempdir().expect("a temporary folder");
+    let mirror = work.path().join("mirror");
+    let mut queries = Vec::new();
+    let index = format!("file://{}/", mirror.display());
+    for package in &lock.packages {
+        let mut links = String::new();
+        for file in &package.files {
+            let hex = file.hash.as_ref().map_or_else(String::new, |h| format!("#sha256={}", h.hex));
+            let _ = writeln!(links, "<a href=\"https://files.example.org/{0}{hex}\">{0}</a>", file.filename);
+        }
+        let folder = mirror.join(package.name.as_ref());
+        std::fs::create_dir_all(&folder).expect("a mirror folder");
+        std::fs::write(folder.join("index.html"), format!("<html><body>\n{links}</body></html>\n")).expect("written");
+        queries.push(ProjectQuery {
+            index_url: index.as_str().into(),
+            project: package.name.clone(),
+            files: package.files.clone(),
+            chosen: BTreeSet::new(),
+            versions: BTreeSet::new(),
+            may_be_unreachable: false,
+        });
+    }
+    let lock_path = work.path().join("poetry.lock");
+    std::fs::write(&lock_path, "").expect("written");
+    let options = FetchOptions {
+        index_url: index.as_str().into(),
+        cache_dir: Some(work.path().join("cache")),
+        ..FetchOptions::default()
+    };
+    // The first run fills the page cache and the memory.
+    locate_for_lock(&queries, &options, &lock_path).expect("the mirror answers");
+    let mut group = c.benchmark_group(format!("{label} warm lookup"));
+    group.throughput(Throughput::Elements(queries.len() as u64));
+    group.bench_function("located-files memory (a changed lock)", |b| {
+        b.iter(|| locate_for_lock(&queries, &options, &lock_path).expect("answered"));
+    });
+    group.bench_function("cached index pages", |b| b.iter(|| locate(&queries, &options).expect("answered")));
+    group.finish();
+}
+
 #[allow(clippy::print_stderr, reason = "a bench reports what it leaves unmeasured")]
 fn benches(c: &mut Criterion) {
     let generated = synthetic::project(1000);
     let dir = tempfile::tempdir().expect("a temporary folder");
     std::fs::write(dir.path().join("pyproject.toml"), &generated.pyproject).expect("written");
     bench_input(c, "generated-1000", dir.path(), "poetry.lock", &generated.lock);
+    let lock = lockfile::poetry::parse(&generated.lock, "poetry.lock").expect("the generated lock parses");
+    bench_warm_lookup(c, "generated-1000", &lock);
     for lock_name in ["poetry.lock", "uv.lock"] {
         let Some((label, dir, lock)) = largest_corpus_lock(lock_name) else {
             eprintln!("corpus not found: set LOCK2NIX_CORPUS to bench the largest corpus locks too");

@@ -87,7 +87,7 @@ impl Database {
     pub fn with_user_file(self, path: &Path, name: &str) -> Result<Self, OverrideError> {
         let file = path.display().to_string();
         let text = crate::fetch::witness::read_to_string(path)
-            .map_err(|e| OverrideError::Io { file: file.clone(), message: e.to_string() })?;
+            .map_err(|source| OverrideError::Io { file: file.clone(), source })?;
         let before = self.entries.len();
         let mut db = self.with_user_text(&text, &file)?;
         // Errors name the file as the user typed it; the generated file as its header does.

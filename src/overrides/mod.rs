@@ -37,10 +37,14 @@ pub(crate) const ATTRIBUTES_FILE: &str = "overrides/nixpkgs-attributes.txt";
 
 /// Why an override file could not be used. Every variant names the file; entry-level variants
 /// name the entry (its position and `package`) and the offending field.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, thiserror::Error)]
 pub enum OverrideError {
-    #[error("cannot read {file}: {message}")]
-    Io { file: String, message: String },
+    #[error("cannot read {file}")]
+    Io {
+        file: String,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("{file} is not a valid override file")]
     Toml {
         file: String,

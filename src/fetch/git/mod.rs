@@ -42,12 +42,22 @@ pub struct GitTree {
 #[derive(Debug, thiserror::Error)]
 pub enum GitError {
     #[error(
-        "cannot fetch {url}: the `git` program was not found ({message}); lock2nix runs git for git \
-         dependencies: install git and put it on PATH"
+        "cannot fetch {url}: lock2nix runs git for git dependencies, and the `git` program ({program}) was not found \
+         (install git and put it on PATH)"
     )]
-    GitNotFound { url: String, message: String },
-    #[error("cannot fetch {url}: could not run git: {message}")]
-    Spawn { url: String, message: String },
+    GitNotFound {
+        url: String,
+        program: String,
+        #[source]
+        source: io::Error,
+    },
+    #[error("cannot fetch {url}: could not run git ({program})")]
+    Spawn {
+        url: String,
+        program: String,
+        #[source]
+        source: io::Error,
+    },
     #[error("`git {command}` failed for {url}{}: {stderr}", rev.as_ref().map(|r| format!(" (rev {r})")).unwrap_or_default())]
     Command { url: String, rev: Option<String>, command: String, stderr: String },
     #[error(
@@ -188,11 +198,12 @@ impl Git {
     ) -> Result<String, GitError> {
         let mut cmd = self.command(dir, allow_file_protocol);
         cmd.args(args);
-        let output = cmd.output().map_err(|e| {
-            if e.kind() == io::ErrorKind::NotFound {
-                GitError::GitNotFound { url: subject.url.clone(), message: format!("running {:?}: {e}", self.program) }
+        let output = cmd.output().map_err(|source| {
+            let (url, program) = (subject.url.clone(), format!("{:?}", self.program));
+            if source.kind() == io::ErrorKind::NotFound {
+                GitError::GitNotFound { url, program, source }
             } else {
-                GitError::Spawn { url: subject.url.clone(), message: format!("{:?}: {e}", self.program) }
+                GitError::Spawn { url, program, source }
             }
         })?;
         if output.status.success() {
