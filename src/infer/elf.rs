@@ -288,5 +288,4 @@ impl<R: Read> Forward<R> {
 }
 
 #[cfg(test)]
-#[path = "elf_tests.rs"]
 mod tests;

@@ -203,5 +203,4 @@ impl Fixes<'_> {
 }
 
 #[cfg(test)]
-#[path = "fixer_tests.rs"]
 mod tests;

@@ -313,5 +313,4 @@ fn write_float(x: f64, out: &mut String) {
 }
 
 #[cfg(test)]
-#[path = "content_hash_tests.rs"]
 mod tests;
