@@ -68,7 +68,8 @@ enum Command {
         /// The generated file.
         #[arg(default_value = "python-packages.nix")]
         file: PathBuf,
-        /// Cache directory [default: $`XDG_CACHE_HOME/lock2nix`]
+        /// Cache directory [default: $XDG_CACHE_HOME/lock2nix]
+        #[allow(clippy::doc_markdown, reason = "clap prints this doc comment as the flag's help")]
         #[arg(long, value_name = "DIR", env = "LOCK2NIX_CACHE_DIR")]
         cache_dir: Option<PathBuf>,
         /// Work from the cache alone; fail naming what is missing.
@@ -159,7 +160,8 @@ struct GenerateArgs {
     /// Index requests in flight at once.
     #[arg(short, long, default_value_t = 16)]
     jobs: usize,
-    /// Cache directory [default: $`XDG_CACHE_HOME/lock2nix`]
+    /// Cache directory [default: $XDG_CACHE_HOME/lock2nix]
+    #[allow(clippy::doc_markdown, reason = "clap prints this doc comment as the flag's help")]
     #[arg(long, value_name = "DIR", env = "LOCK2NIX_CACHE_DIR")]
     cache_dir: Option<PathBuf>,
     /// Use no disk cache.
