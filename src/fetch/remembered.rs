@@ -1,4 +1,4 @@
-//! What one project's last run located, in one file: for each (index, project, file name) the
+//! What one lock's last run located, in one file: for each (index, project, file name) the
 //! file's sha256 and URL. A warm run of a changed lock reads it instead of one cached page per
 //! project (a 650-package lock has about 500); a project it cannot answer whole (a new file,
 //! a version whose files the lock does not name, another hash) goes the usual way, and the
@@ -26,7 +26,7 @@ const LAYOUT: &str = "lock2nix located-v1";
 /// What a run located, to be written: index → project → (file name, location).
 pub(super) type Located<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, &'a FileLocation)>>>;
 
-/// One project's last run: by credential-free index URL, then normalized project name, each
+/// One lock's last run: by credential-free index URL, then normalized project name, each
 /// project's located files by name.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Remembered {
