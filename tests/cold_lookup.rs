@@ -6,6 +6,7 @@
 
 mod support;
 
+use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -40,7 +41,7 @@ fn a_cold_lookup_keeps_jobs_pages_in_flight_against_a_slow_index() {
         queries.push(ProjectQuery {
             index_url: server.index_url().into(),
             project: PackageName::from_owned(project).unwrap(),
-            files: vec![LockedFile::named(filename, None)],
+            files: vec![Cow::Owned(LockedFile::named(filename, None))],
             chosen: BTreeSet::default(),
             versions: BTreeSet::default(),
             may_be_unreachable: false,

@@ -19,15 +19,16 @@ use crate::model::{FileHash, HashAlgorithm, LockedFile};
 use crate::name::PackageName;
 use crate::safe_url::DisplaySafeUrl;
 
-/// One (index, project) page and every locked file asked about on it.
-struct Group {
+/// One (index, project) page and every locked file asked about on it, borrowed from the
+/// queries.
+struct Group<'q> {
     /// Normalized index URL, credentials included (for the request only).
     index: Url,
-    files: Vec<LockedFile>,
+    files: Vec<&'q LockedFile>,
     /// File names some target chose ([`ProjectQuery::chosen`]).
-    chosen: BTreeSet<String>,
+    chosen: BTreeSet<&'q str>,
     /// Versions whose every file is wanted ([`ProjectQuery::versions`]).
-    versions: BTreeSet<String>,
+    versions: BTreeSet<&'q str>,
     /// [`ProjectQuery::may_be_unreachable`].
     may_be_unreachable: bool,
 }
@@ -48,7 +49,7 @@ struct Answer {
 /// The cache answers first, unless it may lie: a chosen file it says the index lacks, or a
 /// file whose cached hash differs from the lock's, sends the page's request again (the index
 /// may have been fixed since). `--refresh` asks again for every page; `--offline` never asks.
-pub fn locate(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Located, FetchError> {
+pub fn locate(queries: &[ProjectQuery<'_>], options: &FetchOptions) -> Result<Located, FetchError> {
     locate_remembering(queries, options, None)
 }
 
@@ -56,13 +57,17 @@ pub fn locate(queries: &[ProjectQuery], options: &FetchOptions) -> Result<Locate
 /// lock located ([`Remembered`], one file in the cache), which is then rewritten with what this
 /// run located. For the pipeline's main lookup only: another query set would replace the
 /// memory with its own.
-pub fn locate_for_lock(queries: &[ProjectQuery], options: &FetchOptions, lock: &Path) -> Result<Located, FetchError> {
+pub fn locate_for_lock(
+    queries: &[ProjectQuery<'_>],
+    options: &FetchOptions,
+    lock: &Path,
+) -> Result<Located, FetchError> {
     let memory = options.cache_dir.as_deref().map(|cache| Cache::new(cache).remembered_path(lock));
     locate_remembering(queries, options, memory.as_deref())
 }
 
 fn locate_remembering(
-    queries: &[ProjectQuery],
+    queries: &[ProjectQuery<'_>],
     options: &FetchOptions,
     memory: Option<&Path>,
 ) -> Result<Located, FetchError> {
@@ -74,7 +79,7 @@ fn locate_remembering(
 }
 
 fn locate_blocking(
-    queries: &[ProjectQuery],
+    queries: &[ProjectQuery<'_>],
     options: &FetchOptions,
     memory: Option<&Path>,
 ) -> Result<Located, FetchError> {
@@ -85,11 +90,11 @@ fn locate_blocking(
     };
     // A project the memory answers whole needs neither its cached page nor the index.
     let recalled: Vec<(&Key, Vec<(String, FileLocation)>)> = all_groups
-        .iter()
+        .par_iter()
         .filter(|(_, group)| group.versions.is_empty())
         .filter_map(|(key, group)| Some((key, remembered.answer(&key.0, key.1.as_str(), &group.files)?)))
         .collect();
-    let groups: BTreeMap<&Key, &Group> = {
+    let groups: BTreeMap<&Key, &Group<'_>> = {
         let recalled: BTreeSet<&Key> = recalled.iter().map(|(key, _)| *key).collect();
         all_groups.iter().filter(|(key, _)| !recalled.contains(key)).collect()
     };
@@ -111,7 +116,7 @@ fn locate_blocking(
         let missing: Vec<&str> =
             group.files.iter().map(|f| f.filename.as_str()).filter(|f| !cached.files.contains_key(*f)).collect();
         let missing_versions: Vec<&str> =
-            group.versions.iter().map(String::as_str).filter(|v| !cached.versions.contains_key(*v)).collect();
+            group.versions.iter().copied().filter(|v| !cached.versions.contains_key(*v)).collect();
         if missing.is_empty() && missing_versions.is_empty() && (options.offline || !may_be_stale(group, &cached)) {
             cache_hits += 1;
         } else if options.offline && cached.files.is_empty() && cached.versions.is_empty() {
@@ -159,8 +164,8 @@ fn locate_blocking(
     let mut listed = BTreeMap::new();
     for (&key, group) in &groups {
         for version in &group.versions {
-            let names = known[key].cached.versions.get(version).cloned().unwrap_or_default();
-            listed.insert((key.1.clone(), version.clone()), names);
+            let names = known[key].cached.versions.get(*version).cloned().unwrap_or_default();
+            listed.insert((key.1.clone(), (*version).to_string()), names);
         }
     }
     let verified: Vec<(&Key, Vec<(String, FileLocation)>)> = groups
@@ -172,10 +177,10 @@ fn locate_blocking(
             let unnamed: Vec<LockedFile> = group
                 .versions
                 .iter()
-                .flat_map(|v| &listed[&(key.1.clone(), v.clone())])
+                .flat_map(|v| &listed[&(key.1.clone(), (*v).to_string())])
                 .map(|name| LockedFile::named(name.clone(), None))
                 .collect();
-            for file in group.files.iter().chain(&unnamed) {
+            for file in group.files.iter().copied().chain(&unnamed) {
                 let Some(Some(cached)) = entries.get(&file.filename) else { continue };
                 let listed = cached.to_index(&file.filename);
                 let location = match verify(key, file, &listed, options.offline)? {
@@ -221,23 +226,31 @@ fn remember<'a>(path: &Path, found: impl Iterator<Item = &'a (&'a Key, Vec<(Stri
 
 /// Whether a cached answer must be checked with the index: it says a chosen file is not
 /// there, lists a hash that differs from the lock's, or knows no file of a wanted version.
-fn may_be_stale(group: &Group, cached: &ProjectCache) -> bool {
+fn may_be_stale(group: &Group<'_>, cached: &ProjectCache) -> bool {
     let file_may_be_stale = |file: &LockedFile| match cached.files.get(&file.filename) {
-        Some(None) => group.chosen.contains(&file.filename),
+        Some(None) => group.chosen.contains(file.filename.as_str()),
         Some(Some(entry)) => file.hash.as_ref().is_some_and(|lock| {
             entry.hashes.get(lock.algorithm.as_str()).is_some_and(|hex| !hex.eq_ignore_ascii_case(&lock.hex))
         }),
         None => false,
     };
-    group.files.iter().any(file_may_be_stale)
-        || group.versions.iter().any(|v| cached.versions.get(v).is_some_and(Vec::is_empty))
+    group.files.iter().any(|file| file_may_be_stale(file))
+        || group.versions.iter().any(|v| cached.versions.get(*v).is_some_and(Vec::is_empty))
 }
 
-fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
-    let mut groups: BTreeMap<Key, Group> = BTreeMap::new();
+fn group<'q>(queries: &'q [ProjectQuery<'_>]) -> Result<BTreeMap<Key, Group<'q>>, FetchError> {
+    let mut groups: BTreeMap<Key, Group<'q>> = BTreeMap::new();
+    // A lock names a handful of indexes for hundreds of projects: each URL is parsed once.
+    let mut indexes: Vec<(&DisplaySafeUrl, Url, String)> = Vec::new();
     for query in queries.iter().filter(|q| !q.files.is_empty() || !q.versions.is_empty()) {
-        let index = normalize_index(&query.index_url)?;
-        let key = (index_key(&query.index_url), query.project.clone());
+        let at = if let Some(at) = indexes.iter().position(|(raw, ..)| *raw == &query.index_url) {
+            at
+        } else {
+            indexes.push((&query.index_url, normalize_index(&query.index_url)?, index_key(&query.index_url)));
+            indexes.len() - 1
+        };
+        let (_, index, index_key) = &indexes[at];
+        let key = (index_key.clone(), query.project.clone());
         let group = groups.entry(key).or_insert_with(|| Group {
             index: index.clone(),
             files: Vec::new(),
@@ -247,11 +260,11 @@ fn group(queries: &[ProjectQuery]) -> Result<BTreeMap<Key, Group>, FetchError> {
         });
         // The same index with and without credentials: the credentials are meant for it.
         if group.index.username().is_empty() && !index.username().is_empty() {
-            group.index = index;
+            group.index = index.clone();
         }
-        group.files.extend(query.files.iter().cloned());
-        group.chosen.extend(query.chosen.iter().cloned());
-        group.versions.extend(query.versions.iter().cloned());
+        group.files.extend(query.files.iter().map(|file| &**file));
+        group.chosen.extend(query.chosen.iter().map(String::as_str));
+        group.versions.extend(query.versions.iter().map(String::as_str));
         group.may_be_unreachable &= query.may_be_unreachable;
     }
     Ok(groups)
@@ -288,7 +301,7 @@ fn normalize_index(raw: &DisplaySafeUrl) -> Result<Url, FetchError> {
 /// has no such project) to `done` as it arrives; stops at the first error.
 async fn fetch_all<'g>(
     client: &Client,
-    work: Vec<(&'g Key, &'g Group)>,
+    work: Vec<(&'g Key, &'g Group<'g>)>,
     jobs: usize,
     progress: &Running<'_>,
     mut done: impl FnMut(&'g Key, PageOutcome) -> Result<(), FetchError>,
@@ -313,7 +326,7 @@ enum PageOutcome {
     Unreachable(String),
 }
 
-async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<PageOutcome, FetchError> {
+async fn fetch_one(client: &Client, key: &Key, group: &Group<'_>) -> Result<PageOutcome, FetchError> {
     let (index, project) = (key.0.clone(), key.1.clone());
     let page_url = group
         .index
@@ -344,7 +357,7 @@ async fn fetch_one(client: &Client, key: &Key, group: &Group) -> Result<PageOutc
 
 /// Records, for each queried file, what the fresh page says (or `None`), replacing what the
 /// cache said.
-fn merge(entry: &mut ProjectCache, group: &Group, page: Vec<IndexFile>) {
+fn merge(entry: &mut ProjectCache, group: &Group<'_>, page: Vec<IndexFile>) {
     let mut listed: HashMap<String, IndexFile> = HashMap::with_capacity(page.len());
     for file in page {
         // A page listing one name twice: the first entry wins, as in pip.
@@ -362,7 +375,7 @@ fn merge(entry: &mut ProjectCache, group: &Group, page: Vec<IndexFile>) {
         for name in &names {
             entry.files.insert(name.clone(), listed.get(name).map(CachedFile::from_index));
         }
-        entry.versions.insert(version.clone(), names);
+        entry.versions.insert((*version).to_string(), names);
     }
 }
 

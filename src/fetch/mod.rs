@@ -21,6 +21,7 @@ pub(crate) use locate::index_key;
 pub use locate::{locate, locate_for_lock};
 pub(crate) use sources::{PinOptions, Pinned, pin};
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
@@ -94,13 +95,13 @@ impl FetchOptions {
     }
 }
 
-/// The files of one project on one index.
+/// The files of one project on one index, usually borrowed from the lock.
 #[derive(Clone, Debug)]
-pub struct ProjectQuery {
+pub struct ProjectQuery<'a> {
     /// May contain `user:pass@`; used for the request, never echoed.
     pub index_url: DisplaySafeUrl,
     pub project: PackageName,
-    pub files: Vec<LockedFile>,
+    pub files: Vec<Cow<'a, LockedFile>>,
     /// The names of the files some target chose: a cached "not on the index" for one of them
     /// is asked again (online), since the run would otherwise conclude from it.
     pub chosen: BTreeSet<String>,
@@ -112,7 +113,7 @@ pub struct ProjectQuery {
     pub may_be_unreachable: bool,
 }
 
-impl ProjectQuery {
+impl ProjectQuery<'_> {
     /// A query for the project of `package` on `index_url` that asks for nothing yet. With
     /// `--allow-missing`, a named source's index may be unreachable.
     pub(crate) fn for_package(index_url: &DisplaySafeUrl, package: &Package, allow_missing: bool) -> Self {

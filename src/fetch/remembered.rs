@@ -16,6 +16,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
+use std::ops::Range;
 use std::path::Path;
 
 use super::FileLocation;
@@ -26,43 +27,60 @@ const LAYOUT: &str = "lock2nix located-v1";
 /// What a run located, to be written: index → project → (file name, location).
 pub(super) type Located<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, &'a FileLocation)>>>;
 
-/// One lock's last run: by credential-free index URL, then normalized project name, each
-/// project's located files by name.
+/// One lock's last run: its text, and by credential-free index URL and normalized project
+/// name where that project's file lines are. A project's lines are split only when it is
+/// asked about, so loading costs one scan and an allocation per project, not three per file.
 #[derive(Debug, Default, PartialEq, Eq)]
 pub(super) struct Remembered {
-    indexes: HashMap<String, HashMap<String, HashMap<String, FileLocation>>>,
+    text: String,
+    projects: HashMap<String, HashMap<String, Range<usize>>>,
 }
 
 impl Remembered {
     /// The memory at `path`; empty when there is none or it cannot be read.
     pub(super) fn load(path: &Path) -> Self {
-        std::fs::read_to_string(path).ok().and_then(|text| Self::parse(&text)).unwrap_or_default()
+        std::fs::read_to_string(path).ok().and_then(Self::parse).unwrap_or_default()
     }
 
-    fn parse(text: &str) -> Option<Self> {
-        let mut lines = text.lines();
-        if lines.next()? != LAYOUT {
-            return None;
-        }
-        let mut indexes: HashMap<String, HashMap<String, HashMap<String, FileLocation>>> = HashMap::new();
-        let (mut index, mut project) = (None::<&str>, None::<&str>);
-        for line in lines {
-            let mut fields = line.split('\t');
-            match (fields.next()?, fields.next()?, fields.next()) {
-                ("index", url, None) => (index, project) = (Some(url), None),
-                ("project", name, None) => {
-                    indexes.entry(index?.to_string()).or_default().entry(name.to_string()).or_default();
-                    project = Some(name);
+    /// Checks every line's shape (a damaged file is no memory at all) and notes where each
+    /// project's lines are.
+    fn parse(text: String) -> Option<Self> {
+        let mut projects: HashMap<String, HashMap<String, Range<usize>>> = HashMap::new();
+        let (mut index, mut project) = (None::<&str>, None::<(&str, usize)>);
+        let mut offset = 0;
+        let mut close = |index: Option<&str>, project: Option<(&str, usize)>, end: usize| {
+            if let (Some(index), Some((name, start))) = (index, project) {
+                projects.entry(index.to_string()).or_default().insert(name.to_string(), start..end);
+            }
+        };
+        for (number, line) in text.split_inclusive('\n').enumerate() {
+            let (start, body) = (offset, line.strip_suffix('\n').unwrap_or(line));
+            offset += line.len();
+            if number == 0 {
+                if body != LAYOUT {
+                    return None;
                 }
-                (filename, sha256_hex, Some(url)) if fields.next().is_none() => {
-                    let files = indexes.get_mut(index?)?.get_mut(project?)?;
-                    let location = FileLocation { url: url.to_string(), sha256_hex: sha256_hex.to_string() };
-                    files.insert(filename.to_string(), location);
+                continue;
+            }
+            let mut fields = body.split('\t');
+            match (fields.next()?, fields.next()?, fields.next(), fields.next()) {
+                ("index", url, None, None) => {
+                    close(index, project.take(), start);
+                    index = Some(url);
+                }
+                ("project", name, None, None) => {
+                    index?;
+                    close(index, project.take(), start);
+                    project = Some((name, offset));
+                }
+                (_, _, Some(_), None) => {
+                    project?;
                 }
                 _ => return None,
             }
         }
-        Some(Self { indexes })
+        close(index, project, text.len());
+        Some(Self { text, projects })
     }
 
     /// Where each of `files` is, when every one was located last time with the sha256 the lock
@@ -71,20 +89,29 @@ impl Remembered {
         &self,
         index: &str,
         project: &str,
-        files: &[LockedFile],
+        files: &[&LockedFile],
     ) -> Option<Vec<(String, FileLocation)>> {
-        let known = self.indexes.get(index)?.get(project)?;
+        let lines = self.text.get(self.projects.get(index)?.get(project)?.clone())?;
+        // (file name, sha256, URL), by name; `parse` checked that each line has three fields.
+        let mut known: Vec<(&str, &str, &str)> = lines
+            .lines()
+            .filter_map(|line| {
+                let mut fields = line.splitn(3, '\t');
+                Some((fields.next()?, fields.next()?, fields.next()?))
+            })
+            .collect();
+        known.sort_unstable_by_key(|(filename, ..)| *filename);
         files
             .iter()
             .map(|file| {
-                let location = known.get(&file.filename)?;
+                let at = known.binary_search_by_key(&file.filename.as_str(), |(filename, ..)| filename).ok()?;
+                let (_, sha256_hex, url) = known[at];
                 let agrees = match &file.hash {
                     None => true,
-                    Some(hash) => {
-                        hash.algorithm == HashAlgorithm::Sha256 && hash.hex.eq_ignore_ascii_case(&location.sha256_hex)
-                    }
+                    Some(hash) => hash.algorithm == HashAlgorithm::Sha256 && hash.hex.eq_ignore_ascii_case(sha256_hex),
                 };
-                agrees.then(|| (file.filename.clone(), location.clone()))
+                let location = FileLocation { url: url.to_string(), sha256_hex: sha256_hex.to_string() };
+                agrees.then(|| (file.filename.clone(), location))
             })
             .collect()
     }
@@ -132,28 +159,40 @@ mod tests {
             location("https://files.example/a-1-py3-none-any.whl", "aa"),
             location("https://files.example/a-1.tar.gz", "bb"),
         );
+        let other = location("https://mirror.example/b-2.tar.gz", "cc");
         let mut located = BTreeMap::new();
         located.insert(
             "https://index.example/simple/",
-            BTreeMap::from([("a", vec![("a-1-py3-none-any.whl", &wheel), ("a-1.tar.gz", &sdist)])]),
+            BTreeMap::from([
+                ("a", vec![("a-1-py3-none-any.whl", &wheel), ("a-1.tar.gz", &sdist)]),
+                ("b", vec![("b-2.tar.gz", &other)]),
+            ]),
         );
+        located.insert("https://mirror.example/", BTreeMap::from([("a", vec![("a-1.tar.gz", &other)])]));
         let text = Remembered::text(&located);
-        let remembered = Remembered::parse(&text).unwrap();
+        let remembered = Remembered::parse(text).unwrap();
         let index = "https://index.example/simple/";
 
-        let both = [locked("a-1-py3-none-any.whl", Some((HashAlgorithm::Sha256, "AA"))), locked("a-1.tar.gz", None)];
+        let both = [&locked("a-1-py3-none-any.whl", Some((HashAlgorithm::Sha256, "AA"))), &locked("a-1.tar.gz", None)];
         let answer = remembered.answer(index, "a", &both).unwrap();
         assert_eq!(
             answer,
             vec![("a-1-py3-none-any.whl".to_string(), wheel.clone()), ("a-1.tar.gz".to_string(), sdist)]
         );
 
+        // Each project and index answers with its own lines.
+        let b = [&locked("b-2.tar.gz", None)];
+        assert_eq!(remembered.answer(index, "b", &b).unwrap(), vec![("b-2.tar.gz".to_string(), other.clone())]);
+        let mirrored = remembered.answer("https://mirror.example/", "a", &[&locked("a-1.tar.gz", None)]).unwrap();
+        assert_eq!(mirrored, vec![("a-1.tar.gz".to_string(), other.clone())]);
+
         // Another hash, another algorithm, a file not seen, another project or index: no answer.
-        assert_eq!(remembered.answer(index, "a", &[locked("a-1.tar.gz", Some((HashAlgorithm::Sha256, "cc")))]), None);
-        assert_eq!(remembered.answer(index, "a", &[locked("a-1.tar.gz", Some((HashAlgorithm::Md5, "bb")))]), None);
-        assert_eq!(remembered.answer(index, "a", &[locked("a-1.tar.gz", None), locked("a-2.tar.gz", None)]), None);
-        assert_eq!(remembered.answer(index, "b", &[locked("a-1.tar.gz", None)]), None);
-        assert_eq!(remembered.answer("https://other.example/", "a", &[locked("a-1.tar.gz", None)]), None);
+        assert_eq!(remembered.answer(index, "a", &[&locked("a-1.tar.gz", Some((HashAlgorithm::Sha256, "cc")))]), None);
+        assert_eq!(remembered.answer(index, "a", &[&locked("a-1.tar.gz", Some((HashAlgorithm::Md5, "bb")))]), None);
+        assert_eq!(remembered.answer(index, "a", &[&locked("a-1.tar.gz", None), &locked("a-2.tar.gz", None)]), None);
+        assert_eq!(remembered.answer(index, "b", &[&locked("a-1.tar.gz", None)]), None);
+        assert_eq!(remembered.answer(index, "b", &[&locked("a-1.tar.gz", None)]), None);
+        assert_eq!(remembered.answer("https://other.example/", "a", &[&locked("a-1.tar.gz", None)]), None);
     }
 
     #[test]
@@ -179,16 +218,19 @@ mod tests {
         );
         let text = Remembered::text(&located);
         assert!(!text.contains("secret") && !text.contains("a\tb"), "{text}");
-        let remembered = Remembered::parse(&text).unwrap();
-        let files = &remembered.indexes["https://index.example/simple/"]["a"];
-        let mut names: Vec<&String> = files.keys().collect();
-        names.sort();
+        let remembered = Remembered::parse(text).unwrap();
+        let index = "https://index.example/simple/";
         // A file named like a marker word is still a file: its line has three fields.
-        assert_eq!(names, vec!["a-1.tar.gz", "index"]);
+        let kept = [&locked("a-1.tar.gz", None), &locked("index", None)];
+        assert_eq!(remembered.answer(index, "a", &kept).map(|found| found.len()), Some(2));
+        for left_out in ["tab.whl", "secret.whl", "a\nb"] {
+            assert_eq!(remembered.answer(index, "a", &[&locked(left_out, None)]), None, "{left_out}");
+        }
 
-        assert_eq!(Remembered::parse("lock2nix located-v0\n"), None);
-        assert_eq!(Remembered::parse(&format!("{LAYOUT}\nproject\ta\n")), None, "a project before any index");
-        assert_eq!(Remembered::parse(&format!("{LAYOUT}\nindex\tx\nf\tsha\n")), None, "a line of two fields");
+        assert_eq!(Remembered::parse("lock2nix located-v0\n".into()), None);
+        assert_eq!(Remembered::parse(format!("{LAYOUT}\nproject\ta\n")), None, "a project before any index");
+        assert_eq!(Remembered::parse(format!("{LAYOUT}\nindex\tx\nf\tsha\n")), None, "a line of two fields");
+        assert_eq!(Remembered::parse(format!("{LAYOUT}\nindex\tx\nf\tsha\turl\n")), None, "a file before any project");
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Remembered::load(&dir.path().join("none")), Remembered::default());
     }

@@ -7,6 +7,7 @@ mod memo;
 mod missing;
 mod unlisted;
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -549,20 +550,20 @@ fn index_of<'a>(package: &'a Package, default_index: &'a DisplaySafeUrl) -> &'a 
 /// One query per (index, project), holding the files of every locked version of it and the
 /// names of those some target chose. With `allow_missing`, a named index that cannot be reached
 /// leaves its packages throwing instead of stopping the run.
-pub(crate) fn queries(
-    lock: &Lock,
+pub(crate) fn queries<'a>(
+    lock: &'a Lock,
     resolution: &Resolution,
-    default_index: &DisplaySafeUrl,
+    default_index: &'a DisplaySafeUrl,
     allow_missing: bool,
-) -> Vec<ProjectQuery> {
-    let mut grouped: BTreeMap<(&DisplaySafeUrl, &PackageName), ProjectQuery> = BTreeMap::new();
+) -> Vec<ProjectQuery<'a>> {
+    let mut grouped: BTreeMap<(&DisplaySafeUrl, &PackageName), ProjectQuery<'a>> = BTreeMap::new();
     for i in plan::packages_to_locate(lock, resolution) {
         let package = &lock.packages[i];
         let index_url = index_of(package, default_index);
         let query = grouped
             .entry((index_url, &package.name))
             .or_insert_with(|| ProjectQuery::for_package(index_url, package, allow_missing));
-        query.files.extend(package.files.iter().cloned());
+        query.files.extend(package.files.iter().map(Cow::Borrowed));
         for installed in resolution.packages[i].per_target.iter().flatten() {
             if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact {
                 query.chosen.insert(package.files[f].filename.clone());
