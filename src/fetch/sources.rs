@@ -124,14 +124,24 @@ pub(crate) fn pin(
         package: None,
     }));
 
-    // Git checkouts, several at once (each runs git processes); no pool of threads without any.
+    // Git checkouts that --hashes or the cache knows need no git process; the others run
+    // several at once, on a pool no larger than they need (each thread costs the allocator
+    // its own pages).
+    let mut outcomes: Vec<(usize, GitPin)> = Vec::new();
+    let mut remote = Vec::new();
+    for i in gits {
+        match ctx.known_git(&lock.packages[i]) {
+            Some((key, facts)) => outcomes.push((i, GitPin::Pinned { key, facts, cloned: false })),
+            None => remote.push(i),
+        }
+    }
     let work = |&i: &usize| ctx.git(&lock.packages[i]).map(|outcome| (i, outcome));
-    let pool =
-        (!gits.is_empty()).then(|| rayon::ThreadPoolBuilder::new().num_threads(options.jobs.clamp(1, 8)).build());
-    let outcomes: Vec<(usize, GitPin)> = match pool {
-        Some(Ok(pool)) => pool.install(|| gits.par_iter().map(work).collect::<Result<_, _>>())?,
-        _ => gits.iter().map(work).collect::<Result<_, _>>()?,
-    };
+    let threads = options.jobs.clamp(1, 8).min(remote.len());
+    let pool = (threads > 1).then(|| rayon::ThreadPoolBuilder::new().num_threads(threads).build());
+    match pool {
+        Some(Ok(pool)) => outcomes.extend(pool.install(|| remote.par_iter().map(work).collect::<Result<Vec<_>, _>>())?),
+        _ => outcomes.extend(remote.iter().map(work).collect::<Result<Vec<_>, _>>()?),
+    }
     for (i, outcome) in outcomes {
         match outcome {
             GitPin::Pinned { key, facts, cloned } => {
@@ -258,6 +268,23 @@ impl Context<'_> {
     }
 
     /// A git package's checkout, from `--hashes`, the cache, or a clone.
+    /// What --hashes or the cache knows of a git package whose lock names its commit: `git`
+    /// then runs no git process.
+    fn known_git(&self, package: &Package) -> Option<(GitKey, GitFacts)> {
+        let Source::Git { url, resolved_reference, subdirectory, .. } = &package.source else { return None };
+        let rev = resolved_reference.as_deref().filter(|r| git::is_full_commit(r))?;
+        if git::is_local_url(url.expose()) {
+            return None;
+        }
+        let key: GitKey = (url.redacted(), rev.to_string(), subdirectory.clone());
+        let facts = self.known_git_facts(&key)?;
+        Some((key, facts))
+    }
+
+    fn known_git_facts(&self, key: &GitKey) -> Option<GitFacts> {
+        self.pin.known.git.get(key).cloned().or_else(|| self.cache.as_ref().and_then(|c| c.git_facts(key)))
+    }
+
     fn git(&self, package: &Package) -> Result<GitPin, FetchError> {
         let Source::Git { url, reference, resolved_reference, subdirectory } = &package.source else {
             unreachable!("only git packages are pinned here")
@@ -289,9 +316,7 @@ impl Context<'_> {
             },
         };
         let key: GitKey = (shown.clone(), rev.clone(), subdirectory.clone());
-        let known =
-            self.pin.known.git.get(&key).cloned().or_else(|| self.cache.as_ref().and_then(|c| c.git_facts(&key)));
-        if let Some(facts) = known {
+        if let Some(facts) = self.known_git_facts(&key) {
             return Ok(GitPin::Pinned { key, facts, cloned: false });
         }
         if self.options.offline {
