@@ -308,16 +308,11 @@ pub enum HashAlgorithm {
 }
 
 impl HashAlgorithm {
+    /// An algorithm by its name, in any case (`SHA256` and `sha256` name the same one).
     pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "md5" => Self::Md5,
-            "sha1" => Self::Sha1,
-            "sha224" => Self::Sha224,
-            "sha256" => Self::Sha256,
-            "sha384" => Self::Sha384,
-            "sha512" => Self::Sha512,
-            _ => return None,
-        })
+        [Self::Md5, Self::Sha1, Self::Sha224, Self::Sha256, Self::Sha384, Self::Sha512]
+            .into_iter()
+            .find(|algorithm| algorithm.as_str().eq_ignore_ascii_case(name))
     }
 
     pub fn as_str(&self) -> &'static str {
@@ -343,7 +338,7 @@ impl FileHash {
     /// Parses `sha256:abcd…`; the hex digits are lower-cased.
     pub fn parse(text: &str) -> Option<Self> {
         let (algo, hex) = text.split_once(':')?;
-        let algorithm = HashAlgorithm::parse(&algo.to_ascii_lowercase())?;
+        let algorithm = HashAlgorithm::parse(algo)?;
         if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return None;
         }
@@ -412,6 +407,16 @@ pub struct Membership {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn hashes_are_read_in_any_case_and_kept_lower_case() {
+        let hash = FileHash::parse("SHA256:ABcd01").unwrap();
+        assert_eq!((hash.algorithm, hash.hex.as_str()), (HashAlgorithm::Sha256, "abcd01"));
+        assert_eq!(FileHash::parse("Md5:ff").map(|h| h.algorithm), Some(HashAlgorithm::Md5));
+        for unreadable in ["sha256", "sha256:", "sha256:xyz", "sha3:ab", ":ab", "sha256 :ab"] {
+            assert_eq!(FileHash::parse(unreadable), None, "{unreadable}");
+        }
+    }
 
     #[test]
     fn versions_are_read_trimmed() {

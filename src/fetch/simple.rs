@@ -185,7 +185,7 @@ pub(crate) fn strip_userinfo(url: &mut Url) {
 
 /// A validated digest: known algorithm, hex of the right length, lower-cased.
 fn digest(name: &str, hex: &str) -> Option<(HashAlgorithm, String)> {
-    let algorithm = HashAlgorithm::parse(&name.trim().to_ascii_lowercase())?;
+    let algorithm = HashAlgorithm::parse(name.trim())?;
     let hex = hex.trim();
     let bits = match algorithm {
         HashAlgorithm::Md5 => 128,
