@@ -19,7 +19,7 @@ use lock2nix::{
 // A short-lived process that allocates many small strings: mimalloc makes the whole run
 // markedly faster than the system allocator (BENCHMARKS.md). Built without transparent huge
 // pages (the `no_thp` feature): 2 MiB pages of which a run touches little doubled its peak
-// memory, and zeroing them cost about as much time as they saved.
+// memory.
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
@@ -28,7 +28,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 fn keep_freed_memory() {
     /// `mi_option_purge_delay` in mimalloc.h (the same in its v2 and v3); -1 never purges.
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: sets an integer option; mimalloc reads options atomically at any time.
+    // SAFETY: sets an integer option in mimalloc's table of options; the first thing `main`
+    // does, while no other thread of ours exists to read that table at the same time.
     #[expect(unsafe_code, reason = "mimalloc's options have no safe binding")]
     unsafe {
         libmimalloc_sys::mi_option_set(PURGE_DELAY, -1);

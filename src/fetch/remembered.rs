@@ -45,6 +45,9 @@ impl Remembered {
     /// Checks every line's shape (a damaged file is no memory at all) and notes where each
     /// project's lines are.
     fn parse(text: String) -> Option<Self> {
+        if text.lines().next()? != LAYOUT {
+            return None;
+        }
         let mut projects: HashMap<String, HashMap<String, Range<usize>>> = HashMap::new();
         let (mut index, mut project) = (None::<&str>, None::<(&str, usize)>);
         let mut offset = 0;
@@ -57,9 +60,6 @@ impl Remembered {
             let (start, body) = (offset, line.strip_suffix('\n').unwrap_or(line));
             offset += line.len();
             if number == 0 {
-                if body != LAYOUT {
-                    return None;
-                }
                 continue;
             }
             let mut fields = body.split('\t');
@@ -110,8 +110,8 @@ impl Remembered {
                     None => true,
                     Some(hash) => hash.algorithm == HashAlgorithm::Sha256 && hash.hex.eq_ignore_ascii_case(sha256_hex),
                 };
-                let location = FileLocation { url: url.to_string(), sha256_hex: sha256_hex.to_string() };
-                agrees.then(|| (file.filename.clone(), location))
+                let location = || FileLocation { url: url.to_string(), sha256_hex: sha256_hex.to_string() };
+                agrees.then(|| (file.filename.clone(), location()))
             })
             .collect()
     }
@@ -191,7 +191,6 @@ mod tests {
         assert_eq!(remembered.answer(index, "a", &[&locked("a-1.tar.gz", Some((HashAlgorithm::Md5, "bb")))]), None);
         assert_eq!(remembered.answer(index, "a", &[&locked("a-1.tar.gz", None), &locked("a-2.tar.gz", None)]), None);
         assert_eq!(remembered.answer(index, "b", &[&locked("a-1.tar.gz", None)]), None);
-        assert_eq!(remembered.answer(index, "b", &[&locked("a-1.tar.gz", None)]), None);
         assert_eq!(remembered.answer("https://other.example/", "a", &[&locked("a-1.tar.gz", None)]), None);
     }
 
@@ -228,6 +227,7 @@ mod tests {
         }
 
         assert_eq!(Remembered::parse("lock2nix located-v0\n".into()), None);
+        assert_eq!(Remembered::parse(String::new()), None, "an empty file");
         assert_eq!(Remembered::parse(format!("{LAYOUT}\nproject\ta\n")), None, "a project before any index");
         assert_eq!(Remembered::parse(format!("{LAYOUT}\nindex\tx\nf\tsha\n")), None, "a line of two fields");
         assert_eq!(Remembered::parse(format!("{LAYOUT}\nindex\tx\nf\tsha\turl\n")), None, "a file before any project");

@@ -267,7 +267,6 @@ impl Context<'_> {
         Ok(())
     }
 
-    /// A git package's checkout, from `--hashes`, the cache, or a clone.
     /// What --hashes or the cache knows of a git package whose lock names its commit: `git`
     /// then runs no git process.
     fn known_git(&self, package: &Package) -> Option<(GitKey, GitFacts)> {
@@ -281,10 +280,12 @@ impl Context<'_> {
         Some((key, facts))
     }
 
+    /// The facts of a checkout that --hashes records, else that the cache holds.
     fn known_git_facts(&self, key: &GitKey) -> Option<GitFacts> {
         self.pin.known.git.get(key).cloned().or_else(|| self.cache.as_ref().and_then(|c| c.git_facts(key)))
     }
 
+    /// A git package's checkout, from `--hashes`, the cache, or a clone.
     fn git(&self, package: &Package) -> Result<GitPin, FetchError> {
         let Source::Git { url, reference, resolved_reference, subdirectory } = &package.source else {
             unreachable!("only git packages are pinned here")
