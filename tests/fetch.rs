@@ -13,7 +13,7 @@ use lock2nix::testing::fetch::{
     FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock,
 };
 use lock2nix::testing::model::{FileHash, LockedFile};
-use lock2nix::{Reporter, SharedReporter, Task};
+use lock2nix::{Reporter, SharedReporter, Task, with_causes};
 use serde_json::{Value, json};
 use support::{IndexServer, Reply, fixture};
 
@@ -285,6 +285,10 @@ fn unreachable_index_is_a_network_error() {
     let error = locate(&queries, &FetchOptions { retries: 1, ..options(None) }).unwrap_err();
     assert!(matches!(error, FetchError::Network { .. }), "{error:?}");
     assert!(error.to_string().contains("six") && error.to_string().contains(&index), "{error}");
+    // What the client said is the error's cause, not part of its message.
+    let cause = std::error::Error::source(&error).expect("the client's error is the cause").to_string();
+    assert!(!cause.is_empty() && !error.to_string().contains(&cause), "{error} / {cause}");
+    assert_eq!(with_causes(&error), format!("{error}: {cause}"));
 }
 
 #[test]
@@ -528,7 +532,7 @@ fn pages_larger_than_the_limit_stop_as_they_stream_in() {
     for (project, file) in [("six", "six-1.17.0.tar.gz"), ("idna", "idna-3.10.tar.gz")] {
         let queries = [query(&server.index_url(), project, &[(file, None)])];
         let started = Instant::now();
-        let error = locate(&queries, &limit).unwrap_err().to_string();
+        let error = with_causes(&locate(&queries, &limit).unwrap_err());
         assert!(error.contains("larger than the limit") && error.contains("--max-page-size"), "{error}");
         assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
         assert_eq!(server.hits(&format!("/simple/{project}/")), 1, "not retried");

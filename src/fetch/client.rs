@@ -39,7 +39,7 @@ pub(crate) struct Page {
 
 /// Why a page could not be had; messages never contain URLs or credentials.
 #[derive(Debug)]
-pub(crate) enum GetError {
+pub enum GetError {
     NotFound,
     Status(u16),
     /// A retryable status whose `Retry-After` is longer than [`MAX_RETRY_AFTER`].
@@ -71,6 +71,8 @@ impl std::fmt::Display for GetError {
         }
     }
 }
+
+impl std::error::Error for GetError {}
 
 /// Outcome of one attempt: retryable failures carry the server's `Retry-After`, if any.
 enum Attempt {

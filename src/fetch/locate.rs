@@ -351,7 +351,7 @@ async fn fetch_one(client: &Client, key: &Key, group: &Group<'_>) -> Result<Page
         Err(GetError::NotFound) => Ok(PageOutcome::NotFound),
         Err(GetError::Status(status)) => Err(FetchError::Http { project, index, status }),
         Err(other) if group.may_be_unreachable => Ok(PageOutcome::Unreachable(other.to_string())),
-        Err(other) => Err(FetchError::Network { project, index, message: other.to_string() }),
+        Err(other) => Err(FetchError::Network { project, index, source: other }),
     }
 }
 

@@ -161,8 +161,13 @@ pub struct Located {
 pub enum FetchError {
     #[error("{project}: hash mismatch for {file}: the lock records {lock} but index {index} lists {index_hash}")]
     HashMismatch { project: PackageName, file: String, index: String, lock: String, index_hash: String, offline: bool },
-    #[error("{project}: cannot reach index {index}: {message}")]
-    Network { project: PackageName, index: String, message: String },
+    #[error("{project}: cannot reach index {index}")]
+    Network {
+        project: PackageName,
+        index: String,
+        #[source]
+        source: client::GetError,
+    },
     #[error("{project}: index {index} answered HTTP {status}")]
     Http { project: PackageName, index: String, status: u16 },
     #[error("{project}: cannot read the page of index {index}: {message}")]
