@@ -191,16 +191,21 @@ impl WheelFilename {
     pub fn parse(filename: &str) -> Result<Self, WheelFilenameError> {
         // Tags are compared lower-case; most already are, so only those that are not are copied.
         fn tags<T>(set: &str, filename: &str, parse: fn(&str) -> T) -> Result<Vec<T>, WheelFilenameError> {
-            if set.split('.').nth(MAX_TAGS_PER_SET).is_some() {
+            let count = set.split('.').count();
+            if count > MAX_TAGS_PER_SET {
                 return Err(WheelFilenameError::TooManyTags(crate::limits::excerpt(filename)));
             }
-            set.split('.')
-                .map(|tag| match tag {
-                    "" => Err(WheelFilenameError::EmptyPart(filename.to_owned())),
-                    t if t.bytes().any(|b| b.is_ascii_uppercase()) => Ok(parse(&t.to_ascii_lowercase())),
-                    t => Ok(parse(t)),
-                })
-                .collect()
+            // Exactly sized: a lock holds a set per wheel, most of one tag, and a collected Vec
+            // would hold room for four.
+            let mut tags = Vec::with_capacity(count);
+            for tag in set.split('.') {
+                tags.push(match tag {
+                    "" => return Err(WheelFilenameError::EmptyPart(filename.to_owned())),
+                    t if t.bytes().any(|b| b.is_ascii_uppercase()) => parse(&t.to_ascii_lowercase()),
+                    t => parse(t),
+                });
+            }
+            Ok(tags)
         }
         if !DistFilename::is_wheel_name(filename) {
             return Err(WheelFilenameError::NotAWheel(filename.to_owned()));

@@ -104,3 +104,14 @@ pub fn read(path: &Path) -> Result<Lock, LockError> {
         kind => Err(LockError::NotALock { path: origin, kind }),
     }
 }
+
+/// The items of `results`, or its first error, in a Vec sized by the iterator's lower bound
+/// (exact for the slices and options locks list files in): a lock holds a Vec of files per
+/// package, and collecting a `Result` would give each room to spare.
+pub(crate) fn exactly_sized<T, E>(results: impl Iterator<Item = Result<T, E>>) -> Result<Vec<T>, E> {
+    let mut items = Vec::with_capacity(results.size_hint().0);
+    for result in results {
+        items.push(result?);
+    }
+    Ok(items)
+}

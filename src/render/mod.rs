@@ -56,6 +56,8 @@ pub fn render(plan: &Plan, header: &Header) -> String {
             piece
         })
         .collect();
+    // Room for the packages at once: growing by doubling would hold up to twice the file.
+    w.reserve(pieces.iter().map(NixWriter::len).sum::<usize>() + between.len() + after.len());
     for piece in pieces {
         w.append(&piece);
     }

@@ -165,14 +165,14 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .iter()
         .map(|p| minors.iter().filter(|m| p.python.allows_python(**m)).fold(0, |mask, m| mask | 1 << m.0))
         .collect();
-    let wheel_systems: Vec<Vec<u8>> = lock
+    let file_fits: Vec<Vec<select::FileFit>> = lock
         .packages
         .iter()
-        .map(|p| p.files.iter().map(|f| select::file_systems(f, options.platform)).collect())
+        .map(|p| p.files.iter().map(|f| select::FileFit::of(f, options.platform)).collect())
         .collect();
-    let edges: Vec<Vec<walk::EdgeFacts>> = lock.packages.iter().map(walk::EdgeFacts::of).collect();
+    let edges: Vec<Vec<walk::EdgeFacts>> = lock.packages.iter().map(|package| walk::EdgeFacts::of(package, &index)).collect();
     let shared =
-        walk::Shared { index: &index, python_minors: &python_minors, wheel_systems: &wheel_systems, edges: &edges };
+        walk::Shared { index: &index, python_minors: &python_minors, file_fits: &file_fits, edges: &edges };
     // A pylock.toml has no graph to re-resolve with: its markers always decide.
     let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());
@@ -221,7 +221,9 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
 }
 
 fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetResolution>) -> Resolution {
-    let mut packages = vec![PackageResolution { per_target: Vec::with_capacity(targets.len()) }; lock.packages.len()];
+    // Not `vec![…; n]`: its clones of an empty Vec would drop the capacity.
+    let mut packages: Vec<PackageResolution> =
+        (0..lock.packages.len()).map(|_| PackageResolution { per_target: Vec::with_capacity(targets.len()) }).collect();
     let mut roots = Roots::default();
     for resolved in per_target {
         for (package, installed) in packages.iter_mut().zip(resolved.installed) {

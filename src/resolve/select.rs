@@ -3,8 +3,8 @@
 
 use std::collections::BTreeSet;
 
-use super::tags::{wheel_priority, wheel_systems};
-use super::target::{PlatformPolicy, System, Target};
+use super::tags::{wheel_priority, wheel_pythons, wheel_systems};
+use super::target::{PlatformPolicy, PythonMinor, System, Target};
 use crate::filename::{DistFilename, SdistExtension};
 use crate::model::{LockedFile, Package, Source};
 use crate::name::PackageName;
@@ -82,30 +82,47 @@ impl Unusable {
     }
 }
 
-/// The systems (bit per `System::ALL` index) a file can serve: wheels by their platform
-/// tags, anything else none. Computed once per file so that selection skips the rest.
-pub(crate) fn file_systems(file: &LockedFile, platform: PlatformPolicy) -> u8 {
-    match &file.dist {
-        DistFilename::Wheel(wheel) => wheel_systems(wheel, platform),
-        _ => 0,
+/// Where a wheel may fit, from its tags alone: computed once per file so that selection ranks
+/// only the wheels that may fit a target. Anything but a wheel fits no target this way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FileFit {
+    /// Bit per `System::ALL` index: the systems its platform tags can run on.
+    systems: u8,
+    /// Bit `m` for CPython 3.m: the interpreters its Python and ABI tags allow.
+    pythons: u32,
+}
+
+impl FileFit {
+    pub(crate) fn of(file: &LockedFile, platform: PlatformPolicy) -> Self {
+        match &file.dist {
+            DistFilename::Wheel(wheel) => Self { systems: wheel_systems(wheel, platform), pythons: wheel_pythons(wheel) },
+            _ => Self { systems: 0, pythons: 0 },
+        }
+    }
+
+    /// Whether the file may fit `target` ([`wheel_priority`] decides whether it does).
+    pub(crate) fn may_fit(self, target: Target) -> bool {
+        let system = 1 << System::ALL.iter().position(|s| *s == target.system).expect("a known system");
+        let PythonMinor(minor) = target.python;
+        self.systems & system != 0 && (minor >= 32 || self.pythons & (1 << minor) != 0)
     }
 }
 
-/// Chooses the artifact for `package` on `target`; `systems` is [`file_systems`] of each file.
+/// Chooses the artifact for `package` on `target`; `fits` is [`FileFit::of`] each file.
 /// When nothing is left only because the index no longer offers files that would fit, the
 /// choice is [`Unusable::GoneFromIndex`].
 pub(crate) fn select_artifact(
     package: &Package,
-    systems: &[u8],
+    fits: &[FileFit],
     target: Target,
     platform: PlatformPolicy,
     policy: &ArtifactPolicy,
 ) -> ArtifactChoice {
-    let choice = choose(package, systems, target, platform, policy, true);
+    let choice = choose(package, fits, target, platform, policy, true);
     let lost_files = || policy.unavailable.iter().any(|(name, _)| name == &package.name);
     if matches!(choice, ArtifactChoice::Unusable(_))
         && lost_files()
-        && !matches!(choose(package, systems, target, platform, policy, false), ArtifactChoice::Unusable(_))
+        && !matches!(choose(package, fits, target, platform, policy, false), ArtifactChoice::Unusable(_))
     {
         return ArtifactChoice::Unusable(Unusable::GoneFromIndex);
     }
@@ -115,7 +132,7 @@ pub(crate) fn select_artifact(
 /// [`select_artifact`], with or without the files the index does not offer.
 fn choose(
     package: &Package,
-    systems: &[u8],
+    fits: &[FileFit],
     target: Target,
     platform: PlatformPolicy,
     policy: &ArtifactPolicy,
@@ -129,7 +146,7 @@ fn choose(
         let unreachable = policy.unreachable.contains(&package.name);
         return ArtifactChoice::Unusable(if unreachable { Unusable::GoneFromIndex } else { Unusable::NoFiles });
     }
-    let wheel = best_wheel(package, systems, target, platform, policy, only_available);
+    let wheel = best_wheel(package, fits, target, platform, policy, only_available);
     let sdist = best_sdist(package, policy, only_available);
     if policy.no_binary.contains(&package.name) {
         return sdist.map_or(ArtifactChoice::Unusable(Unusable::NoBinaryNoSdist), ArtifactChoice::Sdist);
@@ -146,18 +163,17 @@ fn choose(
 
 fn best_wheel(
     package: &Package,
-    systems: &[u8],
+    fits: &[FileFit],
     target: Target,
     platform: PlatformPolicy,
     policy: &ArtifactPolicy,
     only_available: bool,
 ) -> Option<usize> {
-    let bit = 1 << System::ALL.iter().position(|s| *s == target.system).expect("a known system");
     package
         .files
         .iter()
         .enumerate()
-        .filter(|(i, file)| systems[*i] & bit != 0 && (!only_available || policy.usable(package, &file.filename)))
+        .filter(|(i, file)| fits[*i].may_fit(target) && (!only_available || policy.usable(package, &file.filename)))
         .filter_map(|(i, file)| match &file.dist {
             DistFilename::Wheel(wheel) => wheel_priority(wheel, target, platform).map(|p| (p, &file.filename, i)),
             _ => None,

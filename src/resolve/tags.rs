@@ -49,6 +49,23 @@ pub(crate) fn wheel_systems(wheel: &WheelFilename, policy: PlatformPolicy) -> u8
     mask
 }
 
+/// The CPython minors (bit `m` for 3.m) on which some interpreter and ABI tag pair of `wheel`
+/// has a slot, whatever the platform: with [`wheel_systems`], a filter that leaves
+/// [`wheel_priority`] only the wheels that may fit, computed once per file. A minor of 32 or
+/// more has no bit and is never filtered out.
+pub(crate) fn wheel_pythons(wheel: &WheelFilename) -> u32 {
+    let mut mask = 0;
+    for minor in 0..32u16 {
+        let fits = wheel.python.iter().any(|python| {
+            wheel.abi.iter().any(|abi| platform_slot(python, abi, minor).or_else(|| any_slot(python, abi, minor)).is_some())
+        });
+        if fits {
+            mask |= 1 << minor;
+        }
+    }
+    mask
+}
+
 /// Build tag suffixes compare as strings; the first eight bytes are enough to order real ones
 /// without allocating.
 fn suffix_key(suffix: &str) -> u64 {
@@ -367,5 +384,27 @@ mod tests {
             .min()
             .map(|(_, n)| n);
         assert_eq!(best, Some("numpy-2.0.0-cp312-cp312-macosx_10_9_x86_64.whl"));
+    }
+
+    #[test]
+    fn python_filter_keeps_exactly_the_interpreters_with_a_slot() {
+        let pythons = |name: &str| {
+            let mask = wheel_pythons(&WheelFilename::parse(name).unwrap());
+            PythonMinor::SUPPORTED.filter(|m| mask & (1 << m) != 0).collect::<Vec<u8>>()
+        };
+        assert_eq!(pythons("p-1-cp311-cp311-manylinux_2_17_x86_64.whl"), [11]);
+        assert_eq!(pythons("p-1-cp311-abi3-manylinux_2_17_x86_64.whl"), [11, 12, 13, 14]);
+        assert_eq!(pythons("p-1-py2.py3-none-any.whl"), [9, 10, 11, 12, 13, 14]);
+        assert_eq!(pythons("p-1-py312-none-any.whl"), [12, 13, 14]);
+        assert!(pythons("p-1-cp313-cp313t-manylinux_2_17_x86_64.whl").is_empty());
+        assert!(pythons("p-1-pp310-pypy310_pp73-manylinux_2_17_x86_64.whl").is_empty());
+        // The filter never leaves out a wheel that ranks (the fuzz target checks any name).
+        for name in ["p-1-cp39-abi3-macosx_11_0_arm64.whl", "p-1-cp310-none-any.whl", "p-1-py3-none-win_amd64.whl"] {
+            for minor in PythonMinor::SUPPORTED {
+                if System::ALL.into_iter().any(|system| priority(name, system, minor).is_some()) {
+                    assert!(pythons(name).contains(&minor), "{name} 3.{minor}");
+                }
+            }
+        }
     }
 }

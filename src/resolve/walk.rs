@@ -7,7 +7,7 @@ use uv_normalize::GroupName as MarkerGroup;
 use uv_pep508::{MarkerEnvironment, MarkerTree};
 
 use super::environment::marker_environment;
-use super::select::select_artifact;
+use super::select::{FileFit, select_artifact};
 use super::target::Target;
 use super::{Installed, NameIndex, ResolveOptions};
 use crate::model::{Conflict, ConflictItem, Dependency, Lock, Package, Source};
@@ -25,8 +25,8 @@ pub(super) struct TargetResolution {
 
 struct Walk<'a> {
     lock: &'a Lock,
-    wheel_systems: &'a [Vec<u8>],
-    edges: &'a [Vec<EdgeFacts>],
+    file_fits: &'a [Vec<FileFit>],
+    edges: &'a [Vec<EdgeFacts<'a>>],
     project: &'a Project,
     index: &'a NameIndex,
     target: Target,
@@ -48,22 +48,25 @@ pub(super) struct Shared<'a> {
     pub index: &'a NameIndex,
     /// Bit `m` set when the package's Python constraint allows 3.m.
     pub python_minors: &'a [u32],
-    /// Per package and file, the systems a wheel can run on (`select::file_systems`).
-    pub wheel_systems: &'a [Vec<u8>],
+    /// Per package and file, the targets a wheel may fit (`select::FileFit::of`).
+    pub file_fits: &'a [Vec<FileFit>],
     /// Per package and dependency, what the target does not change (`EdgeFacts::of`).
-    pub edges: &'a [Vec<EdgeFacts>],
+    pub edges: &'a [Vec<EdgeFacts<'a>>],
 }
 
 /// What decides whether an edge is active, beyond the target: computed once for all targets.
-pub(super) struct EdgeFacts {
+pub(super) struct EdgeFacts<'a> {
     /// For an optional edge, the package's extras that list it.
     enabled_by: Vec<ExtraName>,
     /// Whether its marker tests `extra`, so that the extras requested may change its outcome.
     tests_extras: bool,
+    /// The locked packages of the dependency's name, newest first: looked up once, not once
+    /// per target and visit.
+    candidates: &'a [usize],
 }
 
-impl EdgeFacts {
-    pub(super) fn of(package: &Package) -> Vec<Self> {
+impl<'a> EdgeFacts<'a> {
+    pub(super) fn of(package: &Package, index: &'a NameIndex) -> Vec<Self> {
         package
             .dependencies
             .iter()
@@ -80,7 +83,7 @@ impl EdgeFacts {
                 };
                 let mut tests_extras = false;
                 dep.marker.visit_extras(|_, _| tests_extras = true);
-                Self { enabled_by, tests_extras }
+                Self { enabled_by, tests_extras, candidates: index.get(&dep.name) }
             })
             .collect()
     }
@@ -156,7 +159,7 @@ impl<'a> Walk<'a> {
             .collect();
         Walk {
             lock,
-            wheel_systems: shared.wheel_systems,
+            file_fits: shared.file_fits,
             edges: shared.edges,
             project,
             index: shared.index,
@@ -197,7 +200,7 @@ impl<'a> Walk<'a> {
             let package = &self.lock.packages[i];
             for (dep, facts) in package.dependencies.iter().zip(&self.edges[i]) {
                 if self.edge_active(dep, facts, &extras)
-                    && let Some(j) = self.candidate(dep)
+                    && let Some(j) = self.candidate(dep, facts.candidates)
                 {
                     self.request(j, &dep.extras);
                 }
@@ -308,7 +311,7 @@ impl<'a> Walk<'a> {
                 }
                 continue;
             }
-            if let Some(i) = self.candidate(dep) {
+            if let Some(i) = self.candidate(dep, self.index.get(&dep.name)) {
                 self.request(i, &dep.extras);
                 chosen.insert(i);
             } else if self.index.get(&dep.name).is_empty() {
@@ -365,13 +368,14 @@ impl<'a> Walk<'a> {
     /// else among the versions that may be installed here, one the constraint allows, else
     /// the only one there is.
     /// A dependency naming a source (`source = "private"`) prefers the version locked from it.
-    fn candidate(&self, dep: &Dependency) -> Option<usize> {
+    /// `candidates`: the locked packages of the dependency's name ([`NameIndex::get`]).
+    fn candidate(&self, dep: &Dependency, candidates: &[usize]) -> Option<usize> {
         if let Some(i) = dep.target {
             return self.member[i].then_some(i);
         }
         let mut fallback = None;
         let mut matching = None;
-        for &i in self.index.get(&dep.name) {
+        for &i in candidates {
             if !self.member[i] {
                 continue;
             }
@@ -415,7 +419,7 @@ impl<'a> Walk<'a> {
         let edges = || package.dependencies.iter().zip(&self.edges[i]);
         let deps = edges()
             .filter(|(dep, facts)| self.edge_active(dep, facts, &extra_list))
-            .filter_map(|(dep, _)| self.candidate(dep))
+            .filter_map(|(dep, facts)| self.candidate(dep, facts.candidates))
             .filter(|&j| j != i)
             .collect::<BTreeSet<_>>();
         // What each of the package's extras adds: edges that only its extras can activate,
@@ -425,7 +429,7 @@ impl<'a> Walk<'a> {
             if self.edge_active(dep, facts, &[]) {
                 continue;
             }
-            let Some(j) = self.candidate(dep).filter(|&j| j != i && self.requested[j].is_some()) else { continue };
+            let Some(j) = self.candidate(dep, facts.candidates).filter(|&j| j != i && self.requested[j].is_some()) else { continue };
             for extra in package.extras.keys() {
                 if self.edge_active(dep, facts, std::slice::from_ref(extra)) {
                     added.entry(extra).or_default().insert(j);
@@ -436,7 +440,7 @@ impl<'a> Walk<'a> {
         Some(Installed {
             artifact: select_artifact(
                 package,
-                &self.wheel_systems[i],
+                &self.file_fits[i],
                 self.target,
                 options.platform,
                 &options.artifacts,

@@ -191,7 +191,7 @@ fn convert_package(
         Ok(LockedFile::named(file, hash))
     };
     let files = match raw.files {
-        Some(files) => files.into_iter().map(|f| locked_file(f.file, f.hash)).collect::<Result<Vec<_>, _>>()?,
+        Some(files) => super::exactly_sized(files.into_iter().map(|f| locked_file(f.file, f.hash)))?,
         // 1.1 locks merge all versions' files under one name.
         None => legacy_files
             .get(&name)

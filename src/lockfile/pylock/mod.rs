@@ -142,7 +142,7 @@ fn source_and_files(raw: &RawPackage) -> Result<(Source, Vec<LockedFile>), Strin
         };
         return Ok((source, vec![file]));
     }
-    let files = raw.sdist.iter().chain(&raw.wheels).map(locked_file).collect::<Result<Vec<_>, _>>()?;
+    let files = super::exactly_sized(raw.sdist.iter().chain(&raw.wheels).map(locked_file))?;
     if files.iter().any(|f| f.url.is_none()) {
         // Local files (`path` only): one local archive is a path source.
         return match (raw.sdist.iter().chain(&raw.wheels).next(), files.len()) {

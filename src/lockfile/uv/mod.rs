@@ -133,8 +133,9 @@ impl<'a> Reader<'a> {
         // A dynamic version (a path package's) is only known once built.
         let (version, version_text) = crate::model::read_version(raw.version.as_deref().unwrap_or("0")).map_err(err)?;
         let source = source::convert(&raw.source).map_err(err)?;
-        let mut files = Vec::new();
-        for artifact in raw.sdist.iter().chain(&raw.wheels) {
+        let artifacts = raw.sdist.iter().chain(&raw.wheels);
+        let mut files = Vec::with_capacity(artifacts.size_hint().0);
+        for artifact in artifacts {
             let filename = artifact
                 .filename
                 .clone()
