@@ -74,6 +74,9 @@ impl Target {
     pub fn run(self, data: &[u8]) {
         // Files are read as UTF-8 text first (`read_to_string`); other bytes never reach a reader.
         let text = std::str::from_utf8(data);
+        if let (Self::PoetryLock | Self::Pyproject | Self::UvLock | Self::Pylock, Ok(text)) = (self, text) {
+            light_toml_agrees(text);
+        }
         match (self, text) {
             (Self::PoetryLock, Ok(text)) => lock(crate::lockfile::poetry::parse(text, "poetry.lock")),
             (Self::UvLock, Ok(text)) => lock(crate::lockfile::uv::parse(text, "uv.lock")),
@@ -230,6 +233,13 @@ fn constraint(text: &str) {
         parsed.python_marker();
         parsed.intersect(&parsed);
         let _ = Constraint::parse_poetry(&parsed.to_string());
+    }
+}
+
+/// A document the light TOML reader accepts means what it means to the toml crate.
+fn light_toml_agrees(text: &str) {
+    if let Some(light) = crate::toml_light::from_str::<toml::Table>(text) {
+        assert_eq!(toml::from_str::<toml::Table>(text).ok(), Some(light), "the light reader disagrees");
     }
 }
 

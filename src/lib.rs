@@ -35,6 +35,7 @@ mod report;
 mod resolve;
 mod safe_url;
 mod toml_error;
+mod toml_light;
 mod warning;
 
 pub use fetch::credentials::Credentials;
@@ -42,7 +43,8 @@ pub use fetch::pending::{PUBLIC as PUBLIC_FILE_MODE, remove_all as remove_pendin
 pub use fetch::reporter::{Reporter, SharedReporter, Task};
 pub use fetch::{DEFAULT_INDEX_URL, FetchOptions};
 pub use generate::{
-    GenerateError, GenerateOptions, Generated, Intermediates, OverrideOptions, Stats, generate, recorded_command,
+    GenerateError, GenerateOptions, Generated, Intermediates, OverrideOptions, Stats, generate, generate_then,
+    recorded_command,
 };
 pub use inference::InferOptions;
 pub use limits::printable;

@@ -13,7 +13,7 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use lock2nix::{
     ArtifactPolicy, Credentials, DEFAULT_INDEX_URL, DisplaySafeUrl, FetchOptions, GenerateOptions, InferOptions,
     OverrideOptions, PackageName, PlatformPolicy, Prefer, PythonMinor, ResolveOptions, SharedReporter, System,
-    format_override_list, format_override_show, generate, printable, summarize_warnings, with_causes,
+    format_override_list, format_override_show, generate, generate_then, printable, summarize_warnings, with_causes,
 };
 
 // A short-lived process that allocates many small strings: mimalloc makes the whole run
@@ -315,13 +315,15 @@ fn run() -> Result<(), Failure> {
     }
     let cli = parsed.generate;
     let options = generate_options(&cli)?;
-    let generated = generate(&options)?;
-    if let Some(path) = &cli.output {
-        write_atomically(path, &generated.nix)?;
-    } else {
-        let mut out = std::io::stdout().lock();
-        out.write_all(generated.nix.as_bytes()).map_err(|e| failure!("cannot write to standard output: {e}"))?;
-    }
+    // Written while the run memo remembers the result.
+    let (generated, written) = generate_then(&options, |generated| match &cli.output {
+        Some(path) => write_atomically(path, &generated.nix),
+        None => std::io::stdout()
+            .lock()
+            .write_all(generated.nix.as_bytes())
+            .map_err(|e| failure!("cannot write to standard output: {e}")),
+    })?;
+    written?;
     if !cli.quiet {
         report(&generated, cli.verbose);
     }

@@ -25,8 +25,9 @@ use super::hex;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Observation {
-    /// The file's bytes had this sha256 (lower-case hex).
-    Content(String),
+    /// The file's bytes: their length and sha256 (lower-case hex). A length that differs tells
+    /// a changed file (an edited lock, most often) without reading and hashing it.
+    Content { len: u64, sha256: String },
     /// The file could not be read (absent, a folder, no permission).
     Unreadable,
     /// What the path is, following symlinks.
@@ -56,10 +57,14 @@ impl PathKind {
 }
 
 impl Observation {
+    fn of_bytes(bytes: &[u8]) -> Self {
+        Self::Content { len: bytes.len() as u64, sha256: digest(bytes) }
+    }
+
     /// Which question about the path this answers: a path may be both probed and read.
     fn aspect(&self) -> u8 {
         match self {
-            Self::Content(_) | Self::Unreadable => 0,
+            Self::Content { .. } | Self::Unreadable => 0,
             Self::Kind(_) => 1,
             Self::Resolves(_) => 2,
         }
@@ -69,7 +74,8 @@ impl Observation {
         match self {
             Self::Kind(kind) => PathKind::of(path) == *kind,
             Self::Resolves(real) => path.canonicalize().ok() == *real,
-            Self::Content(_) | Self::Unreadable => content(&std::fs::read(path)) == *self,
+            Self::Content { len, .. } if std::fs::metadata(path).map(|meta| meta.len()).ok() != Some(*len) => false,
+            Self::Content { .. } | Self::Unreadable => content(&std::fs::read(path)) == *self,
         }
     }
 }
@@ -166,7 +172,7 @@ pub(crate) fn digest(bytes: &[u8]) -> String {
 
 fn content(read: &std::io::Result<impl AsRef<[u8]>>) -> Observation {
     match read {
-        Ok(bytes) => Observation::Content(digest(bytes.as_ref())),
+        Ok(bytes) => Observation::of_bytes(bytes.as_ref()),
         Err(_) => Observation::Unreadable,
     }
 }
@@ -176,7 +182,7 @@ pub(crate) fn read_to_string(path: &Path) -> std::io::Result<String> {
     let read = std::fs::read_to_string(path);
     // Bytes that are not UTF-8 fail alike next time: witnessed as their digest all the same.
     note(path, || match &read {
-        Ok(text) => Observation::Content(digest(text.as_bytes())),
+        Ok(text) => Observation::of_bytes(text.as_bytes()),
         Err(_) => content(&std::fs::read(path)),
     });
     read
@@ -187,7 +193,7 @@ pub(crate) fn witness_file(path: &Path) {
     note(path, || {
         let mut hasher = Sha256::new();
         match std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut hasher)) {
-            Ok(_) => Observation::Content(hex(&hasher.finalize())),
+            Ok(len) => Observation::Content { len, sha256: hex(&hasher.finalize()) },
             Err(_) => Observation::Unreadable,
         }
     });
@@ -235,7 +241,7 @@ mod tests {
         let seen = recording.finish();
         assert_eq!(seen.len(), 5);
         assert_eq!(seen.of(dir.path()), [&Observation::Kind(PathKind::Folder), &Observation::Resolves(Some(real))]);
-        assert_eq!(seen.of(&file), [&Observation::Content(digest(b"[project]\n"))]);
+        assert_eq!(seen.of(&file), [&Observation::of_bytes(b"[project]\n")]);
         assert_eq!(seen.of(&folder), [&Observation::Kind(PathKind::Absent)]);
         assert!(seen.still_hold());
 
@@ -244,6 +250,8 @@ mod tests {
         std::fs::remove_dir(&folder).unwrap();
         std::fs::write(&file, "[project]\nname = \"a\"\n").unwrap();
         assert!(!seen.still_hold(), "a file that changed");
+        std::fs::write(&file, "[pro_ect]\n").unwrap();
+        assert!(!seen.still_hold(), "a file that changed, its length not");
         std::fs::write(&file, "[project]\n").unwrap();
         std::fs::write(dir.path().join("absent.toml"), "").unwrap();
         assert!(!seen.still_hold(), "a file that appeared");

@@ -3,8 +3,8 @@
 //!
 //! An entry is named by a digest of everything that is not a file of the project: this
 //! lock2nix (its version and its executable), the working directory, and every option that
-//! changes the output. It records what the run saw of the project's files (`fetch::witness`:
-//! the lock, pyproject.toml files, overrides and `--hashes` files, local sources, the folders
+//! changes the output. It records what the run saw of the project's files (`fetch::witness`,
+//! a length and a digest of each file read: the lock, pyproject.toml files, overrides and `--hashes` files, local sources, the folders
 //! probed for a layout), the warnings, and the output's sha256. A later run with the same
 //! name uses the entry only when every witnessed path still shows what it showed; any change
 //! means a whole run, which replaces the entry.
@@ -25,7 +25,7 @@ use crate::fetch::{self, witness};
 use crate::warning::{Warning, WarningKind};
 
 /// Bumped when an entry's layout or meaning changes.
-const LAYOUT: &str = "runs-v1";
+const LAYOUT: &str = "runs-v2";
 
 /// What a remembered run gave.
 #[derive(Debug, Serialize, Deserialize)]

@@ -204,20 +204,39 @@ impl From<fetch::FetchError> for GenerateError {
 /// Runs the pipeline, or answers from the run memo when the options ask for it and nothing the
 /// remembered run read has changed (`--refresh` always runs).
 pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
-    let Some(memo) = options.memo.then(|| memo::Memo::for_run(options)).flatten() else { return run(options) };
-    if !options.fetch.refresh
-        && let Some(remembered) = memo.recall()
-    {
-        return Ok(remembered);
+    generate_then(options, |_| ()).map(|(generated, ())| generated)
+}
+
+/// [`generate`], then `deliver` (writing the file out) given the result while the run memo
+/// remembers it: the two are a run's last steps, and neither needs the other.
+pub fn generate_then<T>(
+    options: &GenerateOptions,
+    deliver: impl FnOnce(&Generated) -> T,
+) -> Result<(Generated, T), GenerateError> {
+    let memo = options.memo.then(|| memo::Memo::for_run(options)).flatten();
+    if let Some(remembered) = memo.as_ref().filter(|_| !options.fetch.refresh).and_then(memo::Memo::recall) {
+        let out = deliver(&remembered);
+        return Ok((remembered, out));
     }
+    let Some(memo) = memo else {
+        let generated = run(options)?;
+        let out = deliver(&generated);
+        return Ok((generated, out));
+    };
     let recording = fetch::witness::Recording::start();
     let generated = run(options)?;
     // The --hashes file as this run left it, not as it read it (the later sight wins).
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
         let _ = fetch::witness::read_to_string(path);
     }
-    memo.remember(&generated, recording.finish());
-    Ok(generated)
+    let witnesses = recording.finish();
+    let out = std::thread::scope(|scope| {
+        let remembering = scope.spawn(|| memo.remember(&generated, witnesses));
+        let out = deliver(&generated);
+        remembering.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        out
+    });
+    Ok((generated, out))
 }
 
 /// The pipeline itself.

@@ -170,9 +170,9 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .iter()
         .map(|p| p.files.iter().map(|f| select::FileFit::of(f, options.platform)).collect())
         .collect();
-    let edges: Vec<Vec<walk::EdgeFacts>> = lock.packages.iter().map(|package| walk::EdgeFacts::of(package, &index)).collect();
-    let shared =
-        walk::Shared { index: &index, python_minors: &python_minors, file_fits: &file_fits, edges: &edges };
+    let edges: Vec<Vec<walk::EdgeFacts>> =
+        lock.packages.iter().map(|package| walk::EdgeFacts::of(package, &index)).collect();
+    let shared = walk::Shared { index: &index, python_minors: &python_minors, file_fits: &file_fits, edges: &edges };
     // A pylock.toml has no graph to re-resolve with: its markers always decide.
     let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());

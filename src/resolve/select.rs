@@ -95,7 +95,9 @@ pub(crate) struct FileFit {
 impl FileFit {
     pub(crate) fn of(file: &LockedFile, platform: PlatformPolicy) -> Self {
         match &file.dist {
-            DistFilename::Wheel(wheel) => Self { systems: wheel_systems(wheel, platform), pythons: wheel_pythons(wheel) },
+            DistFilename::Wheel(wheel) => {
+                Self { systems: wheel_systems(wheel, platform), pythons: wheel_pythons(wheel) }
+            }
             _ => Self { systems: 0, pythons: 0 },
         }
     }

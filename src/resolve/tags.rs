@@ -51,16 +51,17 @@ pub(crate) fn wheel_systems(wheel: &WheelFilename, policy: PlatformPolicy) -> u8
 
 /// The CPython minors (bit `m` for 3.m) on which some interpreter and ABI tag pair of `wheel`
 /// has a slot, whatever the platform: with [`wheel_systems`], a filter that leaves
-/// [`wheel_priority`] only the wheels that may fit, computed once per file. A minor of 32 or
-/// more has no bit and is never filtered out.
+/// [`wheel_priority`] only the wheels that may fit, computed once per file. Minors no target
+/// has are never filtered out (their bits are set; one of 32 or more has no bit).
 pub(crate) fn wheel_pythons(wheel: &WheelFilename) -> u32 {
-    let mut mask = 0;
-    for minor in 0..32u16 {
+    let mut mask = u32::MAX;
+    for minor in PythonMinor::SUPPORTED {
+        let x = u16::from(minor);
         let fits = wheel.python.iter().any(|python| {
-            wheel.abi.iter().any(|abi| platform_slot(python, abi, minor).or_else(|| any_slot(python, abi, minor)).is_some())
+            wheel.abi.iter().any(|abi| platform_slot(python, abi, x).or_else(|| any_slot(python, abi, x)).is_some())
         });
-        if fits {
-            mask |= 1 << minor;
+        if !fits {
+            mask &= !(1 << minor);
         }
     }
     mask

@@ -429,7 +429,10 @@ impl<'a> Walk<'a> {
             if self.edge_active(dep, facts, &[]) {
                 continue;
             }
-            let Some(j) = self.candidate(dep, facts.candidates).filter(|&j| j != i && self.requested[j].is_some()) else { continue };
+            let Some(j) = self.candidate(dep, facts.candidates).filter(|&j| j != i && self.requested[j].is_some())
+            else {
+                continue;
+            };
             for extra in package.extras.keys() {
                 if self.edge_active(dep, facts, std::slice::from_ref(extra)) {
                     added.entry(extra).or_default().insert(j);
@@ -438,13 +441,7 @@ impl<'a> Walk<'a> {
         }
         let optional = added.into_iter().map(|(extra, set)| (extra.clone(), self.sorted(set))).collect();
         Some(Installed {
-            artifact: select_artifact(
-                package,
-                &self.file_fits[i],
-                self.target,
-                options.platform,
-                &options.artifacts,
-            ),
+            artifact: select_artifact(package, &self.file_fits[i], self.target, options.platform, &options.artifacts),
             dependencies: self.sorted(deps),
             extras,
             optional,
