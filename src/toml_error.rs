@@ -39,6 +39,10 @@ pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Result<T, TomlError> 
         let message = "a string holds a NUL character (\\u0000), which a Nix string cannot hold".to_string();
         return Err(TomlError { line: Some(line), column: Some(column), key: String::new(), message });
     }
+    // Read light where it can be (`toml_light`); the toml crate reads the rest and words errors.
+    if let Some(value) = crate::toml_light::from_str(text) {
+        return Ok(value);
+    }
     let deserializer = toml::Deserializer::parse(text).map_err(|e| TomlError::new(text, &e, String::new()))?;
     serde_path_to_error::deserialize(deserializer).map_err(|e| {
         let key = key_path(e.path());

@@ -201,13 +201,16 @@ fn locate_blocking(
         remember(path, recalled.iter().chain(&verified));
     }
     let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
-    let (files, unhashed): (BTreeMap<_, _>, BTreeMap<_, _>) = recalled
+    // Collected, then built at once: a BTreeMap from an iterator sorts and builds in bulk,
+    // where inserting thousands of files one by one walks the tree for each.
+    let (files, unhashed): (Vec<_>, Vec<_>) = recalled
         .into_iter()
         .chain(verified)
         .flat_map(|(key, found)| {
             found.into_iter().map(move |(filename, location)| ((key.1.clone(), filename), location))
         })
         .partition(|(_, location)| !location.sha256_hex.is_empty());
+    let files = files.into_iter().collect();
     let unhashed = unhashed.into_iter().map(|(key, location)| (key, DisplaySafeUrl::new(location.url))).collect();
     Ok(Located { files, unhashed, gone, listed, unreachable, requests, cache_hits })
 }
@@ -263,7 +266,7 @@ fn group<'q>(queries: &'q [ProjectQuery<'_>]) -> Result<BTreeMap<Key, Group<'q>>
             group.index = index.clone();
         }
         group.files.extend(query.files.iter().map(|file| &**file));
-        group.chosen.extend(query.chosen.iter().map(String::as_str));
+        group.chosen.extend(query.chosen.iter().map(AsRef::as_ref));
         group.versions.extend(query.versions.iter().map(String::as_str));
         group.may_be_unreachable &= query.may_be_unreachable;
     }

@@ -104,7 +104,7 @@ pub struct ProjectQuery<'a> {
     pub files: Vec<Cow<'a, LockedFile>>,
     /// The names of the files some target chose: a cached "not on the index" for one of them
     /// is asked again (online), since the run would otherwise conclude from it.
-    pub chosen: BTreeSet<String>,
+    pub chosen: BTreeSet<Cow<'a, str>>,
     /// Versions (normalized) whose every file on the index is wanted, for a lock that names
     /// none of their files ([`Located::listed`]).
     pub versions: BTreeSet<String>,

@@ -585,7 +585,7 @@ pub(crate) fn queries<'a>(
         query.files.extend(package.files.iter().map(Cow::Borrowed));
         for installed in resolution.packages[i].per_target.iter().flatten() {
             if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact {
-                query.chosen.insert(package.files[f].filename.clone());
+                query.chosen.insert(Cow::Borrowed(&package.files[f].filename));
             }
         }
     }
