@@ -109,17 +109,11 @@ pub struct Generated {
     pub intermediates: Option<Intermediates>,
 }
 
-/// Everything the stages built on the way to the Nix text.
+/// What `init` needs of the stages' results besides the Nix text.
 #[derive(Debug)]
 pub struct Intermediates {
-    pub(crate) lock: Lock,
-    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
-    pub(crate) project: Project,
-    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
-    pub(crate) resolution: Resolution,
-    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
-    pub(crate) located: Located,
-    pub(crate) plan: Plan,
+    relock_command: &'static str,
+    plan: Plan,
 }
 
 impl Intermediates {
@@ -130,7 +124,7 @@ impl Intermediates {
 
     /// The command that writes the lock again (`poetry lock`, `uv lock`).
     pub fn relock_command(&self) -> &'static str {
-        self.lock.format.relock_command()
+        self.relock_command
     }
 }
 
@@ -390,7 +384,12 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     }));
     warnings.extend(empty_project(&lock, &project, &plan));
     drop(index);
-    let nix = render::render(&plan, &header(&lock, &plan, &resolution, options, &paths));
+    let header = header(&lock, &plan, &resolution, options, &paths);
+    let relock_command = lock.format.relock_command();
+    // Rendering needs only the plan: the rest is freed meanwhile, on a thread of its own, so
+    // that the text reuses its memory without the run waiting for the freeing.
+    std::thread::spawn(move || drop((lock, project, resolution, located)));
+    let nix = render::render(&plan, &header);
     stats.render = started.elapsed();
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
         let mut all = known;
@@ -405,7 +404,7 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         stats,
         warnings,
         stale_lock: stale,
-        intermediates: Some(Intermediates { lock, project, resolution, located, plan }),
+        intermediates: Some(Intermediates { relock_command, plan }),
     })
 }
 

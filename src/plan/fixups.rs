@@ -3,6 +3,7 @@
 //! inference), with a provenance line for each decision.
 
 use std::fmt;
+use std::sync::{Arc, LazyLock};
 
 use crate::additions::Additions;
 pub(crate) use crate::additions::RelaxDeps;
@@ -28,6 +29,15 @@ pub struct Fixups {
     pub provenance: Vec<Provenance>,
     /// What the derivation gets: the override entries' additions on top of inference's.
     pub adds: Additions<PythonRef>,
+}
+
+impl Fixups {
+    /// `fixups` to keep in a plan: one empty value for all that are empty, since a plan holds
+    /// fixups for each artifact on each target and most (wheels without an override) add nothing.
+    pub(crate) fn shared(fixups: Self) -> Arc<Self> {
+        static EMPTY: LazyLock<Arc<Fixups>> = LazyLock::new(Arc::default);
+        if fixups == Self::default() { Arc::clone(&EMPTY) } else { Arc::new(fixups) }
+    }
 }
 
 /// Decides the fixups of each artifact; implemented over the override database and the

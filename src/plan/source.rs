@@ -2,6 +2,8 @@
 //! ([`Src`]: a downloaded file, a git checkout, a path beside the generated file) and how it
 //! is built ([`Format`]: install a wheel, or a PEP 517 build of a tree or an sdist).
 
+use std::sync::Arc;
+
 use super::fixups::{Fixer, Fixups, Kind};
 use super::{Locations, PlanError, sri_sha256};
 use crate::inference::BuildFacts;
@@ -26,7 +28,8 @@ pub struct Build {
     pub format: Format,
     /// The folder of the unpacked source that holds the project (a git or url `subdirectory`).
     pub subdirectory: Option<String>,
-    pub fixups: Fixups,
+    /// Shared between artifacts ([`Fixups::shared`]).
+    pub fixups: Arc<Fixups>,
 }
 
 impl PlannedArtifact {
@@ -147,7 +150,7 @@ pub(super) fn planned_artifact(
     let package = &lock.packages[i];
     let not_pinned = || PlanError::NotPinned { package: package.id(), kind: package.source.kind() };
     let build = |src, format, subdirectory, fixups| {
-        PlannedArtifact::Build(Box::new(Build { src, format, subdirectory, fixups }))
+        PlannedArtifact::Build(Box::new(Build { src, format, subdirectory, fixups: Fixups::shared(fixups) }))
     };
     Ok(match (state.artifact, locations.pinned(i)) {
         (_, Some(PinnedSource::Unreachable { message, .. })) => PlannedArtifact::Unusable(message.clone()),
