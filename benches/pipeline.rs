@@ -7,7 +7,6 @@
 #[path = "support/synthetic.rs"]
 mod synthetic;
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -136,7 +135,7 @@ fn bench_warm_lookup(c: &mut Criterion, label: &str, lock: &Lock) {
         queries.push(ProjectQuery {
             index_url: index.as_str().into(),
             project: package.name.clone(),
-            files: package.files.iter().map(Cow::Borrowed).collect(),
+            files: package.files.iter().collect(),
             chosen: BTreeSet::new(),
             versions: BTreeSet::new(),
             may_be_unreachable: false,

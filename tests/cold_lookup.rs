@@ -6,7 +6,6 @@
 
 mod support;
 
-use std::borrow::Cow;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
@@ -41,7 +40,8 @@ fn a_cold_lookup_keeps_jobs_pages_in_flight_against_a_slow_index() {
         queries.push(ProjectQuery {
             index_url: server.index_url().into(),
             project: PackageName::from_owned(project).unwrap(),
-            files: vec![Cow::Owned(LockedFile::named(filename, None))],
+            // Borrowed for the whole test, as a query borrows the lock's files.
+            files: vec![Box::leak(Box::new(LockedFile::named(filename, None)))],
             chosen: BTreeSet::default(),
             versions: BTreeSet::default(),
             may_be_unreachable: false,

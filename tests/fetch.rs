@@ -2,7 +2,6 @@
 
 mod support;
 
-use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex};
@@ -26,15 +25,16 @@ fn name(text: &str) -> PackageName {
     PackageName::from_owned(text.to_string()).unwrap()
 }
 
-fn locked(filename: &str, hash: Option<&str>) -> LockedFile {
-    LockedFile::named(filename.to_string(), hash.map(|h| FileHash::parse(h).unwrap()))
+/// A locked file that lives as long as the test process, as queries borrow the lock's files.
+fn locked(filename: &str, hash: Option<&str>) -> &'static LockedFile {
+    Box::leak(Box::new(LockedFile::named(filename.to_string(), hash.map(|h| FileHash::parse(h).unwrap()))))
 }
 
 fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQuery<'static> {
     ProjectQuery {
         index_url: index.into(),
         project: name(project),
-        files: files.iter().map(|(f, h)| Cow::Owned(locked(f, *h))).collect(),
+        files: files.iter().map(|(f, h)| locked(f, *h)).collect(),
         chosen: BTreeSet::default(),
         versions: BTreeSet::default(),
         may_be_unreachable: false,
@@ -73,7 +73,7 @@ fn fixture_expectations(index: &str) -> (Vec<ProjectQuery<'static>>, BTreeMap<(P
         for file in page["files"].as_array().unwrap() {
             let filename = file["filename"].as_str().unwrap();
             let sha256 = file["hashes"]["sha256"].as_str().unwrap();
-            files.push(Cow::Owned(locked(filename, Some(&format!("sha256:{sha256}")))));
+            files.push(locked(filename, Some(&format!("sha256:{sha256}"))));
             let location =
                 FileLocation { url: file["url"].as_str().unwrap().to_string(), sha256_hex: sha256.to_string() };
             expected.insert((name(project), filename.to_string()), location);
@@ -309,7 +309,7 @@ fn warm_cache_sends_zero_requests() {
 
     // A new file for one project: one request for that project, merged into its cache.
     let mut more = queries.clone();
-    more[0].files.push(Cow::Owned(locked("six-1.16.0.tar.gz", None)));
+    more[0].files.push(locked("six-1.16.0.tar.gz", None));
     let third = locate(&more, &options(Some(cache.path()))).unwrap();
     assert_eq!((third.requests, third.cache_hits, third.files.len()), (1, 1, 3));
     assert_eq!((server.hits("/simple/six/"), server.hits("/simple/idna/")), (2, 1));
@@ -356,7 +356,7 @@ fn a_lock_run_again_is_located_from_its_memory_alone_while_it_agrees_with_the_lo
     // is asked, and says the lock is wrong.
     let mut changed = queries.clone();
     let six = changed.iter_mut().find(|q| q.project.as_str() == "six").unwrap();
-    six.files[0].to_mut().hash = Some(FileHash::parse(&format!("sha256:{ZEROS}")).unwrap());
+    six.files[0] = locked(&six.files[0].filename, Some(&format!("sha256:{ZEROS}")));
     let error = locate_for_lock(&changed, &options(Some(cache.path())), &lock).unwrap_err();
     assert!(matches!(error, FetchError::HashMismatch { .. }), "{error:?}");
     assert_eq!(server.hits("/simple/six/"), 2);

@@ -94,6 +94,8 @@ fn locate_blocking(
         .filter(|(_, group)| group.versions.is_empty())
         .filter_map(|(key, group)| Some((key, remembered.answer(&key.0, key.1.as_str(), &group.files)?)))
         .collect();
+    // Its text is as large as the lock's: not kept while the rest is read.
+    drop(remembered);
     let groups: BTreeMap<&Key, &Group<'_>> = {
         let recalled: BTreeSet<&Key> = recalled.iter().map(|(key, _)| *key).collect();
         all_groups.iter().filter(|(key, _)| !recalled.contains(key)).collect()
@@ -265,7 +267,7 @@ fn group<'q>(queries: &'q [ProjectQuery<'_>]) -> Result<BTreeMap<Key, Group<'q>>
         if group.index.username().is_empty() && !index.username().is_empty() {
             group.index = index.clone();
         }
-        group.files.extend(query.files.iter().map(|file| &**file));
+        group.files.extend(query.files.iter().copied());
         group.chosen.extend(query.chosen.iter().map(AsRef::as_ref));
         group.versions.extend(query.versions.iter().map(String::as_str));
         group.may_be_unreachable &= query.may_be_unreachable;

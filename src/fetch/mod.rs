@@ -101,7 +101,7 @@ pub struct ProjectQuery<'a> {
     /// May contain `user:pass@`; used for the request, never echoed.
     pub index_url: DisplaySafeUrl,
     pub project: PackageName,
-    pub files: Vec<Cow<'a, LockedFile>>,
+    pub files: Vec<&'a LockedFile>,
     /// The names of the files some target chose: a cached "not on the index" for one of them
     /// is asked again (online), since the run would otherwise conclude from it.
     pub chosen: BTreeSet<Cow<'a, str>>,

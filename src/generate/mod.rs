@@ -581,7 +581,7 @@ pub(crate) fn queries<'a>(
         let query = grouped
             .entry((index_url, &package.name))
             .or_insert_with(|| ProjectQuery::for_package(index_url, package, allow_missing));
-        query.files.extend(package.files.iter().map(Cow::Borrowed));
+        query.files.extend(&package.files);
         for installed in resolution.packages[i].per_target.iter().flatten() {
             if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact {
                 query.chosen.insert(Cow::Borrowed(&package.files[f].filename));
