@@ -211,13 +211,22 @@ impl WheelFilename {
             return Err(WheelFilenameError::NotAWheel(filename.to_owned()));
         }
         let stem = &filename[..filename.len() - 4];
-        let parts: Vec<&str> = stem.split('-').collect();
-        let (distribution, version, build, python, abi, platform) = match parts[..] {
+        // Five or six parts, in an array rather than a Vec: a lock holds thousands of wheels.
+        let mut parts = [""; 7];
+        let mut count = 0;
+        for part in stem.split('-') {
+            if count == parts.len() {
+                break;
+            }
+            parts[count] = part;
+            count += 1;
+        }
+        let (distribution, version, build, python, abi, platform) = match parts[..count] {
             [d, v, py, abi, plat] => (d, v, None, py, abi, plat),
             [d, v, b, py, abi, plat] => (d, v, Some(b), py, abi, plat),
             _ => return Err(WheelFilenameError::PartCount(filename.to_owned())),
         };
-        if parts.iter().any(|part| part.is_empty()) {
+        if parts[..count].iter().any(|part| part.is_empty()) {
             return Err(WheelFilenameError::EmptyPart(filename.to_owned()));
         }
         let build = build

@@ -109,11 +109,17 @@ pub struct Generated {
     pub intermediates: Option<Intermediates>,
 }
 
-/// What `init` needs of the stages' results besides the Nix text.
+/// Everything the stages built on the way to the Nix text.
 #[derive(Debug)]
 pub struct Intermediates {
-    relock_command: &'static str,
-    plan: Plan,
+    pub(crate) lock: Lock,
+    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
+    pub(crate) project: Project,
+    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
+    pub(crate) resolution: Resolution,
+    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
+    pub(crate) located: Located,
+    pub(crate) plan: Plan,
 }
 
 impl Intermediates {
@@ -124,7 +130,7 @@ impl Intermediates {
 
     /// The command that writes the lock again (`poetry lock`, `uv lock`).
     pub fn relock_command(&self) -> &'static str {
-        self.relock_command
+        self.lock.format.relock_command()
     }
 }
 
@@ -384,12 +390,7 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     }));
     warnings.extend(empty_project(&lock, &project, &plan));
     drop(index);
-    let header = header(&lock, &plan, &resolution, options, &paths);
-    let relock_command = lock.format.relock_command();
-    // Rendering needs only the plan: the rest is freed meanwhile, on a thread of its own, so
-    // that the text reuses its memory without the run waiting for the freeing.
-    std::thread::spawn(move || drop((lock, project, resolution, located)));
-    let nix = render::render(&plan, &header);
+    let nix = render::render(&plan, &header(&lock, &plan, &resolution, options, &paths));
     stats.render = started.elapsed();
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
         let mut all = known;
@@ -404,7 +405,7 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
         stats,
         warnings,
         stale_lock: stale,
-        intermediates: Some(Intermediates { relock_command, plan }),
+        intermediates: Some(Intermediates { lock, project, resolution, located, plan }),
     })
 }
 

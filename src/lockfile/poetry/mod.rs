@@ -175,8 +175,12 @@ fn convert_package(
     name_has_several_versions: bool,
     origin: &str,
 ) -> Result<Package, LockError> {
-    let entry = format!("{} {}", raw.name, raw.version.trim());
-    let err = |message: String| LockError::Entry { path: origin.into(), package: entry.clone(), message };
+    // The entry's name is written only for an error.
+    let err = |message: String| LockError::Entry {
+        path: origin.into(),
+        package: format!("{} {}", raw.name, raw.version.trim()),
+        message,
+    };
     let name = PackageName::from_owned(raw.name.clone()).map_err(|e| err(e.to_string()))?;
     let (version, version_text) = crate::model::read_version(&raw.version).map_err(err)?;
     let python = match raw.python_versions.as_deref() {
