@@ -4,10 +4,10 @@
 //! An entry is named by a digest of everything that is not a file of the project: this
 //! lock2nix (its version and its executable), the working directory, and every option that
 //! changes the output. It records what the run saw of the project's files (`fetch::witness`,
-//! a length and a digest of each file read: the lock, pyproject.toml files, overrides and `--hashes` files, local sources, the folders
-//! probed for a layout), the warnings, and the output's sha256. A later run with the same
-//! name uses the entry only when every witnessed path still shows what it showed; any change
-//! means a whole run, which replaces the entry.
+//! the length and digest of each file read: the lock, pyproject.toml files, overrides and
+//! `--hashes` files, local sources; the folders probed for a layout), the warnings, and the
+//! output's sha256. A later run with the same name uses the entry only when every witnessed
+//! path still shows what it showed; any change means a whole run, which replaces the entry.
 //!
 //! Index pages, artifacts and git checkouts are not witnessed: the cache keeps them forever
 //! (artifacts by hash, checkouts by commit, pages until `--refresh`), so a whole warm run
