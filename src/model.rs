@@ -337,12 +337,21 @@ pub struct FileHash {
 impl FileHash {
     /// Parses `sha256:abcd…`; the hex digits are lower-cased.
     pub fn parse(text: &str) -> Option<Self> {
-        let (algo, hex) = text.split_once(':')?;
-        let algorithm = HashAlgorithm::parse(algo)?;
+        Self::from_string(text.to_owned()).ok()
+    }
+
+    /// [`Self::parse`], keeping the text's allocation for the digits (a lock has thousands);
+    /// the text back when it is not a hash.
+    pub fn from_string(mut text: String) -> Result<Self, String> {
+        let Some(colon) = text.find(':') else { return Err(text) };
+        let Some(algorithm) = HashAlgorithm::parse(&text[..colon]) else { return Err(text) };
+        let hex = &text[colon + 1..];
         if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-            return None;
+            return Err(text);
         }
-        Some(Self { algorithm, hex: hex.to_ascii_lowercase() })
+        text.drain(..=colon);
+        text.make_ascii_lowercase();
+        Ok(Self { algorithm, hex: text })
     }
 }
 

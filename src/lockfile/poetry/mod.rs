@@ -188,8 +188,10 @@ fn convert_package(
         None => Constraint::any(),
     };
     let locked_file = |file: String, hash: Option<String>| -> Result<LockedFile, LockError> {
-        let hash = match hash.as_deref().filter(|h| !h.is_empty()) {
-            Some(h) => Some(FileHash::parse(h).ok_or_else(|| err(format!("file {file}: unreadable hash `{h}`")))?),
+        let hash = match hash.filter(|h| !h.is_empty()) {
+            Some(h) => {
+                Some(FileHash::from_string(h).map_err(|h| err(format!("file {file}: unreadable hash `{h}`")))?)
+            }
             None => None,
         };
         Ok(LockedFile::named(file, hash))
