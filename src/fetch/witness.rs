@@ -75,8 +75,51 @@ impl Observation {
             Self::Kind(kind) => PathKind::of(path) == *kind,
             Self::Resolves(real) => path.canonicalize().ok() == *real,
             Self::Content { len, .. } if std::fs::metadata(path).map(|meta| meta.len()).ok() != Some(*len) => false,
-            Self::Content { .. } | Self::Unreadable => content(&std::fs::read(path)) == *self,
+            Self::Content { .. } | Self::Unreadable => {
+                let read = std::fs::read(path);
+                let seen = content(&read);
+                if seen == *self {
+                    return true;
+                }
+                if let Ok(bytes) = read {
+                    Changed::keep(path, bytes, seen);
+                }
+                false
+            }
         }
+    }
+}
+
+/// A file the memo's check read and found changed (the lock, most often), kept for the run
+/// that follows: it reads the same file, and takes these bytes and their digest instead of
+/// reading and hashing them again, so that what it parses is what it witnesses. Taken only
+/// while the file's length and modification time are those it had; dropped when a recording
+/// ends.
+struct Changed {
+    path: PathBuf,
+    bytes: Vec<u8>,
+    observation: Observation,
+    modified: Option<std::time::SystemTime>,
+}
+
+static CHANGED: Mutex<Option<Changed>> = Mutex::new(None);
+
+impl Changed {
+    fn slot() -> MutexGuard<'static, Option<Self>> {
+        CHANGED.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    fn keep(path: &Path, bytes: Vec<u8>, observation: Observation) {
+        let modified = std::fs::metadata(path).and_then(|meta| meta.modified()).ok();
+        *Self::slot() = Some(Self { path: path.to_path_buf(), bytes, observation, modified });
+    }
+
+    /// The bytes kept for `path` and what was seen of them, if the file looks unchanged since.
+    fn take(path: &Path) -> Option<(Vec<u8>, Observation)> {
+        let kept = Self::slot().take_if(|kept| kept.path == path)?;
+        let meta = std::fs::metadata(path).ok()?;
+        let same = meta.len() == kept.bytes.len() as u64 && meta.modified().ok() == kept.modified;
+        same.then_some((kept.bytes, kept.observation))
     }
 }
 
@@ -142,6 +185,7 @@ impl Recording {
     }
 
     pub(crate) fn finish(self) -> Witnesses {
+        Changed::slot().take();
         let witnesses = active().take().unwrap_or_default();
         drop(self);
         witnesses
@@ -152,6 +196,7 @@ impl Drop for Recording {
     fn drop(&mut self) {
         // A run that failed or panicked leaves nothing for the next recording.
         active().take();
+        Changed::slot().take();
     }
 }
 
@@ -179,6 +224,12 @@ fn content(read: &std::io::Result<impl AsRef<[u8]>>) -> Observation {
 
 /// `std::fs::read_to_string`, witnessed.
 pub(crate) fn read_to_string(path: &Path) -> std::io::Result<String> {
+    if let Some((bytes, observation)) = Changed::take(path)
+        && let Ok(text) = String::from_utf8(bytes)
+    {
+        note(path, || observation);
+        return Ok(text);
+    }
     let read = std::fs::read_to_string(path);
     // Bytes that are not UTF-8 fail alike next time: witnessed as their digest all the same.
     note(path, || match &read {
@@ -268,5 +319,35 @@ mod tests {
     #[test]
     fn digests_are_lower_case_hex() {
         assert_eq!(digest(b""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    }
+
+    #[test]
+    fn the_run_after_a_miss_takes_the_changed_file_the_check_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let lock = dir.path().join("poetry.lock");
+        std::fs::write(&lock, "one\n").unwrap();
+        let recording = Recording::start();
+        read_to_string(&lock).unwrap();
+        let seen = recording.finish();
+
+        // Changed, same length: the check reads and hashes it, and the next run takes both.
+        std::fs::write(&lock, "two\n").unwrap();
+        assert!(!seen.still_hold());
+        let recording = Recording::start();
+        assert_eq!(read_to_string(&lock).unwrap(), "two\n");
+        // (Other tests may keep their own files meanwhile.)
+        let holds_lock = || Changed::slot().as_ref().is_some_and(|kept| kept.path == lock);
+        assert!(!holds_lock(), "taken once");
+        assert_eq!(recording.finish().of(&lock), [&Observation::of_bytes(b"two\n")]);
+
+        // Changed again after the check: read afresh, never the bytes the check saw.
+        std::fs::write(&lock, "three\n").unwrap();
+        let stale = Witnesses::from(vec![(lock.clone(), Observation::of_bytes(b"thre\n\n"))]);
+        assert!(!stale.still_hold());
+        std::fs::write(&lock, "four\n").unwrap();
+        let recording = Recording::start();
+        assert_eq!(read_to_string(&lock).unwrap(), "four\n");
+        assert_eq!(recording.finish().of(&lock), [&Observation::of_bytes(b"four\n")]);
+        assert!(!holds_lock(), "dropped when the recording ended");
     }
 }

@@ -189,9 +189,7 @@ fn convert_package(
     };
     let locked_file = |file: String, hash: Option<String>| -> Result<LockedFile, LockError> {
         let hash = match hash.filter(|h| !h.is_empty()) {
-            Some(h) => {
-                Some(FileHash::from_string(h).map_err(|h| err(format!("file {file}: unreadable hash `{h}`")))?)
-            }
+            Some(h) => Some(FileHash::from_string(h).map_err(|h| err(format!("file {file}: unreadable hash `{h}`")))?),
             None => None,
         };
         Ok(LockedFile::named(file, hash))
