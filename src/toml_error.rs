@@ -77,11 +77,10 @@ fn nul_escape(text: &str) -> Option<usize> {
 }
 
 /// `text` cut before its `marker` lines (`[[package]]`) into pieces of about 32 KiB, each
-/// deserialized on its own, in parallel (and read light, `toml_light`, where it can be):
-/// TOML parsing is most of a warm run's time. `None`
-/// when that cannot be trusted or does not pay (a small text, multi-line strings, a piece
-/// that does not parse alone): the caller then parses the whole text, which also gives errors
-/// their true line and column.
+/// deserialized on its own ([`from_str`]), in parallel: TOML parsing is most of a warm run's
+/// time. `None` when that cannot be trusted or does not pay (a small text, multi-line strings,
+/// a piece that does not parse alone): the caller then parses the whole text, which also gives
+/// errors their true line and column.
 pub(crate) fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker: &str) -> Option<Vec<T>> {
     use rayon::prelude::*;
     const PIECE: usize = 32 * 1024;
@@ -100,9 +99,7 @@ pub(crate) fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker:
     }
     cuts.push(text.len());
     let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    // Each piece read light where it can be, else by the toml crate.
-    let read = |piece: &str| crate::toml_light::from_str::<T>(piece).or_else(|| toml::from_str::<T>(piece).ok());
-    pieces.into_par_iter().map(read).collect()
+    pieces.into_par_iter().map(|piece| from_str::<T>(piece).ok()).collect()
 }
 
 /// The line and column where the value at `path` (table keys, as written) starts in `text`,

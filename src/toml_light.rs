@@ -1,6 +1,6 @@
-//! A TOML document read into a light tree and deserialized from it, for the pieces of a large
-//! lock (`toml_error::from_str_in_pieces`). The toml crate builds a tree of spanned values in
-//! maps before serde sees a value, and that tree is most of what reading a lock costs; this
+//! A TOML document read into a light tree and deserialized from it, tried first for every
+//! document (`toml_error::from_str`). The toml crate builds a tree of spanned values in maps
+//! before serde sees a value, and that tree is most of what reading a lock costs; this
 //! reader takes the events of the toml crate's own parser (`toml_parser`, which checks the
 //! grammar and decodes strings and keys) into vectors of borrowed strings.
 //!
@@ -26,7 +26,7 @@ const MAX_DEPTH: usize = 32;
 pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
     let source = Source::new(text);
     let tokens = source.lex().into_vec();
-    let mut builder = Builder { source: Some(source), ..Builder::default() };
+    let mut builder = Builder::new(source);
     let mut error: Option<ParseError> = None;
     // Comments and whitespace checked as the toml crate checks them.
     parse_document(&tokens, &mut ValidateWhitespace::new(&mut builder, source), &mut error);
@@ -50,7 +50,7 @@ enum Value<'a> {
     Tables(Vec<Table<'a>>),
 }
 
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Table<'a> {
     entries: Vec<(Cow<'a, str>, Value<'a>)>,
     /// Written inline (`{ … }`): no header may add to it.
@@ -91,9 +91,8 @@ enum Open<'a> {
     Inline(Table<'a>, Option<Cow<'a, str>>),
 }
 
-#[derive(Default)]
 struct Builder<'a> {
-    source: Option<Source<'a>>,
+    source: Source<'a>,
     root: Table<'a>,
     /// The table key/values go to, as entry positions from the root.
     current: Vec<usize>,
@@ -107,9 +106,21 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
+    fn new(source: Source<'a>) -> Self {
+        Self {
+            source,
+            root: Table::new(false),
+            current: Vec::new(),
+            header: None,
+            stack: Vec::new(),
+            key: None,
+            failed: false,
+        }
+    }
+
     fn raw(&self, span: Span, kind: Option<Encoding>) -> Raw<'a> {
-        let input = self.source.as_ref().map_or("", Source::input);
-        Raw::new_unchecked(input.get(span.start()..span.end()).unwrap_or(""), kind, span)
+        let text = self.source.input().get(span.start()..span.end()).unwrap_or("");
+        Raw::new_unchecked(text, kind, span)
     }
 
     fn open_header(&mut self, array: bool) {

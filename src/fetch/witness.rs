@@ -185,7 +185,6 @@ impl Recording {
     }
 
     pub(crate) fn finish(self) -> Witnesses {
-        Changed::slot().take();
         let witnesses = active().take().unwrap_or_default();
         drop(self);
         witnesses
@@ -194,7 +193,8 @@ impl Recording {
 
 impl Drop for Recording {
     fn drop(&mut self) {
-        // A run that failed or panicked leaves nothing for the next recording.
+        // A run that failed or panicked leaves nothing for the next recording; a file kept
+        // for the run is dropped however the recording ends (`finish` ends here too).
         active().take();
         Changed::slot().take();
     }
