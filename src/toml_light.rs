@@ -263,8 +263,15 @@ impl EventReceiver for Builder<'_> {
     }
 
     fn scalar(&mut self, span: Span, kind: Option<Encoding>, error: &mut dyn ErrorSink) {
+        let raw = self.raw(span, kind);
+        if kind == Some(Encoding::BasicString)
+            && let Some(text) = plain_basic_string(raw.as_str())
+        {
+            self.value(Value::String(Cow::Borrowed(text)));
+            return;
+        }
         let mut text = Cow::Borrowed("");
-        let value = match self.raw(span, kind).decode_scalar(&mut text, error) {
+        let value = match raw.decode_scalar(&mut text, error) {
             ScalarKind::String => Value::String(text),
             ScalarKind::Boolean(value) => Value::Boolean(value),
             ScalarKind::Integer(radix) => match i64::from_str_radix(&text, radix.value()) {
@@ -284,6 +291,26 @@ impl EventReceiver for Builder<'_> {
     fn error(&mut self, _span: Span, _error: &mut dyn ErrorSink) {
         self.failed = true;
     }
+}
+
+/// The bytes a basic string holds as written: TOML's `basic-unescaped` (no quote, backslash,
+/// control character or DEL) and the tab.
+const PLAIN: [bool; 256] = {
+    let mut plain = [false; 256];
+    let mut byte = 0;
+    while byte < 256 {
+        plain[byte] = matches!(byte, 0x09 | 0x20..=0x21 | 0x23..=0x5b | 0x5d..=0x7e | 0x80..=0xff);
+        byte += 1;
+    }
+    plain
+};
+
+/// The text of a basic string (`"…"`) that has nothing to decode, as the strings of a lock
+/// (names, versions, file names, digests) are. The decoder checks and copies byte by byte;
+/// this is one pass without a branch per byte. `None` sends the string through the decoder.
+fn plain_basic_string(raw: &str) -> Option<&str> {
+    let text = raw.strip_prefix('"')?.strip_suffix('"')?;
+    text.bytes().fold(true, |plain, b| plain & PLAIN[usize::from(b)]).then_some(text)
 }
 
 impl<'de> de::Deserializer<'de> for Value<'de> {

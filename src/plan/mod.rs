@@ -478,21 +478,15 @@ impl Plan {
 
 /// `sha256-<base64>` from a hex digest.
 pub(crate) fn sri_sha256(hex: &str) -> Option<String> {
-    fn nibble(c: u8) -> Option<u8> {
-        match c {
-            b'0'..=b'9' => Some(c - b'0'),
-            b'a'..=b'f' => Some(c - b'a' + 10),
-            b'A'..=b'F' => Some(c - b'A' + 10),
-            _ => None,
-        }
-    }
-    let hex = hex.as_bytes();
-    if hex.len() != 64 {
+    if hex.len() != 64 || !crate::model::is_hex(hex) {
         return None;
     }
+    // A checked digit's value without a branch: letters (either case) have bit 6 set.
+    let nibble = |c: u8| (c & 0xf) + 9 * (c >> 6);
+    let hex = hex.as_bytes();
     let mut bytes = [0u8; 32];
     for (k, byte) in bytes.iter_mut().enumerate() {
-        *byte = nibble(hex[2 * k])? << 4 | nibble(hex[2 * k + 1])?;
+        *byte = nibble(hex[2 * k]) << 4 | nibble(hex[2 * k + 1]);
     }
     Some(format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
 }
@@ -626,6 +620,16 @@ mod tests {
         let pyproject = format!("[tool.poetry]\nname = \"{project_name}\"\n");
         let project = crate::project::parse(&pyproject, "pyproject.toml").unwrap();
         project_attribute(&lock, &project)
+    }
+
+    #[test]
+    fn sri_digests_are_read_from_hex_in_either_case() {
+        let hex = "70a23985f2dac6b3dfea6e7865fdff9f919f71a506d5f45dbc7085d79ade9a23";
+        let sri = Some("sha256-cKI5hfLaxrPf6m54Zf3/n5GfcaUG1fRdvHCF15remiM=".to_owned());
+        assert_eq!(sri_sha256(hex), sri);
+        assert_eq!(sri_sha256(&hex.to_ascii_uppercase()), sri);
+        assert_eq!(sri_sha256(&hex[1..]), None);
+        assert_eq!(sri_sha256(&format!("{}g", &hex[1..])), None);
     }
 
     #[test]

@@ -53,6 +53,23 @@ a = []
 }
 
 #[test]
+fn basic_strings_with_and_without_anything_to_decode() {
+    let text = "plain = \"a b\tc \u{e9} ~!#$%&'()*+,-./:;<=>?@[]^_`{|}\"\nempty = \"\"\n\
+                escaped = \"a\\\"b\\\\c\\u00e9\\t\"\n";
+    let (expected, light) = both(text);
+    assert_eq!(light, Some(expected));
+    for (why, text) in [
+        ("a control character", "a = \"x\u{1}y\"\n"),
+        ("a DEL", "a = \"x\u{7f}y\"\n"),
+        ("a raw newline", "a = \"x\ny\"\n"),
+        ("an unclosed string", "a = \"xy\n"),
+    ] {
+        assert_eq!(from_str::<toml::Table>(text), None, "{why}");
+        assert!(toml::from_str::<toml::Table>(text).is_err(), "{why}");
+    }
+}
+
+#[test]
 fn gives_up_where_it_cannot_vouch_for_the_meaning() {
     for (why, text) in [
         ("a dotted key", "a.b = 1\n"),
