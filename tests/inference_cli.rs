@@ -200,3 +200,33 @@ fn an_unknown_build_requirement_throws_naming_the_fix() {
         );
     }
 }
+
+/// A downloaded artifact that is not the file the lock and the index pin stops the run: a
+/// hash mismatch is a hard error, the whole message pinned, and nothing is written.
+#[test]
+fn a_downloaded_artifact_of_another_hash_is_a_hard_error() {
+    let sdist = artifacts::sdist_tar_gz("hatchpkg-1.0", &[("setup.py", "from setuptools import setup\nsetup()\n")]);
+    let server = serve(&[("hatchpkg", &sdist)]);
+    // The file host answers with other bytes than the ones the page and the lock describe.
+    let tampered = b"not the sdist".to_vec();
+    let file = format!("/files/{}", sdist.filename);
+    server.route(&file, vec![support::Reply::new(200, "application/octet-stream", tampered.clone())]);
+    let lock = format!(
+        "{}[metadata]\nlock-version = \"2.0\"\npython-versions = \"~3.11\"\ncontent-hash = \"0\"\n",
+        lock_entry("hatchpkg", &sdist)
+    );
+    let project = Project::inline(
+        &lock,
+        "[tool.poetry]\nname = \"pinned\"\nversion = \"0.1.0\"\n\n[tool.poetry.dependencies]\npython = \"~3.11\"\nhatchpkg = \"*\"\n",
+    );
+    let out = project.run(&["--index-url", &server.index_url(), "--python", "3.11", "-q", "-o", "out.nix"]);
+    let (host, locked, served) =
+        (server.url(""), artifacts::hex_sha256(&sdist.bytes), artifacts::hex_sha256(&tampered));
+    let filters = [(host.as_str(), "[SERVER]"), (locked.as_str(), "[LOCKED]"), (served.as_str(), "[SERVED]")];
+    insta::assert_snapshot!(support::project::run_text(&out, &filters), @r"
+    exit code: 1
+    ----- stderr -----
+    lock2nix: error: hatchpkg-1.0.tar.gz: cannot use [SERVER]/files/hatchpkg-1.0.tar.gz: its sha256 is [SERVED], but the lock and the index say [LOCKED]
+    ");
+    assert!(project.read("out.nix").is_none(), "nothing written");
+}

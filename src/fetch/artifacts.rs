@@ -16,7 +16,7 @@ use super::cache::write_private;
 use super::client::{Client, GetError};
 use super::hex;
 use super::reporter::{Running, Task};
-use super::{CacheCause, FetchError, FetchOptions};
+use super::{ArtifactCause, CacheCause, FetchError, FetchOptions};
 
 /// Bumped when a cached description's layout changes.
 const LAYOUT: &str = "artifacts-v1";
@@ -222,16 +222,16 @@ async fn download(
     progress: &Running<'_>,
 ) -> Result<Option<File>, FetchError> {
     let shown = crate::safe_url::redact(&artifact.url);
-    let fail = |message: String| FetchError::Artifact { file: artifact.filename.clone(), url: shown.clone(), message };
-    let url = Url::parse(&artifact.url).map_err(|e| fail(e.to_string()))?;
+    let fail = |source| FetchError::Artifact { file: artifact.filename.clone(), url: shown.clone(), source };
+    let url = Url::parse(&artifact.url).map_err(|e| fail(ArtifactCause::Url(e)))?;
     let download = match client.get_file(&url, FILE_TIMEOUT, max_size, temp_dir, progress).await {
         Ok(download) => download,
         Err(GetError::TooLarge(_)) => return Ok(None),
-        Err(other) => return Err(fail(other.to_string())),
+        Err(other) => return Err(fail(ArtifactCause::Download(other))),
     };
     let actual = hex(&download.sha256);
     if actual != artifact.sha256_hex {
-        return Err(fail(format!("its sha256 is {actual}, but the lock and the index say {}", artifact.sha256_hex)));
+        return Err(fail(ArtifactCause::HashMismatch { actual, expected: artifact.sha256_hex.clone() }));
     }
     Ok(Some(download.file))
 }

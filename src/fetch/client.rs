@@ -38,41 +38,36 @@ pub(crate) struct Page {
 }
 
 /// Why a page could not be had; messages never contain URLs or credentials.
-#[derive(Debug)]
+#[derive(thiserror::Error, Debug)]
 pub enum GetError {
+    #[error("HTTP 404")]
     NotFound,
+    #[error("HTTP {0}")]
     Status(u16),
     /// A retryable status whose `Retry-After` is longer than [`MAX_RETRY_AFTER`].
-    WaitTooLong(u16, Duration),
+    #[error(
+        "HTTP {status}; it asks to wait {} s before the next request, more than the {} s lock2nix waits: try again later",
+        .wait.as_secs(),
+        MAX_RETRY_AFTER.as_secs()
+    )]
+    WaitTooLong { status: u16, wait: Duration },
+    /// reqwest's error and its causes, worded without the URL, which may hold credentials
+    /// (`transport`): a string, not the error, for that reason.
+    #[error("{0}")]
     Network(String),
     /// The file is larger than the caller's limit (bytes known so far).
+    #[error("larger than the limit ({0} bytes or more; see --max-page-size)")]
     TooLarge(u64),
     /// Writing the download to a local temporary file failed.
-    Local(String),
+    #[error("cannot write a temporary file")]
+    Local(#[source] std::io::Error),
     /// A local mirror's file could not be read.
-    Read(String),
+    #[error("cannot read it")]
+    Read(#[source] std::io::Error),
+    /// A `file:` URL that names no local path (another host).
+    #[error("not a local path")]
+    NotLocalPath,
 }
-
-impl std::fmt::Display for GetError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::NotFound => write!(f, "HTTP 404"),
-            Self::Status(status) => write!(f, "HTTP {status}"),
-            Self::WaitTooLong(status, wait) => write!(
-                f,
-                "HTTP {status}; it asks to wait {} s before the next request, more than the {} s lock2nix waits: try again later",
-                wait.as_secs(),
-                MAX_RETRY_AFTER.as_secs()
-            ),
-            Self::Network(message) => write!(f, "{message}"),
-            Self::TooLarge(size) => write!(f, "larger than the limit ({size} bytes or more; see --max-page-size)"),
-            Self::Local(message) => write!(f, "cannot write a temporary file: {message}"),
-            Self::Read(message) => write!(f, "cannot read it: {message}"),
-        }
-    }
-}
-
-impl std::error::Error for GetError {}
 
 /// Outcome of one attempt: retryable failures carry the server's `Retry-After`, if any.
 enum Attempt {
@@ -134,14 +129,14 @@ impl Client {
     /// A page or small file of a local mirror, up to the page limit.
     fn read_local(&self, url: &Url, page: bool) -> Result<Page, GetError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let mut path = url.to_file_path().map_err(|()| GetError::Read("not a local path".to_string()))?;
+        let mut path = url.to_file_path().map_err(|()| GetError::NotLocalPath)?;
         if page && url.path().ends_with('/') {
             path.push("index.html");
         }
-        let file = std::fs::File::open(&path).map_err(|e| local_read_error(&e))?;
+        let file = std::fs::File::open(&path).map_err(local_read_error)?;
         let mut body = Vec::new();
         std::io::Read::read_to_end(&mut std::io::Read::take(file, self.max_page_size + 1), &mut body)
-            .map_err(|e| GetError::Read(e.to_string()))?;
+            .map_err(GetError::Read)?;
         if body.len() as u64 > self.max_page_size {
             return Err(GetError::TooLarge(body.len() as u64));
         }
@@ -192,7 +187,7 @@ impl Client {
             match attempt().await {
                 Ok(value) => return Ok(value),
                 Err(Attempt::Retry(GetError::Status(status), Some(wait))) if wait > MAX_RETRY_AFTER => {
-                    return Err(GetError::WaitTooLong(status, wait));
+                    return Err(GetError::WaitTooLong { status, wait });
                 }
                 Err(Attempt::Retry(_, retry_after)) if retry < self.retries => {
                     tokio::time::sleep(backoff(retry, retry_after)).await;
@@ -271,7 +266,7 @@ impl Client {
             return Err(Attempt::Fatal(GetError::TooLarge(size)));
         }
         progress.bytes_expected(response.content_length().unwrap_or_default());
-        let local = |e: std::io::Error| Attempt::Fatal(GetError::Local(e.to_string()));
+        let local = |e: std::io::Error| Attempt::Fatal(GetError::Local(e));
         let mut file = match temp_dir {
             Some(dir) => tempfile::tempfile_in(dir),
             None => tempfile::tempfile(),
@@ -298,25 +293,24 @@ impl Client {
     /// A local mirror's distribution file, hashed and rewound (no copy is needed).
     fn hash_local(&self, url: &Url, max_size: Option<u64>) -> Result<Download, GetError> {
         self.requests.fetch_add(1, Ordering::Relaxed);
-        let local = |e: std::io::Error| local_read_error(&e);
-        let path = url.to_file_path().map_err(|()| GetError::Read("not a local path".to_string()))?;
-        let mut file = std::fs::File::open(path).map_err(local)?;
-        let size = file.metadata().map_err(local)?.len();
+        let path = url.to_file_path().map_err(|()| GetError::NotLocalPath)?;
+        let mut file = std::fs::File::open(path).map_err(local_read_error)?;
+        let size = file.metadata().map_err(local_read_error)?.len();
         if max_size.is_some_and(|max| size > max) {
             return Err(GetError::TooLarge(size));
         }
         let mut hasher = Sha256::new();
-        std::io::copy(&mut file, &mut hasher).map_err(local)?;
-        file.seek(SeekFrom::Start(0)).map_err(local)?;
+        std::io::copy(&mut file, &mut hasher).map_err(local_read_error)?;
+        file.seek(SeekFrom::Start(0)).map_err(local_read_error)?;
         Ok(Download { file, sha256: hasher.finalize().into() })
     }
 }
 
 /// A local mirror's missing file is the index's 404; any other error is a failed read.
-fn local_read_error(error: &std::io::Error) -> GetError {
+fn local_read_error(error: std::io::Error) -> GetError {
     match error.kind() {
         std::io::ErrorKind::NotFound => GetError::NotFound,
-        _ => GetError::Read(error.to_string()),
+        _ => GetError::Read(error),
     }
 }
 

@@ -345,7 +345,7 @@ async fn fetch_one(client: &Client, key: &Key, group: &Group<'_>) -> Result<Page
             Ok(page) => match simple::parse_page(page.content_type.as_deref(), &page.body, &page.url) {
                 Ok(files) => break Ok(files),
                 Err(_) if unparsed < client.retries() => unparsed += 1,
-                Err(message) => return Err(FetchError::Parse { project, index, message }),
+                Err(source) => return Err(FetchError::Parse { project, index, source }),
             },
             Err(error) => break Err(error),
         }
@@ -355,7 +355,7 @@ async fn fetch_one(client: &Client, key: &Key, group: &Group<'_>) -> Result<Page
         // The caller decides what a project gone from the index means (`--allow-missing`).
         Err(GetError::NotFound) => Ok(PageOutcome::NotFound),
         Err(GetError::Status(status)) => Err(FetchError::Http { project, index, status }),
-        Err(other) if group.may_be_unreachable => Ok(PageOutcome::Unreachable(other.to_string())),
+        Err(other) if group.may_be_unreachable => Ok(PageOutcome::Unreachable(crate::report::with_causes(&other))),
         Err(other) => Err(FetchError::Network { project, index, source: other }),
     }
 }

@@ -170,8 +170,13 @@ pub enum FetchError {
     },
     #[error("{project}: index {index} answered HTTP {status}")]
     Http { project: PackageName, index: String, status: u16 },
-    #[error("{project}: cannot read the page of index {index}: {message}")]
-    Parse { project: PackageName, index: String, message: String },
+    #[error("{project}: cannot read the page of index {index}")]
+    Parse {
+        project: PackageName,
+        index: String,
+        #[source]
+        source: simple::PageError,
+    },
     #[error("offline: {}", offline_gaps(.pages, .missing))]
     Offline {
         /// Index URL → the projects whose page the cache does not hold at all.
@@ -191,10 +196,20 @@ pub enum FetchError {
     Runtime(#[source] std::io::Error),
     #[error("cannot set up the HTTP client")]
     HttpClient(#[source] reqwest::Error),
-    #[error("{file}: cannot use {url}: {message}")]
-    Artifact { file: String, url: String, message: String },
-    #[error("{package}: cannot reach {url}: {message}")]
-    Unreachable { package: String, url: String, message: String },
+    #[error("{file}: cannot use {url}")]
+    Artifact {
+        file: String,
+        url: String,
+        #[source]
+        source: ArtifactCause,
+    },
+    #[error("{package}: cannot reach {url}")]
+    Unreachable {
+        package: String,
+        url: String,
+        #[source]
+        source: UnreachableCause,
+    },
     #[error(
         "{package}: its git source {url} is a repository on this machine, which a Nix build cannot fetch and the generated file must not name"
     )]
@@ -203,6 +218,36 @@ pub enum FetchError {
         "{package}: the lock's path `{path}` is not an existing {kind} (paths are relative to the project's folder)"
     )]
     PathMissing { package: String, path: String, kind: &'static str },
+}
+
+/// Why a locked file could not be downloaded for inference.
+#[derive(thiserror::Error, Debug)]
+pub enum ArtifactCause {
+    #[error("not a URL")]
+    Url(#[source] url::ParseError),
+    #[error(transparent)]
+    Download(client::GetError),
+    /// A hard error, as everywhere: the file is not the one the lock pins.
+    #[error("its sha256 is {actual}, but the lock and the index say {expected}")]
+    HashMismatch { actual: String, expected: String },
+}
+
+/// Why a remote source (a file by URL, a git repository) could not be pinned.
+#[derive(thiserror::Error, Debug)]
+pub enum UnreachableCause {
+    #[error("not a URL")]
+    Url(#[source] url::ParseError),
+    #[error(transparent)]
+    Download(client::GetError),
+    /// Boxed: git's errors are large, and every fetch result carries this enum's size.
+    #[error(transparent)]
+    Git(Box<git::GitError>),
+    #[error("the lock names `{0}` but no commit, and --offline forbids asking the remote")]
+    NoCommitOffline(String),
+    #[error("--offline, and neither --hashes nor the cache knows this commit")]
+    CommitUnknownOffline,
+    #[error("--offline, and neither --hashes nor the cache knows its sha256")]
+    HashUnknownOffline,
 }
 
 /// Why a cache file could not be written.

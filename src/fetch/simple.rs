@@ -22,9 +22,19 @@ pub(crate) struct IndexFile {
     pub hashes: BTreeMap<HashAlgorithm, String>,
 }
 
+/// Why a project page could not be read. HTML is read as browsers do and always gives a list.
+#[derive(thiserror::Error, Debug)]
+pub enum PageError {
+    #[error("invalid PEP 691 JSON")]
+    Json(#[source] serde_json::Error),
+    /// PEP 691: a client must refuse an API version of another major.
+    #[error("unsupported simple API version {0} (lock2nix reads 1.x)")]
+    ApiVersion(String),
+}
+
 /// Parses a page by its content (a JSON object or markup), else by its `Content-Type`: a
 /// server or proxy may label either form with the other's type.
-pub(crate) fn parse_page(content_type: Option<&str>, body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String> {
+pub(crate) fn parse_page(content_type: Option<&str>, body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, PageError> {
     let body = body.strip_prefix("\u{feff}".as_bytes()).unwrap_or(body);
     if is_json(content_type, body) {
         parse_json(body, page_url)
@@ -76,12 +86,12 @@ struct JsonFile {
 }
 
 /// PEP 691 JSON. Clients must refuse an unknown major API version.
-pub(crate) fn parse_json(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, String> {
-    let page: JsonPage = serde_json::from_slice(body).map_err(|e| format!("invalid PEP 691 JSON: {e}"))?;
+pub(crate) fn parse_json(body: &[u8], page_url: &Url) -> Result<Vec<IndexFile>, PageError> {
+    let page: JsonPage = serde_json::from_slice(body).map_err(PageError::Json)?;
     if let Some(version) = page.meta.and_then(|m| m.api_version) {
         let major = version.split('.').next().unwrap_or_default();
         if major != "1" {
-            return Err(format!("unsupported simple API version {version} (lock2nix reads 1.x)"));
+            return Err(PageError::ApiVersion(version));
         }
     }
     let mut files = Vec::with_capacity(page.files.len());
@@ -195,7 +205,7 @@ fn digest(name: &str, hex: &str) -> Option<(HashAlgorithm, String)> {
         HashAlgorithm::Sha384 => 384,
         HashAlgorithm::Sha512 => 512,
     };
-    (hex.len() * 4 == bits && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| (algorithm, hex.to_ascii_lowercase()))
+    (hex.len() * 4 == bits && crate::model::is_hex(hex)).then(|| (algorithm, hex.to_ascii_lowercase()))
 }
 
 #[cfg(test)]
@@ -299,8 +309,15 @@ mod tests {
     #[test]
     fn json_rejects_unknown_major_version_and_garbage() {
         let body = br#"{"meta": {"api-version": "2.0"}, "files": []}"#;
-        assert!(parse_json(body, &page()).unwrap_err().contains("2.0"));
-        assert!(parse_json(b"<html>", &page()).unwrap_err().contains("PEP 691"));
+        let error = parse_json(body, &page()).unwrap_err();
+        assert!(matches!(&error, PageError::ApiVersion(version) if version == "2.0"), "{error:?}");
+        assert_eq!(error.to_string(), "unsupported simple API version 2.0 (lock2nix reads 1.x)");
+        let error = parse_json(b"<html>", &page()).unwrap_err();
+        assert_eq!(
+            crate::report::with_causes(&error),
+            "invalid PEP 691 JSON: expected value at line 1 column 1",
+            "the JSON error is the cause"
+        );
     }
 
     #[test]

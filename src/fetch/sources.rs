@@ -11,11 +11,11 @@ use rayon::prelude::*;
 use url::Url;
 
 use super::cache::Cache;
-use super::client::{Client, GetError};
+use super::client::Client;
 use super::git;
 use super::hashes::{GitFacts, GitKey, Hashes};
 use super::reporter::Task;
-use super::{FetchError, FetchOptions, FileLocation, witness};
+use super::{FetchError, FetchOptions, FileLocation, UnreachableCause, witness};
 use crate::filename::DistFilename;
 use crate::infer;
 use crate::inference::BuildFacts;
@@ -237,8 +237,7 @@ impl Context<'_> {
         let work: Vec<(String, DisplaySafeUrl)> =
             to_download.iter().map(|f| (f.label.clone(), f.url.clone())).collect();
         let outcomes = if self.options.offline {
-            let why = "--offline, and neither --hashes nor the cache knows its sha256".to_string();
-            vec![Err(why); work.len()]
+            work.iter().map(|_| Err(UnreachableCause::HashUnknownOffline)).collect()
         } else {
             download_hashes(&work, self.options)?
         };
@@ -253,15 +252,14 @@ impl Context<'_> {
                     pinned.hashes.urls.insert(shown.clone(), hex.clone());
                     pinned.files.insert(file.key, FileLocation { url: shown, sha256_hex: hex });
                 }
-                Err(message) if self.pin.allow_missing => {
+                Err(cause) if self.pin.allow_missing => {
                     if let Some(i) = file.package {
-                        pinned
-                            .sources
-                            .insert(i, unreachable_remote(&shown, format!("cannot download {shown}: {message}")));
+                        let detail = format!("cannot download {shown}: {}", crate::report::with_causes(&cause));
+                        pinned.sources.insert(i, unreachable_remote(&shown, detail));
                     }
                     // An index file left absent counts as not offered by the index.
                 }
-                Err(message) => return Err(FetchError::Unreachable { package: file.label, url: shown, message }),
+                Err(source) => return Err(FetchError::Unreachable { package: file.label, url: shown, source }),
             }
         }
         Ok(())
@@ -296,24 +294,21 @@ impl Context<'_> {
         if git::is_local_url(url) {
             return Err(FetchError::LocalGit { package: package.id(), url: shown });
         }
-        let unreachable = |message: String| {
+        let unreachable = |cause: UnreachableCause| {
             if self.pin.allow_missing {
-                Ok(GitPin::Unreachable(unreachable_remote(&shown, format!("cannot fetch {shown}: {message}"))))
+                let detail = format!("cannot fetch {shown}: {}", crate::report::with_causes(&cause));
+                Ok(GitPin::Unreachable(unreachable_remote(&shown, detail)))
             } else {
-                Err(FetchError::Unreachable { package: package.id(), url: shown.clone(), message })
+                Err(FetchError::Unreachable { package: package.id(), url: shown.clone(), source: cause })
             }
         };
         let named = reference.as_deref().or(resolved_reference.as_deref()).unwrap_or("HEAD");
         let rev = match resolved_reference.as_deref().filter(|r| git::is_full_commit(r)) {
             Some(rev) => rev.to_string(),
-            None if self.options.offline => {
-                return unreachable(format!(
-                    "the lock names `{named}` but no commit, and --offline forbids asking the remote"
-                ));
-            }
+            None if self.options.offline => return unreachable(UnreachableCause::NoCommitOffline(named.to_owned())),
             None => match git::resolve_reference(url, named) {
                 Ok(rev) => rev,
-                Err(e) => return unreachable(crate::report::with_causes(&e)),
+                Err(e) => return unreachable(UnreachableCause::Git(Box::new(e))),
             },
         };
         let key: GitKey = (shown.clone(), rev.clone(), subdirectory.clone());
@@ -321,13 +316,13 @@ impl Context<'_> {
             return Ok(GitPin::Pinned { key, facts, cloned: false });
         }
         if self.options.offline {
-            return unreachable("--offline, and neither --hashes nor the cache knows this commit".to_string());
+            return unreachable(UnreachableCause::CommitUnknownOffline);
         }
         // The system's temporary folder (private to the user), not the cache: the clone's
         // configuration holds the URL, credentials included, until it is removed.
         let tree = match git::prefetch(url, &rev, subdirectory.as_deref(), &std::env::temp_dir()) {
             Ok(tree) => tree,
-            Err(e) => return unreachable(crate::report::with_causes(&e)),
+            Err(e) => return unreachable(UnreachableCause::Git(Box::new(e))),
         };
         let label = format!("{} ({shown} at {})", package.name, &rev[..rev.len().min(12)]);
         let build = BuildFacts::of_tree(&label, tree.pyproject.as_deref(), tree.setup_py);
@@ -385,7 +380,7 @@ fn sdist_build(file: &Path) -> Option<Result<BuildFacts, String>> {
 fn download_hashes(
     work: &[(String, DisplaySafeUrl)],
     options: &FetchOptions,
-) -> Result<Vec<Result<String, String>>, FetchError> {
+) -> Result<Vec<Result<String, UnreachableCause>>, FetchError> {
     if options.offline {
         let missing: Vec<String> = work.iter().map(|(label, url)| format!("{label}: {url}")).collect();
         return Err(FetchError::Offline { pages: BTreeMap::new(), missing });
@@ -399,7 +394,7 @@ fn download_hashes(
     let downloads = work.iter().map(|(label, url)| {
         let (client, progress, temp_dir) = (&client, &progress, temp_dir.as_deref());
         async move {
-            let parsed = Url::parse(url.expose()).map_err(|e| format!("not a URL: {e}"))?;
+            let parsed = Url::parse(url.expose()).map_err(UnreachableCause::Url)?;
             client
                 .get_file(&parsed, std::time::Duration::from_mins(30), None, temp_dir, progress)
                 .await
@@ -407,10 +402,10 @@ fn download_hashes(
                     progress.step(label);
                     super::hex(&download.sha256)
                 })
-                .map_err(|e: GetError| e.to_string())
+                .map_err(UnreachableCause::Download)
         }
     });
-    let outcome: Vec<Result<String, String>> =
+    let outcome: Vec<Result<String, UnreachableCause>> =
         runtime.block_on(futures_util::stream::iter(downloads).buffered(options.jobs.clamp(1, 4)).collect());
     drop(progress);
     Ok(outcome)

@@ -7,7 +7,7 @@ use std::str::FromStr;
 use serde::Deserialize;
 use uv_pep508::{MarkerEnvironment, Requirement};
 
-use super::InferError;
+use super::{ArchiveCause, InferError};
 use crate::filename::{SdistExtension, SdistFilename};
 use crate::name::PackageName;
 use crate::resolve::environment::marker_environment;
@@ -194,7 +194,7 @@ fn read_member(entry: &mut impl Read, member: &str) -> std::io::Result<Vec<u8>> 
 }
 
 fn scan_tar(file: &str, reader: impl Read, kind: &'static str) -> Result<Vec<Config>, InferError> {
-    let error = |e: std::io::Error| InferError::Archive { file: file.to_string(), kind, message: e.to_string() };
+    let error = |e: std::io::Error| InferError::archive(file, kind, e);
     let mut archive = tar::Archive::new(reader);
     let mut configs = Vec::new();
     for entry in archive.entries().map_err(error)? {
@@ -212,19 +212,18 @@ fn scan_tar(file: &str, reader: impl Read, kind: &'static str) -> Result<Vec<Con
 }
 
 fn scan_zip(file: &str, reader: impl Read + Seek) -> Result<Vec<Config>, InferError> {
-    let error =
-        |e: &dyn std::fmt::Display| InferError::Archive { file: file.to_string(), kind: "zip", message: e.to_string() };
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| error(&e))?;
+    let error = |cause: ArchiveCause| InferError::archive(file, "zip", cause);
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| error(e.into()))?;
     let mut configs = Vec::new();
     for index in 0..archive.len() {
-        let mut entry = archive.by_index(index).map_err(|e| error(&e))?;
+        let mut entry = archive.by_index(index).map_err(|e| error(e.into()))?;
         if entry.is_dir() {
             continue;
         }
         let member = entry.name().to_string();
         let Some((top, name)) = classify(&member) else { continue };
         let contents = if READ_NAMES.contains(&name) {
-            Some(read_member(&mut entry, &member).map_err(|e| error(&e))?)
+            Some(read_member(&mut entry, &member).map_err(|e| error(e.into()))?)
         } else {
             None
         };
@@ -321,8 +320,11 @@ mod tests {
         }
         let bytes = gzip.finish().unwrap();
         assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
-        let err = sdist_build_system("bomb-1.0.tar.gz", std::io::Cursor::new(bytes)).unwrap_err().to_string();
-        assert!(err.contains("bomb-1.0/pyproject.toml is larger than 16777216 bytes once unpacked"), "{err}");
+        let err = sdist_build_system("bomb-1.0.tar.gz", std::io::Cursor::new(bytes)).unwrap_err();
+        assert_eq!(
+            crate::report::with_causes(&err),
+            "bomb-1.0.tar.gz: not a readable gzip archive: bomb-1.0/pyproject.toml is larger than 16777216 bytes once unpacked"
+        );
     }
 
     #[test]

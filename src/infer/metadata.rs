@@ -3,12 +3,12 @@
 
 use std::io::{Read, Seek};
 
-use super::InferError;
+use super::{ArchiveCause, InferError};
 
 /// The `Requires-Dist` values of the wheel `filename` read from the zip `reader`, in order.
 pub(crate) fn wheel_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> Result<Vec<String>, InferError> {
-    let archive_error = |message: String| InferError::Archive { file: filename.to_string(), kind: "zip", message };
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| archive_error(e.to_string()))?;
+    let archive_error = |cause: ArchiveCause| InferError::archive(filename, "zip", cause);
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| archive_error(e.into()))?;
     // The one top-level `*.dist-info/METADATA` (a vendored package's would sit deeper).
     let member = archive
         .file_names()
@@ -17,14 +17,14 @@ pub(crate) fn wheel_requires_dist<R: Read + Seek>(filename: &str, reader: R) -> 
             matches!((parts.next(), parts.next(), parts.next()), (Some(dir), Some("METADATA"), None) if dir.ends_with(".dist-info"))
         })
         .map(str::to_string)
-        .ok_or_else(|| archive_error("no *.dist-info/METADATA".to_string()))?;
+        .ok_or_else(|| archive_error(ArchiveCause::NoMetadata))?;
     let mut text = String::new();
     archive
         .by_name(&member)
-        .map_err(|e| archive_error(e.to_string()))?
+        .map_err(|e| archive_error(e.into()))?
         .take(16 * 1024 * 1024)
         .read_to_string(&mut text)
-        .map_err(|e| archive_error(format!("{member}: {e}")))?;
+        .map_err(|source| archive_error(ArchiveCause::Member { member: member.clone(), source }))?;
     Ok(requires_dist(&text))
 }
 

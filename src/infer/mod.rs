@@ -18,11 +18,34 @@ pub(crate) use build_system::tree_build_system;
 pub use build_system::{BuildSystem, BuildSystemSource, sdist_build_system};
 pub use native::{NativeNeeds, WheelLibraries, native_needs, wheel_libraries};
 
+/// What went wrong inside an archive.
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveCause {
+    #[error(transparent)]
+    Zip(#[from] zip::result::ZipError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+    /// One member (its path inside the archive) could not be read.
+    #[error("{member}")]
+    Member {
+        member: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no *.dist-info/METADATA")]
+    NoMetadata,
+}
+
 /// Why an artifact could not be read. Every variant names the artifact's file name.
 #[derive(Debug, thiserror::Error)]
 pub enum InferError {
-    #[error("{file}: not a readable {kind} archive: {message}")]
-    Archive { file: String, kind: &'static str, message: String },
+    #[error("{file}: not a readable {kind} archive")]
+    Archive {
+        file: String,
+        kind: &'static str,
+        #[source]
+        source: ArchiveCause,
+    },
     #[error("{file}: unsupported sdist format (expected .tar.gz, .tgz, .tar or .zip)")]
     UnsupportedArchive { file: String },
     #[error("{file}: {member} is not valid: {message}")]
@@ -39,6 +62,11 @@ pub enum InferError {
 }
 
 impl InferError {
+    /// The archive `file` (of `kind`: zip, gzip, tar) could not be read.
+    pub(crate) fn archive(file: &str, kind: &'static str, cause: impl Into<ArchiveCause>) -> Self {
+        Self::Archive { file: file.to_owned(), kind, source: cause.into() }
+    }
+
     /// The artifact's file name, as given to the inference function.
     pub fn file(&self) -> &str {
         match self {

@@ -4,8 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Seek};
 
-use super::InferError;
 use super::elf::{ElfError, ElfInfo, Reopen, read_elf};
+use super::{ArchiveCause, InferError};
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WheelLibraries {
@@ -32,19 +32,19 @@ pub struct WheelLibraries {
 /// its section headers (`sstrip`) reads the same. Members are streamed, never held whole:
 /// memory stays small for any wheel size (see [`super::elf`]).
 pub fn wheel_libraries<R: Read + Seek>(filename: &str, reader: R) -> Result<WheelLibraries, InferError> {
-    let archive_error = |message: String| InferError::Archive { file: filename.to_string(), kind: "zip", message };
-    let mut archive = zip::ZipArchive::new(reader).map_err(|e| archive_error(e.to_string()))?;
+    let archive_error = |cause: ArchiveCause| InferError::archive(filename, "zip", cause);
+    let mut archive = zip::ZipArchive::new(reader).map_err(|e| archive_error(e.into()))?;
     let mut found: Vec<(String, ElfInfo)> = Vec::new();
     for index in 0..archive.len() {
         let (member, size, is_dir) = {
-            let entry = archive.by_index_raw(index).map_err(|e| archive_error(e.to_string()))?;
+            let entry = archive.by_index_raw(index).map_err(|e| archive_error(e.into()))?;
             (entry.name().to_string(), entry.size(), entry.is_dir())
         };
         if is_dir || size < 4 {
             continue;
         }
         let read = read_elf(&mut Member { archive: &mut archive, index }).map_err(|e| match e {
-            ElfError::Io(e) => archive_error(format!("{member}: {e}")),
+            ElfError::Io(source) => archive_error(ArchiveCause::Member { member: member.clone(), source }),
             ElfError::Invalid(message) => {
                 InferError::Elf { file: filename.to_string(), member: member.clone(), message }
             }
