@@ -160,19 +160,17 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     let mut minors: Vec<PythonMinor> = targets.iter().map(|t| t.python).collect();
     minors.sort();
     minors.dedup();
-    let python_minors: Vec<u32> = lock
-        .packages
-        .iter()
-        .map(|p| minors.iter().filter(|m| p.python.allows_python(**m)).fold(0, |mask, m| mask | 1 << m.0))
-        .collect();
+    let python_minors: Vec<u32> = lock.packages.par_iter().map(|p| walk::minor_bits(&p.python, &minors)).collect();
     let file_fits: Vec<Vec<select::FileFit>> = lock
         .packages
-        .iter()
+        .par_iter()
         .map(|p| p.files.iter().map(|f| select::FileFit::of(f, options.platform)).collect())
         .collect();
     let edges: Vec<Vec<walk::EdgeFacts>> =
-        lock.packages.iter().map(|package| walk::EdgeFacts::of(package, &index)).collect();
-    let shared = walk::Shared { index: &index, python_minors: &python_minors, file_fits: &file_fits, edges: &edges };
+        lock.packages.par_iter().map(|package| walk::EdgeFacts::of(package, &index, &minors)).collect();
+    let rank = walk::ranks(lock);
+    let shared =
+        walk::Shared { index: &index, python_minors: &python_minors, file_fits: &file_fits, edges: &edges, rank: &rank };
     // A pylock.toml has no graph to re-resolve with: its markers always decide.
     let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 
 use super::tags::{wheel_priority, wheel_pythons, wheel_systems};
-use super::target::{PlatformPolicy, PythonMinor, System, Target};
+use super::target::{PlatformPolicy, PythonMinor, Target};
 use crate::filename::{DistFilename, SdistExtension};
 use crate::model::{LockedFile, Package, Source};
 use crate::name::PackageName;
@@ -86,7 +86,8 @@ impl Unusable {
 /// only the wheels that may fit a target. Anything but a wheel fits no target this way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct FileFit {
-    /// Bit per `System::ALL` index: the systems its platform tags can run on.
+    /// Bit per `System` (its discriminant, which is its index in `System::ALL`): the systems
+    /// its platform tags can run on.
     systems: u8,
     /// Bit `m` for CPython 3.m: the interpreters its Python and ABI tags allow.
     pythons: u32,
@@ -104,7 +105,7 @@ impl FileFit {
 
     /// Whether the file may fit `target` ([`wheel_priority`] decides whether it does).
     pub(crate) fn may_fit(self, target: Target) -> bool {
-        let system = 1 << System::ALL.iter().position(|s| *s == target.system).expect("a known system");
+        let system = 1 << target.system as u8;
         let PythonMinor(minor) = target.python;
         self.systems & system != 0 && (minor >= 32 || self.pythons & (1 << minor) != 0)
     }
@@ -148,19 +149,20 @@ fn choose(
         let unreachable = policy.unreachable.contains(&package.name);
         return ArtifactChoice::Unusable(if unreachable { Unusable::GoneFromIndex } else { Unusable::NoFiles });
     }
-    let wheel = best_wheel(package, fits, target, platform, policy, only_available);
-    let sdist = best_sdist(package, policy, only_available);
+    // Each looked for only when the policy asks: the sdist does not depend on the target.
+    let wheel = || best_wheel(package, fits, target, platform, policy, only_available);
+    let sdist = || best_sdist(package, policy, only_available);
     if policy.no_binary.contains(&package.name) {
-        return sdist.map_or(ArtifactChoice::Unusable(Unusable::NoBinaryNoSdist), ArtifactChoice::Sdist);
+        return sdist().map_or(ArtifactChoice::Unusable(Unusable::NoBinaryNoSdist), ArtifactChoice::Sdist);
     }
     if policy.only_binary.contains(&package.name) {
-        return wheel.map_or(ArtifactChoice::Unusable(Unusable::OnlyBinaryNoWheel), ArtifactChoice::Wheel);
+        return wheel().map_or(ArtifactChoice::Unusable(Unusable::OnlyBinaryNoWheel), ArtifactChoice::Wheel);
     }
-    match (policy.prefer, wheel, sdist) {
-        (Prefer::Sdist, _, Some(s)) | (Prefer::Wheel, None, Some(s)) => ArtifactChoice::Sdist(s),
-        (_, Some(w), _) => ArtifactChoice::Wheel(w),
-        (_, None, None) => ArtifactChoice::Unusable(Unusable::NoWheelNoSdist),
+    match policy.prefer {
+        Prefer::Wheel => wheel().map(ArtifactChoice::Wheel).or_else(|| sdist().map(ArtifactChoice::Sdist)),
+        Prefer::Sdist => sdist().map(ArtifactChoice::Sdist).or_else(|| wheel().map(ArtifactChoice::Wheel)),
     }
+    .unwrap_or(ArtifactChoice::Unusable(Unusable::NoWheelNoSdist))
 }
 
 fn best_wheel(
@@ -171,11 +173,12 @@ fn best_wheel(
     policy: &ArtifactPolicy,
     only_available: bool,
 ) -> Option<usize> {
-    package
-        .files
-        .iter()
+    // The fits first: they are small, and most wheels of a large package fit another target.
+    fits.iter()
         .enumerate()
-        .filter(|(i, file)| fits[*i].may_fit(target) && (!only_available || policy.usable(package, &file.filename)))
+        .filter(|(_, fit)| fit.may_fit(target))
+        .map(|(i, _)| (i, &package.files[i]))
+        .filter(|(_, file)| !only_available || policy.usable(package, &file.filename))
         .filter_map(|(i, file)| match &file.dist {
             DistFilename::Wheel(wheel) => wheel_priority(wheel, target, platform).map(|p| (p, &file.filename, i)),
             _ => None,

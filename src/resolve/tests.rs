@@ -226,3 +226,11 @@ fn lock_markers_decide_and_their_disagreement_with_the_graph_is_found() {
     assert!(!graph.follows_lock_markers && graph.disagreement.is_none());
     assert_eq!(installed(&lock, &graph, System::X86_64Linux, 12), ["app-lib==1.0", "six==1.17.0"]);
 }
+
+/// `FileFit` takes a system's bit from its discriminant, `wheel_systems` from `System::ALL`.
+#[test]
+fn a_systems_discriminant_is_its_place_in_all() {
+    for (place, system) in System::ALL.into_iter().enumerate() {
+        assert_eq!(system as usize, place, "{system}");
+    }
+}

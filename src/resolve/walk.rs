@@ -8,8 +8,9 @@ use uv_pep508::{MarkerEnvironment, MarkerTree};
 
 use super::environment::marker_environment;
 use super::select::{FileFit, select_artifact};
-use super::target::Target;
+use super::target::{PythonMinor, Target};
 use super::{Installed, NameIndex, ResolveOptions};
+use crate::constraint::Constraint;
 use crate::model::{Conflict, ConflictItem, Dependency, Lock, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::project::Project;
@@ -27,6 +28,7 @@ struct Walk<'a> {
     lock: &'a Lock,
     file_fits: &'a [Vec<FileFit>],
     edges: &'a [Vec<EdgeFacts<'a>>],
+    rank: &'a [u32],
     project: &'a Project,
     index: &'a NameIndex,
     target: Target,
@@ -52,6 +54,28 @@ pub(super) struct Shared<'a> {
     pub file_fits: &'a [Vec<FileFit>],
     /// Per package and dependency, what the target does not change (`EdgeFacts::of`).
     pub edges: &'a [Vec<EdgeFacts<'a>>],
+    /// Per package, its place in the order of names, then versions ([`ranks`]): the order of
+    /// every list a walk returns.
+    pub rank: &'a [u32],
+}
+
+/// Each package's place in the order of names, then versions.
+pub(super) fn ranks(lock: &Lock) -> Vec<u32> {
+    let mut order: Vec<usize> = (0..lock.packages.len()).collect();
+    order.sort_by(|&a, &b| {
+        let (pa, pb) = (&lock.packages[a], &lock.packages[b]);
+        pa.name.cmp(&pb.name).then_with(|| pa.version.cmp(&pb.version))
+    });
+    let mut rank = vec![0; order.len()];
+    for (place, i) in (0u32..).zip(order) {
+        rank[i] = place;
+    }
+    rank
+}
+
+/// Bit `m` set when `constraint` allows 3.m, for each of `minors`.
+pub(super) fn minor_bits(constraint: &Constraint, minors: &[PythonMinor]) -> u32 {
+    minors.iter().filter(|m| constraint.allows_python(**m)).fold(0, |mask, m| mask | 1 << m.0)
 }
 
 /// What decides whether an edge is active, beyond the target: computed once for all targets.
@@ -63,10 +87,14 @@ pub(super) struct EdgeFacts<'a> {
     /// The locked packages of the dependency's name, newest first: looked up once, not once
     /// per target and visit.
     candidates: &'a [usize],
+    /// Bit `m` set when the edge's Python constraint (Poetry's `python = "…"`) allows 3.m,
+    /// for each minor of the targets.
+    python_minors: u32,
 }
 
 impl<'a> EdgeFacts<'a> {
-    pub(super) fn of(package: &Package, index: &'a NameIndex) -> Vec<Self> {
+    /// `minors`: the Python minors of the targets.
+    pub(super) fn of(package: &Package, index: &'a NameIndex, minors: &[PythonMinor]) -> Vec<Self> {
         package
             .dependencies
             .iter()
@@ -83,7 +111,8 @@ impl<'a> EdgeFacts<'a> {
                 };
                 let mut tests_extras = false;
                 dep.marker.visit_extras(|_, _| tests_extras = true);
-                Self { enabled_by, tests_extras, candidates: index.get(&dep.name) }
+                let python_minors = minor_bits(&dep.python, minors);
+                Self { enabled_by, tests_extras, candidates: index.get(&dep.name), python_minors }
             })
             .collect()
     }
@@ -161,6 +190,7 @@ impl<'a> Walk<'a> {
             lock,
             file_fits: shared.file_fits,
             edges: shared.edges,
+            rank: shared.rank,
             project,
             index: shared.index,
             target,
@@ -250,7 +280,7 @@ impl<'a> Walk<'a> {
             self.request(i, &[]);
         }
         self.follow_edges();
-        let mut resort = |list: &mut Vec<usize>| *list = self.sorted(list.drain(..).collect());
+        let mut resort = |list: &mut Vec<usize>| *list = self.sorted(std::mem::take(list));
         resort(&mut lists.0);
         lists.1.values_mut().for_each(&mut resort);
         lists.2.values_mut().for_each(&mut resort);
@@ -357,7 +387,7 @@ impl<'a> Walk<'a> {
     }
 
     fn edge_active(&self, dep: &Dependency, facts: &EdgeFacts, extras: &[ExtraName]) -> bool {
-        if !dep.python.allows_python(self.target.python) || !self.edge_holds(dep, extras) {
+        if facts.python_minors & (1 << self.target.python.0) == 0 || !self.edge_holds(dep, extras) {
             return false;
         }
         // Optional edges belong to one of the package's extras, which must be requested.
@@ -420,11 +450,10 @@ impl<'a> Walk<'a> {
         let deps = edges()
             .filter(|(dep, facts)| self.edge_active(dep, facts, &extra_list))
             .filter_map(|(dep, facts)| self.candidate(dep, facts.candidates))
-            .filter(|&j| j != i)
-            .collect::<BTreeSet<_>>();
+            .filter(|&j| j != i);
         // What each of the package's extras adds: edges that only its extras can activate,
         // inactive without them, to packages this target installs.
-        let mut added: BTreeMap<&ExtraName, BTreeSet<usize>> = BTreeMap::new();
+        let mut added: BTreeMap<&ExtraName, Vec<usize>> = BTreeMap::new();
         for (dep, facts) in edges().filter(|(dep, facts)| dep.optional || facts.tests_extras) {
             if self.edge_active(dep, facts, &[]) {
                 continue;
@@ -435,7 +464,7 @@ impl<'a> Walk<'a> {
             };
             for extra in package.extras.keys() {
                 if self.edge_active(dep, facts, std::slice::from_ref(extra)) {
-                    added.entry(extra).or_default().insert(j);
+                    added.entry(extra).or_default().push(j);
                 }
             }
         }
@@ -448,12 +477,11 @@ impl<'a> Walk<'a> {
         })
     }
 
-    fn sorted(&self, set: BTreeSet<usize>) -> Vec<usize> {
-        let mut list: Vec<usize> = set.into_iter().collect();
-        list.sort_by(|&a, &b| {
-            let (pa, pb) = (&self.lock.packages[a], &self.lock.packages[b]);
-            pa.name.cmp(&pb.name).then_with(|| pa.version.cmp(&pb.version))
-        });
+    /// Without repeats, in the order of names and versions ([`Shared::rank`]).
+    fn sorted(&self, packages: impl IntoIterator<Item = usize>) -> Vec<usize> {
+        let mut list: Vec<usize> = packages.into_iter().collect();
+        list.sort_unstable_by_key(|&i| self.rank[i]);
+        list.dedup();
         list
     }
 }
