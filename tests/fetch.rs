@@ -64,9 +64,20 @@ fn json_page(files: &[(&str, &str, Option<&str>)]) -> String {
 
 /// Every file of the recorded JSON fixtures: the queries (locked with their sha256) and
 /// what `locate` must answer.
-fn fixture_expectations(index: &str) -> (Vec<ProjectQuery<'static>>, BTreeMap<(PackageName, String), FileLocation>) {
+/// What the fixture's projects locate, by project and file name.
+type Expected = BTreeMap<(PackageName, String), FileLocation>;
+
+/// The located files as [`Expected`] holds them.
+fn by_file(located: &Located) -> Expected {
+    located
+        .iter_files()
+        .map(|(project, file, location)| ((project.clone(), file.to_string()), location.clone()))
+        .collect()
+}
+
+fn fixture_expectations(index: &str) -> (Vec<ProjectQuery<'static>>, Expected) {
     let mut queries = Vec::new();
-    let mut expected = BTreeMap::new();
+    let mut expected = Expected::new();
     for project in PROJECTS {
         let page: Value = serde_json::from_str(&fixture(&format!("index/{project}.json"))).unwrap();
         let mut files = Vec::new();
@@ -106,9 +117,9 @@ fn json_pages_resolve_urls_and_hashes() {
     let server = fixture_server(false);
     let (queries, expected) = fixture_expectations(&server.index_url());
     let located = locate(&queries, &options(None)).unwrap();
-    assert_eq!(located.files, expected);
+    assert_eq!(by_file(&located), expected);
     assert_eq!((located.requests, located.cache_hits), (4, 0));
-    let six = &located.files[&(name("six"), "six-1.16.0.tar.gz".to_string())];
+    let six = located.file(&name("six"), "six-1.16.0.tar.gz").unwrap();
     assert_eq!(six.sha256_hex, "1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926");
     assert!(six.url.ends_with("/171f1c67cd00715f190ba0b100d606d440a28c93c7714febeca8b79af85e/six-1.16.0.tar.gz"));
     for request in server.requests() {
@@ -127,7 +138,7 @@ fn html_pages_resolve_the_same_locations() {
     let server = fixture_server(true);
     let (queries, expected) = fixture_expectations(&server.index_url());
     let located = locate(&queries, &options(None)).unwrap();
-    assert_eq!(located.files, expected, "yanked files are still located");
+    assert_eq!(by_file(&located), expected, "yanked files are still located");
 }
 
 #[test]
@@ -156,7 +167,7 @@ fn relative_hrefs_resolve_against_the_page_url() {
         query(&index, "other", &[("other-1.0.tar.gz", None)]),
     ];
     let located = locate(&queries, &options(None)).unwrap();
-    let url = |project: &str, file: &str| located.files[&(name(project), file.to_string())].url.clone();
+    let url = |project: &str, file: &str| located.file(&name(project), file).unwrap().url.clone();
     assert_eq!(url("demo", "demo-1.0.tar.gz"), server.url("/files/demo-1.0.tar.gz"));
     assert_eq!(url("demo", "demo-1.0-py3-none-any.whl"), server.url("/abs/demo-1.0-py3-none-any.whl"));
     assert_eq!(url("demo", "demo-1.0.zip"), server.url("/simple/demo/demo-1.0.zip"));
@@ -189,7 +200,7 @@ fn hashes_compare_case_insensitively_and_only_in_shared_algorithms() {
     let md5 = "md5:0123456789abcdef0123456789abcdef";
     let queries =
         [query(&server.index_url(), "six", &[("six-1.16.0.tar.gz", Some(upper)), ("six-1.17.0.tar.gz", Some(md5))])];
-    assert_eq!(locate(&queries, &options(None)).unwrap().files.len(), 2);
+    assert_eq!(locate(&queries, &options(None)).unwrap().iter_files().count(), 2);
 }
 
 #[test]
@@ -206,7 +217,7 @@ fn unlisted_files_and_files_without_sha256_are_absent() {
         query(&index, "Demo", &[("demo-0.1.tar.gz", None)]),
     ];
     let located = locate(&queries, &options(None)).unwrap();
-    assert_eq!(located.files.keys().map(|(_, f)| f.as_str()).collect::<Vec<_>>(), ["demo-1.0.tar.gz"]);
+    assert_eq!(located.iter_files().map(|(_, f, _)| f).collect::<Vec<_>>(), ["demo-1.0.tar.gz"]);
     assert_eq!((located.requests, server.total_hits()), (1, 1));
 }
 
@@ -216,7 +227,7 @@ fn server_error_then_success_is_retried() {
         IndexServer::with_routes([("/simple/six/", vec![Reply::status(503), Reply::json(fixture("index/six.json"))])]);
     let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
     let located = locate(&queries, &options(None)).unwrap();
-    assert_eq!(located.files.len(), 1);
+    assert_eq!(located.iter_files().count(), 1);
     assert_eq!((located.requests, server.hits("/simple/six/")), (2, 2));
 }
 
@@ -230,7 +241,7 @@ fn stalled_request_times_out_and_is_retried() {
     let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
     let started = Instant::now();
     let located = locate(&queries, &FetchOptions { timeout: Duration::from_millis(300), ..options(None) }).unwrap();
-    assert_eq!(located.files.len(), 1);
+    assert_eq!(located.iter_files().count(), 1);
     assert_eq!(server.hits("/simple/six/"), 2);
     assert!(started.elapsed() < Duration::from_secs(3), "took {:?}", started.elapsed());
 }
@@ -243,7 +254,7 @@ fn small_retry_after_is_honoured() {
     )]);
     let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
     let started = Instant::now();
-    assert_eq!(locate(&queries, &options(None)).unwrap().files.len(), 1);
+    assert_eq!(locate(&queries, &options(None)).unwrap().iter_files().count(), 1);
     assert!(started.elapsed() >= Duration::from_secs(1));
 }
 
@@ -301,7 +312,7 @@ fn warm_cache_sends_zero_requests() {
         query(&index, "idna", &[("idna-3.10.tar.gz", None)]),
     ];
     let first = locate(&queries, &options(Some(cache.path()))).unwrap();
-    assert_eq!((first.requests, first.cache_hits, first.files.len()), (2, 0, 2));
+    assert_eq!((first.requests, first.cache_hits, first.iter_files().count()), (2, 0, 2));
 
     let second = locate(&queries, &options(Some(cache.path()))).unwrap();
     assert_eq!(second, Located { requests: 0, cache_hits: 2, ..first.clone() });
@@ -311,7 +322,7 @@ fn warm_cache_sends_zero_requests() {
     let mut more = queries.clone();
     more[0].files.push(locked("six-1.16.0.tar.gz", None));
     let third = locate(&more, &options(Some(cache.path()))).unwrap();
-    assert_eq!((third.requests, third.cache_hits, third.files.len()), (1, 1, 3));
+    assert_eq!((third.requests, third.cache_hits, third.iter_files().count()), (1, 1, 3));
     assert_eq!((server.hits("/simple/six/"), server.hits("/simple/idna/")), (2, 1));
     assert_eq!(locate(&more, &options(Some(cache.path()))).unwrap().requests, 0);
 }
@@ -334,7 +345,7 @@ fn a_lock_run_again_is_located_from_its_memory_alone_while_it_agrees_with_the_lo
     let (queries, expected) = fixture_expectations(&server.index_url());
     let lock = cache.path().join("poetry.lock");
     let first = locate_for_lock(&queries, &options(Some(cache.path())), &lock).unwrap();
-    assert_eq!((first.files, first.requests), (expected.clone(), 4));
+    assert_eq!((by_file(&first), first.requests), (expected.clone(), 4));
 
     // Without the page caches and offline: the memory of this lock answers every project.
     let pages = cached_pages(cache.path());
@@ -344,7 +355,7 @@ fn a_lock_run_again_is_located_from_its_memory_alone_while_it_agrees_with_the_lo
     }
     let offline = FetchOptions { offline: true, ..options(Some(cache.path())) };
     let again = locate_for_lock(&queries, &offline, &lock).unwrap();
-    assert_eq!((&again.files, again.requests, again.cache_hits), (&expected, 0, 4));
+    assert_eq!((by_file(&again), again.requests, again.cache_hits), (expected, 0, 4));
     // Another lock has no memory yet; plain `locate` uses none.
     assert!(matches!(
         locate_for_lock(&queries, &offline, &cache.path().join("other.lock")),
@@ -407,7 +418,7 @@ fn credentials_are_sent_but_never_stored_or_returned() {
     let cache = tempfile::tempdir().unwrap();
 
     let located = locate(&[query(&index, "demo", &[("demo-1.0.tar.gz", None)])], &options(Some(cache.path()))).unwrap();
-    let location = &located.files[&(name("demo"), "demo-1.0.tar.gz".to_string())];
+    let location = located.file(&name("demo"), "demo-1.0.tar.gz").unwrap();
     assert_eq!(location.url, server.url("/files/demo-1.0.tar.gz"));
     let expected = format!("Basic {}", base64::engine::general_purpose::STANDARD.encode("alice:s3cr3t"));
     assert_eq!(server.requests()[0].header("authorization"), Some(expected.as_str()));
@@ -461,7 +472,7 @@ fn concurrency_is_limited_to_jobs() {
     let recorder = Recorder::default();
     let reporter = SharedReporter::new(recorder.clone());
     let located = locate(&queries, &FetchOptions { jobs: 3, reporter, ..options(None) }).unwrap();
-    assert_eq!(located.files.len(), 8);
+    assert_eq!(located.iter_files().count(), 8);
     let max = server.max_in_flight();
     assert!((2..=3).contains(&max), "max in flight {max}");
 
@@ -503,7 +514,7 @@ fn every_file_of_a_version_is_listed_when_asked_and_cached() {
     let names = &located.listed[&(name("six"), "1.16.0".to_string())];
     assert_eq!(names, &["six-1.16.0-py2.py3-none-any.whl", "six-1.16.0.tar.gz"]);
     for file in names {
-        assert!(located.files.contains_key(&(name("six"), file.clone())), "{file} has a location");
+        assert!(located.file(&name("six"), file).is_some(), "{file} has a location");
     }
     // From the cache, offline too.
     let offline = FetchOptions { offline: true, ..options(Some(cache.path())) };
@@ -540,5 +551,5 @@ fn pages_larger_than_the_limit_stop_as_they_stream_in() {
     // The default limit reads ordinary pages.
     let server = IndexServer::with_routes([("/simple/six/", vec![Reply::json(fixture("index/six.json"))])]);
     let queries = [query(&server.index_url(), "six", &[("six-1.17.0.tar.gz", None)])];
-    assert_eq!(locate(&queries, &options(None)).unwrap().files.len(), 1);
+    assert_eq!(locate(&queries, &options(None)).unwrap().iter_files().count(), 1);
 }

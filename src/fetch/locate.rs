@@ -6,6 +6,7 @@ use std::path::Path;
 
 use futures_util::StreamExt;
 use rayon::prelude::*;
+use rustc_hash::FxHashMap;
 use url::Url;
 
 use super::cache::{Cache, CachedFile, ProjectCache};
@@ -203,17 +204,20 @@ fn locate_blocking(
         remember(path, recalled.iter().chain(&verified));
     }
     let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
-    // Collected, then built at once: a BTreeMap from an iterator sorts and builds in bulk,
-    // where inserting thousands of files one by one walks the tree for each.
-    let (files, unhashed): (Vec<_>, Vec<_>) = recalled
-        .into_iter()
-        .chain(verified)
-        .flat_map(|(key, found)| {
-            found.into_iter().map(move |(filename, location)| ((key.1.clone(), filename), location))
-        })
-        .partition(|(_, location)| !location.sha256_hex.is_empty());
-    let files = files.into_iter().collect();
-    let unhashed = unhashed.into_iter().map(|(key, location)| (key, DisplaySafeUrl::new(location.url))).collect();
+    let mut files: FxHashMap<PackageName, BTreeMap<String, FileLocation>> = FxHashMap::default();
+    let mut unhashed = BTreeMap::new();
+    // A project on two indexes: the later answer's files win, as in one map by file.
+    for (key, found) in recalled.into_iter().chain(verified) {
+        let project = files.entry(key.1.clone()).or_default();
+        for (filename, location) in found {
+            if location.sha256_hex.is_empty() {
+                unhashed.insert((key.1.clone(), filename), DisplaySafeUrl::new(location.url));
+            } else {
+                project.insert(filename, location);
+            }
+        }
+    }
+    files.retain(|_, project| !project.is_empty());
     Ok(Located { files, unhashed, gone, listed, unreachable, requests, cache_hits })
 }
 

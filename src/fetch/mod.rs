@@ -26,6 +26,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use rustc_hash::FxHashMap;
+
 use crate::model::{LockedFile, Package, Source};
 use crate::name::PackageName;
 use crate::safe_url::DisplaySafeUrl;
@@ -138,8 +140,10 @@ pub struct FileLocation {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Located {
-    /// Queried files the index lists, with the index's sha256 or else the lock's.
-    pub files: BTreeMap<(PackageName, String), FileLocation>,
+    /// Queried files the index lists, with the index's sha256 or else the lock's: by project,
+    /// then file name (a large lock has a hundred thousand files and ten thousand projects;
+    /// one map per project is built from what each project's answer already groups).
+    pub files: FxHashMap<PackageName, BTreeMap<String, FileLocation>>,
     /// Files the index lists with no sha256 while the lock has none either: their URL, to be
     /// downloaded and hashed.
     pub unhashed: BTreeMap<(PackageName, String), DisplaySafeUrl>,
@@ -155,6 +159,20 @@ pub struct Located {
     pub requests: usize,
     /// Projects answered entirely from the cache.
     pub cache_hits: usize,
+}
+
+impl Located {
+    /// Where the index has `filename` of `project`.
+    pub fn file(&self, project: &PackageName, filename: &str) -> Option<&FileLocation> {
+        self.files.get(project)?.get(filename)
+    }
+
+    /// Every located file (projects in no particular order).
+    pub fn iter_files(&self) -> impl Iterator<Item = (&PackageName, &str, &FileLocation)> {
+        self.files
+            .iter()
+            .flat_map(|(project, files)| files.iter().map(move |(f, location)| (project, f.as_str(), location)))
+    }
 }
 
 #[derive(thiserror::Error, Debug)]

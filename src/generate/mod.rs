@@ -614,10 +614,12 @@ fn unreachable_warnings(lock: &Lock, pinned: &fetch::Pinned) -> Vec<Warning> {
         .collect()
 }
 
-/// [`Located`] and the pinned sources keyed by borrowed names, so that planning looks files up
-/// without allocating.
+/// [`Located`] and the pinned sources, looked up without allocating.
 struct LocationIndex<'a> {
-    files: FxHashMap<(&'a PackageName, &'a str), &'a FileLocation>,
+    located: &'a Located,
+    /// The files of url sources and of packages whose lock gives no sha256, by borrowed names;
+    /// they take precedence over what the index lists.
+    pinned_files: FxHashMap<(&'a PackageName, &'a str), &'a FileLocation>,
     /// Indexes that could not be reached (credential-free URL → why).
     unreachable: &'a BTreeMap<String, String>,
     pinned: &'a fetch::Pinned,
@@ -636,19 +638,18 @@ impl<'a> LocationIndex<'a> {
         auth: BTreeMap<String, String>,
         paths: &'a header::RecordedPaths,
     ) -> Self {
-        let files = located
-            .files
-            .iter()
-            .chain(&pinned.files)
-            .map(|((package, file), location)| ((package, file.as_str()), location))
-            .collect();
-        Self { files, unreachable: &located.unreachable, pinned, project, auth, paths }
+        let pinned_files =
+            pinned.files.iter().map(|((package, file), location)| ((package, file.as_str()), location)).collect();
+        Self { located, pinned_files, unreachable: &located.unreachable, pinned, project, auth, paths }
     }
 }
 
 impl Locations for LocationIndex<'_> {
     fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
-        self.files.get(&(package, filename)).map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
+        let location = self.pinned_files.get(&(package, filename)).copied();
+        location
+            .or_else(|| self.located.file(package, filename))
+            .map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
     }
 
     fn pinned(&self, index: usize) -> Option<&plan::PinnedSource> {

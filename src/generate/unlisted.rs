@@ -47,7 +47,7 @@ pub(super) fn fill_from_index(
             .into_iter()
             .flatten()
             .filter_map(|name| {
-                let location = located.files.get(&(package.name.clone(), name.clone()))?;
+                let location = located.file(&package.name, name)?;
                 let hash = FileHash { algorithm: HashAlgorithm::Sha256, hex: location.sha256_hex.clone() };
                 Some(LockedFile::named(name.clone(), Some(hash)))
             })

@@ -169,8 +169,13 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     let edges: Vec<Vec<walk::EdgeFacts>> =
         lock.packages.par_iter().map(|package| walk::EdgeFacts::of(package, &index, &minors)).collect();
     let rank = walk::ranks(lock);
-    let shared =
-        walk::Shared { index: &index, python_minors: &python_minors, file_fits: &file_fits, edges: &edges, rank: &rank };
+    let shared = walk::Shared {
+        index: &index,
+        python_minors: &python_minors,
+        file_fits: &file_fits,
+        edges: &edges,
+        rank: &rank,
+    };
     // A pylock.toml has no graph to re-resolve with: its markers always decide.
     let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());
