@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use super::includes::{IncludeError, closure};
 use super::{Context, Group, Project, ProjectError};
 use crate::constraint::Constraint;
-use crate::lockfile::poetry::{RawEntry, RawTable, convert_dependency, requirement_name};
+use crate::lockfile::poetry::{RawEntry, RawTable, SpecCache, convert_dependency, requirement_name};
 use crate::model::Dependency;
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::warning::{Warning, WarningKind};
@@ -201,6 +201,7 @@ fn read_dependencies(
     let (mut deps, mut python) = (Vec::new(), None);
     let Some(value) = value else { return Ok((deps, python)) };
     let table = value.as_table().ok_or_else(|| ctx.error(entry, "must be a table"))?;
+    let specs = SpecCache::default();
     for (raw_name, spec) in table {
         let here = format!("{entry} {raw_name}");
         if raw_name.eq_ignore_ascii_case("python") {
@@ -211,7 +212,7 @@ fn read_dependencies(
         let name = PackageName::from_owned(raw_name.clone()).map_err(|e| ctx.error(&here, e.to_string()))?;
         let parsed: RawEntry = spec.clone().try_into().map_err(|_| ctx.error(&here, entry_error(spec)))?;
         for table in parsed.tables() {
-            deps.push(convert_dependency(name.clone(), &table).map_err(|e| ctx.error(&here, e.to_string()))?);
+            deps.push(convert_dependency(name.clone(), &table, &specs).map_err(|e| ctx.error(&here, e.to_string()))?);
         }
     }
     Ok((deps, python))

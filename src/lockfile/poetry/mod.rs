@@ -10,7 +10,7 @@ use uv_pep440::Version;
 mod dependency;
 
 pub(crate) use dependency::platform_marker;
-pub(crate) use dependency::{RawEntry, RawTable, convert as convert_dependency, parse_marker};
+pub(crate) use dependency::{RawEntry, RawTable, SpecCache, convert as convert_dependency, parse_marker};
 
 use super::LockError;
 use crate::constraint::Constraint;
@@ -109,12 +109,13 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         legacy_files.entry(name).or_default().extend(files);
     }
     let versions_per_name = count_versions(&raw.package);
+    let cache = SpecCache::default();
     let packages = raw
         .package
         .into_par_iter()
         .map(|p| {
             let shared = versions_per_name.get(&p.name.to_ascii_lowercase()).copied().unwrap_or(1) > 1;
-            convert_package(p, &legacy_files, shared, origin)
+            convert_package(p, &legacy_files, shared, origin, &cache)
         })
         .collect::<Result<Vec<_>, _>>()?;
     let mut root_extras = BTreeMap::new();
@@ -174,6 +175,7 @@ fn convert_package(
     legacy_files: &BTreeMap<PackageName, Vec<RawFile>>,
     name_has_several_versions: bool,
     origin: &str,
+    cache: &SpecCache,
 ) -> Result<Package, LockError> {
     // The entry's name is written only for an error.
     let err = |message: String| LockError::Entry {
@@ -184,7 +186,7 @@ fn convert_package(
     let name = PackageName::from_owned(raw.name.clone()).map_err(|e| err(e.to_string()))?;
     let (version, version_text) = crate::model::read_version(&raw.version).map_err(err)?;
     let python = match raw.python_versions.as_deref() {
-        Some(text) => Constraint::parse_poetry(text).map_err(|e| err(format!("python-versions: {e}")))?,
+        Some(text) => cache.constraint(text).map_err(|e| err(format!("python-versions: {e}")))?,
         None => Constraint::any(),
     };
     let locked_file = |file: String, hash: Option<String>| -> Result<LockedFile, LockError> {
@@ -211,7 +213,7 @@ fn convert_package(
             PackageName::from_owned(dep_name.clone()).map_err(|e| err(format!("dependency `{dep_name}`: {e}")))?;
         for table in entry.tables() {
             dependencies.push(
-                dependency::convert(dep_name.clone(), &table)
+                dependency::convert(dep_name.clone(), &table, cache)
                     .map_err(|e| err(format!("dependency `{dep_name}`: {e}")))?,
             );
         }
@@ -239,7 +241,7 @@ fn convert_package(
             match raw.markers {
                 None => {}
                 Some(RawMarkers::All(text)) => {
-                    let marker = parse_marker(&text).map_err(|m| err(format!("markers: {m}")))?;
+                    let marker = cache.marker(&text).map_err(|m| err(format!("markers: {m}")))?;
                     for g in &groups {
                         markers.insert(g.clone(), marker);
                     }
@@ -247,7 +249,7 @@ fn convert_package(
                 Some(RawMarkers::PerGroup(table)) => {
                     for (g, text) in table {
                         let group = GroupName::new(&g).map_err(|e| err(format!("markers group `{g}`: {e}")))?;
-                        markers.insert(group, parse_marker(&text).map_err(|m| err(format!("markers.{g}: {m}")))?);
+                        markers.insert(group, cache.marker(&text).map_err(|m| err(format!("markers.{g}: {m}")))?);
                     }
                 }
             }
