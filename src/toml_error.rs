@@ -81,7 +81,14 @@ fn nul_escape(text: &str) -> Option<usize> {
 /// time. `None` when that cannot be trusted or does not pay (a small text, multi-line strings,
 /// a piece that does not parse alone): the caller then parses the whole text, which also gives
 /// errors their true line and column.
-pub(crate) fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker: &str) -> Option<Vec<T>> {
+///
+/// `each` maps each piece once it is read, in the same task, while the piece's strings are
+/// fresh in that core's cache and before the next piece reuses their memory.
+pub(crate) fn from_str_in_pieces<T, R>(text: &str, marker: &str, each: impl Fn(T) -> R + Sync) -> Option<Vec<R>>
+where
+    T: DeserializeOwned,
+    R: Send,
+{
     use rayon::prelude::*;
     const PIECE: usize = 32 * 1024;
     let has = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
@@ -99,7 +106,7 @@ pub(crate) fn from_str_in_pieces<T: DeserializeOwned + Send>(text: &str, marker:
     }
     cuts.push(text.len());
     let pieces: Vec<&str> = cuts.windows(2).map(|w| &text[w[0]..w[1]]).collect();
-    pieces.into_par_iter().map(|piece| from_str::<T>(piece).ok()).collect()
+    pieces.into_par_iter().map(|piece| from_str::<T>(piece).ok().map(&each)).collect()
 }
 
 /// The line and column where the value at `path` (table keys, as written) starts in `text`,

@@ -79,9 +79,49 @@ struct RawSource {
     subdirectory: Option<String>,
 }
 
+/// A lock's tables, each package converted where its piece was read.
+struct ReadLock {
+    packages: Vec<ReadPackage>,
+    metadata: Option<RawMetadata>,
+    extras: Option<BTreeMap<String, Vec<String>>>,
+}
+
+struct ReadPackage {
+    /// The name as written, lower-cased: versions are counted by it ([`count_versions`]).
+    lower_name: String,
+    read: Read,
+}
+
+enum Read {
+    Converted(Result<Package, LockError>),
+    /// Files listed under `[metadata.files]` (lock 1.1), which its piece may not hold: it is
+    /// converted once the whole lock is read.
+    Legacy(RawPackage),
+}
+
+impl ReadLock {
+    fn of(raw: RawLock, origin: &str, cache: &SpecCache) -> Self {
+        let packages = raw
+            .package
+            .into_par_iter()
+            .map(|package| {
+                let lower_name = package.name.to_ascii_lowercase();
+                let read = if package.files.is_some() {
+                    Read::Converted(convert_package(package, &BTreeMap::new(), false, origin, cache))
+                } else {
+                    Read::Legacy(package)
+                };
+                ReadPackage { lower_name, read }
+            })
+            .collect();
+        Self { packages, metadata: raw.metadata, extras: raw.extras }
+    }
+}
+
 /// Parses the text of a poetry.lock; `origin` names the file in errors.
 pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
-    let raw = read_raw(text, origin)?;
+    let cache = SpecCache::default();
+    let raw = read_lock(text, origin, &cache)?;
     let metadata = raw.metadata.unwrap_or_default();
     let lock_version = metadata.lock_version.clone();
     let content_hash = metadata.content_hash.clone();
@@ -91,7 +131,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
             return Err(LockError::UnsupportedVersion { path: origin.into(), version: version.clone() });
         }
     }
-    if metadata.hashes.is_some() && metadata.files.is_empty() && !raw.package.is_empty() {
+    if metadata.hashes.is_some() && metadata.files.is_empty() && !raw.packages.is_empty() {
         return Err(LockError::HashesOnly { path: origin.into() });
     }
     let python = match &metadata.python_versions {
@@ -108,16 +148,22 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         let name = normalize(&name, origin, "[metadata.files]")?;
         legacy_files.entry(name).or_default().extend(files);
     }
-    let versions_per_name = count_versions(&raw.package);
-    let cache = SpecCache::default();
-    let packages = raw
-        .package
+    // Only files under `[metadata.files]` are shared by a name's versions.
+    let legacy = raw.packages.iter().any(|p| matches!(p.read, Read::Legacy(_)));
+    let versions_per_name = if legacy { count_versions(&raw.packages) } else { BTreeMap::new() };
+    let packages: Vec<Result<Package, LockError>> = raw
+        .packages
         .into_par_iter()
-        .map(|p| {
-            let shared = versions_per_name.get(&p.name.to_ascii_lowercase()).copied().unwrap_or(1) > 1;
-            convert_package(p, &legacy_files, shared, origin, &cache)
+        .map(|p| match p.read {
+            Read::Converted(package) => package,
+            Read::Legacy(package) => {
+                let shared = versions_per_name.get(&p.lower_name).copied().unwrap_or(1) > 1;
+                convert_package(package, &legacy_files, shared, origin, &cache)
+            }
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect();
+    // The first failure in the lock's order, whichever thread met it first.
+    let packages = packages.into_iter().collect::<Result<Vec<_>, _>>()?;
     let mut root_extras = BTreeMap::new();
     for (extra, names) in raw.extras.unwrap_or_default() {
         let extra = extra_name(&extra, origin, "[extras]")?;
@@ -137,19 +183,19 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
     })
 }
 
-/// Deserializes the lock, its `[[package]]` pieces in parallel when that can be trusted.
-fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
+/// Deserializes the lock and converts its packages, its `[[package]]` pieces in parallel when
+/// that can be trusted.
+fn read_lock(text: &str, origin: &str, cache: &SpecCache) -> Result<ReadLock, LockError> {
     let serial = || {
-        toml_error::from_str::<RawLock>(text).map_err(|source| LockError::Toml {
-            path: origin.to_string(),
-            kind: "poetry.lock",
-            source,
-        })
+        toml_error::from_str::<RawLock>(text)
+            .map(|raw| ReadLock::of(raw, origin, cache))
+            .map_err(|source| LockError::Toml { path: origin.to_string(), kind: "poetry.lock", source })
     };
-    let Some(parsed) = toml_error::from_str_in_pieces::<RawLock>(text, "[[package]]") else { return serial() };
-    let mut merged = RawLock { package: Vec::new(), metadata: None, extras: None };
+    let each = |raw: RawLock| ReadLock::of(raw, origin, cache);
+    let Some(parsed) = toml_error::from_str_in_pieces(text, "[[package]]", each) else { return serial() };
+    let mut merged = ReadLock { packages: Vec::new(), metadata: None, extras: None };
     for piece in parsed {
-        merged.package.extend(piece.package);
+        merged.packages.extend(piece.packages);
         // A table in two pieces would be a duplicate-table error in the whole document.
         if (piece.metadata.is_some() && merged.metadata.is_some())
             || (piece.extras.is_some() && merged.extras.is_some())
@@ -162,10 +208,10 @@ fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
     Ok(merged)
 }
 
-fn count_versions(packages: &[RawPackage]) -> BTreeMap<String, usize> {
+fn count_versions(packages: &[ReadPackage]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for p in packages {
-        *counts.entry(p.name.to_ascii_lowercase()).or_insert(0) += 1;
+        *counts.entry(p.lower_name.clone()).or_insert(0) += 1;
     }
     counts
 }

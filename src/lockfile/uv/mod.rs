@@ -55,7 +55,9 @@ fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
             source,
         })
     };
-    let Some(pieces) = toml_error::from_str_in_pieces::<RawLock>(text, "[[package]]") else { return serial() };
+    let Some(pieces) = toml_error::from_str_in_pieces(text, "[[package]]", |piece: RawLock| piece) else {
+        return serial();
+    };
     let mut pieces = pieces.into_iter();
     let Some(mut merged) = pieces.next() else { return serial() };
     for piece in pieces {
