@@ -3,6 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rayon::prelude::*;
+
 use super::{GenerateOptions, LocationIndex, index_of};
 use crate::fetch::Located;
 use crate::model::Lock;
@@ -40,9 +42,10 @@ pub(super) struct IndexGaps<'a> {
 
 impl<'a> IndexGaps<'a> {
     pub(super) fn find(lock: &Lock, resolution: &Resolution, index: &LocationIndex<'_>, located: &'a Located) -> Self {
-        let unavailable: BTreeSet<(PackageName, String)> = plan::packages_to_locate(lock, resolution)
-            .into_iter()
-            .flat_map(|i| {
+        // Every file of every package, in parallel: a large lock has a hundred thousand.
+        let unavailable: Vec<(PackageName, String)> = plan::packages_to_locate(lock, resolution)
+            .into_par_iter()
+            .flat_map_iter(|i| {
                 let package = &lock.packages[i];
                 package
                     .files
@@ -51,6 +54,7 @@ impl<'a> IndexGaps<'a> {
                     .map(|f| (package.name.clone(), f.filename.clone()))
             })
             .collect();
+        let unavailable: BTreeSet<(PackageName, String)> = unavailable.into_iter().collect();
         let mut chosen: BTreeMap<usize, Vec<String>> = BTreeMap::new();
         if !unavailable.is_empty() {
             for (i, (package, state)) in lock.packages.iter().zip(&resolution.packages).enumerate() {

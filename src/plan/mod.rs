@@ -499,22 +499,28 @@ fn break_cycles(lock: &Lock, resolution: &Resolution, used: &[usize]) -> BTreeSe
         let (pa, pb) = (&lock.packages[a], &lock.packages[b]);
         pa.name.cmp(&pb.name).then_with(|| pa.version.cmp(&pb.version))
     });
-    let position: BTreeMap<usize, usize> = order.iter().enumerate().map(|(p, &i)| (i, p)).collect();
-    // Names, not versions, are what Nix attributes reference: edges go to every version of a name.
+    // Names, not versions, are what Nix attributes reference: edges go to every version of a
+    // name. By lock index, the nodes of that package's name (looked up once per package, not
+    // once per edge and target).
     let mut by_name: BTreeMap<&PackageName, Vec<usize>> = BTreeMap::new();
-    for &i in &order {
-        by_name.entry(&lock.packages[i].name).or_default().push(position[&i]);
+    for (node, &i) in order.iter().enumerate() {
+        by_name.entry(&lock.packages[i].name).or_default().push(node);
     }
+    let nodes_of: Vec<&[usize]> =
+        lock.packages.iter().map(|p| by_name.get(&p.name).map_or(&[][..], Vec::as_slice)).collect();
     let graph: Vec<Vec<usize>> = order
-        .iter()
+        .par_iter()
         .map(|&i| {
-            let mut targets = BTreeSet::new();
-            for state in resolution.packages[i].per_target.iter().flatten() {
-                for &j in &state.dependencies {
-                    targets.extend(by_name[&lock.packages[j].name].iter().copied());
-                }
-            }
-            targets.into_iter().collect()
+            let mut targets: Vec<usize> = resolution.packages[i]
+                .per_target
+                .iter()
+                .flatten()
+                .flat_map(|state| &state.dependencies)
+                .flat_map(|&j| nodes_of[j].iter().copied())
+                .collect();
+            targets.sort_unstable();
+            targets.dedup();
+            targets
         })
         .collect();
     cycles::edges_to_break(&graph)
