@@ -2,7 +2,8 @@
 //! (index, project), fetched concurrently; every lock hash checked against the index's.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::path::Path;
+use std::path::{Path, PathBuf};
+use std::thread::JoinHandle;
 
 use futures_util::StreamExt;
 use rayon::prelude::*;
@@ -54,23 +55,60 @@ pub fn locate(queries: &[ProjectQuery<'_>], options: &FetchOptions) -> Result<Lo
     locate_remembering(queries, options, None)
 }
 
+/// What the last run of a lock located ([`Remembered`], one file in the cache), read on a
+/// thread of its own from the start of a run: the memo's check and much of the run leave a
+/// core idle, and the file is as large as the lock. Dropped unread when the memo answers.
+pub(crate) struct LocatedMemory {
+    path: PathBuf,
+    /// `None` with `--refresh`, which writes the memory but does not read it.
+    loading: Option<JoinHandle<Remembered>>,
+}
+
+impl LocatedMemory {
+    /// Starts reading the memory of the lock at `lock`; `None` without a cache.
+    pub(crate) fn start(options: &FetchOptions, lock: &Path) -> Option<Self> {
+        let path = Cache::new(options.cache_dir.as_deref()?).remembered_path(lock);
+        let loading = (!options.refresh).then(|| {
+            let path = path.clone();
+            std::thread::spawn(move || Remembered::load(&path))
+        });
+        Some(Self { path, loading })
+    }
+
+    /// The memory as read, once it is.
+    fn take(self) -> (PathBuf, Remembered) {
+        let remembered = match self.loading {
+            Some(loading) => loading.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+            None => Remembered::default(),
+        };
+        (self.path, remembered)
+    }
+}
+
 /// [`locate`] for the run of the lock at `lock`: answered first from what the last run of that
-/// lock located ([`Remembered`], one file in the cache), which is then rewritten with what this
-/// run located. For the pipeline's main lookup only: another query set would replace the
-/// memory with its own.
+/// lock located ([`LocatedMemory`]), which is then rewritten with what this run located. For
+/// the pipeline's main lookup only: another query set would replace the memory with its own.
 pub fn locate_for_lock(
     queries: &[ProjectQuery<'_>],
     options: &FetchOptions,
     lock: &Path,
 ) -> Result<Located, FetchError> {
-    let memory = options.cache_dir.as_deref().map(|cache| Cache::new(cache).remembered_path(lock));
-    locate_remembering(queries, options, memory.as_deref())
+    locate_remembering(queries, options, LocatedMemory::start(options, lock))
+}
+
+/// [`locate_for_lock`] with the lock's memory started earlier ([`LocatedMemory::start`]).
+pub(crate) fn locate_with_memory(
+    queries: &[ProjectQuery<'_>],
+    options: &FetchOptions,
+    memory: Option<LocatedMemory>,
+) -> Result<Located, FetchError> {
+    locate_remembering(queries, options, memory)
 }
 
 fn locate_remembering(
     queries: &[ProjectQuery<'_>],
     options: &FetchOptions,
-    memory: Option<&Path>,
+    memory: Option<LocatedMemory>,
 ) -> Result<Located, FetchError> {
     if tokio::runtime::Handle::try_current().is_ok() {
         return std::thread::scope(|s| s.spawn(|| locate_blocking(queries, options, memory)).join())
@@ -82,13 +120,16 @@ fn locate_remembering(
 fn locate_blocking(
     queries: &[ProjectQuery<'_>],
     options: &FetchOptions,
-    memory: Option<&Path>,
+    memory: Option<LocatedMemory>,
 ) -> Result<Located, FetchError> {
     let all_groups = group(queries)?;
-    let remembered = match memory {
-        Some(path) if !options.refresh => Remembered::load(path),
-        _ => Remembered::default(),
-    };
+    let (memory, remembered) = memory.map_or_else(
+        || (None, Remembered::default()),
+        |m| {
+            let (path, remembered) = m.take();
+            (Some(path), remembered)
+        },
+    );
     // A project the memory answers whole needs neither its cached page nor the index.
     let recalled: Vec<(&Key, Vec<(String, FileLocation)>)> = all_groups
         .par_iter()
@@ -200,7 +241,7 @@ fn locate_blocking(
             Ok((key, found))
         })
         .collect::<Result<_, FetchError>>()?;
-    if let Some(path) = memory.filter(|_| !groups.is_empty()) {
+    if let Some(path) = memory.as_deref().filter(|_| !groups.is_empty()) {
         remember(path, recalled.iter().chain(&verified));
     }
     let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();

@@ -18,6 +18,7 @@ mod sources;
 pub(crate) mod witness;
 
 pub(crate) use locate::index_key;
+pub(crate) use locate::{LocatedMemory, locate_with_memory};
 pub use locate::{locate, locate_for_lock};
 pub(crate) use sources::{PinOptions, Pinned, pin};
 

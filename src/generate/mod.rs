@@ -213,18 +213,20 @@ pub fn generate_then<T>(
     options: &GenerateOptions,
     deliver: impl FnOnce(&Generated) -> T,
 ) -> Result<(Generated, T), GenerateError> {
+    // Read on a thread while the memo is checked; left unread when it answers.
+    let located_memory = fetch::LocatedMemory::start(&options.fetch, &options.lock);
     let memo = options.memo.then(|| memo::Memo::for_run(options)).flatten();
     if let Some(remembered) = memo.as_ref().filter(|_| !options.fetch.refresh).and_then(memo::Memo::recall) {
         let out = deliver(&remembered);
         return Ok((remembered, out));
     }
     let Some(memo) = memo else {
-        let generated = run(options)?;
+        let generated = run(options, located_memory)?;
         let out = deliver(&generated);
         return Ok((generated, out));
     };
     let recording = fetch::witness::Recording::start();
-    let generated = run(options)?;
+    let generated = run(options, located_memory)?;
     // The --hashes file as this run left it, not as it read it (the later sight wins).
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
         let _ = fetch::witness::read_to_string(path);
@@ -239,8 +241,8 @@ pub fn generate_then<T>(
     Ok((generated, out))
 }
 
-/// The pipeline itself.
-fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
+/// The pipeline itself; `located_memory` is what the last run of this lock located.
+fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) -> Result<Generated, GenerateError> {
     let mut stats = Stats::default();
     let started = Instant::now();
     let mut lock = lockfile::read(&options.lock)?;
@@ -295,10 +297,10 @@ fn run(options: &GenerateOptions) -> Result<Generated, GenerateError> {
     warnings.extend(resolution.disagreement.as_ref().map(|d| d.warning(&lock, &resolution.targets)));
 
     let started = Instant::now();
-    let mut located = fetch::locate_for_lock(
+    let mut located = fetch::locate_with_memory(
         &queries(&lock, &resolution, &fetch_options.index_url, options.allow_missing),
         fetch_options,
-        &options.lock,
+        located_memory,
     )?;
     // Files whose URL the lock gives without a sha256 (pylock.toml's `hashes = {}`): hashed
     // by download, like an index file without one.
