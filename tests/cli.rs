@@ -682,7 +682,7 @@ fn index_credentials_never_reach_output_messages_or_cache() {
         ("error".to_string(), err),
     ];
     let pages = project.files_under("cache").into_iter().filter(|(path, _)| {
-        path.extension().is_some_and(|e| e == "json") && !path.parent().is_some_and(|p| p.ends_with("runs-v2"))
+        path.extension().is_some_and(|e| e == "json") && !path.parent().is_some_and(|p| p.ends_with("runs-v3"))
     });
     assert_eq!(pages.count(), 4, "one cache file per project page");
     for dir in [&project, &failed] {

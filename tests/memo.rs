@@ -161,7 +161,7 @@ fn every_change_to_what_the_run_read_runs_again() {
 fn a_damaged_memo_is_not_used() {
     let project = workspace();
     let (first, _, _) = run(&project, &[]);
-    let folder = project.join("cache/runs-v2");
+    let folder = project.join("cache/runs-v3");
     let entries: Vec<_> = std::fs::read_dir(&folder).unwrap().flatten().map(|e| e.path()).collect();
     let nix = entries.iter().find(|p| p.extension().is_some_and(|e| e == "nix")).expect("a remembered output");
     std::fs::write(nix, first.replace("member", "memver")).unwrap();

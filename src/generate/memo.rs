@@ -18,14 +18,13 @@
 use std::path::PathBuf;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use super::{GenerateOptions, Generated, StaleLock, Stats};
 use crate::fetch::{self, witness};
 use crate::warning::{Warning, WarningKind};
 
 /// Bumped when an entry's layout or meaning changes.
-const LAYOUT: &str = "runs-v2";
+const LAYOUT: &str = "runs-v3";
 
 /// What a remembered run gave.
 #[derive(Debug, Serialize, Deserialize)]
@@ -34,7 +33,7 @@ struct Entry {
     key: String,
     witnesses: witness::Witnesses,
     /// Of the `.nix` file beside the entry.
-    nix_sha256: String,
+    nix_digest: String,
     warnings: Vec<Warning>,
     stale_lock: Option<StaleLock>,
     packages: usize,
@@ -66,7 +65,7 @@ impl Memo {
             return None;
         }
         let nix = String::from_utf8(std::fs::read(&self.nix).ok()?).ok()?;
-        if witness::digest(nix.as_bytes()) != entry.nix_sha256 {
+        if witness::digest(nix.as_bytes()) != entry.nix_digest {
             return None;
         }
         let stats = Stats { packages: entry.packages, targets: entry.targets, from_memo: true, ..Stats::default() };
@@ -83,7 +82,7 @@ impl Memo {
         let entry = Entry {
             key: self.key.clone(),
             witnesses,
-            nix_sha256: witness::digest(generated.nix.as_bytes()),
+            nix_digest: witness::digest(generated.nix.as_bytes()),
             warnings: generated.warnings.clone(),
             stale_lock: generated.stale_lock.clone(),
             packages: generated.stats.packages,
@@ -136,5 +135,5 @@ fn key(options: &GenerateOptions) -> Option<String> {
         update_hashes = options.update_hashes,
         variants = options.variants,
     );
-    Some(fetch::hex(&Sha256::digest(text.as_bytes())))
+    Some(witness::digest(text.as_bytes()))
 }
