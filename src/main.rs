@@ -315,13 +315,21 @@ fn run() -> Result<(), Failure> {
     }
     let cli = parsed.generate;
     let options = generate_options(&cli)?;
+    // The run goes on a thread of the pool its parallel stages use. Beside a main thread that
+    // waited for them, the pool's threads would spin between stages and take turns from the
+    // serial ones: a thread too many for a machine of two cores (a changed 650-package lock
+    // ran 10% faster this way). Started first, its threads are up before the first stage.
+    let pool = rayon::ThreadPoolBuilder::new().build().map_err(|e| failure!("cannot start threads: {e}"))?;
     // Written while the run memo remembers the result.
-    let (generated, written) = generate_then(&options, |generated| match &cli.output {
-        Some(path) => write_atomically(path, &generated.nix),
-        None => std::io::stdout()
-            .lock()
-            .write_all(generated.nix.as_bytes())
-            .map_err(|e| failure!("cannot write to standard output: {e}")),
+    #[expect(clippy::result_large_err, reason = "the run's one error, returned once")]
+    let (generated, written) = pool.install(|| {
+        generate_then(&options, |generated| match &cli.output {
+            Some(path) => write_atomically(path, &generated.nix),
+            None => std::io::stdout()
+                .lock()
+                .write_all(generated.nix.as_bytes())
+                .map_err(|e| failure!("cannot write to standard output: {e}")),
+        })
     })?;
     written?;
     if !cli.quiet {

@@ -52,7 +52,7 @@ struct Answer {
 /// file whose cached hash differs from the lock's, sends the page's request again (the index
 /// may have been fixed since). `--refresh` asks again for every page; `--offline` never asks.
 pub fn locate(queries: &[ProjectQuery<'_>], options: &FetchOptions) -> Result<Located, FetchError> {
-    locate_remembering(queries, options, None)
+    locate_with_memory(queries, options, None)
 }
 
 /// What the last run of a lock located ([`Remembered`], one file in the cache), read on a
@@ -93,19 +93,11 @@ pub fn locate_for_lock(
     options: &FetchOptions,
     lock: &Path,
 ) -> Result<Located, FetchError> {
-    locate_remembering(queries, options, LocatedMemory::start(options, lock))
+    locate_with_memory(queries, options, LocatedMemory::start(options, lock))
 }
 
-/// [`locate_for_lock`] with the lock's memory started earlier ([`LocatedMemory::start`]).
+/// [`locate`], answered first from `memory` (a lock's, started earlier: [`locate_for_lock`]).
 pub(crate) fn locate_with_memory(
-    queries: &[ProjectQuery<'_>],
-    options: &FetchOptions,
-    memory: Option<LocatedMemory>,
-) -> Result<Located, FetchError> {
-    locate_remembering(queries, options, memory)
-}
-
-fn locate_remembering(
     queries: &[ProjectQuery<'_>],
     options: &FetchOptions,
     memory: Option<LocatedMemory>,
@@ -123,13 +115,10 @@ fn locate_blocking(
     memory: Option<LocatedMemory>,
 ) -> Result<Located, FetchError> {
     let all_groups = group(queries)?;
-    let (memory, remembered) = memory.map_or_else(
-        || (None, Remembered::default()),
-        |m| {
-            let (path, remembered) = m.take();
-            (Some(path), remembered)
-        },
-    );
+    let (memory, remembered) = match memory.map(LocatedMemory::take) {
+        Some((path, remembered)) => (Some(path), remembered),
+        None => (None, Remembered::default()),
+    };
     // A project the memory answers whole needs neither its cached page nor the index.
     let recalled: Vec<(&Key, Vec<(String, FileLocation)>)> = all_groups
         .par_iter()
