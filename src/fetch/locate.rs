@@ -56,8 +56,9 @@ pub fn locate(queries: &[ProjectQuery<'_>], options: &FetchOptions) -> Result<Lo
 }
 
 /// What the last run of a lock located ([`Remembered`], one file in the cache), read on a
-/// thread of its own from the start of a run: the memo's check and much of the run leave a
-/// core idle, and the file is as large as the lock. Dropped unread when the memo answers.
+/// thread of its own from the start of a run, while the lock is read and resolved: the file is
+/// as large as the lock, and reading it in the lookup's serial part cost a changed 650-package
+/// lock 1.8 ms.
 pub(crate) struct LocatedMemory {
     path: PathBuf,
     /// `None` with `--refresh`, which writes the memory but does not read it.

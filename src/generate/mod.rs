@@ -213,13 +213,13 @@ pub fn generate_then<T>(
     options: &GenerateOptions,
     deliver: impl FnOnce(&Generated) -> T,
 ) -> Result<(Generated, T), GenerateError> {
-    // Read on a thread while the memo is checked; left unread when it answers.
-    let located_memory = fetch::LocatedMemory::start(&options.fetch, &options.lock);
     let memo = options.memo.then(|| memo::Memo::for_run(options)).flatten();
     if let Some(remembered) = memo.as_ref().filter(|_| !options.fetch.refresh).and_then(memo::Memo::recall) {
         let out = deliver(&remembered);
         return Ok((remembered, out));
     }
+    // Read on a thread of its own while the lock is read and resolved.
+    let located_memory = fetch::LocatedMemory::start(&options.fetch, &options.lock);
     let Some(memo) = memo else {
         let generated = run(options, located_memory)?;
         let out = deliver(&generated);
