@@ -35,7 +35,8 @@ impl DistFilename {
     /// its last `-`; `_` stands for `-` as in escaped names).
     pub fn is_of_version(filename: &str, version: &uv_pep440::Version) -> bool {
         let text = match Self::parse(filename) {
-            Self::Wheel(wheel) => wheel.version,
+            // The second part of a name that parses as a wheel's.
+            Self::Wheel(_) => filename.split('-').nth(1).unwrap_or_default().to_owned(),
             Self::Sdist(sdist) => match sdist.version() {
                 Some(version) => version.to_string(),
                 None => return false,
@@ -176,10 +177,8 @@ pub(crate) const MAX_TAGS_PER_SET: usize = 16;
 /// A parsed `{name}-{version}(-{build})?-{python}-{abi}-{platform}.whl`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WheelFilename {
-    /// As written (escaped: `-` → `_`), not normalized.
-    pub distribution: String,
-    /// As written; may contain `+local` or `_`.
-    pub version: String,
+    // The distribution and version are not kept: nothing reads them but
+    // `DistFilename::is_of_version`, and a large lock has a hundred thousand wheels.
     pub build: Option<BuildTag>,
     /// Compressed tag sets (`py2.py3`) expanded.
     pub python: Vec<PythonTag>,
@@ -221,9 +220,9 @@ impl WheelFilename {
             parts[count] = part;
             count += 1;
         }
-        let (distribution, version, build, python, abi, platform) = match parts[..count] {
-            [d, v, py, abi, plat] => (d, v, None, py, abi, plat),
-            [d, v, b, py, abi, plat] => (d, v, Some(b), py, abi, plat),
+        let (build, python, abi, platform) = match parts[..count] {
+            [_, _, py, abi, plat] => (None, py, abi, plat),
+            [_, _, b, py, abi, plat] => (Some(b), py, abi, plat),
             _ => return Err(WheelFilenameError::PartCount(filename.to_owned())),
         };
         if parts[..count].iter().any(|part| part.is_empty()) {
@@ -236,8 +235,6 @@ impl WheelFilename {
             })
             .transpose()?;
         Ok(Self {
-            distribution: distribution.to_owned(),
-            version: version.to_owned(),
             build,
             python: tags(python, filename, PythonTag::parse)?,
             abi: tags(abi, filename, AbiTag::parse)?,
@@ -479,9 +476,10 @@ mod tests {
 
     #[test]
     fn parses_plain_wheel() {
-        let w = wheel("numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl");
-        assert_eq!(w.distribution, "numpy");
-        assert_eq!(w.version, "1.26.4");
+        let name = "numpy-1.26.4-cp311-cp311-manylinux_2_17_x86_64.manylinux2014_x86_64.whl";
+        let w = wheel(name);
+        let of = |version: &str| DistFilename::is_of_version(name, &version.parse().unwrap());
+        assert!(of("1.26.4") && !of("1.26.5"), "the version is the name's second part");
         assert_eq!(w.build, None);
         assert_eq!(w.python, vec![PythonTag::CPython { major: 3, minor: Some(11) }]);
         assert_eq!(w.abi, vec![AbiTag::CPython { minor: 11, debug: false, free_threaded: false }]);
@@ -503,7 +501,6 @@ mod tests {
     #[test]
     fn parses_build_tag_and_local_version() {
         let w = wheel("torch-2.3.0_cpu-1local-cp39-cp39-linux_x86_64.whl");
-        assert_eq!(w.version, "2.3.0_cpu");
         assert_eq!(w.build, Some(BuildTag { number: 1, suffix: "local".into() }));
         assert_eq!(w.platform, vec![PlatformTag::LinuxPlain { arch: PlatformArch::X86_64 }]);
         assert!(BuildTag { number: 2, suffix: String::new() } > BuildTag { number: 1, suffix: "z".into() });
