@@ -346,15 +346,30 @@ async fn fetch_all<'g>(
     progress: &Running<'_>,
     mut done: impl FnMut(&'g Key, PageOutcome) -> Result<(), FetchError>,
 ) -> Result<(), FetchError> {
-    let mut pages = futures_util::stream::iter(
-        work.into_iter().map(|(key, group)| async move { (key, fetch_one(client, key, group).await) }),
-    )
+    // After a failure no request starts and those under way end; the failure reported is that
+    // of the first project in order, so that a run names the same one whichever answer came
+    // first (every project before it was asked, since they are asked in order).
+    let stopped = std::cell::Cell::new(false);
+    let stopped = &stopped;
+    let mut pages = futures_util::stream::iter(work.into_iter().map(|(key, group)| async move {
+        let result = if stopped.get() { None } else { Some(fetch_one(client, key, group).await) };
+        (key, result)
+    }))
     .buffer_unordered(jobs.max(1));
+    let mut first_failure: Option<(&Key, FetchError)> = None;
     while let Some((key, result)) = pages.next().await {
-        done(key, result?)?;
-        progress.step(key.1.as_str());
+        let Some(result) = result else { continue };
+        match result.and_then(|page| done(key, page)) {
+            Ok(()) => progress.step(key.1.as_str()),
+            Err(error) => {
+                stopped.set(true);
+                if first_failure.as_ref().is_none_or(|(first, _)| key < *first) {
+                    first_failure = Some((key, error));
+                }
+            }
+        }
     }
-    Ok(())
+    first_failure.map_or(Ok(()), |(_, error)| Err(error))
 }
 
 /// What one page request came to.
