@@ -283,7 +283,8 @@ impl Context<'_> {
         self.pin.known.git.get(key).cloned().or_else(|| self.cache.as_ref().and_then(|c| c.git_facts(key)))
     }
 
-    /// A git package's checkout, from `--hashes`, the cache, or a clone.
+    /// A git package's checkout that [`Self::known_git`] did not answer: from `--hashes` or
+    /// the cache once its branch or tag is resolved to a commit, else from a clone.
     fn git(&self, package: &Package) -> Result<GitPin, FetchError> {
         let Source::Git { url, reference, resolved_reference, subdirectory } = &package.source else {
             unreachable!("only git packages are pinned here")
@@ -303,16 +304,18 @@ impl Context<'_> {
             }
         };
         let named = reference.as_deref().or(resolved_reference.as_deref()).unwrap_or("HEAD");
-        let rev = match resolved_reference.as_deref().filter(|r| git::is_full_commit(r)) {
-            Some(rev) => rev.to_string(),
+        // A commit the lock names was looked up in --hashes and the cache already
+        // (`known_git`); one resolved from a branch or tag is looked up here.
+        let (rev, resolved) = match resolved_reference.as_deref().filter(|r| git::is_full_commit(r)) {
+            Some(rev) => (rev.to_string(), false),
             None if self.options.offline => return unreachable(UnreachableCause::NoCommitOffline(named.to_owned())),
             None => match git::resolve_reference(url, named) {
-                Ok(rev) => rev,
+                Ok(rev) => (rev, true),
                 Err(e) => return unreachable(UnreachableCause::Git(Box::new(e))),
             },
         };
         let key: GitKey = (shown.clone(), rev.clone(), subdirectory.clone());
-        if let Some(facts) = self.known_git_facts(&key) {
+        if resolved && let Some(facts) = self.known_git_facts(&key) {
             return Ok(GitPin::Pinned { key, facts, cloned: false });
         }
         if self.options.offline {
