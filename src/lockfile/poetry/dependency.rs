@@ -104,25 +104,29 @@ pub(crate) struct SpecCache {
 impl SpecCache {
     /// [`parse_marker`], once per text.
     pub(crate) fn marker(&self, text: &str) -> Result<MarkerTree, SpecError> {
-        let known = self.markers.lock().unwrap_or_else(PoisonError::into_inner).get(text).copied();
-        if let Some(marker) = known {
-            return Ok(marker);
-        }
-        let marker = parse_marker(text)?;
-        self.markers.lock().unwrap_or_else(PoisonError::into_inner).insert(text.to_owned(), marker);
-        Ok(marker)
+        once(&self.markers, text, parse_marker)
     }
 
     /// [`Constraint::parse_poetry`], once per text.
     pub(crate) fn constraint(&self, text: &str) -> Result<Constraint, ConstraintError> {
-        let known = self.constraints.lock().unwrap_or_else(PoisonError::into_inner).get(text).cloned();
-        if let Some(constraint) = known {
-            return Ok(constraint);
-        }
-        let constraint = Constraint::parse_poetry(text)?;
-        self.constraints.lock().unwrap_or_else(PoisonError::into_inner).insert(text.to_owned(), constraint.clone());
-        Ok(constraint)
+        once(&self.constraints, text, Constraint::parse_poetry)
     }
+}
+
+/// What `read` gives for `text`, from `known` when it was read before; a failure is not kept.
+fn once<T: Clone, E>(
+    known: &Mutex<FxHashMap<String, T>>,
+    text: &str,
+    read: impl FnOnce(&str) -> Result<T, E>,
+) -> Result<T, E> {
+    let lock = || known.lock().unwrap_or_else(PoisonError::into_inner);
+    // Not held while reading: another thread may read another text meanwhile.
+    if let Some(value) = lock().get(text).cloned() {
+        return Ok(value);
+    }
+    let value = read(text)?;
+    lock().insert(text.to_owned(), value.clone());
+    Ok(value)
 }
 
 /// The dependency a table describes (poetry-core's `create_dependency`); `cache` holds the
