@@ -126,7 +126,7 @@ fn bench_warm_lookup(c: &mut Criterion, label: &str, lock: &Lock) {
     for package in &lock.packages {
         let mut links = String::new();
         for file in &package.files {
-            let hex = file.hash.as_ref().map_or_else(String::new, |h| format!("#sha256={}", h.hex));
+            let hex = file.hash.as_ref().map_or_else(String::new, |h| format!("#sha256={}", h.hex()));
             let _ = writeln!(links, "<a href=\"https://files.example.org/{0}{hex}\">{0}</a>", file.filename);
         }
         let folder = mirror.join(package.name.as_ref());

@@ -132,7 +132,7 @@ pub(crate) fn infer(
                 let (url, sha256) = locations.locate(package, &package.files[f])?;
                 Some((
                     package.name.clone(),
-                    Artifact { filename: filename.clone(), url: url.to_string(), sha256_hex: sha256.to_string() },
+                    Artifact { filename: filename.clone(), url: url.to_string(), sha256_hex: sha256?.hex() },
                 ))
             })
             .collect()
@@ -182,8 +182,8 @@ pub(crate) fn infer(
     for (&i, &f) in &edgeless {
         let package = &lock.packages[i];
         let read = match locations.locate(package, &package.files[f]) {
-            Some((_, sha256)) => metadata.by_sha256.get(sha256).cloned(),
-            None => None,
+            Some((_, Some(sha256))) => metadata.by_sha256.get(&sha256.hex()).cloned(),
+            _ => None,
         };
         inferred.requires_dist.insert(i, read.unwrap_or_else(|| Err("its file could not be located".into())));
     }

@@ -14,6 +14,7 @@
 mod additions;
 pub mod check;
 mod constraint;
+mod digest;
 mod fetch;
 mod filename;
 /// Fuzz targets for the fuzz harnesses (`tests/fuzz.rs`, `fuzz/`) only: not part of the API.
@@ -39,7 +40,7 @@ mod toml_light;
 mod warning;
 
 pub use fetch::credentials::Credentials;
-pub use fetch::pending::{PUBLIC as PUBLIC_FILE_MODE, remove_all as remove_pending_files, write_atomically};
+pub use fetch::pending::{PUBLIC as PUBLIC_FILE_MODE, remove_all as remove_pending_files, write_atomically_with};
 pub use fetch::reporter::{Reporter, SharedReporter, Task};
 pub use fetch::{DEFAULT_INDEX_URL, FetchOptions};
 pub use generate::{
@@ -51,6 +52,7 @@ pub use limits::printable;
 pub use lockfile::{LockError, find_in as find_lock_in};
 pub use name::PackageName;
 pub use overrides::{format_list as format_override_list, format_show as format_override_show};
+pub use render::NixText;
 pub use report::with_causes;
 pub use resolve::target::{PlatformPolicy, PythonMinor, System};
 pub use resolve::{ArtifactPolicy, Prefer, ResolveOptions};

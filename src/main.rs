@@ -324,10 +324,10 @@ fn run() -> Result<(), Failure> {
     #[expect(clippy::result_large_err, reason = "the run's one error, returned once")]
     let (generated, written) = pool.install(|| {
         generate_then(&options, |generated| match &cli.output {
-            Some(path) => write_atomically(path, &generated.nix),
-            None => std::io::stdout()
-                .lock()
-                .write_all(generated.nix.as_bytes())
+            Some(path) => write_atomically(path, |out| generated.nix.write_to(out)),
+            None => generated
+                .nix
+                .write_to(&mut std::io::stdout().lock())
                 .map_err(|e| failure!("cannot write to standard output: {e}")),
         })
     })?;
@@ -390,7 +390,8 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
         hints: e.hint().into_iter().collect(),
         code: UNDECIDED,
     })?;
-    let comparison = lock2nix::check::compare(&text, &generated.nix);
+    let generated_text = generated.nix.to_string();
+    let comparison = lock2nix::check::compare(&text, &generated_text);
     let command = text.lines().nth(1).and_then(|l| l.strip_prefix("#   ")).unwrap_or_default();
     let regenerate = format!("`{command} -o {shown}` from its folder");
     let mut messages = Vec::new();
@@ -404,7 +405,7 @@ fn check(file: &Path, cache_dir: Option<PathBuf>, offline: bool, verbose: bool) 
     }
     if !comparison.is_fresh() {
         if verbose {
-            print!("{}", lock2nix::check::unified_diff(&text, &generated.nix, &shown));
+            print!("{}", lock2nix::check::unified_diff(&text, &generated_text, &shown));
         }
         let tool = format!("lock2nix {}", env!("CARGO_PKG_VERSION"));
         let version = match lock2nix::check::generated_by(&text) {
@@ -447,7 +448,7 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
     let intermediates = generated.intermediates.as_ref().expect("a run without the memo keeps its intermediates");
     let mut written = Vec::new();
     if wanted(&output) {
-        write_atomically(&output, &generated.nix)?;
+        write_atomically(&output, |out| generated.nix.write_to(out))?;
         written.push(shown(&output));
     }
     // Below the top of a git repository, the dev shell must know where (`workingTree`).
@@ -464,7 +465,7 @@ fn init(mut cli: GenerateArgs, force: bool) -> Result<(), Failure> {
     for file in lock2nix::init::starter_files(intermediates.plan(), subfolder.as_deref(), lock_file) {
         let path = folder.join(file.path);
         if wanted(&path) {
-            write_atomically(&path, &file.text)?;
+            write_atomically(&path, |out| out.write_all(file.text.as_bytes()))?;
             written.push(shown(&path));
         }
     }
@@ -651,9 +652,10 @@ fn dedup<T: Ord>(mut list: Vec<T>) -> Vec<T> {
 
 /// Writes through a temporary file in the same directory, so readers never see half a file
 /// and a failed run leaves the old one in place.
-fn write_atomically(path: &Path, text: &str) -> Result<(), Failure> {
+/// Writes what `write` writes to `path`, whole or not at all.
+fn write_atomically(path: &Path, write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>) -> Result<(), Failure> {
     // Also creates the folder: `-o nix/python-packages.nix` in a project without `nix/` yet.
-    lock2nix::write_atomically(path, text.as_bytes(), lock2nix::PUBLIC_FILE_MODE)
+    lock2nix::write_atomically_with(path, lock2nix::PUBLIC_FILE_MODE, write)
         .map_err(|e| failure!("cannot write {}: {e}", path.display()))
 }
 

@@ -8,6 +8,7 @@ use uv_pep440::Version;
 use uv_pep508::MarkerTree;
 
 use crate::constraint::Constraint;
+pub use crate::digest::{FileHash, HashAlgorithm, Sha256};
 use crate::filename::DistFilename;
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::safe_url::DisplaySafeUrl;
@@ -289,82 +290,15 @@ impl LockedFile {
         Self { filename, hash, dist, url: None }
     }
 
-    /// The lock's own URL and sha256 (hex) of the file, when it records both: such a file
-    /// needs no index.
-    pub fn locked_location(&self) -> Option<(&DisplaySafeUrl, &str)> {
-        let hash = self.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256)?;
-        Some((self.url.as_ref()?, hash.hex.as_str()))
-    }
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum HashAlgorithm {
-    Md5,
-    Sha1,
-    Sha224,
-    Sha256,
-    Sha384,
-    Sha512,
-}
-
-impl HashAlgorithm {
-    /// An algorithm by its name, in any case (`SHA256` and `sha256` name the same one).
-    pub fn parse(name: &str) -> Option<Self> {
-        [Self::Md5, Self::Sha1, Self::Sha224, Self::Sha256, Self::Sha384, Self::Sha512]
-            .into_iter()
-            .find(|algorithm| algorithm.as_str().eq_ignore_ascii_case(name))
+    /// The lock's own URL and sha256 of the file, when it records both: such a file needs no
+    /// index.
+    pub fn locked_location(&self) -> Option<(&DisplaySafeUrl, Sha256)> {
+        Some((self.url.as_ref()?, self.sha256()?))
     }
 
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Md5 => "md5",
-            Self::Sha1 => "sha1",
-            Self::Sha224 => "sha224",
-            Self::Sha256 => "sha256",
-            Self::Sha384 => "sha384",
-            Self::Sha512 => "sha512",
-        }
-    }
-}
-
-/// Whether `text` is all hex digits (either case). Without a branch per byte: digests are
-/// random, so `is_ascii_hexdigit`'s branches mispredict on every other digit (a lock has
-/// thousands of digests).
-pub(crate) fn is_hex(text: &str) -> bool {
-    text.bytes().fold(true, |all, b| all & ((b.wrapping_sub(b'0') < 10) | ((b | 0x20).wrapping_sub(b'a') < 6)))
-}
-
-/// A digest as `algorithm:lowercase-hex`.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct FileHash {
-    pub algorithm: HashAlgorithm,
-    pub hex: String,
-}
-
-impl FileHash {
-    /// Parses `sha256:abcd…`; the hex digits are lower-cased.
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::from_string(text.to_owned()).ok()
-    }
-
-    /// [`Self::parse`], keeping the text's allocation for the digits (a lock has thousands);
-    /// the text back when it is not a hash.
-    pub fn from_string(mut text: String) -> Result<Self, String> {
-        let Some(colon) = text.find(':') else { return Err(text) };
-        let Some(algorithm) = HashAlgorithm::parse(&text[..colon]) else { return Err(text) };
-        let hex = &text[colon + 1..];
-        if hex.is_empty() || !is_hex(hex) {
-            return Err(text);
-        }
-        text.drain(..=colon);
-        text.make_ascii_lowercase();
-        Ok(Self { algorithm, hex: text })
-    }
-}
-
-impl std::fmt::Display for FileHash {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}:{}", self.algorithm.as_str(), self.hex)
+    /// The sha256 the lock records for the file.
+    pub fn sha256(&self) -> Option<Sha256> {
+        self.hash.as_ref()?.sha256()
     }
 }
 
@@ -423,26 +357,6 @@ pub struct Membership {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hashes_are_read_in_any_case_and_kept_lower_case() {
-        let hash = FileHash::parse("SHA256:ABcd01").unwrap();
-        assert_eq!((hash.algorithm, hash.hex.as_str()), (HashAlgorithm::Sha256, "abcd01"));
-        assert_eq!(FileHash::parse("Md5:ff").map(|h| h.algorithm), Some(HashAlgorithm::Md5));
-        for unreadable in ["sha256", "sha256:", "sha256:xyz", "sha3:ab", ":ab", "sha256 :ab"] {
-            assert_eq!(FileHash::parse(unreadable), None, "{unreadable}");
-        }
-    }
-
-    #[test]
-    fn hex_digits_are_those_of_the_standard_library() {
-        for byte in 0..=u8::MAX {
-            let text = [b'0', byte, b'F'];
-            let expected = byte.is_ascii_hexdigit();
-            assert_eq!(std::str::from_utf8(&text).map(is_hex).unwrap_or(false), expected, "{byte:#x}");
-        }
-        assert!(is_hex("") && is_hex("0123456789abcdefABCDEF") && !is_hex("abc\u{e9}"));
-    }
 
     #[test]
     fn versions_are_read_trimmed() {

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::model::{Lock, Source};
+use crate::model::{Lock, Sha256, Source};
 use crate::name::PackageName;
 use crate::plan::{LocalPath, PinnedSource};
 
@@ -31,7 +31,7 @@ pub mod lockfile {
     }
 }
 pub mod model {
-    pub use crate::model::{ConflictItem, FileHash, HashAlgorithm, Lock, LockedFile, Package, Source};
+    pub use crate::model::{ConflictItem, FileHash, HashAlgorithm, Lock, LockedFile, Package, Sha256, Source};
 }
 pub mod overrides {
     pub use crate::overrides::Database;
@@ -55,7 +55,7 @@ pub mod resolve {
 /// its file name, with the lock's own sha256 (zeros where the lock has none); path sources
 /// where the lock says; git sources unreachable, since their checkouts cannot be hashed offline.
 pub struct OfflineLocations {
-    files: BTreeMap<(PackageName, String), (String, String)>,
+    files: BTreeMap<(PackageName, String), (String, Sha256)>,
     pinned: BTreeMap<usize, PinnedSource>,
 }
 
@@ -64,8 +64,8 @@ impl OfflineLocations {
         let mut files = BTreeMap::new();
         for package in &lock.packages {
             for file in &package.files {
-                let hex = file.hash.as_ref().map_or_else(|| "0".repeat(64), |h| h.hex.clone());
-                files.insert((package.name.clone(), file.filename.clone()), (url_for(&file.filename), hex));
+                let sha256 = file.sha256().unwrap_or(Sha256::from_bytes([0; 32]));
+                files.insert((package.name.clone(), file.filename.clone()), (url_for(&file.filename), sha256));
             }
         }
         let mut pinned = BTreeMap::new();
@@ -92,8 +92,8 @@ impl OfflineLocations {
 }
 
 impl crate::plan::Locations for OfflineLocations {
-    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
-        self.files.get(&(package.clone(), filename.to_string())).map(|(u, h)| (u.as_str(), h.as_str()))
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, Option<Sha256>)> {
+        self.files.get(&(package.clone(), filename.to_string())).map(|(u, h)| (u.as_str(), Some(*h)))
     }
 
     fn pinned(&self, index: usize) -> Option<&PinnedSource> {

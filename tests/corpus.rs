@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use lock2nix::testing::model::{HashAlgorithm, Lock, Source};
+use lock2nix::testing::model::{FileHash, Lock, Source};
 use serde_json::{Value, json};
 use support::corpus::{CaseOutcome, find_cases, foreign_sources, lock_of, output_within, run_cases};
 use support::evaluate::{
@@ -397,7 +397,7 @@ fn synthesized_index(lock: &Lock) -> IndexServer {
     for package in &lock.packages {
         let files = pages.entry(package.name.to_string()).or_default();
         for file in &package.files {
-            let sha256 = file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256).map(|h| h.hex.clone());
+            let sha256 = file.sha256().map(|sha256| sha256.hex());
             let slot = files.entry(file.filename.clone()).or_default();
             if slot.is_none() {
                 *slot = sha256;
@@ -426,24 +426,22 @@ fn synthesized_index(lock: &Lock) -> IndexServer {
 /// sha256 of that file.
 fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
     use base64::Engine as _;
-    let mut locked: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    let mut locked: BTreeMap<&str, Option<String>> = BTreeMap::new();
     for file in lock.packages.iter().flat_map(|p| &p.files) {
-        let sha256 = file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256).map(|h| h.hex.as_str());
-        locked.entry(&file.filename).or_insert(sha256);
+        locked.entry(&file.filename).or_insert_with(|| file.sha256().map(|sha256| sha256.hex()));
     }
     // Url sources keep the lock's URL; git sources are fetchgit, checked by the git tests.
-    let mut own_urls: BTreeMap<String, Option<&str>> = BTreeMap::new();
+    let mut own_urls: BTreeMap<String, Option<String>> = BTreeMap::new();
     for file in lock.packages.iter().flat_map(|p| &p.files) {
         if let Some((url, sha256)) = file.locked_location() {
-            own_urls.insert(url.redacted(), Some(sha256));
+            own_urls.insert(url.redacted(), Some(sha256.hex()));
         }
     }
     for package in &lock.packages {
         match &package.source {
             Source::Url { url, .. } => {
-                let sha256 =
-                    package.files.iter().find_map(|f| f.hash.as_ref()).filter(|h| h.algorithm == HashAlgorithm::Sha256);
-                own_urls.insert(url.redacted(), sha256.map(|h| h.hex.as_str()));
+                let sha256 = package.files.iter().find_map(|f| f.hash.as_ref()).and_then(FileHash::sha256);
+                own_urls.insert(url.redacted(), sha256.map(|sha256| sha256.hex()));
             }
             Source::Git { url, .. } => {
                 own_urls.insert(url.redacted(), None);
@@ -465,7 +463,7 @@ fn check_sources(text: &str, lock: &Lock) -> Result<usize, String> {
                 .map(|bytes| support::hex(&bytes))
         };
         match own_urls.get(url) {
-            Some(Some(expected)) if hex_at(i + 1).as_deref() == Some(*expected) => {
+            Some(Some(expected)) if hex_at(i + 1).as_ref() == Some(expected) => {
                 checked += 1;
                 continue;
             }

@@ -78,7 +78,7 @@ fn measure(label: &str, project_dir: &Path) -> f64 {
     let full = dir.join("full.nix");
     let single = dir.join("single.nix");
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(&full, render(&plan, &header)).unwrap();
+    std::fs::write(&full, render(&plan, &header).into_string()).unwrap();
     let single_text = render_single_target(&plan, &header, target);
     std::fs::write(&single, &single_text).unwrap();
     // The packages installed on the target: the attributes of the single-target file.

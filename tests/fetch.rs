@@ -11,7 +11,7 @@ use lock2nix::PackageName;
 use lock2nix::testing::fetch::{
     FetchError, FetchOptions, FileLocation, Located, ProjectQuery, locate, locate_for_lock,
 };
-use lock2nix::testing::model::{FileHash, LockedFile};
+use lock2nix::testing::model::{FileHash, LockedFile, Sha256};
 use lock2nix::{Reporter, SharedReporter, Task, with_causes};
 use serde_json::{Value, json};
 use support::{IndexServer, Reply, fixture};
@@ -86,7 +86,7 @@ fn fixture_expectations(index: &str) -> (Vec<ProjectQuery<'static>>, Expected) {
             let sha256 = file["hashes"]["sha256"].as_str().unwrap();
             files.push(locked(filename, Some(&format!("sha256:{sha256}"))));
             let location =
-                FileLocation { url: file["url"].as_str().unwrap().to_string(), sha256_hex: sha256.to_string() };
+                FileLocation { url: file["url"].as_str().unwrap().to_string(), sha256: Sha256::from_hex(sha256) };
             expected.insert((name(project), filename.to_string()), location);
         }
         queries.push(ProjectQuery {
@@ -120,7 +120,7 @@ fn json_pages_resolve_urls_and_hashes() {
     assert_eq!(by_file(&located), expected);
     assert_eq!((located.requests, located.cache_hits), (4, 0));
     let six = located.file(&name("six"), "six-1.16.0.tar.gz").unwrap();
-    assert_eq!(six.sha256_hex, "1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926");
+    assert_eq!(six.sha256.unwrap().hex(), "1e61c37477a1626458e36f7b1d82aa5c9b094fa4802892072e49de9c60c4c926");
     assert!(six.url.ends_with("/171f1c67cd00715f190ba0b100d606d440a28c93c7714febeca8b79af85e/six-1.16.0.tar.gz"));
     for request in server.requests() {
         let accept = request.header("accept").unwrap();

@@ -44,7 +44,7 @@ use std::path::{Component, Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
-use lock2nix::testing::model::{HashAlgorithm, Lock, Source};
+use lock2nix::testing::model::{Lock, Source};
 use serde_json::{Value, json};
 use support::corpus::output_within;
 use support::evaluate::{generated_targets, nix_parse, nix_path, nix_string, short_error};
@@ -1212,7 +1212,7 @@ fn synthesized_index(lock: Option<&Lock>) -> IndexServer {
     for package in &lock.packages {
         let files = pages.entry(package.name.to_string()).or_default();
         for file in &package.files {
-            let sha256 = file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256).map(|h| h.hex.clone());
+            let sha256 = file.sha256().map(|sha256| sha256.hex());
             files.entry(file.filename.clone()).or_insert(sha256);
         }
     }

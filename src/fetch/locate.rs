@@ -17,7 +17,7 @@ use super::reporter::{Running, Task};
 use super::simple::{self, IndexFile};
 use super::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::filename::DistFilename;
-use crate::model::{FileHash, HashAlgorithm, LockedFile};
+use crate::model::{FileHash, HashAlgorithm, LockedFile, Sha256};
 use crate::name::PackageName;
 use crate::safe_url::DisplaySafeUrl;
 
@@ -221,10 +221,7 @@ fn locate_blocking(
                     Some(location) => location,
                     // Listed without a sha256 (md5 only, or no hash): the lock's sha256 is
                     // as good, since Nix checks it when it downloads.
-                    None => match file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256) {
-                        Some(lock) => FileLocation { url: listed.url.clone(), sha256_hex: lock.hex.clone() },
-                        None => FileLocation { url: listed.url.clone(), sha256_hex: String::new() },
-                    },
+                    None => FileLocation { url: listed.url.clone(), sha256: file.sha256() },
                 };
                 found.push((file.filename.clone(), location));
             }
@@ -241,7 +238,7 @@ fn locate_blocking(
     for (key, found) in recalled.into_iter().chain(verified) {
         let project = files.entry(key.1.clone()).or_default();
         for (filename, location) in found {
-            if location.sha256_hex.is_empty() {
+            if location.sha256.is_none() {
                 unhashed.insert((key.1.clone(), filename), DisplaySafeUrl::new(location.url));
             } else {
                 project.insert(filename, location);
@@ -257,7 +254,7 @@ fn locate_blocking(
 fn remember<'a>(path: &Path, found: impl Iterator<Item = &'a (&'a Key, Vec<(String, FileLocation)>)>) {
     let mut located = remembered::Located::new();
     for (key, files) in found {
-        let hashed = files.iter().filter(|(_, location)| !location.sha256_hex.is_empty());
+        let hashed = files.iter().filter(|(_, location)| location.sha256.is_some());
         let entry = located.entry(key.0.as_str()).or_default().entry(key.1.as_str()).or_default();
         entry.extend(hashed.map(|(filename, location)| (filename.as_str(), location)));
     }
@@ -269,9 +266,10 @@ fn remember<'a>(path: &Path, found: impl Iterator<Item = &'a (&'a Key, Vec<(Stri
 fn may_be_stale(group: &Group<'_>, cached: &ProjectCache) -> bool {
     let file_may_be_stale = |file: &LockedFile| match cached.files.get(&file.filename) {
         Some(None) => group.chosen.contains(file.filename.as_str()),
-        Some(Some(entry)) => file.hash.as_ref().is_some_and(|lock| {
-            entry.hashes.get(lock.algorithm.as_str()).is_some_and(|hex| !hex.eq_ignore_ascii_case(&lock.hex))
-        }),
+        Some(Some(entry)) => file
+            .hash
+            .as_ref()
+            .is_some_and(|lock| entry.hashes.get(lock.algorithm.as_str()).is_some_and(|hex| !lock.is_spelled(hex))),
         None => false,
     };
     group.files.iter().any(|file| file_may_be_stale(file))
@@ -449,14 +447,15 @@ fn verify(key: &Key, file: &LockedFile, listed: &IndexFile, offline: bool) -> Re
     Ok(listed
         .hashes
         .get(&HashAlgorithm::Sha256)
-        .map(|sha256| FileLocation { url: listed.url.clone(), sha256_hex: sha256.clone() }))
+        .and_then(|sha256| Sha256::from_hex(sha256))
+        .map(|sha256| FileLocation { url: listed.url.clone(), sha256: Some(sha256) }))
 }
 
 /// The lock's hash and the index's digest in the same algorithm, when they differ.
 fn hash_differs<'a>(file: &'a LockedFile, listed: &'a IndexFile) -> Option<(&'a FileHash, &'a str)> {
     let lock = file.hash.as_ref()?;
     let index_hex = listed.hashes.get(&lock.algorithm)?;
-    (!index_hex.eq_ignore_ascii_case(&lock.hex)).then_some((lock, index_hex.as_str()))
+    (!lock.is_spelled(index_hex)).then_some((lock, index_hex.as_str()))
 }
 
 #[cfg(test)]

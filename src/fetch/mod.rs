@@ -29,21 +29,12 @@ use std::time::Duration;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::{LockedFile, Package, Source};
+use crate::model::{LockedFile, Package, Sha256, Source};
 use crate::name::PackageName;
 use crate::safe_url::DisplaySafeUrl;
 use crate::warning::first_few;
 
-/// Bytes (a digest) as lower-case hex.
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    const DIGITS: &[u8; 16] = b"0123456789abcdef";
-    let mut out = String::with_capacity(bytes.len() * 2);
-    for byte in bytes {
-        out.push(char::from(DIGITS[usize::from(byte >> 4)]));
-        out.push(char::from(DIGITS[usize::from(byte & 15)]));
-    }
-    out
-}
+pub(crate) use crate::digest::hex;
 
 /// PyPI's simple index: the ONE place its URL appears in the code (default of --index-url).
 pub const DEFAULT_INDEX_URL: &str = "https://pypi.org/simple/";
@@ -135,8 +126,8 @@ impl ProjectQuery<'_> {
 pub struct FileLocation {
     /// Absolute, never with credentials.
     pub url: String,
-    /// Lower-case hex.
-    pub sha256_hex: String,
+    /// `None` where the index lists none (a download hashes it).
+    pub sha256: Option<Sha256>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

@@ -63,11 +63,20 @@ pub fn remove_all() -> usize {
 /// Writes `path` (creating its folder) through a temporary file beside it, so that a reader
 /// never sees half of it and a failed or interrupted run leaves the old file and no temporary
 /// one; the file gets permissions `mode` (Unix).
-pub fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8], mode: u32) -> std::io::Result<()> {
+    write_atomically_with(path, mode, |out| out.write_all(bytes))
+}
+
+/// [`write_atomically`] with what `write` writes.
+pub fn write_atomically_with(
+    path: &Path,
+    mode: u32,
+    write: impl FnOnce(&mut std::fs::File) -> std::io::Result<()>,
+) -> std::io::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir)?;
     let (mut temp, _registered) = Registered::create(|| tempfile::NamedTempFile::new_in(dir), |t| t.path())?;
-    temp.write_all(bytes)?;
+    write(temp.as_file_mut())?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -20,7 +20,7 @@ use std::ops::Range;
 use std::path::Path;
 
 use super::FileLocation;
-use crate::model::{HashAlgorithm, LockedFile};
+use crate::model::{LockedFile, Sha256};
 
 const LAYOUT: &str = "lock2nix located-v1";
 
@@ -121,12 +121,12 @@ impl Remembered {
             .map(|file| {
                 let at = known.binary_search_by_key(&file.filename.as_str(), |(filename, ..)| filename).ok()?;
                 let (_, sha256_hex, url) = known[at];
+                let sha256 = Sha256::from_hex(sha256_hex)?;
                 let agrees = match &file.hash {
                     None => true,
-                    Some(hash) => hash.algorithm == HashAlgorithm::Sha256 && hash.hex.eq_ignore_ascii_case(sha256_hex),
+                    Some(hash) => hash.sha256() == Some(sha256),
                 };
-                let location = || FileLocation { url: url.to_string(), sha256_hex: sha256_hex.to_string() };
-                agrees.then(|| (file.filename.clone(), location()))
+                agrees.then(|| (file.filename.clone(), FileLocation { url: url.to_string(), sha256: Some(sha256) }))
             })
             .collect()
     }
@@ -145,8 +145,9 @@ impl Remembered {
                 for (filename, location) in files {
                     // A URL with `@` might hold a credential: never written to the cache.
                     let safe = !location.url.contains('@');
-                    if fits(filename) && fits(&location.sha256_hex) && fits(&location.url) && safe {
-                        let _ = writeln!(out, "{filename}\t{}\t{}", location.sha256_hex, location.url);
+                    let Some(sha256) = location.sha256 else { continue };
+                    if fits(filename) && fits(&location.url) && safe {
+                        let _ = writeln!(out, "{filename}\t{sha256}\t{}", location.url);
                     }
                 }
             }
@@ -158,14 +159,19 @@ impl Remembered {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::FileHash;
+    use crate::model::{FileHash, HashAlgorithm};
 
-    fn location(url: &str, sha: &str) -> FileLocation {
-        FileLocation { url: url.to_string(), sha256_hex: sha.to_string() }
+    /// A sha256 whose every byte is `byte` (two hex digits).
+    fn location(url: &str, byte: &str) -> FileLocation {
+        FileLocation { url: url.to_string(), sha256: Sha256::from_hex(&byte.repeat(32)) }
     }
 
     fn locked(name: &str, hash: Option<(HashAlgorithm, &str)>) -> LockedFile {
-        LockedFile::named(name.to_string(), hash.map(|(algorithm, hex)| FileHash { algorithm, hex: hex.to_string() }))
+        let digest = |(algorithm, byte): (HashAlgorithm, &str)| {
+            let length = if algorithm == HashAlgorithm::Md5 { 16 } else { 32 };
+            FileHash::from_hex(algorithm, &byte.repeat(length)).unwrap()
+        };
+        LockedFile::named(name.to_string(), hash.map(digest))
     }
 
     #[test]

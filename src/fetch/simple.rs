@@ -205,7 +205,7 @@ fn digest(name: &str, hex: &str) -> Option<(HashAlgorithm, String)> {
         HashAlgorithm::Sha384 => 384,
         HashAlgorithm::Sha512 => 512,
     };
-    (hex.len() * 4 == bits && crate::model::is_hex(hex)).then(|| (algorithm, hex.to_ascii_lowercase()))
+    (hex.len() * 4 == bits && crate::digest::is_hex(hex)).then(|| (algorithm, hex.to_ascii_lowercase()))
 }
 
 #[cfg(test)]

@@ -19,7 +19,7 @@ use super::{FetchError, FetchOptions, FileLocation, UnreachableCause, witness};
 use crate::filename::DistFilename;
 use crate::infer;
 use crate::inference::BuildFacts;
-use crate::model::{HashAlgorithm, Lock, Package, Source};
+use crate::model::{Lock, Package, Sha256, Source};
 use crate::name::PackageName;
 use crate::plan::{GitCheckout, LocalPath, PinnedSource};
 use crate::project::EditableLayout;
@@ -108,7 +108,7 @@ pub(crate) fn pin(
             Source::Url { url, .. } => files.extend(package.files.iter().map(|file| UrlFile {
                 key: (package.name.clone(), file.filename.clone()),
                 url: url.clone(),
-                lock_sha256: file.hash.as_ref().filter(|h| h.algorithm == HashAlgorithm::Sha256).map(|h| h.hex.clone()),
+                lock_sha256: file.sha256(),
                 label: package.id(),
                 package: Some(i),
             })),
@@ -169,7 +169,7 @@ struct UrlFile {
     key: (PackageName, String),
     /// May carry credentials.
     url: DisplaySafeUrl,
-    lock_sha256: Option<String>,
+    lock_sha256: Option<Sha256>,
     /// What messages name it by.
     label: String,
     /// The lock package a `url` source file belongs to (it throws when the URL is unreachable
@@ -206,9 +206,12 @@ impl Context<'_> {
         }
     }
 
-    /// The sha256 the `--hashes` file or the cache knows for `url` (credential-free).
-    fn known_sha256(&self, url: &str) -> Option<String> {
-        self.pin.known.urls.get(url).cloned().or_else(|| self.cache.as_ref().and_then(|c| c.url_sha256(url)))
+    /// The sha256 the `--hashes` file or the cache knows for `url` (credential-free); one that
+    /// does not read as a sha256 is not known.
+    fn known_sha256(&self, url: &str) -> Option<Sha256> {
+        let known =
+            self.pin.known.urls.get(url).cloned().or_else(|| self.cache.as_ref().and_then(|c| c.url_sha256(url)));
+        known.as_deref().and_then(Sha256::from_hex)
     }
 
     /// Locates every file: the lock's sha256, else the hashes file or the cache, else a
@@ -217,19 +220,19 @@ impl Context<'_> {
         let mut to_download: Vec<UrlFile> = Vec::new();
         for file in files {
             let shown = file.url.redacted();
-            let sha256 = match &file.lock_sha256 {
-                Some(hex) => hex.clone(),
+            let sha256 = match file.lock_sha256 {
+                Some(sha256) => sha256,
                 None => {
-                    if let Some(hex) = self.known_sha256(&shown) {
-                        pinned.hashes.urls.insert(shown.clone(), hex.clone());
-                        hex
+                    if let Some(sha256) = self.known_sha256(&shown) {
+                        pinned.hashes.urls.insert(shown.clone(), sha256.hex());
+                        sha256
                     } else {
                         to_download.push(file);
                         continue;
                     }
                 }
             };
-            pinned.files.insert(file.key, FileLocation { url: shown, sha256_hex: sha256 });
+            pinned.files.insert(file.key, FileLocation { url: shown, sha256: Some(sha256) });
         }
         if to_download.is_empty() {
             return Ok(());
@@ -250,7 +253,7 @@ impl Context<'_> {
                         cache.store_url_sha256(&shown, &hex)?;
                     }
                     pinned.hashes.urls.insert(shown.clone(), hex.clone());
-                    pinned.files.insert(file.key, FileLocation { url: shown, sha256_hex: hex });
+                    pinned.files.insert(file.key, FileLocation { url: shown, sha256: Sha256::from_hex(&hex) });
                 }
                 Err(cause) if self.pin.allow_missing => {
                     if let Some(i) = file.package {

@@ -212,7 +212,16 @@ fn note(path: &Path, observation: impl FnOnce() -> Observation) {
 /// before anything else can start, and BLAKE3 takes a fifth of the time (0.14 against 0.65 ms
 /// for a 1.2 MB lock), with the same strength against a file made to collide.
 pub(crate) fn digest(bytes: &[u8]) -> String {
-    blake3::hash(bytes).to_hex().to_string()
+    digest_pieces([bytes])
+}
+
+/// [`digest`] of the pieces' concatenation, without concatenating them.
+pub(crate) fn digest_pieces<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> String {
+    let mut hasher = blake3::Hasher::new();
+    for piece in pieces {
+        hasher.update(piece);
+    }
+    hasher.finalize().to_hex().to_string()
 }
 
 fn content(read: &std::io::Result<impl AsRef<[u8]>>) -> Observation {

@@ -6,7 +6,7 @@
 //! changes the output. It records what the run saw of the project's files (`fetch::witness`,
 //! the length and digest of each file read: the lock, pyproject.toml files, overrides and
 //! `--hashes` files, local sources; the folders probed for a layout), the warnings, and the
-//! output's sha256. A later run with the same name uses the entry only when every witnessed
+//! output's digest. A later run with the same name uses the entry only when every witnessed
 //! path still shows what it showed; any change means a whole run, which replaces the entry.
 //!
 //! Index pages, artifacts and git checkouts are not witnessed: the cache keeps them forever
@@ -21,6 +21,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{GenerateOptions, Generated, StaleLock, Stats};
 use crate::fetch::{self, witness};
+use crate::render::NixText;
 use crate::warning::{Warning, WarningKind};
 
 /// Bumped when an entry's layout or meaning changes.
@@ -68,6 +69,7 @@ impl Memo {
         if witness::digest(nix.as_bytes()) != entry.nix_digest {
             return None;
         }
+        let nix = NixText::from(nix);
         let stats = Stats { packages: entry.packages, targets: entry.targets, from_memo: true, ..Stats::default() };
         Some(Generated { nix, stats, warnings: entry.warnings, stale_lock: entry.stale_lock, intermediates: None })
     }
@@ -82,7 +84,7 @@ impl Memo {
         let entry = Entry {
             key: self.key.clone(),
             witnesses,
-            nix_digest: witness::digest(generated.nix.as_bytes()),
+            nix_digest: witness::digest_pieces(generated.nix.pieces().map(str::as_bytes)),
             warnings: generated.warnings.clone(),
             stale_lock: generated.stale_lock.clone(),
             packages: generated.stats.packages,
@@ -90,8 +92,9 @@ impl Memo {
         };
         let Ok(json) = serde_json::to_vec(&entry) else { return };
         // The text first: an entry never names an output that is not there yet.
-        let write = |path, bytes| fetch::pending::write_atomically(path, bytes, fetch::pending::PRIVATE);
-        let _ = write(&self.nix, generated.nix.as_bytes()).and_then(|()| write(&self.entry, &json));
+        let (nix, private) = (&generated.nix, fetch::pending::PRIVATE);
+        let _ = fetch::pending::write_atomically_with(&self.nix, private, |out| nix.write_to(out))
+            .and_then(|()| fetch::pending::write_atomically(&self.entry, &json, private));
     }
 }
 

@@ -17,12 +17,13 @@ use rustc_hash::FxHashMap;
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::inference::{self, InferOptions};
 use crate::lockfile;
-use crate::model::{Lock, Package, Source};
+use crate::model::{Lock, Package, Sha256, Source};
 use crate::name::PackageName;
 use crate::overrides::{ArtifactKind as Kind, Database, OverrideError};
 use crate::plan::{self, Locations, Plan, Provenance};
 use crate::project::{self, Project};
 use crate::render;
+use crate::render::NixText;
 use crate::resolve::{self, ArtifactChoice, Resolution, ResolveOptions};
 use crate::safe_url::DisplaySafeUrl;
 use crate::warning::{Warning, WarningKind};
@@ -97,7 +98,7 @@ impl OverrideOptions {
 /// The generated file and what it took.
 #[derive(Debug)]
 pub struct Generated {
-    pub nix: String,
+    pub nix: NixText,
     pub stats: Stats,
     /// Things the user should know that did not stop the run.
     pub warnings: Vec<Warning>,
@@ -115,10 +116,6 @@ pub struct Intermediates {
     pub(crate) lock: Lock,
     #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
     pub(crate) project: Project,
-    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
-    pub(crate) resolution: Resolution,
-    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
-    pub(crate) located: Located,
     pub(crate) plan: Plan,
 }
 
@@ -392,7 +389,11 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
     }));
     warnings.extend(empty_project(&lock, &project, &plan));
     drop(index);
-    let nix = render::render(&plan, &header(&lock, &plan, &resolution, options, &paths));
+    let header = header(&lock, &plan, &resolution, options, &paths);
+    // The plan holds what rendering needs: what led to it is freed first, on another thread
+    // (with a large lock, rendering beside it would add the text's size to the peak memory).
+    std::thread::spawn(move || drop((resolution, located)));
+    let nix = render::render(&plan, &header);
     stats.render = started.elapsed();
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
         let mut all = known;
@@ -407,7 +408,7 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
         stats,
         warnings,
         stale_lock: stale,
-        intermediates: Some(Intermediates { lock, project, resolution, located, plan }),
+        intermediates: Some(Intermediates { lock, project, plan }),
     })
 }
 
@@ -647,11 +648,11 @@ impl<'a> LocationIndex<'a> {
 }
 
 impl Locations for LocationIndex<'_> {
-    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)> {
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, Option<Sha256>)> {
         let location = self.pinned_files.get(&(package, filename)).copied();
         location
             .or_else(|| self.located.file(package, filename))
-            .map(|location| (location.url.as_str(), location.sha256_hex.as_str()))
+            .map(|location| (location.url.as_str(), location.sha256))
     }
 
     fn pinned(&self, index: usize) -> Option<&plan::PinnedSource> {

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use super::index_of;
 use crate::fetch::{self, FetchError, FetchOptions, Located, ProjectQuery};
-use crate::model::{FileHash, HashAlgorithm, Lock, LockedFile, Source};
+use crate::model::{Lock, LockedFile, Source};
 use crate::safe_url::DisplaySafeUrl;
 use crate::warning::{Warning, WarningKind};
 
@@ -48,8 +48,7 @@ pub(super) fn fill_from_index(
             .flatten()
             .filter_map(|name| {
                 let location = located.file(&package.name, name)?;
-                let hash = FileHash { algorithm: HashAlgorithm::Sha256, hex: location.sha256_hex.clone() };
-                Some(LockedFile::named(name.clone(), Some(hash)))
+                Some(LockedFile::named(name.clone(), Some(location.sha256?.into())))
             })
             .collect();
         if files.is_empty() {

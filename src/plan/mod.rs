@@ -13,10 +13,9 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use rustc_hash::FxHashMap;
 
-use base64::Engine as _;
 use rayon::prelude::*;
 
-use crate::model::{Lock, LockedFile, Package, Source};
+use crate::model::{Lock, LockedFile, Package, Sha256, Source};
 use crate::name::PackageName;
 use crate::project::{EditableLayout, Project};
 use crate::resolve::select::Unusable;
@@ -31,15 +30,15 @@ pub(crate) use targets::TargetSet;
 
 /// Where each source can be had, as the fetch stage found it.
 pub trait Locations: Sync {
-    /// `(url, sha256 hex)` of `filename` of `package` (an index file or a `url` source's file).
-    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, &str)>;
+    /// `(url, sha256)` of `filename` of `package` (an index file or a `url` source's file).
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, Option<Sha256>)>;
 
-    /// `(url, sha256 hex)` of a locked file: where the lock itself says (uv.lock), its
+    /// `(url, sha256)` of a locked file: where the lock itself says (uv.lock), its
     /// credentials removed (the output and the cache must not hold them; the build has them
     /// from netrc), else where [`Self::find`] found it.
-    fn locate<'a>(&'a self, package: &'a Package, file: &'a LockedFile) -> Option<(Cow<'a, str>, &'a str)> {
+    fn locate<'a>(&'a self, package: &'a Package, file: &'a LockedFile) -> Option<(Cow<'a, str>, Option<Sha256>)> {
         match file.locked_location() {
-            Some((url, sha256)) => Some((url.shown(), sha256)),
+            Some((url, sha256)) => Some((url.shown(), Some(sha256))),
             None => self.find(&package.name, &file.filename).map(|(url, sha256)| (Cow::Borrowed(url), sha256)),
         }
     }
@@ -161,8 +160,6 @@ pub struct RootBuild {
 pub enum PlanError {
     #[error("{package}: {file} is listed in {lock} but the index did not list it with a sha256")]
     FileNotOnIndex { package: String, file: String, lock: String },
-    #[error("{package}: the index gave an unreadable sha256 `{hash}` for {file}")]
-    BadHash { package: String, file: String, hash: String },
     /// A derivation whose name Nix cannot store: an epoch's `!`, or too long.
     #[error("{origin}: {what}: Nix cannot name the derivation `python3.XY-{name}` and its `-dist` output ({why})")]
     DerivationName { origin: String, what: String, name: String, why: String },
@@ -233,7 +230,8 @@ pub fn plan(
         .map(|&i| plan_version(lock, resolution, locations, fixer, &broken, &dropped, i))
         .collect::<Result<_, PlanError>>()?;
     for version in versions {
-        by_name.entry(package_attribute(&version.pname)).or_default().push(version);
+        // Room for one: most names have one version, and an empty Vec would grow to four.
+        by_name.entry(package_attribute(&version.pname)).or_insert_with(|| Vec::with_capacity(1)).push(version);
     }
     let mut packages: Vec<PlannedName> =
         by_name.into_iter().map(|(attr, versions)| PlannedName { attr, versions }).collect();
@@ -349,7 +347,7 @@ fn plan_version(
             slot
         };
         artifact_of[t] = Some(slot);
-        for &j in &state.dependencies {
+        for &j in &state.needs.dependencies {
             if dropped[j] {
                 continue;
             }
@@ -360,7 +358,7 @@ fn plan_version(
             let on = deps.entry(j).or_default();
             *on = on.with(t);
         }
-        for (extra, list) in &state.optional {
+        for (extra, list) in &state.needs.optional {
             for &j in list.iter().filter(|&&j| !dropped[j]) {
                 let on = optional.entry(extra.as_ref()).or_default().entry(j).or_default();
                 *on = on.with(t);
@@ -413,7 +411,7 @@ impl<'a> CutEdgeReach<'a> {
                 .map(|t| {
                     let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); n];
                     for (i, package) in resolution.packages.iter().enumerate() {
-                        for &j in package.per_target[t].iter().flat_map(|s| &s.dependencies) {
+                        for &j in package.per_target[t].iter().flat_map(|s| &s.needs.dependencies) {
                             dependents[j].push(i);
                         }
                     }
@@ -476,21 +474,6 @@ impl Plan {
     }
 }
 
-/// `sha256-<base64>` from a hex digest.
-pub(crate) fn sri_sha256(hex: &str) -> Option<String> {
-    if hex.len() != 64 || !crate::model::is_hex(hex) {
-        return None;
-    }
-    // A checked digit's value without a branch: letters (either case) have bit 6 set.
-    let nibble = |c: u8| (c & 0xf) + 9 * (c >> 6);
-    let hex = hex.as_bytes();
-    let mut bytes = [0u8; 32];
-    for (k, byte) in bytes.iter_mut().enumerate() {
-        *byte = nibble(hex[2 * k]) << 4 | nibble(hex[2 * k + 1]);
-    }
-    Some(format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(bytes)))
-}
-
 /// Cycle edges over the union of every target's graph, as (from, to) lock indices.
 fn break_cycles(lock: &Lock, resolution: &Resolution, used: &[usize]) -> BTreeSet<(usize, usize)> {
     // Nodes in name order so the choice of edge depends only on names.
@@ -515,7 +498,7 @@ fn break_cycles(lock: &Lock, resolution: &Resolution, used: &[usize]) -> BTreeSe
                 .per_target
                 .iter()
                 .flatten()
-                .flat_map(|state| &state.dependencies)
+                .flat_map(|state| &state.needs.dependencies)
                 .flat_map(|&j| nodes_of[j].iter().copied())
                 .collect();
             targets.sort_unstable();
@@ -626,16 +609,6 @@ mod tests {
         let pyproject = format!("[tool.poetry]\nname = \"{project_name}\"\n");
         let project = crate::project::parse(&pyproject, "pyproject.toml").unwrap();
         project_attribute(&lock, &project)
-    }
-
-    #[test]
-    fn sri_digests_are_read_from_hex_in_either_case() {
-        let hex = "70a23985f2dac6b3dfea6e7865fdff9f919f71a506d5f45dbc7085d79ade9a23";
-        let sri = Some("sha256-cKI5hfLaxrPf6m54Zf3/n5GfcaUG1fRdvHCF15remiM=".to_owned());
-        assert_eq!(sri_sha256(hex), sri);
-        assert_eq!(sri_sha256(&hex.to_ascii_uppercase()), sri);
-        assert_eq!(sri_sha256(&hex[1..]), None);
-        assert_eq!(sri_sha256(&format!("{}g", &hex[1..])), None);
     }
 
     #[test]

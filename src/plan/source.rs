@@ -5,7 +5,7 @@
 use std::sync::Arc;
 
 use super::fixups::{Fixer, Fixups, Kind};
-use super::{Locations, PlanError, sri_sha256};
+use super::{Locations, PlanError};
 use crate::inference::BuildFacts;
 use crate::model::{Lock, Source};
 use crate::project::EditableLayout;
@@ -78,8 +78,8 @@ pub struct Download {
     pub url: String,
     /// SRI `sha256-…`.
     pub hash: String,
-    /// Credentials the download needs at build time.
-    pub auth: Option<NetrcAuth>,
+    /// Credentials the download needs at build time (boxed: most downloads need none).
+    pub auth: Option<Box<NetrcAuth>>,
 }
 
 /// Basic auth for a download at build time: a netrc entry for `machine`, written by the
@@ -223,23 +223,17 @@ fn file_src(
         _ => {}
     }
     storable(file)?;
-    let (url, sha256) = locations.locate(package, locked).ok_or_else(|| PlanError::FileNotOnIndex {
-        package: package.id(),
-        file: file.clone(),
-        lock: lock.origin.clone(),
-    })?;
+    let not_on_index =
+        || PlanError::FileNotOnIndex { package: package.id(), file: file.clone(), lock: lock.origin.clone() };
+    let (url, sha256) = locations.locate(package, locked).ok_or_else(not_on_index)?;
     if let Some(path) = locations.local_file(&url) {
         return Ok(Src::Path(path));
     }
-    let hash = sri_sha256(sha256).ok_or_else(|| PlanError::BadHash {
-        package: package.id(),
-        file: file.clone(),
-        hash: sha256.to_string(),
-    })?;
+    let hash = sha256.ok_or_else(not_on_index)?.sri();
     let auth = locations.auth_variables(package).and_then(|variables| {
         // The host the file is downloaded from, which may not be the index's own.
         let machine = url::Url::parse(&url).ok()?.host_str()?.to_string();
-        Some(NetrcAuth { machine, variables: variables.to_string() })
+        Some(Box::new(NetrcAuth { machine, variables: variables.to_string() }))
     });
     Ok(Src::Url(Download { file: file.clone(), url: url.to_string(), hash, auth }))
 }

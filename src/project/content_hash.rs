@@ -102,7 +102,7 @@ impl ContentHashes {
     /// does not read); without a version (Poetry before 1.4 wrote none), those of 1.0 and 1.2.
     pub fn freshness(&self, recorded: &str, written_by: Option<&Version>) -> Freshness {
         // Poetry writes 64 hex digits; anything else was written by hand, with nothing to compare.
-        if recorded.len() != 64 || !crate::model::is_hex(recorded) {
+        if recorded.len() != 64 || !crate::digest::is_hex(recorded) {
             return Freshness::Unknown;
         }
         let mut accepted = vec![Rules::Poetry2_3];

@@ -21,21 +21,6 @@ impl NixWriter {
         Self { out: String::new(), depth }
     }
 
-    /// The length of the text so far, in bytes.
-    pub(crate) fn len(&self) -> usize {
-        self.out.len()
-    }
-
-    /// Room for `additional` more bytes of text.
-    pub(crate) fn reserve(&mut self, additional: usize) {
-        self.out.reserve(additional);
-    }
-
-    /// Appends text another `NixWriter` produced.
-    pub(crate) fn append(&mut self, other: &Self) {
-        self.out.push_str(&other.out);
-    }
-
     /// A line of code at the current depth. `code` must be built from this module's helpers.
     pub(crate) fn line(&mut self, code: &str) {
         if code.is_empty() {

@@ -93,9 +93,9 @@ fn extras_platform_markers_and_groups() {
     // requests' dependencies include the requested extra's package.
     let t = 0;
     let requests = r.packages[0].per_target[t].as_ref().unwrap();
-    let deps: Vec<String> = requests.dependencies.iter().map(|&j| lock.packages[j].name.to_string()).collect();
+    let deps: Vec<String> = requests.needs.dependencies.iter().map(|&j| lock.packages[j].name.to_string()).collect();
     assert_eq!(deps, ["idna", "pysocks"]);
-    assert_eq!(requests.optional.keys().map(ToString::to_string).collect::<Vec<_>>(), ["socks"]);
+    assert_eq!(requests.needs.optional.keys().map(ToString::to_string).collect::<Vec<_>>(), ["socks"]);
     // Roots are kept per group.
     let dev = &r.roots.groups[&crate::name::GroupName::new("dev").unwrap()];
     assert_eq!(dev[t].len(), 1);

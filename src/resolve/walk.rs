@@ -2,6 +2,7 @@
 //! evaluating markers, extras and Python constraints for one target.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use uv_normalize::GroupName as MarkerGroup;
 use uv_pep508::{MarkerEnvironment, MarkerTree};
@@ -9,7 +10,7 @@ use uv_pep508::{MarkerEnvironment, MarkerTree};
 use super::environment::marker_environment;
 use super::select::{FileFit, select_artifact};
 use super::target::{PythonMinor, Target};
-use super::{Installed, NameIndex, ResolveOptions};
+use super::{Installed, NameIndex, Needs, ResolveOptions};
 use crate::constraint::Constraint;
 use crate::model::{Conflict, ConflictItem, Dependency, Lock, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
@@ -471,9 +472,7 @@ impl<'a> Walk<'a> {
         let optional = added.into_iter().map(|(extra, set)| (extra.clone(), self.sorted(set))).collect();
         Some(Installed {
             artifact: select_artifact(package, &self.file_fits[i], self.target, options.platform, &options.artifacts),
-            dependencies: self.sorted(deps),
-            extras,
-            optional,
+            needs: Arc::new(Needs { dependencies: self.sorted(deps), extras, optional }),
         })
     }
 

@@ -38,6 +38,6 @@ pub fn render_dir_with(
     let project = project::for_lock(&lock, &dir.join("pyproject.toml"), &[]).unwrap();
     let (_, plan) = plan_offline(&lock, &project, options, &OfflineLocations::new(&lock, url_for), db).unwrap();
     let header = Header { tool: "lock2nix (test)".into(), command: format!("lock2nix {lock_file}"), notes: vec![] };
-    let nix = render(&plan, &header);
+    let nix = render(&plan, &header).into_string();
     (plan, nix)
 }

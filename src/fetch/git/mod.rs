@@ -457,7 +457,7 @@ fn check_url(url: &str) -> Result<(), GitError> {
 
 /// 40 (SHA-1) or 64 (SHA-256) hex digits.
 pub(crate) fn is_full_commit(rev: &str) -> bool {
-    (rev.len() == 40 || rev.len() == 64) && crate::model::is_hex(rev)
+    (rev.len() == 40 || rev.len() == 64) && crate::digest::is_hex(rev)
 }
 
 /// A `file://` URL or a path: its submodules may be local too, which git only allows when told.

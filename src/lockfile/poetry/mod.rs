@@ -237,7 +237,7 @@ fn convert_package(
     };
     let locked_file = |file: String, hash: Option<String>| -> Result<LockedFile, LockError> {
         let hash = match hash.filter(|h| !h.is_empty()) {
-            Some(h) => Some(FileHash::from_string(h).map_err(|h| err(format!("file {file}: unreadable hash `{h}`")))?),
+            Some(h) => Some(FileHash::parse(&h).ok_or_else(|| err(format!("file {file}: unreadable hash `{h}`")))?),
             None => None,
         };
         Ok(LockedFile::named(file, hash))

@@ -39,7 +39,7 @@ fn packages_carry_their_marker_files_and_the_top_level_extras_and_groups() {
     let certifi = &lock.packages[0];
     assert_eq!(certifi.marker.unwrap().try_to_string().as_deref(), Some("'security' in extras"));
     assert!(!certifi.python.allows_python(PythonMinor(9)));
-    assert_eq!(certifi.files[0].locked_location().map(|(_, hex)| hex), Some(sha.as_str()));
+    assert_eq!(certifi.files[0].locked_location().map(|(_, sha256)| sha256.hex()), Some(sha.clone()));
     assert_eq!(certifi.source, Source::Registry { index: None });
     let idna = &certifi.dependencies[0];
     assert_eq!(

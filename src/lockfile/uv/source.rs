@@ -35,7 +35,7 @@ fn git_source(text: &str) -> Result<Source, String> {
     let (rest, commit) = text
         .split_once('#')
         .ok_or_else(|| format!("git source `{}` names no commit", crate::safe_url::redact(text)))?;
-    if commit.len() < 7 || !crate::model::is_hex(commit) {
+    if commit.len() < 7 || !crate::digest::is_hex(commit) {
         return Err(format!("git source `{}`: `{commit}` is not a commit", crate::safe_url::redact(text)));
     }
     let (url, query) = rest.split_once('?').unwrap_or((rest, ""));
