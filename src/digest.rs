@@ -118,18 +118,11 @@ impl fmt::Debug for Sha256 {
 }
 
 /// A digest of a file in any of the algorithms a lock may record, shown as
-/// `algorithm:lowercase-hex`.
+/// `algorithm:lowercase-hex`: a sha256 inline (nearly every hash a lock holds), others boxed.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct FileHash {
-    pub algorithm: HashAlgorithm,
-    digest: Digest,
-}
-
-/// A sha256 inline (nearly every hash a lock holds), others boxed.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-enum Digest {
+pub enum FileHash {
     Sha256(Sha256),
-    Other(Box<[u8]>),
+    Other(HashAlgorithm, Box<[u8]>),
 }
 
 impl FileHash {
@@ -142,29 +135,31 @@ impl FileHash {
 
     /// The digest `hex` (either case) in `algorithm`.
     pub fn from_hex(algorithm: HashAlgorithm, hex: &str) -> Option<Self> {
-        let digest = if algorithm == HashAlgorithm::Sha256 {
-            Digest::Sha256(Sha256::from_hex(hex)?)
-        } else {
-            let mut bytes = vec![0; algorithm.len()];
-            if !decode_hex(hex, &mut bytes) {
-                return None;
-            }
-            Digest::Other(bytes.into_boxed_slice())
-        };
-        Some(Self { algorithm, digest })
+        if algorithm == HashAlgorithm::Sha256 {
+            return Sha256::from_hex(hex).map(Self::Sha256);
+        }
+        let mut bytes = vec![0; algorithm.len()];
+        decode_hex(hex, &mut bytes).then(|| Self::Other(algorithm, bytes.into_boxed_slice()))
+    }
+
+    pub fn algorithm(&self) -> HashAlgorithm {
+        match self {
+            Self::Sha256(_) => HashAlgorithm::Sha256,
+            Self::Other(algorithm, _) => *algorithm,
+        }
     }
 
     pub fn sha256(&self) -> Option<Sha256> {
-        match self.digest {
-            Digest::Sha256(sha256) => Some(sha256),
-            Digest::Other(_) => None,
+        match self {
+            Self::Sha256(sha256) => Some(*sha256),
+            Self::Other(..) => None,
         }
     }
 
     fn bytes(&self) -> &[u8] {
-        match &self.digest {
-            Digest::Sha256(sha256) => &sha256.0,
-            Digest::Other(bytes) => bytes,
+        match self {
+            Self::Sha256(sha256) => &sha256.0,
+            Self::Other(_, bytes) => bytes,
         }
     }
 
@@ -182,13 +177,13 @@ impl FileHash {
 
 impl From<Sha256> for FileHash {
     fn from(sha256: Sha256) -> Self {
-        Self { algorithm: HashAlgorithm::Sha256, digest: Digest::Sha256(sha256) }
+        Self::Sha256(sha256)
     }
 }
 
 impl fmt::Display for FileHash {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.algorithm.as_str(), self.hex())
+        write!(f, "{}:{}", self.algorithm().as_str(), self.hex())
     }
 }
 
@@ -201,11 +196,11 @@ mod tests {
     #[test]
     fn hashes_are_read_in_any_case_and_shown_lower_case() {
         let hash = FileHash::parse(&format!("SHA256:{}", SIX.to_ascii_uppercase())).unwrap();
-        assert_eq!((hash.algorithm, hash.hex()), (HashAlgorithm::Sha256, SIX.to_string()));
+        assert_eq!((hash.algorithm(), hash.hex()), (HashAlgorithm::Sha256, SIX.to_string()));
         assert_eq!(hash.to_string(), format!("sha256:{SIX}"));
         assert_eq!(hash.sha256(), Sha256::from_hex(SIX));
         let md5 = FileHash::parse("Md5:00ff00ff00ff00ff00ff00ff00ff00FF").unwrap();
-        assert_eq!((md5.algorithm, md5.hex(), md5.sha256()), (HashAlgorithm::Md5, "00ff".repeat(8), None));
+        assert_eq!((md5.algorithm(), md5.hex(), md5.sha256()), (HashAlgorithm::Md5, "00ff".repeat(8), None));
     }
 
     #[test]

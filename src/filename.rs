@@ -179,7 +179,8 @@ pub(crate) const MAX_TAGS_PER_SET: usize = 16;
 pub struct WheelFilename {
     // The distribution and version are not kept: nothing reads them but
     // `DistFilename::is_of_version`, and a large lock has a hundred thousand wheels.
-    pub build: Option<BuildTag>,
+    /// Boxed: a build tag is rare, and a lock holds a hundred thousand wheels.
+    pub build: Option<Box<BuildTag>>,
     /// Compressed tag sets (`py2.py3`) expanded.
     pub python: Tags<PythonTag>,
     pub abi: Tags<AbiTag>,
@@ -237,7 +238,7 @@ impl WheelFilename {
             })
             .transpose()?;
         Ok(Self {
-            build,
+            build: build.map(Box::new),
             python: tags(python, filename, PythonTag::parse)?,
             abi: tags(abi, filename, AbiTag::parse)?,
             platform: tags(platform, filename, PlatformTag::parse)?,
@@ -277,7 +278,7 @@ pub enum PythonTag {
     /// `py3`, `py39`, `py2`: any implementation.
     Generic { major: u8, minor: Option<u8> },
     /// PyPy (`pp310`), GraalPy, Jython, …
-    Other(String),
+    Other(Box<str>),
 }
 
 impl PythonTag {
@@ -289,7 +290,7 @@ impl PythonTag {
         } else {
             None
         };
-        parsed.unwrap_or_else(|| Self::Other(tag.to_owned()))
+        parsed.unwrap_or_else(|| Self::Other(tag.into()))
     }
 }
 
@@ -304,7 +305,7 @@ pub enum AbiTag {
         free_threaded: bool,
     },
     /// `cp37m`, `abi3t`, `pypy310_pp73`, …
-    Other(String),
+    Other(Box<str>),
 }
 
 impl AbiTag {
@@ -327,7 +328,7 @@ impl AbiTag {
             };
             Some(Self::CPython { minor, debug, free_threaded })
         });
-        cpython.unwrap_or_else(|| Self::Other(tag.to_owned()))
+        cpython.unwrap_or_else(|| Self::Other(tag.into()))
     }
 }
 
@@ -342,7 +343,7 @@ pub enum PlatformArch {
     S390x,
     Armv7l,
     /// Kept so the name survives, but never compatible with a target.
-    Other(String),
+    Other(Box<str>),
 }
 
 impl PlatformArch {
@@ -354,7 +355,7 @@ impl PlatformArch {
             "ppc64le" => Self::Ppc64le,
             "s390x" => Self::S390x,
             "armv7l" => Self::Armv7l,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(other.into()),
         }
     }
 }
@@ -371,7 +372,7 @@ pub enum MacBinary {
     Fat32,
     Fat3,
     /// `i386`, `ppc`, `fat`, …: never runnable on a supported target.
-    Other(String),
+    Other(Box<str>),
 }
 
 impl MacBinary {
@@ -385,7 +386,7 @@ impl MacBinary {
             "fat64" => Self::Fat64,
             "fat32" => Self::Fat32,
             "fat3" => Self::Fat3,
-            other => Self::Other(other.to_owned()),
+            other => Self::Other(other.into()),
         }
     }
 }
@@ -411,12 +412,12 @@ pub enum PlatformTag {
         arch: PlatformArch,
     },
     Windows,
-    Other(String),
+    Other(Box<str>),
 }
 
 impl PlatformTag {
     fn parse(tag: &str) -> Self {
-        Self::parse_known(tag).unwrap_or_else(|| Self::Other(tag.to_owned()))
+        Self::parse_known(tag).unwrap_or_else(|| Self::Other(tag.into()))
     }
 
     fn parse_known(tag: &str) -> Option<Self> {
@@ -503,7 +504,7 @@ mod tests {
     #[test]
     fn parses_build_tag_and_local_version() {
         let w = wheel("torch-2.3.0_cpu-1local-cp39-cp39-linux_x86_64.whl");
-        assert_eq!(w.build, Some(BuildTag { number: 1, suffix: "local".into() }));
+        assert_eq!(w.build.as_deref(), Some(&BuildTag { number: 1, suffix: "local".into() }));
         assert_eq!(*w.platform, [PlatformTag::LinuxPlain { arch: PlatformArch::X86_64 }]);
         assert!(BuildTag { number: 2, suffix: String::new() } > BuildTag { number: 1, suffix: "z".into() });
     }

@@ -269,7 +269,7 @@ fn may_be_stale(group: &Group<'_>, cached: &ProjectCache) -> bool {
         Some(Some(entry)) => file
             .hash
             .as_ref()
-            .is_some_and(|lock| entry.hashes.get(lock.algorithm.as_str()).is_some_and(|hex| !lock.is_spelled(hex))),
+            .is_some_and(|lock| entry.hashes.get(lock.algorithm().as_str()).is_some_and(|hex| !lock.is_spelled(hex))),
         None => false,
     };
     group.files.iter().any(|file| file_may_be_stale(file))
@@ -440,7 +440,7 @@ fn verify(key: &Key, file: &LockedFile, listed: &IndexFile, offline: bool) -> Re
             file: file.filename.clone(),
             index: key.0.clone(),
             lock: lock.to_string(),
-            index_hash: format!("{}:{index_hex}", lock.algorithm.as_str()),
+            index_hash: format!("{}:{index_hex}", lock.algorithm().as_str()),
             offline,
         });
     }
@@ -454,7 +454,7 @@ fn verify(key: &Key, file: &LockedFile, listed: &IndexFile, offline: bool) -> Re
 /// The lock's hash and the index's digest in the same algorithm, when they differ.
 fn hash_differs<'a>(file: &'a LockedFile, listed: &'a IndexFile) -> Option<(&'a FileHash, &'a str)> {
     let lock = file.hash.as_ref()?;
-    let index_hex = listed.hashes.get(&lock.algorithm)?;
+    let index_hex = listed.hashes.get(&lock.algorithm())?;
     (!lock.is_spelled(index_hex)).then_some((lock, index_hex.as_str()))
 }
 

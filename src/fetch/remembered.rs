@@ -12,7 +12,9 @@
 //! `<file name> <sha256> <url>` lines, fields separated by a tab. Index URLs are
 //! credential-free, names normalized, file names and URLs as the index listed them (an index
 //! page's names hold no control character, URLs are percent-encoded); an entry that would not
-//! round-trip is left out.
+//! round-trip is left out. A URL that ends with `/<file name>`, as nearly all do, is written
+//! without its file name (which is the first field): a third of the text, which is as large
+//! as the lock's and held while it is read. Any other URL ending in `/` would not round-trip.
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write as _;
@@ -22,7 +24,7 @@ use std::path::Path;
 use super::FileLocation;
 use crate::model::{LockedFile, Sha256};
 
-const LAYOUT: &str = "lock2nix located-v1";
+const LAYOUT: &str = "lock2nix located-v2";
 
 /// What a run located, to be written: index → project → (file name, location).
 pub(super) type Located<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, &'a FileLocation)>>>;
@@ -126,7 +128,8 @@ impl Remembered {
                     None => true,
                     Some(hash) => hash.sha256() == Some(sha256),
                 };
-                agrees.then(|| (file.filename.clone(), FileLocation { url: url.to_string(), sha256: Some(sha256) }))
+                let url = if url.ends_with('/') { format!("{url}{}", file.filename) } else { url.to_string() };
+                agrees.then(|| (file.filename.clone(), FileLocation { url, sha256: Some(sha256) }))
             })
             .collect()
     }
@@ -146,8 +149,10 @@ impl Remembered {
                     // A URL with `@` might hold a credential: never written to the cache.
                     let safe = !location.url.contains('@');
                     let Some(sha256) = location.sha256 else { continue };
-                    if fits(filename) && fits(&location.url) && safe {
-                        let _ = writeln!(out, "{filename}\t{sha256}\t{}", location.url);
+                    let url = location.url.strip_suffix(filename).filter(|dir| dir.ends_with('/'));
+                    let url = url.unwrap_or(&location.url);
+                    if fits(filename) && fits(url) && safe && (!url.ends_with('/') || url.len() < location.url.len()) {
+                        let _ = writeln!(out, "{filename}\t{sha256}\t{url}");
                     }
                 }
             }
@@ -217,9 +222,10 @@ mod tests {
 
     #[test]
     fn entries_that_would_not_round_trip_are_left_out_and_a_damaged_file_is_empty() {
-        let (tab, secret, fine) = (
+        let (tab, secret, slash, fine) = (
             location("https://files.example/a\tb.whl", "aa"),
             location("https://user:secret@files.example/a.whl", "aa"),
+            location("https://files.example/download/", "aa"),
             location("https://files.example/a-1.tar.gz", "bb"),
         );
         let mut located = BTreeMap::new();
@@ -230,6 +236,7 @@ mod tests {
                 vec![
                     ("tab.whl", &tab),
                     ("secret.whl", &secret),
+                    ("slash.whl", &slash),
                     ("a\nb", &fine),
                     ("index", &fine),
                     ("a-1.tar.gz", &fine),
@@ -237,13 +244,15 @@ mod tests {
             )]),
         );
         let text = Remembered::text(&located);
-        assert!(!text.contains("secret") && !text.contains("a\tb"), "{text}");
+        assert!(!text.contains("secret") && !text.contains("a\tb") && !text.contains("download"), "{text}");
+        // The URL of a file named at its end is written without the name, and read back whole.
+        assert!(text.contains(&format!("\na-1.tar.gz\t{}\thttps://files.example/\n", "bb".repeat(32))), "{text}");
         let remembered = Remembered::parse(text).unwrap();
         let index = "https://index.example/simple/";
         // A file named like a marker word is still a file: its line has three fields.
         let kept = [&locked("a-1.tar.gz", None), &locked("index", None)];
         assert_eq!(remembered.answer(index, "a", &kept).map(|found| found.len()), Some(2));
-        for left_out in ["tab.whl", "secret.whl", "a\nb"] {
+        for left_out in ["tab.whl", "secret.whl", "slash.whl", "a\nb"] {
             assert_eq!(remembered.answer(index, "a", &[&locked(left_out, None)]), None, "{left_out}");
         }
 

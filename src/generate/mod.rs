@@ -305,7 +305,10 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
         let package = &lock.packages[i];
         for file in package.files.iter().filter(|f| f.locked_location().is_none()) {
             if let Some(url) = &file.url {
-                located.unhashed.entry((package.name.clone(), file.filename.clone())).or_insert_with(|| url.clone());
+                located
+                    .unhashed
+                    .entry((package.name.clone(), file.filename.clone()))
+                    .or_insert_with(|| (**url).clone());
             }
         }
     }

@@ -45,7 +45,7 @@ fn lock_2_0_packages_files_dependencies_and_extras() {
     assert_eq!(p.version_text, "2.32.3");
     assert_eq!(p.files.len(), 2);
     let hash = p.files[0].hash.as_ref().unwrap();
-    assert_eq!(hash.algorithm, HashAlgorithm::Sha256);
+    assert_eq!(hash.algorithm(), HashAlgorithm::Sha256);
     assert_eq!(hash.hex(), "70761cfe03c773ceb22aa2f671b4757976145175cdfca038c02654d061d6dcc6");
     assert!(matches!(p.files[0].dist, DistFilename::Wheel(_)));
     assert!(matches!(p.files[1].dist, DistFilename::Sdist(_)));

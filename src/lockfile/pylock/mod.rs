@@ -173,7 +173,7 @@ fn locked_file(raw: &RawFile) -> Result<LockedFile, String> {
         })
         .transpose()?;
     let dist = DistFilename::parse(&filename);
-    Ok(LockedFile { filename, hash, dist, url: raw.url.as_deref().map(DisplaySafeUrl::from) })
+    Ok(LockedFile { filename, hash, dist, url: raw.url.as_deref().map(|url| Box::new(DisplaySafeUrl::from(url))) })
 }
 
 /// A `dependencies` entry: a PEP 751 table (`name`, maybe `version`) or a requirement string.

@@ -158,7 +158,7 @@ impl<'a> Reader<'a> {
                 _ => None,
             });
             let dist = DistFilename::parse(&filename);
-            files.push(LockedFile { filename, hash, dist, url: url.map(DisplaySafeUrl::from) });
+            files.push(LockedFile { filename, hash, dist, url: url.map(|url| Box::new(DisplaySafeUrl::from(url))) });
         }
         let mut dependencies = self.edges(&raw.dependencies, false, &entry)?;
         let mut extras = BTreeMap::new();

@@ -162,7 +162,7 @@ fn git_url_and_path_sources_are_read() {
     assert_eq!(source("u"), Source::Url { url: "https://example.org/u-1.0.tar.gz".into(), subdirectory: None });
     let (_, u) = named(&lock, "u", "1.0");
     assert_eq!(
-        (u.files[0].filename.as_str(), u.files[0].url.as_ref().map(DisplaySafeUrl::expose)),
+        (u.files[0].filename.as_str(), u.files[0].url.as_deref().map(DisplaySafeUrl::expose)),
         ("u-1.0.tar.gz", Some("https://example.org/u-1.0.tar.gz"))
     );
     assert_eq!(source("p"), Source::File { path: "dist/p-1.0-py3-none-any.whl".into() });
