@@ -128,8 +128,8 @@ impl Remembered {
                     None => true,
                     Some(hash) => hash.sha256() == Some(sha256),
                 };
-                let url = if url.ends_with('/') { format!("{url}{}", file.filename) } else { url.to_string() };
-                agrees.then(|| (file.filename.clone(), FileLocation { url, sha256: Some(sha256) }))
+                let url = || if url.ends_with('/') { format!("{url}{}", file.filename) } else { url.to_string() };
+                agrees.then(|| (file.filename.clone(), FileLocation { url: url(), sha256: Some(sha256) }))
             })
             .collect()
     }
@@ -149,9 +149,14 @@ impl Remembered {
                     // A URL with `@` might hold a credential: never written to the cache.
                     let safe = !location.url.contains('@');
                     let Some(sha256) = location.sha256 else { continue };
-                    let url = location.url.strip_suffix(filename).filter(|dir| dir.ends_with('/'));
-                    let url = url.unwrap_or(&location.url);
-                    if fits(filename) && fits(url) && safe && (!url.ends_with('/') || url.len() < location.url.len()) {
+                    // Written without the file name it ends with; any other URL ending in `/`
+                    // would read back as one that did.
+                    let url = match location.url.strip_suffix(filename) {
+                        Some(dir) if dir.ends_with('/') => dir,
+                        _ if location.url.ends_with('/') => continue,
+                        _ => &location.url,
+                    };
+                    if fits(filename) && fits(url) && safe {
                         let _ = writeln!(out, "{filename}\t{sha256}\t{url}");
                     }
                 }

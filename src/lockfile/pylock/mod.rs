@@ -166,9 +166,9 @@ fn locked_file(raw: &RawFile) -> Result<LockedFile, String> {
     // The strongest hash the lock gives; `hashes = {}` leaves it to be computed.
     let hash = [HashAlgorithm::Sha256, HashAlgorithm::Sha512, HashAlgorithm::Sha384]
         .iter()
-        .find_map(|algorithm| raw.hashes.get(algorithm.as_str()).map(|hex| (algorithm, hex)))
+        .find_map(|&algorithm| raw.hashes.get(algorithm.as_str()).map(|hex| (algorithm, hex)))
         .map(|(algorithm, hex)| {
-            FileHash::parse(&format!("{}:{hex}", algorithm.as_str()))
+            FileHash::from_hex(algorithm, hex)
                 .ok_or_else(|| format!("file {filename}: unreadable {} hash `{hex}`", algorithm.as_str()))
         })
         .transpose()?;
