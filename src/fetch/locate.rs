@@ -206,7 +206,7 @@ fn locate_blocking(
         .par_iter()
         .map(|(&key, group)| {
             let entries = &known[key].cached.files;
-            let mut found = Vec::new();
+            let mut found = Vec::with_capacity(group.files.len());
             // The files of a listed version: the lock names none, so there is no hash to check.
             let unnamed: Vec<LockedFile> = group
                 .versions
@@ -232,21 +232,39 @@ fn locate_blocking(
         remember(path, recalled.iter().chain(&verified));
     }
     let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
-    let mut files: FxHashMap<PackageName, BTreeMap<String, FileLocation>> = FxHashMap::default();
+    let mut files: FxHashMap<PackageName, Vec<(String, FileLocation)>> = FxHashMap::default();
     let mut unhashed = BTreeMap::new();
-    // A project on two indexes: the later answer's files win, as in one map by file.
-    for (key, found) in recalled.into_iter().chain(verified) {
+    for (key, mut found) in recalled.into_iter().chain(verified) {
+        for (filename, location) in found.extract_if(.., |(_, location)| location.sha256.is_none()) {
+            unhashed.insert((key.1.clone(), filename), DisplaySafeUrl::new(location.url));
+        }
         let project = files.entry(key.1.clone()).or_default();
-        for (filename, location) in found {
-            if location.sha256.is_none() {
-                unhashed.insert((key.1.clone(), filename), DisplaySafeUrl::new(location.url));
-            } else {
-                project.insert(filename, location);
-            }
+        if project.is_empty() {
+            *project = found;
+        } else {
+            project.append(&mut found);
         }
     }
     files.retain(|_, project| !project.is_empty());
+    files.par_iter_mut().for_each(|(_, project)| by_file_name(project));
     Ok(Located { files, unhashed, gone, listed, unreachable, requests, cache_hits })
+}
+
+/// Sorts a project's located files by name, one file per name: of a project on two indexes,
+/// the later answer's file (a stable sort keeps answers in order).
+fn by_file_name(files: &mut Vec<(String, FileLocation)>) {
+    files.sort_by(|(a, _), (b, _)| a.cmp(b));
+    let before = files.len();
+    files.dedup_by(|later, kept| {
+        let same = later.0 == kept.0;
+        if same {
+            std::mem::swap(later, kept);
+        }
+        same
+    });
+    if files.len() < before {
+        files.shrink_to_fit();
+    }
 }
 
 /// Writes what this run located as the lock's memory. A cache that cannot be written only
@@ -461,6 +479,19 @@ fn hash_differs<'a>(file: &'a LockedFile, listed: &'a IndexFile) -> Option<(&'a 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_projects_files_are_sorted_by_name_and_the_later_answer_wins() {
+        let at = |url: &str| FileLocation { url: url.to_string(), sha256: Some(Sha256::from_bytes([7; 32])) };
+        let mut files = vec![
+            ("b.whl".to_string(), at("https://first.example/b.whl")),
+            ("a.whl".to_string(), at("https://first.example/a.whl")),
+            ("b.whl".to_string(), at("https://second.example/b.whl")),
+        ];
+        by_file_name(&mut files);
+        let urls: Vec<(&str, &str)> = files.iter().map(|(name, at)| (name.as_str(), at.url.as_str())).collect();
+        assert_eq!(urls, [("a.whl", "https://first.example/a.whl"), ("b.whl", "https://second.example/b.whl")]);
+    }
 
     #[test]
     fn index_urls_get_a_trailing_slash_and_need_http() {

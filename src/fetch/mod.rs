@@ -133,9 +133,10 @@ pub struct FileLocation {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Located {
     /// Queried files the index lists, with the index's sha256 or else the lock's: by project,
-    /// then file name (a large lock has a hundred thousand files and ten thousand projects;
-    /// one map per project is built from what each project's answer already groups).
-    pub files: FxHashMap<PackageName, BTreeMap<String, FileLocation>>,
+    /// then sorted by file name. A large lock has a hundred thousand files and ten thousand
+    /// projects: each project's answer is kept as the vector it came in, sorted (a map by file
+    /// held twice the memory).
+    pub files: FxHashMap<PackageName, Vec<(String, FileLocation)>>,
     /// Files the index lists with no sha256 while the lock has none either: their URL, to be
     /// downloaded and hashed.
     pub unhashed: BTreeMap<(PackageName, String), DisplaySafeUrl>,
@@ -156,7 +157,8 @@ pub struct Located {
 impl Located {
     /// Where the index has `filename` of `project`.
     pub fn file(&self, project: &PackageName, filename: &str) -> Option<&FileLocation> {
-        self.files.get(project)?.get(filename)
+        let files = self.files.get(project)?;
+        files.binary_search_by(|(name, _)| name.as_str().cmp(filename)).ok().map(|at| &files[at].1)
     }
 
     /// Every located file (projects in no particular order).

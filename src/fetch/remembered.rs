@@ -118,20 +118,19 @@ impl Remembered {
             })
             .collect();
         known.sort_unstable_by_key(|(filename, ..)| *filename);
-        files
-            .iter()
-            .map(|file| {
-                let at = known.binary_search_by_key(&file.filename.as_str(), |(filename, ..)| filename).ok()?;
-                let (_, sha256_hex, url) = known[at];
-                let sha256 = Sha256::from_hex(sha256_hex)?;
-                let agrees = match &file.hash {
-                    None => true,
-                    Some(hash) => hash.sha256() == Some(sha256),
-                };
-                let url = || if url.ends_with('/') { format!("{url}{}", file.filename) } else { url.to_string() };
-                agrees.then(|| (file.filename.clone(), FileLocation { url: url(), sha256: Some(sha256) }))
-            })
-            .collect()
+        // Sized at once: what is collected into an `Option` has no size hint to go by.
+        let mut answer = Vec::with_capacity(files.len());
+        for file in files {
+            let at = known.binary_search_by_key(&file.filename.as_str(), |(filename, ..)| filename).ok()?;
+            let (_, sha256_hex, url) = known[at];
+            let sha256 = Sha256::from_hex(sha256_hex)?;
+            if file.hash.as_ref().is_some_and(|hash| hash.sha256() != Some(sha256)) {
+                return None;
+            }
+            let url = if url.ends_with('/') { format!("{url}{}", file.filename) } else { url.to_string() };
+            answer.push((file.filename.clone(), FileLocation { url, sha256: Some(sha256) }));
+        }
+        Some(answer)
     }
 
     /// The text of a memory holding `located` (index → project → file name → location).
