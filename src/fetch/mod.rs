@@ -126,7 +126,8 @@ impl ProjectQuery<'_> {
 pub struct FileLocation {
     /// Absolute, never with credentials.
     pub url: String,
-    /// `None` where the index lists none (a download hashes it).
+    /// `None` where neither the index nor the lock gives one: such a file goes to
+    /// [`Located::unhashed`], to be downloaded and hashed.
     pub sha256: Option<Sha256>,
 }
 
