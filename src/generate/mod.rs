@@ -393,9 +393,10 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
     warnings.extend(empty_project(&lock, &project, &plan));
     drop(index);
     let header = header(&lock, &plan, &resolution, options, &paths);
-    // The plan holds what rendering needs: what led to it is freed first, on another thread
-    // (with a large lock, rendering beside it would add the text's size to the peak memory).
-    std::thread::spawn(move || drop((resolution, located)));
+    // The plan holds what rendering needs: what led to it is freed first, so that the rendered
+    // text does not add to it at the peak, and on another thread, so that rendering does not
+    // wait (where no thread can be started, the failed spawn drops them here).
+    let _ = std::thread::Builder::new().spawn(move || drop((resolution, located)));
     let nix = render::render(&plan, &header);
     stats.render = started.elapsed();
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
