@@ -221,6 +221,11 @@ pub(crate) fn digest_pieces<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> S
     for piece in pieces {
         hasher.update(piece);
     }
+    hex_of(&hasher)
+}
+
+/// What `hasher` has taken in, as [`digest`] writes it.
+fn hex_of(hasher: &blake3::Hasher) -> String {
     hasher.finalize().to_hex().to_string()
 }
 
@@ -253,7 +258,7 @@ pub(crate) fn witness_file(path: &Path) {
     note(path, || {
         let mut hasher = blake3::Hasher::new();
         match std::fs::File::open(path).and_then(|mut file| std::io::copy(&mut file, &mut hasher)) {
-            Ok(len) => Observation::Content { len, blake3: hasher.finalize().to_hex().to_string() },
+            Ok(len) => Observation::Content { len, blake3: hex_of(&hasher) },
             Err(_) => Observation::Unreadable,
         }
     });

@@ -495,10 +495,8 @@ fn break_cycles(lock: &Lock, resolution: &Resolution, used: &[usize]) -> BTreeSe
         .par_iter()
         .map(|&i| {
             let mut targets: Vec<usize> = resolution.packages[i]
-                .per_target
-                .iter()
-                .flatten()
-                .flat_map(|state| &state.needs.dependencies)
+                .distinct_needs()
+                .flat_map(|needs| &needs.dependencies)
                 .flat_map(|&j| nodes_of[j].iter().copied())
                 .collect();
             targets.sort_unstable();

@@ -74,6 +74,19 @@ impl PackageResolution {
         self.per_target.iter().any(Option::is_some)
     }
 
+    /// What the package needs on some target, each distinct set once (the targets that need
+    /// the same share one copy: [`Self::share_needs`]).
+    pub fn distinct_needs(&self) -> impl Iterator<Item = &Needs> {
+        let mut seen: Vec<*const Needs> = Vec::new();
+        self.per_target.iter().flatten().filter_map(move |installed| {
+            let needs = Arc::as_ptr(&installed.needs);
+            (!seen.contains(&needs)).then(|| {
+                seen.push(needs);
+                &*installed.needs
+            })
+        })
+    }
+
     /// Points the targets that need the same to one copy of it.
     fn share_needs(&mut self) {
         let mut distinct: Vec<Arc<Needs>> = Vec::new();
