@@ -40,13 +40,28 @@ fn a_user_override_file_adds_inputs_with_provenance_and_drops_packages() {
     let out = project.run(&["--index-url", &server.index_url(), "--overrides", "fixes.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let nix = stdout(&out);
-    let six = support::attribute(&nix, "six");
-    assert!(six.contains("# lock2nix: override: six (fixes.toml): test: six's wheel wants zlib"), "{six}");
-    // six's wheel is pure Python: library inputs only matter for patching Linux binaries.
-    assert!(!six.contains("buildInputs"), "{six}");
-    assert!(six.contains(r#"SIX_FLAG = "a \"quoted\" \${value}";"#), "env values are escaped: {six}");
-    assert!(six.contains(r#"pythonRemoveDeps = [ "nothing" ];"#), "{six}");
-    assert!(!nix.contains("  idna = "), "a dropped package has no attribute");
+    // The override with its provenance; env values escaped; no buildInputs, since six's wheel
+    // is pure Python (library inputs only matter for patching Linux binaries).
+    insta::assert_snapshot!(support::attribute(&nix, "six"), @r#"
+    six = final.buildPythonPackage {
+      pname = "six";
+      version = "1.17.0";
+      format = "wheel";
+      src = fetchurl {
+        name = "six-1.17.0-py2.py3-none-any.whl";
+        url = "https://files.pythonhosted.org/packages/b7/ce/149a00dd41f10bc29e5921b496af8b574d8413afcd5e30dfa0ed46c2cc5e/six-1.17.0-py2.py3-none-any.whl";
+        hash = "sha256-RyHzke2QVB/drKtaz5R6oNPcfSey4ejtor6JcFhsMnQ=";
+      };
+      # lock2nix: override: six (fixes.toml): test: six's wheel wants zlib
+      env = {
+        SIX_FLAG = "a \"quoted\" \${value}";
+      };
+      pythonRemoveDeps = [ "nothing" ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
+    assert!(!support::has_attribute(&nix, "idna"), "a dropped package has no attribute");
     assert!(!nix.contains("final.idna"), "and nothing depends on it");
 }
 
@@ -71,14 +86,30 @@ fn a_broken_user_override_file_is_an_error_naming_it() {
 fn overrides_list_and_show_print_the_database() {
     let project = Project::fixture("poetry-2.0");
     project.write("fixes.toml", USER_OVERRIDES);
+    let filters = [(project.path_text(), "[TMP]")];
     let list = project.run_bare(&["overrides", "--overrides", "fixes.toml", "--no-builtin-overrides", "list"]);
-    assert!(list.status.success(), "{}", stderr(&list));
-    let text = stdout(&list);
-    assert!(text.contains("six") && text.contains("idna"), "{text}");
+    insta::assert_snapshot!(run_text(&list, &filters), @"
+    exit code: 0
+    ----- stdout -----
+    PACKAGE  VERSIONS  APPLIES-TO  ADDS                                          REASON
+    six      >=1.16    wheel       build-inputs(1) env(1) python-remove-deps(1)  test: six's wheel wants zlib
+    idna     *         both        drop                                          test: idna is dropped
+    ");
     let show = project.run_bare(&["overrides", "--overrides", "fixes.toml", "show", "six"]);
-    assert!(show.status.success(), "{}", stderr(&show));
-    let text = stdout(&show);
-    assert!(text.contains("fixes.toml") && text.contains("https://example.org/six"), "{text}");
+    insta::assert_snapshot!(run_text(&show, &filters), @r#"
+    exit code: 0
+    ----- stdout -----
+    # fixes.toml (user)
+    [[override]]
+    package = "six"
+    versions = ">=1.16"
+    applies-to = "wheel"
+    reason = "test: six's wheel wants zlib"
+    link = "https://example.org/six"
+    build-inputs = ["zlib"]
+    env = { SIX_FLAG = 'a "quoted" ${value}' }
+    python-remove-deps = ["nothing"]
+    "#);
     let missing = project.run_bare(&["overrides", "--no-builtin-overrides", "show", "no-such-package"]);
     insta::assert_snapshot!(run_text(&missing, &[]), @r"
     exit code: 1

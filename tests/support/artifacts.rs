@@ -316,3 +316,19 @@ pub fn lock_entry(name: &str, artifact: &Artifact) -> String {
 pub fn hex_sha256(bytes: &[u8]) -> String {
     super::hex(&Sha256::digest(bytes))
 }
+
+/// Snapshot filters naming each artifact's sha256, in hex and in SRI form, by its file name
+/// (`[sha256 of six_value-1.0-py3-none-any.whl]`, `[sri of …]`): the bytes of an artifact built
+/// here depend on the archive crates' versions, the tests only on which file a hash is of.
+pub fn hash_filters(artifacts: &[&Artifact]) -> Vec<(String, String)> {
+    artifacts
+        .iter()
+        .flat_map(|artifact| {
+            let hex = hex_sha256(&artifact.bytes);
+            [
+                (crate::support::project::sri(&hex), format!("[sri of {}]", artifact.filename)),
+                (hex, format!("[sha256 of {}]", artifact.filename)),
+            ]
+        })
+        .collect()
+}

@@ -60,3 +60,41 @@ pub fn attribute(nix: &str, name: &str) -> String {
 pub fn has_attribute(nix: &str, name: &str) -> bool {
     [" ", "\n"].iter().any(|after| nix.contains(&format!("\n{ATTRIBUTE_INDENT}{name} ={after}")))
 }
+
+/// The comment lines a generated file starts with (what generated it, the command, the lock,
+/// the systems and the artifact policy), each ending in a newline.
+pub fn header(nix: &str) -> String {
+    nix.split_inclusive('\n').take_while(|line| line.starts_with('#')).collect()
+}
+
+/// [`header`] for an inline snapshot: through `filters` (see [`project::filtered`]), and with
+/// the version of lock2nix on its first line as `[VERSION]`.
+pub fn header_text(nix: &str, filters: &[(&str, &str)]) -> String {
+    let version = format!("by lock2nix {} with", env!("CARGO_PKG_VERSION"));
+    let mut all = vec![(version.as_str(), "by lock2nix [VERSION] with")];
+    all.extend_from_slice(filters);
+    project::filtered(&header(nix), &all)
+}
+
+/// The values of the `key = "…";` lines of `text` (a generated attribute), in order.
+pub fn quoted_values(text: &str, key: &str) -> Vec<String> {
+    let start = format!("{key} = \"");
+    text.lines().filter_map(|l| l.trim().strip_prefix(&start)?.strip_suffix("\";").map(str::to_string)).collect()
+}
+
+/// The block of `text` that opens with the line `opening` (whole, with its indentation), through
+/// the line that closes it at the same indentation; for parts of a generated file that are not
+/// overlay attributes (the helpers' metadata).
+pub fn block(text: &str, opening: &str) -> String {
+    let indent = &opening[..opening.len() - opening.trim_start().len()];
+    let mut lines = text.split_inclusive('\n').skip_while(|line| line.trim_end_matches('\n') != opening);
+    let first = lines.next().unwrap_or_else(|| panic!("no line `{opening}` in:\n{text}"));
+    let mut block = first.to_string();
+    for line in lines {
+        block.push_str(line);
+        if line.strip_prefix(indent).is_some_and(|rest| rest.starts_with(['}', ')', ']'])) {
+            break;
+        }
+    }
+    block
+}
