@@ -9,12 +9,11 @@ mod support;
 use std::fmt::Write as _;
 use std::process::Command;
 
-use base64::Engine as _;
 use sha2::{Digest, Sha256};
 use support::artifacts::{self, Artifact};
 use support::git::{Daemon, commit_all, git, write};
 use support::nix::{evaluate_everywhere_and_build, require_nix};
-use support::project::{Project, run_text, stderr};
+use support::project::{Project, borrowed, elided, filtered, run_text, stderr};
 use support::{IndexServer, Reply};
 
 fn sha256(bytes: &[u8]) -> String {
@@ -62,6 +61,7 @@ dependencies = ["local-a", "local-b", "url-c", "url-d", "git-e"]
 struct Fixture {
     project: Project,
     server: IndexServer,
+    url_c: Artifact,
     url_d: Artifact,
     daemon: Daemon,
     /// The repositories `daemon` serves.
@@ -151,61 +151,174 @@ fn fixture() -> Fixture {
     project.write("libs/local-a/build/lib/stale.py", "x");
     std::fs::create_dir_all(project.join("dist")).unwrap();
     std::fs::write(project.join(&format!("dist/{}", local_b.filename)), &local_b.bytes).unwrap();
-    Fixture { project, server, url_d, daemon, _repositories: repositories }
+    Fixture { project, server, url_c, url_d, daemon, _repositories: repositories }
 }
 
 fn section(nix: &str, name: &str) -> String {
     support::attribute(nix, name)
 }
 
+/// The placeholders of the fixture's machine-dependent values: the file server as `[SERVER]`,
+/// the git daemon as `[GIT]`, the locked commit as `[REV]`, the sha256 of the url wheels (the
+/// lock's for url-c, computed by lock2nix for url-d) by their file names, the project's folder
+/// as `[TMP]`.
+fn fixture_filters(
+    project: &Project,
+    server: &IndexServer,
+    daemon: &Daemon,
+    urls: &[&Artifact],
+) -> Vec<(String, String)> {
+    let lock = project.read("poetry.lock").unwrap();
+    let rev = lock.split("resolved_reference = \"").nth(1).unwrap().split('"').next().unwrap().to_string();
+    let mut filters = vec![
+        (server.url(""), "[SERVER]".to_string()),
+        (format!("git://127.0.0.1:{}", daemon.port), "[GIT]".to_string()),
+        (rev, "[REV]".to_string()),
+    ];
+    filters.extend(artifacts::hash_filters(urls));
+    filters.push((project.path_text().to_string(), "[TMP]".to_string()));
+    filters
+}
+
 #[test]
 fn path_url_and_project_sources_generate_evaluate_and_build() {
-    let Fixture { project, server, url_d, daemon, _repositories } = fixture();
+    let Fixture { project, server, url_c, url_d, daemon, _repositories } = fixture();
     let out = project.run(&["-o", "nix/python-packages.nix", "--hashes", "lock2nix-hashes.toml"]);
     assert!(out.status.success(), "{}", stderr(&out));
     let nix = project.read("nix/python-packages.nix").unwrap();
     assert!(!nix.contains(project.path().to_str().unwrap()), "no absolute path: {nix}");
 
+    let filters = fixture_filters(&project, &server, &daemon, &[&url_c, &url_d]);
+    let filters = borrowed(&filters);
+
     // The folder: a filtered path relative to the generated file, built with its backend,
-    // and recorded as editable.
-    let local_a_nix = section(&nix, "local-a");
-    assert!(local_a_nix.contains("src = cleanSource ../libs/local-a;"), "{local_a_nix}");
-    assert!(local_a_nix.contains("pyproject = true;") && local_a_nix.contains("build-system = [ ];"), "{local_a_nix}");
-    assert!(
-        nix.contains("      local-a = {\n        pname = \"local-a\";\n        version = \"1.0\";\n        path = \"../libs/local-a\";\n        roots = [ \".\" ];\n"),
-        "the helpers' metadata lists local-a as editable: {nix}"
-    );
+    // and recorded as editable in the helpers' metadata.
+    insta::assert_snapshot!(section(&nix, "local-a"), @r#"
+    local-a = final.buildPythonPackage {
+      pname = "local-a";
+      version = "1.0";
+      pyproject = true;
+      src = cleanSource ../libs/local-a;
+      # lock2nix: inferred: build system backend from its pyproject.toml [build-system]
+      build-system = [ ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
+    insta::assert_snapshot!(support::block(&nix, "      local-a = {"), @r#"
+    local-a = {
+      pname = "local-a";
+      version = "1.0";
+      path = "../libs/local-a";
+      roots = [ "." ];
+      scripts = { };
+    };
+    "#);
     // The local wheel: the file itself.
-    let local_b_nix = section(&nix, "local-b");
-    assert!(
-        local_b_nix.contains("format = \"wheel\";")
-            && local_b_nix.contains("src = ../dist/local_b-1.0-py3-none-any.whl;"),
-        "{local_b_nix}"
-    );
+    insta::assert_snapshot!(section(&nix, "local-b"), @r#"
+    local-b = final.buildPythonPackage {
+      pname = "local-b";
+      version = "1.0";
+      format = "wheel";
+      src = ../dist/local_b-1.0-py3-none-any.whl;
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
     // Url files: fetchurl with the lock's hash, or the one computed by downloading.
-    let url_c_nix = section(&nix, "url-c");
-    assert!(
-        url_c_nix.contains("src = fetchurl {") && url_c_nix.contains(&server.url("/files/url_c-1.0-py3-none-any.whl")),
-        "{url_c_nix}"
-    );
-    let url_d_nix = section(&nix, "url-d");
-    let d_hash = support::project::sri(&sha256(&url_d.bytes));
-    assert!(url_d_nix.contains(&format!("hash = \"{d_hash}\";")), "{url_d_nix}");
+    insta::assert_snapshot!(filtered(&section(&nix, "url-c"), &filters), @r#"
+    url-c = final.buildPythonPackage {
+      pname = "url-c";
+      version = "1.0";
+      format = "wheel";
+      src = fetchurl {
+        name = "url_c-1.0-py3-none-any.whl";
+        url = "[SERVER]/files/url_c-1.0-py3-none-any.whl";
+        hash = "[sri of url_c-1.0-py3-none-any.whl]";
+      };
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
+    insta::assert_snapshot!(filtered(&section(&nix, "url-d"), &filters), @r#"
+    url-d = final.buildPythonPackage {
+      pname = "url-d";
+      version = "1.0";
+      format = "wheel";
+      src = fetchurl {
+        name = "url_d-1.0-py3-none-any.whl";
+        url = "[SERVER]/files/url_d-1.0-py3-none-any.whl";
+        hash = "[sri of url_d-1.0-py3-none-any.whl]";
+      };
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
     // Git: fetchgit at the locked commit with the hash of the checkout, submodules included,
     // built from the subdirectory.
-    let git_e_nix = section(&nix, "git-e");
-    assert!(git_e_nix.contains("src = fetchgit {") && git_e_nix.contains("fetchSubmodules = true;"), "{git_e_nix}");
-    assert!(git_e_nix.contains("postUnpack = \"sourceRoot=\\\"$sourceRoot\\\"/pkg\";"), "{git_e_nix}");
+    insta::assert_snapshot!(filtered(&section(&nix, "git-e"), &filters), @r#"
+    git-e = final.buildPythonPackage {
+      pname = "git-e";
+      version = "1.0";
+      pyproject = true;
+      src = fetchgit {
+        url = "[GIT]/super";
+        rev = "[REV]";
+        hash = "sha256-MC1A8XneH24z1jeU9VHqMwqhXTl1M6wVVGJEq+a99OE=";
+        fetchSubmodules = true;
+      };
+      postUnpack = "sourceRoot=\"$sourceRoot\"/pkg";
+      # lock2nix: inferred: build system backend from its pyproject.toml [build-system]
+      build-system = [ ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
     // The project: built from its folder with its build system.
-    let app = section(&nix, "app");
-    assert!(app.contains("src = cleanSource ../.;") && app.contains("pyproject = true;"), "{app}");
-    assert!(app.contains("final.local-a") && app.contains("final.url-d"), "{app}");
+    insta::assert_snapshot!(section(&nix, "app"), @r#"
+    app = final.buildPythonPackage {
+      pname = "app";
+      version = "0.3.0";
+      pyproject = true;
+      src = cleanSource ../.;
+      # lock2nix: inferred: build system backend from its pyproject.toml [build-system]
+      build-system = [ ];
+      doCheck = false;
+      dependencies = [
+        final.git-e
+        final.local-a
+        final.local-b
+        final.url-c
+        final.url-d
+      ];
+      passthru = {
+        optional-dependencies = { };
+        dependency-groups = { };
+      };
+    };
+    "#);
 
-    let hashes = project.read("lock2nix-hashes.toml").unwrap();
     // url-d's hash was computed; url-c's is the lock's, so the file does not repeat it.
-    let url_c_hex = support::hex(&url_c_digest(&nix));
-    assert!(hashes.contains(&sha256(&url_d.bytes)) && !hashes.contains(&url_c_hex), "{hashes}");
-    assert!(hashes.contains("[[git]]") && hashes.contains("subdirectory = \"pkg\""), "{hashes}");
+    let hashes = project.read("lock2nix-hashes.toml").unwrap();
+    insta::assert_snapshot!(filtered(&hashes, &filters), @r#"
+    # Hashes lock2nix computed for sources the lock records none for (git checkouts, files by
+    # URL), so that regenerating needs no access to those remotes. Keep it beside the lock and
+    # commit it; `lock2nix --hashes FILE` reads it and adds what it computes.
+
+    [[git]]
+    url = "[GIT]/super"
+    rev = "[REV]"
+    subdirectory = "pkg"
+    hash = "sha256-MC1A8XneH24z1jeU9VHqMwqhXTl1M6wVVGJEq+a99OE="
+    submodules = true
+    build-backend = "backend"
+    build-requires = []
+    build-source = "pyproject.toml [build-system]"
+
+    [[url]]
+    url = "[SERVER]/files/url_d-1.0-py3-none-any.whl"
+    sha256 = "[sha256 of url_d-1.0-py3-none-any.whl]"
+    "#);
 
     if require_nix("path_url_and_project_sources_generate_evaluate_and_build") {
         evaluate_and_build(&project);
@@ -221,12 +334,25 @@ fn path_url_and_project_sources_generate_evaluate_and_build() {
     assert_eq!(project.read("lock2nix-hashes.toml").unwrap(), hashes, "stable");
     // Without it the git remote is needed: one clear error naming the package, URL and fix.
     let cold = project.run(&["-o", "cold.nix", "--no-cache"]);
-    assert_eq!(cold.status.code(), Some(1), "{}", stderr(&cold));
-    let err = stderr(&cold);
-    assert!(err.contains("git-e==1.0") && err.contains("git://127.0.0.1:") && err.contains("--hashes"), "{err}");
+    // What git says varies with its version.
+    insta::assert_snapshot!(elided(&run_text(&cold, &filters), "(rev [REV]): ", "\n", "[GIT OUTPUT]"), @"
+    exit code: 1
+    ----- stderr -----
+    lock2nix: error: git-e==1.0: cannot reach [GIT]/super: `git fetch` failed for [GIT]/super (rev [REV]): [GIT OUTPUT]
+    lock2nix: hint: record its hash in a --hashes FILE from a run that can reach it, or pass --allow-missing to generate it as an attribute that throws when used
+    ");
     let allowed = project.run(&["-o", "cold.nix", "--no-cache", "--allow-missing"]);
     assert!(allowed.status.success(), "{}", stderr(&allowed));
-    assert!(section(&project.read("cold.nix").unwrap(), "git-e").contains("throw"));
+    insta::assert_snapshot!(filtered(&section(&project.read("cold.nix").unwrap(), "git-e"), &filters), @r#"
+    git-e = final.buildPythonPackage {
+      pname = "git-e";
+      version = "1.0";
+      pyproject = false;
+      src = (throw "lock2nix: git-e 1.0 cannot be installed on ${system} with CPython ${python}: [GIT]/super could not be fetched when this file was generated (--allow-missing); make it reachable, or record its hash in a --hashes FILE from a machine that reaches it, and regenerate");
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
 }
 
 fn evaluate_and_build(project: &Project) {
@@ -240,13 +366,6 @@ fn evaluate_and_build(project: &Project) {
     // The project's console script is on the environment's PATH.
     let script = std::process::Command::new(built.join("bin/app-hello")).output().unwrap();
     assert_eq!(String::from_utf8_lossy(&script.stdout).trim(), "('a', 'b', 'c', 'd', 'e')", "{}", stderr(&script));
-}
-
-/// The sha256 digest of url-c as the generated file gives it (the lock's).
-fn url_c_digest(nix: &str) -> Vec<u8> {
-    let c = section(nix, "url-c");
-    let hash = c.split("hash = \"sha256-").nth(1).unwrap().split('"').next().unwrap();
-    base64::engine::general_purpose::STANDARD.decode(hash).unwrap()
 }
 
 #[test]
@@ -282,13 +401,26 @@ fn a_missing_path_and_an_unreachable_url_are_one_clear_error() {
     lock2nix: hint: record its hash in a --hashes FILE from a run that can reach it, or pass --allow-missing to generate it as an attribute that throws when used
     ");
     let out = project.run(&["--retries", "0", "--allow-missing", "-o", "out.nix"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let nix = project.read("out.nix").unwrap();
-    let d = section(&nix, "url-d");
-    assert!(d.contains("throw") && d.contains("could not be fetched when this file was generated"), "{d}");
     // What went wrong on this machine is in the warning, not in the file.
+    insta::assert_snapshot!(run_text(&out, &[(&server.url(""), "[SERVER]")]), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: warning: url-d==1.0: cannot download [SERVER]/files/url_d-1.0-py3-none-any.whl: HTTP 404; generated as an attribute that throws when used (--allow-missing)
+    lock2nix: 5 packages for 24 targets; 0 index requests, 0 from cache; 0 artifacts downloaded for inference
+    ");
+    let nix = project.read("out.nix").unwrap();
+    insta::assert_snapshot!(filtered(&section(&nix, "url-d"), &[(&server.url(""), "[SERVER]")]), @r#"
+    url-d = final.buildPythonPackage {
+      pname = "url-d";
+      version = "1.0";
+      pyproject = false;
+      src = (throw "lock2nix: url-d 1.0 cannot be installed on ${system} with CPython ${python}: [SERVER]/files/url_d-1.0-py3-none-any.whl could not be fetched when this file was generated (--allow-missing); make it reachable, or record its hash in a --hashes FILE from a machine that reaches it, and regenerate");
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
     // ("HTTP 404", not "404", which a loopback port number may contain.)
-    assert!(!nix.contains("HTTP 404") && stderr(&out).contains("HTTP 404"), "{}", stderr(&out));
+    assert!(!nix.contains("HTTP 404"), "{nix}");
     let again = project.run(&["--retries", "0", "--allow-missing", "-o", "again.nix"]);
     assert_eq!(
         project.read("again.nix").map(|t| support::project::without_command(&t)),
@@ -322,16 +454,44 @@ fn a_local_mirror_is_an_index_whose_files_are_paths() {
         );
     }
     let file_url = format!("file://{}/mirror/simple", project.path().display());
+    // The folder and its file:// URL give the same file.
+    let mut generated = Vec::new();
     for index in ["mirror/simple", file_url.as_str()] {
         let output = project.run(&["--index-url", index, "--no-infer", "-o", "nix/python-packages.nix"]);
         assert!(output.status.success(), "{index}: {}", stderr(&output));
         let nix = project.read("nix/python-packages.nix").unwrap();
-        assert!(nix.contains("--index-url ../mirror/simple/"), "{nix}");
-        assert!(nix.contains("src = ../mirror/packages/six-1.17.0-py3-none-any.whl;"), "{nix}");
-        assert!(nix.contains("src = ../mirror/packages/idna-3.10-py3-none-any.whl;"), "{nix}");
         let root = project.path().display().to_string();
         assert!(!nix.contains(&root) && !nix.contains("file://"), "an absolute path in:\n{nix}");
+        generated.push(nix);
     }
+    assert_eq!(generated[0], generated[1]);
+    insta::assert_snapshot!(support::header_text(&generated[0], &[]), @"
+    # This file was generated by lock2nix [VERSION] with the command:
+    #   lock2nix --index-url ../mirror/simple/ --no-infer ../poetry.lock
+    # Regenerate it instead of editing it; put fixes in an overlay composed after this one.
+    # Lock: Poetry lock 2.0, 2 packages
+    # Systems: x86_64-linux, aarch64-linux, x86_64-darwin, aarch64-darwin; CPython 3.11, 3.12, 3.13, 3.14
+    # Artifacts: prefer wheels; manylinux up to glibc 2.40; macOS 14.0 or newer
+    # The project is attribute `app`; paths above are relative to this file's folder.
+    ");
+    insta::assert_snapshot!(section(&generated[0], "six") + &section(&generated[0], "idna"), @r#"
+    six = final.buildPythonPackage {
+      pname = "six";
+      version = "1.17.0";
+      format = "wheel";
+      src = ../mirror/packages/six-1.17.0-py3-none-any.whl;
+      dependencies = [ ];
+      doCheck = false;
+    };
+    idna = final.buildPythonPackage {
+      pname = "idna";
+      version = "3.10";
+      format = "wheel";
+      src = ../mirror/packages/idna-3.10-py3-none-any.whl;
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
     let check = project.run_bare(&["check", "nix/python-packages.nix", "--cache-dir", "cache"]);
     assert!(check.status.success(), "{}", stderr(&check));
     let elsewhere = Command::new(env!("CARGO_BIN_EXE_lock2nix"))
@@ -341,9 +501,17 @@ fn a_local_mirror_is_an_index_whose_files_are_paths() {
         .unwrap();
     assert!(elsewhere.status.success(), "{}", stderr(&elsewhere));
     // A folder that is no mirror, and a mirror without the project.
-    let err = stderr(&project.run(&["--index-url", "no-such-folder", "--no-infer"]));
-    assert!(err.contains("--index-url no-such-folder: an index must be an http:// or https:// URL"), "{err}");
+    let no_mirror = project.run(&["--index-url", "no-such-folder", "--no-infer"]);
     project.remove("mirror/simple/six/index.html");
-    let err = stderr(&project.run(&["--index-url", "mirror/simple", "--no-infer", "--refresh", "-o", "other.nix"]));
-    assert!(err.contains("six==1.17.0 (project not found on index file://"), "{err}");
+    let no_project = project.run(&["--index-url", "mirror/simple", "--no-infer", "--refresh", "-o", "other.nix"]);
+    let filters = [(project.path_text(), "[TMP]")];
+    insta::assert_snapshot!(run_text(&no_mirror, &filters) + &run_text(&no_project, &filters), @"
+    exit code: 1
+    ----- stderr -----
+    lock2nix: error: --index-url no-such-folder: an index must be an http:// or https:// URL, such as https://pypi.org/simple/, or the folder of a local mirror (a path or a file:// URL)
+    exit code: 1
+    ----- stderr -----
+    lock2nix: error: the index no longer offers files poetry.lock needs: six==1.17.0 (project not found on index file://[TMP]/mirror/simple/ (HTTP 404))
+    lock2nix: hint: re-lock with `poetry lock` to choose files that exist, or pass --allow-missing to generate anyway (those packages then throw when used)
+    ");
 }
