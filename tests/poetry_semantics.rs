@@ -9,7 +9,7 @@ use std::process::Output;
 
 use support::evaluate::{evaluate_targets, generated_targets, root_dependencies, throws};
 use support::nix::require_nix;
-use support::project::{Project, stderr, stdout};
+use support::project::{Project, run_text_generated, stderr, stdout};
 use support::synthetic::{Package, lock, serve};
 
 fn run(project: &Project, server: &support::IndexServer, args: &[&str]) -> Output {
@@ -24,9 +24,16 @@ fn ok(output: &Output) -> String {
     stdout(output)
 }
 
-/// The warning lines of a run's standard error.
-fn warning_lines(output: &Output) -> Vec<String> {
-    stderr(output).lines().filter(|l| l.starts_with("lock2nix: warning: ")).map(str::to_string).collect()
+/// A whole run that printed the generated file, for an inline snapshot: the loopback index
+/// shows as `[INDEX]`, the file as `[NIX]`.
+fn generated_run(output: &Output, server: &support::IndexServer) -> String {
+    run_text_generated(output, &[(&server.url(""), "[INDEX]")])
+}
+
+/// The header of a generated file, for an inline snapshot: the loopback index shows as
+/// `[INDEX]`, the version of lock2nix as `[VERSION]`.
+fn header_text(nix: &str, server: &support::IndexServer) -> String {
+    support::header_text(nix, &[(&server.url(""), "[INDEX]")])
 }
 
 /// Writes `nix` to the project and evaluates every target it was generated for: the project's
@@ -108,16 +115,33 @@ both = ["six", "ansible-core (>=2.15)"]
     let project = Project::inline(&lock("2.0", &packages), pyproject);
     let output = run(&project, &server, &[]);
     let nix = ok(&output);
-    let warnings = warning_lines(&output);
-    assert_eq!(
-        warnings,
-        [
-            "lock2nix: warning: pyproject.toml: extra `both` names `ansible-core (>=2.15)`, which is not a dependency in [tool.poetry.dependencies]; Poetry ignores the name (`poetry check`: Cannot find dependency \"ansible-core (>=2.15)\" for extra \"both\" in main dependencies), and so does lock2nix",
-            "lock2nix: warning: pyproject.toml: extra `infra` names `ansible`, which is not a dependency in [tool.poetry.dependencies]; Poetry ignores the name (`poetry check`: Cannot find dependency \"ansible\" for extra \"infra\" in main dependencies), and so does lock2nix",
-        ]
-    );
-    assert!(nix.contains("      infra = [ ];\n"), "{nix}");
-    assert!(nix.contains("      both = [ final.six ];\n"), "{nix}");
+    insta::assert_snapshot!(generated_run(&output, &server), @r#"
+    exit code: 0
+    ----- stdout -----
+    [NIX]
+    ----- stderr -----
+    lock2nix: warning: pyproject.toml: extra `both` names `ansible-core (>=2.15)`, which is not a dependency in [tool.poetry.dependencies]; Poetry ignores the name (`poetry check`: Cannot find dependency "ansible-core (>=2.15)" for extra "both" in main dependencies), and so does lock2nix
+    lock2nix: warning: pyproject.toml: extra `infra` names `ansible`, which is not a dependency in [tool.poetry.dependencies]; Poetry ignores the name (`poetry check`: Cannot find dependency "ansible" for extra "infra" in main dependencies), and so does lock2nix
+    lock2nix: 1 packages for 16 targets; 1 index requests, 0 from cache; 0 artifacts downloaded for inference
+    "#);
+    insta::assert_snapshot!(support::attribute(&nix, "infra-app"), @r#"
+    infra-app = final.buildPythonPackage {
+      pname = "infra-app";
+      version = "0";
+      pyproject = false;
+      dontUnpack = true;
+      dontCheckPythonMetadata = true;
+      installPhase = "mkdir -p $out";
+      dependencies = [ final.six ];
+      passthru = {
+        optional-dependencies = {
+          both = [ final.six ];
+          infra = [ ];
+        };
+        dependency-groups = { };
+      };
+    };
+    "#);
 }
 
 /// A lock 2.1 whose markers keep `six` (a main dependency) to macOS, and list `extra-tool`
@@ -139,22 +163,63 @@ fn lock_markers_that_contradict_the_graph_are_followed_and_reported() {
     let project = Project::inline(&lock("2.1", &packages), pyproject);
     let output = run(&project, &server, &[]);
     let nix = ok(&output);
-    let warnings = warning_lines(&output);
-    assert_eq!(
-        warnings,
-        [
-            "lock2nix: warning: poetry.lock: the lock's markers leave out 1 package(s) that the dependency graph reaches from the project's roots: six==1.17.0 on x86_64-linux, aarch64-linux. Poetry's installer follows the markers (installer.re-resolve = false), and so does this file; re-lock with Poetry 2.1.2 or newer (`poetry lock --regenerate`) to correct them, or pass --re-resolve to install what the graph reaches"
-        ]
-    );
-    assert!(nix.contains("; installed where the lock's markers say (Poetry's installer.re-resolve = false)\n"));
+    insta::assert_snapshot!(generated_run(&output, &server), @"
+    exit code: 0
+    ----- stdout -----
+    [NIX]
+    ----- stderr -----
+    lock2nix: warning: poetry.lock: the lock's markers leave out 1 package(s) that the dependency graph reaches from the project's roots: six==1.17.0 on x86_64-linux, aarch64-linux. Poetry's installer follows the markers (installer.re-resolve = false), and so does this file; re-lock with Poetry 2.1.2 or newer (`poetry lock --regenerate`) to correct them, or pass --re-resolve to install what the graph reaches
+    lock2nix: 3 packages for 12 targets; 3 index requests, 0 from cache; 0 artifacts downloaded for inference
+    ");
+    insta::assert_snapshot!(header_text(&nix, &server), @"
+    # This file was generated by lock2nix [VERSION] with the command:
+    #   lock2nix --index-url [INDEX]/simple/ --no-infer poetry.lock
+    # Regenerate it instead of editing it; put fixes in an overlay composed after this one.
+    # Lock: Poetry lock 2.1, 3 packages; installed where the lock's markers say (Poetry's installer.re-resolve = false)
+    # Systems: x86_64-linux, aarch64-linux, x86_64-darwin, aarch64-darwin; CPython 3.12, 3.13, 3.14
+    # Artifacts: prefer wheels; manylinux up to glibc 2.40; macOS 14.0 or newer
+    # The project is attribute `marked`; paths above are relative to this file's folder.
+    ");
     // Poetry installs `extra-tool` (its markers hold for the main group), so the project lists it.
-    let root = &nix[nix.find("  marked = final.buildPythonPackage {").unwrap()..];
-    assert!(root.contains("final.extra-tool"), "{root}");
+    insta::assert_snapshot!(support::attribute(&nix, "marked"), @r#"
+    marked = final.buildPythonPackage {
+      pname = "marked";
+      version = "1.0";
+      pyproject = false;
+      dontUnpack = true;
+      dontCheckPythonMetadata = true;
+      installPhase = "mkdir -p $out";
+      dependencies = [
+        final.certifi
+        final.extra-tool
+      ]
+      ++ lib.optionals (builtins.elem system [ "x86_64-darwin" "aarch64-darwin" ]) [ final.six ];
+      passthru = {
+        optional-dependencies = { };
+        dependency-groups = { };
+      };
+    };
+    "#);
 
+    // No warning.
     let resolved = run(&project, &server, &["--re-resolve"]);
     let graph = ok(&resolved);
-    assert!(!stderr(&resolved).contains("warning"), "{}", stderr(&resolved));
-    assert!(graph.lines().nth(1).unwrap().contains(" --re-resolve "), "{graph}");
+    insta::assert_snapshot!(generated_run(&resolved, &server), @"
+    exit code: 0
+    ----- stdout -----
+    [NIX]
+    ----- stderr -----
+    lock2nix: 2 packages for 12 targets; 0 index requests, 2 from cache; 0 artifacts downloaded for inference
+    ");
+    insta::assert_snapshot!(header_text(&graph, &server), @"
+    # This file was generated by lock2nix [VERSION] with the command:
+    #   lock2nix --re-resolve --index-url [INDEX]/simple/ --no-infer poetry.lock
+    # Regenerate it instead of editing it; put fixes in an overlay composed after this one.
+    # Lock: Poetry lock 2.1, 3 packages
+    # Systems: x86_64-linux, aarch64-linux, x86_64-darwin, aarch64-darwin; CPython 3.12, 3.13, 3.14
+    # Artifacts: prefer wheels; manylinux up to glibc 2.40; macOS 14.0 or newer
+    # The project is attribute `marked`; paths above are relative to this file's folder.
+    ");
     assert!(!graph.contains("extra-tool"), "nothing reaches it in the graph");
 
     if !require_nix("lock_markers_that_contradict_the_graph_are_followed_and_reported") {
@@ -179,30 +244,53 @@ fn lock_markers_that_contradict_the_graph_are_followed_and_reported() {
 fn a_project_named_like_a_package_or_the_package_set_gets_an_attribute_of_its_own() {
     let packages = [Package::new("six", "1.17.0"), Package::new("pkgs", "0.1")];
     let server = serve(&packages);
-    for (name, attr, why) in [
-        ("Six", "six-project", "`six` is the attribute of a locked package"),
-        ("python", "python-project", "`python` is an attribute of the Python package set itself"),
-    ] {
+    let mut runs = Vec::new();
+    for (name, attr) in [("Six", "six-project"), ("python", "python-project")] {
         let pyproject = format!(
             "[project]\nname = \"{name}\"\nversion = \"1.0\"\nrequires-python = \">=3.12\"\ndependencies = [\"six\", \"pkgs\"]\n"
         );
         let project = Project::inline(&lock("2.0", &packages), &pyproject);
         let output = run(&project, &server, &[]);
         let nix = ok(&output);
-        assert!(
-            stderr(&output).contains(&format!("lock2nix: warning: the project's attribute is `{attr}`: {why}")),
-            "{}",
-            stderr(&output)
-        );
-        assert!(nix.contains(&format!("# The project is attribute `{attr}` ({why}); ")), "{nix}");
+        runs.push(generated_run(&output, &server) + &header_text(&nix, &server));
         // The locked package `pkgs` must not replace the package set's own `pkgs`.
-        assert!(nix.contains("  pkgs-package = final.buildPythonPackage {"), "{nix}");
+        let pkgs = support::attribute(&nix, "pkgs-package");
+        assert_eq!(pkgs.lines().next(), Some("  pkgs-package = final.buildPythonPackage {"), "{nix}");
         if require_nix("a_project_named_like_a_package_or_the_package_set_gets_an_attribute_of_its_own") {
             for (key, throwing) in evaluate(&project, &nix, attr) {
                 assert!(throwing.is_empty(), "{key}: {throwing:?}");
             }
         }
     }
+    insta::assert_snapshot!(runs.join("\n"), @"
+    exit code: 0
+    ----- stdout -----
+    [NIX]
+    ----- stderr -----
+    lock2nix: warning: the project's attribute is `six-project`: `six` is the attribute of a locked package
+    lock2nix: 1 packages for 12 targets; 1 index requests, 0 from cache; 0 artifacts downloaded for inference
+    # This file was generated by lock2nix [VERSION] with the command:
+    #   lock2nix --index-url [INDEX]/simple/ --no-infer poetry.lock
+    # Regenerate it instead of editing it; put fixes in an overlay composed after this one.
+    # Lock: Poetry lock 2.0, 2 packages
+    # Systems: x86_64-linux, aarch64-linux, x86_64-darwin, aarch64-darwin; CPython 3.12, 3.13, 3.14
+    # Artifacts: prefer wheels; manylinux up to glibc 2.40; macOS 14.0 or newer
+    # The project is attribute `six-project` (`six` is the attribute of a locked package); paths above are relative to this file's folder.
+
+    exit code: 0
+    ----- stdout -----
+    [NIX]
+    ----- stderr -----
+    lock2nix: warning: the project's attribute is `python-project`: `python` is an attribute of the Python package set itself
+    lock2nix: 2 packages for 12 targets; 2 index requests, 0 from cache; 0 artifacts downloaded for inference
+    # This file was generated by lock2nix [VERSION] with the command:
+    #   lock2nix --index-url [INDEX]/simple/ --no-infer poetry.lock
+    # Regenerate it instead of editing it; put fixes in an overlay composed after this one.
+    # Lock: Poetry lock 2.0, 2 packages
+    # Systems: x86_64-linux, aarch64-linux, x86_64-darwin, aarch64-darwin; CPython 3.12, 3.13, 3.14
+    # Artifacts: prefer wheels; manylinux up to glibc 2.40; macOS 14.0 or newer
+    # The project is attribute `python-project` (`python` is an attribute of the Python package set itself); paths above are relative to this file's folder.
+    ");
 }
 
 #[test]
@@ -215,17 +303,34 @@ fn warnings_of_one_kind_make_one_line_and_quiet_means_quiet() {
     let server = serve(&packages);
     let project = Project::inline(&lock("2.0", &packages), pyproject);
     let output = run(&project, &server, &[]);
-    ok(&output);
-    let warnings = warning_lines(&output);
-    assert_eq!(
-        warnings,
-        [
-            "lock2nix: warning: 5 sdists whose build system was not inferred; nixpkgs' setuptools and wheel are used: alpha 1.0, bravo 1.0, charlie 1.0, delta 1.0, echo 1.0 (-v lists each)"
-        ]
-    );
+    insta::assert_snapshot!(generated_run(&output, &server), @"
+    exit code: 0
+    ----- stdout -----
+    [NIX]
+    ----- stderr -----
+    lock2nix: warning: 5 sdists whose build system was not inferred; nixpkgs' setuptools and wheel are used: alpha 1.0, bravo 1.0, charlie 1.0, delta 1.0, echo 1.0 (-v lists each)
+    lock2nix: 5 packages for 12 targets; 5 index requests, 0 from cache; 0 artifacts downloaded for inference
+    ");
+    // -v lists each.
     let verbose = run(&project, &server, &["-v"]);
-    assert_eq!(warning_lines(&verbose).len(), 5);
+    insta::assert_snapshot!(generated_run(&verbose, &server), @"
+    exit code: 0
+    ----- stdout -----
+    [NIX]
+    ----- stderr -----
+    lock2nix: warning: alpha 1.0 (alpha-1.0.tar.gz): build system not inferred; nixpkgs' setuptools and wheel
+    lock2nix: warning: bravo 1.0 (bravo-1.0.tar.gz): build system not inferred; nixpkgs' setuptools and wheel
+    lock2nix: warning: charlie 1.0 (charlie-1.0.tar.gz): build system not inferred; nixpkgs' setuptools and wheel
+    lock2nix: warning: delta 1.0 (delta-1.0.tar.gz): build system not inferred; nixpkgs' setuptools and wheel
+    lock2nix: warning: echo 1.0 (echo-1.0.tar.gz): build system not inferred; nixpkgs' setuptools and wheel
+    lock2nix: 5 packages for 12 targets; 0 index requests, 0 from cache; 0 artifacts downloaded for inference
+    lock2nix: answered from the run memo: nothing this run reads has changed (--refresh runs again)
+    ");
+    // -q prints nothing but errors.
     let quiet = run(&project, &server, &["-q"]);
-    ok(&quiet);
-    assert_eq!(stderr(&quiet), "", "-q prints nothing but errors");
+    insta::assert_snapshot!(generated_run(&quiet, &server), @"
+    exit code: 0
+    ----- stdout -----
+    [NIX]
+    ");
 }
