@@ -53,7 +53,7 @@ fn a_zip_sdist_is_read_too() {
     let pyproject = "[build-system]\nrequires = [\"setuptools>=61\", \"Cython>=3; python_version >= '3.8'\", \
                      \"pywin32; sys_platform == 'win32'\", \"cython\"]\nbuild-backend = \"setuptools.build_meta\"\n";
     let sdist = artifacts::sdist_zip("Zipped-2.0", &[("pyproject.toml", pyproject), ("setup.py", "")]);
-    assert!(sdist.filename.ends_with(".zip"));
+    assert_eq!(sdist.filename, "Zipped-2.0.zip");
     let system = build_system(&sdist);
     assert_eq!(system.source, BuildSystemSource::PyprojectBuildSystem);
     assert_eq!(system.requires.len(), 4, "requires are kept as written");
@@ -88,7 +88,7 @@ fn a_setup_cfg_only_sdist_and_an_empty_one() {
     let empty = artifacts::sdist_tar_gz("empty-1.0", &[("README.md", "nothing to build")]);
     let error = sdist_build_system(&empty.filename, Cursor::new(&empty.bytes)).unwrap_err();
     assert!(matches!(error, InferError::NoBuildConfig { .. }), "{error}");
-    assert!(error.to_string().contains("empty-1.0.tar.gz"), "{error}");
+    insta::assert_snapshot!(error, @"empty-1.0.tar.gz: no pyproject.toml, setup.py or setup.cfg in the sdist's top directory");
 }
 
 #[test]
@@ -97,15 +97,27 @@ fn a_malformed_pyproject_is_an_error_naming_the_file() {
         artifacts::sdist_tar_gz("broken-1.0", &[("pyproject.toml", "[build-system\nrequires = [\"hatchling\"\n")]);
     let error = sdist_build_system(&sdist.filename, Cursor::new(&sdist.bytes)).unwrap_err();
     assert!(matches!(error, InferError::InvalidPyproject { .. }), "{error}");
-    let message = error.to_string();
-    assert!(message.contains("broken-1.0.tar.gz") && message.contains("broken-1.0/pyproject.toml"), "{message}");
+    insta::assert_snapshot!(error, @"
+    broken-1.0.tar.gz: broken-1.0/pyproject.toml is not valid: TOML parse error at line 1, column 14
+      |
+    1 | [build-system
+      |              ^
+    unclosed table, expected `]`
+    ");
 
     let no_requires = artifacts::sdist_tar_gz(
         "nreq-1.0",
         &[("pyproject.toml", "[build-system]\nbuild-backend = \"flit_core.buildapi\"\n")],
     );
     let error = sdist_build_system(&no_requires.filename, Cursor::new(&no_requires.bytes)).unwrap_err();
-    assert!(matches!(error, InferError::InvalidPyproject { .. }) && error.to_string().contains("requires"), "{error}");
+    assert!(matches!(error, InferError::InvalidPyproject { .. }), "{error}");
+    insta::assert_snapshot!(error, @"
+    nreq-1.0.tar.gz: nreq-1.0/pyproject.toml is not valid: TOML parse error at line 1, column 1
+      |
+    1 | [build-system]
+      | ^^^^^^^^^^^^^^
+    missing field `requires`
+    ");
 
     let bad = artifacts::sdist_tar_gz(
         "badreq-1.0",
@@ -117,6 +129,7 @@ fn a_malformed_pyproject_is_an_error_naming_the_file() {
         "{error}"
     );
     assert_eq!(error.file(), "badreq-1.0.tar.gz");
+    insta::assert_snapshot!(error, @r#"badreq-1.0.tar.gz: badreq-1.0/pyproject.toml: invalid build requirement `setuptools >=>= 1`: no such comparison operator ">=>=", must be one of ~= == != <= >= < > ==="#);
 }
 
 #[test]
@@ -187,8 +200,8 @@ fn a_wheel_vendoring_its_library_needs_nothing_for_it() {
         let wheel = artifacts::vendoring_wheel(dir.path(), in_libs_dir);
         let libs = libraries(&wheel);
         assert!(libs.needed.contains("libfoo.so.1"), "{:?}", libs.needed);
-        assert!(libs.vendored.contains("libfoo.so.1"), "in_libs_dir {in_libs_dir}: {:?}", libs.vendored);
-        assert!(libs.shipped.contains("libfoo.so.1"));
+        assert_eq!(libs.vendored, set(&["libfoo.so.1"]), "in_libs_dir {in_libs_dir}");
+        assert_eq!(libs.shipped, set(&["libfoo.so.1"]), "in_libs_dir {in_libs_dir}");
         assert_eq!(libs.elf_files, 2);
         let needs = needs(&libs, &BTreeMap::new());
         assert_eq!(needs, NativeNeeds::default(), "in_libs_dir {in_libs_dir}");
@@ -253,5 +266,5 @@ fn a_pure_wheel_has_no_elf_and_a_corrupt_one_is_an_error() {
 
     let error = wheel_libraries("broken-1.0-py3-none-any.whl", Cursor::new(b"PK\x03\x04 truncated")).unwrap_err();
     assert!(matches!(error, InferError::Archive { .. }), "{error}");
-    assert!(error.to_string().contains("broken-1.0-py3-none-any.whl"), "{error}");
+    insta::assert_snapshot!(error, @"broken-1.0-py3-none-any.whl: not a readable zip archive");
 }

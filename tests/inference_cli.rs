@@ -5,11 +5,41 @@
 
 mod support;
 
+use std::process::Output;
+
 use support::artifacts;
 use support::nix::{arg_path, argstr, instantiate_eval_json, nix_tests_dir, require_nix};
 use support::project::{Project, stderr, stdout};
 
-use support::artifacts::{lock_entry, serve};
+use support::artifacts::{Artifact, hex_sha256, lock_entry, serve};
+use support::project::{run_text, sri};
+
+/// `(text, placeholder)` filters for a run against `server` with `artifacts`: the loopback
+/// address, the machine's architecture, and each artifact's sha256 (hex and SRI), which depends
+/// on the machine's compiler for the ELF files built on the spot.
+fn filters(server: &support::IndexServer, artifacts: &[&Artifact]) -> Vec<(String, String)> {
+    let mut filters = vec![(server.url(""), "[INDEX]".to_string())];
+    for artifact in artifacts {
+        let hex = hex_sha256(&artifact.bytes);
+        let name = artifact.filename.replace(artifacts::arch(), "[ARCH]");
+        filters.push((sri(&hex), format!("[SRI of {name}]")));
+        filters.push((hex, format!("[SHA256 of {name}]")));
+    }
+    filters.push((artifacts::arch().to_string(), "[ARCH]".to_string()));
+    filters
+}
+
+/// `text` with each filter applied.
+fn filtered(text: &str, filters: &[(String, String)]) -> String {
+    filters.iter().fold(text.to_string(), |text, (from, to)| text.replace(from, to))
+}
+
+/// A whole run for a snapshot, without its standard output (the generated file, whose attributes
+/// are pinned one by one).
+fn run_without_stdout(output: &Output, filters: &[(String, String)]) -> String {
+    let pairs: Vec<(&str, &str)> = filters.iter().map(|(from, to)| (from.as_str(), to.as_str())).collect();
+    run_text(&Output { stdout: Vec::new(), ..output.clone() }, &pairs)
+}
 
 #[test]
 fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
@@ -41,33 +71,96 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     let system = format!("{}-linux", artifacts::arch());
     let args =
         ["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "-o", "python-packages.nix"];
+    let filters = filters(&server, &[&sdist, &legacy, &zext, &vend]);
     let out = project.run(&args);
-    assert!(out.status.success(), "{}", stderr(&out));
-    assert!(stderr(&out).contains("4 artifacts downloaded for inference"), "{}", stderr(&out));
+    insta::assert_snapshot!(run_without_stdout(&out, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: 4 packages for 1 targets; 4 index requests, 0 from cache; 4 artifacts downloaded for inference
+    ");
     let nix = project.read("python-packages.nix").unwrap();
-    let section = |name: &str| support::attribute(&nix, name).clone();
-    let hatch = section("hatchpkg");
-    assert!(
-        hatch.contains(
-            "# lock2nix: inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]"
-        ),
-        "{hatch}"
-    );
-    assert!(hatch.contains("build-system = [ prev.hatchling ];"), "{hatch}");
-    let old = section("oldpkg");
-    assert!(old.contains("setup.py (no pyproject.toml: setuptools)"), "{old}");
-    assert!(old.contains("prev.setuptools") && old.contains("prev.wheel"), "{old}");
-    let zext_nix = section("zext");
-    assert!(zext_nix.contains("nativeBuildInputs = [ pkgs.autoPatchelfHook ];"), "{zext_nix}");
-    assert!(zext_nix.contains("pkgs.zlib") && zext_nix.contains("pkgs.stdenv.cc.cc.lib"), "{zext_nix}");
-    let vend_nix = section("vend");
-    assert!(!vend_nix.contains("libfoo"), "vendored libraries are not asked for: {vend_nix}");
+    let section = |name: &str| filtered(&support::attribute(&nix, name), &filters);
+    insta::assert_snapshot!(section("hatchpkg"), @r#"
+    hatchpkg = final.buildPythonPackage {
+      pname = "hatchpkg";
+      version = "1.0";
+      pyproject = true;
+      src = fetchurl {
+        name = "hatchpkg-1.0.tar.gz";
+        url = "[INDEX]/files/hatchpkg-1.0.tar.gz";
+        hash = "[SRI of hatchpkg-1.0.tar.gz]";
+      };
+      # lock2nix: inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]
+      build-system = [ prev.hatchling ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
+    insta::assert_snapshot!(section("oldpkg"), @r#"
+    oldpkg = final.buildPythonPackage {
+      pname = "oldpkg";
+      version = "1.0";
+      pyproject = true;
+      src = fetchurl {
+        name = "oldpkg-1.0.tar.gz";
+        url = "[INDEX]/files/oldpkg-1.0.tar.gz";
+        hash = "[SRI of oldpkg-1.0.tar.gz]";
+      };
+      # lock2nix: inferred: build system setuptools.build_meta:__legacy__ from the sdist's setup.py (no pyproject.toml: setuptools)
+      build-system = [
+        prev.setuptools
+        prev.wheel
+      ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
+    insta::assert_snapshot!(section("zext"), @r#"
+    zext = final.buildPythonPackage {
+      pname = "zext";
+      version = "1.0";
+      format = "wheel";
+      src = fetchurl {
+        name = "zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        url = "[INDEX]/files/zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        hash = "[SRI of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+      };
+      # lock2nix: inferred: 2 ELF files need stdenv.cc.cc.lib, zlib
+      nativeBuildInputs = [ pkgs.autoPatchelfHook ];
+      buildInputs = [
+        pkgs.stdenv.cc.cc.lib
+        pkgs.zlib
+      ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
+    // Vendored libraries are not asked for.
+    insta::assert_snapshot!(section("vend"), @r#"
+    vend = final.buildPythonPackage {
+      pname = "vend";
+      version = "1.0";
+      format = "wheel";
+      src = fetchurl {
+        name = "vend-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        url = "[INDEX]/files/vend-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        hash = "[SRI of vend-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+      };
+      # lock2nix: inferred: 2 ELF files, no library needed from nixpkgs
+      nativeBuildInputs = [ pkgs.autoPatchelfHook ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
 
     // Facts are cached by sha256: a second run downloads nothing and writes the same file.
     let hits = server.total_hits();
     let again = project.run(&args);
-    assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stderr(&again).contains("0 artifacts downloaded for inference"), "{}", stderr(&again));
+    insta::assert_snapshot!(run_without_stdout(&again, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: 4 packages for 1 targets; 0 index requests, 0 from cache; 0 artifacts downloaded for inference
+    ");
     assert_eq!(server.total_hits(), hits, "no request at all");
     assert_eq!(project.read("python-packages.nix").unwrap(), nix);
     // A warm run reads one file per kind, the set of this lock's facts: without the files per
@@ -81,7 +174,11 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
         }
     }
     let from_sets = project.run(&args);
-    assert!(stderr(&from_sets).contains("0 artifacts downloaded for inference"), "{}", stderr(&from_sets));
+    insta::assert_snapshot!(run_without_stdout(&from_sets, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: 4 packages for 1 targets; 0 index requests, 0 from cache; 0 artifacts downloaded for inference
+    ");
     assert_eq!(server.total_hits(), hits);
     assert_eq!(project.read("python-packages.nix").unwrap(), nix);
 
@@ -89,7 +186,39 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     let plain =
         project.run(&["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "--no-infer"]);
     assert!(plain.status.success(), "{}", stderr(&plain));
-    assert!(!stdout(&plain).contains("autoPatchelfHook"));
+    insta::assert_snapshot!(filtered(&support::attribute(&stdout(&plain), "zext"), &filters), @r#"
+    zext = final.buildPythonPackage {
+      pname = "zext";
+      version = "1.0";
+      format = "wheel";
+      src = fetchurl {
+        name = "zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        url = "[INDEX]/files/zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        hash = "[SRI of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+      };
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
+    insta::assert_snapshot!(filtered(&support::attribute(&stdout(&plain), "hatchpkg"), &filters), @r#"
+    hatchpkg = final.buildPythonPackage {
+      pname = "hatchpkg";
+      version = "1.0";
+      pyproject = true;
+      src = fetchurl {
+        name = "hatchpkg-1.0.tar.gz";
+        url = "[INDEX]/files/hatchpkg-1.0.tar.gz";
+        hash = "[SRI of hatchpkg-1.0.tar.gz]";
+      };
+      # lock2nix: build system not inferred; nixpkgs' setuptools and wheel
+      build-system = [
+        prev.setuptools
+        prev.wheel
+      ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
 
     if require_nix("sdist_build_systems_and_wheel_libraries_are_inferred_once") {
         let result = instantiate_eval_json(
@@ -127,37 +256,95 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
     // A limit between the two sizes: the sdist is read, the wheel is not.
     let limit = (sdist.bytes.len() + 1).to_string();
     let out = project.run(&[&base[..], &["--infer-max-size", &limit]].concat());
-    assert!(out.status.success(), "{}", stderr(&out));
-    let log = stderr(&out);
-    assert!(log.contains("1 artifacts downloaded for inference, 1 over --infer-max-size"), "{log}");
-    assert!(log.contains(&format!("warning: zext 1.0 ({})", zext.filename)), "{log}");
-    assert!(log.contains("larger than the size limit for inference"), "{log}");
+    let mut filters = filters(&server, &[&sdist, &zext]);
+    filters.push((format!("({limit} bytes)"), "([LIMIT] bytes)".to_string()));
+    insta::assert_snapshot!(run_without_stdout(&out, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: warning: zext 1.0 (zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl): native libraries not inferred: not downloaded: larger than the size limit for inference ([LIMIT] bytes)
+    lock2nix: 2 packages for 1 targets; 2 index requests, 0 from cache; 1 artifacts downloaded for inference, 1 over --infer-max-size
+    ");
     let nix = stdout(&out);
-    assert!(nix.contains("inferred: build system hatchling.build"), "{nix}");
-    assert!(
-        nix.contains("# lock2nix: native libraries not inferred: not downloaded: larger than the size limit"),
-        "{nix}"
-    );
-    assert!(!nix.contains("autoPatchelfHook"), "{nix}");
+    insta::assert_snapshot!(filtered(&support::attribute(&nix, "hatchpkg"), &filters), @r#"
+    hatchpkg = final.buildPythonPackage {
+      pname = "hatchpkg";
+      version = "1.0";
+      pyproject = true;
+      src = fetchurl {
+        name = "hatchpkg-1.0.tar.gz";
+        url = "[INDEX]/files/hatchpkg-1.0.tar.gz";
+        hash = "[SRI of hatchpkg-1.0.tar.gz]";
+      };
+      # lock2nix: inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]
+      build-system = [ prev.hatchling ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
+    insta::assert_snapshot!(filtered(&support::attribute(&nix, "zext"), &filters), @r#"
+    zext = final.buildPythonPackage {
+      pname = "zext";
+      version = "1.0";
+      format = "wheel";
+      src = fetchurl {
+        name = "zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        url = "[INDEX]/files/zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        hash = "[SRI of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+      };
+      # lock2nix: native libraries not inferred: not downloaded: larger than the size limit for inference ([LIMIT] bytes)
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
 
     // With the same limit, a changed lock (so no run memo) knows the wheel is over it without
     // asking the index again: it works offline and gives the same file.
     project.edit_lock(|lock| format!("{lock}# edited\n"));
     let same_limit = project.run(&[&base[..], &["--infer-max-size", &limit, "--offline"]].concat());
-    assert!(same_limit.status.success(), "{}", stderr(&same_limit));
-    assert!(stderr(&same_limit).contains("0 artifacts downloaded for inference, 1 over --infer-max-size"));
-    assert!(stderr(&same_limit).contains(&format!("warning: zext 1.0 ({})", zext.filename)));
+    insta::assert_snapshot!(run_without_stdout(&same_limit, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: warning: zext 1.0 (zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl): native libraries not inferred: not downloaded: larger than the size limit for inference ([LIMIT] bytes)
+    lock2nix: 2 packages for 1 targets; 0 index requests, 2 from cache; 0 artifacts downloaded for inference, 1 over --infer-max-size
+    ");
     assert_eq!(stdout(&same_limit), nix);
 
     // Nothing was cached for the skipped wheel: without the limit it is read now.
     let again = project.run(&base);
-    assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stderr(&again).contains("1 artifacts downloaded for inference"), "{}", stderr(&again));
-    assert!(stdout(&again).contains("pkgs.autoPatchelfHook"), "{}", stdout(&again));
+    insta::assert_snapshot!(run_without_stdout(&again, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: 2 packages for 1 targets; 0 index requests, 2 from cache; 1 artifacts downloaded for inference
+    ");
+    insta::assert_snapshot!(filtered(&support::attribute(&stdout(&again), "zext"), &filters), @r#"
+    zext = final.buildPythonPackage {
+      pname = "zext";
+      version = "1.0";
+      format = "wheel";
+      src = fetchurl {
+        name = "zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        url = "[INDEX]/files/zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
+        hash = "[SRI of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+      };
+      # lock2nix: inferred: 2 ELF files need stdenv.cc.cc.lib, zlib
+      nativeBuildInputs = [ pkgs.autoPatchelfHook ];
+      buildInputs = [
+        pkgs.stdenv.cc.cc.lib
+        pkgs.zlib
+      ];
+      dependencies = [ ];
+      doCheck = false;
+    };
+    "#);
 
     let bad = project.run(&[&base[..], &["--infer-max-size", "lots"]].concat());
-    assert_eq!(bad.status.code(), Some(2), "{}", stderr(&bad));
-    assert!(stderr(&bad).contains("--infer-max-size"), "{}", stderr(&bad));
+    insta::assert_snapshot!(run_text(&bad, &[]), @r#"
+    exit code: 2
+    ----- stderr -----
+    error: invalid value 'lots' for '--infer-max-size <SIZE>': couldn't parse "lots" into a ByteSize, cannot parse float from empty string
+
+    For more information, try '--help'.
+    "#);
 }
 
 #[test]
@@ -193,11 +380,9 @@ fn an_unknown_build_requirement_throws_naming_the_fix() {
         );
         // Evaluating the package throws lock2nix's message, not Nix's "attribute missing".
         let error = support::nix::instantiate_eval_expr(&expr).unwrap_err();
-        assert!(
-            error.stderr.contains("lock2nix: a build system needs the Python package no-such-backend, which is neither in the lock nor in this nixpkgs' Python package set"),
-            "{}",
-            error.stderr
-        );
+        // The message thrown: the last `error: ` line (older Nix prints it alone, newer ones after a trace).
+        let thrown = error.stderr.lines().rev().find_map(|l| l.trim().strip_prefix("error: "));
+        insta::assert_snapshot!(thrown.unwrap_or_else(|| panic!("{}", error.stderr)), @"lock2nix: a build system needs the Python package no-such-backend, which is neither in the lock nor in this nixpkgs' Python package set; add it to the lock, or give the package that needs it an --overrides entry (build-system, or native-build-inputs for a program)");
     }
 }
 

@@ -9,7 +9,7 @@ use lock2nix::init::{LockFile, starter_files};
 use lock2nix::testing::resolve::ResolveOptions;
 
 const POETRY: LockFile<'static> = LockFile { name: "poetry.lock", relock: "poetry lock" };
-use support::project::{Project, stderr};
+use support::project::{Project, run_text, stderr};
 use support::render::{example_url, render_dir};
 use support::shop;
 
@@ -17,6 +17,21 @@ const STARTER: [&str; 4] = ["python-packages.nix", "flake.nix", ".envrc", ".vsco
 
 fn template(relative: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("nix/template").join(relative)).unwrap()
+}
+
+/// The lines of `text` from the one containing `first` to the closing one at its indentation.
+fn block(text: &str, first: &str) -> String {
+    let mut lines = text.lines().skip_while(|l| !l.contains(first));
+    let start = lines.next().unwrap_or_else(|| panic!("no `{first}` in:\n{text}"));
+    let indent = start.len() - start.trim_start().len();
+    let mut out = vec![start];
+    for line in lines {
+        out.push(line);
+        if line.len() - line.trim_start().len() == indent && line.trim_start().starts_with('}') {
+            break;
+        }
+    }
+    out.join("\n")
 }
 
 fn init(project: &Project, server: &support::IndexServer, extra: &[&str]) -> std::process::Output {
@@ -27,13 +42,15 @@ fn init(project: &Project, server: &support::IndexServer, extra: &[&str]) -> std
 fn init_writes_the_starter_once_and_keeps_what_exists() {
     let (project, server) = shop::project();
     let out = init(&project, &server, &["--python", "3.12"]);
-    assert!(out.status.success(), "{}", stderr(&out));
-    let err = stderr(&out);
-    assert!(
-        err.contains("lock2nix: init: wrote python-packages.nix, flake.nix, .envrc, .vscode/settings.json"),
-        "{err}"
-    );
-    assert!(err.contains("`git add ") && err.contains("direnv allow"), "{err}");
+    let index = server.url("");
+    let filters = [(index.as_str(), "[INDEX]")];
+    insta::assert_snapshot!(run_text(&out, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: 3 packages for 4 targets; 2 index requests, 0 from cache; 0 artifacts downloaded for inference
+    lock2nix: init: wrote python-packages.nix, flake.nix, .envrc, .vscode/settings.json
+    lock2nix: init: next: `git add python-packages.nix flake.nix .envrc .vscode/settings.json` (flakes only see tracked files), then `direnv allow` or `nix develop`
+    ");
     let flake = project.read("flake.nix").unwrap();
     insta::assert_snapshot!("init_flake", flake);
     // The same starter as `nix flake init -t`: the template, with the project's interpreter.
@@ -41,14 +58,18 @@ fn init_writes_the_starter_once_and_keeps_what_exists() {
     assert_eq!(project.read(".envrc").unwrap(), template(".envrc"));
     assert_eq!(project.read(".vscode/settings.json").unwrap(), template(".vscode/settings.json"));
     let nix = project.read("python-packages.nix").unwrap();
-    assert!(nix.contains("#   lock2nix --python 3.12 --index-url"), "the header records the command: {nix}");
+    // The header records the command.
+    insta::assert_snapshot!(nix.lines().nth(1).unwrap().replace(&index, "[INDEX]"), @"#   lock2nix --python 3.12 --index-url [INDEX]/simple/ poetry.lock");
 
     // Again without --force: nothing changes, and it says why.
     let before: Vec<_> = STARTER.iter().map(|f| project.read(f)).collect();
     project.write("python-packages.nix", "# mine\n");
     let again = init(&project, &server, &[]);
-    assert!(again.status.success(), "{}", stderr(&again));
-    assert!(stderr(&again).contains("exist; nothing written (--force replaces them)"), "{}", stderr(&again));
+    insta::assert_snapshot!(run_text(&again, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: init: python-packages.nix, flake.nix, .envrc, .vscode/settings.json exist; nothing written (--force replaces them)
+    ");
     assert_eq!(project.read("python-packages.nix").as_deref(), Some("# mine\n"));
     assert_eq!(STARTER[1..].iter().map(|f| project.read(f)).collect::<Vec<_>>(), before[1..]);
 
@@ -56,16 +77,31 @@ fn init_writes_the_starter_once_and_keeps_what_exists() {
     project.remove(".envrc");
     project.write("flake.nix", "{ outputs = _: { }; }\n");
     let partial = init(&project, &server, &[]);
-    assert!(partial.status.success(), "{}", stderr(&partial));
-    let err = stderr(&partial);
-    assert!(err.contains("wrote .envrc; kept python-packages.nix, flake.nix, .vscode/settings.json"), "{err}");
-    assert!(err.contains("warning: the kept flake.nix does not use python-packages.nix"), "{err}");
+    insta::assert_snapshot!(run_text(&partial, &filters), @r#"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: 3 packages for 24 targets; 0 index requests, 2 from cache; 0 artifacts downloaded for inference
+    lock2nix: init: wrote .envrc; kept python-packages.nix, flake.nix, .vscode/settings.json (--force replaces them)
+    lock2nix: init: warning: the kept flake.nix does not use python-packages.nix; see the README's "The Nix helpers", or replace it with --force
+    lock2nix: init: next: `git add .envrc` (flakes only see tracked files), then `direnv allow` or `nix develop`
+    "#);
     assert_eq!(project.read("python-packages.nix").as_deref(), Some("# mine\n"));
 
     // --force replaces them all.
     let forced = init(&project, &server, &["--force"]);
-    assert!(forced.status.success(), "{}", stderr(&forced));
-    assert!(project.read("python-packages.nix").unwrap().starts_with("# This file was generated by lock2nix"));
+    insta::assert_snapshot!(run_text(&forced, &filters), @"
+    exit code: 0
+    ----- stderr -----
+    lock2nix: 3 packages for 24 targets; 0 index requests, 2 from cache; 0 artifacts downloaded for inference
+    lock2nix: init: wrote python-packages.nix, flake.nix, .envrc, .vscode/settings.json
+    lock2nix: init: next: `git add python-packages.nix flake.nix .envrc .vscode/settings.json` (flakes only see tracked files), then `direnv allow` or `nix develop`
+    ");
+    let replaced = project.read("python-packages.nix").unwrap();
+    let version = env!("CARGO_PKG_VERSION");
+    assert_eq!(
+        replaced.lines().next(),
+        Some(format!("# This file was generated by lock2nix {version} with the command:").as_str())
+    );
     let flake = project.read("flake.nix").unwrap();
     assert_eq!(flake, template("flake.nix").replace("pkgs.python3;", "pkgs.python313;"), "3.13 among equals");
 }
@@ -78,12 +114,22 @@ fn a_project_that_is_not_a_package_gets_no_application_and_a_failed_run_writes_n
     let out = init(&project, &server, &[]);
     assert!(out.status.success(), "{}", stderr(&out));
     let flake = project.read("flake.nix").unwrap();
-    assert!(!flake.contains("mkApplication") && flake.contains("default = lock2nix.lib.mkEnv"), "{flake}");
+    // No application.
+    insta::assert_snapshot!(block(&flake, "packages = forAllSystems"), @"
+    packages = forAllSystems (pkgs: {
+      # The project's main dependencies (and the project) in one Python environment.
+      default = lock2nix.lib.mkEnv (project pkgs);
+    });
+    ");
 
     let (broken, server) = shop::project();
     broken.write("poetry.lock", "not a lock [");
     let out = init(&broken, &server, &[]);
-    assert_eq!(out.status.code(), Some(1));
+    insta::assert_snapshot!(run_text(&out, &[]), @"
+    exit code: 1
+    ----- stderr -----
+    lock2nix: error: poetry.lock is not a valid poetry.lock: line 1, column 5: key with no value, expected `=`
+    ");
     assert!(STARTER.iter().all(|f| broken.read(f).is_none()), "nothing written");
 }
 
@@ -134,7 +180,20 @@ fn the_interpreter_is_the_one_whose_wheels_cover_the_most_systems() {
     // Below the top of its repository, the dev shell is told where the project is.
     let (plan, _) = render_dir(pure.path(), &ResolveOptions::default(), example_url);
     let flake = &starter_files(&plan, Some("services/api/"), POETRY)[0].text;
-    assert!(flake.contains("        overlays = [ ];\n        workingTree = \"$REPO_ROOT/services/api\";\n"), "{flake}");
+    insta::assert_snapshot!(block(flake, "project = pkgs: {"), @r#"
+    project = pkgs: {
+      inherit pkgs;
+      python = pkgs.python313;
+      packages = ./python-packages.nix;
+      overlays = [ ];
+      workingTree = "$REPO_ROOT/services/api";
+    };
+    "#);
     // Not a package (no [build-system]): no application.
-    assert!(!flake.contains("mkApplication"), "{flake}");
+    insta::assert_snapshot!(block(flake, "packages = forAllSystems"), @"
+    packages = forAllSystems (pkgs: {
+      # The project's main dependencies (and the project) in one Python environment.
+      default = lock2nix.lib.mkEnv (project pkgs);
+    });
+    ");
 }
