@@ -4,10 +4,8 @@
 
 mod support;
 
-use std::process::Output;
-
 use support::project::{Project, run_text, stderr};
-use support::{IndexServer, Reply, fixture};
+use support::{IndexServer, Reply, fixture, generated_run};
 
 const RECORDED: [&str; 4] = ["six", "idna", "certifi", "packaging"];
 /// The content-hash Poetry 2.5.1 computes for the fixture's pyproject.toml with
@@ -145,8 +143,10 @@ fn a_lock_stale_against_pyproject_fails_the_check_even_when_the_file_is_up_to_da
     // Generating says so in a warning, and still generates.
     let run = project.run(&["--index-url", &server.index_url()]);
     // Its standard output is the generated file, left out here.
-    insta::assert_snapshot!(run_text(&Output { stdout: Vec::new(), ..run }, &filters), @"
+    insta::assert_snapshot!(generated_run(&run, &server), @"
     exit code: 0
+    ----- stdout -----
+    [NIX]
     ----- stderr -----
     lock2nix: warning: poetry.lock is stale against pyproject.toml (its content-hash b71aa1b9e18b… is not the 3afef464e7d5… Poetry computes from the dependencies, groups, extras and sources pyproject.toml declares now): run `poetry lock` (Poetry refuses to install from the lock until then; this file follows the lock as it is)
     lock2nix: 4 packages for 24 targets; 0 index requests, 4 from cache; 0 artifacts downloaded for inference

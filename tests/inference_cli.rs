@@ -5,40 +5,19 @@
 
 mod support;
 
-use std::process::Output;
-
-use support::artifacts;
-use support::nix::{arg_path, argstr, instantiate_eval_json, nix_tests_dir, require_nix};
-use support::project::{Project, stderr, stdout};
-
-use support::artifacts::{Artifact, hex_sha256, lock_entry, serve};
-use support::project::{run_text, sri};
+use support::artifacts::{self, Artifact, hash_filters, lock_entry, serve};
+use support::evaluate::{assert_environment_evaluates, package_set_attr, thrown};
+use support::nix::require_nix;
+use support::project::{Project, borrowed, filtered, run_text, run_text_generated, stderr, stdout};
 
 /// `(text, placeholder)` filters for a run against `server` with `artifacts`: the loopback
-/// address, the machine's architecture, and each artifact's sha256 (hex and SRI), which depends
-/// on the machine's compiler for the ELF files built on the spot.
+/// address, each artifact's sha256 (hex and SRI), which depends on the machine's compiler for
+/// the ELF files built on the spot, and the machine's architecture (in those file names too).
 fn filters(server: &support::IndexServer, artifacts: &[&Artifact]) -> Vec<(String, String)> {
     let mut filters = vec![(server.url(""), "[INDEX]".to_string())];
-    for artifact in artifacts {
-        let hex = hex_sha256(&artifact.bytes);
-        let name = artifact.filename.replace(artifacts::arch(), "[ARCH]");
-        filters.push((sri(&hex), format!("[SRI of {name}]")));
-        filters.push((hex, format!("[SHA256 of {name}]")));
-    }
+    filters.extend(hash_filters(artifacts));
     filters.push((artifacts::arch().to_string(), "[ARCH]".to_string()));
     filters
-}
-
-/// `text` with each filter applied.
-fn filtered(text: &str, filters: &[(String, String)]) -> String {
-    filters.iter().fold(text.to_string(), |text, (from, to)| text.replace(from, to))
-}
-
-/// A whole run for a snapshot, without its standard output (the generated file, whose attributes
-/// are pinned one by one).
-fn run_without_stdout(output: &Output, filters: &[(String, String)]) -> String {
-    let pairs: Vec<(&str, &str)> = filters.iter().map(|(from, to)| (from.as_str(), to.as_str())).collect();
-    run_text(&Output { stdout: Vec::new(), ..output.clone() }, &pairs)
 }
 
 #[test]
@@ -71,9 +50,10 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     let system = format!("{}-linux", artifacts::arch());
     let args =
         ["--index-url", &server.index_url(), "--system", &system, "--python", "3.11", "-o", "python-packages.nix"];
-    let filters = filters(&server, &[&sdist, &legacy, &zext, &vend]);
+    let owned = filters(&server, &[&sdist, &legacy, &zext, &vend]);
+    let filters = borrowed(&owned);
     let out = project.run(&args);
-    insta::assert_snapshot!(run_without_stdout(&out, &filters), @"
+    insta::assert_snapshot!(run_text(&out, &filters), @"
     exit code: 0
     ----- stderr -----
     lock2nix: 4 packages for 1 targets; 4 index requests, 0 from cache; 4 artifacts downloaded for inference
@@ -88,7 +68,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
       src = fetchurl {
         name = "hatchpkg-1.0.tar.gz";
         url = "[INDEX]/files/hatchpkg-1.0.tar.gz";
-        hash = "[SRI of hatchpkg-1.0.tar.gz]";
+        hash = "[sri of hatchpkg-1.0.tar.gz]";
       };
       # lock2nix: inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]
       build-system = [ prev.hatchling ];
@@ -104,7 +84,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
       src = fetchurl {
         name = "oldpkg-1.0.tar.gz";
         url = "[INDEX]/files/oldpkg-1.0.tar.gz";
-        hash = "[SRI of oldpkg-1.0.tar.gz]";
+        hash = "[sri of oldpkg-1.0.tar.gz]";
       };
       # lock2nix: inferred: build system setuptools.build_meta:__legacy__ from the sdist's setup.py (no pyproject.toml: setuptools)
       build-system = [
@@ -123,7 +103,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
       src = fetchurl {
         name = "zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
         url = "[INDEX]/files/zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
-        hash = "[SRI of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+        hash = "[sri of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
       };
       # lock2nix: inferred: 2 ELF files need stdenv.cc.cc.lib, zlib
       nativeBuildInputs = [ pkgs.autoPatchelfHook ];
@@ -144,7 +124,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
       src = fetchurl {
         name = "vend-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
         url = "[INDEX]/files/vend-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
-        hash = "[SRI of vend-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+        hash = "[sri of vend-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
       };
       # lock2nix: inferred: 2 ELF files, no library needed from nixpkgs
       nativeBuildInputs = [ pkgs.autoPatchelfHook ];
@@ -156,7 +136,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     // Facts are cached by sha256: a second run downloads nothing and writes the same file.
     let hits = server.total_hits();
     let again = project.run(&args);
-    insta::assert_snapshot!(run_without_stdout(&again, &filters), @"
+    insta::assert_snapshot!(run_text(&again, &filters), @"
     exit code: 0
     ----- stderr -----
     lock2nix: 4 packages for 1 targets; 0 index requests, 0 from cache; 0 artifacts downloaded for inference
@@ -174,7 +154,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
         }
     }
     let from_sets = project.run(&args);
-    insta::assert_snapshot!(run_without_stdout(&from_sets, &filters), @"
+    insta::assert_snapshot!(run_text(&from_sets, &filters), @"
     exit code: 0
     ----- stderr -----
     lock2nix: 4 packages for 1 targets; 0 index requests, 0 from cache; 0 artifacts downloaded for inference
@@ -194,7 +174,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
       src = fetchurl {
         name = "zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
         url = "[INDEX]/files/zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
-        hash = "[SRI of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+        hash = "[sri of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
       };
       dependencies = [ ];
       doCheck = false;
@@ -208,7 +188,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
       src = fetchurl {
         name = "hatchpkg-1.0.tar.gz";
         url = "[INDEX]/files/hatchpkg-1.0.tar.gz";
-        hash = "[SRI of hatchpkg-1.0.tar.gz]";
+        hash = "[sri of hatchpkg-1.0.tar.gz]";
       };
       # lock2nix: build system not inferred; nixpkgs' setuptools and wheel
       build-system = [
@@ -221,17 +201,7 @@ fn sdist_build_systems_and_wheel_libraries_are_inferred_once() {
     "#);
 
     if require_nix("sdist_build_systems_and_wheel_libraries_are_inferred_once") {
-        let result = instantiate_eval_json(
-            &nix_tests_dir().join("eval-overlay.nix"),
-            &[
-                arg_path("overlay", &project.join("python-packages.nix")),
-                argstr("root", "inferred"),
-                argstr("system", &system),
-                argstr("python", "3.11"),
-            ],
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
+        assert_environment_evaluates(&project.join("python-packages.nix"), "inferred", &system, "3.11");
     }
 }
 
@@ -256,10 +226,13 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
     // A limit between the two sizes: the sdist is read, the wheel is not.
     let limit = (sdist.bytes.len() + 1).to_string();
     let out = project.run(&[&base[..], &["--infer-max-size", &limit]].concat());
-    let mut filters = filters(&server, &[&sdist, &zext]);
-    filters.push((format!("({limit} bytes)"), "([LIMIT] bytes)".to_string()));
-    insta::assert_snapshot!(run_without_stdout(&out, &filters), @"
+    let mut owned = filters(&server, &[&sdist, &zext]);
+    owned.push((format!("({limit} bytes)"), "([LIMIT] bytes)".to_string()));
+    let filters = borrowed(&owned);
+    insta::assert_snapshot!(run_text_generated(&out, &filters), @"
     exit code: 0
+    ----- stdout -----
+    [NIX]
     ----- stderr -----
     lock2nix: warning: zext 1.0 (zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl): native libraries not inferred: not downloaded: larger than the size limit for inference ([LIMIT] bytes)
     lock2nix: 2 packages for 1 targets; 2 index requests, 0 from cache; 1 artifacts downloaded for inference, 1 over --infer-max-size
@@ -273,7 +246,7 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
       src = fetchurl {
         name = "hatchpkg-1.0.tar.gz";
         url = "[INDEX]/files/hatchpkg-1.0.tar.gz";
-        hash = "[SRI of hatchpkg-1.0.tar.gz]";
+        hash = "[sri of hatchpkg-1.0.tar.gz]";
       };
       # lock2nix: inferred: build system hatchling.build from the sdist's pyproject.toml [build-system]
       build-system = [ prev.hatchling ];
@@ -289,7 +262,7 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
       src = fetchurl {
         name = "zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
         url = "[INDEX]/files/zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
-        hash = "[SRI of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+        hash = "[sri of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
       };
       # lock2nix: native libraries not inferred: not downloaded: larger than the size limit for inference ([LIMIT] bytes)
       dependencies = [ ];
@@ -301,8 +274,10 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
     // asking the index again: it works offline and gives the same file.
     project.edit_lock(|lock| format!("{lock}# edited\n"));
     let same_limit = project.run(&[&base[..], &["--infer-max-size", &limit, "--offline"]].concat());
-    insta::assert_snapshot!(run_without_stdout(&same_limit, &filters), @"
+    insta::assert_snapshot!(run_text_generated(&same_limit, &filters), @"
     exit code: 0
+    ----- stdout -----
+    [NIX]
     ----- stderr -----
     lock2nix: warning: zext 1.0 (zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl): native libraries not inferred: not downloaded: larger than the size limit for inference ([LIMIT] bytes)
     lock2nix: 2 packages for 1 targets; 0 index requests, 2 from cache; 0 artifacts downloaded for inference, 1 over --infer-max-size
@@ -311,8 +286,10 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
 
     // Nothing was cached for the skipped wheel: without the limit it is read now.
     let again = project.run(&base);
-    insta::assert_snapshot!(run_without_stdout(&again, &filters), @"
+    insta::assert_snapshot!(run_text_generated(&again, &filters), @"
     exit code: 0
+    ----- stdout -----
+    [NIX]
     ----- stderr -----
     lock2nix: 2 packages for 1 targets; 0 index requests, 2 from cache; 1 artifacts downloaded for inference
     ");
@@ -324,7 +301,7 @@ fn artifacts_over_the_size_limit_are_skipped_named_and_not_cached() {
       src = fetchurl {
         name = "zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
         url = "[INDEX]/files/zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl";
-        hash = "[SRI of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
+        hash = "[sri of zext-1.0-cp311-cp311-manylinux_2_17_[ARCH].whl]";
       };
       # lock2nix: inferred: 2 ELF files need stdenv.cc.cc.lib, zlib
       nativeBuildInputs = [ pkgs.autoPatchelfHook ];
@@ -372,17 +349,9 @@ fn an_unknown_build_requirement_throws_naming_the_fix() {
     assert_eq!(listed, ["build-system = [", "prev.setuptools", "(fromNixpkgs \"no-such-backend\")"], "{nix}");
 
     if require_nix("an_unknown_build_requirement_throws_naming_the_fix") {
-        let overlay = project.join("out.nix");
-        let expr = format!(
-            "let pkgs = import {stub} {{ system = \"x86_64-linux\"; }}; py = pkgs.python311.override {{ packageOverrides = import {overlay} {{ inherit pkgs; }}; self = py; }}; in py.pkgs.oddpkg.drvPath",
-            stub = nix_tests_dir().join("../stub").display(),
-            overlay = overlay.display()
-        );
         // Evaluating the package throws lock2nix's message, not Nix's "attribute missing".
-        let error = support::nix::instantiate_eval_expr(&expr).unwrap_err();
-        // The message thrown: the last `error: ` line (older Nix prints it alone, newer ones after a trace).
-        let thrown = error.stderr.lines().rev().find_map(|l| l.trim().strip_prefix("error: "));
-        insta::assert_snapshot!(thrown.unwrap_or_else(|| panic!("{}", error.stderr)), @"lock2nix: a build system needs the Python package no-such-backend, which is neither in the lock nor in this nixpkgs' Python package set; add it to the lock, or give the package that needs it an --overrides entry (build-system, or native-build-inputs for a program)");
+        let error = package_set_attr(&project.join("out.nix"), "x86_64-linux", "3.11", "oddpkg.drvPath").unwrap_err();
+        insta::assert_snapshot!(thrown(&error), @"lock2nix: a build system needs the Python package no-such-backend, which is neither in the lock nor in this nixpkgs' Python package set; add it to the lock, or give the package that needs it an --overrides entry (build-system, or native-build-inputs for a program)");
     }
 }
 
@@ -408,7 +377,7 @@ fn a_downloaded_artifact_of_another_hash_is_a_hard_error() {
     let (host, locked, served) =
         (server.url(""), artifacts::hex_sha256(&sdist.bytes), artifacts::hex_sha256(&tampered));
     let filters = [(host.as_str(), "[SERVER]"), (locked.as_str(), "[LOCKED]"), (served.as_str(), "[SERVED]")];
-    insta::assert_snapshot!(support::project::run_text(&out, &filters), @r"
+    insta::assert_snapshot!(run_text(&out, &filters), @r"
     exit code: 1
     ----- stderr -----
     lock2nix: error: hatchpkg-1.0.tar.gz: cannot use [SERVER]/files/hatchpkg-1.0.tar.gz: its sha256 is [SERVED], but the lock and the index say [LOCKED]

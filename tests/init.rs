@@ -11,27 +11,12 @@ use lock2nix::testing::resolve::ResolveOptions;
 const POETRY: LockFile<'static> = LockFile { name: "poetry.lock", relock: "poetry lock" };
 use support::project::{Project, run_text, stderr};
 use support::render::{example_url, render_dir};
-use support::shop;
+use support::{block, shop};
 
 const STARTER: [&str; 4] = ["python-packages.nix", "flake.nix", ".envrc", ".vscode/settings.json"];
 
 fn template(relative: &str) -> String {
     std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("nix/template").join(relative)).unwrap()
-}
-
-/// The lines of `text` from the one containing `first` to the closing one at its indentation.
-fn block(text: &str, first: &str) -> String {
-    let mut lines = text.lines().skip_while(|l| !l.contains(first));
-    let start = lines.next().unwrap_or_else(|| panic!("no `{first}` in:\n{text}"));
-    let indent = start.len() - start.trim_start().len();
-    let mut out = vec![start];
-    for line in lines {
-        out.push(line);
-        if line.len() - line.trim_start().len() == indent && line.trim_start().starts_with('}') {
-            break;
-        }
-    }
-    out.join("\n")
 }
 
 fn init(project: &Project, server: &support::IndexServer, extra: &[&str]) -> std::process::Output {
@@ -115,7 +100,7 @@ fn a_project_that_is_not_a_package_gets_no_application_and_a_failed_run_writes_n
     assert!(out.status.success(), "{}", stderr(&out));
     let flake = project.read("flake.nix").unwrap();
     // No application.
-    insta::assert_snapshot!(block(&flake, "packages = forAllSystems"), @"
+    insta::assert_snapshot!(block(&flake, "      packages = forAllSystems (pkgs: {"), @"
     packages = forAllSystems (pkgs: {
       # The project's main dependencies (and the project) in one Python environment.
       default = lock2nix.lib.mkEnv (project pkgs);
@@ -180,7 +165,7 @@ fn the_interpreter_is_the_one_whose_wheels_cover_the_most_systems() {
     // Below the top of its repository, the dev shell is told where the project is.
     let (plan, _) = render_dir(pure.path(), &ResolveOptions::default(), example_url);
     let flake = &starter_files(&plan, Some("services/api/"), POETRY)[0].text;
-    insta::assert_snapshot!(block(flake, "project = pkgs: {"), @r#"
+    insta::assert_snapshot!(block(flake, "      project = pkgs: {"), @r#"
     project = pkgs: {
       inherit pkgs;
       python = pkgs.python313;
@@ -190,7 +175,7 @@ fn the_interpreter_is_the_one_whose_wheels_cover_the_most_systems() {
     };
     "#);
     // Not a package (no [build-system]): no application.
-    insta::assert_snapshot!(block(flake, "packages = forAllSystems"), @"
+    insta::assert_snapshot!(block(flake, "      packages = forAllSystems (pkgs: {"), @"
     packages = forAllSystems (pkgs: {
       # The project's main dependencies (and the project) in one Python environment.
       default = lock2nix.lib.mkEnv (project pkgs);

@@ -5,22 +5,18 @@
 
 mod support;
 
-use sha2::{Digest, Sha256};
 use std::fmt::Write as _;
-use support::artifacts::Artifact;
-use support::nix::{arg_path, argstr, instantiate_eval_json, nix_tests_dir, require_nix};
-use support::project::{Project, run_text, sri, stderr, stdout};
-use support::{IndexServer, Reply};
+use support::artifacts::{Artifact, hash_filters, hex_sha256};
+use support::evaluate::{assert_environment_evaluates, package_set_eval};
+use support::nix::require_nix;
+use support::project::{Project, borrowed, filtered, run_text, stderr, stdout};
+use support::{IndexServer, Reply, header_text};
 
 const SECRET: &str = "pa55-Wörd_x9";
 
-fn sha256(bytes: &[u8]) -> String {
-    support::hex(&Sha256::digest(bytes))
-}
-
 fn md5_of(bytes: &[u8]) -> String {
     // md5 is only what the index lists; lock2nix never checks it. Any 32 hex digits do.
-    sha256(bytes)[..32].to_string()
+    hex_sha256(bytes)[..32].to_string()
 }
 
 fn file(name: &str) -> Artifact {
@@ -47,7 +43,7 @@ fn private_index(files: &[(&str, &Artifact)]) -> IndexServer {
         r#"{{"meta":{{"api-version":"1.0"}},"name":"jsonpkg","files":[{{"filename":"{}","url":"../../files/{}","hashes":{{"sha256":"{}"}}}}]}}"#,
         json.filename,
         json.filename,
-        sha256(&json.bytes)
+        hex_sha256(&json.bytes)
     );
     server.route("/private/simple/jsonpkg/", vec![Reply::json(page)]);
     for (_, artifact) in files {
@@ -66,7 +62,7 @@ fn lock(files: &[(&str, &Artifact)], hashless_hash: bool, index: &str) -> String
         let hash = if *name == "hashless" && !hashless_hash {
             String::new()
         } else {
-            format!(", hash = \"sha256:{}\"", sha256(&artifact.bytes))
+            format!(", hash = \"sha256:{}\"", hex_sha256(&artifact.bytes))
         };
         let _ = write!(
             text,
@@ -146,14 +142,10 @@ fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
     assert!(by_env.status.success(), "{}", stderr(&by_env));
     let nix = project.read("out.nix").unwrap();
     let index = server.url("");
-    let hashes: Vec<(String, String)> = files
-        .iter()
-        .map(|(_, artifact)| (sri(&sha256(&artifact.bytes)), format!("[SRI of {}]", artifact.filename)))
-        .collect();
-    let pinned = |name: &str| {
-        let text = support::attribute(&nix, name).replace(&index, "[INDEX]");
-        hashes.iter().fold(text, |text, (from, to)| text.replace(from, to))
-    };
+    let mut owned = vec![(index.clone(), "[INDEX]".to_string())];
+    owned.extend(hash_filters(&files.iter().map(|(_, artifact)| artifact).collect::<Vec<_>>()));
+    let filters = borrowed(&owned);
+    let pinned = |name: &str| filtered(&support::attribute(&nix, name), &filters);
     // The md5-only file keeps the lock's sha256; the hash-less one was downloaded and hashed;
     // relative links are resolved. The build authenticates with the same variables, through
     // nixpkgs' netrc support.
@@ -165,7 +157,7 @@ fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
       src = fetchurl {
         name = "md5only-1.0-py3-none-any.whl";
         url = "[INDEX]/private/files/md5only-1.0-py3-none-any.whl";
-        hash = "[SRI of md5only-1.0-py3-none-any.whl]";
+        hash = "[sri of md5only-1.0-py3-none-any.whl]";
         netrcPhase = netrcPhase "127.0.0.1" "POETRY_HTTP_BASIC_PRIVATE";
         netrcImpureEnvVars = [
           "POETRY_HTTP_BASIC_PRIVATE_USERNAME"
@@ -184,7 +176,7 @@ fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
       src = fetchurl {
         name = "hashless-1.0.tar.gz";
         url = "[INDEX]/private/files/hashless-1.0.tar.gz";
-        hash = "[SRI of hashless-1.0.tar.gz]";
+        hash = "[sri of hashless-1.0.tar.gz]";
         netrcPhase = netrcPhase "127.0.0.1" "POETRY_HTTP_BASIC_PRIVATE";
         netrcImpureEnvVars = [
           "POETRY_HTTP_BASIC_PRIVATE_USERNAME"
@@ -208,7 +200,7 @@ fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
       src = fetchurl {
         name = "jsonpkg-1.0-py3-none-any.whl";
         url = "[INDEX]/private/files/jsonpkg-1.0-py3-none-any.whl";
-        hash = "[SRI of jsonpkg-1.0-py3-none-any.whl]";
+        hash = "[sri of jsonpkg-1.0-py3-none-any.whl]";
         netrcPhase = netrcPhase "127.0.0.1" "POETRY_HTTP_BASIC_PRIVATE";
         netrcImpureEnvVars = [
           "POETRY_HTTP_BASIC_PRIVATE_USERNAME"
@@ -250,17 +242,7 @@ fn credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index() {
     assert_secret_kept(&project, &[&denied, &by_env, &by_netrc, &by_url]);
 
     if require_nix("credentials_from_poetry_variables_netrc_or_the_url_reach_only_the_index") {
-        let result = instantiate_eval_json(
-            &nix_tests_dir().join("eval-overlay.nix"),
-            &[
-                arg_path("overlay", &project.join("out.nix")),
-                argstr("root", "consumer"),
-                argstr("system", "x86_64-linux"),
-                argstr("python", "3.11"),
-            ],
-        )
-        .unwrap_or_else(|e| panic!("{e}"));
-        assert!(result["env"].as_str().unwrap().ends_with(".drv"), "{result}");
+        assert_environment_evaluates(&project.join("out.nix"), "consumer", "x86_64-linux", "3.11");
     }
 }
 
@@ -302,11 +284,10 @@ fn a_source_pointed_at_a_mirror_is_still_checked_against_the_lock() {
     "#);
 
     // The mirror serves other bytes for a file than the lock recorded: a hard error.
-    let tampered = text.replace(&sha256(&files[2].1.bytes), &"0".repeat(64));
-    project.write("poetry.lock", &tampered);
+    let (index, served, zeros) = (server.url(""), hex_sha256(&files[2].1.bytes), "0".repeat(64));
+    project.write("poetry.lock", &text.replace(&served, &zeros));
     let bad = project.run_with_env(&[&["--cache-dir", "cache-2"][..], &args].concat(), &vars);
-    let filters = [(server.url(""), "[INDEX]"), (sha256(&files[2].1.bytes), "[SHA256]"), ("0".repeat(64), "[ZEROS]")];
-    let filters: Vec<(&str, &str)> = filters.iter().map(|(from, to)| (from.as_str(), *to)).collect();
+    let filters = [(index.as_str(), "[INDEX]"), (served.as_str(), "[SHA256]"), (zeros.as_str(), "[ZEROS]")];
     insta::assert_snapshot!(run_text(&bad, &filters), @r"
     exit code: 1
     ----- stderr -----
@@ -332,7 +313,7 @@ fn credentials_do_not_follow_a_redirect_to_another_origin() {
         r#"{{"meta":{{"api-version":"1.0"}},"name":"jsonpkg","files":[{{"filename":"{}","url":"{}","hashes":{{"sha256":"{}"}}}}]}}"#,
         files[2].1.filename,
         server.url(&format!("/private/files/{}", files[2].1.filename)),
-        sha256(&files[2].1.bytes)
+        hex_sha256(&files[2].1.bytes)
     );
     elsewhere.route("/simple/jsonpkg/", vec![Reply::json(page)]);
     server.route(
@@ -374,9 +355,7 @@ fn an_unreachable_named_index_stops_the_run_or_throws_with_allow_missing() {
     lock2nix: 2 packages for 1 targets; 2 index requests, 0 from cache; 0 artifacts downloaded for inference
     ");
     let nix = project.read("out.nix").unwrap();
-    let header: Vec<&str> = nix.lines().take_while(|l| l.starts_with('#')).collect();
-    let version = concat!("lock2nix ", env!("CARGO_PKG_VERSION"));
-    insta::assert_snapshot!(header.join("\n").replace(version, "lock2nix [VERSION]"), @"
+    insta::assert_snapshot!(header_text(&nix, &[]), @"
     # This file was generated by lock2nix [VERSION] with the command:
     #   lock2nix --system x86_64-linux --python 3.11 --no-infer --allow-missing poetry.lock
     # Regenerate it instead of editing it; put fixes in an overlay composed after this one.
@@ -408,12 +387,8 @@ fn the_build_writes_a_netrc_from_poetrys_variables_or_downloads_anonymously() {
     let out = project.run_with_env(&[&["--cache-dir", "cache"][..], &ARGS].concat(), &vars);
     assert!(out.status.success(), "{}", stderr(&out));
     // The fetcher's netrcPhase, as nixpkgs' fetchurl runs it before curl.
-    let expr = format!(
-        "let pkgs = import {} {{ system = \"x86_64-linux\"; }}; py = pkgs.python311.override {{ packageOverrides = import {} {{ inherit pkgs; }}; }}; in py.pkgs.jsonpkg.src.netrcPhase",
-        support::nix::stub_dir().display(),
-        project.join("out.nix").display()
-    );
-    let json = support::nix::instantiate_eval_expr(&expr).unwrap_or_else(|e| panic!("{e}"));
+    let json = package_set_eval(&project.join("out.nix"), "x86_64-linux", "3.11", "ps.jsonpkg.src.netrcPhase")
+        .unwrap_or_else(|e| panic!("{e}"));
     let script: String = serde_json::from_str(&json).unwrap_or_else(|e| panic!("{e}: {json}"));
     let run = |env: &[(&str, &str)]| {
         let dir = tempfile::tempdir().unwrap();

@@ -8,7 +8,9 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
-use super::nix::{NIX_SETTINGS, instantiate_eval, instantiate_eval_expr, nix_tests_dir, stub_dir};
+use super::nix::{
+    NIX_SETTINGS, instantiate_eval, instantiate_eval_expr, instantiate_eval_json, nix_tests_dir, stub_dir,
+};
 
 /// The systems every output is evaluated for, in the order the reports list them.
 pub const SYSTEMS: [&str; 4] = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"];
@@ -284,4 +286,24 @@ pub fn generated_targets(text: &str) -> Vec<(String, String)> {
             (system.to_string(), python.to_string())
         })
         .collect()
+}
+
+/// The message a failed Nix evaluation threw: the last `error: ` line of its standard error
+/// (older Nix prints that line alone, newer ones after a trace).
+pub fn thrown(stderr: &str) -> &str {
+    stderr
+        .lines()
+        .rev()
+        .find_map(|l| l.trim().strip_prefix("error: "))
+        .unwrap_or_else(|| panic!("no error in:\n{stderr}"))
+}
+
+/// Asserts that the project's environment (`env` of `nix/tests/eval-overlay.nix`) evaluates to a
+/// derivation on one target of the generated `output`.
+#[track_caller]
+pub fn assert_environment_evaluates(output: &Path, root: &str, system: &str, python: &str) {
+    let harness = nix_tests_dir().join("eval-overlay.nix");
+    let result =
+        instantiate_eval_json(&harness, &pair_args(output, root, system, python)).unwrap_or_else(|e| panic!("{e}"));
+    assert!(result["env"].as_str().is_some_and(|env| env.ends_with(".drv")), "{result}");
 }

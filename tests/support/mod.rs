@@ -76,6 +76,16 @@ pub fn header_text(nix: &str, filters: &[(&str, &str)]) -> String {
     project::filtered(&header(nix), &all)
 }
 
+/// [`project::run_text_generated`] of a run against `server`, which shows as `[INDEX]`.
+pub fn generated_run(output: &std::process::Output, server: &IndexServer) -> String {
+    project::run_text_generated(output, &[(&server.url(""), "[INDEX]")])
+}
+
+/// [`header_text`] of a file generated against `server`, which shows as `[INDEX]`.
+pub fn index_header(nix: &str, server: &IndexServer) -> String {
+    header_text(nix, &[(&server.url(""), "[INDEX]")])
+}
+
 /// The values of the `key = "…";` lines of `text` (a generated attribute), in order.
 pub fn quoted_values(text: &str, key: &str) -> Vec<String> {
     let start = format!("{key} = \"");
