@@ -478,10 +478,7 @@ impl Plan {
 fn break_cycles(lock: &Lock, resolution: &Resolution, used: &[usize]) -> BTreeSet<(usize, usize)> {
     // Nodes in name order so the choice of edge depends only on names.
     let mut order: Vec<usize> = used.to_vec();
-    order.sort_by(|&a, &b| {
-        let (pa, pb) = (&lock.packages[a], &lock.packages[b]);
-        pa.name.cmp(&pb.name).then_with(|| pa.version.cmp(&pb.version))
-    });
+    order.sort_unstable_by_key(|&i| resolution.rank[i]);
     // Names, not versions, are what Nix attributes reference: edges go to every version of a
     // name. By lock index, the nodes of that package's name (looked up once per package, not
     // once per edge and target).

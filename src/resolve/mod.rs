@@ -61,6 +61,9 @@ pub struct Resolution {
     pub follows_lock_markers: bool,
     /// Where those markers leave out packages that the dependency graph reaches.
     pub disagreement: Option<Disagreement>,
+    /// Aligned with `lock.packages`: each package's place in the order of names, then
+    /// versions, which decides every order that must not depend on the lock's.
+    pub rank: Vec<u32>,
 }
 
 /// One locked package on every target; `None` where it is not installed.
@@ -251,13 +254,13 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     } else {
         None
     };
-    let mut resolution = transpose(lock, targets, per_target);
+    let mut resolution = transpose(lock, targets, per_target, rank);
     resolution.follows_lock_markers = lock_markers;
     resolution.disagreement = disagreement;
     Ok(resolution)
 }
 
-fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetResolution>) -> Resolution {
+fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetResolution>, rank: Vec<u32>) -> Resolution {
     // Not `vec![…; n]`: its clones of an empty Vec would drop the capacity.
     let mut packages: Vec<PackageResolution> =
         (0..lock.packages.len()).map(|_| PackageResolution { per_target: Vec::with_capacity(targets.len()) }).collect();
@@ -275,7 +278,7 @@ fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetReso
         }
     }
     packages.par_iter_mut().for_each(PackageResolution::share_needs);
-    Resolution { targets, packages, roots, follows_lock_markers: false, disagreement: None }
+    Resolution { targets, packages, roots, follows_lock_markers: false, disagreement: None, rank }
 }
 
 /// Package indices by name (a name may be locked at several versions), the highest version

@@ -20,7 +20,7 @@ use crate::model::{Conflict, ConflictItem, Dependency, FileHash, Lock, LockForma
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::safe_url::DisplaySafeUrl;
 use crate::toml_error;
-use wire::{RawDependency, RawLock, RawPackage, RawRequirement, RawSource};
+use wire::{RawArtifact, RawDependency, RawLock, RawPackage, RawRequirement, RawSource};
 
 /// Parses the text of a uv.lock; `origin` names the file in errors.
 pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
@@ -135,9 +135,7 @@ impl<'a> Reader<'a> {
         // A dynamic version (a path package's) is only known once built.
         let (version, version_text) = crate::model::read_version(raw.version.as_deref().unwrap_or("0")).map_err(err)?;
         let source = source::convert(&raw.source).map_err(err)?;
-        let artifacts = raw.sdist.iter().chain(&raw.wheels);
-        let mut files = Vec::with_capacity(artifacts.size_hint().0);
-        for artifact in artifacts {
+        let locked_file = |artifact: &RawArtifact| -> Result<LockedFile, LockError> {
             let filename = artifact
                 .filename
                 .clone()
@@ -158,8 +156,9 @@ impl<'a> Reader<'a> {
                 _ => None,
             });
             let dist = DistFilename::parse(&filename);
-            files.push(LockedFile { filename, hash, dist, url: url.map(|url| Box::new(DisplaySafeUrl::from(url))) });
-        }
+            Ok(LockedFile { filename, hash, dist, url: url.map(|url| Box::new(DisplaySafeUrl::from(url))) })
+        };
+        let files = super::exactly_sized(raw.sdist.iter().chain(&raw.wheels).map(locked_file))?;
         let mut dependencies = self.edges(&raw.dependencies, false, &entry)?;
         let mut extras = BTreeMap::new();
         for (extra, edges) in &raw.optional_dependencies {
