@@ -1895,6 +1895,10 @@ fn app_lock(dependencies: &str, packages: &str) -> String {
     )
 }
 
+/// A uv.lock with neither a package nor a manifest, as uv writes it for a pyproject.toml
+/// without a `[project]` table.
+const STUB_UV_LOCK: &str = "version = 1\nrevision = 3\nrequires-python = \">=3.12\"\n";
+
 fn six_with(wheel_tags: &str) -> String {
     format!(
         "\n[[package]]\nname = \"six\"\nversion = \"1.16.0\"\nsource = {{ registry = \"https://pypi.org/simple\" }}\nwheels = [{{ url = \"https://files.example/six-1.16.0-{wheel_tags}.whl\", hash = \"sha256:0000000000000000000000000000000000000000000000000000000000000001\" }}]\n"
@@ -1908,6 +1912,13 @@ fn an_empty_project_succeeds_with_a_warning_that_names_the_lock_and_says_why() {
     }
     let cases = [
         (app_lock("[]", ""), "uv.lock locks no package; the file holds only the project's attribute"),
+        // uv's stub beside a project it does not manage (Textual's): nothing locked, no root.
+        (STUB_UV_LOCK.to_string(), "uv.lock locks no package; the file holds only the project's attribute"),
+        // A root project missing from the lock: uv installs nothing from it, and it is stale.
+        (
+            format!("{STUB_UV_LOCK}{}", six_with("py2.py3-none-any")),
+            "uv.lock locks 1 package, but names neither a root project nor a workspace member that installs it; if pyproject.toml declares a project, run `uv lock`; the file holds only the project's attribute",
+        ),
         (
             app_lock("[]", &six_with("py2.py3-none-any")),
             "uv.lock locks 1 package, but the project declares no dependency, group or extra that installs it",

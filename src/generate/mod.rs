@@ -17,7 +17,7 @@ use rustc_hash::FxHashMap;
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::inference::{self, InferOptions};
 use crate::lockfile;
-use crate::model::{Lock, Package, Sha256, Source};
+use crate::model::{Lock, LockFormat, Package, Sha256, Source};
 use crate::name::PackageName;
 use crate::overrides::{ArtifactKind as Kind, Database, OverrideError};
 use crate::plan::{self, Locations, Plan, Provenance};
@@ -480,10 +480,20 @@ fn empty_project(lock: &Lock, project: &Project, plan: &Plan) -> Option<Warning>
         && project.groups.values().all(|g| g.dependencies.is_empty())
         && project.extras.values().all(Vec::is_empty)
     {
-        format!(
-            "{} locks {packages}, but the project declares no dependency, group or extra that installs {them}",
-            lock.origin
-        )
+        // A uv.lock of a workspace whose root is no project installs only its members and the
+        // root's groups: without either, nothing (as `uv sync --frozen` does).
+        if lock.roots.as_ref().is_some_and(|roots| roots.name.is_none() && matches!(lock.format, LockFormat::Uv { .. }))
+        {
+            format!(
+                "{} locks {packages}, but names neither a root project nor a workspace member that installs {them}; if pyproject.toml declares a project, run `uv lock`",
+                lock.origin
+            )
+        } else {
+            format!(
+                "{} locks {packages}, but the project declares no dependency, group or extra that installs {them}",
+                lock.origin
+            )
+        }
     } else if versions.is_empty() {
         format!(
             "{} locks {packages}, but the markers and Python constraints of the project's dependencies install {them} on none of the {targets} targets",

@@ -280,12 +280,6 @@ impl<'a> Reader<'a> {
             self.add_groups(&mut roots, &root.dev_dependencies, &root.name)?;
             roots.name = Some(name);
         } else {
-            if self.members().is_empty() {
-                return Err(self.error(
-                    "[manifest]",
-                    "the lock has neither a root project (source `editable = \".\"` or `virtual = \".\"`) nor workspace members",
-                ));
-            }
             for member in self.members() {
                 self.add_member(&mut roots, member)?;
             }

@@ -187,8 +187,31 @@ fn bad_locks_get_one_error_naming_the_entry() {
     assert!(error(&ambiguous).contains("2 locked packages of that name fit"), "{}", error(&ambiguous));
     let version = parse("version = 2\n", "uv.lock").unwrap_err().to_string();
     assert!(version.contains("uv.lock of version 2") && version.contains("reads version 1"), "{version}");
-    let rootless = error(&registry("six", "1.0", ""));
-    assert!(rootless.contains("neither a root project"), "{rootless}");
     let toml = parse("version = 1\n[[package]]\nname = \"six\"\n", "uv.lock").unwrap_err().to_string();
     assert!(toml.starts_with("uv.lock is not a valid uv.lock"), "{toml}");
+}
+
+/// As uv reads it: a lock without a root project or members (a workspace whose root is no
+/// project) installs what its manifest's groups name, and a lock that locks nothing (uv's stub
+/// beside a project it does not manage) installs nothing; neither is an error.
+#[test]
+fn a_lock_without_root_or_members_installs_its_manifest_groups_only() {
+    let stub = lock("");
+    assert!(stub.packages.is_empty());
+    let roots = stub.roots.expect("a uv.lock has roots");
+    assert_eq!((roots.name, roots.main.len(), roots.groups.len()), (None, 0, 0));
+
+    let grouped = lock(&format!(
+        "[manifest]\n[manifest.dependency-groups]\nlint = [{{ name = \"six\" }}]\n\n{}{}",
+        registry("six", "1.0", ""),
+        registry("idle", "1.0", "")
+    ));
+    let roots = grouped.roots.expect("a uv.lock has roots");
+    assert_eq!((roots.name, roots.main.len()), (None, 0));
+    let groups: Vec<(String, Vec<&str>)> = roots
+        .groups
+        .iter()
+        .map(|(group, edges)| (group.to_string(), edges.iter().map(|d| d.name.as_ref()).collect()))
+        .collect();
+    assert_eq!(groups, [("lint".to_string(), vec!["six"])]);
 }
