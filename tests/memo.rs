@@ -218,6 +218,33 @@ fn a_damaged_memo_is_not_used() {
     assert_eq!(again, first);
 }
 
+/// The memo keeps the output file it remembers as a hard link, not a copy: a run that replaces
+/// the output leaves the link as it was, an output edited in place no longer matches the entry
+/// (a whole run restores it), and a removed one comes back from the memo.
+#[test]
+fn the_memo_keeps_its_output_whatever_happens_to_the_file() {
+    let project = workspace();
+    let (first, _, _) = run(&project, &[]);
+    std::fs::write(project.join("out.nix"), first.replace("member", "memver")).unwrap();
+    let (restored, _, remembered) = run(&project, &[]);
+    assert!(!remembered, "an output edited in place is not the one remembered");
+    assert_eq!(restored, first);
+    std::fs::remove_file(project.join("out.nix")).unwrap();
+    let (again, _, remembered) = run(&project, &[]);
+    assert!(remembered, "a removed output comes back from the memo");
+    assert_eq!(again, first);
+    // Standard output: the memo keeps a copy, and answers the next run.
+    let printed = |project: &Project| {
+        let out = project.run(&["--no-infer", "-v"]);
+        assert!(out.status.success(), "{}", stderr(&out));
+        let remembered = stderr(&out).contains("answered from the run memo");
+        (String::from_utf8(out.stdout).unwrap(), remembered)
+    };
+    let (text, remembered) = printed(&project);
+    assert!(!remembered, "standard output is another entry than out.nix");
+    assert_eq!(printed(&project), (text, true));
+}
+
 #[test]
 fn a_run_that_found_a_remote_unreachable_is_not_remembered() {
     let project = workspace();

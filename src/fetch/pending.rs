@@ -88,6 +88,21 @@ pub fn write_atomically_with(
     Ok(())
 }
 
+/// Makes `path` a hard link to `source` through a temporary name beside it, as
+/// [`write_atomically`] writes: a reader sees the old file or the new one.
+pub(crate) fn link_atomically(source: &Path, path: &Path) -> std::io::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir)?;
+    // A fresh name from tempfile, freed for the link to take.
+    let (temp, _registered) = Registered::create(
+        || tempfile::NamedTempFile::new_in(dir).map(tempfile::NamedTempFile::into_temp_path),
+        |t| t,
+    )?;
+    std::fs::remove_file(&temp)?;
+    std::fs::hard_link(source, &temp)?;
+    temp.persist(path).map_err(|e| e.error)
+}
+
 /// For files only this user reads (the cache).
 pub(crate) const PRIVATE: u32 = 0o600;
 /// For files of the project (the output, the `--hashes` file).
@@ -107,6 +122,25 @@ mod tests {
         let names: Vec<_> =
             std::fs::read_dir(dir.path().join("sub")).unwrap().flatten().map(|e| e.file_name()).collect();
         assert_eq!(names, ["file.txt"]);
+        assert!(!pending().iter().any(|p| p.starts_with(dir.path())));
+    }
+
+    #[test]
+    fn a_link_replaces_the_file_and_leaves_nothing_registered() {
+        let dir = tempfile::tempdir().unwrap();
+        let (source, path) = (dir.path().join("out.nix"), dir.path().join("memo/text.nix"));
+        write_atomically(&source, b"new", PUBLIC).unwrap();
+        write_atomically(&path, b"old", PRIVATE).unwrap();
+        link_atomically(&source, &path).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        // The source replaced as a run replaces its output: the link keeps what it was.
+        write_atomically(&source, b"newer", PUBLIC).unwrap();
+        assert_eq!(std::fs::read(&path).unwrap(), b"new");
+        let names: Vec<_> =
+            std::fs::read_dir(dir.path().join("memo")).unwrap().flatten().map(|e| e.file_name()).collect();
+        assert_eq!(names, ["text.nix"]);
+        assert!(link_atomically(&dir.path().join("missing"), &path).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), b"new", "a failed link leaves the file");
         assert!(!pending().iter().any(|p| p.starts_with(dir.path())));
     }
 

@@ -74,12 +74,12 @@ impl Memo {
         Some(Generated { nix, stats, warnings: entry.warnings, stale_lock: entry.stale_lock, intermediates: None })
     }
 
-    /// Remembers `generated`, seen through `witnesses`, unless it depended on the network.
-    /// A cache that cannot be written only costs the next run its speed.
-    pub(super) fn remember(&self, generated: &Generated, witnesses: witness::Witnesses) {
+    /// The entry remembering `generated`, seen through `witnesses`; `None` when the run
+    /// depended on the network (any older entry is removed then).
+    pub(super) fn entry(&self, generated: &Generated, witnesses: witness::Witnesses) -> Option<Vec<u8>> {
         if generated.warnings.iter().any(|w| depends_on_network(w.kind)) {
             let _ = std::fs::remove_file(&self.entry);
-            return;
+            return None;
         }
         let entry = Entry {
             key: self.key.clone(),
@@ -90,11 +90,26 @@ impl Memo {
             packages: generated.stats.packages,
             targets: generated.stats.targets,
         };
-        let Ok(json) = serde_json::to_vec(&entry) else { return };
-        // The text first: an entry never names an output that is not there yet.
-        let (nix, private) = (&generated.nix, fetch::pending::PRIVATE);
-        let _ = fetch::pending::write_atomically_with(&self.nix, private, |out| nix.write_to(out))
-            .and_then(|()| fetch::pending::write_atomically(&self.entry, &json, private));
+        serde_json::to_vec(&entry).ok()
+    }
+
+    /// Writes the remembered text beside the entry.
+    pub(super) fn write_text(&self, generated: &Generated) -> std::io::Result<()> {
+        let nix = &generated.nix;
+        fetch::pending::write_atomically_with(&self.nix, fetch::pending::PRIVATE, |out| nix.write_to(out))
+    }
+
+    /// Makes the output file the run wrote the remembered text, by a hard link instead of a
+    /// copy (a large lock's is 27 MB). The entry's digest still decides: an output edited in
+    /// place no longer matches it, and one replaced by the next run leaves the link as it was.
+    pub(super) fn link_text(&self, output: &std::path::Path) -> std::io::Result<()> {
+        fetch::pending::link_atomically(output, &self.nix)
+    }
+
+    /// Writes the entry, after its text: an entry never names a text that is not there yet.
+    /// A cache that cannot be written only costs the next run its speed.
+    pub(super) fn write_entry(&self, entry: &[u8]) {
+        let _ = fetch::pending::write_atomically(&self.entry, entry, fetch::pending::PRIVATE);
     }
 }
 

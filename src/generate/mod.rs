@@ -201,14 +201,24 @@ impl From<fetch::FetchError> for GenerateError {
 /// Runs the pipeline, or answers from the run memo when the options ask for it and nothing the
 /// remembered run read has changed (`--refresh` always runs).
 pub fn generate(options: &GenerateOptions) -> Result<Generated, GenerateError> {
-    generate_then(options, |_| ()).map(|(generated, ())| generated)
+    remembered_run(options, |_| (), None).map(|(generated, ())| generated)
 }
 
-/// [`generate`], then `deliver` (writing the file out) given the result while the run memo
-/// remembers it: the two are a run's last steps, and neither needs the other.
+/// [`generate`], then `deliver` given the result while the run memo remembers it: the two are
+/// a run's last steps, and neither needs the other. `deliver` writes the file to
+/// `options.output` (or standard output), and the memo then keeps that file as its copy.
 pub fn generate_then<T>(
     options: &GenerateOptions,
     deliver: impl FnOnce(&Generated) -> T,
+) -> Result<(Generated, T), GenerateError> {
+    remembered_run(options, deliver, options.output.as_deref())
+}
+
+/// [`generate_then`]; `output` is the file `deliver` writes, if it writes one.
+fn remembered_run<T>(
+    options: &GenerateOptions,
+    deliver: impl FnOnce(&Generated) -> T,
+    output: Option<&Path>,
 ) -> Result<(Generated, T), GenerateError> {
     let memo = options.memo.then(|| memo::Memo::for_run(options)).flatten();
     if let Some(remembered) = memo.as_ref().filter(|_| !options.fetch.refresh).and_then(memo::Memo::recall) {
@@ -230,9 +240,24 @@ pub fn generate_then<T>(
     }
     let witnesses = recording.finish();
     let out = std::thread::scope(|scope| {
-        let remembering = scope.spawn(|| memo.remember(&generated, witnesses));
+        // Digested while the file is delivered; without an output file, the text is copied
+        // beside the entry meanwhile too.
+        let remembering = scope.spawn(|| {
+            let entry = memo.entry(&generated, witnesses)?;
+            if output.is_none() {
+                memo.write_text(&generated).ok()?;
+            }
+            Some(entry)
+        });
         let out = deliver(&generated);
-        remembering.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        let entry = remembering.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        // The output file, once written, is the remembered text (or, across file systems, a copy).
+        let text = |output: &Path| memo.link_text(output).or_else(|_| memo.write_text(&generated));
+        if let Some(entry) = entry
+            && output.is_none_or(|output| text(output).is_ok())
+        {
+            memo.write_entry(&entry);
+        }
         out
     });
     Ok((generated, out))
@@ -600,8 +625,12 @@ pub(crate) fn queries<'a>(
             .entry((index_url, &package.name))
             .or_insert_with(|| ProjectQuery::for_package(index_url, package, allow_missing));
         query.files.extend(&package.files);
+        // Neighbouring targets mostly choose the same file: each run of them is one insert.
+        let mut last = None;
         for installed in resolution.packages[i].per_target.iter().flatten() {
-            if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact {
+            if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact
+                && last.replace(f) != Some(f)
+            {
                 query.chosen.insert(Cow::Borrowed(&package.files[f].filename));
             }
         }
