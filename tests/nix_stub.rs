@@ -8,15 +8,15 @@
 // Tests print what they leave out.
 #![allow(clippy::print_stderr)]
 
-#[path = "support/nix.rs"]
-mod nix_support;
+mod support;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use base64::Engine as _;
-use nix_support::*;
 use sha2::{Digest, Sha256};
+use support::evaluate::{thrown, thrown_whole};
+use support::nix::*;
 
 const SYSTEMS: [&str; 4] = ["x86_64-linux", "aarch64-linux", "x86_64-darwin", "aarch64-darwin"];
 
@@ -36,19 +36,11 @@ fn expect_true(case: &str) {
     }
 }
 
-/// The case must fail to evaluate, with every needle in the error output.
-fn expect_failure(case: &str, needles: &[&str]) {
+/// The message the case throws (the last of Nix's output), through [`thrown_whole`].
+fn thrown_by(case: &str) -> String {
     match eval_case(case) {
         Ok(out) => panic!("self-test case {case} should fail but evaluated to {out}"),
-        Err(e) => {
-            for needle in needles {
-                assert!(
-                    e.stderr.contains(needle),
-                    "self-test case {case}: error does not mention {needle:?}:\n{}",
-                    e.stderr
-                );
-            }
-        }
+        Err(e) => thrown_whole(&e.stderr),
     }
 }
 
@@ -67,24 +59,20 @@ macro_rules! nix_test {
 // ---------------------------------------------------------------- fetchurl
 
 nix_test!(fetchurl_rejects_unexpected_argument, {
-    expect_failure("failFetchurlUnexpectedArgument", &["called with unexpected argument 'sha256sum'"]);
+    insta::assert_snapshot!(thrown_by("failFetchurlUnexpectedArgument"), @"'fetchurlAttrs' at [REPO]/nix/stub/fetchurl.nix:52:5 called with unexpected argument 'sha256sum'");
 });
 
 nix_test!(fetchurl_rejects_two_hashes, {
-    expect_failure("failFetchurlTwoHashes", &["multiple hashes passed to fetchurl"]);
+    insta::assert_snapshot!(thrown_by("failFetchurlTwoHashes"), @r#"multiple hashes passed to fetchurl: ["https://example.invalid/packages/six-1.16.0-py2.py3-none-any.whl"]"#);
 });
 
 nix_test!(fetchurl_needs_exactly_one_of_url_and_urls, {
-    let msg = "fetchurl requires either `url` or `urls` to be set";
-    expect_failure("failFetchurlUrlAndUrls", &[msg]);
-    expect_failure("failFetchurlNoUrl", &[msg]);
+    insta::assert_snapshot!(thrown_by("failFetchurlUrlAndUrls"), @r#"fetchurl requires either `url` or `urls` to be set: {"hash":"sha256-eK5G+l0cJlcyfYic1BiZC5Kpqhe3X5AZe/Cq/20zbCY=","url":"https://example.invalid/packages/six-1.16.0-py2.py3-none-any.whl","urls":["https://example.invalid/packages/six-1.16.0-py2.py3-none-any.whl"]}"#);
+    insta::assert_snapshot!(thrown_by("failFetchurlNoUrl"), @r#"fetchurl requires either `url` or `urls` to be set: {"hash":"sha256-eK5G+l0cJlcyfYic1BiZC5Kpqhe3X5AZe/Cq/20zbCY="}"#);
 });
 
 nix_test!(fetchurl_rejects_percent_encoded_store_name, {
-    expect_failure(
-        "failFetchurlPercentName",
-        &["torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl", "contains illegal character '%'"],
-    );
+    insta::assert_snapshot!(thrown_by("failFetchurlPercentName"), @r#"evaluation aborted with the following error message: 'lock2nix nix stub: fetchurl: store path name 'torch-2.5.1%2Bcpu-cp311-cp311-linux_x86_64.whl' contains illegal character '%', which Nix rejects ("store path ... contains illegal character"); pass `name = "<the real file name>"`'"#);
     // … and the documented fix works.
     expect_true("fetchurlPercentNameWithName");
 });
@@ -102,56 +90,61 @@ nix_test!(fetchurl_accepts_documented_forms, {
 nix_test!(fetchgit_defaults_and_refusals, {
     expect_true("fetchgitDefaults");
     expect_true("fetchgitTagSha256AndNoHash");
-    expect_failure("failFetchgitUnexpectedArgument", &["called with unexpected argument 'submodules'"]);
-    expect_failure("failFetchgitTwoHashes", &["fetcher called with mutually-incompatible arguments: hash, sha256"]);
-    expect_failure(
-        "failFetchgitRevAndTag",
-        &["fetchgit requires one of either `rev` or `tag` to be provided (not both)."],
-    );
-    expect_failure("failFetchgitLeaveDotGit", &["lock2nix nix stub: fetchgit: leaveDotGit"]);
-    expect_failure("failFetchgitPostFetch", &["lock2nix nix stub: fetchgit: postFetch is not supported"]);
+    insta::assert_snapshot!(thrown_by("failFetchgitUnexpectedArgument"), @"'fetchgitAttrs' at [REPO]/nix/stub/fetchgit.nix:209:5 called with unexpected argument 'submodules'");
+    insta::assert_snapshot!(thrown_by("failFetchgitTwoHashes"), @"fetcher called with mutually-incompatible arguments: hash, sha256");
+    insta::assert_snapshot!(thrown_by("failFetchgitRevAndTag"), @"fetchgit requires one of either `rev` or `tag` to be provided (not both).");
+    insta::assert_snapshot!(thrown_by("failFetchgitLeaveDotGit"), @"evaluation aborted with the following error message: 'lock2nix nix stub: fetchgit: leaveDotGit (or deepClone/fetchTags, which imply it) is not supported by the stub (lock2nix output should not need it)'");
+    insta::assert_snapshot!(thrown_by("failFetchgitPostFetch"), @"evaluation aborted with the following error message: 'lock2nix nix stub: fetchgit: postFetch is not supported by the stub (lock2nix output should not need it)'");
 });
 
 // ---------------------------------------------------------------- buildPythonPackage
 
 nix_test!(build_python_package_rejects_format_and_pyproject_together, {
-    expect_failure("failBothFormatAndPyproject", &["assertion '((pyproject != null) -> (format == null))' failed"]);
+    insta::assert_snapshot!(thrown_by("failBothFormatAndPyproject"), @"assertion '((pyproject != null) -> (format == null))' failed");
 });
 
 nix_test!(build_python_package_rejects_neither_format_nor_pyproject, {
-    expect_failure(
-        "failNeitherFormatNorPyproject",
-        &[
-            "python3.11-six-1.16.0 does not configure a `format`",
-            "set `pyproject = true` and `build-system = [ setuptools ]`",
-        ],
-    );
+    insta::assert_snapshot!(thrown_by("failNeitherFormatNorPyproject"), @"python3.11-six-1.16.0 does not configure a `format`. To build with setuptools as before, set `pyproject = true` and `build-system = [ setuptools ]`.`");
 });
 
 nix_test!(build_python_package_rejects_unknown_argument, {
-    expect_failure("failUnknownArgument", &["unknown argument 'pythonImportCheck'"]);
+    insta::assert_snapshot!(thrown_by("failUnknownArgument"), @"evaluation aborted with the following error message: 'lock2nix nix stub: buildPythonPackage: python3.11-six-1.16.0: unknown argument 'pythonImportCheck'. nixpkgs would silently pass it to the builder as an environment variable (a misspelling like `pythonImportCheck` has no effect). Allowed: the formals of mk-python-derivation.nix, the Python setup-hook variables and stdenv.mkDerivation attributes.'");
     // Not hidden by builtins.tryEval (the stub aborts).
-    expect_failure("failUnknownArgumentNotCaughtByTryEval", &["unknown argument 'pythonImportCheck'"]);
+    insta::assert_snapshot!(thrown_by("failUnknownArgumentNotCaughtByTryEval"), @"evaluation aborted with the following error message: 'lock2nix nix stub: buildPythonPackage: python3.11-six-1.16.0: unknown argument 'pythonImportCheck'. nixpkgs would silently pass it to the builder as an environment variable (a misspelling like `pythonImportCheck` has no effect). Allowed: the formals of mk-python-derivation.nix, the Python setup-hook variables and stdenv.mkDerivation attributes.'");
 });
 
 nix_test!(build_python_package_other_strict_checks, {
-    expect_failure("failPyprojectNotBool", &["pyproject must be a bool or null"]);
-    expect_failure("failUnknownFormat", &["format = \"flit\" is not one of"]);
-    expect_failure("failWheelWithBadFileName", &["src store name 'six.whl' is not a wheel file name"]);
-    expect_failure("failMissingVersion", &["needs `pname` and `version`"]);
-    expect_failure("failVersionNotString", &["version of six must be a string"]);
-    expect_failure("failDependenciesNotList", &["dependencies must be a list"]);
-    expect_failure("failEmptyEnabledTests", &["enabledTests must be unspecified, null or a non-empty list."]);
+    insta::assert_snapshot!(thrown_by("failPyprojectNotBool"), @"evaluation aborted with the following error message: 'lock2nix nix stub: buildPythonPackage: python3.11-six-1.16.0: pyproject must be a bool or null, got a string'");
+    insta::assert_snapshot!(thrown_by("failUnknownFormat"), @r#"evaluation aborted with the following error message: 'lock2nix nix stub: buildPythonPackage: python3.11-six-1.16.0: format = "flit" is not one of ["setuptools","pyproject","wheel","egg","other"]'"#);
+    insta::assert_snapshot!(thrown_by("failWheelWithBadFileName"), @r#"evaluation aborted with the following error message: 'lock2nix nix stub: buildPythonPackage: python3.11-six-1.16.0: format = "wheel" but the src store name 'six.whl' is not a wheel file name ({distribution}-{version}(-{build})?-{python}-{abi}-{platform}.whl); the wheel unpack/install hooks would fail. Give fetchurl `name = "<the wheel's file name>"`'"#);
+    insta::assert_snapshot!(thrown_by("failMissingVersion"), @r#"evaluation aborted with the following error message: 'lock2nix nix stub: buildPythonPackage: needs `pname` and `version` (or `name`); got only ["format","pname","src"]'"#);
+    insta::assert_snapshot!(thrown_by("failVersionNotString"), @"evaluation aborted with the following error message: 'lock2nix nix stub: buildPythonPackage: version of six must be a string, got a int'");
+    insta::assert_snapshot!(thrown_by("failDependenciesNotList"), @"evaluation aborted with the following error message: 'lock2nix nix stub: buildPythonPackage: python3.11-six-1.16.0: dependencies must be a list, got a set'");
+    insta::assert_snapshot!(thrown_by("failEmptyEnabledTests"), @"python3.11-six-1.16.0: enabledTests must be unspecified, null or a non-empty list.");
 });
 
 nix_test!(build_python_package_nixpkgs_errors, {
-    expect_failure("failDisabled", &["six-1.16.0 not supported for interpreter python3.11"]);
-    expect_failure(
-        "failPythonVersionMismatch",
-        &["Python version mismatch in 'python3.11-six-1.16.0'", "python3.12-idna-1.16.0"],
-    );
-    expect_failure("failMetaPlatforms", &["is not available on the requested hostPlatform"]);
-    expect_failure("failUnknownSystem", &["unsupported system 'riscv64-linux'"]);
+    insta::assert_snapshot!(thrown_by("failDisabled"), @"six-1.16.0 not supported for interpreter python3.11");
+    insta::assert_snapshot!(thrown_by("failPythonVersionMismatch"), @"
+    Python version mismatch in 'python3.11-six-1.16.0':
+
+           The Python derivation 'python3.11-six-1.16.0' depends on a Python derivation
+           named 'python3.12-idna-1.16.0', but the two derivations use different versions
+           of Python:
+
+               'python3.11-six-1.16.0' uses /nix/store/[HASH]-python3-3.11.0
+               'python3.12-idna-1.16.0' uses /nix/store/[HASH]-python3-3.12.0
+
+           (the reference is in propagatedBuildInputs; use a package from the same
+           interpreter's package set, or move build tools to nativeBuildInputs)
+    ");
+    insta::assert_snapshot!(thrown_by("failMetaPlatforms"), @r#"
+    Package ‘python3.11-linuxonly-1.0’ is not available on the requested hostPlatform:
+             hostPlatform.system = "aarch64-darwin"
+             package.meta.platforms = ["x86_64-linux","aarch64-linux"]
+             package.meta.badPlatforms = []
+    "#);
+    insta::assert_snapshot!(thrown_by("failUnknownSystem"), @"evaluation aborted with the following error message: 'lock2nix nix stub: unsupported system 'riscv64-linux'; the stub knows x86_64-linux aarch64-linux x86_64-darwin aarch64-darwin'");
 });
 
 nix_test!(build_python_package_accepts_and_exposes, {
@@ -171,12 +164,7 @@ nix_test!(build_python_package_accepts_and_exposes, {
 // ---------------------------------------------------------------- package set and interpreters
 
 nix_test!(ensure_python_modules_rejects_non_python_derivation, {
-    expect_failure(
-        "failEnsurePythonModules",
-        &[
-            "notpython should use `buildPythonPackage` or `toPythonModule` if it is to be part of the Python packages set.",
-        ],
-    );
+    insta::assert_snapshot!(thrown_by("failEnsurePythonModules"), @"notpython should use `buildPythonPackage` or `toPythonModule` if it is to be part of the Python packages set.");
     expect_true("ensurePythonModulesAcceptsModulesAndHooks");
 });
 
@@ -256,7 +244,7 @@ nix_test!(eval_overlay_harness_on_sample_overlay, {
         ],
     )
     .expect_err("3.12 on Linux must fail");
-    assert!(err.stderr.contains("lock2nix: torch 2.5.1 has no wheel for x86_64-linux"), "{err}");
+    insta::assert_snapshot!(thrown(&err.stderr), @"lock2nix: torch 2.5.1 has no wheel for x86_64-linux with Python 3.12; fix: pin a version with a wheel for this platform");
     // A root that is not in the overlay is reported as such.
     let err = instantiate_eval(
         &file,
@@ -268,7 +256,7 @@ nix_test!(eval_overlay_harness_on_sample_overlay, {
         ],
     )
     .expect_err("unknown root must fail");
-    assert!(err.stderr.contains("the overlay has no attribute 'nosuchproject'"), "{err}");
+    insta::assert_snapshot!(thrown(&err.stderr), @"evaluation aborted with the following error message: 'eval-overlay: the overlay has no attribute 'nosuchproject' (it has 8 attributes)'");
 });
 
 /// Every case of stub-selftest.nix is run by some test above.
@@ -606,13 +594,10 @@ nix_test!(build_fails_on_file_collision_in_env, {
 nix_test!(the_tools_the_helpers_use_have_nixpkgs_formals, {
     expect_true("mkShellKeepsItsInputsAndHook");
     expect_true("poetryOverrideChangesItsPython");
-    expect_failure("failEditableRootNotString", &["assertion '((lib).isString root)' failed"]);
-    expect_failure("failEditableUnexpectedArgument", &["called with unexpected argument 'src'"]);
-    expect_failure("failPoetryUnexpectedArgument", &["called with unexpected argument 'python'"]);
-    expect_failure("failRustWithoutVendoring", &["cargoHash, cargoVendorDir, cargoDeps, or cargoLock must be set"]);
-    expect_failure(
-        "failRustLockFileAndContents",
-        &["assertion '((lockFile == null) != (lockFileContents == null))' failed"],
-    );
-    expect_failure("failRustCrateWithoutChecksum", &["Package a does not have a checksum."]);
+    insta::assert_snapshot!(thrown_by("failEditableRootNotString"), @"assertion '((lib).isString root)' failed");
+    insta::assert_snapshot!(thrown_by("failEditableUnexpectedArgument"), @"'mkPythonEditablePackage' at [REPO]/nix/stub/python-packages-base.nix:112:5 called with unexpected argument 'src'");
+    insta::assert_snapshot!(thrown_by("failPoetryUnexpectedArgument"), @"anonymous function at [REPO]/nix/stub/tools.nix:101:5 called with unexpected argument 'python'");
+    insta::assert_snapshot!(thrown_by("failRustWithoutVendoring"), @"cargoHash, cargoVendorDir, cargoDeps, or cargoLock must be set");
+    insta::assert_snapshot!(thrown_by("failRustLockFileAndContents"), @"assertion '((lockFile == null) != (lockFileContents == null))' failed");
+    insta::assert_snapshot!(thrown_by("failRustCrateWithoutChecksum"), @"Package a does not have a checksum.");
 });

@@ -124,8 +124,11 @@ fn a_new_user_gets_a_working_shell_from_lock2nix_init() {
         server.index_url()
     ));
     let screen = tmux.wait_for("INIT-DONE", Duration::from_mins(1));
-    assert!(project.read("flake.nix").unwrap().contains(&format!("python = pkgs.python{};", python.replace('.', ""))));
-    assert!(screen.contains("lock2nix: init: wrote python-packages.nix, flake.nix, .envrc, .vscode/settings.json"));
+    let flake = project.read("flake.nix").unwrap();
+    let chosen: Vec<&str> = flake.lines().map(str::trim).filter(|line| line.starts_with("python = ")).collect();
+    assert_eq!(chosen, [format!("python = pkgs.python{};", python.replace('.', ""))], "{flake}");
+    let wrote = "lock2nix: init: wrote python-packages.nix, flake.nix, .envrc, .vscode/settings.json";
+    assert_eq!(screen.lines().filter(|line| line.trim_end() == wrote).count(), 1, "{screen}");
     tmux.type_line("git init -q && git add -A && echo GIT-DONE");
     tmux.wait_for("GIT-DONE", Duration::from_secs(30));
     // The stub needs --impure (it reads the machine's system); a user's nixpkgs does not.

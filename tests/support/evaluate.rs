@@ -307,3 +307,49 @@ pub fn assert_environment_evaluates(output: &Path, root: &str, system: &str, pyt
         instantiate_eval_json(&harness, &pair_args(output, root, system, python)).unwrap_or_else(|e| panic!("{e}"));
     assert!(result["env"].as_str().is_some_and(|env| env.ends_with(".drv")), "{result}");
 }
+
+/// [`thrown`] with the lines that continue it (a message Nix prints over several lines), up to
+/// the position Nix quotes the source at (`at FILE:LINE:COLUMN:`) or its `--show-trace` hint, each store path's hash as `[HASH]` and this repository as `[REPO]`.
+pub fn thrown_whole(stderr: &str) -> String {
+    let first = thrown(stderr);
+    let start = stderr.rfind(first).expect("the thrown line is in the output");
+    let lines: Vec<&str> = stderr[start..]
+        .lines()
+        .take_while(|line| !line.starts_with("(use '--show-trace'") && !is_position(line))
+        .map(str::trim_end)
+        .collect();
+    let repo = super::nix::repo_root();
+    let text = lines.join("\n");
+    super::project::filtered(&hidden_store_hashes(text.trim_end()), &[(repo.to_str().unwrap(), "[REPO]")])
+}
+
+/// `text` with the hash of each store path (`/nix/store/<hash>-name`) as `[HASH]`: it changes
+/// with the stub and the machine.
+pub fn hidden_store_hashes(text: &str) -> String {
+    const STORE: &str = "/nix/store/";
+    let mut out = String::new();
+    let mut rest = text;
+    while let Some(at) = rest.find(STORE) {
+        let after = at + STORE.len();
+        out.push_str(&rest[..after]);
+        let hash_end = rest[after..].find('-').map_or(after, |k| after + k);
+        let hash = &rest[after..hash_end];
+        if hash.len() == 32 && hash.bytes().all(|b| b.is_ascii_alphanumeric()) {
+            out.push_str("[HASH]");
+            rest = &rest[hash_end..];
+        } else {
+            rest = &rest[after..];
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// Whether `line` is where Nix quotes a position (`       at /path/file.nix:12:5:`).
+fn is_position(line: &str) -> bool {
+    let Some(place) = line.trim().strip_prefix("at ").and_then(|rest| rest.strip_suffix(':')) else {
+        return false;
+    };
+    let mut numbers = place.rsplit(':');
+    [numbers.next(), numbers.next()].iter().all(|n| n.is_some_and(|n| n.parse::<u32>().is_ok()))
+}
