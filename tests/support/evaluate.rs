@@ -309,7 +309,8 @@ pub fn assert_environment_evaluates(output: &Path, root: &str, system: &str, pyt
 }
 
 /// [`thrown`] with the lines that continue it (a message Nix prints over several lines), up to
-/// the position Nix quotes the source at (`at FILE:LINE:COLUMN:`) or its `--show-trace` hint, each store path's hash as `[HASH]` and this repository as `[REPO]`.
+/// the position Nix quotes the source at (`at FILE:LINE:COLUMN:`) or its `--show-trace` hint;
+/// each store path's hash shows as `[HASH]` and this repository as `[REPO]`.
 pub fn thrown_whole(stderr: &str) -> String {
     let first = thrown(stderr);
     let start = stderr.rfind(first).expect("the thrown line is in the output");
