@@ -617,13 +617,18 @@ pub(crate) fn queries<'a>(
     default_index: &'a DisplaySafeUrl,
     allow_missing: bool,
 ) -> Vec<ProjectQuery<'a>> {
-    let mut grouped: BTreeMap<(&DisplaySafeUrl, &PackageName), ProjectQuery<'a>> = BTreeMap::new();
+    // In the order of the lock's first package of each (index, project); hashed, not sorted:
+    // the lookup orders them itself, and a large lock has ten thousand.
+    let mut grouped: Vec<ProjectQuery<'a>> = Vec::new();
+    let mut at: FxHashMap<(&DisplaySafeUrl, &PackageName), usize> = FxHashMap::default();
     for i in plan::packages_to_locate(lock, resolution) {
         let package = &lock.packages[i];
         let index_url = index_of(package, default_index);
-        let query = grouped
-            .entry((index_url, &package.name))
-            .or_insert_with(|| ProjectQuery::for_package(index_url, package, allow_missing));
+        let slot = *at.entry((index_url, &package.name)).or_insert_with(|| {
+            grouped.push(ProjectQuery::for_package(index_url, package, allow_missing));
+            grouped.len() - 1
+        });
+        let query = &mut grouped[slot];
         query.files.extend(&package.files);
         // Neighbouring targets mostly choose the same file: each run of them is one insert.
         let mut last = None;
@@ -635,7 +640,7 @@ pub(crate) fn queries<'a>(
             }
         }
     }
-    grouped.into_values().collect()
+    grouped
 }
 
 /// Packages whose remote could not be reached (`--allow-missing`): they throw when used.
