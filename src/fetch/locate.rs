@@ -319,12 +319,7 @@ fn group<'q>(queries: &'q [ProjectQuery<'_>]) -> Result<BTreeMap<Key, Group<'q>>
             group.index = index.clone();
         }
         group.files.extend(query.files.iter().copied());
-        // Most groups have one query: its sorted sets are then built in bulk.
-        if group.chosen.is_empty() {
-            group.chosen = query.chosen.iter().map(AsRef::as_ref).collect();
-        } else {
-            group.chosen.extend(query.chosen.iter().map(AsRef::as_ref));
-        }
+        group.chosen.extend(query.chosen.iter().map(AsRef::as_ref));
         group.versions.extend(query.versions.iter().map(String::as_str));
         group.may_be_unreachable &= query.may_be_unreachable;
     }

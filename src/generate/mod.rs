@@ -507,7 +507,7 @@ fn empty_project(lock: &Lock, project: &Project, plan: &Plan) -> Option<Warning>
     {
         // A uv.lock of a workspace whose root is no project installs only its members and the
         // root's groups: without either, nothing (as `uv sync --frozen` does).
-        if lock.roots.as_ref().is_some_and(|roots| roots.name.is_none() && matches!(lock.format, LockFormat::Uv { .. }))
+        if matches!(lock.format, LockFormat::Uv { .. }) && lock.roots.as_ref().is_some_and(|roots| roots.name.is_none())
         {
             format!(
                 "{} locks {packages}, but names neither a root project nor a workspace member that installs {them}; if pyproject.toml declares a project, run `uv lock`",
