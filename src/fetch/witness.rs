@@ -201,9 +201,15 @@ fn active() -> MutexGuard<'static, Option<Witnesses>> {
     ACTIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
+/// Observed outside the lock: files read on other threads meanwhile are noted without waiting
+/// for a large one's digest.
 fn note(path: &Path, observation: impl FnOnce() -> Observation) {
+    if active().is_none() {
+        return;
+    }
+    let observation = observation();
     if let Some(witnesses) = active().as_mut() {
-        witnesses.insert(path, observation());
+        witnesses.insert(path, observation);
     }
 }
 
@@ -215,11 +221,18 @@ pub(crate) fn digest(bytes: &[u8]) -> String {
     digest_pieces([bytes])
 }
 
-/// [`digest`] of the pieces' concatenation, without concatenating them.
+/// [`digest`] of the pieces' concatenation, without concatenating them. A large piece (a
+/// 10,000-package lock is 22 MB) is digested on every core: the memo's check of the lock and
+/// its recall of the output wait for it with nothing else to do.
 pub(crate) fn digest_pieces<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> String {
+    const PARALLEL_FROM: usize = 1 << 20;
     let mut hasher = blake3::Hasher::new();
     for piece in pieces {
-        hasher.update(piece);
+        if piece.len() >= PARALLEL_FROM {
+            hasher.update_rayon(piece);
+        } else {
+            hasher.update(piece);
+        }
     }
     hex_of(&hasher)
 }

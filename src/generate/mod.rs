@@ -12,7 +12,9 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use rayon::prelude::*;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 
 use crate::fetch::{self, FetchOptions, FileLocation, Located, ProjectQuery};
 use crate::inference::{self, InferOptions};
@@ -267,10 +269,18 @@ fn remembered_run<T>(
 fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) -> Result<Generated, GenerateError> {
     let mut stats = Stats::default();
     let started = Instant::now();
-    let mut lock = lockfile::read(&options.lock)?;
-    let project = project::for_lock(&lock, &pyproject_path(options), &options.variants)?;
+    // pyproject.toml and the overrides are read while the lock is: the lock's first steps
+    // (reading, digesting, cutting it into pieces) leave a core free. Errors are reported in
+    // the order the files were read in before.
+    let pyproject = pyproject_path(options);
     let paths = header::RecordedPaths::new(options);
-    let db = options.overrides.database_naming_file(|path| paths.relative(path))?;
+    let (lock, (read_project, db)) = rayon::join(
+        || lockfile::read(&options.lock),
+        || (project::read(&pyproject), options.overrides.database_naming_file(|path| paths.relative(path))),
+    );
+    let mut lock = lock?;
+    let project = project::for_lock_read(&lock, &pyproject, read_project, &options.variants)?;
+    let db = db?;
     stats.parse = started.elapsed();
     let stale = stale_lock(&lock, &project);
     let mut warnings: Vec<Warning> = stale
@@ -356,7 +366,6 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
         Some(path) => fetch::hashes::Hashes::read(path)?,
         None => fetch::hashes::Hashes::default(),
     };
-    let pyproject = pyproject_path(options);
     let project_dir = pyproject.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let relative = |path: &Path| paths.relative(path);
     let pin_options =
@@ -619,28 +628,38 @@ pub(crate) fn queries<'a>(
 ) -> Vec<ProjectQuery<'a>> {
     // In the order of the lock's first package of each (index, project); hashed, not sorted:
     // the lookup orders them itself, and a large lock has ten thousand.
-    let mut grouped: Vec<ProjectQuery<'a>> = Vec::new();
+    let mut grouped: Vec<(&DisplaySafeUrl, SmallVec<[usize; 1]>)> = Vec::new();
     let mut at: FxHashMap<(&DisplaySafeUrl, &PackageName), usize> = FxHashMap::default();
     for i in plan::packages_to_locate(lock, resolution) {
         let package = &lock.packages[i];
         let index_url = index_of(package, default_index);
         let slot = *at.entry((index_url, &package.name)).or_insert_with(|| {
-            grouped.push(ProjectQuery::for_package(index_url, package, allow_missing));
+            grouped.push((index_url, SmallVec::new()));
             grouped.len() - 1
         });
-        let query = &mut grouped[slot];
-        query.files.extend(&package.files);
-        // Neighbouring targets mostly choose the same file: each run of them is one insert.
-        let mut last = None;
-        for installed in resolution.packages[i].per_target.iter().flatten() {
-            if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact
-                && last.replace(f) != Some(f)
-            {
-                query.chosen.insert(Cow::Borrowed(&package.files[f].filename));
-            }
-        }
+        grouped[slot].1.push(i);
     }
+    // Each query filled on its own core: the chosen files of 24 targets are most of the work.
     grouped
+        .into_par_iter()
+        .map(|(index_url, versions)| {
+            let mut query = ProjectQuery::for_package(index_url, &lock.packages[versions[0]], allow_missing);
+            for i in versions {
+                let package = &lock.packages[i];
+                query.files.extend(&package.files);
+                // Neighbouring targets mostly choose the same file: each run of them is one insert.
+                let mut last = None;
+                for installed in resolution.packages[i].per_target.iter().flatten() {
+                    if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact
+                        && last.replace(f) != Some(f)
+                    {
+                        query.chosen.insert(Cow::Borrowed(&package.files[f].filename));
+                    }
+                }
+            }
+            query
+        })
+        .collect()
 }
 
 /// Packages whose remote could not be reached (`--allow-missing`): they throw when used.

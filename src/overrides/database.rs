@@ -4,10 +4,11 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
+use rustc_hash::FxHashMap;
 use uv_pep440::Version;
 
 use super::parse::{AttributePolicy, parse_entries};
-use super::schema::{Additions, ArtifactKind, Entry, Origin};
+use super::schema::{Additions, ArtifactKind, Entry, NamePattern, Origin};
 use super::sonames::{SonameTable, parse_sonames};
 use super::{ATTRIBUTES_FILE, OverrideError, SONAMES_FILE, attribute_lines, embedded, validate_attribute_file};
 use crate::filename::Os;
@@ -19,6 +20,42 @@ use crate::name::PackageName;
 pub struct Database {
     entries: Vec<Entry>,
     sonames: SonameTable,
+    /// Which entries may match a name: every lookup of a 10,000-package lock went through all
+    /// of them (a few per package and artifact).
+    by_name: NameIndex,
+}
+
+/// Entry positions by the name they match: exact names by name, prefixes (`nvidia-*`) apart;
+/// each list in the entries' order.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct NameIndex {
+    exact: FxHashMap<PackageName, Vec<usize>>,
+    prefixed: Vec<usize>,
+}
+
+impl NameIndex {
+    fn of(entries: &[Entry]) -> Self {
+        let mut index = Self::default();
+        for (at, entry) in entries.iter().enumerate() {
+            match &entry.package {
+                NamePattern::Exact(name) => index.exact.entry(name.clone()).or_default().push(at),
+                NamePattern::Prefix(_) => index.prefixed.push(at),
+            }
+        }
+        index
+    }
+
+    /// The positions of the entries that may match `name`, in order: its exact entries and
+    /// every prefix entry, merged.
+    fn candidates(&self, name: &PackageName) -> impl Iterator<Item = usize> {
+        let exact = self.exact.get(name).map_or(&[][..], Vec::as_slice);
+        let (mut exact, mut prefixed) = (exact.iter().copied().peekable(), self.prefixed.iter().copied().peekable());
+        std::iter::from_fn(move || match (exact.peek(), prefixed.peek()) {
+            (Some(a), Some(b)) if a < b => exact.next(),
+            (Some(_), None) => exact.next(),
+            _ => prefixed.next(),
+        })
+    }
 }
 
 /// Every entry that matched, and what they add together ([`Additions::merge`]).
@@ -63,7 +100,21 @@ impl Database {
         for (file, text) in files {
             entries.extend(parse_entries(text, &Origin::Builtin { file: (*file).to_string() }, policy)?);
         }
-        Ok(Self { entries, sonames })
+        Ok(Self::indexed(entries, sonames))
+    }
+
+    fn indexed(entries: Vec<Entry>, sonames: SonameTable) -> Self {
+        Self { by_name: NameIndex::of(&entries), entries, sonames }
+    }
+
+    /// The entries that match `name` at `version` built from `kind`, in the order they apply.
+    fn matching<'a>(
+        &'a self,
+        name: &PackageName,
+        version: &Version,
+        kind: Option<ArtifactKind>,
+    ) -> impl Iterator<Item = &'a Entry> {
+        self.by_name.candidates(name).map(|at| &self.entries[at]).filter(move |e| e.matches(name, version, kind))
     }
 
     /// No entries and an empty soname table. For `--no-builtin-overrides`, which keeps the
@@ -75,7 +126,7 @@ impl Database {
     /// This database's soname table with no entries (`--no-builtin-overrides`).
     #[must_use]
     pub fn without_entries(self) -> Self {
-        Self { entries: Vec::new(), sonames: self.sonames }
+        Self::indexed(Vec::new(), self.sonames)
     }
 
     /// Appends the entries of a user's override file (`--overrides FILE`), after every entry
@@ -101,7 +152,7 @@ impl Database {
     pub fn with_user_text(mut self, text: &str, file: &str) -> Result<Self, OverrideError> {
         let origin = Origin::User { file: file.to_string() };
         self.entries.extend(parse_entries(text, &origin, AttributePolicy::WellFormed)?);
-        Ok(self)
+        Ok(Self::indexed(self.entries, self.sonames))
     }
 
     /// Every entry, in the order they apply.
@@ -117,7 +168,7 @@ impl Database {
     /// `applies-to` is ignored), merged; `None` when nothing matches.
     pub fn apply(&self, name: &PackageName, version: &Version, kind: Option<ArtifactKind>) -> Option<Applied<'_>> {
         let mut applied: Option<Applied<'_>> = None;
-        for entry in self.entries.iter().filter(|e| e.matches(name, version, kind)) {
+        for entry in self.matching(name, version, kind) {
             applied.get_or_insert_with(Applied::default).add(entry);
         }
         applied
@@ -138,7 +189,7 @@ impl Database {
         // built on every system, Linux included, so it keeps them.
         let binary_elsewhere = kind == ArtifactKind::Wheel && os != Some(Os::Linux);
         let mut applied: Option<Applied<'_>> = None;
-        for entry in self.entries.iter().filter(|e| e.matches(name, version, Some(kind)) && e.applies_on(os)) {
+        for entry in self.matching(name, version, Some(kind)).filter(|e| e.applies_on(os)) {
             let mut adds = entry.adds.clone();
             if binary_elsewhere {
                 adds.drop_linux_binary_fixes();
@@ -155,11 +206,11 @@ impl Database {
 
     /// The artifact kind the last matching entry with `artifact` forces, whatever its `applies-to`.
     pub fn forced_artifact(&self, name: &PackageName, version: &Version) -> Option<ArtifactKind> {
-        self.entries.iter().rev().filter(|e| e.matches(name, version, None)).find_map(|e| e.artifact)
+        self.matching(name, version, None).filter_map(|e| e.artifact).last()
     }
 
     /// Whether a matching entry says `drop = true`.
     pub fn is_dropped(&self, name: &PackageName, version: &Version) -> bool {
-        self.entries.iter().any(|e| e.drop && e.matches(name, version, None))
+        self.matching(name, version, None).any(|e| e.drop)
     }
 }

@@ -136,6 +136,17 @@ impl ProjectError {
 /// pyproject.toml. `variants` choose among extras and groups that cannot be installed together
 /// (uv's conflicts).
 pub fn for_lock(lock: &Lock, path: &Path, variants: &[String]) -> Result<Project, ProjectError> {
+    for_lock_read(lock, path, read(path), variants)
+}
+
+/// [`for_lock`], given what [`read`] made of `path`: a run reads pyproject.toml while it reads
+/// the lock.
+pub(crate) fn for_lock_read(
+    lock: &Lock,
+    path: &Path,
+    read: Result<Project, ProjectError>,
+    variants: &[String],
+) -> Result<Project, ProjectError> {
     let Some(roots) = &lock.roots else {
         if let Some(variant) = variants.first() {
             return Err(ProjectError::Variant {
@@ -145,9 +156,9 @@ pub fn for_lock(lock: &Lock, path: &Path, variants: &[String]) -> Result<Project
                 ),
             });
         }
-        return read(path);
+        return read;
     };
-    let mut project = match read(path) {
+    let mut project = match read {
         Ok(project) => project,
         Err(ProjectError::Missing { .. }) => {
             let mut bare = parse("", &path.display().to_string())?;

@@ -79,9 +79,10 @@ struct RawSource {
     subdirectory: Option<String>,
 }
 
-/// A lock's tables, each package converted where its piece was read.
+/// A lock's tables, each package converted where its piece was read. The pieces' packages stay
+/// in their own vectors until they are moved, once, into the lock's.
 struct ReadLock {
-    packages: Vec<ReadPackage>,
+    pieces: Vec<Vec<ReadPackage>>,
     metadata: Option<RawMetadata>,
     extras: Option<BTreeMap<String, Vec<String>>>,
 }
@@ -114,7 +115,7 @@ impl ReadLock {
                 ReadPackage { lower_name, read }
             })
             .collect();
-        Self { packages, metadata: raw.metadata, extras: raw.extras }
+        Self { pieces: vec![packages], metadata: raw.metadata, extras: raw.extras }
     }
 }
 
@@ -131,7 +132,7 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
             return Err(LockError::UnsupportedVersion { path: origin.into(), version: version.clone() });
         }
     }
-    if metadata.hashes.is_some() && metadata.files.is_empty() && !raw.packages.is_empty() {
+    if metadata.hashes.is_some() && metadata.files.is_empty() && raw.pieces.iter().any(|piece| !piece.is_empty()) {
         return Err(LockError::HashesOnly { path: origin.into() });
     }
     let python = match &metadata.python_versions {
@@ -149,21 +150,28 @@ pub fn parse(text: &str, origin: &str) -> Result<Lock, LockError> {
         legacy_files.entry(name).or_default().extend(files);
     }
     // Only files under `[metadata.files]` are shared by a name's versions.
-    let legacy = raw.packages.iter().any(|p| matches!(p.read, Read::Legacy(_)));
-    let versions_per_name = if legacy { count_versions(&raw.packages) } else { BTreeMap::new() };
-    let packages: Vec<Result<Package, LockError>> = raw
-        .packages
-        .into_par_iter()
-        .map(|p| match p.read {
-            Read::Converted(package) => package,
-            Read::Legacy(package) => {
-                let shared = versions_per_name.get(&p.lower_name).copied().unwrap_or(1) > 1;
-                convert_package(package, &legacy_files, shared, origin, &cache)
-            }
-        })
-        .collect();
-    // The first failure in the lock's order, whichever thread met it first.
-    let packages = packages.into_iter().collect::<Result<Vec<_>, _>>()?;
+    let legacy = raw.pieces.iter().flatten().any(|p| matches!(p.read, Read::Legacy(_)));
+    let versions_per_name = if legacy { count_versions(raw.pieces.iter().flatten()) } else { BTreeMap::new() };
+    let convert = |p: ReadPackage| match p.read {
+        Read::Converted(package) => package,
+        Read::Legacy(package) => {
+            let shared = versions_per_name.get(&p.lower_name).copied().unwrap_or(1) > 1;
+            convert_package(package, &legacy_files, shared, origin, &cache)
+        }
+    };
+    let packages = if legacy {
+        let read: Vec<ReadPackage> = raw.pieces.into_iter().flatten().collect();
+        let converted: Vec<Result<Package, LockError>> = read.into_par_iter().map(convert).collect();
+        // The first failure in the lock's order, whichever thread met it first.
+        converted.into_iter().collect::<Result<Vec<_>, _>>()?
+    } else {
+        // Each converted where it was read: moved once into the lock, the first failure first.
+        let mut packages = Vec::with_capacity(raw.pieces.iter().map(Vec::len).sum());
+        for read in raw.pieces.into_iter().flatten() {
+            packages.push(convert(read)?);
+        }
+        packages
+    };
     let mut root_extras = BTreeMap::new();
     for (extra, names) in raw.extras.unwrap_or_default() {
         let extra = extra_name(&extra, origin, "[extras]")?;
@@ -193,9 +201,9 @@ fn read_lock(text: &str, origin: &str, cache: &SpecCache) -> Result<ReadLock, Lo
     };
     let each = |raw: RawLock| ReadLock::of(raw, origin, cache);
     let Some(parsed) = toml_error::from_str_in_pieces(text, "[[package]]", each) else { return serial() };
-    let mut merged = ReadLock { packages: Vec::new(), metadata: None, extras: None };
+    let mut merged = ReadLock { pieces: Vec::with_capacity(parsed.len()), metadata: None, extras: None };
     for piece in parsed {
-        merged.packages.extend(piece.packages);
+        merged.pieces.extend(piece.pieces);
         // A table in two pieces would be a duplicate-table error in the whole document.
         if (piece.metadata.is_some() && merged.metadata.is_some())
             || (piece.extras.is_some() && merged.extras.is_some())
@@ -208,7 +216,7 @@ fn read_lock(text: &str, origin: &str, cache: &SpecCache) -> Result<ReadLock, Lo
     Ok(merged)
 }
 
-fn count_versions(packages: &[ReadPackage]) -> BTreeMap<String, usize> {
+fn count_versions<'a>(packages: impl Iterator<Item = &'a ReadPackage>) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for p in packages {
         *counts.entry(p.lower_name.clone()).or_insert(0) += 1;

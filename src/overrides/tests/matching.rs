@@ -34,6 +34,35 @@ fn names_and_globs() {
 }
 
 #[test]
+fn exact_and_prefix_entries_apply_in_file_order_whatever_the_index_keeps_apart() {
+    let db = one(&[
+        entry("ab*", "build-inputs = [\"zlib\"]"),
+        entry("abc", "build-inputs = [\"openssl\"]"),
+        entry("x", "drop = true"),
+        entry("a*", "build-inputs = [\"pkg-config\"]"),
+        entry("abc", "artifact = \"sdist\""),
+        entry("abc", "artifact = \"wheel\""),
+    ]
+    .concat())
+    .unwrap();
+    let positions = |package: &str| {
+        let applied = db.apply(&name(package), &version("1"), None);
+        let entries = applied.map(|applied| applied.entries).unwrap_or_default();
+        entries
+            .iter()
+            .map(|e| db.entries().iter().position(|other| std::ptr::eq(*e, other)).unwrap())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(positions("abc"), [0, 1, 3, 4, 5]);
+    assert_eq!(positions("abd"), [0, 3]);
+    assert_eq!(positions("x"), [2]);
+    assert_eq!(positions("y"), [] as [usize; 0]);
+    // The last entry that forces an artifact wins, exact or not.
+    assert_eq!(db.forced_artifact(&name("abc"), &version("1")), Some(ArtifactKind::Wheel));
+    assert!(db.is_dropped(&name("x"), &version("1")) && !db.is_dropped(&name("abc"), &version("1")));
+}
+
+#[test]
 fn version_ranges() {
     let db = one(&[
         entry("torch", "versions = \">=2.0,<3\"\ndrop = true"),
