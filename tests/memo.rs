@@ -270,3 +270,51 @@ fn a_run_that_found_a_remote_unreachable_is_not_remembered() {
     assert!(!remembered, "the remote may be back: the run must try again");
     assert!(first == second);
 }
+
+/// Entries are named by the executable, so each upgrade leaves the last one's behind. A whole
+/// run removes the entries no run has used for a month, with their texts, and texts left
+/// without an entry; a run the memo answers keeps its entry another month.
+#[test]
+fn entries_unused_for_a_month_are_removed_and_used_ones_kept() {
+    use std::time::{Duration, SystemTime};
+    let project = workspace();
+    let (first, _, _) = run(&project, &[]);
+    let folder = project.join("cache/runs-v3");
+    let names = || {
+        let mut names: Vec<String> = std::fs::read_dir(&folder)
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    };
+    let ours = names();
+    assert_eq!(ours.len(), 2, "{ours:?}");
+    let month_ago = SystemTime::now() - Duration::from_secs(31 * 24 * 60 * 60);
+    let modified = |name: &str| std::fs::metadata(folder.join(name)).unwrap().modified().unwrap();
+    let age = |name: &str| {
+        let file = std::fs::File::options().write(true).open(folder.join(name)).unwrap();
+        file.set_modified(month_ago).unwrap();
+    };
+    // Another executable's entry and text, and a text without an entry: a month old.
+    for stale in ["0123456789abcdef0123456789abcdef.json", "0123456789abcdef0123456789abcdef.nix", "fedcba.nix"] {
+        std::fs::write(folder.join(stale), "{}").unwrap();
+        age(stale);
+    }
+    // Our own entry, as old, is used by the next run: it is kept, and counts as new again.
+    let entry = ours.iter().find(|name| name.ends_with(".json")).unwrap();
+    age(entry);
+    let (again, _, remembered) = run(&project, &[]);
+    assert!(remembered, "answered from the memo");
+    assert_eq!(again, first);
+    assert!(modified(entry) > month_ago + Duration::from_secs(24 * 60 * 60), "the entry's time was renewed");
+    assert_eq!(names().len(), 5, "a run the memo answers removes nothing");
+    // A whole run (standard output is another entry) removes what was a month unused.
+    let out = project.run(&["--no-infer"]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let left = names();
+    assert_eq!(left.len(), 4, "ours, and the new run's: {left:?}");
+    assert!(ours.iter().all(|name| left.contains(name)), "{left:?}");
+    assert!(!left.iter().any(|name| name.starts_with("0123456789") || name == "fedcba.nix"), "{left:?}");
+}

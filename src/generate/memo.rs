@@ -14,8 +14,13 @@
 //! would answer from the same cache. A run that depended on the network failing (an
 //! unreachable remote or index, `--allow-missing`) or on a file missing from an index page
 //! (asked again online) is not remembered.
+//!
+//! An entry no run has used for [`UNUSED_FOR`] is removed when a whole run writes its own:
+//! entries are named by the executable, so every upgrade leaves the last version's behind,
+//! each with its copy of a generated file.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use serde::{Deserialize, Serialize};
 
@@ -26,6 +31,9 @@ use crate::warning::{Warning, WarningKind};
 
 /// Bumped when an entry's layout or meaning changes.
 const LAYOUT: &str = "runs-v3";
+
+/// How long an entry stays after the last run that wrote or used it.
+const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// What a remembered run gave.
 #[derive(Debug, Serialize, Deserialize)]
@@ -69,6 +77,9 @@ impl Memo {
         if witness::digest(nix.as_bytes()) != entry.nix_digest {
             return None;
         }
+        // Used: kept for another UNUSED_FOR (the entry's time, not the output's, which may be
+        // the user's file).
+        let _ = std::fs::File::options().write(true).open(&self.entry).and_then(|f| f.set_modified(SystemTime::now()));
         let nix = NixText::from(nix);
         let stats = Stats { packages: entry.packages, targets: entry.targets, from_memo: true, ..Stats::default() };
         Some(Generated { nix, stats, warnings: entry.warnings, stale_lock: entry.stale_lock, intermediates: None })
@@ -110,6 +121,36 @@ impl Memo {
     /// A cache that cannot be written only costs the next run its speed.
     pub(super) fn write_entry(&self, entry: &[u8]) {
         let _ = fetch::pending::write_atomically(&self.entry, entry, fetch::pending::PRIVATE);
+        if let Some(folder) = self.entry.parent() {
+            prune(folder, SystemTime::now());
+        }
+    }
+}
+
+/// Removes the entries of `folder` that no run has written or used for [`UNUSED_FOR`], with
+/// their texts, and texts left without an entry as long (a run stopped between the two).
+fn prune(folder: &Path, now: SystemTime) {
+    let Ok(listing) = std::fs::read_dir(folder) else { return };
+    let unused = |path: &Path| {
+        std::fs::metadata(path)
+            .and_then(|meta| meta.modified())
+            .is_ok_and(|modified| now.duration_since(modified).is_ok_and(|age| age > UNUSED_FOR))
+    };
+    // Decided before anything is removed: a text goes with its entry.
+    let stale: Vec<PathBuf> = listing
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| match path.extension().and_then(|e| e.to_str()) {
+            Some("json") => unused(path),
+            Some("nix") => {
+                let entry = path.with_extension("json");
+                if entry.exists() { unused(&entry) } else { unused(path) }
+            }
+            _ => false,
+        })
+        .collect();
+    for path in stale {
+        let _ = std::fs::remove_file(path);
     }
 }
 
