@@ -291,7 +291,7 @@ fn entries_unused_for_a_month_are_removed_and_used_ones_kept() {
     };
     let ours = names();
     assert_eq!(ours.len(), 2, "{ours:?}");
-    let month_ago = SystemTime::now() - Duration::from_secs(31 * 24 * 60 * 60);
+    let month_ago = SystemTime::now() - Duration::from_hours(31 * 24);
     let modified = |name: &str| std::fs::metadata(folder.join(name)).unwrap().modified().unwrap();
     let age = |name: &str| {
         let file = std::fs::File::options().write(true).open(folder.join(name)).unwrap();
@@ -308,7 +308,7 @@ fn entries_unused_for_a_month_are_removed_and_used_ones_kept() {
     let (again, _, remembered) = run(&project, &[]);
     assert!(remembered, "answered from the memo");
     assert_eq!(again, first);
-    assert!(modified(entry) > month_ago + Duration::from_secs(24 * 60 * 60), "the entry's time was renewed");
+    assert!(modified(entry) > month_ago + Duration::from_hours(24), "the entry's time was renewed");
     assert_eq!(names().len(), 5, "a run the memo answers removes nothing");
     // A whole run (standard output is another entry) removes what was a month unused.
     let out = project.run(&["--no-infer"]);

@@ -33,7 +33,7 @@ use crate::warning::{Warning, WarningKind};
 const LAYOUT: &str = "runs-v3";
 
 /// How long an entry stays after the last run that wrote or used it.
-const UNUSED_FOR: Duration = Duration::from_secs(30 * 24 * 60 * 60);
+const UNUSED_FOR: Duration = Duration::from_hours(30 * 24);
 
 /// What a remembered run gave.
 #[derive(Debug, Serialize, Deserialize)]
