@@ -201,8 +201,8 @@ fn active() -> MutexGuard<'static, Option<Witnesses>> {
     ACTIVE.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// Observed outside the lock: files read on other threads meanwhile are noted without waiting
-/// for a large one's digest.
+/// Observed without holding the recording's mutex: files read on other threads meanwhile are
+/// noted without waiting for a large one's digest.
 fn note(path: &Path, observation: impl FnOnce() -> Observation) {
     if active().is_none() {
         return;
