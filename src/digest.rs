@@ -101,7 +101,11 @@ impl Sha256 {
 
     /// Nix's SRI form, `sha256-<base64>`.
     pub fn sri(&self) -> String {
-        format!("sha256-{}", base64::engine::general_purpose::STANDARD.encode(self.0))
+        // One allocation, of the exact size: every planned download has one.
+        let mut sri = String::with_capacity("sha256-".len() + 44);
+        sri.push_str("sha256-");
+        base64::engine::general_purpose::STANDARD.encode_string(self.0, &mut sri);
+        sri
     }
 }
 

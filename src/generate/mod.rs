@@ -428,9 +428,10 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
     drop(index);
     let header = header(&lock, &plan, &resolution, options, &paths);
     // The plan holds what rendering needs: what led to it is freed first, so that the rendered
-    // text does not add to it at the peak, and on another thread, so that rendering does not
-    // wait (where no thread can be started, the failed spawn drops them here).
-    let _ = std::thread::Builder::new().spawn(move || drop((resolution, located)));
+    // text does not add to it at the peak. Freed on both cores, and waited for: freed on a
+    // thread of its own while rendering ran, it raced the text to the peak (BENCHMARKS.md,
+    // eighth round).
+    rayon::join(move || drop(resolution), move || drop(located));
     let nix = render::render(&plan, &header);
     stats.render = started.elapsed();
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {

@@ -1,7 +1,7 @@
 //! Target sets as cheap Nix conditions over the `system`, `python` and `target` strings the
 //! generated file computes once: `builtins.elem system [ … ]` and friends.
 
-use std::collections::BTreeSet;
+use smallvec::SmallVec;
 
 use super::writer::string;
 use crate::plan::TargetSet;
@@ -13,39 +13,54 @@ pub(super) fn condition(on: TargetSet, care: TargetSet, targets: &[Target]) -> O
     if on.covers(care) {
         return None;
     }
-    let cared: Vec<usize> = care.indices().filter(|&i| i < targets.len()).collect();
-    // Try "these systems", then "these Python versions", then the explicit target list.
-    // Values in target order (so 3.9 comes before 3.10), each once.
-    let by = |key: &dyn Fn(&Target) -> String| -> Option<Vec<String>> {
-        let no: BTreeSet<String> = cared.iter().filter(|&&i| !on.contains(i)).map(|&i| key(&targets[i])).collect();
-        let mut yes: Vec<String> = Vec::new();
-        for &i in cared.iter().filter(|&&i| on.contains(i)) {
-            let value = key(&targets[i]);
-            if no.contains(&value) {
-                return None;
-            }
-            if !yes.contains(&value) {
-                yes.push(value);
-            }
+    let cared: SmallVec<[usize; 32]> = care.indices().filter(|&i| i < targets.len()).collect();
+    // Try "these systems", then "these Python versions", then the explicit target list. Every
+    // dependency of every package asks, so nothing is allocated until the answer is written.
+    if let Some(systems) = distinct_on(on, &cared, targets, |t| t.system) {
+        return Some(elem("system", systems.iter().map(|system| string(system.as_nix()))));
+    }
+    if let Some(pythons) = distinct_on(on, &cared, targets, |t| t.python) {
+        return Some(elem("python", pythons.iter().map(|python| string(&python.to_string()))));
+    }
+    let on_targets = cared.iter().filter(|&&i| on.contains(i));
+    Some(elem("target", on_targets.map(|&i| string(&target_key(targets[i])))))
+}
+
+/// The values of `key` on the cared targets of `on`, in target order (so 3.9 comes before
+/// 3.10), each once; `None` when a cared target outside `on` has one of them too.
+fn distinct_on<K: Copy + PartialEq>(
+    on: TargetSet,
+    cared: &[usize],
+    targets: &[Target],
+    key: impl Fn(&Target) -> K,
+) -> Option<SmallVec<[K; 8]>> {
+    let mut values: SmallVec<[K; 8]> = SmallVec::new();
+    for &i in cared.iter().filter(|&&i| on.contains(i)) {
+        let value = key(&targets[i]);
+        if !values.contains(&value) {
+            values.push(value);
         }
-        Some(yes)
-    };
-    let elem = |var: &str, values: Vec<String>| {
-        let list: Vec<String> = values.iter().map(|v| string(v)).collect();
-        format!("builtins.elem {var} [ {} ]", list.join(" "))
-    };
-    if let Some(systems) = by(&|t: &Target| t.system.as_nix().to_string()) {
-        return Some(elem("system", systems));
     }
-    if let Some(pythons) = by(&|t: &Target| t.python.version()) {
-        return Some(elem("python", pythons));
+    let shared = cared.iter().any(|&i| !on.contains(i) && values.contains(&key(&targets[i])));
+    (!shared).then_some(values)
+}
+
+/// `builtins.elem var [ "a" "b" ]` over Nix strings.
+fn elem(var: &str, strings: impl Iterator<Item = String>) -> String {
+    let mut out = format!("builtins.elem {var} [ ");
+    for (n, string) in strings.enumerate() {
+        if n > 0 {
+            out.push(' ');
+        }
+        out.push_str(&string);
     }
-    Some(elem("target", cared.iter().filter(|&&i| on.contains(i)).map(|&i| target_key(targets[i])).collect()))
+    out.push_str(" ]");
+    out
 }
 
 /// The key of a target in the generated file: `x86_64-linux/3.11`.
 pub(super) fn target_key(target: Target) -> String {
-    format!("{}/{}", target.system.as_nix(), target.python.version())
+    format!("{}/{}", target.system.as_nix(), target.python)
 }
 
 #[cfg(test)]

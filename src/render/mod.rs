@@ -322,7 +322,10 @@ fn python_ref(reference: &PythonRef) -> String {
 
 /// `pkgs.a.b.c` for the nixpkgs attribute path `a.b.c`, each part quoted when needed.
 fn pkgs_path(path: &str) -> String {
-    std::iter::once("pkgs".to_string()).chain(path.split('.').map(attr)).collect::<Vec<_>>().join(".")
+    std::iter::once("pkgs".to_string())
+        .chain(path.split('.').map(|segment| attr(segment).into_owned()))
+        .collect::<Vec<_>>()
+        .join(".")
 }
 
 /// `src = …;` for where the source comes from.

@@ -2,6 +2,7 @@
 //! string that came from an input goes through [`string`], [`interpolated`], [`attr`] or
 //! [`NixWriter::comment`], which escape `"`, `\` and `${` (and newlines in comments).
 
+use std::borrow::Cow;
 use std::fmt::Write as _;
 
 /// Writes Nix code line by line with nixfmt's two-space indentation.
@@ -149,12 +150,13 @@ fn escape_into(out: &mut String, text: &str) {
 }
 
 /// An attribute name: bare when it is a plain identifier, else a string literal.
-pub(crate) fn attr(name: &str) -> String {
+/// Borrowed when bare: every attribute the file assigns goes through here.
+pub(crate) fn attr(name: &str) -> Cow<'_, str> {
     let mut chars = name.chars();
     let plain = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || "_-'".contains(c))
         && !KEYWORDS.contains(&name);
-    if plain { name.to_string() } else { string(name) }
+    if plain { Cow::Borrowed(name) } else { Cow::Owned(string(name)) }
 }
 
 /// A Nix path for `relative` (with `/` separators, relative to the generated file's folder):
