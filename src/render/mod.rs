@@ -94,7 +94,7 @@ pub fn render_single_target(plan: &Plan, header: &Header, target: usize) -> Stri
     for name in &plan.packages {
         let Some(v) = name.versions.iter().find(|v| v.installed.contains(target)) else { continue };
         let Some(artifact) = v.artifact_of[target].map(|slot| &v.artifacts[slot]) else { continue };
-        w.open(&format!("{} = final.buildPythonPackage {{", attr(&name.attr)));
+        w.open(format_args!("{} = final.buildPythonPackage {{", attr(&name.attr)));
         identity(&mut w, v);
         artifact_attrs(&mut w, v, artifact);
         let deps: Vec<String> =
@@ -118,12 +118,12 @@ fn render_name(w: &mut NixWriter, plan: &Plan, name: &PlannedName) {
         [only] => render_version(w, plan, only, &format!("{} = ", attr(&name.attr)), ";"),
         versions => {
             // Marker-disjoint versions of one name: the target decides which one this is.
-            w.open(&format!("{} =", attr(&name.attr)));
+            w.open(format_args!("{} =", attr(&name.attr)));
             let care = versions.iter().fold(TargetSet::EMPTY, |s, v| s.union(v.installed));
             let (last, first) = versions.split_last().expect("at least two versions");
             for version in first {
                 let cond = condition(version.installed, care, &plan.targets).unwrap_or_else(|| "true".into());
-                w.open(&format!("if {cond} then"));
+                w.open(format_args!("if {cond} then"));
                 render_version(w, plan, version, "", "");
                 w.close("else");
             }
@@ -139,20 +139,20 @@ fn render_name(w: &mut NixWriter, plan: &Plan, name: &PlannedName) {
 fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &str, end: &str) {
     let choice = single_artifact(v);
     if let Some(artifact) = choice {
-        w.open(&format!("{start}final.buildPythonPackage {{"));
+        w.open(format_args!("{start}final.buildPythonPackage {{"));
         identity(w, v);
         artifact_attrs(w, v, artifact);
         common_attrs(w, plan, v);
-        w.close(&format!("}}{end}"));
+        w.close(format_args!("}}{end}"));
     } else {
-        w.open(&format!("{start}final.buildPythonPackage ("));
+        w.open(format_args!("{start}final.buildPythonPackage ("));
         w.open("{");
         identity(w, v);
         common_attrs(w, plan, v);
         w.close("}");
-        w.open(&format!("// pick {} {{", string(&v.pname)));
+        w.open(format_args!("// pick {} {{", string(&v.pname)));
         for (key, slot) in selector(plan, v) {
-            w.line(&format!("{} = {slot};", attr(&key)));
+            w.line(format_args!("{} = {slot};", attr(&key)));
         }
         w.close("}");
         w.open("[");
@@ -166,7 +166,7 @@ fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &st
             }
         }
         w.close("]");
-        w.close(&format!("){end}"));
+        w.close(format_args!("){end}"));
     }
 }
 
@@ -442,7 +442,7 @@ fn dependency_list(
 
 /// The root meta-package's opening and fixed attributes: it builds nothing itself.
 fn open_root(w: &mut NixWriter, root: &RootPlan) {
-    w.open(&format!("{} = final.buildPythonPackage {{", attr(&root.attr)));
+    w.open(format_args!("{} = final.buildPythonPackage {{", attr(&root.attr)));
     w.assign_string("pname", &root.attr);
     w.assign_string("version", &root.version);
     w.assign("pyproject", "false");
@@ -463,7 +463,7 @@ fn render_root(w: &mut NixWriter, plan: &Plan) {
         }
         Some(build) => {
             w.comment("The project itself: built from its folder; passthru offers each group and extra.");
-            w.open(&format!("{} = final.buildPythonPackage {{", attr(&root.attr)));
+            w.open(format_args!("{} = final.buildPythonPackage {{", attr(&root.attr)));
             w.assign_string("pname", &build.pname);
             w.assign_string("version", &root.version);
             w.assign("pyproject", "true");
@@ -490,7 +490,7 @@ fn named_lists(w: &mut NixWriter, plan: &Plan, name: &str, lists: &BTreeMap<Stri
         return;
     }
     let all = TargetSet::all(plan.targets.len());
-    w.open(&format!("{name} = {{"));
+    w.open(format_args!("{name} = {{"));
     for (key, deps) in lists {
         dependency_list(w, plan, &format!("{} = ", attr(key)), deps, &[], all, ";");
     }
@@ -524,7 +524,7 @@ fn render_metadata(w: &mut NixWriter, plan: &Plan) {
     } else {
         w.open("editable = {");
         for (attr_name, pname, version, path, layout) in editable {
-            w.open(&format!("{} = {{", attr(attr_name)));
+            w.open(format_args!("{} = {{", attr(attr_name)));
             w.assign_string("pname", pname);
             w.assign_string("version", version);
             w.assign_string("path", path);

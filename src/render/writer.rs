@@ -3,7 +3,7 @@
 //! [`NixWriter::comment`], which escape `"`, `\` and `${` (and newlines in comments).
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
+use std::fmt::{self, Write as _};
 
 /// Writes Nix code line by line with nixfmt's two-space indentation.
 #[derive(Debug, Default)]
@@ -22,27 +22,30 @@ impl NixWriter {
         Self { out: String::new(), depth }
     }
 
-    /// A line of code at the current depth. `code` must be built from this module's helpers.
-    pub(crate) fn line(&mut self, code: &str) {
-        if code.is_empty() {
-            self.out.push('\n');
-            return;
-        }
+    /// A line of code at the current depth. `code` must be built from this module's helpers;
+    /// `format_args!` writes it straight into the output, with no string of its own.
+    pub(crate) fn line(&mut self, code: impl fmt::Display) {
+        let start = self.out.len();
         for _ in 0..self.depth {
             self.out.push_str("  ");
         }
-        self.out.push_str(code);
+        let indented = self.out.len();
+        let _ = write!(self.out, "{code}");
+        // An empty line is not indented.
+        if self.out.len() == indented {
+            self.out.truncate(start);
+        }
         self.out.push('\n');
     }
 
     /// A line that opens a block: following lines are indented one level deeper.
-    pub(crate) fn open(&mut self, code: &str) {
+    pub(crate) fn open(&mut self, code: impl fmt::Display) {
         self.line(code);
         self.depth += 1;
     }
 
     /// Closes a block opened with [`Self::open`] with `code` (e.g. `};`).
-    pub(crate) fn close(&mut self, code: &str) {
+    pub(crate) fn close(&mut self, code: impl fmt::Display) {
         self.depth = self.depth.saturating_sub(1);
         self.line(code);
     }
@@ -76,20 +79,20 @@ impl NixWriter {
 
     /// `name = value;` where `value` is code from this module's helpers.
     pub(crate) fn assign(&mut self, name: &str, value: &str) {
-        self.line(&format!("{} = {value};", attr(name)));
+        self.line(format_args!("{} = {value};", attr(name)));
     }
 
     /// A list: `[ x ]` on one line for one element, one element per line otherwise.
     pub(crate) fn list(&mut self, prefix: &str, items: &[String], suffix: &str) {
         match items {
-            [] => self.line(&format!("{prefix}[ ]{suffix}")),
-            [one] => self.line(&format!("{prefix}[ {one} ]{suffix}")),
+            [] => self.line(format_args!("{prefix}[ ]{suffix}")),
+            [one] => self.line(format_args!("{prefix}[ {one} ]{suffix}")),
             _ => {
-                self.open(&format!("{prefix}["));
+                self.open(format_args!("{prefix}["));
                 for item in items {
                     self.line(item);
                 }
-                self.close(&format!("]{suffix}"));
+                self.close(format_args!("]{suffix}"));
             }
         }
     }
