@@ -158,7 +158,7 @@ fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &st
         w.open("[");
         for artifact in &v.artifacts {
             if let PlannedArtifact::Unusable(why) = artifact {
-                w.line(&unusable(v, why));
+                w.line(unusable(v, why));
             } else {
                 w.open("{");
                 artifact_attrs(w, v, artifact);
