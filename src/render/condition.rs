@@ -48,11 +48,11 @@ fn distinct_on<K: Copy + PartialEq>(
 /// `builtins.elem var [ "a" "b" ]` over Nix strings.
 fn elem(var: &str, strings: impl Iterator<Item = String>) -> String {
     let mut out = format!("builtins.elem {var} [ ");
-    for (n, string) in strings.enumerate() {
+    for (n, quoted) in strings.enumerate() {
         if n > 0 {
             out.push(' ');
         }
-        out.push_str(&string);
+        out.push_str(&quoted);
     }
     out.push_str(" ]");
     out
