@@ -16,7 +16,7 @@ use super::cache::write_private;
 use super::client::{Client, GetError};
 use super::hex;
 use super::reporter::{Running, Task};
-use super::{ArtifactCause, CacheCause, FetchError, FetchOptions};
+use super::{ArtifactCause, CacheCause, FetchError, FetchOptions, TransferCause};
 
 /// Bumped when a cached description's layout changes.
 const LAYOUT: &str = "artifacts-v1";
@@ -223,11 +223,11 @@ async fn download(
 ) -> Result<Option<File>, FetchError> {
     let shown = crate::safe_url::redact(&artifact.url);
     let fail = |source| FetchError::Artifact { file: artifact.filename.clone(), url: shown.clone(), source };
-    let url = Url::parse(&artifact.url).map_err(|e| fail(ArtifactCause::Url(e)))?;
+    let url = Url::parse(&artifact.url).map_err(|e| fail(TransferCause::Url(e).into()))?;
     let download = match client.get_file(&url, FILE_TIMEOUT, max_size, temp_dir, progress).await {
         Ok(download) => download,
         Err(GetError::TooLarge(_)) => return Ok(None),
-        Err(other) => return Err(fail(ArtifactCause::Download(other))),
+        Err(other) => return Err(fail(TransferCause::Download(other).into())),
     };
     let actual = hex(&download.sha256);
     if actual != artifact.sha256_hex {

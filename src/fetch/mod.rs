@@ -236,22 +236,28 @@ pub enum FetchError {
 /// Why a locked file could not be downloaded for inference.
 #[derive(thiserror::Error, Debug)]
 pub enum ArtifactCause {
-    #[error("not a URL")]
-    Url(#[source] url::ParseError),
     #[error(transparent)]
-    Download(client::GetError),
+    Transfer(#[from] TransferCause),
     /// A hard error, as everywhere: the file is not the one the lock pins.
     #[error("its sha256 is {actual}, but the lock and the index say {expected}")]
     HashMismatch { actual: String, expected: String },
 }
 
-/// Why a remote source (a file by URL, a git repository) could not be pinned.
+/// Why a file could not be had from its URL: an artifact's download and a remote source's
+/// fail alike.
 #[derive(thiserror::Error, Debug)]
-pub enum UnreachableCause {
+pub enum TransferCause {
     #[error("not a URL")]
     Url(#[source] url::ParseError),
     #[error(transparent)]
     Download(client::GetError),
+}
+
+/// Why a remote source (a file by URL, a git repository) could not be pinned.
+#[derive(thiserror::Error, Debug)]
+pub enum UnreachableCause {
+    #[error(transparent)]
+    Transfer(#[from] TransferCause),
     /// Boxed: git's errors are large, and every fetch result carries this enum's size.
     #[error(transparent)]
     Git(Box<git::GitError>),

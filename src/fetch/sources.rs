@@ -15,7 +15,7 @@ use super::client::Client;
 use super::git;
 use super::hashes::{GitFacts, GitKey, Hashes};
 use super::reporter::Task;
-use super::{FetchError, FetchOptions, FileLocation, UnreachableCause, witness};
+use super::{FetchError, FetchOptions, FileLocation, TransferCause, UnreachableCause, witness};
 use crate::filename::DistFilename;
 use crate::infer;
 use crate::inference::BuildFacts;
@@ -400,7 +400,7 @@ fn download_hashes(
     let downloads = work.iter().map(|(label, url)| {
         let (client, progress, temp_dir) = (&client, &progress, temp_dir.as_deref());
         async move {
-            let parsed = Url::parse(url.expose()).map_err(UnreachableCause::Url)?;
+            let parsed = Url::parse(url.expose()).map_err(|e| UnreachableCause::from(TransferCause::Url(e)))?;
             client
                 .get_file(&parsed, std::time::Duration::from_mins(30), None, temp_dir, progress)
                 .await
@@ -408,7 +408,7 @@ fn download_hashes(
                     progress.step(label);
                     super::hex(&download.sha256)
                 })
-                .map_err(UnreachableCause::Download)
+                .map_err(|e| UnreachableCause::from(TransferCause::Download(e)))
         }
     });
     let outcome: Vec<Result<String, UnreachableCause>> =
