@@ -113,7 +113,7 @@ impl Memo {
     /// Makes the output file the run wrote the remembered text, by a hard link instead of a
     /// copy (a large lock's is 27 MB). The entry's digest still decides: an output edited in
     /// place no longer matches it, and one replaced by the next run leaves the link as it was.
-    pub(super) fn link_text(&self, output: &std::path::Path) -> std::io::Result<()> {
+    pub(super) fn link_text(&self, output: &Path) -> std::io::Result<()> {
         fetch::pending::link_atomically(output, &self.nix)
     }
 

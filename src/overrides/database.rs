@@ -22,18 +22,18 @@ pub struct Database {
     sonames: SonameTable,
     /// Which entries may match a name: every lookup of a 10,000-package lock went through all
     /// of them (a few per package and artifact).
-    by_name: NameIndex,
+    by_name: EntriesByName,
 }
 
 /// Entry positions by the name they match: exact names by name, prefixes (`nvidia-*`) apart;
 /// each list in the entries' order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct NameIndex {
+struct EntriesByName {
     exact: FxHashMap<PackageName, Vec<usize>>,
     prefixed: Vec<usize>,
 }
 
-impl NameIndex {
+impl EntriesByName {
     fn of(entries: &[Entry]) -> Self {
         let mut index = Self::default();
         for (at, entry) in entries.iter().enumerate() {
@@ -104,7 +104,7 @@ impl Database {
     }
 
     fn indexed(entries: Vec<Entry>, sonames: SonameTable) -> Self {
-        Self { by_name: NameIndex::of(&entries), entries, sonames }
+        Self { by_name: EntriesByName::of(&entries), entries, sonames }
     }
 
     /// The entries that match `name` at `version` built from `kind`, in the order they apply.
