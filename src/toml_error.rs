@@ -82,13 +82,13 @@ fn nul_escape(text: &str) -> Option<usize> {
 /// a piece that does not parse alone): the caller then parses the whole text, which also gives
 /// errors their true line and column.
 ///
-/// `each` maps each piece once it is read, in the same task, while the piece's strings are
-/// fresh in that core's cache and before the next piece reuses their memory.
-pub(crate) fn from_str_in_pieces<T, R>(text: &str, marker: &str, each: impl Fn(T) -> R + Sync) -> Option<Vec<R>>
-where
-    T: DeserializeOwned,
-    R: Send,
-{
+/// `read` reads each piece ([`from_str`], and whatever maps its result while the piece's
+/// strings are fresh in that core's cache), or gives up on it (`None`).
+pub(crate) fn from_str_in_pieces<R: Send>(
+    text: &str,
+    marker: &str,
+    read: impl Fn(&str) -> Option<R> + Sync,
+) -> Option<Vec<R>> {
     use rayon::prelude::*;
     const PIECE: usize = 32 * 1024;
     if text.len() < 2 * PIECE {
@@ -111,7 +111,7 @@ where
         let has = |needle: &str| memchr::memmem::find(piece.as_bytes(), needle.as_bytes()).is_some();
         !has("\'\'\'") && !has("\"\"\"") && nul_escape(piece).is_none()
     };
-    pieces.into_par_iter().map(|piece| trusted(piece).then(|| from_str::<T>(piece).ok().map(&each)).flatten()).collect()
+    pieces.into_par_iter().map(|piece| trusted(piece).then(|| read(piece)).flatten()).collect()
 }
 
 /// How much text [`marker_lines`] searches on one core.
@@ -280,12 +280,17 @@ mod tests {
         let names: Vec<String> = (0..4000).map(|n| format!("p{n}")).collect();
         let text: String = names.iter().map(|name| package(name, "\"f\"")).collect();
         assert!(text.len() > 2 * 32 * 1024, "a text in several pieces");
-        let read = from_str_in_pieces(&text, "[[package]]", |doc: Doc| doc.package).unwrap();
+        let read = from_str_in_pieces(&text, "[[package]]", |piece| from_str::<Doc>(piece).ok().map(|doc| doc.package))
+            .unwrap();
         assert!(read.len() > 2, "{} pieces", read.len());
         assert_eq!(read.iter().flatten().map(|p| p.name.as_str()).collect::<Vec<_>>(), names);
         for odd in ["\"\"\"f\"\"\"", "'''f'''", "\"f\\u0000\""] {
             let late = format!("{text}{}", package("last", odd));
-            assert!(from_str_in_pieces(&late, "[[package]]", |doc: Doc| doc.package).is_none(), "{odd}");
+            assert!(
+                from_str_in_pieces(&late, "[[package]]", |piece| from_str::<Doc>(piece).ok().map(|doc| doc.package))
+                    .is_none(),
+                "{odd}"
+            );
         }
     }
 

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use uv_pep440::Version;
 
 mod dependency;
+mod file_lines;
 
 pub(crate) use dependency::platform_marker;
 pub(crate) use dependency::{RawEntry, RawTable, SpecCache, convert as convert_dependency, parse_marker};
@@ -199,8 +200,13 @@ fn read_lock(text: &str, origin: &str, cache: &SpecCache) -> Result<ReadLock, Lo
             .map(|raw| ReadLock::of(raw, origin, cache))
             .map_err(|source| LockError::Toml { path: origin.to_string(), kind: "poetry.lock", source })
     };
-    let each = |raw: RawLock| ReadLock::of(raw, origin, cache);
-    let Some(parsed) = toml_error::from_str_in_pieces(text, "[[package]]", each) else { return serial() };
+    let read_piece = |piece: &str| {
+        let lifted = file_lines::lift(piece);
+        let mut raw = toml_error::from_str::<RawLock>(&lifted.text).ok()?;
+        lifted.restore(&mut raw.package)?;
+        Some(ReadLock::of(raw, origin, cache))
+    };
+    let Some(parsed) = toml_error::from_str_in_pieces(text, "[[package]]", read_piece) else { return serial() };
     let mut merged = ReadLock { pieces: Vec::with_capacity(parsed.len()), metadata: None, extras: None };
     for piece in parsed {
         merged.pieces.extend(piece.pieces);

@@ -55,7 +55,9 @@ fn read_raw(text: &str, origin: &str) -> Result<RawLock, LockError> {
             source,
         })
     };
-    let Some(pieces) = toml_error::from_str_in_pieces(text, "[[package]]", |piece: RawLock| piece) else {
+    let Some(pieces) =
+        toml_error::from_str_in_pieces(text, "[[package]]", |piece| toml_error::from_str::<RawLock>(piece).ok())
+    else {
         return serial();
     };
     let mut pieces = pieces.into_iter();
