@@ -3,6 +3,7 @@
 //! Tags are parsed once into enums here so that compatibility ranking
 //! (`resolve::tags`) is plain arithmetic over already-classified values.
 
+use crate::text::split_byte;
 use thiserror::Error;
 
 /// What a file listed in a lock is.
@@ -195,12 +196,12 @@ impl WheelFilename {
     pub fn parse(filename: &str) -> Result<Self, WheelFilenameError> {
         // Tags are compared lower-case; most already are, so only those that are not are copied.
         fn tags<T>(set: &str, filename: &str, parse: fn(&str) -> T) -> Result<Tags<T>, WheelFilenameError> {
-            let count = set.split('.').count();
+            let count = set.bytes().filter(|&b| b == b'.').count() + 1;
             if count > MAX_TAGS_PER_SET {
                 return Err(WheelFilenameError::TooManyTags(crate::limits::excerpt(filename)));
             }
             let mut tags = Tags::with_capacity(count);
-            for tag in set.split('.') {
+            for tag in split_byte(set, b'.') {
                 tags.push(match tag {
                     "" => return Err(WheelFilenameError::EmptyPart(filename.to_owned())),
                     t if t.bytes().any(|b| b.is_ascii_uppercase()) => parse(&t.to_ascii_lowercase()),
@@ -216,7 +217,7 @@ impl WheelFilename {
         // Five or six parts, in an array rather than a Vec: a lock holds thousands of wheels.
         let mut parts = [""; 7];
         let mut count = 0;
-        for part in stem.split('-') {
+        for part in split_byte(stem, b'-') {
             if count == parts.len() {
                 break;
             }

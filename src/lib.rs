@@ -35,6 +35,7 @@ mod render;
 mod report;
 mod resolve;
 mod safe_url;
+mod text;
 mod toml_error;
 mod toml_light;
 mod warning;

@@ -23,6 +23,7 @@ use std::path::Path;
 
 use super::FileLocation;
 use crate::model::{LockedFile, Sha256};
+use crate::text::split_byte;
 
 const LAYOUT: &str = "lock2nix located-v2";
 
@@ -38,19 +39,9 @@ pub(super) struct Remembered {
     projects: HashMap<String, HashMap<String, Range<usize>>>,
 }
 
-/// The tab-separated fields of a line (a byte search: the memory of a large lock has thousands).
+/// The tab-separated fields of a line.
 fn fields(line: &str) -> impl Iterator<Item = &str> {
-    let mut rest = Some(line);
-    std::iter::from_fn(move || {
-        let text = rest?;
-        match memchr::memchr(b'\t', text.as_bytes()) {
-            Some(tab) => {
-                rest = Some(&text[tab + 1..]);
-                Some(&text[..tab])
-            }
-            None => rest.take(),
-        }
-    })
+    split_byte(line, b'\t')
 }
 
 impl Remembered {
@@ -110,8 +101,7 @@ impl Remembered {
     ) -> Option<Vec<(String, FileLocation)>> {
         let lines = self.text.get(self.projects.get(index)?.get(project)?.clone())?;
         // (file name, sha256, URL), by name; `parse` checked that each line has three fields.
-        let mut known: Vec<(&str, &str, &str)> = lines
-            .lines()
+        let mut known: Vec<(&str, &str, &str)> = split_byte(lines, b'\n')
             .filter_map(|line| {
                 let mut fields = fields(line);
                 Some((fields.next()?, fields.next()?, fields.next()?))

@@ -265,7 +265,11 @@ pub(crate) fn store_name_problem(name: &str) -> Option<String> {
     if name.is_empty() {
         return Some("the name is empty".to_string());
     }
-    if let Some(c) = name.chars().find(|&c| !(c.is_ascii_alphanumeric() || "+-._?=".contains(c))) {
+    // Byte by byte: every file of a large lock is checked. The first byte refused starts a
+    // character (every byte before it is ASCII), which the message names.
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'_' | b'?' | b'=');
+    if let Some(at) = name.bytes().position(|b| !allowed(b)) {
+        let c = name[at..].chars().next().unwrap_or_default();
         return Some(format!("a store path name may not hold `{}`", c.escape_debug()));
     }
     if name.starts_with('.') {
@@ -290,6 +294,7 @@ mod tests {
         assert!(store_name_problem("a b.whl").unwrap().contains("may not hold ` `"));
         assert!(store_name_problem("dist/a.whl").unwrap().contains("may not hold `/`"));
         assert!(store_name_problem("a%2Bb.whl").unwrap().contains("`%`"));
+        assert!(store_name_problem("café-1.0.tar.gz").unwrap().contains("`é`"));
         assert!(store_name_problem(&"a".repeat(211)).is_none());
         assert!(store_name_problem(&"a".repeat(212)).unwrap().contains("212 characters"));
     }

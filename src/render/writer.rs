@@ -133,8 +133,10 @@ pub(crate) fn interpolated(parts: &[Part<'_>]) -> String {
 }
 
 fn escape_into(out: &mut String, text: &str) {
-    // Most strings (URLs, file names, hashes) need no escaping at all.
-    if !text.bytes().any(|b| matches!(b, b'"' | b'\\' | b'$' | b'\n' | b'\r' | b'\t')) {
+    // Most strings (URLs, file names, hashes) need no escaping at all. Folded rather than
+    // searched, so that the loop runs on vectors: every string of the file passes here.
+    let special = |b: u8| matches!(b, b'"' | b'\\' | b'$' | b'\n' | b'\r' | b'\t');
+    if !text.bytes().fold(false, |found, b| found | special(b)) {
         out.push_str(text);
         return;
     }
