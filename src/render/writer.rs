@@ -136,7 +136,7 @@ fn escape_into(out: &mut String, text: &str) {
     // Most strings (URLs, file names, hashes) need no escaping at all. Folded rather than
     // searched, so that the loop runs on vectors: every string of the file passes here.
     let special = |b: u8| matches!(b, b'"' | b'\\' | b'$' | b'\n' | b'\r' | b'\t');
-    if !text.bytes().fold(false, |found, b| found | special(b)) {
+    if text.bytes().fold(0, |found, b| found | u8::from(special(b))) == 0 {
         out.push_str(text);
         return;
     }

@@ -176,7 +176,7 @@ fn plain_string(text: &str) -> Option<(&str, &str)> {
     let content = &text[..end];
     // Folded rather than searched: the loop then runs on vectors, every byte of a lock's
     // file names and hashes passes here.
-    let control = content.bytes().fold(false, |found, b| found | (b < 0x20) | (b == 0x7f));
+    let control = content.bytes().fold(0, |found, b| found | u8::from(b < 0x20 || b == 0x7f)) != 0;
     let plain = text.as_bytes()[end] == b'"' && !control;
     plain.then(|| (content, &text[end..]))
 }
