@@ -1,6 +1,7 @@
 //! The stages' own types and functions for the tests and benches, which reach the pipeline
 //! stage by stage: not part of the API (hidden from the docs), and free to change with them.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::model::{Lock, Sha256, Source};
@@ -92,8 +93,8 @@ impl OfflineLocations {
 }
 
 impl crate::plan::Locations for OfflineLocations {
-    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, Option<Sha256>)> {
-        self.files.get(&(package.clone(), filename.to_string())).map(|(u, h)| (u.as_str(), Some(*h)))
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(Cow<'_, str>, Option<Sha256>)> {
+        self.files.get(&(package.clone(), filename.to_string())).map(|(u, h)| (Cow::Borrowed(u.as_str()), Some(*h)))
     }
 
     fn pinned(&self, index: usize) -> Option<&PinnedSource> {

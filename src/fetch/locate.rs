@@ -15,7 +15,7 @@ use super::client::{Client, GetError};
 use super::remembered::{self, Remembered};
 use super::reporter::{Running, Task};
 use super::simple::{self, IndexFile};
-use super::{FetchError, FetchOptions, FileLocation, Located, ProjectQuery};
+use super::{FetchError, FetchOptions, FileLocation, Located, LocatedFile, LocationRef, ProjectQuery};
 use crate::filename::DistFilename;
 use crate::model::{FileHash, HashAlgorithm, LockedFile, Sha256};
 use crate::name::PackageName;
@@ -121,13 +121,14 @@ fn locate_blocking(
         None => (None, Remembered::default()),
     };
     // A project the memory answers whole needs neither its cached page nor the index.
-    let recalled: Vec<(&Key, Vec<(String, FileLocation)>)> = all_groups
+    let recalled: Vec<(&Key, Vec<LocatedFile>)> = all_groups
         .par_iter()
         .filter(|(_, group)| group.versions.is_empty())
         .filter_map(|(key, group)| Some((key, remembered.answer(&key.0, key.1.as_str(), &group.files)?)))
         .collect();
-    // Its text is as large as the lock's: not kept while the rest is read.
-    drop(remembered);
+    // The answers point into the memory's text, which the result keeps; it is as large as the
+    // lock's, and goes now when it answered nothing.
+    let memory_text = if recalled.is_empty() { String::new() } else { remembered.into_text() };
     let groups: BTreeMap<&Key, &Group<'_>> = {
         let recalled: BTreeSet<&Key> = recalled.iter().map(|(key, _)| *key).collect();
         all_groups.iter().filter(|(key, _)| !recalled.contains(key)).collect()
@@ -229,15 +230,25 @@ fn locate_blocking(
         })
         .collect::<Result<_, FetchError>>()?;
     if let Some(path) = memory.as_deref().filter(|_| !groups.is_empty()) {
-        remember(path, recalled.iter().chain(&verified));
+        let recalled = recalled.iter().map(|(key, files)| {
+            (*key, files.iter().map(|file| (file.name.resolve(&memory_text), file.location(&memory_text))).collect())
+        });
+        let verified = verified.iter().map(|(key, files)| {
+            (*key, files.iter().map(|(name, location)| (name.as_str(), LocationRef::of(location))).collect())
+        });
+        remember(path, recalled.chain(verified));
     }
     let gone = known.iter().filter(|(_, answer)| answer.gone).map(|(key, _)| key.1.clone()).collect();
-    let mut files: FxHashMap<PackageName, Vec<(String, FileLocation)>> = FxHashMap::default();
+    let mut files: FxHashMap<PackageName, Vec<LocatedFile>> = FxHashMap::default();
     let mut unhashed = BTreeMap::new();
-    for (key, mut found) in recalled.into_iter().chain(verified) {
+    let mut answers = recalled;
+    for (key, mut found) in verified {
         for (filename, location) in found.extract_if(.., |(_, location)| location.sha256.is_none()) {
             unhashed.insert((key.1.clone(), filename), DisplaySafeUrl::new(location.url));
         }
+        answers.push((key, found.into_iter().map(|(name, location)| LocatedFile::own(name, location)).collect()));
+    }
+    for (key, mut found) in answers {
         let project = files.entry(key.1.clone()).or_default();
         if project.is_empty() {
             *project = found;
@@ -246,17 +257,18 @@ fn locate_blocking(
         }
     }
     files.retain(|_, project| !project.is_empty());
-    files.par_iter_mut().for_each(|(_, project)| by_file_name(project));
-    Ok(Located { files, unhashed, gone, listed, unreachable, requests, cache_hits })
+    files.par_iter_mut().for_each(|(_, project)| by_file_name(project, &memory_text));
+    Ok(Located { memory: memory_text, files, unhashed, gone, listed, unreachable, requests, cache_hits })
 }
 
 /// Sorts a project's located files by name, one file per name: of a project on two indexes,
-/// the later answer's file (a stable sort keeps answers in order).
-fn by_file_name(files: &mut Vec<(String, FileLocation)>) {
-    files.sort_by(|(a, _), (b, _)| a.cmp(b));
+/// the later answer's file (a stable sort keeps answers in order). `memory`: the text recalled
+/// files point into.
+fn by_file_name(files: &mut Vec<LocatedFile>, memory: &str) {
+    files.sort_by(|a, b| a.name.resolve(memory).cmp(b.name.resolve(memory)));
     let before = files.len();
     files.dedup_by(|later, kept| {
-        let same = later.0 == kept.0;
+        let same = later.name.resolve(memory) == kept.name.resolve(memory);
         if same {
             std::mem::swap(later, kept);
         }
@@ -269,12 +281,11 @@ fn by_file_name(files: &mut Vec<(String, FileLocation)>) {
 
 /// Writes what this run located as the lock's memory. A cache that cannot be written only
 /// costs the next run its speed.
-fn remember<'a>(path: &Path, found: impl Iterator<Item = &'a (&'a Key, Vec<(String, FileLocation)>)>) {
+fn remember<'a>(path: &Path, found: impl Iterator<Item = (&'a Key, Vec<(&'a str, LocationRef<'a>)>)>) {
     let mut located = remembered::Located::new();
     for (key, files) in found {
-        let hashed = files.iter().filter(|(_, location)| location.sha256.is_some());
-        let entry = located.entry(key.0.as_str()).or_default().entry(key.1.as_str()).or_default();
-        entry.extend(hashed.map(|(filename, location)| (filename.as_str(), location)));
+        let hashed = files.into_iter().filter(|(_, location)| location.sha256.is_some());
+        located.entry(key.0.as_str()).or_default().entry(key.1.as_str()).or_default().extend(hashed);
     }
     let _ = super::cache::write_private(path, Remembered::text(&located).as_bytes());
 }
@@ -482,15 +493,27 @@ mod tests {
 
     #[test]
     fn a_projects_files_are_sorted_by_name_and_the_later_answer_wins() {
-        let at = |url: &str| FileLocation { url: url.to_string(), sha256: Some(Sha256::from_bytes([7; 32])) };
+        let at = |name: &str, url: &str| {
+            LocatedFile::own(
+                name.to_string(),
+                FileLocation { url: url.to_string(), sha256: Some(Sha256::from_bytes([7; 32])) },
+            )
+        };
         let mut files = vec![
-            ("b.whl".to_string(), at("https://first.example/b.whl")),
-            ("a.whl".to_string(), at("https://first.example/a.whl")),
-            ("b.whl".to_string(), at("https://second.example/b.whl")),
+            at("b.whl", "https://first.example/b.whl"),
+            at("a.whl", "https://first.example/a.whl"),
+            at("b.whl", "https://second.example/b.whl"),
         ];
-        by_file_name(&mut files);
-        let urls: Vec<(&str, &str)> = files.iter().map(|(name, at)| (name.as_str(), at.url.as_str())).collect();
-        assert_eq!(urls, [("a.whl", "https://first.example/a.whl"), ("b.whl", "https://second.example/b.whl")]);
+        by_file_name(&mut files, "");
+        let urls: Vec<(&str, String)> =
+            files.iter().map(|file| (file.name.resolve(""), file.location("").url().into_owned())).collect();
+        assert_eq!(
+            urls,
+            [
+                ("a.whl", "https://first.example/a.whl".to_string()),
+                ("b.whl", "https://second.example/b.whl".to_string())
+            ]
+        );
     }
 
     #[test]

@@ -131,13 +131,87 @@ pub struct FileLocation {
     pub sha256: Option<Sha256>,
 }
 
+/// Where [`Located`] has a file, borrowed from it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LocationRef<'a> {
+    /// The URL, or the folder URL that the file name (`name`) follows.
+    base: &'a str,
+    name: Option<&'a str>,
+    pub sha256: Option<Sha256>,
+}
+
+impl<'a> LocationRef<'a> {
+    fn of(location: &'a FileLocation) -> Self {
+        Self { base: &location.url, name: None, sha256: location.sha256 }
+    }
+
+    /// The file's URL: absolute, never with credentials.
+    pub fn url(self) -> Cow<'a, str> {
+        match self.name {
+            None => Cow::Borrowed(self.base),
+            Some(name) => Cow::Owned([self.base, name].concat()),
+        }
+    }
+
+    pub fn to_location(self) -> FileLocation {
+        FileLocation { url: self.url().into_owned(), sha256: self.sha256 }
+    }
+}
+
+/// A located file's name or URL: a span of the located-files memory's text for a file
+/// recalled from it, which is then not copied (a large lock has a hundred thousand), else its
+/// own.
+#[derive(Clone, Debug, PartialEq, Eq)]
+enum Text {
+    Memory { start: u32, end: u32 },
+    Own(Box<str>),
+}
+
+impl Text {
+    fn resolve<'a>(&'a self, memory: &'a str) -> &'a str {
+        match self {
+            Self::Memory { start, end } => &memory[*start as usize..*end as usize],
+            Self::Own(text) => text,
+        }
+    }
+}
+
+/// A located file, as [`Located`] keeps it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct LocatedFile {
+    name: Text,
+    /// The URL, or the folder URL its name follows (`in_folder`).
+    url: Text,
+    in_folder: bool,
+    sha256: Option<Sha256>,
+}
+
+impl LocatedFile {
+    fn own(name: String, location: FileLocation) -> Self {
+        Self {
+            name: Text::Own(name.into_boxed_str()),
+            url: Text::Own(location.url.into_boxed_str()),
+            in_folder: false,
+            sha256: location.sha256,
+        }
+    }
+
+    fn location<'a>(&'a self, memory: &'a str) -> LocationRef<'a> {
+        let name = self.in_folder.then(|| self.name.resolve(memory));
+        LocationRef { base: self.url.resolve(memory), name, sha256: self.sha256 }
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Located {
+    /// The located-files memory's text, which the files recalled from it point into (empty
+    /// when none was).
+    memory: String,
     /// Queried files the index lists, with the index's sha256 or else the lock's: by project,
     /// then sorted by file name. A large lock has a hundred thousand files and ten thousand
     /// projects: each project's answer is kept as the vector it came in, sorted (a map by file
     /// held twice the memory).
-    pub files: FxHashMap<PackageName, Vec<(String, FileLocation)>>,
+    files: FxHashMap<PackageName, Vec<LocatedFile>>,
     /// Files the index lists with no sha256 while the lock has none either: their URL, to be
     /// downloaded and hashed.
     pub unhashed: BTreeMap<(PackageName, String), DisplaySafeUrl>,
@@ -157,16 +231,22 @@ pub struct Located {
 
 impl Located {
     /// Where the index has `filename` of `project`.
-    pub fn file(&self, project: &PackageName, filename: &str) -> Option<&FileLocation> {
+    pub fn file(&self, project: &PackageName, filename: &str) -> Option<LocationRef<'_>> {
         let files = self.files.get(project)?;
-        files.binary_search_by(|(name, _)| name.as_str().cmp(filename)).ok().map(|at| &files[at].1)
+        let at = files.binary_search_by(|file| file.name.resolve(&self.memory).cmp(filename)).ok()?;
+        Some(files[at].location(&self.memory))
+    }
+
+    /// Whether any file was located.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
     }
 
     /// Every located file (projects in no particular order).
-    pub fn iter_files(&self) -> impl Iterator<Item = (&PackageName, &str, &FileLocation)> {
-        self.files
-            .iter()
-            .flat_map(|(project, files)| files.iter().map(move |(f, location)| (project, f.as_str(), location)))
+    pub fn iter_files(&self) -> impl Iterator<Item = (&PackageName, &str, LocationRef<'_>)> {
+        self.files.iter().flat_map(move |(project, files)| {
+            files.iter().map(move |file| (project, file.name.resolve(&self.memory), file.location(&self.memory)))
+        })
     }
 }
 

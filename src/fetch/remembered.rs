@@ -21,14 +21,14 @@ use std::fmt::Write as _;
 use std::ops::Range;
 use std::path::Path;
 
-use super::FileLocation;
+use super::{LocatedFile, LocationRef, Text};
 use crate::model::{LockedFile, Sha256};
 use crate::text::split_byte;
 
 const LAYOUT: &str = "lock2nix located-v2";
 
 /// What a run located, to be written: index → project → (file name, location).
-pub(super) type Located<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, &'a FileLocation)>>>;
+pub(super) type Located<'a> = BTreeMap<&'a str, BTreeMap<&'a str, Vec<(&'a str, LocationRef<'a>)>>>;
 
 /// One lock's last run: its text, and by credential-free index URL and normalized project
 /// name where that project's file lines are. A project's lines are split only when it is
@@ -53,7 +53,8 @@ impl Remembered {
     /// Checks every line's shape (a damaged file is no memory at all) and notes where each
     /// project's lines are.
     fn parse(text: String) -> Option<Self> {
-        if text.lines().next()? != LAYOUT {
+        // Answers point into the text with 32-bit offsets.
+        if text.lines().next()? != LAYOUT || u32::try_from(text.len()).is_err() {
             return None;
         }
         let mut projects: HashMap<String, HashMap<String, Range<usize>>> = HashMap::new();
@@ -92,13 +93,9 @@ impl Remembered {
     }
 
     /// Where each of `files` is, when every one was located last time with the sha256 the lock
-    /// records (or the lock records none); `None` sends the project the usual way.
-    pub(super) fn answer(
-        &self,
-        index: &str,
-        project: &str,
-        files: &[&LockedFile],
-    ) -> Option<Vec<(String, FileLocation)>> {
+    /// records (or the lock records none); `None` sends the project the usual way. The answer
+    /// points into the text ([`Self::into_text`]).
+    pub(super) fn answer(&self, index: &str, project: &str, files: &[&LockedFile]) -> Option<Vec<LocatedFile>> {
         let lines = self.text.get(self.projects.get(index)?.get(project)?.clone())?;
         // (file name, sha256, URL), by name; `parse` checked that each line has three fields.
         let mut known: Vec<(&str, &str, &str)> = split_byte(lines, b'\n')
@@ -112,15 +109,28 @@ impl Remembered {
         let mut answer = Vec::with_capacity(files.len());
         for file in files {
             let at = known.binary_search_by_key(&file.filename.as_str(), |(filename, ..)| filename).ok()?;
-            let (_, sha256_hex, url) = known[at];
+            let (filename, sha256_hex, url) = known[at];
             let sha256 = Sha256::from_hex(sha256_hex)?;
             if file.hash.as_ref().is_some_and(|hash| hash.sha256() != Some(sha256)) {
                 return None;
             }
-            let url = if url.ends_with('/') { format!("{url}{}", file.filename) } else { url.to_string() };
-            answer.push((file.filename.clone(), FileLocation { url, sha256: Some(sha256) }));
+            let (name, url, in_folder) = (self.span(filename), self.span(url), url.ends_with('/'));
+            answer.push(LocatedFile { name, url, in_folder, sha256: Some(sha256) });
         }
         Some(answer)
+    }
+
+    /// Where `part`, a slice of the text, is in it.
+    fn span(&self, part: &str) -> Text {
+        let start = part.as_ptr() as usize - self.text.as_ptr() as usize;
+        // `parse` checked that every offset fits.
+        let offset = |at: usize| u32::try_from(at).expect("the text is under 4 GiB");
+        Text::Memory { start: offset(start), end: offset(start + part.len()) }
+    }
+
+    /// The text, which answers point into.
+    pub(super) fn into_text(self) -> String {
+        self.text
     }
 
     /// The text of a memory holding `located` (index → project → file name → location).
@@ -136,14 +146,15 @@ impl Remembered {
                 let _ = writeln!(out, "project\t{project}");
                 for (filename, location) in files {
                     // A URL with `@` might hold a credential: never written to the cache.
-                    let safe = !location.url.contains('@');
+                    let safe = !location.base.contains('@') && !location.name.is_some_and(|name| name.contains('@'));
                     let Some(sha256) = location.sha256 else { continue };
                     // Written without the file name it ends with; any other URL ending in `/`
                     // would read back as one that did.
-                    let url = match location.url.strip_suffix(filename) {
-                        Some(dir) if dir.ends_with('/') => dir,
-                        _ if location.url.ends_with('/') => continue,
-                        _ => &location.url,
+                    let url = match (location.name, location.base.strip_suffix(filename)) {
+                        (Some(_), _) => location.base,
+                        (None, Some(dir)) if dir.ends_with('/') => dir,
+                        _ if location.base.ends_with('/') => continue,
+                        _ => location.base,
                     };
                     if fits(filename) && fits(url) && safe {
                         let _ = writeln!(out, "{filename}\t{sha256}\t{url}");
@@ -158,7 +169,25 @@ impl Remembered {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fetch::FileLocation;
     use crate::model::{FileHash, HashAlgorithm};
+
+    /// `remembered`'s answer, with its names and locations read out of the text.
+    fn answer(
+        remembered: &Remembered,
+        index: &str,
+        project: &str,
+        files: &[&LockedFile],
+    ) -> Option<Vec<(String, FileLocation)>> {
+        let answer = remembered.answer(index, project, files)?;
+        let text = &remembered.text;
+        Some(
+            answer
+                .iter()
+                .map(|file| (file.name.resolve(text).to_string(), file.location(text).to_location()))
+                .collect(),
+        )
+    }
 
     /// A sha256 whose every byte is `byte` (two hex digits).
     fn location(url: &str, byte: &str) -> FileLocation {
@@ -184,34 +213,37 @@ mod tests {
         located.insert(
             "https://index.example/simple/",
             BTreeMap::from([
-                ("a", vec![("a-1-py3-none-any.whl", &wheel), ("a-1.tar.gz", &sdist)]),
-                ("b", vec![("b-2.tar.gz", &other)]),
+                ("a", vec![("a-1-py3-none-any.whl", LocationRef::of(&wheel)), ("a-1.tar.gz", LocationRef::of(&sdist))]),
+                ("b", vec![("b-2.tar.gz", LocationRef::of(&other))]),
             ]),
         );
-        located.insert("https://mirror.example/", BTreeMap::from([("a", vec![("a-1.tar.gz", &other)])]));
+        located
+            .insert("https://mirror.example/", BTreeMap::from([("a", vec![("a-1.tar.gz", LocationRef::of(&other))])]));
         let text = Remembered::text(&located);
         let remembered = Remembered::parse(text).unwrap();
         let index = "https://index.example/simple/";
 
         let both = [&locked("a-1-py3-none-any.whl", Some((HashAlgorithm::Sha256, "AA"))), &locked("a-1.tar.gz", None)];
-        let answer = remembered.answer(index, "a", &both).unwrap();
         assert_eq!(
-            answer,
+            answer(&remembered, index, "a", &both).unwrap(),
             vec![("a-1-py3-none-any.whl".to_string(), wheel.clone()), ("a-1.tar.gz".to_string(), sdist)]
         );
 
         // Each project and index answers with its own lines.
         let b = [&locked("b-2.tar.gz", None)];
-        assert_eq!(remembered.answer(index, "b", &b).unwrap(), vec![("b-2.tar.gz".to_string(), other.clone())]);
-        let mirrored = remembered.answer("https://mirror.example/", "a", &[&locked("a-1.tar.gz", None)]).unwrap();
+        assert_eq!(answer(&remembered, index, "b", &b).unwrap(), vec![("b-2.tar.gz".to_string(), other.clone())]);
+        let mirrored = answer(&remembered, "https://mirror.example/", "a", &[&locked("a-1.tar.gz", None)]).unwrap();
         assert_eq!(mirrored, vec![("a-1.tar.gz".to_string(), other.clone())]);
 
         // Another hash, another algorithm, a file not seen, another project or index: no answer.
-        assert_eq!(remembered.answer(index, "a", &[&locked("a-1.tar.gz", Some((HashAlgorithm::Sha256, "cc")))]), None);
-        assert_eq!(remembered.answer(index, "a", &[&locked("a-1.tar.gz", Some((HashAlgorithm::Md5, "bb")))]), None);
-        assert_eq!(remembered.answer(index, "a", &[&locked("a-1.tar.gz", None), &locked("a-2.tar.gz", None)]), None);
-        assert_eq!(remembered.answer(index, "b", &[&locked("a-1.tar.gz", None)]), None);
-        assert_eq!(remembered.answer("https://other.example/", "a", &[&locked("a-1.tar.gz", None)]), None);
+        assert_eq!(
+            answer(&remembered, index, "a", &[&locked("a-1.tar.gz", Some((HashAlgorithm::Sha256, "cc")))]),
+            None
+        );
+        assert_eq!(answer(&remembered, index, "a", &[&locked("a-1.tar.gz", Some((HashAlgorithm::Md5, "bb")))]), None);
+        assert_eq!(answer(&remembered, index, "a", &[&locked("a-1.tar.gz", None), &locked("a-2.tar.gz", None)]), None);
+        assert_eq!(answer(&remembered, index, "b", &[&locked("a-1.tar.gz", None)]), None);
+        assert_eq!(answer(&remembered, "https://other.example/", "a", &[&locked("a-1.tar.gz", None)]), None);
     }
 
     #[test]
@@ -228,12 +260,12 @@ mod tests {
             BTreeMap::from([(
                 "a",
                 vec![
-                    ("tab.whl", &tab),
-                    ("secret.whl", &secret),
-                    ("slash.whl", &slash),
-                    ("a\nb", &fine),
-                    ("index", &fine),
-                    ("a-1.tar.gz", &fine),
+                    ("tab.whl", LocationRef::of(&tab)),
+                    ("secret.whl", LocationRef::of(&secret)),
+                    ("slash.whl", LocationRef::of(&slash)),
+                    ("a\nb", LocationRef::of(&fine)),
+                    ("index", LocationRef::of(&fine)),
+                    ("a-1.tar.gz", LocationRef::of(&fine)),
                 ],
             )]),
         );
@@ -245,9 +277,9 @@ mod tests {
         let index = "https://index.example/simple/";
         // A file named like a marker word is still a file: its line has three fields.
         let kept = [&locked("a-1.tar.gz", None), &locked("index", None)];
-        assert_eq!(remembered.answer(index, "a", &kept).map(|found| found.len()), Some(2));
+        assert_eq!(answer(&remembered, index, "a", &kept).map(|found| found.len()), Some(2));
         for left_out in ["tab.whl", "secret.whl", "slash.whl", "a\nb"] {
-            assert_eq!(remembered.answer(index, "a", &[&locked(left_out, None)]), None, "{left_out}");
+            assert_eq!(answer(&remembered, index, "a", &[&locked(left_out, None)]), None, "{left_out}");
         }
 
         assert_eq!(Remembered::parse("lock2nix located-v0\n".into()), None);

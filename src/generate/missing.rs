@@ -50,7 +50,7 @@ impl<'a> IndexGaps<'a> {
                 package
                     .files
                     .iter()
-                    .filter(|f| index.locate(package, f).is_none())
+                    .filter(|f| !index.is_located(package, f))
                     .map(|f| (package.name.clone(), f.filename.clone()))
             })
             .collect();

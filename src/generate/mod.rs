@@ -716,11 +716,15 @@ impl<'a> LocationIndex<'a> {
 }
 
 impl Locations for LocationIndex<'_> {
-    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, Option<Sha256>)> {
-        let location = self.pinned_files.get(&(package, filename)).copied();
-        location
-            .or_else(|| self.located.file(package, filename))
-            .map(|location| (location.url.as_str(), location.sha256))
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(Cow<'_, str>, Option<Sha256>)> {
+        match self.pinned_files.get(&(package, filename)) {
+            Some(location) => Some((Cow::Borrowed(&location.url), location.sha256)),
+            None => self.located.file(package, filename).map(|location| (location.url(), location.sha256)),
+        }
+    }
+
+    fn has(&self, package: &PackageName, filename: &str) -> bool {
+        self.pinned_files.contains_key(&(package, filename)) || self.located.file(package, filename).is_some()
     }
 
     fn pinned(&self, index: usize) -> Option<&plan::PinnedSource> {

@@ -31,7 +31,12 @@ pub(crate) use targets::TargetSet;
 /// Where each source can be had, as the fetch stage found it.
 pub trait Locations: Sync {
     /// `(url, sha256)` of `filename` of `package` (an index file or a `url` source's file).
-    fn find(&self, package: &PackageName, filename: &str) -> Option<(&str, Option<Sha256>)>;
+    fn find(&self, package: &PackageName, filename: &str) -> Option<(Cow<'_, str>, Option<Sha256>)>;
+
+    /// Whether [`Self::find`] finds `filename` of `package`; cheaper, where a URL is made up.
+    fn has(&self, package: &PackageName, filename: &str) -> bool {
+        self.find(package, filename).is_some()
+    }
 
     /// `(url, sha256)` of a locked file: where the lock itself says (uv.lock), its
     /// credentials removed (the output and the cache must not hold them; the build has them
@@ -39,8 +44,13 @@ pub trait Locations: Sync {
     fn locate<'a>(&'a self, package: &'a Package, file: &'a LockedFile) -> Option<(Cow<'a, str>, Option<Sha256>)> {
         match file.locked_location() {
             Some((url, sha256)) => Some((url.shown(), Some(sha256))),
-            None => self.find(&package.name, &file.filename).map(|(url, sha256)| (Cow::Borrowed(url), sha256)),
+            None => self.find(&package.name, &file.filename),
         }
+    }
+
+    /// Whether [`Self::locate`] locates the locked file.
+    fn is_located(&self, package: &Package, file: &LockedFile) -> bool {
+        file.locked_location().is_some() || self.has(&package.name, &file.filename)
     }
 
     /// A file of a local mirror (a `file://` URL), as a path beside the generated file.

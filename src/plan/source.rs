@@ -247,7 +247,7 @@ fn gone_from_index(package: &crate::model::Package, locations: &dyn Locations) -
         );
     }
     let missing: Vec<&str> =
-        package.files.iter().filter(|f| locations.locate(package, f).is_none()).map(|f| f.filename.as_str()).collect();
+        package.files.iter().filter(|f| !locations.is_located(package, f)).map(|f| f.filename.as_str()).collect();
     format!(
         "the index no longer offers {} (deleted after the lock was written; generated with --allow-missing); re-lock with `poetry lock` to choose files that exist, or give {} a `src` in an overlay composed after this one",
         first_few(&missing, 5),
