@@ -101,11 +101,31 @@ impl Sha256 {
 
     /// Nix's SRI form, `sha256-<base64>`.
     pub fn sri(&self) -> String {
-        // One allocation, of the exact size: every planned download has one.
-        let mut sri = String::with_capacity("sha256-".len() + 44);
-        sri.push_str("sha256-");
-        base64::engine::general_purpose::STANDARD.encode_string(self.0, &mut sri);
-        sri
+        self.sri_text().as_str().to_string()
+    }
+
+    /// [`Self::sri`] without an allocation: every planned download writes one.
+    pub fn sri_text(&self) -> SriText {
+        let mut text = [0; SRI_LEN];
+        text[..PREFIX.len()].copy_from_slice(PREFIX.as_bytes());
+        let written = base64::engine::general_purpose::STANDARD
+            .encode_slice(self.0, &mut text[PREFIX.len()..])
+            .expect("32 bytes are 44 base64 characters");
+        debug_assert_eq!(PREFIX.len() + written, SRI_LEN);
+        SriText(text)
+    }
+}
+
+const PREFIX: &str = "sha256-";
+/// `sha256-` and the 44 base64 characters of 32 bytes.
+const SRI_LEN: usize = PREFIX.len() + 44;
+
+/// A sha256 in Nix's SRI form ([`Sha256::sri_text`]).
+pub struct SriText([u8; SRI_LEN]);
+
+impl SriText {
+    pub fn as_str(&self) -> &str {
+        std::str::from_utf8(&self.0).expect("base64 is ASCII")
     }
 }
 

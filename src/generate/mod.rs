@@ -112,12 +112,11 @@ pub struct Generated {
     pub intermediates: Option<Intermediates>,
 }
 
-/// Everything the stages built on the way to the Nix text.
+/// What the stages built on the way to the Nix text that the caller may still use.
 #[derive(Debug)]
 pub struct Intermediates {
-    pub(crate) lock: Lock,
-    #[expect(dead_code, reason = "kept alive to be freed at exit, not in the pipeline")]
-    pub(crate) project: Project,
+    /// The lock's format's command that writes it again.
+    relock_command: &'static str,
     pub(crate) plan: Plan,
 }
 
@@ -129,7 +128,7 @@ impl Intermediates {
 
     /// The command that writes the lock again (`poetry lock`, `uv lock`).
     pub fn relock_command(&self) -> &'static str {
-        self.lock.format.relock_command()
+        self.relock_command
     }
 }
 
@@ -427,11 +426,12 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
     warnings.extend(empty_project(&lock, &project, &plan));
     drop(index);
     let header = header(&lock, &plan, &resolution, options, &paths);
-    // The plan holds what rendering needs: what led to it is freed first, so that the rendered
-    // text does not add to it at the peak. Freed on both cores, and waited for: freed on a
-    // thread of its own while rendering ran, it raced the text to the peak (BENCHMARKS.md,
-    // eighth round).
-    rayon::join(move || drop(resolution), move || drop(located));
+    // The plan holds what rendering needs: what led to it is freed first, the lock too, so that
+    // the rendered text reuses their memory rather than adding to it at the peak. Freed on both
+    // cores, and waited for: freed on a thread of its own while rendering ran, it raced the
+    // text to the peak (BENCHMARKS.md, eighth round).
+    let relock_command = lock.format.relock_command();
+    rayon::join(move || drop(lock), move || drop((resolution, located, project)));
     let nix = render::render(&plan, &header);
     stats.render = started.elapsed();
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
@@ -447,7 +447,7 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
         stats,
         warnings,
         stale_lock: stale,
-        intermediates: Some(Intermediates { lock, project, plan }),
+        intermediates: Some(Intermediates { relock_command, plan }),
     })
 }
 

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use super::fixups::{Fixer, Fixups, Kind};
 use super::{Locations, PlanError};
 use crate::inference::BuildFacts;
-use crate::model::{Lock, Source};
+use crate::model::{Lock, Sha256, Source};
 use crate::project::EditableLayout;
 use crate::resolve::select::Unusable;
 use crate::resolve::{ArtifactChoice, Installed};
@@ -71,15 +71,33 @@ impl Src {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Download {
     pub file: String,
-    /// Never with credentials.
-    pub url: String,
-    /// SRI `sha256-…`.
-    pub hash: String,
+    /// Never with credentials: the folder URL that `file` follows when `in_folder` (nearly
+    /// every URL ends with its file's name, which a large plan then holds once, not twice),
+    /// else the whole URL.
+    url: String,
+    in_folder: bool,
+    pub hash: Sha256,
     /// Credentials the download needs at build time (boxed: most downloads need none).
     pub auth: Option<Box<NetrcAuth>>,
+}
+
+impl Download {
+    fn new(file: String, url: &str, hash: Sha256, auth: Option<Box<NetrcAuth>>) -> Self {
+        let folder = url.strip_suffix(file.as_str()).filter(|folder| folder.ends_with('/'));
+        let (url, in_folder) = match folder {
+            Some(folder) => (folder.to_string(), true),
+            None => (url.to_string(), false),
+        };
+        Self { file, url, in_folder, hash, auth }
+    }
+
+    /// The URL, as parts to write one after the other.
+    pub fn url_parts(&self) -> [&str; 2] {
+        [&self.url, if self.in_folder { &self.file } else { "" }]
+    }
 }
 
 /// Basic auth for a download at build time: a netrc entry for `machine`, written by the
@@ -229,13 +247,13 @@ fn file_src(
     if let Some(path) = locations.local_file(&url) {
         return Ok(Src::Path(path));
     }
-    let hash = sha256.ok_or_else(not_on_index)?.sri();
+    let hash = sha256.ok_or_else(not_on_index)?;
     let auth = locations.auth_variables(package).and_then(|variables| {
         // The host the file is downloaded from, which may not be the index's own.
         let machine = url::Url::parse(&url).ok()?.host_str()?.to_string();
         Some(Box::new(NetrcAuth { machine, variables: variables.to_string() }))
     });
-    Ok(Src::Url(Download { file: file.clone(), url: url.to_string(), hash, auth }))
+    Ok(Src::Url(Download::new(file.clone(), &url, hash, auth)))
 }
 
 /// Why a package whose files the index does not offer throws (`--allow-missing`): the index

@@ -334,8 +334,8 @@ fn source(w: &mut NixWriter, src: &Src) {
         Src::Url(download) => {
             w.open("src = fetchurl {");
             w.assign_string("name", &download.file);
-            w.assign_string("url", &download.url);
-            w.assign_string("hash", &download.hash);
+            w.assign_joined("url", &download.url_parts());
+            w.assign_string("hash", download.hash.sri_text().as_str());
             if let Some(auth) = &download.auth {
                 // A named index may ask for credentials: curl reads them from a netrc file
                 // that the fetcher writes from the builder's environment, when it has them.

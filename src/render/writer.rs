@@ -59,12 +59,20 @@ impl NixWriter {
     /// `name = "text";` with `text` escaped, written straight into the output (the hot path
     /// of rendering: every URL, hash and file name goes through here).
     pub(crate) fn assign_string(&mut self, name: &str, text: &str) {
+        self.assign_joined(name, &[text]);
+    }
+
+    /// [`Self::assign_string`] of `parts` one after the other, without joining them first.
+    pub(crate) fn assign_joined(&mut self, name: &str, parts: &[&str]) {
         for _ in 0..self.depth {
             self.out.push_str("  ");
         }
         self.out.push_str(&attr(name));
         self.out.push_str(" = \"");
-        escape_into(&mut self.out, text);
+        for (at, part) in parts.iter().enumerate() {
+            let next = parts[at + 1..].iter().find_map(|part| part.chars().next());
+            escape_into(&mut self.out, part, next);
+        }
         self.out.push_str("\";\n");
     }
 
@@ -106,7 +114,7 @@ impl NixWriter {
 pub(crate) fn string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
     out.push('"');
-    escape_into(&mut out, text);
+    escape_into(&mut out, text, None);
     out.push('"');
     out
 }
@@ -122,7 +130,7 @@ pub(crate) fn interpolated(parts: &[Part<'_>]) -> String {
     let mut out = String::from("\"");
     for part in parts {
         match part {
-            Part::Text(text) => escape_into(&mut out, text),
+            Part::Text(text) => escape_into(&mut out, text, None),
             Part::Code(code) => {
                 let _ = write!(out, "${{{code}}}");
             }
@@ -132,7 +140,9 @@ pub(crate) fn interpolated(parts: &[Part<'_>]) -> String {
     out
 }
 
-fn escape_into(out: &mut String, text: &str) {
+/// Writes `text` escaped; `next` is the character the string goes on with, if any (a `$` before
+/// a `{` is escaped).
+fn escape_into(out: &mut String, text: &str, next: Option<char>) {
     // Most strings (URLs, file names, hashes) need no escaping at all. Folded rather than
     // searched, so that the loop runs on vectors: every string of the file passes here.
     let special = |b: u8| matches!(b, b'"' | b'\\' | b'$' | b'\n' | b'\r' | b'\t');
@@ -148,7 +158,7 @@ fn escape_into(out: &mut String, text: &str) {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            '$' if chars.peek() == Some(&'{') => out.push_str("\\$"),
+            '$' if chars.peek().or(next.as_ref()) == Some(&'{') => out.push_str("\\$"),
             c => out.push(c),
         }
     }
@@ -205,6 +215,20 @@ mod tests {
         assert_eq!(string("${builtins.abort 1}"), r#""\${builtins.abort 1}""#);
         assert_eq!(string("$HOME and $${x}"), r#""$HOME and $\${x}""#);
         assert_eq!(string("line\nnext\ttab"), r#""line\nnext\ttab""#);
+    }
+
+    #[test]
+    fn a_string_written_in_parts_is_escaped_as_one() {
+        for parts in [&["https://host/a$", "{b}.whl"][..], &["a$", "", "{b"], &["\"q\" ", "$", "x"], &["plain"]] {
+            let mut joined = NixWriter::new();
+            joined.assign_joined("url", parts);
+            let mut whole = NixWriter::new();
+            whole.assign_string("url", &parts.concat());
+            assert_eq!(joined.finish(), whole.finish(), "{parts:?}");
+        }
+        let mut w = NixWriter::new();
+        w.assign_joined("url", &["https://host/a$", "{b}.whl"]);
+        assert_eq!(w.finish(), "url = \"https://host/a\\${b}.whl\";\n");
     }
 
     #[test]
