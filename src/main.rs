@@ -23,10 +23,11 @@ use lock2nix::{
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Hands freed memory back to the system 5 ms after it is freed. Never handing it back saved a
-/// run of milliseconds a few hundred `madvise` calls, but a large lock's run then peaked with
-/// what its early stages had freed (10,000 packages: 205 against 163 MB, for 5% of its time;
-/// no difference measured on a 650-package lock). mimalloc's own 10 ms peaked at 177 MB.
+/// Hands freed memory back to the system 100 ms after it is freed. Memory handed back is
+/// faulted in again when it is reused, which cost a 10,000-package lock's run a tenth of its
+/// time at 5 ms; never handing it back, the run peaks with what its early stages had freed
+/// (154 MB, against 137 at 100 ms and 130 at 5 ms; 200 ms and more reached 151 MB). A
+/// 650-package lock's run is too short to notice (BENCHMARKS.md, ninth round).
 fn purge_freed_memory_soon() {
     /// `mi_option_purge_delay` in mimalloc.h (the same in its v2 and v3), in milliseconds.
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
@@ -34,7 +35,7 @@ fn purge_freed_memory_soon() {
     // does, while no other thread of ours exists to read that table at the same time.
     #[expect(unsafe_code, reason = "mimalloc's options have no safe binding")]
     unsafe {
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 5);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, 100);
     }
 }
 
