@@ -258,7 +258,8 @@ fn locate_blocking(
     }
     files.retain(|_, project| !project.is_empty());
     files.par_iter_mut().for_each(|(_, project)| by_file_name(project, &memory_text));
-    Ok(Located { memory: memory_text, files, unhashed, gone, listed, unreachable, requests, cache_hits })
+    let all_recalled = groups.is_empty();
+    Ok(Located { memory: memory_text, files, unhashed, gone, listed, unreachable, all_recalled, requests, cache_hits })
 }
 
 /// Sorts a project's located files by name, one file per name: of a project on two indexes,

@@ -223,6 +223,9 @@ pub struct Located {
     /// Indexes that could not be reached (credential-free URL → why), when the queries allowed
     /// it.
     pub unreachable: BTreeMap<String, String>,
+    /// Every query was answered whole from the located-files memory: every queried file was
+    /// found, with a sha256.
+    pub all_recalled: bool,
     /// HTTP requests sent, retries included.
     pub requests: usize,
     /// Projects answered entirely from the cache.

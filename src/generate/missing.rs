@@ -42,6 +42,11 @@ pub(super) struct IndexGaps<'a> {
 
 impl<'a> IndexGaps<'a> {
     pub(super) fn find(lock: &Lock, resolution: &Resolution, index: &LocationIndex<'_>, located: &'a Located) -> Self {
+        // The lookup asked for every file of these packages: when the located-files memory
+        // answered each query whole, none is missing.
+        if located.all_recalled {
+            return Self { unavailable: BTreeSet::new(), chosen: BTreeMap::new(), located };
+        }
         // Every file of every package, in parallel: a large lock has a hundred thousand.
         let unavailable: Vec<(PackageName, String)> = plan::packages_to_locate(lock, resolution)
             .into_par_iter()
