@@ -286,7 +286,9 @@ pub(crate) fn store_name_problem(name: &str) -> Option<String> {
     // Byte by byte: every file of a large lock is checked. The first byte refused starts a
     // character (every byte before it is ASCII), which the message names.
     let allowed = |b: u8| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.' | b'_' | b'?' | b'=');
-    if let Some(at) = name.bytes().position(|b| !allowed(b)) {
+    // Folded first, so that the usual name, all allowed, is checked on vectors.
+    if name.bytes().fold(0, |refused, b| refused | u8::from(!allowed(b))) != 0 {
+        let at = name.bytes().position(|b| !allowed(b)).unwrap_or_default();
         let c = name[at..].chars().next().unwrap_or_default();
         return Some(format!("a store path name may not hold `{}`", c.escape_debug()));
     }

@@ -204,7 +204,7 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .map(|p| p.files.iter().map(|f| select::FileFit::of(f, options.platform)).collect())
         .collect();
     let edges: Vec<Vec<walk::EdgeFacts>> =
-        lock.packages.par_iter().map(|package| walk::EdgeFacts::of(package, &index, &minors)).collect();
+        lock.packages.par_iter().map(|package| walk::EdgeFacts::of(lock, package, &index, &minors)).collect();
     let rank = walk::ranks(lock);
     let shared = walk::Shared {
         index: &index,

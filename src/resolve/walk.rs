@@ -4,6 +4,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use smallvec::SmallVec;
+
 use uv_normalize::GroupName as MarkerGroup;
 use uv_pep508::{MarkerEnvironment, MarkerTree};
 
@@ -88,6 +90,9 @@ pub(super) struct EdgeFacts<'a> {
     /// The locked packages of the dependency's name, newest first: looked up once, not once
     /// per target and visit.
     candidates: &'a [usize],
+    /// How each of `candidates` fits the dependency ([`fit`]), worked out once: a version
+    /// constraint tested per target and visit was a twentieth of a large lock's run.
+    fits: SmallVec<[u8; 2]>,
     /// Bit `m` set when the edge's Python constraint (Poetry's `python = "…"`) allows 3.m,
     /// for each minor of the targets.
     python_minors: u32,
@@ -95,7 +100,7 @@ pub(super) struct EdgeFacts<'a> {
 
 impl<'a> EdgeFacts<'a> {
     /// `minors`: the Python minors of the targets.
-    pub(super) fn of(package: &Package, index: &'a NameIndex, minors: &[PythonMinor]) -> Vec<Self> {
+    pub(super) fn of(lock: &Lock, package: &Package, index: &'a NameIndex, minors: &[PythonMinor]) -> Vec<Self> {
         package
             .dependencies
             .iter()
@@ -113,7 +118,9 @@ impl<'a> EdgeFacts<'a> {
                 let mut tests_extras = false;
                 dep.marker.visit_extras(|_, _| tests_extras = true);
                 let python_minors = minor_bits(&dep.python, minors);
-                Self { enabled_by, tests_extras, candidates: index.get(&dep.name), python_minors }
+                let candidates = index.get(&dep.name);
+                let fits = candidates.iter().map(|&i| fit(dep, &lock.packages[i])).collect();
+                Self { enabled_by, tests_extras, candidates, fits, python_minors }
             })
             .collect()
     }
@@ -231,7 +238,7 @@ impl<'a> Walk<'a> {
             let package = &self.lock.packages[i];
             for (dep, facts) in package.dependencies.iter().zip(&self.edges[i]) {
                 if self.edge_active(dep, facts, &extras)
-                    && let Some(j) = self.candidate(dep, facts.candidates)
+                    && let Some(j) = self.candidate(dep, facts.candidates, Some(&facts.fits))
                 {
                     self.request(j, &dep.extras);
                 }
@@ -342,7 +349,7 @@ impl<'a> Walk<'a> {
                 }
                 continue;
             }
-            if let Some(i) = self.candidate(dep, self.index.get(&dep.name)) {
+            if let Some(i) = self.candidate(dep, self.index.get(&dep.name), None) {
                 self.request(i, &dep.extras);
                 chosen.insert(i);
             } else if self.index.get(&dep.name).is_empty() {
@@ -396,35 +403,27 @@ impl<'a> Walk<'a> {
     }
 
     /// The locked package a dependency resolves to on this target: the one the lock names,
-    /// else among the versions that may be installed here, one the constraint allows, else
-    /// the only one there is.
-    /// A dependency naming a source (`source = "private"`) prefers the version locked from it.
-    /// `candidates`: the locked packages of the dependency's name ([`NameIndex::get`]).
-    fn candidate(&self, dep: &Dependency, candidates: &[usize]) -> Option<usize> {
+    /// else among the versions that may be installed here, the first that fits best ([`fit`]).
+    /// `candidates`: the locked packages of the dependency's name ([`NameIndex::get`]); `fits`:
+    /// how each fits, when worked out beforehand ([`EdgeFacts::fits`]).
+    fn candidate(&self, dep: &Dependency, candidates: &[usize], fits: Option<&[u8]>) -> Option<usize> {
         if let Some(i) = dep.target {
             return self.member[i].then_some(i);
         }
-        let mut fallback = None;
-        let mut matching = None;
-        for &i in candidates {
+        let mut best: Option<(u8, usize)> = None;
+        for (at, &i) in candidates.iter().enumerate() {
             if !self.member[i] {
                 continue;
             }
-            let package = &self.lock.packages[i];
-            if dep.constraint.contains(&package.version) {
-                let from_source = match (&dep.source, &package.source) {
-                    (Some(name), Source::Registry { index: Some(index) }) => index.name.eq_ignore_ascii_case(name),
-                    (Some(_), _) => false,
-                    (None, _) => true,
-                };
-                if from_source {
-                    return Some(i);
-                }
-                matching.get_or_insert(i);
+            let fit = fits.map_or_else(|| fit(dep, &self.lock.packages[i]), |fits| fits[at]);
+            if fit == 0 {
+                return Some(i);
             }
-            fallback.get_or_insert(i);
+            if best.is_none_or(|(best, _)| fit < best) {
+                best = Some((fit, i));
+            }
         }
-        matching.or(fallback)
+        best.map(|(_, i)| i)
     }
 
     fn request(&mut self, i: usize, extras: &[ExtraName]) {
@@ -450,7 +449,7 @@ impl<'a> Walk<'a> {
         let edges = || package.dependencies.iter().zip(&self.edges[i]);
         let deps = edges()
             .filter(|(dep, facts)| self.edge_active(dep, facts, &extra_list))
-            .filter_map(|(dep, facts)| self.candidate(dep, facts.candidates))
+            .filter_map(|(dep, facts)| self.candidate(dep, facts.candidates, Some(&facts.fits)))
             .filter(|&j| j != i);
         // What each of the package's extras adds: edges that only its extras can activate,
         // inactive without them, to packages this target installs.
@@ -459,7 +458,9 @@ impl<'a> Walk<'a> {
             if self.edge_active(dep, facts, &[]) {
                 continue;
             }
-            let Some(j) = self.candidate(dep, facts.candidates).filter(|&j| j != i && self.requested[j].is_some())
+            let Some(j) = self
+                .candidate(dep, facts.candidates, Some(&facts.fits))
+                .filter(|&j| j != i && self.requested[j].is_some())
             else {
                 continue;
             };
@@ -483,6 +484,21 @@ impl<'a> Walk<'a> {
         list.dedup();
         list
     }
+}
+
+/// How a locked package fits a dependency, best first: 0 when the constraint allows its
+/// version and it comes from the source the dependency names (`source = "private"`), if any;
+/// 1 when only the constraint allows it; 2 otherwise, as the only version there may be.
+fn fit(dep: &Dependency, package: &Package) -> u8 {
+    if !dep.constraint.contains(&package.version) {
+        return 2;
+    }
+    let from_source = match (&dep.source, &package.source) {
+        (Some(name), Source::Registry { index: Some(index) }) => index.name.eq_ignore_ascii_case(name),
+        (Some(_), _) => false,
+        (None, _) => true,
+    };
+    u8::from(!from_source)
 }
 
 /// pylock.toml's `default-groups`.
