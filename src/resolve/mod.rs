@@ -206,20 +206,12 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     let edges: Vec<Vec<walk::EdgeFacts>> =
         lock.packages.par_iter().map(|package| walk::EdgeFacts::of(lock, package, &index, &minors)).collect();
     let rank = walk::ranks(lock);
-    let shared = walk::Shared {
-        index: &index,
-        python_minors: &python_minors,
-        file_fits: &file_fits,
-        edges: &edges,
-        rank: &rank,
-    };
+    let shared = walk::Shared { index: &index, python_minors: &python_minors, edges: &edges, rank: &rank };
     // A pylock.toml has no graph to re-resolve with: its markers always decide.
     let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());
-    let per_target: Vec<walk::TargetResolution> = targets
-        .par_iter()
-        .map(|&target| walk::resolve_target(lock, project, &shared, target, options, lock_markers))
-        .collect();
+    let per_target: Vec<walk::TargetResolution> =
+        targets.par_iter().map(|&target| walk::resolve_target(lock, project, &shared, target, lock_markers)).collect();
     if let Some((t, (name, entry))) =
         per_target.iter().enumerate().find_map(|(t, r)| r.missing.first().map(|m| (t, m.clone())))
     {
@@ -232,21 +224,6 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
             relock: lock.format.relock_command(),
         });
     }
-    // A needed package without any file cannot be generated for at all: say so now rather
-    // than leave it to fail at evaluation.
-    for (t, resolved) in per_target.iter().enumerate() {
-        for (i, installed) in resolved.installed.iter().enumerate() {
-            if installed.as_ref().is_some_and(|s| s.artifact == ArtifactChoice::Unusable(select::Unusable::NoFiles)) {
-                return Err(ResolveError::NoFiles {
-                    lock: lock.origin.clone(),
-                    package: lock.packages[i].id(),
-                    target: targets[t].to_string(),
-                    relock: lock.format.relock_command(),
-                    tool: lock.format.tool(),
-                });
-            }
-        }
-    }
     let disagreement = if lock_markers && !pep751 {
         let graph: Vec<Vec<bool>> =
             targets.par_iter().map(|&target| walk::reachable(lock, project, &shared, target)).collect();
@@ -254,20 +231,48 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     } else {
         None
     };
-    let mut resolution = transpose(lock, targets, per_target, rank);
+    let mut resolution = transpose(lock, targets, per_target, rank, &file_fits, options);
+    // A needed package without any file cannot be generated for at all: say so now rather
+    // than leave it to fail at evaluation (the first target's first such package).
+    for t in 0..resolution.targets.len() {
+        let no_files = |state: &PackageResolution| {
+            state.per_target[t]
+                .as_ref()
+                .is_some_and(|s| s.artifact == ArtifactChoice::Unusable(select::Unusable::NoFiles))
+        };
+        if let Some(i) = resolution.packages.iter().position(no_files) {
+            return Err(ResolveError::NoFiles {
+                lock: lock.origin.clone(),
+                package: lock.packages[i].id(),
+                target: resolution.targets[t].to_string(),
+                relock: lock.format.relock_command(),
+                tool: lock.format.tool(),
+            });
+        }
+    }
     resolution.follows_lock_markers = lock_markers;
     resolution.disagreement = disagreement;
     Ok(resolution)
 }
 
-fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetResolution>, rank: Vec<u32>) -> Resolution {
+/// The targets' resolutions, package by package, each installed package's artifact chosen on
+/// each of its targets: one package's files are read for all targets at once, while they are
+/// in the cache (chosen target by target, a large lock's files were read from memory 24 times).
+fn transpose(
+    lock: &Lock,
+    targets: Vec<Target>,
+    per_target: Vec<walk::TargetResolution>,
+    rank: Vec<u32>,
+    file_fits: &[Vec<select::FileFit>],
+    options: &ResolveOptions,
+) -> Resolution {
     // Not `vec![…; n]`: its clones of an empty Vec would drop the capacity.
-    let mut packages: Vec<PackageResolution> =
-        (0..lock.packages.len()).map(|_| PackageResolution { per_target: Vec::with_capacity(targets.len()) }).collect();
+    let mut needs: Vec<Vec<Option<Arc<Needs>>>> =
+        (0..lock.packages.len()).map(|_| Vec::with_capacity(targets.len())).collect();
     let mut roots = Roots::default();
     for resolved in per_target {
-        for (package, installed) in packages.iter_mut().zip(resolved.installed) {
-            package.per_target.push(installed);
+        for (package, installed) in needs.iter_mut().zip(resolved.installed) {
+            package.push(installed);
         }
         roots.main.push(resolved.main);
         for (group, list) in resolved.groups {
@@ -277,7 +282,24 @@ fn transpose(lock: &Lock, targets: Vec<Target>, per_target: Vec<walk::TargetReso
             roots.extras.entry(extra).or_default().push(list);
         }
     }
-    packages.par_iter_mut().for_each(PackageResolution::share_needs);
+    let packages = needs
+        .into_par_iter()
+        .enumerate()
+        .map(|(i, needs)| {
+            let package = &lock.packages[i];
+            let choose = |t: usize| {
+                select::select_artifact(package, &file_fits[i], targets[t], options.platform, &options.artifacts)
+            };
+            let per_target = needs
+                .into_iter()
+                .enumerate()
+                .map(|(t, needs)| needs.map(|needs| Installed { artifact: choose(t), needs }))
+                .collect();
+            let mut state = PackageResolution { per_target };
+            state.share_needs();
+            state
+        })
+        .collect();
     Resolution { targets, packages, roots, follows_lock_markers: false, disagreement: None, rank }
 }
 

@@ -10,16 +10,17 @@ use uv_normalize::GroupName as MarkerGroup;
 use uv_pep508::{MarkerEnvironment, MarkerTree};
 
 use super::environment::marker_environment;
-use super::select::{FileFit, select_artifact};
 use super::target::{PythonMinor, Target};
-use super::{Installed, NameIndex, Needs, ResolveOptions};
+use super::{NameIndex, Needs};
 use crate::constraint::Constraint;
 use crate::model::{Conflict, ConflictItem, Dependency, Lock, Package, Source};
 use crate::name::{ExtraName, GroupName, PackageName};
 use crate::project::Project;
 
 pub(super) struct TargetResolution {
-    pub installed: Vec<Option<Installed>>,
+    /// Per package, what it needs where it is installed; its artifact is chosen afterwards,
+    /// package by package ([`super::resolve`]).
+    pub installed: Vec<Option<Arc<Needs>>>,
     pub main: Vec<usize>,
     pub groups: BTreeMap<GroupName, Vec<usize>>,
     pub extras: BTreeMap<ExtraName, Vec<usize>>,
@@ -29,7 +30,6 @@ pub(super) struct TargetResolution {
 
 struct Walk<'a> {
     lock: &'a Lock,
-    file_fits: &'a [Vec<FileFit>],
     edges: &'a [Vec<EdgeFacts<'a>>],
     rank: &'a [u32],
     project: &'a Project,
@@ -53,8 +53,6 @@ pub(super) struct Shared<'a> {
     pub index: &'a NameIndex,
     /// Bit `m` set when the package's Python constraint allows 3.m.
     pub python_minors: &'a [u32],
-    /// Per package and file, the targets a wheel may fit (`select::FileFit::of`).
-    pub file_fits: &'a [Vec<FileFit>],
     /// Per package and dependency, what the target does not change (`EdgeFacts::of`).
     pub edges: &'a [Vec<EdgeFacts<'a>>],
     /// Per package, its place in the order of names, then versions ([`ranks`]): the order of
@@ -134,7 +132,6 @@ pub(super) fn resolve_target(
     project: &Project,
     shared: &Shared<'_>,
     target: Target,
-    options: &ResolveOptions,
     lock_markers: bool,
 ) -> TargetResolution {
     // uv's conflict markers test which conflicting extras are installed, and a dependency's
@@ -155,7 +152,7 @@ pub(super) fn resolve_target(
         activated.extend(requested.into_iter().filter(|item| !activated.contains(item)).collect::<Vec<_>>());
     };
     let (main, groups, extras) = lists;
-    let installed = (0..lock.packages.len()).map(|i| walk.installed(i, options)).collect();
+    let installed = (0..lock.packages.len()).map(|i| walk.installed(i)).collect();
     TargetResolution { installed, main, groups, extras, missing: walk.missing }
 }
 
@@ -196,7 +193,6 @@ impl<'a> Walk<'a> {
             .collect();
         Walk {
             lock,
-            file_fits: shared.file_fits,
             edges: shared.edges,
             rank: shared.rank,
             project,
@@ -442,7 +438,7 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn installed(&self, i: usize, options: &ResolveOptions) -> Option<Installed> {
+    fn installed(&self, i: usize) -> Option<Arc<Needs>> {
         let extras = self.requested[i].clone()?;
         let package = &self.lock.packages[i];
         let extra_list: Vec<ExtraName> = extras.iter().cloned().collect();
@@ -471,10 +467,7 @@ impl<'a> Walk<'a> {
             }
         }
         let optional = added.into_iter().map(|(extra, set)| (extra.clone(), self.sorted(set))).collect();
-        Some(Installed {
-            artifact: select_artifact(package, &self.file_fits[i], self.target, options.platform, &options.artifacts),
-            needs: Arc::new(Needs { dependencies: self.sorted(deps), extras, optional }),
-        })
+        Some(Arc::new(Needs { dependencies: self.sorted(deps), extras, optional }))
     }
 
     /// Without repeats, in the order of names and versions ([`Shared::rank`]).
