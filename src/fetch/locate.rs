@@ -266,10 +266,10 @@ fn locate_blocking(
 /// the later answer's file (a stable sort keeps answers in order). `memory`: the text recalled
 /// files point into.
 fn by_file_name(files: &mut Vec<LocatedFile>, memory: &str) {
-    files.sort_by(|a, b| a.name.resolve(memory).cmp(b.name.resolve(memory)));
+    files.sort_by(|a, b| a.name.bytes(memory).cmp(b.name.bytes(memory)));
     let before = files.len();
     files.dedup_by(|later, kept| {
-        let same = later.name.resolve(memory) == kept.name.resolve(memory);
+        let same = later.name.bytes(memory) == kept.name.bytes(memory);
         if same {
             std::mem::swap(later, kept);
         }

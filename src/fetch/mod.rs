@@ -174,6 +174,15 @@ impl Text {
             Self::Own(text) => text,
         }
     }
+
+    /// [`Self::resolve`] as bytes, which order as the text does: for searches and sorts, which
+    /// need no check that a span starts and ends at a character.
+    fn bytes<'a>(&'a self, memory: &'a str) -> &'a [u8] {
+        match self {
+            Self::Memory { start, end } => &memory.as_bytes()[*start as usize..*end as usize],
+            Self::Own(text) => text.as_bytes(),
+        }
+    }
 }
 
 /// A located file, as [`Located`] keeps it.
@@ -236,7 +245,7 @@ impl Located {
     /// Where the index has `filename` of `project`.
     pub fn file(&self, project: &PackageName, filename: &str) -> Option<LocationRef<'_>> {
         let files = self.files.get(project)?;
-        let at = files.binary_search_by(|file| file.name.resolve(&self.memory).cmp(filename)).ok()?;
+        let at = files.binary_search_by(|file| file.name.bytes(&self.memory).cmp(filename.as_bytes())).ok()?;
         Some(files[at].location(&self.memory))
     }
 
