@@ -431,7 +431,8 @@ fn run(options: &GenerateOptions, located_memory: Option<fetch::LocatedMemory>) 
     // cores, and waited for: freed on a thread of its own while rendering ran, it raced the
     // text to the peak (BENCHMARKS.md, eighth round).
     let relock_command = lock.format.relock_command();
-    rayon::join(move || drop(lock), move || drop((resolution, located, project)));
+    let packages = std::mem::take(&mut lock.packages);
+    rayon::join(move || packages.into_par_iter().for_each(drop), move || drop((lock, resolution, located, project)));
     let nix = render::render(&plan, &header);
     stats.render = started.elapsed();
     if let Some(path) = options.hashes.as_ref().filter(|_| options.update_hashes) {
