@@ -203,10 +203,15 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .par_iter()
         .map(|p| p.files.iter().map(|f| select::FileFit::of(f, options.platform)).collect())
         .collect();
-    let edges: Vec<Vec<walk::EdgeFacts>> =
-        lock.packages.par_iter().map(|package| walk::EdgeFacts::of(lock, package, &index, &minors)).collect();
+    let holds_on = walk::marker_masks(lock, &targets);
+    let edges: Vec<Vec<walk::EdgeFacts>> = lock
+        .packages
+        .par_iter()
+        .map(|package| walk::EdgeFacts::of(lock, package, &index, &minors, &holds_on))
+        .collect();
     let rank = walk::ranks(lock);
-    let shared = walk::Shared { index: &index, python_minors: &python_minors, edges: &edges, rank: &rank };
+    let shared =
+        walk::Shared { targets: &targets, index: &index, python_minors: &python_minors, edges: &edges, rank: &rank };
     // A pylock.toml has no graph to re-resolve with: its markers always decide.
     let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());

@@ -4,6 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
 
 use uv_normalize::GroupName as MarkerGroup;
@@ -35,6 +36,8 @@ struct Walk<'a> {
     project: &'a Project,
     index: &'a NameIndex,
     target: Target,
+    /// The target's bit in [`EdgeFacts::holds_on`]: its place among the targets.
+    bit: Option<u64>,
     env: MarkerEnvironment,
     /// Per package: may it be installed on this target at all.
     member: Vec<bool>,
@@ -50,6 +53,7 @@ struct Walk<'a> {
 
 /// Per-package facts computed once for all targets.
 pub(super) struct Shared<'a> {
+    pub targets: &'a [Target],
     pub index: &'a NameIndex,
     /// Bit `m` set when the package's Python constraint allows 3.m.
     pub python_minors: &'a [u32],
@@ -94,11 +98,45 @@ pub(super) struct EdgeFacts<'a> {
     /// Bit `m` set when the edge's Python constraint (Poetry's `python = "…"`) allows 3.m,
     /// for each minor of the targets.
     python_minors: u32,
+    /// For a marker that tests no extra: bit `t` set when it holds on the `t`-th target
+    /// ([`marker_masks`]). `None` for one that tests extras, evaluated on each visit.
+    holds_on: Option<u64>,
+}
+
+/// Each distinct marker of the lock's dependencies, evaluated once on each target: bit `t`
+/// set when it holds on the `t`-th, with no extra. A lock has thousands of edges but few
+/// distinct markers, and evaluating them per visit was a twentieth of a large lock's walk.
+/// Empty for more than 64 targets, whose markers are then evaluated on each visit.
+pub(super) fn marker_masks(lock: &Lock, targets: &[Target]) -> FxHashMap<MarkerTree, u64> {
+    if targets.len() > 64 {
+        return FxHashMap::default();
+    }
+    let envs: Vec<MarkerEnvironment> = targets.iter().map(marker_environment).collect();
+    let distinct: FxHashSet<MarkerTree> =
+        lock.packages.iter().flat_map(|package| package.dependencies.iter().map(|dep| dep.marker)).collect();
+    distinct
+        .into_iter()
+        .map(|marker| {
+            let mask = envs
+                .iter()
+                .enumerate()
+                .filter(|(_, env)| marker.evaluate(env, &[]))
+                .fold(0, |mask, (t, _)| mask | 1 << t);
+            (marker, mask)
+        })
+        .collect()
 }
 
 impl<'a> EdgeFacts<'a> {
     /// `minors`: the Python minors of the targets.
-    pub(super) fn of(lock: &Lock, package: &Package, index: &'a NameIndex, minors: &[PythonMinor]) -> Vec<Self> {
+    /// `holds_on`: [`marker_masks`].
+    pub(super) fn of(
+        lock: &Lock,
+        package: &Package,
+        index: &'a NameIndex,
+        minors: &[PythonMinor],
+        holds_on: &FxHashMap<MarkerTree, u64>,
+    ) -> Vec<Self> {
         package
             .dependencies
             .iter()
@@ -118,7 +156,8 @@ impl<'a> EdgeFacts<'a> {
                 let python_minors = minor_bits(&dep.python, minors);
                 let candidates = index.get(&dep.name);
                 let fits = candidates.iter().map(|&i| fit(dep, &lock.packages[i])).collect();
-                Self { enabled_by, tests_extras, candidates, fits, python_minors }
+                let holds_on = if tests_extras { None } else { holds_on.get(&dep.marker).copied() };
+                Self { enabled_by, tests_extras, candidates, fits, python_minors, holds_on }
             })
             .collect()
     }
@@ -169,6 +208,8 @@ type RootLists = (Vec<usize>, BTreeMap<GroupName, Vec<usize>>, BTreeMap<ExtraNam
 impl<'a> Walk<'a> {
     fn new(lock: &'a Lock, project: &'a Project, shared: &Shared<'a>, target: Target, lock_markers: bool) -> Self {
         let env = marker_environment(&target);
+        let bit =
+            shared.targets.iter().position(|t| *t == target).and_then(|t| 1_u64.checked_shl(u32::try_from(t).ok()?));
         // Lock 2.1 markers may test the project's extras; every extra is a root, so all count.
         let root_extras: Vec<ExtraName> = project
             .extras
@@ -198,6 +239,7 @@ impl<'a> Walk<'a> {
             project,
             index: shared.index,
             target,
+            bit,
             env,
             member,
             requested: vec![None; lock.packages.len()],
@@ -391,7 +433,16 @@ impl<'a> Walk<'a> {
     }
 
     fn edge_active(&self, dep: &Dependency, facts: &EdgeFacts, extras: &[ExtraName]) -> bool {
-        if facts.python_minors & (1 << self.target.python.0) == 0 || !self.edge_holds(dep, extras) {
+        if facts.python_minors & (1 << self.target.python.0) == 0 {
+            return false;
+        }
+        // A marker that tests no extra holds whatever the extras (and conflict items, which
+        // markers test as extras) requested.
+        let holds = match (facts.holds_on, self.bit) {
+            (Some(mask), Some(bit)) => mask & bit != 0,
+            _ => self.edge_holds(dep, extras),
+        };
+        if !holds {
             return false;
         }
         // Optional edges belong to one of the package's extras, which must be requested.
