@@ -106,9 +106,10 @@ pub struct Generated {
     pub warnings: Vec<Warning>,
     /// The lock is stale against pyproject.toml (also among the warnings).
     pub stale_lock: Option<StaleLock>,
-    /// The pipeline's intermediate data, handed to the caller rather than freed here: a
-    /// process that exits right after writing the file can skip freeing it (a measurable
-    /// share of a warm run). `None` for an answer from the run memo.
+    /// The plan, handed to the caller rather than freed here: a process that exits right after
+    /// writing the file can skip freeing it (a measurable share of a warm run). What led to the
+    /// plan is freed before rendering, whose text reuses its memory. `None` for an answer from
+    /// the run memo.
     pub intermediates: Option<Intermediates>,
 }
 

@@ -53,6 +53,7 @@ struct Walk<'a> {
 
 /// Per-package facts computed once for all targets.
 pub(super) struct Shared<'a> {
+    /// The targets, in order: a target's place is its bit in [`EdgeFacts::holds_on`].
     pub targets: &'a [Target],
     pub index: &'a NameIndex,
     /// Bit `m` set when the package's Python constraint allows 3.m.
