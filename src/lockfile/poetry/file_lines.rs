@@ -34,7 +34,8 @@ pub(super) struct Lifted<'a> {
 }
 
 /// Reads apart the `files` arrays of `piece`, a run of `[[package]]` tables (the first piece
-/// of a lock may start with other lines).
+/// of a lock may start with other lines) without multi-line strings, in which a line could
+/// look like a key's: `toml_error::from_str_in_pieces` hands over only such pieces.
 pub(super) fn lift(piece: &str) -> Lifted<'_> {
     let mut text = String::new();
     let mut copied = 0;
