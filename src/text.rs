@@ -1,6 +1,7 @@
-//! Splitting text at one ASCII byte, for the fields a large lock has hundreds of thousands of
-//! (file name parts, tag sets, lines of the located-files memory): `memchr`, where
-//! `str::split`'s searcher costs more to set up than a short search itself.
+//! Small text helpers for what a large lock has hundreds of thousands of: splitting fields at
+//! one ASCII byte (file name parts, tag sets, lines of the located-files memory) with `memchr`,
+//! where `str::split`'s searcher costs more to set up than a short search itself; a file URL
+//! as its folder and name.
 
 /// `text` split at each `separator` (an ASCII byte, so every cut is at a character boundary).
 pub(crate) fn split_byte(text: &str, separator: u8) -> impl Iterator<Item = &str> {
@@ -18,9 +19,22 @@ pub(crate) fn split_byte(text: &str, separator: u8) -> impl Iterator<Item = &str
     })
 }
 
+/// The folder `url` names `file` in, when the URL is that folder's followed by the file's
+/// name: how the located-files memory and the plan keep such a URL, without the name twice.
+pub(crate) fn url_folder<'u>(url: &'u str, file: &str) -> Option<&'u str> {
+    url.strip_suffix(file).filter(|folder| folder.ends_with('/'))
+}
+
 #[cfg(test)]
 mod tests {
-    use super::split_byte;
+    use super::{split_byte, url_folder};
+
+    #[test]
+    fn a_url_is_its_files_folder_and_name_only_at_a_slash() {
+        assert_eq!(url_folder("https://files.example/p/a-1.tar.gz", "a-1.tar.gz"), Some("https://files.example/p/"));
+        assert_eq!(url_folder("https://files.example/xa-1.tar.gz", "a-1.tar.gz"), None);
+        assert_eq!(url_folder("https://files.example/get?f=a-1.tar.gz", "a-1.tar.gz"), None);
+    }
 
     #[test]
     fn splits_like_str_split() {

@@ -23,7 +23,7 @@ use std::path::Path;
 
 use super::{LocatedFile, LocationRef, Text};
 use crate::model::{LockedFile, Sha256};
-use crate::text::split_byte;
+use crate::text::{split_byte, url_folder};
 
 const LAYOUT: &str = "lock2nix located-v2";
 
@@ -150,9 +150,9 @@ impl Remembered {
                     let Some(sha256) = location.sha256 else { continue };
                     // Written without the file name it ends with; any other URL ending in `/`
                     // would read back as one that did.
-                    let url = match (location.name, location.base.strip_suffix(filename)) {
+                    let url = match (location.name, url_folder(location.base, filename)) {
                         (Some(_), _) => location.base,
-                        (None, Some(dir)) if dir.ends_with('/') => dir,
+                        (None, Some(folder)) => folder,
                         _ if location.base.ends_with('/') => continue,
                         _ => location.base,
                     };

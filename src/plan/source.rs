@@ -11,6 +11,7 @@ use crate::model::{Lock, Sha256, Source};
 use crate::project::EditableLayout;
 use crate::resolve::select::Unusable;
 use crate::resolve::{ArtifactChoice, Installed};
+use crate::text::url_folder;
 use crate::warning::first_few;
 
 /// One way a package can be built on some targets.
@@ -86,8 +87,7 @@ pub struct Download {
 
 impl Download {
     fn new(file: String, url: &str, hash: Sha256, auth: Option<Box<NetrcAuth>>) -> Self {
-        let folder = url.strip_suffix(file.as_str()).filter(|folder| folder.ends_with('/'));
-        let (url, in_folder) = match folder {
+        let (url, in_folder) = match url_folder(url, &file) {
             Some(folder) => (folder.to_string(), true),
             None => (url.to_string(), false),
         };
