@@ -1,6 +1,7 @@
 //! Finding locked files on their index: the cache first (unless it may lie), then one page per
 //! (index, project), fetched concurrently; every lock hash checked against the index's.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::thread::JoinHandle;
@@ -26,9 +27,11 @@ use crate::safe_url::DisplaySafeUrl;
 struct Group<'q> {
     /// Normalized index URL, credentials included (for the request only).
     index: Url,
-    files: Vec<&'q LockedFile>,
-    /// File names some target chose ([`ProjectQuery::chosen`]).
-    chosen: BTreeSet<&'q str>,
+    /// The queries asking for the page: two only for an index named with and without
+    /// credentials.
+    queries: Vec<&'q ProjectQuery<'q>>,
+    /// Their files, borrowed from the one query that most pages have.
+    files: Cow<'q, [&'q LockedFile]>,
     /// Versions whose every file is wanted ([`ProjectQuery::versions`]).
     versions: BTreeSet<&'q str>,
     /// [`ProjectQuery::may_be_unreachable`].
@@ -121,18 +124,25 @@ fn locate_blocking(
         None => (None, Remembered::default()),
     };
     // A project the memory answers whole needs neither its cached page nor the index.
-    let recalled: Vec<(&Key, Vec<LocatedFile>)> = all_groups
+    let answered: Vec<Option<Vec<LocatedFile>>> = all_groups
         .par_iter()
-        .filter(|(_, group)| group.versions.is_empty())
-        .filter_map(|(key, group)| Some((key, remembered.answer(&key.0, key.1.as_str(), &group.files)?)))
+        .map(|(key, group)| {
+            let whole = group.versions.is_empty();
+            whole.then(|| remembered.answer(&key.0, key.1.as_str(), &group.files)).flatten()
+        })
         .collect();
+    // In key order, as the groups are.
+    let groups: BTreeMap<&Key, &Group<'_>> = all_groups
+        .iter()
+        .zip(&answered)
+        .filter(|(_, answer)| answer.is_none())
+        .map(|((key, group), _)| (key, group))
+        .collect();
+    let recalled: Vec<(&Key, Vec<LocatedFile>)> =
+        all_groups.iter().zip(answered).filter_map(|((key, _), answer)| Some((key, answer?))).collect();
     // The answers point into the memory's text, which the result keeps; it is as large as the
     // lock's, and goes now when it answered nothing.
     let memory_text = if recalled.is_empty() { String::new() } else { remembered.into_text() };
-    let groups: BTreeMap<&Key, &Group<'_>> = {
-        let recalled: BTreeSet<&Key> = recalled.iter().map(|(key, _)| *key).collect();
-        all_groups.iter().filter(|(key, _)| !recalled.contains(key)).collect()
-    };
     let cache = options.cache_dir.as_deref().map(Cache::new);
     let mut known: BTreeMap<&Key, Answer> = BTreeMap::new();
     let mut to_fetch = Vec::new();
@@ -295,7 +305,7 @@ fn remember<'a>(path: &Path, found: impl Iterator<Item = (&'a Key, Vec<(&'a str,
 /// there, lists a hash that differs from the lock's, or knows no file of a wanted version.
 fn may_be_stale(group: &Group<'_>, cached: &ProjectCache) -> bool {
     let file_may_be_stale = |file: &LockedFile| match cached.files.get(&file.filename) {
-        Some(None) => group.chosen.contains(file.filename.as_str()),
+        Some(None) => group.queries.iter().any(|query| query.chosen.contains(file.filename.as_str())),
         Some(Some(entry)) => file
             .hash
             .as_ref()
@@ -306,36 +316,66 @@ fn may_be_stale(group: &Group<'_>, cached: &ProjectCache) -> bool {
         || group.versions.iter().any(|v| cached.versions.get(*v).is_some_and(Vec::is_empty))
 }
 
-fn group<'q>(queries: &'q [ProjectQuery<'_>]) -> Result<BTreeMap<Key, Group<'q>>, FetchError> {
-    let mut groups: BTreeMap<Key, Group<'q>> = BTreeMap::new();
-    // A lock names a handful of indexes for hundreds of projects: each URL is parsed once.
+/// The queries' (index, project) pages, in key order, each with what its queries ask. A
+/// lock names a handful of indexes for thousands of projects: each index URL is parsed once,
+/// the queries are ordered by the rank of their index's key and then by project (no key is
+/// built to be compared), and the groups are filled in parallel.
+fn group<'q>(queries: &'q [ProjectQuery<'_>]) -> Result<Vec<(Key, Group<'q>)>, FetchError> {
+    let asking: Vec<&ProjectQuery<'_>> =
+        queries.iter().filter(|q| !q.files.is_empty() || !q.versions.is_empty()).collect();
     let mut indexes: Vec<(&DisplaySafeUrl, Url, String)> = Vec::new();
-    for query in queries.iter().filter(|q| !q.files.is_empty() || !q.versions.is_empty()) {
+    let mut index_of = Vec::with_capacity(asking.len());
+    for query in &asking {
         let at = if let Some(at) = indexes.iter().position(|(raw, ..)| *raw == &query.index_url) {
             at
         } else {
             indexes.push((&query.index_url, normalize_index(&query.index_url)?, index_key(&query.index_url)));
             indexes.len() - 1
         };
-        let (_, index, index_key) = &indexes[at];
-        let key = (index_key.clone(), query.project.clone());
-        let group = groups.entry(key).or_insert_with(|| Group {
-            index: index.clone(),
-            files: Vec::new(),
-            chosen: BTreeSet::new(),
-            versions: BTreeSet::new(),
-            may_be_unreachable: true,
-        });
-        // The same index with and without credentials: the credentials are meant for it.
-        if group.index.username().is_empty() && !index.username().is_empty() {
-            group.index = index.clone();
-        }
-        group.files.extend(query.files.iter().copied());
-        group.chosen.extend(query.chosen.iter().map(AsRef::as_ref));
-        group.versions.extend(query.versions.iter().map(String::as_str));
-        group.may_be_unreachable &= query.may_be_unreachable;
+        index_of.push(at);
     }
-    Ok(groups)
+    // The rank of each index's key among the keys: URLs that differ only by credentials share one.
+    let mut keys: Vec<&str> = indexes.iter().map(|(_, _, key)| key.as_str()).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let rank: Vec<usize> = indexes.iter().map(|(_, _, key)| keys.binary_search(&key.as_str()).unwrap_or(0)).collect();
+    // Stable: the queries of one page stay in their order.
+    let mut order: Vec<usize> = (0..asking.len()).collect();
+    order.par_sort_by(|&a, &b| {
+        rank[index_of[a]].cmp(&rank[index_of[b]]).then_with(|| asking[a].project.cmp(&asking[b].project))
+    });
+    let same_page =
+        |a: &usize, b: &usize| rank[index_of[*a]] == rank[index_of[*b]] && asking[*a].project == asking[*b].project;
+    Ok(order
+        .chunk_by(same_page)
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|page| {
+            let (_, first_index, key) = &indexes[index_of[page[0]]];
+            let queries: Vec<&ProjectQuery<'_>> = page.iter().map(|&at| asking[at]).collect();
+            let files = match &queries[..] {
+                [one] => Cow::Borrowed(&one.files[..]),
+                all => Cow::Owned(all.iter().flat_map(|query| query.files.iter().copied()).collect()),
+            };
+            let mut group = Group {
+                index: first_index.clone(),
+                queries,
+                files,
+                versions: BTreeSet::new(),
+                may_be_unreachable: true,
+            };
+            for &at in page {
+                let (query, index) = (asking[at], &indexes[index_of[at]].1);
+                // The same index with and without credentials: the credentials are meant for it.
+                if group.index.username().is_empty() && !index.username().is_empty() {
+                    group.index = index.clone();
+                }
+                group.versions.extend(query.versions.iter().map(String::as_str));
+                group.may_be_unreachable &= query.may_be_unreachable;
+            }
+            ((key.clone(), asking[page[0]].project.clone()), group)
+        })
+        .collect())
 }
 
 /// How [`Located`] names an index: its URL normalized (trailing slash) and without credentials.
@@ -446,7 +486,7 @@ fn merge(entry: &mut ProjectCache, group: &Group<'_>, page: Vec<IndexFile>) {
         // A page listing one name twice: the first entry wins, as in pip.
         listed.entry(file.filename.clone()).or_insert(file);
     }
-    for file in &group.files {
+    for file in group.files.iter() {
         let found = listed.get(&file.filename).map(CachedFile::from_index);
         entry.files.insert(file.filename.clone(), found);
     }
