@@ -17,25 +17,43 @@ use lock2nix::{
 };
 
 // A short-lived process that allocates many small strings: mimalloc makes the whole run
-// markedly faster than the system allocator (BENCHMARKS.md). Built without transparent huge
-// pages (the `no_thp` feature): 2 MiB pages of which a run touches little doubled its peak
-// memory.
+// markedly faster than the system allocator (BENCHMARKS.md). It asks for transparent huge
+// pages (2 MiB) where the system gives them on request; a run decides whether to keep them
+// (`tune_allocator`).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Hands freed memory back to the system 100 ms after it is freed. Memory handed back is
-/// faulted in again when it is reused, which cost a 10,000-package lock's run a tenth of its
-/// time at 5 ms; never handing it back, the run peaks with what its early stages had freed
-/// (154 MB, against 137 at 100 ms and 130 at 5 ms; 200 ms and more reached 151 MB). A
-/// 650-package lock's run is too short to notice (BENCHMARKS.md, ninth round).
-fn purge_freed_memory_soon() {
+/// Sets mimalloc's options for the run of `cli`, before `main` starts any thread (the options
+/// are plain integers that mimalloc reads without a lock).
+///
+/// Transparent huge pages are kept for the run of a large lock only. Such a run faults in
+/// over a hundred megabytes: 2 MiB pages take a 512th of the page faults and spare the TLB
+/// (a 10,000-package lock ran 14% faster). A small lock's run would only pay for partly used
+/// 2 MiB pages (a 650-package lock's peak went from 24 to 48 MB), so it turns them off for
+/// the whole process; the pages mimalloc touched before `main` stay (27 MB then). Freed
+/// memory is handed back to the system after a delay: memory handed back is faulted in again
+/// when it is reused (at 5 ms, a tenth of a large run's time), and memory kept raises the
+/// peak (BENCHMARKS.md, ninth and tenth rounds).
+fn tune_allocator(cli: &Cli) {
+    /// About 3,500 packages of a poetry.lock.
+    const LARGE_LOCK: u64 = 8 << 20;
     /// `mi_option_purge_delay` in mimalloc.h (the same in its v2 and v3), in milliseconds.
     const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-    // SAFETY: sets an integer option in mimalloc's table of options; the first thing `main`
-    // does, while no other thread of ours exists to read that table at the same time.
+    let large = cli.command.is_none()
+        && lock_path(&cli.generate)
+            .is_ok_and(|lock| std::fs::metadata(lock).is_ok_and(|meta| meta.len() >= LARGE_LOCK));
+    // With huge pages, a quarter of the delay kept the peak 8 MB lower at no cost in time.
+    let purge_delay_ms = if large { 25 } else { 100 };
+    // SAFETY: sets an integer option in mimalloc's table of options while no other thread
+    // exists to read that table at the same time.
     #[expect(unsafe_code, reason = "mimalloc's options have no safe binding")]
     unsafe {
-        libmimalloc_sys::mi_option_set(PURGE_DELAY, 100);
+        libmimalloc_sys::mi_option_set(PURGE_DELAY, purge_delay_ms);
+    }
+    // Best effort: without the call (an old kernel), pages stay as the system gives them.
+    #[cfg(target_os = "linux")]
+    if !large {
+        let _ = rustix::thread::disable_transparent_huge_pages(true);
     }
 }
 
@@ -274,9 +292,10 @@ fn names(list: &[String], flag: &str) -> Result<BTreeSet<PackageName>, Failure> 
 /// file names and URLs stay whole for searching and copying.
 #[allow(clippy::print_stderr, reason = "the binary is the one reporting layer: it prints")]
 fn main() -> ExitCode {
-    purge_freed_memory_soon();
+    let cli = Cli::parse();
+    tune_allocator(&cli);
     end_cleanly_on_signals();
-    match run() {
+    match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure { messages, hints, code }) => {
             for message in messages {
@@ -306,8 +325,7 @@ fn end_cleanly_on_signals() {
     });
 }
 
-fn run() -> Result<(), Failure> {
-    let parsed = Cli::parse();
+fn run(parsed: Cli) -> Result<(), Failure> {
     match parsed.command {
         Some(Command::Overrides { action, source }) => return print_overrides(&action, &source),
         Some(Command::Check { file, cache_dir, offline, verbose }) => {
