@@ -3,6 +3,8 @@
 //! Tags are parsed once into enums here so that compatibility ranking
 //! (`resolve::tags`) is plain arithmetic over already-classified values.
 
+use arcstr::ArcStr;
+
 use crate::text::split_byte;
 use thiserror::Error;
 
@@ -279,7 +281,7 @@ pub enum PythonTag {
     /// `py3`, `py39`, `py2`: any implementation.
     Generic { major: u8, minor: Option<u8> },
     /// PyPy (`pp310`), GraalPy, Jython, …
-    Other(Box<str>),
+    Other(ArcStr),
 }
 
 impl PythonTag {
@@ -306,7 +308,7 @@ pub enum AbiTag {
         free_threaded: bool,
     },
     /// `cp37m`, `abi3t`, `pypy310_pp73`, …
-    Other(Box<str>),
+    Other(ArcStr),
 }
 
 impl AbiTag {
@@ -344,7 +346,7 @@ pub enum PlatformArch {
     S390x,
     Armv7l,
     /// Kept so the name survives, but never compatible with a target.
-    Other(Box<str>),
+    Other(ArcStr),
 }
 
 impl PlatformArch {
@@ -373,7 +375,7 @@ pub enum MacBinary {
     Fat32,
     Fat3,
     /// `i386`, `ppc`, `fat`, …: never runnable on a supported target.
-    Other(Box<str>),
+    Other(ArcStr),
 }
 
 impl MacBinary {
@@ -413,7 +415,7 @@ pub enum PlatformTag {
         arch: PlatformArch,
     },
     Windows,
-    Other(Box<str>),
+    Other(ArcStr),
 }
 
 impl PlatformTag {
