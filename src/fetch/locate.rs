@@ -16,7 +16,7 @@ use super::client::{Client, GetError};
 use super::remembered::{self, Remembered};
 use super::reporter::{Running, Task};
 use super::simple::{self, IndexFile};
-use super::{FetchError, FetchOptions, FileLocation, Located, LocatedFile, LocationRef, ProjectQuery};
+use super::{FetchError, FetchOptions, FileLocation, Located, LocatedFile, LocationRef, ProjectQuery, Text};
 use crate::filename::DistFilename;
 use crate::model::{FileHash, HashAlgorithm, LockedFile, Sha256};
 use crate::name::PackageName;
@@ -138,11 +138,10 @@ fn locate_blocking(
         .filter(|(_, answer)| answer.is_none())
         .map(|((key, group), _)| (key, group))
         .collect();
-    let recalled: Vec<(&Key, Vec<LocatedFile>)> =
+    let mut recalled: Vec<(&Key, Vec<LocatedFile>)> =
         all_groups.iter().zip(answered).filter_map(|((key, _), answer)| Some((key, answer?))).collect();
-    // The answers point into the memory's text, which the result keeps; it is as large as the
-    // lock's, and goes now when it answered nothing.
-    let memory_text = if recalled.is_empty() { String::new() } else { remembered.into_text() };
+    // The answers point into the memory's text, of which the result keeps what they point at.
+    let memory_text = keep_recalled(&remembered.into_text(), &mut recalled);
     let cache = options.cache_dir.as_deref().map(Cache::new);
     let mut known: BTreeMap<&Key, Answer> = BTreeMap::new();
     let mut to_fetch = Vec::new();
@@ -270,6 +269,29 @@ fn locate_blocking(
     files.par_iter_mut().for_each(|(_, project)| by_file_name(project, &memory_text));
     let all_recalled = groups.is_empty();
     Ok(Located { memory: memory_text, files, unhashed, gone, listed, unreachable, all_recalled, requests, cache_hits })
+}
+
+/// What a run keeps of the located-files memory's text: the names and URLs its recalled files
+/// point into, copied out, a URL the file before had (a folder many files share) only once.
+/// The rest (each file's sha256 in hex, already read; the projects the run did not ask
+/// about) is half the text or more, and the run would hold it until its plan is made, at its
+/// peak of memory.
+fn keep_recalled(memory: &str, recalled: &mut [(&Key, Vec<LocatedFile>)]) -> String {
+    let size: usize =
+        recalled.iter().flat_map(|(_, files)| files).map(|file| file.name.memory_len() + file.url.memory_len()).sum();
+    let mut kept = String::with_capacity(size);
+    let mut last_url: Option<Text> = None;
+    for file in recalled.iter_mut().flat_map(|(_, files)| files) {
+        file.name.move_to(memory, &mut kept);
+        match &last_url {
+            Some(last) if last.bytes(&kept) == file.url.bytes(memory) => file.url = last.clone(),
+            _ => {
+                file.url.move_to(memory, &mut kept);
+                last_url = Some(file.url.clone());
+            }
+        }
+    }
+    kept
 }
 
 /// Sorts a project's located files by name, one file per name: of a project on two indexes,
@@ -555,6 +577,37 @@ mod tests {
                 ("b.whl", "https://second.example/b.whl".to_string())
             ]
         );
+    }
+
+    #[test]
+    fn a_run_keeps_only_the_names_and_urls_recalled_files_point_at_a_shared_folder_once() {
+        let memory = "lock2nix located-v2\nindex\thttps://index.example/\nproject\ta\n\
+                      a-1.whl\t11\thttps://f.example/x/\na-1.tar.gz\t22\thttps://f.example/x/\n\
+                      a-0.whl\t33\thttps://g.example/a-0.whl\n";
+        let span = |part: &str, after: usize| {
+            let start = after + memory[after..].find(part).unwrap();
+            Text::Memory { start: u32::try_from(start).unwrap(), end: u32::try_from(start + part.len()).unwrap() }
+        };
+        let recalled_file = |name: &str, url: &str, in_folder: bool| {
+            let name = span(name, 0);
+            let Text::Memory { end, .. } = name else { unreachable!() };
+            LocatedFile { name, url: span(url, end as usize), in_folder, sha256: Some(Sha256::from_bytes([1; 32])) }
+        };
+        let files = vec![
+            recalled_file("a-1.whl", "https://f.example/x/", true),
+            recalled_file("a-1.tar.gz", "https://f.example/x/", true),
+            recalled_file("a-0.whl", "https://g.example/a-0.whl", false),
+            LocatedFile::own("b-1.whl".into(), FileLocation { url: "https://h.example/b-1.whl".into(), sha256: None }),
+        ];
+        let seen = |files: &[LocatedFile], text: &str| -> Vec<(String, String)> {
+            files.iter().map(|f| (f.name.resolve(text).to_string(), f.location(text).url().into_owned())).collect()
+        };
+        let before = seen(&files, memory);
+        let key = ("https://index.example/".to_string(), PackageName::from_owned("a".into()).unwrap());
+        let mut recalled = vec![(&key, files)];
+        let kept = keep_recalled(memory, &mut recalled);
+        assert_eq!(kept, "a-1.whlhttps://f.example/x/a-1.tar.gza-0.whlhttps://g.example/a-0.whl");
+        assert_eq!(seen(&recalled[0].1, &kept), before);
     }
 
     #[test]

@@ -175,6 +175,24 @@ impl Text {
         }
     }
 
+    /// Copies a span of `memory` onto the end of `kept` and points at the copy. `kept` grows
+    /// no larger than `memory`, whose offsets fit 32 bits.
+    fn move_to(&mut self, memory: &str, kept: &mut String) {
+        let Self::Memory { .. } = self else { return };
+        let start = kept.len();
+        kept.push_str(self.resolve(memory));
+        let offset = |at: usize| u32::try_from(at).expect("the text is under 4 GiB");
+        *self = Self::Memory { start: offset(start), end: offset(kept.len()) };
+    }
+
+    /// The length of a span of the memory (own texts are not counted).
+    fn memory_len(&self) -> usize {
+        match self {
+            Self::Memory { start, end } => (end - start) as usize,
+            Self::Own(_) => 0,
+        }
+    }
+
     /// [`Self::resolve`] as bytes, which order as the text does: for searches and sorts, which
     /// need no check that a span starts and ends at a character.
     fn bytes<'a>(&'a self, memory: &'a str) -> &'a [u8] {
