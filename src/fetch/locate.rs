@@ -275,8 +275,27 @@ fn locate_blocking(
 /// point into, copied out, a URL the file before had (a folder many files share) only once.
 /// The rest (each file's sha256 in hex, already read; the projects the run did not ask
 /// about) is half the text or more, and the run would hold it until its plan is made, at its
-/// peak of memory.
+/// peak of memory. Copied on every core, a slice of the projects each, then joined.
 fn keep_recalled(memory: &str, recalled: &mut [(&Key, Vec<LocatedFile>)]) -> String {
+    let slice = recalled.len().div_ceil(4 * rayon::current_num_threads()).max(1);
+    let texts: Vec<String> = recalled.par_chunks_mut(slice).map(|part| copy_spans(memory, part)).collect();
+    let mut starts = Vec::with_capacity(texts.len());
+    let mut kept = String::with_capacity(texts.iter().map(String::len).sum());
+    for text in &texts {
+        starts.push(kept.len());
+        kept.push_str(text);
+    }
+    recalled.par_chunks_mut(slice).zip(starts).for_each(|(part, start)| {
+        for file in part.iter_mut().flat_map(|(_, files)| files) {
+            file.name.shift(start);
+            file.url.shift(start);
+        }
+    });
+    kept
+}
+
+/// [`keep_recalled`] for a slice of the projects: their spans copied into a text of their own.
+fn copy_spans(memory: &str, recalled: &mut [(&Key, Vec<LocatedFile>)]) -> String {
     let size: usize =
         recalled.iter().flat_map(|(_, files)| files).map(|file| file.name.memory_len() + file.url.memory_len()).sum();
     let mut kept = String::with_capacity(size);
@@ -593,21 +612,30 @@ mod tests {
             let Text::Memory { end, .. } = name else { unreachable!() };
             LocatedFile { name, url: span(url, end as usize), in_folder, sha256: Some(Sha256::from_bytes([1; 32])) }
         };
-        let files = vec![
-            recalled_file("a-1.whl", "https://f.example/x/", true),
-            recalled_file("a-1.tar.gz", "https://f.example/x/", true),
-            recalled_file("a-0.whl", "https://g.example/a-0.whl", false),
-            LocatedFile::own("b-1.whl".into(), FileLocation { url: "https://h.example/b-1.whl".into(), sha256: None }),
+        // Three projects (as if; the names do not matter here), so that each is copied apart
+        // and joined.
+        let projects = vec![
+            vec![
+                recalled_file("a-1.whl", "https://f.example/x/", true),
+                recalled_file("a-1.tar.gz", "https://f.example/x/", true),
+            ],
+            vec![recalled_file("a-0.whl", "https://g.example/a-0.whl", false)],
+            vec![LocatedFile::own(
+                "b-1.whl".into(),
+                FileLocation { url: "https://h.example/b-1.whl".into(), sha256: None },
+            )],
         ];
-        let seen = |files: &[LocatedFile], text: &str| -> Vec<(String, String)> {
-            files.iter().map(|f| (f.name.resolve(text).to_string(), f.location(text).url().into_owned())).collect()
+        let seen = |projects: &[Vec<LocatedFile>], text: &str| -> Vec<(String, String)> {
+            let files = projects.iter().flatten();
+            files.map(|f| (f.name.resolve(text).to_string(), f.location(text).url().into_owned())).collect()
         };
-        let before = seen(&files, memory);
+        let before = seen(&projects, memory);
         let key = ("https://index.example/".to_string(), PackageName::from_owned("a".into()).unwrap());
-        let mut recalled = vec![(&key, files)];
+        let mut recalled: Vec<(&Key, Vec<LocatedFile>)> = projects.into_iter().map(|files| (&key, files)).collect();
         let kept = keep_recalled(memory, &mut recalled);
         assert_eq!(kept, "a-1.whlhttps://f.example/x/a-1.tar.gza-0.whlhttps://g.example/a-0.whl");
-        assert_eq!(seen(&recalled[0].1, &kept), before);
+        let after: Vec<Vec<LocatedFile>> = recalled.into_iter().map(|(_, files)| files).collect();
+        assert_eq!(seen(&after, &kept), before);
     }
 
     #[test]

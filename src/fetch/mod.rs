@@ -185,6 +185,14 @@ impl Text {
         *self = Self::Memory { start: offset(start), end: offset(kept.len()) };
     }
 
+    /// A span of a text that now follows `by` bytes of another.
+    fn shift(&mut self, by: usize) {
+        if let Self::Memory { start, end } = self {
+            let by = u32::try_from(by).expect("the text is under 4 GiB");
+            (*start, *end) = (*start + by, *end + by);
+        }
+    }
+
     /// The length of a span of the memory (own texts are not counted).
     fn memory_len(&self) -> usize {
         match self {
