@@ -136,7 +136,7 @@ fn bench_warm_lookup(c: &mut Criterion, label: &str, lock: &Lock) {
             index_url: index.as_str().into(),
             project: package.name.clone(),
             files: package.files.iter().collect(),
-            chosen: BTreeSet::new(),
+            chosen: Vec::new(),
             versions: BTreeSet::new(),
             may_be_unreachable: false,
         });

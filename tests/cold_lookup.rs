@@ -42,7 +42,7 @@ fn a_cold_lookup_keeps_jobs_pages_in_flight_against_a_slow_index() {
             project: PackageName::from_owned(project).unwrap(),
             // Borrowed for the whole test, as a query borrows the lock's files.
             files: vec![Box::leak(Box::new(LockedFile::named(filename, None)))],
-            chosen: BTreeSet::default(),
+            chosen: Vec::new(),
             versions: BTreeSet::default(),
             may_be_unreachable: false,
         });

@@ -35,7 +35,7 @@ fn query(index: &str, project: &str, files: &[(&str, Option<&str>)]) -> ProjectQ
         index_url: index.into(),
         project: name(project),
         files: files.iter().map(|(f, h)| locked(f, *h)).collect(),
-        chosen: BTreeSet::default(),
+        chosen: Vec::new(),
         versions: BTreeSet::default(),
         may_be_unreachable: false,
     }
@@ -93,7 +93,7 @@ fn fixture_expectations(index: &str) -> (Vec<ProjectQuery<'static>>, Expected) {
             index_url: index.into(),
             project: name(project),
             files,
-            chosen: BTreeSet::default(),
+            chosen: Vec::new(),
             versions: BTreeSet::default(),
             may_be_unreachable: false,
         });

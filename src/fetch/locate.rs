@@ -346,7 +346,7 @@ fn remember<'a>(path: &Path, found: impl Iterator<Item = (&'a Key, Vec<(&'a str,
 /// there, lists a hash that differs from the lock's, or knows no file of a wanted version.
 fn may_be_stale(group: &Group<'_>, cached: &ProjectCache) -> bool {
     let file_may_be_stale = |file: &LockedFile| match cached.files.get(&file.filename) {
-        Some(None) => group.queries.iter().any(|query| query.chosen.contains(file.filename.as_str())),
+        Some(None) => group.queries.iter().any(|query| query.chooses(&file.filename)),
         Some(Some(entry)) => file
             .hash
             .as_ref()
@@ -636,6 +636,27 @@ mod tests {
         assert_eq!(kept, "a-1.whlhttps://f.example/x/a-1.tar.gza-0.whlhttps://g.example/a-0.whl");
         let after: Vec<Vec<LocatedFile>> = recalled.into_iter().map(|(_, files)| files).collect();
         assert_eq!(seen(&after, &kept), before);
+    }
+
+    #[test]
+    fn a_cached_absence_is_asked_again_only_for_a_file_some_target_chose() {
+        let (chosen, other) = (LockedFile::named("a-1.whl".into(), None), LockedFile::named("a-1.tar.gz".into(), None));
+        let project = PackageName::from_owned("a".into()).unwrap();
+        let queries = [ProjectQuery {
+            index_url: "https://index.example/".into(),
+            project: project.clone(),
+            files: vec![&other, &chosen],
+            chosen: vec![1],
+            versions: BTreeSet::new(),
+            may_be_unreachable: false,
+        }];
+        let groups = group(&queries).unwrap();
+        let (_, group) = &groups[0];
+        let mut cached = ProjectCache::empty("https://index.example/", &project);
+        cached.files.insert("a-1.tar.gz".into(), None);
+        assert!(!may_be_stale(group, &cached), "the sdist no target chose is absent: nothing to ask");
+        cached.files.insert("a-1.whl".into(), None);
+        assert!(may_be_stale(group, &cached), "the chosen wheel is absent: asked again");
     }
 
     #[test]

@@ -649,17 +649,20 @@ pub(crate) fn queries<'a>(
             let mut query = ProjectQuery::for_package(index_url, &lock.packages[versions[0]], allow_missing);
             for i in versions {
                 let package = &lock.packages[i];
+                let first = query.files.len();
                 query.files.extend(&package.files);
-                // Neighbouring targets mostly choose the same file: each run of them is one insert.
+                // Neighbouring targets mostly choose the same file: each run of them is one push.
                 let mut last = None;
                 for installed in resolution.packages[i].per_target.iter().flatten() {
                     if let ArtifactChoice::Wheel(f) | ArtifactChoice::Sdist(f) = installed.artifact
                         && last.replace(f) != Some(f)
                     {
-                        query.chosen.insert(Cow::Borrowed(&package.files[f].filename));
+                        query.chosen.push(first + f);
                     }
                 }
             }
+            query.chosen.sort_unstable();
+            query.chosen.dedup();
             query
         })
         .collect()
