@@ -89,17 +89,6 @@ impl PackageResolution {
             })
         })
     }
-
-    /// Points the targets that need the same to one copy of it.
-    fn share_needs(&mut self) {
-        let mut distinct: Vec<Arc<Needs>> = Vec::new();
-        for installed in self.per_target.iter_mut().flatten() {
-            match distinct.iter().find(|needs| **needs == installed.needs) {
-                Some(same) => installed.needs = Arc::clone(same),
-                None => distinct.push(Arc::clone(&installed.needs)),
-            }
-        }
-    }
 }
 
 /// A package as installed on one target.
@@ -210,8 +199,15 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
         .map(|package| walk::EdgeFacts::of(lock, package, &index, &minors, &holds_on))
         .collect();
     let rank = walk::ranks(lock);
-    let shared =
-        walk::Shared { targets: &targets, index: &index, python_minors: &python_minors, edges: &edges, rank: &rank };
+    let needs = walk::SharedNeeds::new(lock.packages.len());
+    let shared = walk::Shared {
+        targets: &targets,
+        index: &index,
+        python_minors: &python_minors,
+        edges: &edges,
+        rank: &rank,
+        needs: &needs,
+    };
     // A pylock.toml has no graph to re-resolve with: its markers always decide.
     let pep751 = lock.packages.iter().any(|p| p.marker.is_some());
     let lock_markers = pep751 || !options.re_resolve && lock.packages.iter().any(|p| p.membership.is_some());
@@ -300,9 +296,7 @@ fn transpose(
                 .enumerate()
                 .map(|(t, needs)| needs.map(|needs| Installed { artifact: choose(t), needs }))
                 .collect();
-            let mut state = PackageResolution { per_target };
-            state.share_needs();
-            state
+            PackageResolution { per_target }
         })
         .collect();
     Resolution { targets, packages, roots, follows_lock_markers: false, disagreement: None, rank }

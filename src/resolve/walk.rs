@@ -2,7 +2,7 @@
 //! evaluating markers, extras and Python constraints for one target.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 
 use rustc_hash::{FxHashMap, FxHashSet};
 use smallvec::SmallVec;
@@ -33,6 +33,7 @@ struct Walk<'a> {
     lock: &'a Lock,
     edges: &'a [Vec<EdgeFacts<'a>>],
     rank: &'a [u32],
+    needs: &'a SharedNeeds,
     project: &'a Project,
     index: &'a NameIndex,
     target: Target,
@@ -63,6 +64,38 @@ pub(super) struct Shared<'a> {
     /// Per package, its place in the order of names, then versions ([`ranks`]): the order of
     /// every list a walk returns.
     pub rank: &'a [u32],
+    pub needs: &'a SharedNeeds,
+}
+
+/// Each package's distinct needs, shared by the targets' walks as they find them: most targets
+/// need the same of a package, and a 10,000-package lock's 24 walks built 200,000 needs (two
+/// allocations each) of which a twentieth differ.
+pub(super) struct SharedNeeds(Vec<Mutex<Vec<Arc<Needs>>>>);
+
+impl SharedNeeds {
+    pub(super) fn new(packages: usize) -> Self {
+        Self((0..packages).map(|_| Mutex::default()).collect())
+    }
+
+    /// Package `i`'s needs with these parts: one found before, or a new one kept.
+    fn share(
+        &self,
+        i: usize,
+        dependencies: &[usize],
+        extras: &BTreeSet<ExtraName>,
+        optional: BTreeMap<ExtraName, Vec<usize>>,
+    ) -> Arc<Needs> {
+        let mut found = self.0[i].lock().unwrap_or_else(PoisonError::into_inner);
+        let same = |needs: &&Arc<Needs>| {
+            needs.dependencies == dependencies && needs.extras == *extras && needs.optional == optional
+        };
+        if let Some(needs) = found.iter().find(same) {
+            return Arc::clone(needs);
+        }
+        let needs = Arc::new(Needs { dependencies: dependencies.to_vec(), extras: extras.clone(), optional });
+        found.push(Arc::clone(&needs));
+        needs
+    }
 }
 
 /// Each package's place in the order of names, then versions.
@@ -192,7 +225,8 @@ pub(super) fn resolve_target(
         activated.extend(requested.into_iter().filter(|item| !activated.contains(item)).collect::<Vec<_>>());
     };
     let (main, groups, extras) = lists;
-    let installed = (0..lock.packages.len()).map(|i| walk.installed(i)).collect();
+    let mut scratch = Vec::new();
+    let installed = (0..lock.packages.len()).map(|i| walk.installed(i, &mut scratch)).collect();
     TargetResolution { installed, main, groups, extras, missing: walk.missing }
 }
 
@@ -237,6 +271,7 @@ impl<'a> Walk<'a> {
             lock,
             edges: shared.edges,
             rank: shared.rank,
+            needs: shared.needs,
             project,
             index: shared.index,
             target,
@@ -490,8 +525,10 @@ impl<'a> Walk<'a> {
         }
     }
 
-    fn installed(&self, i: usize) -> Option<Arc<Needs>> {
-        let extras = self.requested[i].clone()?;
+    /// What package `i` needs on this target, if it is installed; `scratch` is reused for the
+    /// dependencies, which most targets share ([`SharedNeeds`]).
+    fn installed(&self, i: usize, scratch: &mut Vec<usize>) -> Option<Arc<Needs>> {
+        let extras = self.requested[i].as_ref()?;
         let package = &self.lock.packages[i];
         let extra_list: Vec<ExtraName> = extras.iter().cloned().collect();
         let edges = || package.dependencies.iter().zip(&self.edges[i]);
@@ -519,15 +556,23 @@ impl<'a> Walk<'a> {
             }
         }
         let optional = added.into_iter().map(|(extra, set)| (extra.clone(), self.sorted(set))).collect();
-        Some(Arc::new(Needs { dependencies: self.sorted(deps), extras, optional }))
+        scratch.clear();
+        scratch.extend(deps);
+        self.sort_by_rank(scratch);
+        Some(self.needs.share(i, scratch, extras, optional))
     }
 
     /// Without repeats, in the order of names and versions ([`Shared::rank`]).
     fn sorted(&self, packages: impl IntoIterator<Item = usize>) -> Vec<usize> {
         let mut list: Vec<usize> = packages.into_iter().collect();
+        self.sort_by_rank(&mut list);
+        list
+    }
+
+    /// [`Self::sorted`] in place.
+    fn sort_by_rank(&self, list: &mut Vec<usize>) {
         list.sort_unstable_by_key(|&i| self.rank[i]);
         list.dedup();
-        list
     }
 }
 
