@@ -78,7 +78,7 @@ impl PackageResolution {
     }
 
     /// What the package needs on some target, each distinct set once (the targets that need
-    /// the same share one copy: [`Self::share_needs`]).
+    /// the same share one copy, as the walks find it).
     pub fn distinct_needs(&self) -> impl Iterator<Item = &Needs> {
         let mut seen: Vec<*const Needs> = Vec::new();
         self.per_target.iter().flatten().filter_map(move |installed| {
