@@ -28,9 +28,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 ///
 /// Transparent huge pages are kept for the run of a large lock only. Such a run faults in
 /// over a hundred megabytes: 2 MiB pages take a 512th of the page faults and spare the TLB
-/// (a 10,000-package lock ran 14% faster). A small lock's run would only pay for partly used
+/// (a 10,000-package lock ran 9–14% faster). A small lock's run would only pay for partly used
 /// 2 MiB pages (a 650-package lock's peak went from 24 to 48 MB), so it turns them off for
-/// the whole process; the pages mimalloc touched before `main` stay (27 MB then). Freed
+/// the whole process; the pages mimalloc touched before `main` stay (28 MB then). Freed
 /// memory is handed back to the system after a delay: memory handed back is faulted in again
 /// when it is reused (at 5 ms, a tenth of a large run's time), and memory kept raises the
 /// peak (BENCHMARKS.md, ninth and tenth rounds).
