@@ -181,8 +181,8 @@ impl Text {
         }
     }
 
-    /// Copies a span of `memory` onto the end of `kept` and points at the copy. `kept` grows
-    /// no larger than `memory`, whose offsets fit 32 bits.
+    /// Copies a span of `memory` onto the end of `kept` and points at the copy. `kept` holds
+    /// spans of `memory`, which is under 4 GiB, about once each: its offsets fit 32 bits.
     fn move_to(&mut self, memory: &str, kept: &mut String) {
         let Self::Memory { .. } = self else { return };
         let start = kept.len();

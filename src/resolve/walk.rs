@@ -69,7 +69,7 @@ pub(super) struct Shared<'a> {
 
 /// Each package's distinct needs, shared by the targets' walks as they find them: most targets
 /// need the same of a package, and a 10,000-package lock's 24 walks built 200,000 needs (two
-/// allocations each) of which a twentieth differ.
+/// allocations each) to keep a few of each package's.
 pub(super) struct SharedNeeds(Vec<Mutex<Vec<Arc<Needs>>>>);
 
 impl SharedNeeds {
