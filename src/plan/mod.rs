@@ -10,6 +10,7 @@ mod targets;
 
 use std::borrow::Cow;
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use rustc_hash::FxHashMap;
 
@@ -19,7 +20,7 @@ use crate::model::{Lock, LockedFile, Package, Sha256, Source};
 use crate::name::PackageName;
 use crate::project::{EditableLayout, Project};
 use crate::resolve::select::Unusable;
-use crate::resolve::{ArtifactChoice, PerTarget, Resolution};
+use crate::resolve::{ArtifactChoice, Needs, PerTarget, Resolution};
 pub(crate) use fixer::Fixes;
 pub use fixups::Plain;
 pub(crate) use fixups::{Fixer, Fixups, Provenance, PythonRef, RelaxDeps};
@@ -335,6 +336,9 @@ fn plan_version(
     let mut optional: BTreeMap<&str, BTreeMap<usize, TargetSet>> = BTreeMap::new();
     let mut cycle_breaks = BTreeSet::new();
     let mut slot_of: FxHashMap<ArtifactChoice, usize> = FxHashMap::default();
+    // The targets on which the package needs what one set of needs says: the walks share a set
+    // between the targets that need the same, so most packages have one or two.
+    let mut sharing: Vec<(&Arc<Needs>, TargetSet)> = Vec::new();
     // A source that could not be reached throws wherever the package is installed.
     let mut gone_from_index =
         matches!(locations.pinned(i), Some(PinnedSource::Unreachable { .. })) && states.iter().any(Option::is_some);
@@ -357,7 +361,14 @@ fn plan_version(
             slot
         };
         artifact_of[t] = Some(slot);
-        for &j in &state.needs.dependencies {
+        match sharing.iter_mut().find(|(needs, _)| Arc::ptr_eq(needs, &state.needs)) {
+            Some((_, on)) => *on = on.with(t),
+            None => sharing.push((&state.needs, TargetSet::EMPTY.with(t))),
+        }
+    }
+    // Each distinct set of needs once, for all the targets that share it.
+    for (needs, on) in sharing {
+        for &j in &needs.dependencies {
             if dropped[j] {
                 continue;
             }
@@ -365,13 +376,13 @@ fn plan_version(
                 cycle_breaks.insert(package_attribute(lock.packages[j].name.as_ref()));
                 continue;
             }
-            let on = deps.entry(j).or_default();
-            *on = on.with(t);
+            let targets = deps.entry(j).or_default();
+            *targets = targets.union(on);
         }
-        for (extra, list) in &state.needs.optional {
+        for (extra, list) in &needs.optional {
             for &j in list.iter().filter(|&&j| !dropped[j]) {
-                let on = optional.entry(extra.as_ref()).or_default().entry(j).or_default();
-                *on = on.with(t);
+                let targets = optional.entry(extra.as_ref()).or_default().entry(j).or_default();
+                *targets = targets.union(on);
             }
         }
     }
