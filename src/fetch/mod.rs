@@ -15,6 +15,7 @@ mod remembered;
 pub(crate) mod reporter;
 pub(crate) mod simple;
 mod sources;
+pub(crate) mod trash;
 pub(crate) mod witness;
 
 pub(crate) use locate::index_key;

@@ -25,6 +25,7 @@ use std::time::{Duration, SystemTime};
 use serde::{Deserialize, Serialize};
 
 use super::{GenerateOptions, Generated, StaleLock, Stats};
+use crate::fetch::trash::Trash;
 use crate::fetch::{self, witness};
 use crate::render::NixText;
 use crate::warning::{Warning, WarningKind};
@@ -54,6 +55,7 @@ pub(super) struct Memo {
     key: String,
     entry: PathBuf,
     nix: PathBuf,
+    trash: Trash,
 }
 
 impl Memo {
@@ -64,7 +66,22 @@ impl Memo {
         let key = key(options)?;
         let folder = cache.join(LAYOUT);
         let stem = &key[..32];
-        Some(Self { entry: folder.join(format!("{stem}.json")), nix: folder.join(format!("{stem}.nix")), key })
+        Some(Self {
+            entry: folder.join(format!("{stem}.json")),
+            nix: folder.join(format!("{stem}.nix")),
+            key,
+            trash: Trash::in_cache(cache),
+        })
+    }
+
+    /// Removes, in the background, what earlier runs of this cache replaced.
+    pub(super) fn empty_trash(&self) {
+        self.trash.empty_in_background();
+    }
+
+    /// Keeps `output`, which the run is about to replace, for a later run to remove.
+    pub(super) fn keep_replaced(&self, output: &Path) {
+        self.trash.keep(output);
     }
 
     /// The remembered result, when every witness still holds (and the output is intact).
@@ -114,6 +131,7 @@ impl Memo {
     /// copy (a large lock's is 27 MB). The entry's digest still decides: an output edited in
     /// place no longer matches it, and one replaced by the next run leaves the link as it was.
     pub(super) fn link_text(&self, output: &Path) -> std::io::Result<()> {
+        self.trash.keep(&self.nix);
         fetch::pending::link_atomically(output, &self.nix)
     }
 

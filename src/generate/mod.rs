@@ -223,6 +223,12 @@ fn remembered_run<T>(
     output: Option<&Path>,
 ) -> Result<(Generated, T), GenerateError> {
     let memo = options.memo.then(|| memo::Memo::for_run(options)).flatten();
+    if let Some(memo) = &memo {
+        memo.empty_trash();
+        if let Some(output) = output {
+            memo.keep_replaced(output);
+        }
+    }
     if let Some(remembered) = memo.as_ref().filter(|_| !options.fetch.refresh).and_then(memo::Memo::recall) {
         let out = deliver(&remembered);
         return Ok((remembered, out));
