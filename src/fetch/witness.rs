@@ -223,17 +223,30 @@ pub(crate) fn digest(bytes: &[u8]) -> String {
 
 /// [`digest`] of the pieces' concatenation, without concatenating them. A large piece (a
 /// 10,000-package lock is 22 MB) is digested on every core: the memo's check of the lock and
-/// its recall of the output wait for it with nothing else to do.
+/// its recall of the output wait for it with nothing else to do. Small ones (a rendered
+/// package's 3 KB) are gathered first: BLAKE3 hashes 16 KiB or more at a time on all the
+/// lanes of a vector unit, and a 3 KB piece mostly one block at a time (15 against 6 ms for a
+/// 27 MB output).
 pub(crate) fn digest_pieces<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> String {
     const PARALLEL_FROM: usize = 1 << 20;
+    const GATHERED: usize = 1 << 16;
     let mut hasher = blake3::Hasher::new();
+    let mut gathered = Vec::new();
     for piece in pieces {
+        if gathered.len() + piece.len() > GATHERED && !gathered.is_empty() {
+            hasher.update(&gathered);
+            gathered.clear();
+        }
         if piece.len() >= PARALLEL_FROM {
             hasher.update_rayon(piece);
-        } else {
+        } else if piece.len() >= GATHERED {
             hasher.update(piece);
+        } else {
+            gathered.reserve_exact(GATHERED);
+            gathered.extend_from_slice(piece);
         }
     }
+    hasher.update(&gathered);
     hex_of(&hasher)
 }
 
@@ -347,6 +360,26 @@ mod tests {
     fn digests_are_blake3_in_lower_case_hex() {
         // BLAKE3's published digest of the empty input.
         assert_eq!(digest(b""), "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262");
+    }
+
+    #[test]
+    fn pieces_digest_as_their_concatenation_whatever_their_sizes() {
+        let whole: Vec<u8> = (0..3_000_000u32).map(|i| (i.wrapping_mul(2_654_435_761) >> 24) as u8).collect();
+        // Small pieces gathered, one as large as a gathering, one hashed on every core, empty ones.
+        for sizes in [&[3_000usize, 70_000, 1_500_000, 0, 10][..], &[65_536, 65_535, 1, 2_000_000], &[1 << 20, 7]] {
+            let mut pieces = Vec::new();
+            let mut rest = &whole[..];
+            for &size in sizes.iter().cycle() {
+                if rest.is_empty() {
+                    break;
+                }
+                let (piece, after) = rest.split_at(size.min(rest.len()));
+                pieces.push(piece);
+                rest = after;
+            }
+            assert_eq!(digest_pieces(pieces), blake3::hash(&whole).to_hex().as_str(), "{sizes:?}");
+        }
+        assert_eq!(digest_pieces([]), digest(b""));
     }
 
     #[test]

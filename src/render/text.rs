@@ -3,7 +3,10 @@
 //! 10,000-package lock) only to write it out once.
 
 use std::fmt;
-use std::io::{self, Write};
+use std::io::{self, IoSlice, Write};
+
+/// Linux's and macOS's most buffers per vectored write (`IOV_MAX`).
+const PIECES_PER_WRITE: usize = 1024;
 
 /// A whole rendered file: its pieces, in order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -30,10 +33,23 @@ impl NixText {
         self.pieces.iter().map(String::as_str)
     }
 
-    /// Writes the text to `out`, in 64 KiB writes rather than one per piece.
+    /// Writes the text to `out`, up to [`PIECES_PER_WRITE`] pieces per vectored write: no
+    /// copy into a buffer first (27 MB for a 10,000-package lock, on the run's last stretch).
     pub fn write_to(&self, out: &mut impl Write) -> io::Result<()> {
-        let mut out = io::BufWriter::with_capacity(1 << 16, out);
-        self.pieces().try_for_each(|piece| out.write_all(piece.as_bytes()))?;
+        for batch in self.pieces.chunks(PIECES_PER_WRITE) {
+            let mut slices: Vec<IoSlice<'_>> = batch.iter().map(|piece| IoSlice::new(piece.as_bytes())).collect();
+            let mut unwritten = &mut slices[..];
+            // Without leading empty pieces: a write of nothing would read as a failure below.
+            IoSlice::advance_slices(&mut unwritten, 0);
+            while !unwritten.is_empty() {
+                match out.write_vectored(unwritten) {
+                    Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                    Ok(written) => IoSlice::advance_slices(&mut unwritten, written),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(e),
+                }
+            }
+        }
         out.flush()
     }
 
