@@ -51,11 +51,11 @@ pub fn render(plan: &Plan, header: &Header) -> NixText {
     // Each package's text depends only on the plan: rendered in parallel, kept in order.
     let mut pieces = Vec::with_capacity(plan.packages.len() + 5);
     pieces.push(w.finish());
-    pieces.par_extend(plan.packages.par_iter().map(|name| {
-        let mut piece = NixWriter::at_depth(OVERLAY_DEPTH);
-        render_name(&mut piece, plan, name);
-        piece.finish()
-    }));
+    pieces.par_extend(
+        plan.packages
+            .par_iter()
+            .map(|name| NixWriter::piece_at_depth(OVERLAY_DEPTH, |piece| render_name(piece, plan, name))),
+    );
     let mut root = NixWriter::at_depth(OVERLAY_DEPTH);
     render_root(&mut root, plan);
     pieces.push(root.finish());
@@ -152,7 +152,7 @@ fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &st
         w.close("}");
         w.open(format_args!("// pick {} {{", string(&v.pname)));
         for (key, slot) in selector(plan, v) {
-            w.line(format_args!("{} = {slot};", attr(&key)));
+            w.assign_number(&key, slot);
         }
         w.close("}");
         w.open("[");

@@ -22,15 +22,28 @@ impl NixWriter {
         Self { out: String::new(), depth }
     }
 
+    /// What `render` writes at `depth`, in a string of its exact size. Written first into this
+    /// thread's scratch text, which keeps its room from piece to piece: a piece written in a
+    /// string of its own grows it a dozen times (a fifth of rendering's time, with the copies).
+    pub(crate) fn piece_at_depth(depth: usize, render: impl FnOnce(&mut Self)) -> String {
+        thread_local! {
+            static SCRATCH: std::cell::Cell<String> = const { std::cell::Cell::new(String::new()) };
+        }
+        let mut writer = Self { out: SCRATCH.take(), depth };
+        writer.out.clear();
+        render(&mut writer);
+        let piece = writer.out.as_str().to_owned();
+        SCRATCH.set(writer.out);
+        piece
+    }
+
     /// A line of code at the current depth. `code` must be built from this module's helpers;
     /// `format_args!` writes it straight into the output, with no string of its own.
-    pub(crate) fn line(&mut self, code: impl fmt::Display) {
+    pub(crate) fn line(&mut self, code: impl Code) {
         let start = self.out.len();
-        for _ in 0..self.depth {
-            self.out.push_str("  ");
-        }
+        self.indentation();
         let indented = self.out.len();
-        let _ = write!(self.out, "{code}");
+        code.write_into(&mut self.out);
         // An empty line is not indented.
         if self.out.len() == indented {
             self.out.truncate(start);
@@ -39,13 +52,13 @@ impl NixWriter {
     }
 
     /// A line that opens a block: following lines are indented one level deeper.
-    pub(crate) fn open(&mut self, code: impl fmt::Display) {
+    pub(crate) fn open(&mut self, code: impl Code) {
         self.line(code);
         self.depth += 1;
     }
 
     /// Closes a block opened with [`Self::open`] with `code` (e.g. `};`).
-    pub(crate) fn close(&mut self, code: impl fmt::Display) {
+    pub(crate) fn close(&mut self, code: impl Code) {
         self.depth = self.depth.saturating_sub(1);
         self.line(code);
     }
@@ -64,9 +77,7 @@ impl NixWriter {
 
     /// [`Self::assign_string`] of `parts` one after the other, without joining them first.
     pub(crate) fn assign_joined(&mut self, name: &str, parts: &[&str]) {
-        for _ in 0..self.depth {
-            self.out.push_str("  ");
-        }
+        self.indentation();
         self.out.push_str(&attr(name));
         self.out.push_str(" = \"");
         for (at, part) in parts.iter().enumerate() {
@@ -74,6 +85,26 @@ impl NixWriter {
             escape_into(&mut self.out, part, next);
         }
         self.out.push_str("\";\n");
+    }
+
+    /// `name = slot;`, a line of a package's selection of artifacts (24 for each package with
+    /// an artifact per target).
+    pub(crate) fn assign_number(&mut self, name: &str, number: usize) {
+        self.indentation();
+        self.out.push_str(&attr(name));
+        self.out.push_str(" = ");
+        self.out.push_str(itoa::Buffer::new().format(number));
+        self.out.push_str(";\n");
+    }
+
+    fn indentation(&mut self) {
+        const SPACES: &str = "                                ";
+        let mut width = self.depth * 2;
+        while width > 0 {
+            let now = width.min(SPACES.len());
+            self.out.push_str(&SPACES[..now]);
+            width -= now;
+        }
     }
 
     /// Indents following lines one level deeper without writing a line.
@@ -110,6 +141,41 @@ impl NixWriter {
     }
 }
 
+/// What a line is written from: text built by this module's helpers, or `format_args!` of
+/// it, written straight into the output (a literal without going through `fmt`).
+pub(crate) trait Code {
+    fn write_into(self, out: &mut String);
+}
+
+impl Code for &str {
+    fn write_into(self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Code for &String {
+    fn write_into(self, out: &mut String) {
+        out.push_str(self);
+    }
+}
+
+impl Code for String {
+    fn write_into(self, out: &mut String) {
+        out.push_str(&self);
+    }
+}
+
+impl Code for fmt::Arguments<'_> {
+    fn write_into(self, out: &mut String) {
+        match self.as_str() {
+            Some(literal) => out.push_str(literal),
+            None => {
+                let _ = out.write_fmt(self);
+            }
+        }
+    }
+}
+
 /// A Nix string literal with `"`, `\`, `${` and control characters escaped.
 pub(crate) fn string(text: &str) -> String {
     let mut out = String::with_capacity(text.len() + 2);
@@ -143,10 +209,10 @@ pub(crate) fn interpolated(parts: &[Part<'_>]) -> String {
 /// Writes `text` escaped; `next` is the character the string goes on with, if any (a `$` before
 /// a `{` is escaped).
 fn escape_into(out: &mut String, text: &str, next: Option<char>) {
-    // Most strings (URLs, file names, hashes) need no escaping at all. Folded rather than
-    // searched, so that the loop runs on vectors: every string of the file passes here.
-    let special = |b: u8| matches!(b, b'"' | b'\\' | b'$' | b'\n' | b'\r' | b'\t');
-    if text.bytes().fold(0, |found, b| found | u8::from(special(b))) == 0 {
+    // Most strings (URLs, file names, hashes) need no escaping at all: every string of the
+    // file passes here, and two vector searches are a tenth of a byte-by-byte look.
+    let bytes = text.as_bytes();
+    if memchr::memchr3(b'"', b'\\', b'$', bytes).is_none() && memchr::memchr3(b'\n', b'\r', b'\t', bytes).is_none() {
         out.push_str(text);
         return;
     }
@@ -167,9 +233,9 @@ fn escape_into(out: &mut String, text: &str, next: Option<char>) {
 /// An attribute name: bare when it is a plain identifier, else a string literal.
 /// Borrowed when bare: every attribute the file assigns goes through here.
 pub(crate) fn attr(name: &str) -> Cow<'_, str> {
-    let mut chars = name.chars();
-    let plain = matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
-        && chars.all(|c| c.is_ascii_alphanumeric() || "_-'".contains(c))
+    let bytes = name.as_bytes();
+    let plain = matches!(bytes.first(), Some(b) if b.is_ascii_alphabetic() || *b == b'_')
+        && bytes.iter().all(|&b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-' | b'\''))
         && !KEYWORDS.contains(&name);
     if plain { Cow::Borrowed(name) } else { Cow::Owned(string(name)) }
 }
@@ -262,6 +328,15 @@ mod tests {
         assert_eq!(path(".."), "../.");
         assert_eq!(path("my lib"), r#"(./. + "/my lib")"#);
         assert_eq!(path("x/${y}"), r#"(./. + "/x/\${y}")"#);
+    }
+
+    #[test]
+    fn pieces_are_written_at_their_depth_each_in_a_string_of_its_size() {
+        let long = NixWriter::piece_at_depth(1, |w| w.assign_string("url", &"a".repeat(5000)));
+        let short = NixWriter::piece_at_depth(2, |w| w.assign("x", "1"));
+        assert_eq!(long, format!("  url = \"{}\";\n", "a".repeat(5000)));
+        assert_eq!(short, "    x = 1;\n", "nothing of the piece before");
+        assert_eq!((long.capacity(), short.capacity()), (long.len(), short.len()));
     }
 
     #[test]
