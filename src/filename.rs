@@ -3,6 +3,8 @@
 //! Tags are parsed once into enums here so that compatibility ranking
 //! (`resolve::tags`) is plain arithmetic over already-classified values.
 
+use std::sync::Arc;
+
 use arcstr::ArcStr;
 
 use crate::text::split_byte;
@@ -87,7 +89,7 @@ impl DistFilename {
     /// which are built or installed alike everywhere.
     pub fn os(&self) -> Option<Os> {
         let Self::Wheel(wheel) = self else { return None };
-        wheel.platform.iter().find_map(|tag| match tag {
+        wheel.tags.platform.iter().find_map(|tag| match tag {
             PlatformTag::Manylinux { .. } | PlatformTag::Musllinux { .. } | PlatformTag::LinuxPlain { .. } => {
                 Some(Os::Linux)
             }
@@ -184,7 +186,13 @@ pub struct WheelFilename {
     // `DistFilename::is_of_version`, and a large lock has a hundred thousand wheels.
     /// Boxed: a build tag is rare, and a lock holds a hundred thousand wheels.
     pub build: Option<Box<BuildTag>>,
-    /// Compressed tag sets (`py2.py3`) expanded.
+    /// Shared by the wheels of a lock that carry the same ones.
+    pub tags: Arc<TagSets>,
+}
+
+/// A wheel's three sets of tags, compressed sets (`py2.py3`) expanded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TagSets {
     pub python: Tags<PythonTag>,
     pub abi: Tags<AbiTag>,
     pub platform: Tags<PlatformTag>,
@@ -240,12 +248,44 @@ impl WheelFilename {
                     .ok_or_else(|| WheelFilenameError::BuildTag { filename: filename.to_owned(), build: b.to_owned() })
             })
             .transpose()?;
-        Ok(Self {
-            build: build.map(Box::new),
-            python: tags(python, filename, PythonTag::parse)?,
-            abi: tags(abi, filename, AbiTag::parse)?,
-            platform: tags(platform, filename, PlatformTag::parse)?,
-        })
+        // The three sets as one text, `cp312-cp312-manylinux_2_17_x86_64`: the stem's end.
+        let sets = &stem[stem.len() - (python.len() + abi.len() + platform.len() + 2)..];
+        let tags = TagSets::parsed(sets, || {
+            Ok(TagSets {
+                python: tags(python, filename, PythonTag::parse)?,
+                abi: tags(abi, filename, AbiTag::parse)?,
+                platform: tags(platform, filename, PlatformTag::parse)?,
+            })
+        })?;
+        Ok(Self { build: build.map(Box::new), tags })
+    }
+}
+
+impl TagSets {
+    /// The sets written `text`, parsed by `parse` unless this thread parsed them already: a lock
+    /// repeats a few hundred sets over its hundred thousand wheels, and finding one is a fifth of
+    /// the cost of parsing it (a sixth of reading a 10,000-package poetry.lock went into them).
+    fn parsed(
+        text: &str,
+        parse: impl FnOnce() -> Result<Self, WheelFilenameError>,
+    ) -> Result<Arc<Self>, WheelFilenameError> {
+        /// Forgotten at this many, so that a crafted lock cannot grow it without bound.
+        const KEPT: usize = 4096;
+        thread_local! {
+            static PARSED: std::cell::RefCell<rustc_hash::FxHashMap<Box<str>, Arc<TagSets>>> =
+                std::cell::RefCell::default();
+        }
+        if let Some(sets) = PARSED.with_borrow(|parsed| parsed.get(text).cloned()) {
+            return Ok(sets);
+        }
+        let sets = Arc::new(parse()?);
+        PARSED.with_borrow_mut(|parsed| {
+            if parsed.len() >= KEPT {
+                parsed.clear();
+            }
+            parsed.insert(text.into(), Arc::clone(&sets));
+        });
+        Ok(sets)
     }
 }
 
@@ -487,35 +527,35 @@ mod tests {
         let of = |version: &str| DistFilename::is_of_version(name, &version.parse().unwrap());
         assert!(of("1.26.4") && !of("1.26.5"), "the version is the name's second part");
         assert_eq!(w.build, None);
-        assert_eq!(*w.python, [PythonTag::CPython { major: 3, minor: Some(11) }]);
-        assert_eq!(*w.abi, [AbiTag::CPython { minor: 11, debug: false, free_threaded: false }]);
+        assert_eq!(*w.tags.python, [PythonTag::CPython { major: 3, minor: Some(11) }]);
+        assert_eq!(*w.tags.abi, [AbiTag::CPython { minor: 11, debug: false, free_threaded: false }]);
         let glibc217 = PlatformTag::Manylinux { glibc: (2, 17), arch: PlatformArch::X86_64 };
-        assert_eq!(*w.platform, [glibc217.clone(), glibc217]);
+        assert_eq!(*w.tags.platform, [glibc217.clone(), glibc217]);
     }
 
     #[test]
     fn expands_compressed_python_tags() {
         let w = wheel("six-1.16.0-py2.py3-none-any.whl");
         assert_eq!(
-            *w.python,
+            *w.tags.python,
             [PythonTag::Generic { major: 2, minor: None }, PythonTag::Generic { major: 3, minor: None }]
         );
-        assert_eq!(*w.abi, [AbiTag::None]);
-        assert_eq!(*w.platform, [PlatformTag::Any]);
+        assert_eq!(*w.tags.abi, [AbiTag::None]);
+        assert_eq!(*w.tags.platform, [PlatformTag::Any]);
     }
 
     #[test]
     fn parses_build_tag_and_local_version() {
         let w = wheel("torch-2.3.0_cpu-1local-cp39-cp39-linux_x86_64.whl");
         assert_eq!(w.build.as_deref(), Some(&BuildTag { number: 1, suffix: "local".into() }));
-        assert_eq!(*w.platform, [PlatformTag::LinuxPlain { arch: PlatformArch::X86_64 }]);
+        assert_eq!(*w.tags.platform, [PlatformTag::LinuxPlain { arch: PlatformArch::X86_64 }]);
         assert!(BuildTag { number: 2, suffix: String::new() } > BuildTag { number: 1, suffix: "z".into() });
     }
 
     #[test]
     fn parses_abi_flags() {
         let w = wheel("numpy-2.1.0-cp313-cp313t-macosx_14_0_arm64.whl");
-        assert_eq!(*w.abi, [AbiTag::CPython { minor: 13, debug: false, free_threaded: true }]);
+        assert_eq!(*w.tags.abi, [AbiTag::CPython { minor: 13, debug: false, free_threaded: true }]);
         assert_eq!(AbiTag::parse("cp39d"), AbiTag::CPython { minor: 9, debug: true, free_threaded: false });
         assert_eq!(AbiTag::parse("abi3"), AbiTag::Abi3);
         assert_eq!(AbiTag::parse("cp37m"), AbiTag::Other("cp37m".into()));
@@ -583,7 +623,7 @@ mod tests {
         assert!(err.to_string().len() < 400, "the message quotes an excerpt");
         assert_eq!(DistFilename::parse(&name), DistFilename::Other);
         let widest = format!("a-1-{}-{}-{}.whl", sets(16), sets(16), sets(16));
-        assert_eq!(wheel(&widest).platform.len(), 16);
+        assert_eq!(wheel(&widest).tags.platform.len(), 16);
         assert!(WheelFilename::parse(&format!("a-1-py3-none-{}.whl", sets(17))).is_err());
     }
 

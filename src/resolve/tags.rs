@@ -19,9 +19,9 @@ pub(crate) struct TagPriority(u16, u32, Reverse<Option<(u32, u64)>>);
 /// Where `wheel` ranks for `target`, or `None` if pip on the target would not install it.
 pub(crate) fn wheel_priority(wheel: &WheelFilename, target: Target, policy: PlatformPolicy) -> Option<TagPriority> {
     let mut best: Option<(u16, u32)> = None;
-    for python in &wheel.python {
-        for abi in &wheel.abi {
-            for platform in &wheel.platform {
+    for python in &wheel.tags.python {
+        for abi in &wheel.tags.abi {
+            for platform in &wheel.tags.platform {
                 let Some(rank) = triple_rank(python, abi, platform, target, policy) else {
                     continue;
                 };
@@ -42,7 +42,7 @@ pub(crate) fn wheel_systems(wheel: &WheelFilename, policy: PlatformPolicy) -> u8
     let mut mask = 0;
     for (bit, system) in System::ALL.iter().enumerate() {
         let target = Target { system: *system, python: PythonMinor(*PythonMinor::SUPPORTED.end()) };
-        if wheel.platform.iter().any(|p| *p == PlatformTag::Any || platform_rank(p, target, policy).is_some()) {
+        if wheel.tags.platform.iter().any(|p| *p == PlatformTag::Any || platform_rank(p, target, policy).is_some()) {
             mask |= 1 << bit;
         }
     }
@@ -57,8 +57,12 @@ pub(crate) fn wheel_pythons(wheel: &WheelFilename) -> u32 {
     let mut mask = u32::MAX;
     for minor in PythonMinor::SUPPORTED {
         let x = u16::from(minor);
-        let fits = wheel.python.iter().any(|python| {
-            wheel.abi.iter().any(|abi| platform_slot(python, abi, x).or_else(|| any_slot(python, abi, x)).is_some())
+        let fits = wheel.tags.python.iter().any(|python| {
+            wheel
+                .tags
+                .abi
+                .iter()
+                .any(|abi| platform_slot(python, abi, x).or_else(|| any_slot(python, abi, x)).is_some())
         });
         if !fits {
             mask &= !(1 << minor);
