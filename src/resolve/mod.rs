@@ -190,7 +190,7 @@ pub fn resolve(lock: &Lock, project: &Project, options: &ResolveOptions) -> Resu
     let file_fits: Vec<Vec<select::FileFit>> = lock
         .packages
         .par_iter()
-        .map(|p| p.files.iter().map(|f| select::FileFit::of(f, options.platform)).collect())
+        .map_init(FxHashMap::default, |seen, p| select::FileFit::of_files(&p.files, options.platform, seen))
         .collect();
     let holds_on = walk::marker_masks(lock, &targets);
     let edges: Vec<Vec<walk::EdgeFacts>> = lock

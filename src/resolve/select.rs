@@ -103,6 +103,22 @@ impl FileFit {
         }
     }
 
+    /// [`Self::of`] each of `files`, once per tag set: the wheels of a lock share a few hundred
+    /// (`seen`, by address: alive while the lock is borrowed, so no address is reused).
+    pub(crate) fn of_files(
+        files: &[LockedFile],
+        platform: PlatformPolicy,
+        seen: &mut rustc_hash::FxHashMap<usize, Self>,
+    ) -> Vec<Self> {
+        let fit = |file: &LockedFile| match &file.dist {
+            DistFilename::Wheel(wheel) => {
+                *seen.entry(std::sync::Arc::as_ptr(&wheel.tags) as usize).or_insert_with(|| Self::of(file, platform))
+            }
+            _ => Self::of(file, platform),
+        };
+        files.iter().map(fit).collect()
+    }
+
     /// Whether the file may fit `target` ([`wheel_priority`] decides whether it does).
     pub(crate) fn may_fit(self, target: Target) -> bool {
         let system = 1 << target.system as u8;
