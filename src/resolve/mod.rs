@@ -286,10 +286,11 @@ fn transpose(
     let packages = needs
         .into_par_iter()
         .enumerate()
-        .map(|(i, needs)| {
+        .map_init(tags::KnownRanks::default, |ranks, (i, needs)| {
             let package = &lock.packages[i];
-            let choose = |t: usize| {
-                select::select_artifact(package, &file_fits[i], targets[t], options.platform, &options.artifacts)
+            let mut choose = |t: usize| {
+                let (fits, target) = (&file_fits[i], targets[t]);
+                select::select_artifact(package, fits, target, options.platform, &options.artifacts, ranks)
             };
             let per_target = needs
                 .into_iter()

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::tags::{wheel_priority, wheel_pythons, wheel_systems};
+use super::tags::{KnownRanks, wheel_pythons, wheel_systems};
 use super::target::{PlatformPolicy, PythonMinor, Target};
 use crate::filename::{DistFilename, SdistExtension};
 use crate::model::{LockedFile, Package, Source};
@@ -136,12 +136,13 @@ pub(crate) fn select_artifact(
     target: Target,
     platform: PlatformPolicy,
     policy: &ArtifactPolicy,
+    ranks: &mut KnownRanks,
 ) -> ArtifactChoice {
-    let choice = choose(package, fits, target, platform, policy, true);
+    let choice = choose(package, fits, target, platform, policy, true, ranks);
     let lost_files = || policy.unavailable.iter().any(|(name, _)| name == &package.name);
     if matches!(choice, ArtifactChoice::Unusable(_))
         && lost_files()
-        && !matches!(choose(package, fits, target, platform, policy, false), ArtifactChoice::Unusable(_))
+        && !matches!(choose(package, fits, target, platform, policy, false, ranks), ArtifactChoice::Unusable(_))
     {
         return ArtifactChoice::Unusable(Unusable::GoneFromIndex);
     }
@@ -156,6 +157,7 @@ fn choose(
     platform: PlatformPolicy,
     policy: &ArtifactPolicy,
     only_available: bool,
+    ranks: &mut KnownRanks,
 ) -> ArtifactChoice {
     // A tree is built whatever the target; index, url and file sources choose among files.
     if matches!(package.source, Source::Git { .. } | Source::Directory { .. }) {
@@ -166,7 +168,7 @@ fn choose(
         return ArtifactChoice::Unusable(if unreachable { Unusable::GoneFromIndex } else { Unusable::NoFiles });
     }
     // Each looked for only when the policy asks: the sdist does not depend on the target.
-    let wheel = || best_wheel(package, fits, target, platform, policy, only_available);
+    let mut wheel = || best_wheel(package, fits, target, platform, policy, only_available, ranks);
     let sdist = || best_sdist(package, policy, only_available);
     if policy.no_binary.contains(&package.name) {
         return sdist().map_or(ArtifactChoice::Unusable(Unusable::NoBinaryNoSdist), ArtifactChoice::Sdist);
@@ -188,6 +190,7 @@ fn best_wheel(
     platform: PlatformPolicy,
     policy: &ArtifactPolicy,
     only_available: bool,
+    ranks: &mut KnownRanks,
 ) -> Option<usize> {
     // The fits first: they are small, and most wheels of a large package fit another target.
     fits.iter()
@@ -196,7 +199,7 @@ fn best_wheel(
         .map(|(i, _)| (i, &package.files[i]))
         .filter(|(_, file)| !only_available || policy.usable(package, &file.filename))
         .filter_map(|(i, file)| match &file.dist {
-            DistFilename::Wheel(wheel) => wheel_priority(wheel, target, platform).map(|p| (p, &file.filename, i)),
+            DistFilename::Wheel(wheel) => ranks.wheel_priority(wheel, target, platform).map(|p| (p, &file.filename, i)),
             _ => None,
         })
         .min()

@@ -5,8 +5,11 @@
 //! to its position class in that list, so ranking allocates nothing.
 
 use std::cmp::Reverse;
+use std::sync::Arc;
 
-use crate::filename::{AbiTag, MacBinary, PlatformArch, PlatformTag, PythonTag, WheelFilename};
+use rustc_hash::FxHashMap;
+
+use crate::filename::{AbiTag, MacBinary, PlatformArch, PlatformTag, PythonTag, TagSets, WheelFilename};
 use crate::resolve::target::{Arch, PlatformPolicy, PythonMinor, System, Target};
 
 /// Preference of a wheel on one target. Lower sorts first = more preferred.
@@ -18,10 +21,38 @@ pub(crate) struct TagPriority(u16, u32, Reverse<Option<(u32, u64)>>);
 
 /// Where `wheel` ranks for `target`, or `None` if pip on the target would not install it.
 pub(crate) fn wheel_priority(wheel: &WheelFilename, target: Target, policy: PlatformPolicy) -> Option<TagPriority> {
+    tags_rank(&wheel.tags, target, policy).map(|rank| priority(wheel, rank))
+}
+
+/// [`wheel_priority`], each tag set's rank on each target found once: the wheels of a lock
+/// share a few hundred sets. By address: alive while the lock is borrowed, so none is reused.
+#[derive(Default)]
+pub(crate) struct KnownRanks(FxHashMap<(usize, Target), Option<(u16, u32)>>);
+
+impl KnownRanks {
+    pub(crate) fn wheel_priority(
+        &mut self,
+        wheel: &WheelFilename,
+        target: Target,
+        policy: PlatformPolicy,
+    ) -> Option<TagPriority> {
+        let key = (Arc::as_ptr(&wheel.tags) as usize, target);
+        let rank = *self.0.entry(key).or_insert_with(|| tags_rank(&wheel.tags, target, policy));
+        rank.map(|rank| priority(wheel, rank))
+    }
+}
+
+fn priority(wheel: &WheelFilename, (slot, platform): (u16, u32)) -> TagPriority {
+    let build = wheel.build.as_ref().map(|b| (b.number, suffix_key(&b.suffix)));
+    TagPriority(slot, platform, Reverse(build))
+}
+
+/// The best `(slot, platform rank)` of the triples of `tags` on `target`.
+fn tags_rank(tags: &TagSets, target: Target, policy: PlatformPolicy) -> Option<(u16, u32)> {
     let mut best: Option<(u16, u32)> = None;
-    for python in &wheel.tags.python {
-        for abi in &wheel.tags.abi {
-            for platform in &wheel.tags.platform {
+    for python in &tags.python {
+        for abi in &tags.abi {
+            for platform in &tags.platform {
                 let Some(rank) = triple_rank(python, abi, platform, target, policy) else {
                     continue;
                 };
@@ -31,9 +62,7 @@ pub(crate) fn wheel_priority(wheel: &WheelFilename, target: Target, policy: Plat
             }
         }
     }
-    let (slot, platform) = best?;
-    let build = wheel.build.as_ref().map(|b| (b.number, suffix_key(&b.suffix)));
-    Some(TagPriority(slot, platform, Reverse(build)))
+    best
 }
 
 /// The systems (bit `i` for `System::ALL[i]`) on which some platform tag of `wheel` can run,
