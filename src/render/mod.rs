@@ -51,10 +51,11 @@ pub fn render(plan: &Plan, header: &Header) -> NixText {
     // Each package's text depends only on the plan: rendered in parallel, kept in order.
     let mut pieces = Vec::with_capacity(plan.packages.len() + 5);
     pieces.push(w.finish());
+    let keys = SelectorKeys::of(plan);
     pieces.par_extend(
         plan.packages
             .par_iter()
-            .map(|name| NixWriter::piece_at_depth(OVERLAY_DEPTH, |piece| render_name(piece, plan, name))),
+            .map(|name| NixWriter::piece_at_depth(OVERLAY_DEPTH, |piece| render_name(piece, plan, &keys, name))),
     );
     let mut root = NixWriter::at_depth(OVERLAY_DEPTH);
     render_root(&mut root, plan);
@@ -113,9 +114,9 @@ pub fn render_single_target(plan: &Plan, header: &Header, target: usize) -> Stri
     w.finish()
 }
 
-fn render_name(w: &mut NixWriter, plan: &Plan, name: &PlannedName) {
+fn render_name(w: &mut NixWriter, plan: &Plan, keys: &SelectorKeys, name: &PlannedName) {
     match name.versions.as_slice() {
-        [only] => render_version(w, plan, only, &format!("{} = ", attr(&name.attr)), ";"),
+        [only] => render_version(w, plan, keys, only, &format!("{} = ", attr(&name.attr)), ";"),
         versions => {
             // Marker-disjoint versions of one name: the target decides which one this is.
             w.open(format_args!("{} =", attr(&name.attr)));
@@ -124,11 +125,11 @@ fn render_name(w: &mut NixWriter, plan: &Plan, name: &PlannedName) {
             for version in first {
                 let cond = condition(version.installed, care, &plan.targets).unwrap_or_else(|| "true".into());
                 w.open(format_args!("if {cond} then"));
-                render_version(w, plan, version, "", "");
+                render_version(w, plan, keys, version, "", "");
                 w.close("else");
             }
             w.indent();
-            render_version(w, plan, last, "", ";");
+            render_version(w, plan, keys, last, "", ";");
             w.dedent();
             w.dedent();
         }
@@ -136,7 +137,7 @@ fn render_name(w: &mut NixWriter, plan: &Plan, name: &PlannedName) {
 }
 
 /// One `final.buildPythonPackage …` expression, after `start` and ending with `end`.
-fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &str, end: &str) {
+fn render_version(w: &mut NixWriter, plan: &Plan, keys: &SelectorKeys, v: &PlannedVersion, start: &str, end: &str) {
     let choice = single_artifact(v);
     if let Some(artifact) = choice {
         w.open(format_args!("{start}final.buildPythonPackage {{"));
@@ -151,8 +152,8 @@ fn render_version(w: &mut NixWriter, plan: &Plan, v: &PlannedVersion, start: &st
         common_attrs(w, plan, v);
         w.close("}");
         w.open(format_args!("// pick {} {{", string(&v.pname)));
-        for (key, slot) in selector(plan, v) {
-            w.assign_number(&key, slot);
+        for (key, slot) in keys.selector(v) {
+            w.assign_number(key, slot);
         }
         w.close("}");
         w.open("[");
@@ -181,26 +182,55 @@ fn single_artifact(v: &PlannedVersion) -> Option<&PlannedArtifact> {
     }
 }
 
-/// Target key → artifact slot, collapsing a system whose minors all agree to the system key.
-fn selector(plan: &Plan, v: &PlannedVersion) -> Vec<(String, usize)> {
-    let mut per_system: BTreeMap<&str, Vec<(usize, Option<usize>)>> = BTreeMap::new();
-    for (t, target) in plan.targets.iter().enumerate() {
-        per_system.entry(target.system.as_nix()).or_default().push((t, v.artifact_of[t]));
-    }
-    let mut out = Vec::new();
-    for (t, target) in plan.targets.iter().enumerate() {
-        let system = target.system.as_nix();
-        let slots = &per_system[system];
-        let uniform = slots.iter().all(|(_, s)| s.is_some() && *s == slots[0].1);
-        if uniform {
-            if slots[0].0 == t {
-                out.push((system.to_string(), slots[0].1.expect("uniform and some")));
-            }
-        } else if let Some(slot) = v.artifact_of[t] {
-            out.push((target_key(*target), slot));
+/// The keys a package's selection of artifacts is written with, made once per file rather
+/// than once per package and target (a 10,000-package lock wrote 50,000 of them).
+struct SelectorKeys {
+    /// `system/minor` of each target.
+    targets: Vec<String>,
+    /// Each system, with its targets in the file's order.
+    systems: Vec<(&'static str, Vec<usize>)>,
+    /// Each target's system, as a position in `systems`.
+    system_of: Vec<usize>,
+}
+
+impl SelectorKeys {
+    fn of(plan: &Plan) -> Self {
+        let mut systems: Vec<(&'static str, Vec<usize>)> = Vec::new();
+        let mut system_of = Vec::with_capacity(plan.targets.len());
+        for (t, target) in plan.targets.iter().enumerate() {
+            let name = target.system.as_nix();
+            let at = systems.iter().position(|(system, _)| *system == name).unwrap_or_else(|| {
+                systems.push((name, Vec::new()));
+                systems.len() - 1
+            });
+            systems[at].1.push(t);
+            system_of.push(at);
         }
+        Self { targets: plan.targets.iter().map(|&target| target_key(target)).collect(), systems, system_of }
     }
-    out
+
+    /// Target key → artifact slot, collapsing a system whose minors all agree to the system
+    /// key (where the system's first target is).
+    fn selector(&self, v: &PlannedVersion) -> Vec<(&str, usize)> {
+        let uniform: Vec<Option<usize>> = self
+            .systems
+            .iter()
+            .map(|(_, targets)| {
+                let first = v.artifact_of[targets[0]];
+                first.filter(|_| targets.iter().all(|&t| v.artifact_of[t] == first))
+            })
+            .collect();
+        let mut out = Vec::with_capacity(self.targets.len());
+        for (t, key) in self.targets.iter().enumerate() {
+            let system = self.system_of[t];
+            match uniform[system] {
+                Some(slot) if self.systems[system].1[0] == t => out.push((self.systems[system].0, slot)),
+                Some(_) => {}
+                None => out.extend(v.artifact_of[t].map(|slot| (key.as_str(), slot))),
+            }
+        }
+        out
+    }
 }
 
 fn identity(w: &mut NixWriter, v: &PlannedVersion) {
