@@ -26,7 +26,11 @@ const MAX_DEPTH: usize = 32;
 /// `text` deserialized into `T`, or `None` when this reader cannot vouch for the result.
 pub(crate) fn from_str<T: DeserializeOwned>(text: &str) -> Option<T> {
     let source = Source::new(text);
-    let tokens = source.lex().into_vec();
+    // Room for a token every other byte: the lexer's own guess (two in seven) suits manifests,
+    // and a lock's pieces, whose files are lifted out first, outgrew it once each (a copy of
+    // every piece's tokens).
+    let mut tokens = Vec::with_capacity(text.len() / 2);
+    tokens.extend(source.lex());
     let mut builder = Builder::new(source);
     let mut error: Option<ParseError> = None;
     // Comments and whitespace checked as the toml crate checks them.
