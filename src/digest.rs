@@ -153,7 +153,9 @@ impl FileHash {
     /// Parses `sha256:abcd…`: a known algorithm, and as many hex digits (either case) as its
     /// digests have.
     pub fn parse(text: &str) -> Option<Self> {
-        let (name, hex) = text.split_once(':')?;
+        // A byte search: a large lock has 140,000 of them.
+        let colon = memchr::memchr(b':', text.as_bytes())?;
+        let (name, hex) = (&text[..colon], &text[colon + 1..]);
         Self::from_hex(HashAlgorithm::parse(name)?, hex)
     }
 

@@ -59,17 +59,22 @@ impl Remembered {
         }
         let mut projects: HashMap<String, HashMap<String, Range<usize>>> = HashMap::new();
         let (mut index, mut project) = (None::<&str>, None::<(&str, usize)>);
-        let mut offset = 0;
         let mut close = |index: Option<&str>, project: Option<(&str, usize)>, end: usize| {
             if let (Some(index), Some((name, start))) = (index, project) {
                 projects.entry(index.to_string()).or_default().insert(name.to_string(), start..end);
             }
         };
-        for (number, line) in text.split_inclusive('\n').enumerate() {
-            let (start, body) = (offset, line.strip_suffix('\n').unwrap_or(line));
-            offset += line.len();
+        // Split by byte search: a large lock's memory has 140,000 lines.
+        for (number, body) in split_byte(&text, b'\n').enumerate() {
+            let start = body.as_ptr() as usize - text.as_ptr() as usize;
+            // Where the next line starts (the end, for the last line).
+            let offset = (start + body.len() + 1).min(text.len());
             if number == 0 {
                 continue;
+            }
+            if start == text.len() {
+                // What follows the last newline.
+                break;
             }
             let mut fields = fields(body);
             match (fields.next()?, fields.next()?, fields.next(), fields.next()) {
@@ -287,6 +292,17 @@ mod tests {
         assert_eq!(Remembered::parse(format!("{LAYOUT}\nproject\ta\n")), None, "a project before any index");
         assert_eq!(Remembered::parse(format!("{LAYOUT}\nindex\tx\nf\tsha\n")), None, "a line of two fields");
         assert_eq!(Remembered::parse(format!("{LAYOUT}\nindex\tx\nf\tsha\turl\n")), None, "a file before any project");
+        assert_eq!(Remembered::parse(format!("{LAYOUT}\nindex\tx\n\nproject\ta\n")), None, "an empty line");
+        // The last line's newline is optional; the project's lines end where the text does.
+        let hash = "cc".repeat(32);
+        for end in ["\n", ""] {
+            let remembered = Remembered::parse(format!("{LAYOUT}\nindex\tx\nproject\ta\nf\t{hash}\tu/f{end}")).unwrap();
+            assert_eq!(
+                answer(&remembered, "x", "a", &[&locked("f", None)]).map(|found| found.len()),
+                Some(1),
+                "{end:?}"
+            );
+        }
         let dir = tempfile::tempdir().unwrap();
         assert_eq!(Remembered::load(&dir.path().join("none")), Remembered::default());
     }
