@@ -263,8 +263,8 @@ impl WheelFilename {
 
 impl TagSets {
     /// The sets written `text`, parsed by `parse` unless this thread parsed them already: a lock
-    /// repeats a few hundred sets over its hundred thousand wheels, and finding one is a fifth of
-    /// the cost of parsing it (a sixth of reading a 10,000-package poetry.lock went into them).
+    /// repeats a few hundred sets over its hundred thousand wheels (parsing the 137,000 wheel
+    /// names of a 10,000-package poetry.lock took 252M instructions, and takes 86M this way).
     fn parsed(
         text: &str,
         parse: impl FnOnce() -> Result<Self, WheelFilenameError>,

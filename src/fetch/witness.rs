@@ -225,8 +225,8 @@ pub(crate) fn digest(bytes: &[u8]) -> String {
 /// 10,000-package lock is 22 MB) is digested on every core: the memo's check of the lock and
 /// its recall of the output wait for it with nothing else to do. Small ones (a rendered
 /// package's 3 KB) are gathered first: BLAKE3 hashes 16 KiB or more at a time on all the
-/// lanes of a vector unit, and a 3 KB piece mostly one block at a time (15 against 6 ms for a
-/// 27 MB output).
+/// lanes of a vector unit, and a 3 KB piece mostly one block at a time (104M instructions
+/// instead of 144M for a 27 MB output, and wider ones).
 pub(crate) fn digest_pieces<'a>(pieces: impl IntoIterator<Item = &'a [u8]>) -> String {
     const PARALLEL_FROM: usize = 1 << 20;
     const GATHERED: usize = 1 << 16;
