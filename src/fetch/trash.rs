@@ -47,8 +47,9 @@ impl Trash {
     }
 
     /// Removes, on a thread of its own, what the trash holds now (not what is kept after the
-    /// call: the run's own replaced files stay for the next one). The process does not wait
-    /// for it: what is left when it ends is removed next time.
+    /// call: the run's own replaced files stay for the next one). The thread is not joined:
+    /// what is left when the process ends (at most the removal in progress finishes) is
+    /// removed next time.
     pub(crate) fn empty_in_background(&self) {
         let Ok(listing) = std::fs::read_dir(&self.folder) else { return };
         let kept: Vec<PathBuf> = listing.flatten().map(|entry| entry.path()).collect();
